@@ -1,0 +1,259 @@
+"""Command line: `cheatgrid grid | cell | table` (also `python -m runner`).
+
+Exit codes: 0 done (failed cells are results, not failures), 2 bad input
+(config, flags, missing run directory), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pathlib
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from runner import catalog
+from runner.backbone import WeightsError  # no TensorFlow import until a model is built
+from runner.config import (
+    QUICK_EPOCHS,
+    QUICK_TEST_SAMPLES,
+    QUICK_TRAIN_SAMPLES,
+    CheatgridWarning,
+    Config,
+    ConfigError,
+    did_you_mean,
+    load_config,
+    parse_config,
+)
+from runner.config import quick as quick_config
+from runner.grid import Cell, expand, find
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the command line; reported in one line, exit 2."""
+
+
+def _import_tensorflow(verbose: bool) -> None:
+    """Import TensorFlow once, silencing its start-up chatter unless `verbose`.
+
+    TF's C++ log level is read at import, and a few lines (oneDNN, CUDA probing)
+    are printed before absl logging exists, whatever the level: those are kept
+    off the terminal by pointing file descriptor 2 at /dev/null during the import.
+    """
+    if verbose:
+        import tensorflow  # noqa: F401
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    tf.get_logger().setLevel("ERROR")  # e.g. retracing warnings between cells
+
+
+@contextlib.contextmanager
+def _warnings_shown(verbose: bool) -> Iterator[None]:
+    """Our own warnings go to stderr as one line each; library warnings only if verbose."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, CheatgridWarning):
+                    print(f"cheatgrid: warning: {w.message}", file=sys.stderr)
+                elif verbose:
+                    print(f"{w.category.__name__}: {w.message}", file=sys.stderr)
+
+
+def _load(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    return quick_config(config) if args.quick else config
+
+
+def _cells(config: Config) -> list[Cell]:
+    with _warnings_shown(verbose=False):
+        return expand(config)
+
+
+def _run_dir(config: Config, out: str | None) -> pathlib.Path:
+    run_dir = pathlib.Path(out) if out else pathlib.Path("results") / config.name
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out {run_dir}: Expected a directory. Received: a file")
+    return run_dir
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    config = _load(args)
+    cells = _cells(config)
+    if args.dry_run:
+        for cell in cells:
+            print(f"{cell.cell_id}  {cell.name}")
+        groups = len({c.training_key for c in cells})
+        print(f"{len(cells)} cells ({groups} trained heads) in {len(config.datasets)} "
+              f"dataset(s); nothing trained, nothing written.")
+        return 0
+    run_dir = _run_dir(config, args.out)
+    _import_tensorflow(args.verbose)
+    from runner.execute import run_grid
+
+    with _warnings_shown(args.verbose):
+        rows = run_grid(config, cells, run_dir, progress=not args.no_progress)
+    ok = sum(r["status"] == "ok" for r in rows)
+    print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
+          f"(cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
+    return 0
+
+
+def _single_cell_config(args: argparse.Namespace) -> Config:
+    missing = [flag for flag in ("encoding", "activation", "loss", "metric")
+               if getattr(args, flag) is None]
+    if missing:
+        raise UsageError("cell: without a CONFIG, give --" + ", --".join(missing) +
+                         " (or a CONFIG and --cell ID_OR_NAME)")
+    dataset: dict[str, Any] = {"name": args.dataset, "source": "embedded"}
+    for key in ("max_train_samples", "max_test_samples"):
+        if getattr(args, key) is not None:
+            dataset[key] = getattr(args, key)
+    doc = {"name": "cell", "datasets": [dataset],
+           "backbone": {"weights": args.weights},
+           "grid": {"encoding": [args.encoding], "activation": [args.activation],
+                    "loss": [args.loss], "from_logits": [args.from_logits],
+                    "metric": [args.metric]}}
+    return parse_config(doc, origin="command line")
+
+
+def _with_training_flags(config: Config, args: argparse.Namespace) -> Config:
+    raw = config.to_dict()
+    for key in ("epochs", "batch_size", "learning_rate", "seed"):
+        if getattr(args, key) is not None:
+            raw["training"][key] = getattr(args, key)
+    config = parse_config(raw, origin="command line")
+    return quick_config(config) if args.quick else config
+
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    if args.config:
+        if not args.cell:
+            raise UsageError("cell: with a CONFIG, give --cell ID_OR_NAME "
+                             "(`cheatgrid grid CONFIG --dry-run` lists them)")
+        config = _with_training_flags(load_config(args.config), args)
+        cells = _cells(config)
+        cell = find(cells, args.cell)
+        if cell is None:
+            hint = did_you_mean(args.cell, [c.name for c in cells])
+            raise UsageError(f"--cell: Expected a cell id or name of {args.config}. "
+                             f"Received: {args.cell!r}{hint}")
+    else:
+        config = _with_training_flags(_single_cell_config(args), args)
+        cell = _cells(config)[0]
+    _import_tensorflow(args.verbose)
+    from runner.execute import run_cells
+
+    with _warnings_shown(args.verbose):
+        rows = run_cells(config, [cell], on_rows=lambda rows: None)
+    if args.out:
+        from runner import store
+        from runner.execute import prepare_run_dir
+        from runner.report import write_tables
+
+        results = prepare_run_dir(config, pathlib.Path(args.out))
+        store.append_rows(results, rows)
+        write_tables(args.out, rows)
+    _print_row(rows[0])
+    return 0
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    keys = ("cell_id", "name", "status", "phase", "error_type", "error_message", "test_metric",
+            "test_loss", "epochs", "train_seconds", "weights", "data_source", "n_train", "n_test")
+    for key in keys:
+        if row.get(key) is not None:
+            print(f"{key:>14}: {row[key]}")
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from runner import store
+    from runner.report import write_tables
+
+    results = pathlib.Path(args.run_dir) / store.RESULTS_FILE
+    if not results.is_file():
+        raise UsageError(f"table: Expected a run directory with {store.RESULTS_FILE}. "
+                         f"Received: {args.run_dir}")
+    with _warnings_shown(verbose=False):
+        rows = store.read_rows(results)
+    if not rows:
+        raise UsageError(f"table: {results} holds no result rows")
+    for path in write_tables(args.run_dir, rows).values():
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cheatgrid", description="Train every label-encoding x activation x loss x "
+        "metric cell on a frozen VGG16 and write a cheat table.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grid = sub.add_parser("grid", help="run every cell of a config")
+    grid.add_argument("config", help="YAML grid config, e.g. configs/default.yaml")
+    grid.add_argument("--out", help="run directory (default: results/<name>/)")
+    grid.add_argument("--dry-run", action="store_true", help="list the cells, train nothing")
+    grid.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grid.set_defaults(func=cmd_grid)
+
+    cell = sub.add_parser("cell", help="run one cell and print its result")
+    cell.add_argument("config", nargs="?", help="YAML config holding the cell")
+    cell.add_argument("--cell", help="cell id (or 6+ leading digits) or name")
+    cell.add_argument("--dataset", default="mnist", choices=sorted(catalog.DATASETS))
+    cell.add_argument("--encoding", choices=catalog.ENCODINGS)
+    cell.add_argument("--activation", choices=catalog.ACTIVATIONS)
+    cell.add_argument("--loss", choices=catalog.LOSSES + tuple(catalog.LOSS_ALIASES))
+    cell.add_argument("--metric", choices=catalog.METRICS + tuple(catalog.METRIC_ALIASES))
+    cell.add_argument("--from-logits", action="store_true", help="loss(from_logits=True)")
+    cell.add_argument("--weights", default="random", help="imagenet | random | auto | a file")
+    cell.add_argument("--max-train-samples", type=int)
+    cell.add_argument("--max-test-samples", type=int)
+    cell.add_argument("--epochs", type=int)
+    cell.add_argument("--batch-size", type=int)
+    cell.add_argument("--learning-rate", type=float)
+    cell.add_argument("--seed", type=int)
+    cell.add_argument("--out", help="also write the run files into this directory")
+    cell.set_defaults(func=cmd_cell)
+
+    table = sub.add_parser("table", help="rebuild the tables of a run from results.jsonl")
+    table.add_argument("run_dir", help="a run directory, e.g. results/default")
+    table.set_defaults(func=cmd_table)
+
+    for p in (grid, cell):
+        p.add_argument("--quick", action="store_true",
+                       help=f"at most {QUICK_EPOCHS} epochs, {QUICK_TRAIN_SAMPLES} train and "
+                       f"{QUICK_TEST_SAMPLES} test images per dataset")
+        p.add_argument("--verbose", action="store_true", help="show Keras and TF output")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cheatgrid` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, UsageError, WeightsError) as e:
+        print(f"cheatgrid: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("cheatgrid: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Axes -> cells: per dataset, the cartesian product minus `exclude`, plus `include`."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+from runner import catalog
+from runner.config import CheatgridWarning, Config, DatasetConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One experiment: a dataset, a label encoding, a head and a loss, and one metric."""
+
+    dataset: str
+    encoding: str
+    activation: str
+    loss: str
+    from_logits: bool
+    metric: str
+    units: int  # output units of the head
+    num_classes: int  # classes of the dataset's task
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def cell_id(self) -> str:
+        """12 hex digits of SHA-256 over the canonical JSON of the parameters.
+
+        Stable across runs, machines and Python versions: it depends on nothing
+        but the parameter values.
+        """
+        canonical = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    @property
+    def name(self) -> str:
+        logits = f"logits={'true' if self.from_logits else 'false'}"
+        parts = [self.dataset, self.encoding, self.activation, self.loss, logits, self.metric]
+        if self.units != tutorial_units(self.num_classes, self.encoding):
+            parts.insert(3, f"units={self.units}")  # only unusual heads spell it out
+        return "/".join(parts)
+
+    @property
+    def training_key(self) -> tuple[Any, ...]:
+        """Cells with the same key differ only in metric and share one trained head."""
+        return (self.dataset, self.encoding, self.activation, self.loss, self.from_logits,
+                self.units)
+
+
+def tutorial_units(num_classes: int, encoding: str) -> int:
+    """Output units as the tutorial chooses them.
+
+    A binary task with integer labels gets one unit (labels as float 0./1.);
+    everything else gets one unit per class.
+    """
+    return 1 if encoding == "integer" and num_classes == 2 else num_classes
+
+
+def _make_cell(dataset: DatasetConfig, units: int | None = None, **params: Any) -> Cell:
+    units = units or dataset.units or tutorial_units(dataset.num_classes, params["encoding"])
+    return Cell(dataset=dataset.name, units=units, num_classes=dataset.num_classes, **params)
+
+
+def _matches(cell: Cell, pattern: dict[str, tuple[Any, ...]]) -> bool:
+    return all(getattr(cell, key) in values for key, values in pattern.items())
+
+
+def expand(config: Config) -> list[Cell]:
+    """All cells of a config, in a stable order (dataset, then the axes in config order).
+
+    Warns (`UserWarning`) about `exclude` entries that match no cell and
+    `include` entries that were already in the grid: both are usually typos.
+    """
+    cells: list[Cell] = []
+    for dataset in config.datasets:
+        axes = [getattr(config.grid, axis) for axis in catalog.AXES]
+        for values in itertools.product(*axes):
+            cells.append(_make_cell(dataset, **dict(zip(catalog.AXES, values, strict=True))))
+    used = [False] * len(config.exclude)
+    kept = []
+    for cell in cells:
+        hits = [i for i, pattern in enumerate(config.exclude) if _matches(cell, pattern)]
+        for i in hits:
+            used[i] = True
+        if not hits:
+            kept.append(cell)
+    for i, was_used in enumerate(used):
+        if not was_used:
+            warnings.warn(f"exclude[{i}] matches no cell: {config.exclude[i]}",
+                          CheatgridWarning, stacklevel=2)
+    seen = set(kept)
+    for i, entry in enumerate(config.include):
+        params = {k: v for k, v in entry.items() if k != "dataset"}
+        cell = _make_cell(config.dataset(entry["dataset"]), **params)
+        if cell in seen:
+            warnings.warn(f"include[{i}] is already in the grid: {cell.name}",
+                          CheatgridWarning, stacklevel=2)
+            continue
+        seen.add(cell)
+        kept.append(cell)
+    return kept
+
+
+def training_groups(cells: Iterable[Cell]) -> dict[tuple[Any, ...], list[Cell]]:
+    """Cells grouped by `Cell.training_key`, in first-seen order."""
+    groups: dict[tuple[Any, ...], list[Cell]] = {}
+    for cell in cells:
+        groups.setdefault(cell.training_key, []).append(cell)
+    return groups
+
+
+def find(cells: Iterable[Cell], id_or_name: str) -> Cell | None:
+    """The cell whose id or name is `id_or_name` (an id prefix of 6+ digits also works)."""
+    cells = list(cells)
+    for cell in cells:
+        if id_or_name in (cell.cell_id, cell.name):
+            return cell
+    if len(id_or_name) >= 6:
+        hits = [c for c in cells if c.cell_id.startswith(id_or_name)]
+        if len(hits) == 1:
+            return hits[0]
+    return None

@@ -1,0 +1,44 @@
+"""Shared fixtures: config files written into tmp_path, and one tiny real grid run."""
+
+from __future__ import annotations
+
+import copy
+import os
+import pathlib
+
+import pytest
+import yaml
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# A valid config small enough to train in seconds: every test starts from it.
+TINY = {
+    "name": "tiny",
+    "backbone": {"name": "vgg16", "weights": "random", "input_size": 32},
+    "training": {"epochs": 2, "batch_size": 64, "learning_rate": 0.001, "seed": 42},
+    "datasets": [{"name": "mnist", "source": "embedded", "max_train_samples": 256,
+                  "max_test_samples": 128}],
+    "grid": {"encoding": ["integer", "onehot"], "activation": ["none", "sigmoid", "softmax"],
+             "loss": ["binary_crossentropy", "categorical_crossentropy",
+                      "sparse_categorical_crossentropy"],
+             "from_logits": [True, False],
+             "metric": ["accuracy", "binary_accuracy", "categorical_accuracy",
+                        "sparse_categorical_accuracy"]},
+}
+
+
+@pytest.fixture
+def tiny_doc() -> dict:
+    """A fresh, mutable copy of the tiny config document."""
+    return copy.deepcopy(TINY)
+
+
+@pytest.fixture
+def write_config(tmp_path: pathlib.Path):
+    """Write a document (dict) or raw text to a YAML file and return its path."""
+    def write(content, name: str = "grid.yaml") -> pathlib.Path:
+        path = tmp_path / name
+        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+        path.write_text(text, encoding="utf-8")
+        return path
+    return write

@@ -1,0 +1,176 @@
+"""Config loading: valid documents parse; every bad input is one clear message, exit 2."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from runner import cli
+from runner.config import ConfigError, load_config, parse_config, quick
+
+
+def _set(doc: dict, dotted: str, value) -> dict:
+    *parents, leaf = dotted.split(".")
+    node = doc
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]
+    node[leaf] = value
+    return doc
+
+
+def _delete(doc: dict, dotted: str) -> dict:
+    *parents, leaf = dotted.split(".")
+    node = doc
+    for key in parents:
+        node = node[key]
+    del node[leaf]
+    return doc
+
+
+# (change to the tiny config, fragments the one-line message must contain)
+BAD_DOCUMENTS = [
+    (lambda d: _set(d, "trainig", {}), ["Unknown key 'trainig'", "Did you mean 'training'?"]),
+    (lambda d: _set(d, "training.epoch", 3),
+     ["Unknown key 'training.epoch'", "Did you mean 'epochs'?"]),
+    (lambda d: _set(d, "training.epochs", 0),
+     ["Invalid value for 'training.epochs'", "Expected an integer from 1", "Received: epochs=0"]),
+    (lambda d: _set(d, "training.epochs", "ten"), ["'training.epochs'", "Received: epochs='ten'"]),
+    (lambda d: _set(d, "training.epochs", True), ["'training.epochs'", "Received: epochs=True"]),
+    (lambda d: _set(d, "training.epochs", 10**12), ["'training.epochs'", "Expected an integer"]),
+    (lambda d: _set(d, "training.batch_size", -1), ["'training.batch_size'", "batch_size=-1"]),
+    (lambda d: _set(d, "training.learning_rate", 0), ["'training.learning_rate'", "positive"]),
+    (lambda d: _set(d, "training.learning_rate", float("nan")), ["'training.learning_rate'"]),
+    (lambda d: _set(d, "datasets.0.max_train_samples", 0),
+     ["'datasets[0].max_train_samples'", "max_train_samples=0"]),
+    (lambda d: _set(d, "datasets.0.max_test_samples", -5), ["'datasets[0].max_test_samples'"]),
+    (lambda d: _set(d, "datasets.0.name", "cifar10"),
+     ["'datasets[0].name'", "Expected one of ['mnist', 'mnist_binary']", "name='cifar10'"]),
+    (lambda d: _set(d, "datasets.0.name", "mnsit"), ["Did you mean 'mnist'?"]),
+    (lambda d: _set(d, "datasets.0.source", "tfds"), ["'datasets[0].source'", "source='tfds'"]),
+    (lambda d: _set(d, "datasets.0.classes", [4, 12]),
+     ["'datasets[0].classes'", "MNIST digits from 0 to 9"]),
+    (lambda d: _set(d, "datasets", [{"name": "mnist_binary", "classes": [1, 2, 3]}]),
+     ["'datasets[0].classes'", "exactly 2 distinct digits"]),
+    (lambda d: _set(d, "datasets.0.colour", "red"),
+     ["Unknown key 'datasets[0].colour'", "Received: 'colour'"]),
+    (lambda d: _set(d, "datasets", []), ["'datasets'", "non-empty list"]),
+    (lambda d: _delete(d, "datasets"), ["Missing required key 'datasets'"]),
+    (lambda d: _set(d, "datasets", [{"name": "mnist"}, {"name": "mnist", "units": 3}]),
+     ["'datasets'", "each dataset name at most once"]),
+    (lambda d: _set(d, "grid.loss", ["bce"]),
+     ["Invalid value for 'grid.loss[0]'", "Expected one of ['binary_crossentropy'",
+      "Received: loss[0]='bce'"]),
+    (lambda d: _set(d, "grid.loss", ["categorical_crossentropyy"]),
+     ["Did you mean 'categorical_crossentropy'?"]),
+    (lambda d: _set(d, "grid.metric", []), ["'grid.metric'", "non-empty list"]),
+    (lambda d: _set(d, "grid.metric", "accuracy"), ["'grid.metric'", "non-empty list"]),
+    (lambda d: _set(d, "grid.metric", ["accuracy", "accuracy"]), ["without duplicates"]),
+    (lambda d: _set(d, "grid.metric", ["binary_acuracy"]), ["Did you mean 'binary_accuracy'?"]),
+    (lambda d: _set(d, "grid.activation", ["relu"]), ["'grid.activation[0]'", "'relu'"]),
+    (lambda d: _set(d, "grid.encoding", ["one_hot"]), ["Did you mean 'onehot'?"]),
+    (lambda d: _set(d, "grid.from_logits", ["maybe"]),
+     ["'grid.from_logits[0]'", "Expected true or false"]),
+    (lambda d: _set(d, "grid.lossses", ["bce"]), ["Unknown key 'grid.lossses'",
+                                                  "Did you mean 'loss'?"]),
+    (lambda d: _set(d, "backbone.weights", "imagenett"), ["'backbone.weights'",
+                                                          "Did you mean 'imagenet'?"]),
+    (lambda d: _set(d, "backbone.input_size", 16), ["'backbone.input_size'", "from 32"]),
+    (lambda d: _set(d, "backbone.name", "resnet50"), ["'backbone.name'", "['vgg16']"]),
+    (lambda d: _set(d, "name", "../escape"), ["'name'", "names the run directory"]),
+    (lambda d: _set(d, "exclude", [{"los": "binary_crossentropy"}]),
+     ["Unknown key 'exclude[0].los'", "Did you mean 'loss'?"]),
+    (lambda d: _set(d, "exclude", [{"loss": "bce"}]), ["'exclude[0].loss[0]'"]),
+    (lambda d: _set(d, "exclude", [{}]), ["'exclude[0]'", "at least one axis value"]),
+    (lambda d: _set(d, "exclude", {"loss": "binary_crossentropy"}), ["'exclude'", "a list"]),
+    (lambda d: _set(d, "include", [{"dataset": "mnist", "encoding": "integer"}]),
+     ["Missing required key 'include[0].activation'"]),
+    (lambda d: _set(d, "include", [{"dataset": "mnist_binary", "encoding": "integer",
+                                    "activation": "softmax", "loss": "binary_crossentropy",
+                                    "from_logits": False, "metric": "accuracy"}]),
+     ["'include[0].dataset'", "Expected one of ['mnist']"]),
+]
+
+
+@pytest.mark.parametrize("change, fragments", BAD_DOCUMENTS)
+def test_bad_document_exits_2_with_one_clear_message(change, fragments, tiny_doc, write_config,
+                                                      tmp_path, capsys):
+    path = write_config(change(tiny_doc))
+    out_dir = tmp_path / "out"
+    code = cli.main(["grid", str(path), "--out", str(out_dir)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"cheatgrid: error: {path}: ")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    for fragment in fragments:
+        assert fragment in err
+    assert not out_dir.exists(), "a config error must write nothing"
+
+
+BAD_FILES = [
+    ("training: {epochs: 3\n", ["YAML syntax error at line"]),
+    ("- mnist\n- mnist_binary\n", ["Expected a mapping", "Received: a list"]),
+    ("just a string\n", ["Expected a mapping", "Received: a str"]),
+    ("", ["Expected a mapping", "Received: an empty file"]),
+    ("\x00\x01binary", ["cheatgrid: error:"]),
+]
+
+
+@pytest.mark.parametrize("text, fragments", BAD_FILES)
+def test_bad_file_exits_2(text, fragments, write_config, capsys):
+    path = write_config(text)
+    assert cli.main(["grid", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert cli.main(["grid", str(tmp_path / "nope.yaml")]) == 2
+    assert "No such config file" in capsys.readouterr().err
+
+
+def test_valid_document_parses_with_aliases_and_defaults(tiny_doc):
+    tiny_doc["grid"]["loss"] = ["BinaryCrossentropy", "sparse_categorical_crossentropy"]
+    tiny_doc["grid"]["metric"] = ["SparseCategoricalAccuracy"]
+    tiny_doc["grid"]["activation"] = [None, "linear", "softmax"][1:]
+    del tiny_doc["training"]["seed"]
+    config = parse_config(tiny_doc)
+    assert config.grid.loss == ("binary_crossentropy", "sparse_categorical_crossentropy")
+    assert config.grid.metric == ("sparse_categorical_accuracy",)
+    assert config.grid.activation == ("none", "softmax")
+    assert config.training.seed == 42
+    assert config.datasets[0].num_classes == 10
+
+
+def test_omitted_grid_axes_take_every_value(tiny_doc):
+    del tiny_doc["grid"]
+    config = parse_config(tiny_doc)
+    assert config.grid.from_logits == (True, False)
+    assert len(config.grid.metric) == 4
+
+
+def test_name_defaults_to_file_stem(tiny_doc, write_config):
+    del tiny_doc["name"]
+    assert load_config(write_config(tiny_doc, "my_grid.yaml")).name == "my_grid"
+
+
+def test_quick_caps_epochs_and_samples(tiny_doc):
+    tiny_doc["training"]["epochs"] = 40
+    tiny_doc["datasets"].append({"name": "mnist_binary"})
+    config = quick(parse_config(tiny_doc))
+    assert config.training.epochs == 2
+    assert [(d.max_train_samples, d.max_test_samples) for d in config.datasets] == [
+        (256, 128), (512, 256)]
+
+
+def test_resolved_config_round_trips(tiny_doc):
+    config = parse_config(tiny_doc)
+    again = parse_config(config.to_dict())
+    assert dataclasses.replace(again, source_path=None) == config
+
+
+def test_config_error_is_a_value_error():
+    with pytest.raises(ConfigError):
+        parse_config({"datasets": [{"name": "mnist"}], "grid": {"loss": ["mse"]}})

@@ -1,0 +1,82 @@
+"""Embedded data, the stratified split, label encodings and the tf.data image pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runner.config import DatasetConfig
+from runner.data import (
+    embedded_mnist,
+    encode_labels,
+    image_pipeline,
+    interleaved_split,
+    load_dataset,
+)
+
+
+def test_embedded_subset_is_500_per_class():
+    images, labels = embedded_mnist()
+    assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels).tolist() == [500] * 10
+
+
+def test_mnist_split_is_stratified_disjoint_and_deterministic():
+    a, b = load_dataset(DatasetConfig("mnist")), load_dataset(DatasetConfig("mnist"))
+    assert (a.n_train, a.n_test) == (4000, 1000)
+    assert np.bincount(a.test_labels).tolist() == [100] * 10
+    assert np.bincount(a.train_labels).tolist() == [400] * 10
+    assert np.array_equal(a.train_images, b.train_images)
+    train = {img.tobytes() for img in a.train_images}
+    assert not any(img.tobytes() in train for img in a.test_images)
+
+
+def test_interleaved_split_prefixes_are_balanced():
+    labels = np.repeat(np.arange(3), 5)  # 3 classes x 5
+    train, test = interleaved_split(labels, test_per_class=2, seed=0)
+    assert labels[test].tolist() == [0, 1, 2, 0, 1, 2]
+    assert labels[train[:6]].tolist() == [0, 1, 2, 0, 1, 2]
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(15))
+
+
+def test_max_samples_keep_a_balanced_prefix():
+    data = load_dataset(DatasetConfig("mnist", max_train_samples=25, max_test_samples=10))
+    assert (data.n_train, data.n_test) == (25, 10)
+    assert np.bincount(data.test_labels).tolist() == [1] * 10
+    assert np.bincount(data.train_labels).tolist() == [3] * 5 + [2] * 5
+
+
+@pytest.mark.parametrize("classes, names", [(None, ("4", "9")), ((9, 4), ("9", "4"))])
+def test_binary_stand_in_maps_digits_to_class_indices(classes, names):
+    data = load_dataset(DatasetConfig("mnist_binary", classes=classes))
+    assert data.class_names == names
+    assert (data.n_train, data.n_test) == (800, 200)
+    assert np.bincount(data.test_labels).tolist() == [100, 100]
+    full_images, full_labels = embedded_mnist()
+    first_digit = int(names[0])
+    # class index 0 is the first listed digit: its images are that digit's images
+    zero_images = {img.tobytes() for img in data.train_images[data.train_labels == 0]}
+    digit_images = {img.tobytes() for img in full_images[full_labels == first_digit]}
+    assert zero_images <= digit_images
+
+
+@pytest.mark.parametrize("encoding, units, dtype, expected", [
+    ("integer", 1, np.float32, [0.0, 1.0, 1.0]),  # binary: float 0./1., one unit
+    ("integer", 2, np.int64, [0, 1, 1]),
+    ("onehot", 2, np.float32, [[1, 0], [0, 1], [0, 1]]),
+])
+def test_encode_labels(encoding, units, dtype, expected):
+    encoded = encode_labels(np.array([0, 1, 1]), encoding, num_classes=2, units=units)
+    assert encoded.dtype == dtype
+    assert encoded.tolist() == expected
+
+
+def test_image_pipeline_resizes_scales_and_makes_rgb():
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    images[:, :, :14] = 255
+    batches = list(image_pipeline(images, input_size=32, batch_size=2))
+    assert [tuple(b.shape) for b in batches] == [(2, 32, 32, 3)] * 2 + [(1, 32, 32, 3)]
+    first = batches[0].numpy()
+    assert first.dtype == np.float32
+    assert first.min() == 0.0 and first.max() == pytest.approx(1.0)
+    assert np.array_equal(first[..., 0], first[..., 2])  # grayscale copied to 3 channels

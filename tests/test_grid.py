@@ -1,0 +1,109 @@
+"""Cells: counts with exclude/include, stable ids, names, units, training groups."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from runner.config import CheatgridWarning, parse_config
+from runner.grid import Cell, expand, find, training_groups, tutorial_units
+
+INCLUDE_CELL = {"dataset": "mnist", "encoding": "onehot", "activation": "softmax",
+                "loss": "sparse_categorical_crossentropy", "from_logits": False,
+                "metric": "accuracy"}
+
+
+@pytest.mark.parametrize("exclude, include, expected", [
+    ([], [], 144),  # 2 encodings x 3 activations x 3 losses x 2 from_logits x 4 metrics
+    ([{"encoding": "onehot", "loss": "sparse_categorical_crossentropy"}], [], 144 - 24),
+    ([{"activation": ["sigmoid", "softmax"], "from_logits": True}], [], 144 - 48),
+    ([{"encoding": "onehot", "loss": "sparse_categorical_crossentropy"},
+      {"metric": "binary_accuracy"}], [], 144 - 24 - 30),  # the patterns overlap in 6 cells
+    ([{"encoding": "onehot", "loss": "sparse_categorical_crossentropy"}], [INCLUDE_CELL], 121),
+    ([], [{**INCLUDE_CELL, "units": 3}], 145),  # a different head: a new cell
+])
+def test_cell_counts(exclude, include, expected, tiny_doc):
+    tiny_doc["exclude"], tiny_doc["include"] = exclude, include
+    assert len(expand(parse_config(tiny_doc))) == expected
+
+
+def test_counts_multiply_over_datasets(tiny_doc):
+    tiny_doc["datasets"].append({"name": "mnist_binary"})
+    tiny_doc["grid"]["metric"] = ["accuracy"]
+    cells = expand(parse_config(tiny_doc))
+    assert len(cells) == 2 * 36
+    assert [c.dataset for c in cells[:36]] == ["mnist"] * 36  # dataset-major order
+
+
+def test_exclude_matching_nothing_and_duplicate_include_warn(tiny_doc):
+    tiny_doc["grid"]["loss"] = ["binary_crossentropy"]
+    tiny_doc["exclude"] = [{"loss": "categorical_crossentropy"}]
+    tiny_doc["include"] = [{**INCLUDE_CELL, "loss": "binary_crossentropy"}]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cells = expand(parse_config(tiny_doc))
+    messages = [str(w.message) for w in caught if w.category is CheatgridWarning]
+    assert len(cells) == 48
+    assert any("exclude[0] matches no cell" in m for m in messages)
+    assert any("include[0] is already in the grid" in m for m in messages)
+
+
+# Literal ids: a change here breaks every stored results.jsonl and cell reference.
+@pytest.mark.parametrize("cell, cell_id, name", [
+    (Cell("mnist", "onehot", "softmax", "categorical_crossentropy", False,
+          "categorical_accuracy", 10, 10), "3604847df432",
+     "mnist/onehot/softmax/categorical_crossentropy/logits=false/categorical_accuracy"),
+    (Cell("mnist_binary", "integer", "sigmoid", "binary_crossentropy", True,
+          "binary_accuracy", 1, 2), "5572b2ca2e2e",
+     "mnist_binary/integer/sigmoid/binary_crossentropy/logits=true/binary_accuracy"),
+    (Cell("mnist_binary", "integer", "softmax", "binary_crossentropy", True,
+          "binary_accuracy", 2, 2), "8948f80b24b8",
+     "mnist_binary/integer/softmax/units=2/binary_crossentropy/logits=true/binary_accuracy"),
+])
+def test_cell_ids_and_names_are_stable(cell, cell_id, name):
+    assert (cell.cell_id, cell.name) == (cell_id, name)
+
+
+def test_cell_ids_do_not_depend_on_the_process(tiny_doc):
+    code = ("from runner.grid import Cell; print(Cell('mnist', 'onehot', 'softmax', "
+            "'categorical_crossentropy', False, 'categorical_accuracy', 10, 10).cell_id)")
+    env = {"PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.strip()
+    assert out == "3604847df432"
+
+
+def test_ids_are_unique_within_a_grid(tiny_doc):
+    tiny_doc["datasets"].append({"name": "mnist_binary"})
+    cells = expand(parse_config(tiny_doc))
+    assert len({c.cell_id for c in cells}) == len({c.name for c in cells}) == len(cells)
+
+
+@pytest.mark.parametrize("num_classes, encoding, units", [
+    (2, "integer", 1), (2, "onehot", 2), (10, "integer", 10), (10, "onehot", 10)])
+def test_tutorial_units(num_classes, encoding, units):
+    assert tutorial_units(num_classes, encoding) == units
+
+
+def test_units_override_per_dataset(tiny_doc):
+    tiny_doc["datasets"] = [{"name": "mnist_binary", "units": 2}]
+    assert {c.units for c in expand(parse_config(tiny_doc))} == {2}
+
+
+def test_training_groups_share_everything_but_the_metric(tiny_doc):
+    groups = training_groups(expand(parse_config(tiny_doc)))
+    assert len(groups) == 36
+    for cells in groups.values():
+        assert len(cells) == 4 and len({c.metric for c in cells}) == 4
+
+
+def test_find_by_id_prefix_and_name(tiny_doc):
+    cells = expand(parse_config(tiny_doc))
+    target = cells[7]
+    assert find(cells, target.cell_id) is target
+    assert find(cells, target.cell_id[:8]) is target
+    assert find(cells, target.name) is target
+    assert find(cells, "nothing") is None

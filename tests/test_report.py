@@ -1,0 +1,63 @@
+"""Tables from hand-made rows: results.csv columns, the cheat-table pivot, Markdown."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from runner.report import RESULT_COLUMNS, cheat_markdown, cheat_table, write_tables
+
+
+def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
+    row = {"cell_id": f"{encoding}{activation}{loss}{from_logits}{metric}", "dataset": "mnist",
+           "name": f"mnist/{encoding}/{activation}/{loss}/{from_logits}/{metric}",
+           "encoding": encoding, "units": 10, "activation": activation, "loss": loss,
+           "from_logits": from_logits, "metric": metric, "num_classes": 10,
+           "status": "error" if error else "ok", "phase": "fit" if error else None,
+           "error_type": error, "error_message": "shapes differ" if error else None,
+           "test_metric": value, "run_name": "hand", "history_loss": [1.0, 0.5], **extra}
+    return row
+
+
+ROWS = [
+    _row("integer", "softmax", "sparse_categorical_crossentropy", False, "accuracy", 0.91234),
+    _row("integer", "softmax", "binary_crossentropy", True, "accuracy", error="ValueError"),
+    _row("integer", "none", "sparse_categorical_crossentropy", True, "accuracy", 0.5),
+    _row("onehot", "softmax", "categorical_crossentropy", False, "accuracy", 0.75),
+    _row("onehot", "softmax", "categorical_crossentropy", False, "binary_accuracy", 0.95),
+]
+
+
+def test_cheat_table_pivots_rows_and_columns():
+    table = cheat_table(pd.DataFrame(ROWS))
+    assert table.index.names == ["metric", "dataset", "encoding", "units", "activation"]
+    assert list(table.columns) == ["BCE logits=true", "CCE logits=false", "SCCE logits=true",
+                                   "SCCE logits=false"]
+    assert table.loc[("accuracy", "mnist", "integer", 10, "softmax"),
+                     "SCCE logits=false"] == "0.9123"
+    assert table.loc[("accuracy", "mnist", "integer", 10, "softmax"),
+                     "BCE logits=true"] == "error: ValueError"
+    assert table.loc[("binary_accuracy", "mnist", "onehot", 10, "softmax"),
+                     "CCE logits=false"] == "0.9500"
+    # rows keep the order the cells ran in: none after softmax here, as in ROWS
+    assert [k[4] for k in table.index if k[0] == "accuracy" and k[2] == "integer"] == [
+        "softmax", "none"]
+
+
+def test_markdown_has_sections_and_lists_errors():
+    text = cheat_markdown(pd.DataFrame(ROWS))
+    assert "## mnist" in text
+    assert "### metric: accuracy" in text and "### metric: binary_accuracy" in text
+    assert "| integer | 10 | softmax |" in text
+    assert "- **ValueError** in `fit` (1 cells" in text and "shapes differ" in text
+
+
+def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
+    paths = write_tables(tmp_path, ROWS)
+    assert set(paths) == {"results.csv", "cheat_table.csv", "cheat_table.md"}
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert list(results.columns) == list(RESULT_COLUMNS)
+    assert len(results) == len(ROWS)
+    assert "history_loss" not in results.columns  # per-epoch data stays in results.jsonl
+    cheat = pd.read_csv(tmp_path / "cheat_table.csv")
+    assert len(cheat) == 4  # (accuracy: integer/softmax, integer/none, onehot/softmax), binary
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -1,0 +1,87 @@
+"""One training group on synthetic features: errors per phase, per-metric isolation, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runner.config import TrainingConfig
+from runner.grid import Cell
+from runner.train import Features, error_summary, train_group
+
+TRAINING = TrainingConfig(epochs=3, batch_size=32, learning_rate=0.01, seed=7)
+
+
+def _clusters(num_classes: int, n_train: int = 200, n_test: int = 100) -> Features:
+    """Well-separated Gaussian clusters: any working head learns them in a few epochs."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, size=(num_classes, 16)).astype(np.float32)
+
+    def split(n):
+        labels = np.arange(n) % num_classes
+        return centres[labels] + rng.normal(0, 0.5, (n, 16)).astype(np.float32), labels
+    train_x, train_labels = split(n_train)
+    test_x, test_labels = split(n_test)
+    return Features(train_x, train_labels, test_x, test_labels)
+
+
+def _group(encoding, activation, loss, from_logits, metrics, units=10, num_classes=10):
+    return [Cell("synthetic", encoding, activation, loss, from_logits, m, units, num_classes)
+            for m in metrics]
+
+
+def test_working_cell_learns_and_records_history():
+    cells = _group("integer", "softmax", "sparse_categorical_crossentropy", False,
+                   ["sparse_categorical_accuracy"])
+    [row] = train_group(cells, _clusters(10), TRAINING)
+    assert row["status"] == "ok" and row["phase"] is None
+    assert row["test_metric"] > 0.8
+    assert len(row["history_loss"]) == 3 and row["history_loss"][-1] < row["history_loss"][0]
+
+
+def test_shape_error_fails_every_metric_of_the_group_in_fit():
+    cells = _group("integer", "sigmoid", "binary_crossentropy", False,
+                   ["accuracy", "binary_accuracy"])
+    rows = train_group(cells, _clusters(10), TRAINING)
+    assert [r["status"] for r in rows] == ["error", "error"]
+    assert {r["phase"] for r in rows} == {"fit"}
+    assert rows[0]["error_type"] == "ValueError"
+    assert "target.shape=(None,), output.shape=(None, 10)" in rows[0]["error_message"]
+
+
+def test_a_failing_metric_fails_only_its_own_cell():
+    cells = _group("integer", "none", "sparse_categorical_crossentropy", True,
+                   ["sparse_categorical_accuracy", "binary_accuracy"])
+    ok, failed = train_group(cells, _clusters(10), TRAINING)
+    assert ok["status"] == "ok" and ok["test_metric"] > 0.8
+    assert (failed["status"], failed["phase"]) == ("error", "evaluate")
+    assert failed["error_message"].startswith("Incompatible shapes")
+    assert "(in binary_accuracy)" in failed["error_message"]
+    assert ok["train_seconds"] == failed["train_seconds"]  # one training, shared
+
+
+def test_same_seed_same_numbers():
+    cells = _group("onehot", "none", "categorical_crossentropy", True, ["categorical_accuracy"])
+    first, second = (train_group(cells, _clusters(10), TRAINING)[0] for _ in range(2))
+    assert first["history_loss"] == second["history_loss"]
+    assert first["test_loss"] == second["test_loss"]
+
+
+GRAPH_ERROR = """Graph execution error:
+
+Detected at node Equal defined at (most recent call last):
+  File "/x/keras/src/metrics/accuracy_metrics.py", line 69, in binary_accuracy
+
+  File "/x/keras/src/ops/numpy.py", line 3392, in equal
+
+Incompatible shapes: [8] vs. [8,10]
+\t [[{{node Equal}}]] [Op:__inference_multi_step_on_iterator_330]"""
+
+
+@pytest.mark.parametrize("error, summary", [
+    (ValueError("first line\nsecond line"), "first line"),
+    (RuntimeError(GRAPH_ERROR), "Incompatible shapes: [8] vs. [8,10] (in binary_accuracy)"),
+    (KeyError(), ""),
+])
+def test_error_summary(error, summary):
+    assert error_summary(error) == summary
