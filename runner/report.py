@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 import tempfile
@@ -102,16 +103,39 @@ def cheat_markdown(df: pd.DataFrame) -> str:
             lines += [f"### metric: {metric}", "", markdown_table(sub), ""]
     errors = df[df["status"] == "error"]
     if len(errors):
-        lines += ["## Errors", ""]
-        grouped = errors.groupby(["phase", "error_type", "error_message"], sort=False,
-                                 dropna=False)
-        for (phase, error_type, message), part in grouped:
-            examples = ", ".join(f"`{n}`" for n in part["name"].head(3))
-            more = f" and {len(part) - 3} more" if len(part) > 3 else ""
-            lines += [f"- **{error_type}** in `{phase}` ({len(part)} cells, e.g. {examples}"
-                      f"{more}): {message}"]
+        lines += ["## Errors", "", "Each distinct error, where it was raised, and the cells "
+                  "it hit.", ""]
+        grouped = errors.groupby(["dataset", "phase", "error_type", "error_message"],
+                                 sort=False, dropna=False)
+        for (dataset, phase, error_type, message), part in grouped:
+            lines += [f"- **{error_type}** in `{phase}`, {len(part)} cells of {dataset} "
+                      f"({describe_cells(part, df[df['dataset'] == dataset])}): {message}"]
         lines.append("")
     return "\n".join(lines)
+
+
+def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
+    """A short description of some cells, by the axis values they share.
+
+    When `part` is exactly the product of its axis values (the usual case for
+    an error) the description is exact, e.g. `encoding=integer, loss=BCE|CCE`,
+    leaving out axes on which it covers every value of `universe`; otherwise
+    it names a few of the cells.
+    """
+    axes = [a for a in catalog.AXES if a in part]
+    values = {a: list(dict.fromkeys(part[a])) for a in axes}
+    if math.prod(len(v) for v in values.values()) != len(part.drop_duplicates(axes)):
+        more = f" and {len(part) - 3} more" if len(part) > 3 else ""
+        return "e.g. " + ", ".join(f"`{n}`" for n in part["name"].head(3)) + more
+
+    def show(axis: str, value: Any) -> str:
+        if axis == "loss":
+            return catalog.LOSS_SHORT.get(value, value)
+        return str(value).lower() if axis == "from_logits" else str(value)
+
+    narrowed = [a for a in axes if set(values[a]) != set(universe[a])]
+    return ", ".join(f"{a}=" + "|".join(show(a, v) for v in values[a])
+                     for a in narrowed) or "every cell"
 
 
 def atomic_write(path: pathlib.Path, text: str) -> None:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import itertools
 
-from runner.report import RESULT_COLUMNS, cheat_markdown, cheat_table, write_tables
+import pandas as pd
+import pytest
+
+from runner.report import (
+    RESULT_COLUMNS,
+    cheat_markdown,
+    cheat_table,
+    describe_cells,
+    write_tables,
+)
 
 
 def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
@@ -25,6 +34,11 @@ ROWS = [
     _row("onehot", "softmax", "categorical_crossentropy", False, "accuracy", 0.75),
     _row("onehot", "softmax", "categorical_crossentropy", False, "binary_accuracy", 0.95),
 ]
+
+FULL = [_row(*values, value=0.5) for values in itertools.product(
+    ["integer", "onehot"], ["none", "softmax"], ["binary_crossentropy",
+                                                 "categorical_crossentropy"],
+    [True, False], ["accuracy", "binary_accuracy"])]
 
 
 def test_cheat_table_pivots_rows_and_columns():
@@ -48,7 +62,29 @@ def test_markdown_has_sections_and_lists_errors():
     assert "## mnist" in text
     assert "### metric: accuracy" in text and "### metric: binary_accuracy" in text
     assert "| integer | 10 | softmax |" in text
-    assert "- **ValueError** in `fit` (1 cells" in text and "shapes differ" in text
+    assert "- **ValueError** in `fit`, 1 cells of mnist" in text and "shapes differ" in text
+
+
+@pytest.mark.parametrize("where, expected", [
+    # a full product of axis values: exact, leaving out axes it covers entirely
+    ({"encoding": "integer"}, "encoding=integer"),
+    ({"encoding": "integer", "loss": "binary_crossentropy"}, "encoding=integer, loss=BCE"),
+    ({"metric": "accuracy", "from_logits": True}, "from_logits=true, metric=accuracy"),
+    ({}, "every cell"),
+])
+def test_describe_cells_exact(where, expected):
+    df = pd.DataFrame(FULL)
+    part = df
+    for key, value in where.items():
+        part = part[part[key] == value]
+    assert describe_cells(part, df) == expected
+
+
+def test_describe_cells_names_examples_when_not_a_product():
+    df = pd.DataFrame(FULL)
+    part = df.iloc[[0, 5, 9, 30]]
+    assert describe_cells(part, df).startswith("e.g. `")
+    assert describe_cells(part, df).endswith(" and 1 more")
 
 
 def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
