@@ -8,20 +8,36 @@ cell trains its Dense head on those features: the same model, split in two.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import hashlib
 import pathlib
 import warnings
 
 import numpy as np
 
-from runner.config import BackboneConfig, CheatgridWarning
+from runner.availability import DOWNLOAD_HOST, host_answers, keras_cache_file
+from runner.config import BackboneConfig
 from runner.data import image_pipeline
+from runner.validate import CheatgridWarning, ResourceUnavailable
 
 FEATURE_BATCH_SIZE = 256  # large batches amortise VGG16's per-call cost; 32x32 fits easily
+IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # Keras's cache name
+_ALTERNATIVES = ("Use 'random' (offline, seeded), 'auto' (imagenet when it can be had, else "
+                 "random) or a path to a .h5/.weights.h5 file")
 
 
-class WeightsError(RuntimeError):
-    """The configured backbone weights cannot be had."""
+class WeightsError(ResourceUnavailable):
+    """The configured backbone weights cannot be had; `reason` says why in a few words."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message
+
+
+def _imagenet_error(reason: str) -> WeightsError:
+    return WeightsError(f"Invalid value for 'backbone.weights': {reason}. {_ALTERNATIVES}. "
+                        "Received: weights='imagenet'", reason)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +46,8 @@ class Backbone:
 
     Attributes:
         model: Keras model mapping preprocessed images to GAP features (N, 512).
-        weights: what results record, e.g. 'imagenet' or 'random(he_normal,seed=0)'.
+        weights: what results record, e.g. 'imagenet', 'random(he_normal,seed=0)' or
+            'file:my.weights.h5@sha256:0123456789ab'.
         input_size: side of the square input images.
     """
 
@@ -63,15 +80,61 @@ def _reinit_random(base, seed: int) -> None:
 
 
 def _imagenet(input_size: int):
+    """Keras's ImageNet VGG16 (no top), from its cache or downloaded; never a long wait."""
+    cached = keras_cache_file(IMAGENET_FILE)
+    if not cached.is_file() and not host_answers():
+        raise _imagenet_error(f"the ImageNet VGG16 weights are not in {cached.parent} and "
+                              f"{DOWNLOAD_HOST[0]} does not answer")
     try:
         return _vgg16("imagenet", input_size)
-    except Exception as e:  # offline: URL/HTTP/OS errors, all surfaced the same way
+    except Exception as e:  # HTTP/URL/OS errors mid-download, a corrupt cache file
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise _imagenet_error("the ImageNet VGG16 weights could not be loaded "
+                              f"({type(e).__name__}: {first})") from None
+
+
+def _file_shapes(path: pathlib.Path) -> list[tuple[int, ...]]:
+    """Shapes of every array in an HDF5 weights file, in file order."""
+    import h5py
+
+    shapes: list[tuple[int, ...]] = []
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: shapes.append(tuple(obj.shape))
+                     if isinstance(obj, h5py.Dataset) and obj.ndim else None)
+    return shapes
+
+
+def _from_file(config: BackboneConfig):
+    """VGG16 with weights from a .h5/.weights.h5 file, its layer shapes checked first."""
+    path = pathlib.Path(config.weights).expanduser()
+    received = f"Received: weights={config.weights!r}"
+    if not path.is_file():
+        raise WeightsError(f"Invalid value for 'backbone.weights': Expected an existing "
+                           f"weights file. {received}")
+    base = _vgg16(None, config.input_size)
+    expected = [tuple(w.shape) for w in base.weights]
+    try:
+        found = _file_shapes(path)
+    except OSError as e:
+        raise WeightsError(f"Invalid value for 'backbone.weights': {path} is not an HDF5 "
+                           f"weights file ({e}). {received}") from None
+    missing = collections.Counter(expected) - collections.Counter(found)
+    extra = collections.Counter(found) - collections.Counter(expected)
+    if missing or extra:
+        first = next(iter(missing or extra))
+        which = "lacks an array of shape" if missing else "has an unexpected array of shape"
         raise WeightsError(
-            "Invalid value for 'backbone.weights': the ImageNet VGG16 weights could not be "
-            f"loaded ({type(e).__name__}: {first}). Use 'random' (offline, seeded), 'auto' "
-            "(imagenet when available, else random) or a path to a .h5/.weights.h5 file. "
-            "Received: weights='imagenet'") from None
+            f"Invalid value for 'backbone.weights': Expected the {len(expected)} arrays of "
+            f"VGG16 without its top at input size {config.input_size} (e.g. block1_conv1 "
+            f"kernel {expected[0]}); {path.name} holds {len(found)} arrays and {which} "
+            f"{first}. {received}")
+    try:
+        base.load_weights(str(path))
+    except Exception as e:
+        raise WeightsError(f"Invalid value for 'backbone.weights': {path.name} could not be "
+                           f"loaded into VGG16 ({type(e).__name__}: {e}). {received}") from None
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return base, f"file:{path.name}@sha256:{digest}"
 
 
 def build_backbone(config: BackboneConfig) -> Backbone:
@@ -84,33 +147,22 @@ def build_backbone(config: BackboneConfig) -> Backbone:
         The built backbone and a record of the weights it really uses.
 
     Raises:
-        WeightsError: `weights: imagenet` or a file that cannot be loaded.
+        WeightsError: `weights: imagenet` or a file that cannot be loaded; raised
+            within seconds when offline.
     """
     import keras
 
-    if config.weights == "imagenet":
-        base, label = _imagenet(config.input_size), "imagenet"
-    elif config.weights == "auto":
+    base, label = None, None
+    if config.weights in ("imagenet", "auto"):
         try:
             base, label = _imagenet(config.input_size), "imagenet"
         except WeightsError as e:
-            warnings.warn(f"weights: auto fell back to random weights: {e}", CheatgridWarning,
-                          stacklevel=2)
-            base, label = None, None
-    elif config.weights == "random":
-        base, label = None, None
-    else:
-        path = pathlib.Path(config.weights)
-        if not path.is_file():
-            raise WeightsError(f"Invalid value for 'backbone.weights': Expected an existing "
-                               f"weights file. Received: weights={config.weights!r}")
-        base = _vgg16(None, config.input_size)
-        try:
-            base.load_weights(str(path))
-        except Exception as e:
-            raise WeightsError(f"Invalid value for 'backbone.weights': {path} does not hold "
-                               f"VGG16 weights ({type(e).__name__}: {e})") from None
-        label = f"file:{path.name}"
+            if config.weights == "imagenet":
+                raise
+            warnings.warn(f"weights: auto fell back to random weights: {e.reason}",
+                          CheatgridWarning, stacklevel=2)
+    elif config.weights != "random":
+        base, label = _from_file(config)
     if base is None:
         base = _vgg16(None, config.input_size)
         _reinit_random(base, config.weights_seed)

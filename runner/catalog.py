@@ -12,7 +12,7 @@ ENCODINGS = ("integer", "onehot")
 ACTIVATIONS = ("none", "sigmoid", "softmax")
 LOSSES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 METRICS = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
-SOURCES = ("embedded",)
+SOURCES = ("tfds", "embedded", "auto")
 BACKBONES = ("vgg16",)
 WEIGHTS = ("imagenet", "random", "auto")
 
@@ -47,22 +47,40 @@ class DatasetSpec:
 
     Attributes:
         name: the key users write in `datasets[].name`.
-        num_classes: number of classes of the task (after any class selection).
-        sources: where its images can come from.
-        description: one line for README and `--dry-run`.
+        num_classes: number of classes of the task (before any class selection).
+        sources: where its images can come from; the first is the default.
+        description: one line for README and tables.
+        part: the tutorial part it belongs to.
+        tfds_name: its TensorFlow Datasets name, when it has one.
+        splits: default (train, test) TFDS split strings, the tutorial's.
+        stand_in: the embedded dataset `source: auto` falls back to offline.
+        digits: whether its classes are MNIST digits (then `classes` can select some).
     """
 
     name: str
     num_classes: int
     sources: tuple[str, ...]
     description: str
+    part: str
+    tfds_name: str | None = None
+    splits: tuple[str, str] | None = None
+    stand_in: str | None = None
+    digits: bool = True
 
 
 DATASETS = {
     "mnist": DatasetSpec(
-        "mnist", 10, ("embedded",),
-        "MNIST digits, 10 classes (Part B of the tutorial); embedded 5k subset"),
+        "mnist", 10, ("embedded", "tfds", "auto"),
+        "MNIST digits, 10 classes; embedded: a 5k subset, tfds: the tutorial's 10% splits",
+        "Part B (multi-class)", tfds_name="mnist", splits=("train[:10%]", "test[:10%]"),
+        stand_in="mnist"),
+    "horses_or_humans": DatasetSpec(
+        "horses_or_humans", 2, ("auto", "tfds"),
+        "horses vs humans, 300x300 colour renders (TFDS); offline stand-in: mnist_binary",
+        "Part A (binary)", tfds_name="horses_or_humans", splits=("train", "test"),
+        stand_in="mnist_binary", digits=False),
     "mnist_binary": DatasetSpec(
         "mnist_binary", 2, ("embedded",),
-        "two MNIST digits as a binary task, stand-in for horses_or_humans (Part A)"),
+        "two MNIST digits (default 4 vs 9) as a binary task, embedded; stands in for "
+        "horses_or_humans offline", "Part A (binary)", stand_in="mnist_binary"),
 }

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from runner import catalog
-from runner.backbone import WeightsError  # no TensorFlow import until a model is built
 from runner.config import (
     QUICK_EPOCHS,
     QUICK_TEST_SAMPLES,
@@ -30,6 +29,7 @@ from runner.config import (
 )
 from runner.config import quick as quick_config
 from runner.grid import Cell, expand, find
+from runner.validate import ResourceUnavailable
 
 EXIT_USAGE = 2
 
@@ -134,9 +134,11 @@ def _single_cell_config(args: argparse.Namespace) -> Config:
 
 def _with_training_flags(config: Config, args: argparse.Namespace) -> Config:
     raw = config.to_dict()
-    for key in ("epochs", "batch_size", "learning_rate", "seed"):
+    for key in ("epochs", "batch_size", "learning_rate"):
         if getattr(args, key) is not None:
             raw["training"][key] = getattr(args, key)
+    if args.seed is not None:
+        raw["training"]["seeds"] = [args.seed]
     config = parse_config(raw, origin="command line")
     return quick_config(config) if args.quick else config
 
@@ -157,10 +159,10 @@ def cmd_cell(args: argparse.Namespace) -> int:
         config = _with_training_flags(_single_cell_config(args), args)
         cell = _cells(config)[0]
     _import_tensorflow(args.verbose)
-    from runner.execute import run_cells
+    from runner.execute import prepare, run_cells
 
     with _warnings_shown(args.verbose):
-        rows = run_cells(config, [cell], on_rows=lambda rows: None)
+        rows = run_cells(config, [cell], prepare(config, [cell]), on_rows=lambda rows: None)
     if args.out:
         from runner import store
         from runner.execute import prepare_run_dir
@@ -195,7 +197,26 @@ def cmd_table(args: argparse.Namespace) -> int:
         raise UsageError(f"table: {results} holds no result rows")
     for path in write_tables(args.run_dir, rows).values():
         print(path)
+    if args.claims or args.readme:
+        _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
     return 0
+
+
+def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
+    from runner.claims import claims_markdown, splice_readme
+    from runner.report import atomic_write, results_frame
+
+    section = claims_markdown(results_frame(rows))
+    atomic_write(run_dir / "claims.md", section)
+    print(run_dir / "claims.md")
+    if readme:
+        path = pathlib.Path(readme)
+        try:
+            text = splice_readme(path.read_text(encoding="utf-8"), section)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--readme {path}: {e}") from None
+        atomic_write(path, text)
+        print(f"{path}: claims section updated")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     table = sub.add_parser("table", help="rebuild the tables of a run from results.jsonl")
     table.add_argument("run_dir", help="a run directory, e.g. results/default")
+    table.add_argument("--claims", action="store_true",
+                       help="also check the tutorial's claims against the run (claims.md)")
+    table.add_argument("--readme", help="write the claims into this README's claims section")
     table.set_defaults(func=cmd_table)
 
     for p in (grid, cell):
@@ -247,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, UsageError, WeightsError) as e:
+    except (ConfigError, UsageError, ResourceUnavailable) as e:
         print(f"cheatgrid: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

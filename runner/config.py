@@ -8,8 +8,6 @@ received, with a "Did you mean ...?" hint for near misses.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 import pathlib
 import re
 from collections.abc import Callable
@@ -18,17 +16,13 @@ from typing import Any
 import yaml
 
 from runner import catalog
+from runner.validate import CheatgridWarning, Checker, ConfigError, did_you_mean
+
+__all__ = ["BackboneConfig", "CheatgridWarning", "Config", "ConfigError", "DatasetConfig",
+           "GridConfig", "Override", "TrainingConfig", "did_you_mean", "load_config",
+           "parse_config", "quick"]
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_MAX_INT = 10**9  # anything larger is a typo, not an experiment
-
-
-class ConfigError(ValueError):
-    """A config file (or command-line setting) that cannot be run as written."""
-
-
-class CheatgridWarning(UserWarning):
-    """A soft problem the user should see (a fallback taken, a pattern that matched nothing)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,21 +38,39 @@ class TrainingConfig:
     epochs: int = 20  # the tutorial trains 20 (one-hot) to 40 (integer) epochs
     batch_size: int = 64  # the tutorial's batch size
     learning_rate: float = 0.001  # Adam's default, which the tutorial uses
-    seed: int = 42  # the tutorial's GlorotUniform(seed=42)
+    seeds: tuple[int, ...] = (42,)  # the tutorial's GlorotUniform(seed=42); one run per seed
+    shuffle: bool = False  # the tutorial does not shuffle
+    drop_remainder: str | bool = "tutorial"  # tutorial: drop the last partial batch for
+    # integer labels (its `batch(64, drop_remainder=True)`), keep it for one-hot
+
+    def drops_remainder(self, encoding: str) -> bool:
+        if self.drop_remainder == "tutorial":
+            return encoding == "integer"
+        return bool(self.drop_remainder)
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetConfig:
     name: str
-    source: str = "embedded"  # the only source that needs no network
+    source: str = "embedded"  # tfds | embedded | auto; default: the dataset's first source
     max_train_samples: int | None = None  # None = every training image
     max_test_samples: int | None = None  # None = every test image
     classes: tuple[int, ...] | None = None  # digits to keep; mnist_binary defaults to (4, 9)
     units: int | None = None  # override the output units of every cell of this dataset
+    split: tuple[str, str] | None = None  # TFDS (train, test) splits; None = the tutorial's
+    data_dir: str | None = None  # TFDS data dir; None = $TFDS_DATA_DIR or ~/tensorflow_datasets
+
+    @property
+    def spec(self) -> catalog.DatasetSpec:
+        return catalog.DATASETS[self.name]
 
     @property
     def num_classes(self) -> int:
-        return len(self.classes) if self.classes else catalog.DATASETS[self.name].num_classes
+        return len(self.classes) if self.classes else self.spec.num_classes
+
+    @property
+    def splits(self) -> tuple[str, str]:
+        return self.split or self.spec.splits or ("train", "test")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +83,14 @@ class GridConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class Override:
+    """Training settings for the cells that match `when` (a partial cell, values any-of)."""
+
+    when: dict[str, tuple[Any, ...]]
+    set: dict[str, Any]  # TrainingConfig field -> value
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     name: str
     datasets: tuple[DatasetConfig, ...]
@@ -79,6 +99,7 @@ class Config:
     grid: GridConfig = GridConfig()
     exclude: tuple[dict[str, tuple[Any, ...]], ...] = ()  # partial cells; values are any-of
     include: tuple[dict[str, Any], ...] = ()  # full cells added to the grid
+    overrides: tuple[Override, ...] = ()  # applied in order; a later match wins
     source_path: str | None = None
 
     def dataset(self, name: str) -> DatasetConfig:
@@ -86,7 +107,13 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain YAML-able data (what `config.yaml` holds)."""
-        return _plain(dataclasses.asdict(self))
+        raw = _plain(dataclasses.asdict(self))
+        for dataset in raw["datasets"]:
+            if dataset["split"] is not None:
+                dataset["split"] = dict(zip(("train", "test"), dataset["split"], strict=True))
+        for override in raw["overrides"]:
+            override["set"] = {f"training.{k}": v for k, v in override["set"].items()}
+        return raw
 
 
 def _plain(value: Any) -> Any:
@@ -97,98 +124,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# ---------------------------------------------------------------- primitives
-
-
-class _Checker:
-    """Validates one document; every error names the file and the key path."""
-
-    def __init__(self, origin: str):
-        self.origin = origin
-
-    def fail(self, path: str, expected: str, received: Any, hint: str = "") -> ConfigError:
-        leaf = path.rsplit(".", 1)[-1] if path else "config"
-        shown = repr(received)
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        message = (f"{self.origin}: Invalid value for '{path}': Expected {expected}. "
-                   f"Received: {leaf}={shown}")
-        return ConfigError(message + (f". {hint}" if hint else ""))
-
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...],
-                required: tuple[str, ...] = ()) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(path, f"a mapping with keys {list(allowed)}", value)
-        for key in value:
-            if not isinstance(key, str) or key not in allowed:
-                full = f"{path}.{key}" if path else str(key)
-                raise ConfigError(
-                    f"{self.origin}: Unknown key '{full}': expected one of {list(allowed)}. "
-                    f"Received: {key!r}{did_you_mean(str(key), allowed)}")
-        for key in required:
-            if key not in value:
-                full = f"{path}.{key}" if path else key
-                raise ConfigError(f"{self.origin}: Missing required key '{full}'.")
-        return value
-
-    def integer(self, value: Any, path: str, minimum: int = 1) -> int:
-        is_int = isinstance(value, int) and not isinstance(value, bool)
-        if not is_int or not minimum <= value <= _MAX_INT:
-            raise self.fail(path, f"an integer from {minimum} to {_MAX_INT:,}", value)
-        return value
-
-    def positive_float(self, value: Any, path: str) -> float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok or not math.isfinite(value) or value <= 0:
-            raise self.fail(path, "a positive number", value)
-        return float(value)
-
-    def boolean(self, value: Any, path: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(path, "true or false", value)
-        return value
-
-    def string(self, value: Any, path: str) -> str:
-        if not isinstance(value, str) or not value:
-            raise self.fail(path, "a non-empty string", value)
-        return value
-
-    def choice(self, value: Any, path: str, choices: tuple[str, ...],
-               aliases: dict[str, str] | None = None) -> str:
-        aliases = aliases or {}
-        if value is None and "none" in choices:
-            return "none"  # YAML `null` for "no activation", as Keras's activation=None
-        if isinstance(value, str) and value in choices:
-            return value
-        if isinstance(value, str) and value in aliases:
-            return aliases[value]
-        known = tuple(choices) + tuple(aliases)
-        hint = did_you_mean(value, known).lstrip(". ") if isinstance(value, str) else ""
-        raise self.fail(path, f"one of {list(choices)}", value, hint)
-
-    def items(self, value: Any, path: str, parse: Callable[[Any, str], Any],
-              example: str) -> tuple[Any, ...]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(path, f"a non-empty list, e.g. {example}", value)
-        parsed = tuple(parse(item, f"{path}[{i}]") for i, item in enumerate(value))
-        if len(set(parsed)) != len(parsed):
-            raise self.fail(path, "a list without duplicates", value)
-        return parsed
-
-
-def did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
-    """A ". Did you mean 'x'?" suffix for near misses, or an empty string."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    if not close:
-        lowered = {o.lower().replace("_", ""): o for o in options}
-        key = word.lower().replace("_", "").replace("-", "")
-        close = [lowered[key]] if key in lowered else []
-    return f". Did you mean '{close[0]}'?" if close else ""
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 # ---------------------------------------------------------------- sections
 
 
-def _axis_parsers(check: _Checker) -> dict[str, Callable[[Any, str], Any]]:
+def _axis_parsers(check: Checker) -> dict[str, Callable[[Any, str], Any]]:
     return {
         "encoding": lambda v, p: check.choice(v, p, catalog.ENCODINGS),
         "activation": lambda v, p: check.choice(
@@ -199,46 +142,66 @@ def _axis_parsers(check: _Checker) -> dict[str, Callable[[Any, str], Any]]:
     }
 
 
-def _backbone(check: _Checker, raw: Any) -> BackboneConfig:
-    fields = _field_names(BackboneConfig)
-    raw = check.mapping(raw, "backbone", fields)
+def _backbone(check: Checker, raw: Any) -> BackboneConfig:
+    raw = check.mapping(raw, "backbone", _field_names(BackboneConfig))
     weights = raw.get("weights", BackboneConfig.weights)
+    expected = f"one of {list(catalog.WEIGHTS)} or a path to a '.h5' / '.weights.h5' file"
     if not isinstance(weights, str) or not weights:
-        raise check.fail("backbone.weights", f"one of {list(catalog.WEIGHTS)} or a file path",
-                         weights)
+        raise check.fail("backbone.weights", expected, weights)
     if weights not in catalog.WEIGHTS and not weights.endswith(".h5"):
-        raise check.fail("backbone.weights", f"one of {list(catalog.WEIGHTS)} or a path to an "
-                         "'.h5' / '.weights.h5' file", weights,
+        raise check.fail("backbone.weights", expected, weights,
                          did_you_mean(weights, catalog.WEIGHTS).lstrip(". "))
-    input_size = check.integer(raw.get("input_size", BackboneConfig.input_size),
-                               "backbone.input_size", minimum=32)
     return BackboneConfig(
         name=check.choice(raw.get("name", BackboneConfig.name), "backbone.name",
                           catalog.BACKBONES),
-        weights=weights, input_size=input_size,
+        weights=weights,
+        input_size=check.integer(raw.get("input_size", BackboneConfig.input_size),
+                                 "backbone.input_size", minimum=32),
         weights_seed=check.integer(raw.get("weights_seed", 0), "backbone.weights_seed", 0))
 
 
-def _training(check: _Checker, raw: Any) -> TrainingConfig:
-    raw = check.mapping(raw, "training", _field_names(TrainingConfig))
-    d = TrainingConfig()
-    return TrainingConfig(
-        epochs=check.integer(raw.get("epochs", d.epochs), "training.epochs"),
-        batch_size=check.integer(raw.get("batch_size", d.batch_size), "training.batch_size"),
-        learning_rate=check.positive_float(raw.get("learning_rate", d.learning_rate),
-                                           "training.learning_rate"),
-        seed=check.integer(raw.get("seed", d.seed), "training.seed", minimum=0))
+def _training_value(check: Checker, key: str, value: Any, path: str) -> Any:
+    """One validated training setting (shared by `training` and `overrides[].set`)."""
+    if key in ("epochs", "batch_size"):
+        return check.integer(value, path)
+    if key == "learning_rate":
+        return check.positive_float(value, path)
+    if key == "seeds":
+        return check.items(value, path, lambda v, p: check.integer(v, p, minimum=0), "[1, 2, 3]")
+    if key == "shuffle":
+        return check.boolean(value, path)
+    if key == "drop_remainder":
+        if not (value == "tutorial" or isinstance(value, bool)):
+            raise check.fail(path, "true, false or 'tutorial'", value)
+        return value
+    raise AssertionError(f"unhandled training key {key}")
 
 
-def _dataset(check: _Checker, raw: Any, path: str) -> DatasetConfig:
+def _training(check: Checker, raw: Any) -> TrainingConfig:
+    keys = _field_names(TrainingConfig) + ("seed",)
+    raw = dict(check.mapping(raw, "training", keys))
+    if "seed" in raw:
+        if "seeds" in raw:
+            raise check.fail("training.seed", "either 'seed' (one run) or 'seeds' (a list), "
+                             "not both", raw["seed"])
+        raw["seeds"] = [check.integer(raw.pop("seed"), "training.seed", minimum=0)]
+    values = {key: _training_value(check, key, value, f"training.{key}")
+              for key, value in raw.items()}
+    return TrainingConfig(**values)
+
+
+def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
     raw = check.mapping(raw, path, _field_names(DatasetConfig), required=("name",))
     name = check.choice(raw["name"], f"{path}.name", tuple(catalog.DATASETS))
     spec = catalog.DATASETS[name]
-    source = check.choice(raw.get("source", "embedded"), f"{path}.source", spec.sources)
+    source = check.choice(raw.get("source", spec.sources[0]), f"{path}.source", spec.sources)
     counts = {key: None if raw.get(key) is None else check.integer(raw[key], f"{path}.{key}")
               for key in ("max_train_samples", "max_test_samples")}
     classes = None
     if raw.get("classes") is not None:
+        if not spec.digits:
+            raise check.fail(f"{path}.classes", "no 'classes' key: only MNIST-digit datasets "
+                             "select classes", raw["classes"])
         classes = check.items(raw["classes"], f"{path}.classes",
                               lambda v, p: check.integer(v, p, minimum=0), "[4, 9]")
         if any(c > 9 for c in classes):
@@ -247,10 +210,18 @@ def _dataset(check: _Checker, raw: Any, path: str) -> DatasetConfig:
         if len(classes) < 2 or (spec.num_classes == 2 and len(classes) != 2):
             raise check.fail(f"{path}.classes", need, raw["classes"])
     units = None if raw.get("units") is None else check.integer(raw["units"], f"{path}.units")
-    return DatasetConfig(name=name, source=source, classes=classes, units=units, **counts)
+    split = None
+    if raw.get("split") is not None:
+        mapping = check.mapping(raw["split"], f"{path}.split", ("train", "test"),
+                                required=("train", "test"))
+        split = tuple(check.string(mapping[k], f"{path}.split.{k}") for k in ("train", "test"))
+    data_dir = None if raw.get("data_dir") is None else check.string(raw["data_dir"],
+                                                                     f"{path}.data_dir")
+    return DatasetConfig(name=name, source=source, classes=classes, units=units, split=split,
+                         data_dir=data_dir, **counts)
 
 
-def _grid(check: _Checker, raw: Any) -> GridConfig:
+def _grid(check: Checker, raw: Any) -> GridConfig:
     raw = check.mapping(raw, "grid", catalog.AXES)
     parsers = _axis_parsers(check)
     examples = {"from_logits": "[true, false]", "encoding": "[integer, onehot]"}
@@ -260,39 +231,50 @@ def _grid(check: _Checker, raw: Any) -> GridConfig:
     return GridConfig(**values)
 
 
-def _cell_patterns(check: _Checker, raw: Any, key: str, dataset_names: tuple[str, ...],
-                   full: bool) -> tuple[dict[str, Any], ...]:
+def _pattern(check: Checker, raw: Any, path: str, dataset_names: tuple[str, ...],
+             full: bool) -> dict[str, Any]:
+    """A cell pattern: full (every axis, one value each) or partial (values any-of)."""
+    parsers = _axis_parsers(check)
+    parsers["dataset"] = lambda v, p: check.choice(v, p, dataset_names)
+    allowed = ("dataset",) + catalog.AXES + (("units",) if full else ())
+    raw = check.mapping(raw, path, allowed, required=allowed[:6] if full else ())
+    if not raw:
+        raise check.fail(path, "at least one axis value", raw)
+    entry: dict[str, Any] = {}
+    for axis, value in raw.items():
+        if axis == "units":
+            entry[axis] = None if value is None else check.integer(value, f"{path}.units")
+        elif full:
+            entry[axis] = parsers[axis](value, f"{path}.{axis}")
+        else:
+            seq = value if isinstance(value, list) else [value]
+            entry[axis] = check.items(seq, f"{path}.{axis}", parsers[axis], "a value")
+    return entry
+
+
+def _entries(check: Checker, raw: Any, key: str, parse: Callable[[Any, str], Any]) -> tuple:
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise check.fail(key, "a list of mappings", raw)
-    parsers = _axis_parsers(check)
-    parsers["dataset"] = lambda v, p: check.choice(v, p, dataset_names)
-    allowed = ("dataset",) + catalog.AXES + (("units",) if full else ())
-    entries = []
-    for i, item in enumerate(raw):
-        path = f"{key}[{i}]"
-        item = check.mapping(item, path, allowed, required=allowed[:6] if full else ())
-        if not item:
-            raise check.fail(path, "at least one axis value", item)
-        entry: dict[str, Any] = {}
-        for axis, value in item.items():
-            if axis == "units":
-                entry[axis] = None if value is None else check.integer(value, f"{path}.units")
-            elif full:
-                entry[axis] = parsers[axis](value, f"{path}.{axis}")
-            else:  # a partial pattern: one value, or a list meaning any of them
-                seq = value if isinstance(value, list) else [value]
-                entry[axis] = check.items(seq, f"{path}.{axis}", parsers[axis], "a value")
-        entries.append(entry)
-    return tuple(entries)
+    return tuple(parse(item, f"{key}[{i}]") for i, item in enumerate(raw))
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+def _override(check: Checker, raw: Any, path: str, names: tuple[str, ...]) -> Override:
+    raw = check.mapping(raw, path, ("when", "set"), required=("when", "set"))
+    when = _pattern(check, raw["when"], f"{path}.when", names, full=False)
+    settable = tuple(f"training.{k}" for k in _field_names(TrainingConfig))
+    changes = check.mapping(raw["set"], f"{path}.set", settable)
+    if not changes:
+        raise check.fail(f"{path}.set", f"at least one of {list(settable)}", changes)
+    values = {key.split(".", 1)[1]: _training_value(check, key.split(".", 1)[1], value,
+                                                     f"{path}.set.{key}")
+              for key, value in changes.items()}
+    return Override(when=when, set=values)
 
 
-_TOP_KEYS = ("name", "backbone", "training", "datasets", "grid", "exclude", "include")
+_TOP_KEYS = ("name", "backbone", "training", "datasets", "grid", "exclude", "include",
+             "overrides")
 
 
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
@@ -309,7 +291,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     Raises:
         ConfigError: the document cannot be run as written.
     """
-    check = _Checker(origin)
+    check = Checker(origin)
     if not isinstance(raw, dict):
         kind = "an empty file" if raw is None else f"a {type(raw).__name__}"
         raise ConfigError(f"{origin}: Expected a mapping with keys {list(_TOP_KEYS)} at the "
@@ -330,8 +312,12 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
         backbone=_backbone(check, raw.get("backbone", {})),
         training=_training(check, raw.get("training", {})),
         grid=_grid(check, raw.get("grid", {})),
-        exclude=_cell_patterns(check, raw.get("exclude"), "exclude", names, full=False),
-        include=_cell_patterns(check, raw.get("include"), "include", names, full=True),
+        exclude=_entries(check, raw.get("exclude"), "exclude",
+                         lambda v, p: _pattern(check, v, p, names, full=False)),
+        include=_entries(check, raw.get("include"), "include",
+                         lambda v, p: _pattern(check, v, p, names, full=True)),
+        overrides=_entries(check, raw.get("overrides"), "overrides",
+                           lambda v, p: _override(check, v, p, names)),
     )
 
 
@@ -365,7 +351,7 @@ QUICK_TEST_SAMPLES = 256
 
 
 def quick(config: Config) -> Config:
-    """Shrink epochs and sample counts for a first look (`--quick`)."""
+    """Shrink epochs and sample counts for a first look (`--quick`), overrides included."""
     def shrink(value: int | None, cap: int) -> int:
         return cap if value is None else min(value, cap)
 
@@ -375,4 +361,8 @@ def quick(config: Config) -> Config:
         for d in config.datasets)
     training = dataclasses.replace(config.training,
                                    epochs=min(config.training.epochs, QUICK_EPOCHS))
-    return dataclasses.replace(config, datasets=datasets, training=training)
+    overrides = tuple(
+        dataclasses.replace(o, set={**o.set, "epochs": min(o.set["epochs"], QUICK_EPOCHS)})
+        if "epochs" in o.set else o for o in config.overrides)
+    return dataclasses.replace(config, datasets=datasets, training=training,
+                               overrides=overrides)

@@ -3,7 +3,7 @@
 A dataset is loaded as raw uint8 images and integer class labels
 (`DatasetArrays`); preprocessing (resize, /255, grayscale -> RGB) happens in
 the tf.data pipeline that feeds the frozen backbone, exactly as the tutorial
-maps it. Sources plug in through `load_dataset`.
+maps it. `load_dataset` reads embedded arrays or TFDS, as `availability.resolve_source` decided.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import importlib.resources
 
 import numpy as np
 
+from runner.availability import SourceDecision
 from runner.config import DatasetConfig
 
 EMBEDDED_FILE = "mnist_5k.npz"
@@ -29,7 +30,8 @@ class DatasetArrays:
     Attributes:
         train_images, test_images: uint8 arrays, (N, H, W) grayscale or (N, H, W, 3) colour.
         train_labels, test_labels: int64 class indices in [0, num_classes).
-        source: where the images came from, as recorded in results (`data_source`).
+        source: 'tfds' or 'embedded', as recorded in results (`data_source`).
+        detail: which data exactly, and why (`data_detail`).
         class_names: one name per class index.
     """
 
@@ -38,6 +40,7 @@ class DatasetArrays:
     test_images: np.ndarray
     test_labels: np.ndarray
     source: str
+    detail: str
     class_names: tuple[str, ...]
 
     @property
@@ -84,35 +87,79 @@ def interleaved_split(labels: np.ndarray, test_per_class: int,
     return train, test
 
 
-def _load_embedded(dataset: DatasetConfig) -> DatasetArrays:
-    images, labels = embedded_mnist()
-    classes = dataset.classes or (BINARY_DEFAULT_CLASSES if dataset.name == "mnist_binary"
-                                  else tuple(range(10)))
-    keep = np.isin(labels, classes)
-    images, labels = images[keep], labels[keep]
+def _select_digits(images: np.ndarray, labels: np.ndarray, digits: tuple[int, ...],
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the images of `digits`; class index i is `digits[i]`."""
+    keep = np.isin(labels, digits)
     lookup = np.full(10, -1, dtype=np.int64)
-    lookup[list(classes)] = np.arange(len(classes))  # digit -> class index, in config order
-    labels = lookup[labels]
+    lookup[list(digits)] = np.arange(len(digits))
+    return images[keep], lookup[labels[keep]]
+
+
+def _digits(dataset: DatasetConfig) -> tuple[int, ...]:
+    if dataset.classes:
+        return dataset.classes
+    return BINARY_DEFAULT_CLASSES if dataset.spec.stand_in == "mnist_binary" else tuple(range(10))
+
+
+def _load_embedded(dataset: DatasetConfig, detail: str) -> DatasetArrays:
+    digits = _digits(dataset)
+    images, labels = _select_digits(*embedded_mnist(), digits)
     train, test = interleaved_split(labels, EMBEDDED_TEST_PER_CLASS)
     train = train[:dataset.max_train_samples]
     test = test[:dataset.max_test_samples]
+    if dataset.spec.stand_in == "mnist_binary":
+        detail += f" (digits {digits[0]} vs {digits[1]})"
     return DatasetArrays(
-        train_images=images[train], train_labels=labels[train].astype(np.int64),
-        test_images=images[test], test_labels=labels[test].astype(np.int64),
-        source="embedded", class_names=tuple(str(c) for c in classes))
+        train_images=images[train], train_labels=labels[train],
+        test_images=images[test], test_labels=labels[test],
+        source="embedded", detail=detail, class_names=tuple(str(c) for c in digits))
 
 
-def load_dataset(dataset: DatasetConfig) -> DatasetArrays:
-    """Load a configured dataset from its source.
+def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None,
+                ) -> tuple[np.ndarray, np.ndarray, object]:
+    import tensorflow_datasets as tfds
 
-    Raises:
-        ValueError: the source is not one this module knows (config validation
-            should have caught it).
+    ds, info = tfds.load(dataset.spec.tfds_name, split=split, as_supervised=True,
+                         with_info=True, data_dir=dataset.data_dir, shuffle_files=False)
+    if limit is not None and not dataset.classes:
+        ds = ds.take(limit)
+    pairs = list(tfds.as_numpy(ds))
+    images = np.stack([image for image, _ in pairs])
+    labels = np.array([label for _, label in pairs], dtype=np.int64)
+    return images, labels, info
+
+
+def _load_tfds(dataset: DatasetConfig, detail: str) -> DatasetArrays:
+    train_split, test_split = dataset.splits
+    train_images, train_labels, info = _tfds_split(dataset, train_split,
+                                                   dataset.max_train_samples)
+    test_images, test_labels, _ = _tfds_split(dataset, test_split, dataset.max_test_samples)
+    names = tuple(info.features["label"].names)
+    if dataset.classes:  # MNIST digits: select, then cap
+        digits = dataset.classes
+        train_images, train_labels = _select_digits(train_images, train_labels, digits)
+        test_images, test_labels = _select_digits(test_images, test_labels, digits)
+        train_images, train_labels = (a[:dataset.max_train_samples]
+                                      for a in (train_images, train_labels))
+        test_images, test_labels = (a[:dataset.max_test_samples]
+                                    for a in (test_images, test_labels))
+        names = tuple(str(d) for d in digits)
+    return DatasetArrays(train_images=train_images, train_labels=train_labels,
+                         test_images=test_images, test_labels=test_labels, source="tfds",
+                         detail=detail, class_names=names)
+
+
+def load_dataset(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
+    """Load a configured dataset from the source `availability.resolve_source` chose.
+
+    Embedded data is split as described in `interleaved_split`; TFDS data uses the
+    configured splits in TFDS order, capped at `max_*_samples`.
     """
-    if dataset.source == "embedded":
-        return _load_embedded(dataset)
-    raise ValueError(f"Invalid value for 'source': Expected 'embedded'. "
-                     f"Received: source={dataset.source!r}")
+    if decision.source == "tfds":
+        return _load_tfds(dataset, decision.detail)
+    assert decision.source == "embedded", decision
+    return _load_embedded(dataset, decision.detail)
 
 
 def encode_labels(labels: np.ndarray, encoding: str, num_classes: int, units: int) -> np.ndarray:
@@ -156,13 +203,23 @@ def image_pipeline(images: np.ndarray, input_size: int, batch_size: int):
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def feature_pipeline(features: np.ndarray, labels: np.ndarray, batch_size: int):
-    """Batches of (cached features, encoded labels) for the head, in a fixed order.
+def feature_pipeline(features: np.ndarray, labels: np.ndarray, batch_size: int,
+                     shuffle_seed: int | None = None, drop_remainder: bool = False):
+    """Batches of (cached features, encoded labels) for the head, as the tutorial batches.
 
-    No shuffle, as in the tutorial: the order is part of what makes a cell
-    reproducible. Batched, cached and prefetched like the tutorial's pipelines.
+    Args:
+        features, labels: one row per image.
+        batch_size: rows per batch.
+        shuffle_seed: None keeps the order fixed (the tutorial); a seed reshuffles
+            every epoch, deterministically.
+        drop_remainder: drop the last partial batch (the tutorial does for integer labels).
+
+    Returns:
+        A cached, prefetched `tf.data.Dataset` of (features, labels) batches.
     """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((features, labels)).batch(batch_size)
-    return ds.cache().prefetch(tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices((features, labels)).cache()
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

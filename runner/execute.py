@@ -1,8 +1,9 @@
-"""Run a list of cells: features once per dataset, one head per training group,
-one results.jsonl line per finished cell, tables at the end."""
+"""Run a list of cells: resolve weights and data first, features once per dataset, one
+head per training group and seed, one results.jsonl line per finished cell."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import pathlib
 import platform
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 
 from runner import store
+from runner.availability import SourceDecision, resolve_source
 from runner.backbone import Backbone, build_backbone, extract_features
 from runner.config import Config
 from runner.data import load_dataset
@@ -32,6 +34,26 @@ def provenance() -> dict[str, Any]:
             "device": f"gpu:{len(gpus)}" if gpus else "cpu"}
 
 
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """What a run needs before its first cell: the backbone and each dataset's source."""
+
+    backbone: Backbone
+    sources: dict[str, SourceDecision]
+
+
+def prepare(config: Config, cells: list[Cell]) -> Prepared:
+    """Build the backbone and decide every dataset's source, before anything is written.
+
+    Raises:
+        ResourceUnavailable: weights or a `source: tfds` dataset cannot be had
+            (decided within seconds, also offline).
+    """
+    names = dict.fromkeys(c.dataset for c in cells)
+    sources = {name: resolve_source(config.dataset(name)) for name in names}
+    return Prepared(build_backbone(config.backbone), sources)
+
+
 def prepare_run_dir(config: Config, run_dir: pathlib.Path) -> pathlib.Path:
     """Create the run directory, write the resolved config, start an empty results file.
 
@@ -46,61 +68,69 @@ def prepare_run_dir(config: Config, run_dir: pathlib.Path) -> pathlib.Path:
     return results
 
 
-def run_cells(config: Config, cells: list[Cell], on_rows: Callable[[list[dict]], None],
-              on_start: Callable[[Cell], None] = lambda cell: None,
-              backbone: Backbone | None = None) -> list[dict[str, Any]]:
-    """Train and evaluate `cells`, calling `on_rows` with each finished group's rows.
+def _training_fields(cell: Cell, seed: int) -> dict[str, Any]:
+    t = cell.training
+    return {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
+            "shuffle": t.shuffle, "drop_remainder": t.drops_remainder(cell.encoding),
+            "seed": seed}
+
+
+def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
+              on_rows: Callable[[list[dict]], None],
+              on_start: Callable[[Cell], None] = lambda cell: None) -> list[dict[str, Any]]:
+    """Train and evaluate `cells` once per seed, calling `on_rows` as each group finishes.
 
     Args:
         config: the validated config the cells come from.
         cells: the cells to run (any subset of the config's grid).
+        prepared: from `prepare`.
         on_rows: receives the full result rows of each group as it finishes.
         on_start: called with the first cell of each group before it trains.
-        backbone: the built backbone, when the caller built it already.
 
     Returns:
         All result rows, in the order they finished.
-
-    Raises:
-        WeightsError: the configured backbone weights cannot be loaded.
     """
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()  # same config -> same numbers
-    common = {"run_name": config.name, **provenance(),
-              "batch_size": config.training.batch_size,
-              "learning_rate": config.training.learning_rate, "seed": config.training.seed}
-    backbone = backbone or build_backbone(config.backbone)
+    common = {"run_name": config.name, **provenance(), "weights": prepared.backbone.weights,
+              "weights_requested": config.backbone.weights}
     rows: list[dict[str, Any]] = []
     for dataset_name in dict.fromkeys(c.dataset for c in cells):
         dataset_cells = [c for c in cells if c.dataset == dataset_name]
-        features, meta, failure = _features(config, dataset_name, backbone)
+        features, meta, failure = _features(config, dataset_name, prepared)
         for group in training_groups(dataset_cells).values():
-            on_start(group[0])
-            if failure is not None:
-                outcomes = [dict(failure) for _ in group]
-            else:
-                outcomes = train_group(group, features, config.training)
-            finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            group_rows = [{"cell_id": c.cell_id, "name": c.name, **c.params, **outcome,
-                           "weights": backbone.weights, **meta, **common, "finished_at": finished}
-                          for c, outcome in zip(group, outcomes, strict=True)]
-            on_rows(group_rows)
-            rows.extend(group_rows)
+            for seed in group[0].training.seeds:
+                on_start(group[0])
+                if failure is not None:
+                    outcomes = [dict(failure) for _ in group]
+                else:
+                    outcomes = train_group(group, features, seed)
+                finished = datetime.datetime.now(datetime.timezone.utc).isoformat(
+                    timespec="seconds")
+                group_rows = [{"cell_id": c.cell_id, "name": c.name, **c.params,
+                               **_training_fields(c, seed), **outcome, **meta, **common,
+                               "finished_at": finished}
+                              for c, outcome in zip(group, outcomes, strict=True)]
+                on_rows(group_rows)
+                rows.extend(group_rows)
     return rows
 
 
-def _features(config: Config, dataset_name: str, backbone: Backbone,
+def _features(config: Config, dataset_name: str, prepared: Prepared,
               ) -> tuple[Features | None, dict[str, Any], dict[str, Any] | None]:
     """Load a dataset and compute its features; a failure is returned, not raised,
     so that every cell of the dataset records it."""
     dataset = config.dataset(dataset_name)
-    meta: dict[str, Any] = {"data_source": dataset.source, "n_train": None, "n_test": None}
+    decision = prepared.sources[dataset_name]
+    meta: dict[str, Any] = {"data_source": decision.source, "data_detail": decision.detail,
+                            "n_train": None, "n_test": None}
     phase = "data"
     try:
-        arrays = load_dataset(dataset)
-        meta.update(data_source=arrays.source, n_train=arrays.n_train, n_test=arrays.n_test)
+        arrays = load_dataset(dataset, decision)
+        meta.update(data_detail=arrays.detail, n_train=arrays.n_train, n_test=arrays.n_test)
         phase = "features"
+        backbone = prepared.backbone
         features = Features(extract_features(backbone, arrays.train_images), arrays.train_labels,
                             extract_features(backbone, arrays.test_images), arrays.test_labels)
     except Exception as e:  # recorded on every cell of the dataset
@@ -116,13 +146,14 @@ def run_grid(config: Config, cells: list[Cell], run_dir: pathlib.Path,
         All result rows.
 
     Raises:
-        WeightsError: before anything is written, when the weights cannot be had.
+        ResourceUnavailable: before anything is written, when weights or data cannot be had.
     """
     from tqdm import tqdm
 
-    backbone = build_backbone(config.backbone)
+    prepared = prepare(config, cells)
     results = prepare_run_dir(config, run_dir)
-    with tqdm(total=len(cells), unit="cell", disable=not progress, dynamic_ncols=True) as bar:
+    total = sum(len(c.training.seeds) for c in cells)
+    with tqdm(total=total, unit="cell", disable=not progress, dynamic_ncols=True) as bar:
         def on_rows(rows: list[dict]) -> None:
             store.append_rows(results, rows)
             bar.update(len(rows))
@@ -130,6 +161,6 @@ def run_grid(config: Config, cells: list[Cell], run_dir: pathlib.Path,
         def on_start(cell: Cell) -> None:
             bar.set_postfix_str(cell.name.rsplit("/", 1)[0], refresh=True)
 
-        rows = run_cells(config, cells, on_rows, on_start, backbone)
+        rows = run_cells(config, cells, prepared, on_rows, on_start)
     write_tables(run_dir, rows)
     return rows

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner import catalog
-from runner.config import CheatgridWarning, Config, DatasetConfig
+from runner.config import CheatgridWarning, Config, DatasetConfig, TrainingConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,10 +26,14 @@ class Cell:
     metric: str
     units: int  # output units of the head
     num_classes: int  # classes of the dataset's task
+    # The effective training settings (config + overrides): not part of the id.
+    training: TrainingConfig = dataclasses.field(default=TrainingConfig(), compare=False)
 
     @property
     def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The parameters that identify the cell (everything but the training settings)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name != "training"}
 
     @property
     def cell_id(self) -> str:
@@ -53,7 +57,7 @@ class Cell:
     def training_key(self) -> tuple[Any, ...]:
         """Cells with the same key differ only in metric and share one trained head."""
         return (self.dataset, self.encoding, self.activation, self.loss, self.from_logits,
-                self.units)
+                self.units, self.training)
 
 
 def tutorial_units(num_classes: int, encoding: str) -> int:
@@ -74,11 +78,32 @@ def _matches(cell: Cell, pattern: dict[str, tuple[Any, ...]]) -> bool:
     return all(getattr(cell, key) in values for key, values in pattern.items())
 
 
-def expand(config: Config) -> list[Cell]:
-    """All cells of a config, in a stable order (dataset, then the axes in config order).
+def _with_overrides(config: Config, cells: list[Cell]) -> list[Cell]:
+    """Give each cell its effective training settings; warn about overrides that match
+    no cell."""
+    result = []
+    used = [False] * len(config.overrides)
+    for cell in cells:
+        settings: dict[str, Any] = {}
+        for i, override in enumerate(config.overrides):
+            if _matches(cell, override.when):
+                settings.update(override.set)
+                used[i] = True
+        result.append(dataclasses.replace(
+            cell, training=dataclasses.replace(config.training, **settings)))
+    for i, was_used in enumerate(used):
+        if not was_used:
+            warnings.warn(f"overrides[{i}] matches no cell: {config.overrides[i].when}",
+                          CheatgridWarning, stacklevel=3)
+    return result
 
-    Warns (`UserWarning`) about `exclude` entries that match no cell and
-    `include` entries that were already in the grid: both are usually typos.
+
+def expand(config: Config) -> list[Cell]:
+    """All cells of a config, in a stable order (dataset, then the axes in config order),
+    each carrying its effective training settings (`overrides` applied).
+
+    Warns (`CheatgridWarning`) about `exclude` and `overrides` entries that match
+    no cell and `include` entries already in the grid: usually typos.
     """
     cells: list[Cell] = []
     for dataset in config.datasets:
@@ -107,7 +132,7 @@ def expand(config: Config) -> list[Cell]:
             continue
         seen.add(cell)
         kept.append(cell)
-    return kept
+    return _with_overrides(config, kept)
 
 
 def training_groups(cells: Iterable[Cell]) -> dict[tuple[Any, ...], list[Cell]]:

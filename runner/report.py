@@ -17,8 +17,9 @@ from runner import catalog
 RESULT_COLUMNS = (
     "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
     "metric", "status", "phase", "error_type", "error_message", "test_metric", "test_loss",
-    "epochs", "batch_size", "learning_rate", "train_seconds", "eval_seconds", "weights",
-    "data_source", "n_train", "n_test", "num_classes", "seed", "keras_version", "tf_version",
+    "epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder", "seed",
+    "train_seconds", "eval_seconds", "weights", "weights_requested", "data_source",
+    "data_detail", "n_train", "n_test", "num_classes", "keras_version", "tf_version",
     "numpy_version", "python_version", "device", "run_name", "finished_at",
 )
 _JSONL_ONLY = ("history_loss",)
@@ -80,24 +81,51 @@ def _first(df: pd.DataFrame, column: str) -> Any:
     return values.iloc[0] if len(values) else "?"
 
 
+def _values(df: pd.DataFrame, column: str) -> str:
+    """The distinct values of a column, e.g. '20' or '20, 40'."""
+    if column not in df:
+        return "?"
+    return ", ".join(str(v) for v in dict.fromkeys(df[column].dropna())) or "?"
+
+
+def _training_text(part: pd.DataFrame) -> str:
+    """Epochs etc. of a dataset's cells, per encoding where they differ."""
+    keys = ["epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder"]
+    keys = [k for k in keys if k in part]
+    texts = {encoding: ", ".join(f"{k.replace('_', ' ')} {_values(rows, k)}" for k in keys)
+             for encoding, rows in part.groupby("encoding", sort=False)}
+    if len(set(texts.values())) == 1:
+        return next(iter(texts.values()))
+    return "; ".join(f"{encoding} labels: {text}" for encoding, text in texts.items())
+
+
+def _weights_text(df: pd.DataFrame) -> str:
+    used = _values(df, "weights")
+    requested = _values(df, "weights_requested")
+    if requested in ("?", used):
+        return f"`{used}`"
+    return f"`{used}` (configured `{requested}`)"
+
+
 def cheat_markdown(df: pd.DataFrame) -> str:
-    """The cheat table as Markdown: a provenance header, one section per dataset with one
-    table per metric, and the distinct errors with the cells they hit."""
+    """The cheat table as Markdown: a provenance header, one section per dataset (tutorial
+    part) with one table per metric, and the distinct errors with the cells they hit."""
     table = cheat_table(df)
     lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
-             f"Keras {_first(df, 'keras_version')}, TensorFlow {_first(df, 'tf_version')}, "
-             f"device {_first(df, 'device')}; backbone VGG16 weights "
-             f"`{_first(df, 'weights')}`; {_first(df, 'epochs')} epochs, batch size "
-             f"{_first(df, 'batch_size')}, learning rate {_first(df, 'learning_rate')}, "
-             f"seed {_first(df, 'seed')}.", "",
+             f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
+             f"device {_values(df, 'device')}; frozen VGG16 weights {_weights_text(df)}; "
+             f"seeds {_values(df, 'seed')}.", "",
              "Each entry is the cell's test metric after training, or `error: <type>` when "
              "building, compiling, fitting or evaluating it raised; the errors are listed "
              "at the end. `logits=true` means the loss was built with `from_logits=True`.", ""]
     for dataset, part in df.groupby("dataset", sort=False):
-        lines += [f"## {dataset}", "",
-                  f"{_first(part, 'num_classes')} classes; data `{_first(part, 'data_source')}`,"
-                  f" {_first(part, 'n_train')} train / {_first(part, 'n_test')} test images; "
-                  f"{len(part)} cells, {int((part['status'] == 'ok').sum())} ok.", ""]
+        spec = catalog.DATASETS.get(dataset)
+        title = f"## {dataset}" + (f": {spec.part}" if spec else "")
+        lines += [title, "",
+                  f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
+                  f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
+                  f"classes. Training: {_training_text(part)}. {len(part)} cells, "
+                  f"{int((part['status'] == 'ok').sum())} ok.", ""]
         for metric in dict.fromkeys(part["metric"]):
             sub = table.loc[(metric, dataset)]
             lines += [f"### metric: {metric}", "", markdown_table(sub), ""]

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from runner.config import TrainingConfig
 from runner.data import encode_labels, feature_pipeline
 from runner.grid import Cell
 
@@ -86,14 +85,13 @@ def error_fields(phase: str, error: BaseException) -> dict[str, Any]:
             "error_message": message}
 
 
-def train_group(cells: list[Cell], features: Features, training: TrainingConfig,
-                ) -> list[dict[str, Any]]:
+def train_group(cells: list[Cell], features: Features, seed: int) -> list[dict[str, Any]]:
     """Train one head for cells that differ only in metric, then evaluate each metric.
 
     Args:
-        cells: cells sharing `Cell.training_key` (asserted).
+        cells: cells sharing `Cell.training_key` (asserted), hence training settings.
         features: the dataset's cached features and integer labels.
-        training: epochs, batch size, learning rate and seed.
+        seed: seeds Keras and the head's kernel initializer.
 
     Returns:
         One result dict per cell, in the order of `cells`; never raises for a
@@ -103,8 +101,9 @@ def train_group(cells: list[Cell], features: Features, training: TrainingConfig,
 
     assert cells and len({c.training_key for c in cells}) == 1, "cells must share a head"
     cell = cells[0]
+    training = cell.training
     shared: dict[str, Any] = {"status": "ok", "phase": None, "error_type": None,
-                              "error_message": None, "epochs": training.epochs}
+                              "error_message": None}
     phase = "labels"
     try:
         y_train = encode_labels(features.train_labels, cell.encoding, cell.num_classes,
@@ -112,13 +111,16 @@ def train_group(cells: list[Cell], features: Features, training: TrainingConfig,
         y_test = encode_labels(features.test_labels, cell.encoding, cell.num_classes,
                                cell.units)
         phase = "build"
-        keras.utils.set_random_seed(training.seed)
-        model = build_head(cell, features.train_x.shape[1], training.seed)
+        keras.utils.set_random_seed(seed)
+        model = build_head(cell, features.train_x.shape[1], seed)
         phase = "compile"
         model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
                       loss=keras_loss(cell))
         phase = "fit"
-        train_ds = feature_pipeline(features.train_x, y_train, training.batch_size)
+        train_ds = feature_pipeline(
+            features.train_x, y_train, training.batch_size,
+            shuffle_seed=seed if training.shuffle else None,
+            drop_remainder=training.drops_remainder(cell.encoding))
         start = time.perf_counter()
         history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False)
         shared["train_seconds"] = round(time.perf_counter() - start, 3)

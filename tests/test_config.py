@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import pytest
 
@@ -45,9 +46,39 @@ BAD_DOCUMENTS = [
      ["'datasets[0].max_train_samples'", "max_train_samples=0"]),
     (lambda d: _set(d, "datasets.0.max_test_samples", -5), ["'datasets[0].max_test_samples'"]),
     (lambda d: _set(d, "datasets.0.name", "cifar10"),
-     ["'datasets[0].name'", "Expected one of ['mnist', 'mnist_binary']", "name='cifar10'"]),
+     ["'datasets[0].name'", "Expected one of ['mnist', 'horses_or_humans', 'mnist_binary']",
+      "name='cifar10'"]),
     (lambda d: _set(d, "datasets.0.name", "mnsit"), ["Did you mean 'mnist'?"]),
-    (lambda d: _set(d, "datasets.0.source", "tfds"), ["'datasets[0].source'", "source='tfds'"]),
+    (lambda d: _set(d, "datasets.0.source", "gcs"), ["'datasets[0].source'", "source='gcs'"]),
+    (lambda d: _set(d, "datasets", [{"name": "mnist_binary", "source": "tfds"}]),
+     ["'datasets[0].source'", "Expected one of ['embedded']"]),
+    (lambda d: _set(d, "datasets", [{"name": "horses_or_humans", "source": "embedded"}]),
+     ["'datasets[0].source'", "Expected one of ['auto', 'tfds']"]),
+    (lambda d: _set(d, "datasets", [{"name": "horses_or_humans", "classes": [0, 1]}]),
+     ["'datasets[0].classes'", "only MNIST-digit datasets"]),
+    (lambda d: _set(d, "datasets.0.split", {"train": "train[:10%]"}),
+     ["Missing required key 'datasets[0].split.test'"]),
+    (lambda d: _set(d, "datasets.0.split", {"train": "train", "tset": "test"}),
+     ["Unknown key 'datasets[0].split.tset'", "Did you mean 'test'?"]),
+    (lambda d: _set(d, "datasets.0.data_dir", 3), ["'datasets[0].data_dir'", "a non-empty string"]),
+    (lambda d: _set(d, "training.shuffle", "yes please"), ["'training.shuffle'", "true or false"]),
+    (lambda d: _set(d, "training.drop_remainder", "always"),
+     ["'training.drop_remainder'", "true, false or 'tutorial'"]),
+    (lambda d: _set(d, "training.seeds", [1, 2]), ["'training.seed'", "not both"]),
+    (lambda d: _set(_delete(d, "training.seed"), "training.seeds", []),
+     ["'training.seeds'", "non-empty list"]),
+    (lambda d: _set(d, "overrides", [{"when": {"encoding": "integer"}}]),
+     ["Missing required key 'overrides[0].set'"]),
+    (lambda d: _set(d, "overrides", [{"when": {"encoding": "integr"}, "set": {}}]),
+     ["'overrides[0].when.encoding[0]'", "Did you mean 'integer'?"]),
+    (lambda d: _set(d, "overrides", [{"when": {"encoding": "integer"},
+                                      "set": {"training.epoch": 40}}]),
+     ["Unknown key 'overrides[0].set.training.epoch'", "Did you mean 'training.epochs'?"]),
+    (lambda d: _set(d, "overrides", [{"when": {"encoding": "integer"},
+                                      "set": {"training.epochs": 0}}]),
+     ["'overrides[0].set.training.epochs'", "Received: epochs=0"]),
+    (lambda d: _set(d, "overrides", [{"when": {"encoding": "integer"}, "set": {}}]),
+     ["'overrides[0].set'", "at least one of"]),
     (lambda d: _set(d, "datasets.0.classes", [4, 12]),
      ["'datasets[0].classes'", "MNIST digits from 0 to 9"]),
     (lambda d: _set(d, "datasets", [{"name": "mnist_binary", "classes": [1, 2, 3]}]),
@@ -137,10 +168,10 @@ def test_valid_document_parses_with_aliases_and_defaults(tiny_doc):
     tiny_doc["grid"]["activation"] = [None, "linear", "softmax"][1:]
     del tiny_doc["training"]["seed"]
     config = parse_config(tiny_doc)
+    assert config.training.seeds == (42,)
     assert config.grid.loss == ("binary_crossentropy", "sparse_categorical_crossentropy")
     assert config.grid.metric == ("sparse_categorical_accuracy",)
     assert config.grid.activation == ("none", "softmax")
-    assert config.training.seed == 42
     assert config.datasets[0].num_classes == 10
 
 
@@ -174,3 +205,66 @@ def test_resolved_config_round_trips(tiny_doc):
 def test_config_error_is_a_value_error():
     with pytest.raises(ConfigError):
         parse_config({"datasets": [{"name": "mnist"}], "grid": {"loss": ["mse"]}})
+
+
+def test_tfds_settings_and_batching_modes(tiny_doc):
+    tiny_doc["datasets"] = [
+        {"name": "mnist", "source": "tfds", "split": {"train": "train[:5%]", "test": "test"},
+         "data_dir": "/data/tfds"},
+        {"name": "horses_or_humans"}]
+    tiny_doc["training"].update(shuffle=True, drop_remainder=False)
+    config = parse_config(tiny_doc)
+    mnist, horses = config.datasets
+    assert (mnist.source, mnist.splits, mnist.data_dir) == ("tfds", ("train[:5%]", "test"),
+                                                            "/data/tfds")
+    assert (horses.source, horses.splits) == ("auto", ("train", "test"))
+    assert config.training.shuffle is True
+    assert not config.training.drops_remainder("integer")
+
+
+@pytest.mark.parametrize("drop_remainder, integer, onehot", [
+    ("tutorial", True, False), (True, True, True), (False, False, False)])
+def test_drop_remainder_modes(drop_remainder, integer, onehot, tiny_doc):
+    tiny_doc["training"]["drop_remainder"] = drop_remainder
+    training = parse_config(tiny_doc).training
+    assert (training.drops_remainder("integer"), training.drops_remainder("onehot")) == (
+        integer, onehot)
+
+
+def test_default_source_is_the_datasets_first(tiny_doc):
+    tiny_doc["datasets"] = [{"name": "mnist"}, {"name": "mnist_binary"},
+                            {"name": "horses_or_humans"}]
+    assert [d.source for d in parse_config(tiny_doc).datasets] == ["embedded", "embedded",
+                                                                   "auto"]
+
+
+def test_seeds_list(tiny_doc):
+    del tiny_doc["training"]["seed"]
+    tiny_doc["training"]["seeds"] = [1, 2, 3]
+    assert parse_config(tiny_doc).training.seeds == (1, 2, 3)
+
+
+def test_overrides_parse_and_round_trip(tiny_doc):
+    tiny_doc["overrides"] = [
+        {"when": {"encoding": "integer"}, "set": {"training.epochs": 40}},
+        {"when": {"encoding": "onehot", "dataset": "mnist"},
+         "set": {"training.epochs": 20, "training.drop_remainder": False}}]
+    config = parse_config(tiny_doc)
+    assert config.overrides[0].when == {"encoding": ("integer",)}
+    assert config.overrides[1].set == {"epochs": 20, "drop_remainder": False}
+    assert dataclasses.replace(parse_config(config.to_dict()), source_path=None) == config
+    assert quick(config).overrides[0].set == {"epochs": 2}
+
+
+@pytest.mark.parametrize("path", sorted(
+    pathlib.Path(__file__).resolve().parents[1].glob("configs/*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_load_and_expand_without_warnings(path):
+    import warnings
+
+    from runner.grid import expand
+
+    config = load_config(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert expand(config)
+    assert path.read_text().startswith("# "), "each config opens with what it reproduces"

@@ -5,14 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from runner.availability import resolve_source
 from runner.config import DatasetConfig
 from runner.data import (
     embedded_mnist,
     encode_labels,
+    feature_pipeline,
     image_pipeline,
     interleaved_split,
     load_dataset,
 )
+
+
+def _load(name: str, **settings):
+    dataset = DatasetConfig(name, **settings)
+    return load_dataset(dataset, resolve_source(dataset))
 
 
 def test_embedded_subset_is_500_per_class():
@@ -22,7 +29,7 @@ def test_embedded_subset_is_500_per_class():
 
 
 def test_mnist_split_is_stratified_disjoint_and_deterministic():
-    a, b = load_dataset(DatasetConfig("mnist")), load_dataset(DatasetConfig("mnist"))
+    a, b = _load("mnist"), _load("mnist")
     assert (a.n_train, a.n_test) == (4000, 1000)
     assert np.bincount(a.test_labels).tolist() == [100] * 10
     assert np.bincount(a.train_labels).tolist() == [400] * 10
@@ -40,7 +47,7 @@ def test_interleaved_split_prefixes_are_balanced():
 
 
 def test_max_samples_keep_a_balanced_prefix():
-    data = load_dataset(DatasetConfig("mnist", max_train_samples=25, max_test_samples=10))
+    data = _load("mnist", max_train_samples=25, max_test_samples=10)
     assert (data.n_train, data.n_test) == (25, 10)
     assert np.bincount(data.test_labels).tolist() == [1] * 10
     assert np.bincount(data.train_labels).tolist() == [3] * 5 + [2] * 5
@@ -48,7 +55,7 @@ def test_max_samples_keep_a_balanced_prefix():
 
 @pytest.mark.parametrize("classes, names", [(None, ("4", "9")), ((9, 4), ("9", "4"))])
 def test_binary_stand_in_maps_digits_to_class_indices(classes, names):
-    data = load_dataset(DatasetConfig("mnist_binary", classes=classes))
+    data = _load("mnist_binary", classes=classes)
     assert data.class_names == names
     assert (data.n_train, data.n_test) == (800, 200)
     assert np.bincount(data.test_labels).tolist() == [100, 100]
@@ -80,3 +87,21 @@ def test_image_pipeline_resizes_scales_and_makes_rgb():
     assert first.dtype == np.float32
     assert first.min() == 0.0 and first.max() == pytest.approx(1.0)
     assert np.array_equal(first[..., 0], first[..., 2])  # grayscale copied to 3 channels
+
+
+@pytest.mark.parametrize("shuffle_seed, drop_remainder, sizes", [
+    (None, False, [4, 4, 2]),  # the tutorial's one-hot batching: batch(4)
+    (None, True, [4, 4]),  # its integer batching: batch(4, drop_remainder=True)
+    (3, False, [4, 4, 2]),
+])
+def test_feature_pipeline_batching(shuffle_seed, drop_remainder, sizes):
+    features = np.arange(10, dtype=np.float32)[:, None]
+    ds = feature_pipeline(features, np.arange(10), 4, shuffle_seed, drop_remainder)
+    epochs = [[int(v) for x, _ in ds for v in x.numpy().ravel()] for _ in range(2)]
+    assert [len(x) for x, _ in ds] == sizes
+    if shuffle_seed is None:
+        assert epochs[0] == epochs[1] == list(range(sum(sizes)))
+    else:  # a new order each epoch, the same orders on every run
+        assert sorted(epochs[0]) == list(range(10)) and epochs[0] != epochs[1]
+        again = feature_pipeline(features, np.arange(10), 4, shuffle_seed, drop_remainder)
+        assert [int(v) for x, _ in again for v in x.numpy().ravel()] == epochs[0]

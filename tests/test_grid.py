@@ -107,3 +107,37 @@ def test_find_by_id_prefix_and_name(tiny_doc):
     assert find(cells, target.cell_id[:8]) is target
     assert find(cells, target.name) is target
     assert find(cells, "nothing") is None
+
+
+def test_overrides_set_effective_training_per_cell(tiny_doc):
+    tiny_doc["overrides"] = [
+        {"when": {"encoding": "integer"}, "set": {"training.epochs": 40}},
+        {"when": {"encoding": "integer", "activation": "none"},
+         "set": {"training.learning_rate": 0.01}},
+        {"when": {"loss": "binary_crossentropy"}, "set": {"training.epochs": 7}}]
+    cells = expand(parse_config(tiny_doc))
+    by_name = {c.name: c.training for c in cells}
+    sparse = "mnist/integer/{}/sparse_categorical_crossentropy/logits=true/accuracy"
+    assert by_name[sparse.format("sigmoid")].epochs == 40
+    assert by_name[sparse.format("none")].learning_rate == 0.01
+    assert by_name[sparse.format("none")].epochs == 40
+    # later entries win
+    assert by_name["mnist/integer/none/binary_crossentropy/logits=true/accuracy"].epochs == 7
+    assert by_name["mnist/onehot/none/categorical_crossentropy/logits=true/accuracy"].epochs == 2
+
+
+def test_override_matching_nothing_warns(tiny_doc):
+    tiny_doc["grid"]["encoding"] = ["onehot"]
+    tiny_doc["overrides"] = [{"when": {"encoding": "integer"}, "set": {"training.epochs": 40}}]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        expand(parse_config(tiny_doc))
+    assert any("overrides[0] matches no cell" in str(w.message) for w in caught)
+
+
+def test_training_settings_split_groups_but_not_ids(tiny_doc):
+    tiny_doc["overrides"] = [{"when": {"metric": "accuracy"}, "set": {"training.epochs": 5}}]
+    cells = expand(parse_config(tiny_doc))
+    assert len(training_groups(cells)) == 72  # 'accuracy' cells now train on their own
+    plain = {c.cell_id for c in expand(parse_config({**tiny_doc, "overrides": []}))}
+    assert {c.cell_id for c in cells} == plain

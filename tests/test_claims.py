@@ -1,0 +1,82 @@
+"""Claims: checks on hand-made rows, the probe of Keras itself, README splicing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from runner.claims import CLAIMS, README_BEGIN, README_END, claims_markdown, evaluate, splice_readme
+
+BCE, CCE, SCCE = "binary_crossentropy", "categorical_crossentropy", \
+    "sparse_categorical_crossentropy"
+
+
+def _row(dataset, encoding, activation, loss, from_logits, metric, value=None, units=10):
+    return {"dataset": dataset, "encoding": encoding, "activation": activation, "loss": loss,
+            "from_logits": from_logits, "metric": metric, "units": units,
+            "status": "error" if value is None else "ok", "test_metric": value,
+            "phase": "fit" if value is None else None,
+            "error_type": "ValueError" if value is None else None,
+            "error_message": "rank mismatch" if value is None else None,
+            "name": f"{dataset}/{encoding}/{activation}/{loss}/{from_logits}/{metric}",
+            "run_name": "hand", "keras_version": "3", "tf_version": "2", "weights": "random",
+            "data_detail": "embedded"}
+
+
+def _findings(rows):
+    return {claim.says: finding for claim, finding in evaluate(pd.DataFrame(rows))}
+
+
+def _claim(fragment):
+    [says] = [c.says for c in CLAIMS if fragment in c.says]
+    return says
+
+
+def test_error_claim_holds_only_if_every_cell_fails():
+    says = _claim("BinaryCrossentropy and CategoricalCrossentropy raise errors")
+    failing = [_row("mnist", "integer", "softmax", loss, False, "accuracy")
+               for loss in (BCE, CCE)]
+    assert _findings(failing)[says].holds is True
+    assert "rank mismatch" in _findings(failing)[says].shows
+    one_runs = failing[:1] + [_row("mnist", "integer", "softmax", CCE, False, "accuracy", 0.3)]
+    assert _findings(one_runs)[says].holds is False
+
+
+@pytest.mark.parametrize("sigmoid, softmax, holds", [(0.91, 0.91, True), (0.91, 0.80, False)])
+def test_same_accuracy_claim(sigmoid, softmax, holds):
+    says = _claim("sigmoid and softmax with SparseCategoricalCrossentropy")
+    rows = [_row("mnist", "integer", "sigmoid", SCCE, False, "sparse_categorical_accuracy",
+                 sigmoid),
+            _row("mnist", "integer", "softmax", SCCE, False, "sparse_categorical_accuracy",
+                 softmax)]
+    assert _findings(rows)[says].holds is holds
+
+
+def test_claims_without_cells_are_not_tested():
+    findings = _findings([_row("mnist", "onehot", "softmax", CCE, False, "accuracy", 0.9)])
+    assert findings[_claim("Dense(1, softmax)")].holds is None
+
+
+def test_one_unit_softmax_claim_reads_the_binary_part():
+    rows = [_row("mnist_binary", "integer", act, BCE, False, "binary_accuracy", value, units=1)
+            for act, value in (("softmax", 0.5), ("sigmoid", 0.88))]
+    finding = _findings(rows)[_claim("Dense(1, softmax)")]
+    assert finding.holds is True and "0.8800" in finding.shows
+
+
+def test_from_logits_probe_asks_keras():
+    finding = _findings([_row("mnist", "onehot", "softmax", CCE, False, "accuracy", 0.9)])[
+        _claim("apply a sigmoid")]
+    assert finding.holds is False and "it applies a softmax" in finding.shows
+
+
+def test_markdown_and_readme_splice():
+    table = claims_markdown(pd.DataFrame([_row("mnist", "onehot", "softmax", CCE, False,
+                                               "accuracy", 0.9)]))
+    assert table.count("\n| ") == len(CLAIMS) + 1
+    readme = f"intro\n{README_BEGIN}\nstale text\n{README_END}\noutro\n"
+    spliced = splice_readme(readme, table)
+    assert spliced.startswith("intro\n") and spliced.endswith(f"{README_END}\noutro\n")
+    assert "stale text" not in spliced and table in spliced
+    with pytest.raises(ValueError, match="Expected the markers"):
+        splice_readme("no markers", table)
