@@ -68,12 +68,13 @@ class SourceDecision:
 
     Attributes:
         source: 'tfds' or 'embedded'.
-        detail: what a result row records in `data_detail`, e.g.
-            'tfds mnist train[:10%] / test[:10%] (prepared in ~/tensorflow_datasets)'.
+        detail: which data, e.g. 'tfds mnist train[:10%] / test[:10%]' or 'embedded mnist'.
+        note: why, when it is worth saying, e.g. 'prepared in ~/tensorflow_datasets'.
     """
 
     source: str
     detail: str
+    note: str = ""
 
 
 def _data_dir_text(dataset: DatasetConfig) -> str:
@@ -93,9 +94,9 @@ def resolve_source(dataset: DatasetConfig) -> SourceDecision:
     where = _data_dir_text(dataset)
     tfds_detail = f"tfds {spec.tfds_name} {train} / {test}"
     if tfds_prepared(spec.tfds_name, dataset.data_dir):
-        return SourceDecision("tfds", f"{tfds_detail} (prepared in {where})")
+        return SourceDecision("tfds", tfds_detail, f"prepared in {where}")
     if host_answers():
-        return SourceDecision("tfds", f"{tfds_detail} (downloaded into {where})")
+        return SourceDecision("tfds", tfds_detail, f"downloaded into {where}")
     host = DOWNLOAD_HOST[0]
     if dataset.source == "tfds":
         ways_out = ["`source: auto` (the embedded stand-in when offline)"]
@@ -109,8 +110,8 @@ def resolve_source(dataset: DatasetConfig) -> SourceDecision:
     warnings.warn(f"dataset '{dataset.name}': TFDS '{spec.tfds_name}' is not prepared in "
                   f"{where} and {host} does not answer; using the embedded stand-in "
                   f"'{spec.stand_in}' instead (source: auto).", CheatgridWarning, stacklevel=2)
-    return SourceDecision("embedded", f"embedded {spec.stand_in} (auto: stand-in for "
-                                      f"{spec.tfds_name}, TFDS unavailable)")
+    return SourceDecision("embedded", f"embedded {spec.stand_in}",
+                          f"auto: stand-in for TFDS {spec.tfds_name}, which is unavailable")
 
 
 def keras_cache_file(name: str) -> pathlib.Path:

@@ -62,17 +62,18 @@ def _import_tensorflow(verbose: bool) -> None:
 
 @contextlib.contextmanager
 def _warnings_shown(verbose: bool) -> Iterator[None]:
-    """Our own warnings go to stderr as one line each; library warnings only if verbose."""
-    with warnings.catch_warnings(record=True) as caught:
+    """Our own warnings go to stderr as they happen, one line each; library warnings
+    only if verbose."""
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, CheatgridWarning):
+            print(f"cheatgrid: warning: {message}", file=sys.stderr, flush=True)
+        elif verbose:
+            print(f"{category.__name__}: {message}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, CheatgridWarning):
-                    print(f"cheatgrid: warning: {w.message}", file=sys.stderr)
-                elif verbose:
-                    print(f"{w.category.__name__}: {w.message}", file=sys.stderr)
+        warnings.showwarning = show
+        yield
 
 
 def _load(args: argparse.Namespace) -> Config:

@@ -102,18 +102,20 @@ def _digits(dataset: DatasetConfig) -> tuple[int, ...]:
     return BINARY_DEFAULT_CLASSES if dataset.spec.stand_in == "mnist_binary" else tuple(range(10))
 
 
-def _load_embedded(dataset: DatasetConfig, detail: str) -> DatasetArrays:
+def _load_embedded(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
     digits = _digits(dataset)
     images, labels = _select_digits(*embedded_mnist(), digits)
     train, test = interleaved_split(labels, EMBEDDED_TEST_PER_CLASS)
     train = train[:dataset.max_train_samples]
     test = test[:dataset.max_test_samples]
-    if dataset.spec.stand_in == "mnist_binary":
-        detail += f" (digits {digits[0]} vs {digits[1]})"
+    detail = decision.detail
+    if dataset.classes or dataset.spec.stand_in == "mnist_binary":
+        detail += f", digits {' vs '.join(map(str, digits))}"
     return DatasetArrays(
         train_images=images[train], train_labels=labels[train],
         test_images=images[test], test_labels=labels[test],
-        source="embedded", detail=detail, class_names=tuple(str(c) for c in digits))
+        source="embedded", detail=_with_note(detail, decision),
+        class_names=tuple(str(c) for c in digits))
 
 
 def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None,
@@ -130,7 +132,11 @@ def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None,
     return images, labels, info
 
 
-def _load_tfds(dataset: DatasetConfig, detail: str) -> DatasetArrays:
+def _with_note(detail: str, decision: SourceDecision) -> str:
+    return f"{detail} ({decision.note})" if decision.note else detail
+
+
+def _load_tfds(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
     train_split, test_split = dataset.splits
     train_images, train_labels, info = _tfds_split(dataset, train_split,
                                                    dataset.max_train_samples)
@@ -145,9 +151,11 @@ def _load_tfds(dataset: DatasetConfig, detail: str) -> DatasetArrays:
         test_images, test_labels = (a[:dataset.max_test_samples]
                                     for a in (test_images, test_labels))
         names = tuple(str(d) for d in digits)
+    detail = decision.detail + (f", digits {' vs '.join(map(str, dataset.classes))}"
+                                if dataset.classes else "")
     return DatasetArrays(train_images=train_images, train_labels=train_labels,
                          test_images=test_images, test_labels=test_labels, source="tfds",
-                         detail=detail, class_names=names)
+                         detail=_with_note(detail, decision), class_names=names)
 
 
 def load_dataset(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
@@ -157,9 +165,9 @@ def load_dataset(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArr
     configured splits in TFDS order, capped at `max_*_samples`.
     """
     if decision.source == "tfds":
-        return _load_tfds(dataset, decision.detail)
+        return _load_tfds(dataset, decision)
     assert decision.source == "embedded", decision
-    return _load_embedded(dataset, decision.detail)
+    return _load_embedded(dataset, decision)
 
 
 def encode_labels(labels: np.ndarray, encoding: str, num_classes: int, units: int) -> np.ndarray:

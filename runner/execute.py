@@ -124,7 +124,7 @@ def _features(config: Config, dataset_name: str, prepared: Prepared,
     dataset = config.dataset(dataset_name)
     decision = prepared.sources[dataset_name]
     meta: dict[str, Any] = {"data_source": decision.source, "data_detail": decision.detail,
-                            "n_train": None, "n_test": None}
+                            "n_train": None, "n_test": None}  # until the data is loaded
     phase = "data"
     try:
         arrays = load_dataset(dataset, decision)

@@ -89,14 +89,19 @@ def _values(df: pd.DataFrame, column: str) -> str:
 
 
 def _training_text(part: pd.DataFrame) -> str:
-    """Epochs etc. of a dataset's cells, per encoding where they differ."""
-    keys = ["epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder"]
-    keys = [k for k in keys if k in part]
-    texts = {encoding: ", ".join(f"{k.replace('_', ' ')} {_values(rows, k)}" for k in keys)
-             for encoding, rows in part.groupby("encoding", sort=False)}
-    if len(set(texts.values())) == 1:
-        return next(iter(texts.values()))
-    return "; ".join(f"{encoding} labels: {text}" for encoding, text in texts.items())
+    """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
+    keys = [k for k in ("epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder")
+            if k in part]
+    by_encoding = dict(part.groupby("encoding", sort=False).__iter__())
+    texts = []
+    for key in keys:
+        label = key.replace("_", " ")
+        values = {enc: _values(rows, key) for enc, rows in by_encoding.items()}
+        if len(set(values.values())) == 1:
+            texts.append(f"{label} {next(iter(values.values()))}")
+        else:
+            texts.append(f"{label} " + ", ".join(f"{v} ({enc})" for enc, v in values.items()))
+    return "; ".join(texts)
 
 
 def _weights_text(df: pd.DataFrame) -> str:

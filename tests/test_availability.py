@@ -94,7 +94,7 @@ def test_auto_offline_falls_back_to_the_stand_in_within_the_bound(tmp_path, offl
         warnings.simplefilter("always")
         decision = resolve_source(dataset)
     assert time.monotonic() - start < BOUND_SECONDS
-    assert decision.source == "embedded" and "stand-in for horses_or_humans" in decision.detail
+    assert decision.source == "embedded" and "stand-in for TFDS horses_or_humans" in decision.note
     assert any(w.category is CheatgridWarning and "mnist_binary" in str(w.message)
                for w in caught)
     data = load_dataset(dataset, decision)
