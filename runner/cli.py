@@ -163,7 +163,8 @@ def cmd_cell(args: argparse.Namespace) -> int:
     from runner.execute import prepare, run_cells
 
     with _warnings_shown(args.verbose):
-        rows = run_cells(config, [cell], prepare(config, [cell]), on_rows=lambda rows: None)
+        rows = run_cells(config, [cell], prepare(config, [cell]),
+                         on_rows=lambda rows, logits: None)
     if args.out:
         from runner import store
         from runner.execute import prepare_run_dir
@@ -199,6 +200,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     for path in write_tables(args.run_dir, rows).values():
         print(path)
     if args.claims or args.readme:
+        _import_tensorflow(verbose=False)  # one claim asks Keras itself
         _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
     return 0
 

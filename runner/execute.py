@@ -7,19 +7,21 @@ import dataclasses
 import datetime
 import pathlib
 import platform
+import shutil
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import yaml
 
-from runner import store
+from runner import analysis, store
 from runner.availability import SourceDecision, resolve_source
 from runner.backbone import Backbone, build_backbone, extract_features
 from runner.config import Config
 from runner.data import load_dataset
 from runner.grid import Cell, training_groups
 from runner.report import write_tables
-from runner.train import Features, error_fields, train_group
+from runner.train import Features, GroupResult, error_fields, train_group
 
 
 def provenance() -> dict[str, Any]:
@@ -61,6 +63,7 @@ def prepare_run_dir(config: Config, run_dir: pathlib.Path) -> pathlib.Path:
         The path of results.jsonl.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(run_dir / store.PREDICTIONS_DIR, ignore_errors=True)  # a fresh run
     text = yaml.safe_dump(config.to_dict(), sort_keys=False)
     (run_dir / "config.yaml").write_text(text, encoding="utf-8")
     results = run_dir / store.RESULTS_FILE
@@ -76,7 +79,7 @@ def _training_fields(cell: Cell, seed: int) -> dict[str, Any]:
 
 
 def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
-              on_rows: Callable[[list[dict]], None],
+              on_rows: Callable[[list[dict], np.ndarray | None], None],
               on_start: Callable[[Cell], None] = lambda cell: None) -> list[dict[str, Any]]:
     """Train and evaluate `cells` once per seed, calling `on_rows` as each group finishes.
 
@@ -84,7 +87,8 @@ def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
         config: the validated config the cells come from.
         cells: the cells to run (any subset of the config's grid).
         prepared: from `prepare`.
-        on_rows: receives the full result rows of each group as it finishes.
+        on_rows: receives the full result rows of each group as it finishes, and the
+            head's test logits (None when it failed).
         on_start: called with the first cell of each group before it trains.
 
     Returns:
@@ -103,16 +107,19 @@ def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
             for seed in group[0].training.seeds:
                 on_start(group[0])
                 if failure is not None:
-                    outcomes = [dict(failure) for _ in group]
+                    outcome = GroupResult([dict(failure) for _ in group], None)
                 else:
-                    outcomes = train_group(group, features, seed)
+                    outcome = train_group(group, features, seed)
                 finished = datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec="seconds")
                 group_rows = [{"cell_id": c.cell_id, "name": c.name, **c.params,
-                               **_training_fields(c, seed), **outcome, **meta, **common,
-                               "finished_at": finished}
-                              for c, outcome in zip(group, outcomes, strict=True)]
-                on_rows(group_rows)
+                               **_training_fields(c, seed), "head_id": c.head_id, **row,
+                               "recommended": analysis.recommended(
+                                   c.num_classes, c.encoding, c.activation, c.loss,
+                                   c.from_logits, c.metric),
+                               **meta, **common, "finished_at": finished}
+                              for c, row in zip(group, outcome.rows, strict=True)]
+                on_rows(group_rows, outcome.logits)
                 rows.extend(group_rows)
     return rows
 
@@ -154,7 +161,9 @@ def run_grid(config: Config, cells: list[Cell], run_dir: pathlib.Path,
     results = prepare_run_dir(config, run_dir)
     total = sum(len(c.training.seeds) for c in cells)
     with tqdm(total=total, unit="cell", disable=not progress, dynamic_ncols=True) as bar:
-        def on_rows(rows: list[dict]) -> None:
+        def on_rows(rows: list[dict], logits: np.ndarray | None) -> None:
+            if logits is not None:  # before the rows: a row never lacks its predictions
+                store.save_logits(run_dir, rows[0]["head_id"], rows[0]["seed"], logits)
             store.append_rows(results, rows)
             bar.update(len(rows))
 

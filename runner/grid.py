@@ -46,6 +46,20 @@ class Cell:
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     @property
+    def head_id(self) -> str:
+        """12 hex digits identifying the trained head: the parameters but the metric, and
+        the training settings. Cells with the same head_id share one training run."""
+        params = {k: v for k, v in self.params.items() if k != "metric"}
+        params["training"] = dataclasses.asdict(self.training)
+        canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    @property
+    def head_name(self) -> str:
+        """The name without the metric: what cells sharing a head have in common."""
+        return self.name.rsplit("/", 1)[0]
+
+    @property
     def name(self) -> str:
         logits = f"logits={'true' if self.from_logits else 'false'}"
         parts = [self.dataset, self.encoding, self.activation, self.loss, logits, self.metric]

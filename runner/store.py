@@ -17,6 +17,7 @@ from typing import Any
 from runner.config import CheatgridWarning
 
 RESULTS_FILE = "results.jsonl"
+PREDICTIONS_DIR = "predictions"  # <head_id>-s<seed>.npy: each head's test logits
 
 
 def _json_safe(value: Any) -> Any:
@@ -61,3 +62,26 @@ def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
                 continue
             rows.append(row)
     return rows
+
+
+def save_logits(run_dir: str | pathlib.Path, head_id: str, seed: int, logits) -> None:
+    """Store a head's test logits (for equivalence of cells), written atomically."""
+    import numpy as np
+
+    folder = pathlib.Path(run_dir) / PREDICTIONS_DIR
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{head_id}-s{seed}.npy"
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, np.asarray(logits, dtype=np.float32))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_logits(run_dir: str | pathlib.Path, head_id: str, seed: int):
+    """A head's stored test logits, or None when the run has none for it."""
+    import numpy as np
+
+    path = pathlib.Path(run_dir) / PREDICTIONS_DIR / f"{head_id}-s{seed}.npy"
+    return np.load(path) if path.is_file() else None

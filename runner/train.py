@@ -9,11 +9,14 @@ names the phase it happened in.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
+from runner import analysis
 from runner.data import encode_labels, feature_pipeline
 from runner.grid import Cell
 
@@ -85,7 +88,43 @@ def error_fields(phase: str, error: BaseException) -> dict[str, Any]:
             "error_message": message}
 
 
-def train_group(cells: list[Cell], features: Features, seed: int) -> list[dict[str, Any]]:
+@dataclasses.dataclass
+class GroupResult:
+    """What one training run of a head yields.
+
+    Attributes:
+        rows: one result dict per cell, in the order of the cells.
+        logits: the head's pre-activation test outputs (N, units), None if training failed.
+    """
+
+    rows: list[dict[str, Any]]
+    logits: np.ndarray | None
+
+
+class _TestOutputs:
+    """Collects the head's test-split outputs after every epoch (for learning curves)."""
+
+    def __init__(self, test_x: np.ndarray):
+        import keras
+
+        outer = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                outer.per_epoch.append(np.asarray(self.model(test_x, training=False)))
+
+        self.per_epoch: list[np.ndarray] = []
+        self.callback = Callback()
+
+
+def _warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
+    """Distinct first lines of captured warnings, in order."""
+    texts = [str(w.message).strip().splitlines()[0][:MAX_MESSAGE_CHARS] for w in caught
+             if str(w.message).strip()]
+    return list(dict.fromkeys(texts))
+
+
+def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult:
     """Train one head for cells that differ only in metric, then evaluate each metric.
 
     Args:
@@ -94,8 +133,7 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> list[dict[s
         seed: seeds Keras and the head's kernel initializer.
 
     Returns:
-        One result dict per cell, in the order of `cells`; never raises for a
-        failing cell.
+        The rows (never raising for a failing cell) and the head's test logits.
     """
     import keras
 
@@ -103,49 +141,93 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> list[dict[s
     cell = cells[0]
     training = cell.training
     shared: dict[str, Any] = {"status": "ok", "phase": None, "error_type": None,
-                              "error_message": None}
+                              "error_message": None, "head_id": cell.head_id}
     phase = "labels"
-    try:
-        y_train = encode_labels(features.train_labels, cell.encoding, cell.num_classes,
-                                cell.units)
-        y_test = encode_labels(features.test_labels, cell.encoding, cell.num_classes,
-                               cell.units)
-        phase = "build"
-        keras.utils.set_random_seed(seed)
-        model = build_head(cell, features.train_x.shape[1], seed)
-        phase = "compile"
-        model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
-                      loss=keras_loss(cell))
-        phase = "fit"
-        train_ds = feature_pipeline(
-            features.train_x, y_train, training.batch_size,
-            shuffle_seed=seed if training.shuffle else None,
-            drop_remainder=training.drops_remainder(cell.encoding))
-        start = time.perf_counter()
-        history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False)
-        shared["train_seconds"] = round(time.perf_counter() - start, 3)
-        shared["history_loss"] = [float(v) for v in history.history["loss"]]
-    except Exception as e:  # a failing cell is a result, not a crash
-        return [{**shared, **error_fields(phase, e)} for _ in cells]
-
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            y_train = encode_labels(features.train_labels, cell.encoding, cell.num_classes,
+                                    cell.units)
+            y_test = encode_labels(features.test_labels, cell.encoding, cell.num_classes,
+                                   cell.units)
+            phase = "build"
+            keras.utils.set_random_seed(seed)
+            model = build_head(cell, features.train_x.shape[1], seed)
+            phase = "compile"
+            model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
+                          loss=keras_loss(cell))
+            phase = "fit"
+            train_ds = feature_pipeline(
+                features.train_x, y_train, training.batch_size,
+                shuffle_seed=seed if training.shuffle else None,
+                drop_remainder=training.drops_remainder(cell.encoding))
+            outputs = _TestOutputs(features.test_x)
+            start = time.perf_counter()
+            history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
+                                callbacks=[outputs.callback])
+            shared["train_seconds"] = round(time.perf_counter() - start, 3)
+        except Exception as e:  # a failing cell is a result, not a crash
+            failed = {**shared, **error_fields(phase, e), "warnings": _warning_texts(caught)}
+            return GroupResult([dict(failed) for _ in cells], None)
+    losses = [float(v) for v in history.history["loss"]]
+    kernel, bias = model.layers[-1].get_weights()
+    final = outputs.per_epoch[-1]
+    shared.update(
+        history_loss=losses, diverged=not all(math.isfinite(v) for v in losses),
+        warnings=_warning_texts(caught),
+        reference_accuracy=analysis.reference_accuracy(final, features.test_labels,
+                                                       cell.activation),
+        majority_rate=analysis.majority_rate(features.test_labels),
+        constant_predictions=analysis.is_constant(final, cell.activation),
+        history_reference_accuracy=[
+            analysis.reference_accuracy(o, features.test_labels, cell.activation)
+            for o in outputs.per_epoch])
     test_ds = feature_pipeline(features.test_x, y_test, training.batch_size)
-    return [{**shared, **_evaluate(model, c, test_ds)} for c in cells]
+    rows = []
+    for c in cells:
+        row = {**shared, **_evaluate(model, c, test_ds, y_test, outputs.per_epoch)}
+        row["warnings"] = list(dict.fromkeys(shared["warnings"] + row.pop("eval_warnings")))
+        row["metric_gap"] = (row["test_metric"] - row["reference_accuracy"]
+                             if row["status"] == "ok" else None)
+        row["verdict"] = analysis.verdict(row)
+        rows.append(row)
+    return GroupResult(rows, features.test_x @ kernel + bias)
 
 
-def _evaluate(model, cell: Cell, test_ds) -> dict[str, Any]:
-    """Compile `cell.metric` onto the trained head and evaluate it on the test split."""
+def _evaluate(model, cell: Cell, test_ds, y_test: np.ndarray,
+              per_epoch: list[np.ndarray]) -> dict[str, Any]:
+    """Compile `cell.metric` onto the trained head and evaluate it on the test split.
+
+    Also records which metric Keras built for the name (`metric_resolved`) and
+    that metric per epoch on the test split (`history_test_metric`).
+    """
+    import keras
+
     phase = "compile"
-    try:
-        # Recompiling keeps the trained weights; the metric is passed as the
-        # string users write, so Keras resolves it ('accuracy') its own way.
-        model.compile(loss=keras_loss(cell), metrics=[cell.metric])
-        phase = "evaluate"
-        start = time.perf_counter()
-        scores = model.evaluate(test_ds, verbose=0, return_dict=True)
-        eval_seconds = round(time.perf_counter() - start, 3)
-    except Exception as e:
-        return error_fields(phase, e)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            # Recompiling keeps the trained weights; the metric is passed as the
+            # string users write, so Keras resolves it ('accuracy') its own way.
+            model.compile(loss=keras_loss(cell), metrics=[cell.metric])
+            phase = "evaluate"
+            start = time.perf_counter()
+            scores = model.evaluate(test_ds, verbose=0, return_dict=True)
+            eval_seconds = round(time.perf_counter() - start, 3)
+        except Exception as e:
+            return {**error_fields(phase, e), "eval_warnings": _warning_texts(caught)}
     metric_keys = [k for k in scores if k != "loss"]
     assert len(metric_keys) == 1, f"expected one metric, got {sorted(scores)}"
+    [compiled] = [m for m in model.metrics if m.name == "compile_metrics"]
+    [metric_object] = compiled.metrics
+    resolved = analysis.resolved_metric_name(metric_object)
+    function = getattr(keras.metrics, resolved, None)
+    history = None
+    if callable(function) and per_epoch:  # one call over all epochs: (E*N,) per-image values
+        stacked = np.concatenate(per_epoch)
+        tiled = np.concatenate([y_test] * len(per_epoch))
+        values = np.asarray(function(tiled, stacked), dtype=np.float64)
+        history = values.reshape(len(per_epoch), -1).mean(axis=1).tolist()
     return {"test_metric": float(scores[metric_keys[0]]), "test_loss": float(scores["loss"]),
-            "eval_seconds": eval_seconds}
+            "metric_resolved": resolved, "history_test_metric": history,
+            "eval_seconds": eval_seconds, "eval_warnings": _warning_texts(caught)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -13,7 +14,9 @@ from tests.conftest import TINY
 
 # Few images, few steps: the lesson (which cells error, which learn) already shows.
 MINI = {**TINY, "name": "mini",
-        "training": {"epochs": 3, "batch_size": 32, "learning_rate": 0.01, "seed": 42}}
+        "training": {"epochs": 3, "batch_size": 32, "learning_rate": 0.01, "seed": 42},
+        "datasets": TINY["datasets"] + [{"name": "mnist_binary", "max_train_samples": 128,
+                                         "max_test_samples": 64}]}
 CHANCE = 0.1
 
 
@@ -37,21 +40,21 @@ def _cells(df, **where):
 
 def test_every_cell_has_one_row_in_every_output(mini_run):
     out, df = mini_run
-    assert len(df) == 144 and df["cell_id"].is_unique
+    assert len(df) == 288 and df["cell_id"].is_unique
     lines = (out / "results.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["cell_id"] for line in lines) == sorted(df["cell_id"])
     cheat = pd.read_csv(out / "cheat_table.csv")
     value_columns = [c for c in cheat.columns if "logits=" in c]
-    assert cheat[value_columns].notna().sum().sum() == 144
+    assert cheat[value_columns].notna().sum().sum() == 288
     markdown = (out / "cheat_table.md").read_text()
-    assert markdown.count("### metric:") == 4
+    assert markdown.count("### metric:") == 8
     assert yaml.safe_load((out / "config.yaml").read_text())["name"] == "mini"
 
 
 @pytest.mark.parametrize("loss", ["binary_crossentropy", "categorical_crossentropy"])
 def test_bce_and_cce_with_integer_labels_on_10_classes_are_errors(mini_run, loss):
     _, df = mini_run
-    cells = _cells(df, encoding="integer", loss=loss)
+    cells = _cells(df, dataset="mnist", encoding="integer", loss=loss)
     assert len(cells) == 24
     assert set(cells["status"]) == {"error"} and set(cells["phase"]) == {"fit"}
     assert set(cells["error_type"]) == {"ValueError"}
@@ -60,13 +63,13 @@ def test_bce_and_cce_with_integer_labels_on_10_classes_are_errors(mini_run, loss
 def test_scce_with_onehot_labels_is_an_error(mini_run):
     _, df = mini_run
     cells = _cells(df, encoding="onehot", loss="sparse_categorical_crossentropy")
-    assert len(cells) == 24 and set(cells["status"]) == {"error"}
+    assert len(cells) == 48 and set(cells["status"]) == {"error"}
 
 
 def test_scce_with_integer_labels_trains_above_chance(mini_run):
     _, df = mini_run
-    cells = _cells(df, encoding="integer", loss="sparse_categorical_crossentropy",
-                   activation="softmax", from_logits=False,
+    cells = _cells(df, dataset="mnist", encoding="integer",
+                   loss="sparse_categorical_crossentropy", activation="softmax", from_logits=False,
                    metric="sparse_categorical_accuracy")
     assert cells["status"].item() == "ok"
     assert cells["test_metric"].item() > 2 * CHANCE
@@ -74,10 +77,53 @@ def test_scce_with_integer_labels_trains_above_chance(mini_run):
 
 def test_cce_with_onehot_labels_trains(mini_run):
     _, df = mini_run
-    cells = _cells(df, encoding="onehot", loss="categorical_crossentropy",
+    cells = _cells(df, dataset="mnist", encoding="onehot", loss="categorical_crossentropy",
                    activation="softmax", from_logits=False, metric="categorical_accuracy")
     assert cells["status"].item() == "ok"
     assert cells["test_metric"].item() > 2 * CHANCE
+
+
+def test_one_unit_softmax_is_degenerate(mini_run):
+    _, df = mini_run
+    cells = _cells(df, dataset="mnist_binary", encoding="integer", activation="softmax",
+                   loss="binary_crossentropy")
+    assert len(cells) == 8 and set(cells["units"]) == {1}
+    assert set(cells["verdict"]) == {"degenerate"}
+    assert cells["constant_predictions"].all()
+
+
+def test_binary_accuracy_on_10_class_onehot_labels_is_misleading(mini_run):
+    _, df = mini_run
+    cells = _cells(df, dataset="mnist", encoding="onehot", activation="softmax",
+                   loss="categorical_crossentropy", from_logits=False)
+    by_metric = cells.set_index("metric")
+    assert by_metric.loc["binary_accuracy", "verdict"] == "misleading"
+    assert by_metric.loc["binary_accuracy", "metric_gap"] > 0.02
+    assert by_metric.loc["categorical_accuracy", "verdict"] in ("ok", "degenerate")
+    assert by_metric.loc["accuracy", "metric_resolved"] == "categorical_accuracy"
+    assert by_metric.loc["categorical_accuracy", "recommended"]
+
+
+def test_identical_heads_share_an_equivalence_group(mini_run):
+    out, df = mini_run
+    sparse = _cells(df, dataset="mnist", encoding="integer",
+                    loss="sparse_categorical_crossentropy", metric="sparse_categorical_accuracy")
+    logits = sparse[sparse["from_logits"] & (sparse["activation"] == "none")].iloc[0]
+    probabilities = sparse[~sparse["from_logits"] & (sparse["activation"] != "none")]
+    # TensorFlow's cross-entropy recovers the logits from a sigmoid or softmax output, so
+    # sigmoid + SCCE and softmax + SCCE train exactly as none + SCCE(from_logits=True)
+    assert set(probabilities["equivalence_group"]) == {logits["equivalence_group"]}
+    assert set(probabilities["same_as"]) == {logits["name"].rsplit("/", 1)[0]}
+    assert "Identical heads" in (out / "cheat_table.md").read_text()
+
+
+def test_jsonl_keeps_histories_and_warnings(mini_run):
+    out, _ = mini_run
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert all(len(r["history_loss"]) == 3 and len(r["history_reference_accuracy"]) == 3
+               for r in ok)
+    assert any(w for r in rows for w in r["warnings"])
 
 
 def test_rows_carry_provenance(mini_run):
@@ -92,6 +138,7 @@ def test_rows_carry_provenance(mini_run):
 def test_table_rebuilds_from_results_jsonl(mini_run, tmp_path):
     out, df = mini_run
     (tmp_path / "results.jsonl").write_text((out / "results.jsonl").read_text())
+    shutil.copytree(out / "predictions", tmp_path / "predictions")
     assert cli.main(["table", str(tmp_path)]) == 0
     rebuilt = pd.read_csv(tmp_path / "results.csv")
     pd.testing.assert_frame_equal(rebuilt, df)

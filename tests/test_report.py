@@ -7,13 +7,8 @@ import itertools
 import pandas as pd
 import pytest
 
-from runner.report import (
-    RESULT_COLUMNS,
-    cheat_markdown,
-    cheat_table,
-    describe_cells,
-    write_tables,
-)
+from runner.markdown import cheat_markdown, describe_cells
+from runner.report import RESULT_COLUMNS, annotate, cheat_table, write_tables
 
 
 def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
@@ -42,7 +37,7 @@ FULL = [_row(*values, value=0.5) for values in itertools.product(
 
 
 def test_cheat_table_pivots_rows_and_columns():
-    table = cheat_table(pd.DataFrame(ROWS))
+    table = cheat_table(annotate(pd.DataFrame(ROWS)))
     assert table.index.names == ["metric", "dataset", "encoding", "units", "activation"]
     assert list(table.columns) == ["BCE logits=true", "CCE logits=false", "SCCE logits=true",
                                    "SCCE logits=false"]
@@ -58,7 +53,8 @@ def test_cheat_table_pivots_rows_and_columns():
 
 
 def test_markdown_has_sections_and_lists_errors():
-    text = cheat_markdown(pd.DataFrame(ROWS))
+    df = annotate(pd.DataFrame(ROWS))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
     assert "## mnist" in text
     assert "### metric: accuracy" in text and "### metric: binary_accuracy" in text
     assert "| integer | 10 | softmax |" in text

@@ -35,7 +35,7 @@ def _group(encoding, activation, loss, from_logits, metrics, units=10, num_class
 def test_working_cell_learns_and_records_history():
     cells = _group("integer", "softmax", "sparse_categorical_crossentropy", False,
                    ["sparse_categorical_accuracy"])
-    [row] = train_group(cells, _clusters(10), SEED)
+    [row] = train_group(cells, _clusters(10), SEED).rows
     assert row["status"] == "ok" and row["phase"] is None
     assert row["test_metric"] > 0.8
     assert len(row["history_loss"]) == 3 and row["history_loss"][-1] < row["history_loss"][0]
@@ -44,7 +44,7 @@ def test_working_cell_learns_and_records_history():
 def test_shape_error_fails_every_metric_of_the_group_in_fit():
     cells = _group("integer", "sigmoid", "binary_crossentropy", False,
                    ["accuracy", "binary_accuracy"])
-    rows = train_group(cells, _clusters(10), SEED)
+    rows = train_group(cells, _clusters(10), SEED).rows
     assert [r["status"] for r in rows] == ["error", "error"]
     assert {r["phase"] for r in rows} == {"fit"}
     assert rows[0]["error_type"] == "ValueError"
@@ -55,7 +55,7 @@ def test_shape_error_fails_every_metric_of_the_group_in_fit():
 def test_a_failing_metric_fails_only_its_own_cell():
     cells = _group("integer", "none", "sparse_categorical_crossentropy", True,
                    ["sparse_categorical_accuracy", "binary_accuracy"])
-    ok, failed = train_group(cells, _clusters(10), SEED)
+    ok, failed = train_group(cells, _clusters(10), SEED).rows
     assert ok["status"] == "ok" and ok["test_metric"] > 0.8
     assert (failed["status"], failed["phase"]) == ("error", "evaluate")
     assert failed["error_message"].startswith("Incompatible shapes")
@@ -65,7 +65,7 @@ def test_a_failing_metric_fails_only_its_own_cell():
 
 def test_same_seed_same_numbers():
     cells = _group("onehot", "none", "categorical_crossentropy", True, ["categorical_accuracy"])
-    first, second = (train_group(cells, _clusters(10), SEED)[0] for _ in range(2))
+    first, second = (train_group(cells, _clusters(10), SEED).rows[0] for _ in range(2))
     assert first["history_loss"] == second["history_loss"]
     assert first["test_loss"] == second["test_loss"]
 
@@ -88,3 +88,38 @@ Incompatible shapes: [8] vs. [8,10]
 ])
 def test_error_summary(error, summary):
     assert error_summary(error) == summary
+
+
+def test_analysis_fields_of_a_working_cell():
+    cells = _group("onehot", "softmax", "categorical_crossentropy", False,
+                   ["accuracy", "binary_accuracy", "categorical_accuracy"])
+    result = train_group(cells, _clusters(10), SEED)
+    accuracy, binary, categorical = result.rows
+    assert result.logits.shape == (100, 10)
+    # 'accuracy' with one-hot labels is categorical accuracy in Keras 3
+    assert accuracy["metric_resolved"] == "categorical_accuracy"
+    assert accuracy["test_metric"] == pytest.approx(categorical["test_metric"])
+    assert accuracy["test_metric"] == pytest.approx(accuracy["reference_accuracy"], abs=1e-6)
+    assert accuracy["majority_rate"] == pytest.approx(0.1)
+    assert accuracy["verdict"] == "ok" and accuracy["metric_gap"] == pytest.approx(0, abs=1e-6)
+    # per-label binary accuracy of a 10-way one-hot task flatters any model
+    assert binary["metric_resolved"] == "binary_accuracy"
+    assert binary["metric_gap"] > 0.02 or binary["reference_accuracy"] > 0.98
+    for row in result.rows:
+        assert len(row["history_test_metric"]) == len(row["history_loss"]) == 3
+        assert len(row["history_reference_accuracy"]) == 3
+    assert accuracy["history_test_metric"][-1] == pytest.approx(accuracy["test_metric"],
+                                                               abs=1e-6)
+
+
+def test_keras_warnings_are_captured_per_cell():
+    cells = _group("onehot", "softmax", "categorical_crossentropy", True, ["accuracy"])
+    [row] = train_group(cells, _clusters(10), SEED).rows
+    assert any("from_logits=True" in w and "Softmax" in w for w in row["warnings"])
+
+
+def test_one_unit_softmax_is_degenerate():
+    cells = _group("integer", "softmax", "binary_crossentropy", False, ["binary_accuracy"],
+                   units=1, num_classes=2)
+    [row] = train_group(cells, _clusters(2), SEED).rows
+    assert row["constant_predictions"] and row["verdict"] == "degenerate"

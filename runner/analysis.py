@@ -1,0 +1,181 @@
+"""What each cell means: reference accuracy, verdicts, identical cells, seed aggregates.
+
+Pure NumPy/pandas: it judges a cell from its raw test outputs and labels,
+independently of any Keras metric, and compares cells with each other.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
+DEGENERATE_MARGIN = 0.02  # reference accuracy must beat the majority rate by more than this
+EQUIVALENCE_TOLERANCE = 1e-6  # max |logit difference| for "the same trained head"
+VERDICTS = ("error", "degenerate", "misleading", "ok")  # precedence: first applicable wins
+
+# The combinations the tutorial recommends, per task and encoding:
+# (activation, loss, from_logits, metric).
+_RECOMMENDED = {
+    ("binary", "integer"): {
+        ("sigmoid", "binary_crossentropy", False, "binary_accuracy"),
+        ("none", "binary_crossentropy", True, "binary_accuracy")},
+    ("binary", "onehot"): {
+        ("none", "binary_crossentropy", True, "categorical_accuracy"),
+        ("sigmoid", "binary_crossentropy", False, "categorical_accuracy")},
+    ("multiclass", "integer"): {
+        ("sigmoid", "sparse_categorical_crossentropy", False, "sparse_categorical_accuracy"),
+        ("softmax", "sparse_categorical_crossentropy", False, "sparse_categorical_accuracy"),
+        ("none", "sparse_categorical_crossentropy", True, "sparse_categorical_accuracy")},
+    ("multiclass", "onehot"): {
+        ("none", "categorical_crossentropy", True, "categorical_accuracy"),
+        ("sigmoid", "categorical_crossentropy", False, "categorical_accuracy"),
+        ("softmax", "categorical_crossentropy", False, "categorical_accuracy")},
+}
+
+
+def predicted_classes(outputs: np.ndarray, activation: str) -> np.ndarray:
+    """Class predictions from raw model outputs.
+
+    2+ units: the argmax. 1 unit: class 1 where the output exceeds 0.5 for a
+    sigmoid/softmax output, 0 for a linear one (a logit), else class 0.
+    """
+    outputs = np.asarray(outputs)
+    if outputs.ndim == 1:
+        outputs = outputs[:, None]
+    if outputs.shape[1] >= 2:
+        return outputs.argmax(axis=1)
+    threshold = 0.0 if activation == "none" else 0.5
+    return (outputs[:, 0] > threshold).astype(np.int64)
+
+
+def reference_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str) -> float:
+    """Share of test images whose predicted class is the true class (labels: class indices)."""
+    return float(np.mean(predicted_classes(outputs, activation) == np.asarray(labels)))
+
+
+def majority_rate(labels: np.ndarray) -> float:
+    """Accuracy of always predicting the most common class."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    return float(counts.max() / counts.sum())
+
+
+def is_constant(outputs: np.ndarray, activation: str) -> bool:
+    """Whether the model predicts the same class for every test image."""
+    return bool(len(np.unique(predicted_classes(outputs, activation))) <= 1)
+
+
+def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str:
+    """`error`, `degenerate`, `misleading` or `ok`, in that precedence.
+
+    error: the cell failed. degenerate: constant predictions, or a reference
+    accuracy not above the majority rate by more than `DEGENERATE_MARGIN`.
+    misleading: |test_metric - reference_accuracy| > `tolerance`.
+    """
+    if row.get("status") != "ok":
+        return "error"
+    reference, majority = row.get("reference_accuracy"), row.get("majority_rate")
+    if row.get("constant_predictions") or (
+            _number(reference) and _number(majority) and
+            reference <= majority + DEGENERATE_MARGIN):
+        return "degenerate"
+    gap = row.get("metric_gap")
+    if _number(gap) and abs(gap) > tolerance:
+        return "misleading"
+    return "ok"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def recommended(num_classes: int, encoding: str, activation: str, loss: str,
+                from_logits: bool, metric: str) -> bool:
+    """Whether the tutorial recommends this combination for this task and encoding."""
+    task = "binary" if num_classes == 2 else "multiclass"
+    return (activation, loss, bool(from_logits), metric) in _RECOMMENDED.get((task, encoding),
+                                                                            set())
+
+
+def resolved_metric_name(metric_object: Any) -> str:
+    """The snake_case name of the metric class Keras built, e.g. 'sparse_categorical_accuracy'
+    for the string 'accuracy' with integer labels."""
+    name = type(metric_object).__name__
+    if name == "MeanMetricWrapper":
+        fn = getattr(metric_object, "_fn", None)
+        return getattr(fn, "__name__", name)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def equivalence_groups(heads: Iterable[tuple[str, np.ndarray]],
+                       tolerance: float = EQUIVALENCE_TOLERANCE) -> dict[str, str]:
+    """Group heads whose outputs agree everywhere to `tolerance`.
+
+    Args:
+        heads: (head id, logits) in display order; logits of one dataset, all
+            seeds stacked, so "identical" means identical for every seed.
+
+    Returns:
+        head id -> the id of the first head of its group (itself when it leads).
+    """
+    leaders: list[tuple[str, np.ndarray]] = []
+    group: dict[str, str] = {}
+    for head_id, logits in heads:
+        for leader_id, leader in leaders:
+            if leader.shape == logits.shape and np.all(np.abs(leader - logits) <= tolerance):
+                group[head_id] = leader_id
+                break
+        else:
+            leaders.append((head_id, logits))
+            group[head_id] = head_id
+    return group
+
+
+_CELL_KEYS = ["cell_id", "name", "dataset", "encoding", "units", "activation", "loss",
+              "from_logits", "metric"]
+
+
+def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell over its seeds.
+
+    Returns:
+        The cell columns plus `n_seeds`, `n_ok`, `test_metric_mean`, `test_metric_std`,
+        `reference_accuracy_mean`, `reference_accuracy_std`, `majority_rate`, and
+        `verdict`: the first of error, degenerate, misleading, ok that any seed
+        got (a cell is only ok when it is ok under every seed). Other columns keep
+        their first seed's value.
+    """
+    keys = [k for k in _CELL_KEYS if k in df]
+    rows = []
+    for _, part in df.groupby("cell_id", sort=False):
+        first = part.iloc[0].to_dict()
+        ok = part[part["status"] == "ok"]
+        verdicts = part["verdict"] if "verdict" in part else part.apply(
+            lambda r: verdict(r.to_dict()), axis=1)
+        row = {k: first[k] for k in keys}
+        row.update({k: v for k, v in first.items() if k not in row})
+        row.update(
+            n_seeds=len(part), n_ok=len(ok),
+            test_metric_mean=_mean(ok, "test_metric"), test_metric_std=_std(ok, "test_metric"),
+            reference_accuracy_mean=_mean(ok, "reference_accuracy"),
+            reference_accuracy_std=_std(ok, "reference_accuracy"),
+            verdict=min(verdicts, key=VERDICTS.index))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _mean(part: pd.DataFrame, column: str) -> float:
+    values = part[column].dropna() if column in part else []
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
+def _std(part: pd.DataFrame, column: str) -> float:
+    """Sample standard deviation (ddof=1); 0 for a single seed."""
+    values = part[column].dropna() if column in part else []
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0

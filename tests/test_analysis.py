@@ -1,0 +1,92 @@
+"""Reference accuracy, verdicts, equivalence and seed aggregation on hand-made numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from runner import analysis
+
+
+@pytest.mark.parametrize("outputs, activation, labels, expected", [
+    # 1 unit, linear output: threshold 0 (a logit)
+    ([[-1.0], [0.5], [2.0], [0.0]], "none", [0, 1, 0, 0], 0.75),
+    # 1 unit, sigmoid output: threshold 0.5; exactly 0.5 is class 0
+    ([[0.2], [0.7], [0.5], [0.9]], "sigmoid", [0, 1, 1, 1], 0.75),
+    # 1 unit, softmax output: always 1.0, so always class 1
+    ([[1.0], [1.0], [1.0], [1.0]], "softmax", [0, 1, 0, 1], 0.5),
+    # 2+ units: argmax; a tie goes to the first class
+    ([[0.1, 0.9], [0.6, 0.4], [0.5, 0.5]], "softmax", [1, 0, 1], 2 / 3),
+    ([[1, 5, 2], [9, 0, 0], [0, 0, 3], [2, 2, 1]], "none", [1, 0, 2, 1], 0.75),
+])
+def test_reference_accuracy(outputs, activation, labels, expected):
+    value = analysis.reference_accuracy(np.array(outputs, float), np.array(labels), activation)
+    assert value == pytest.approx(expected)
+
+
+def test_majority_rate_and_constant_predictions():
+    assert analysis.majority_rate(np.array([0, 1, 1, 2, 1])) == pytest.approx(0.6)
+    assert analysis.is_constant(np.array([[1.0], [1.0]]), "softmax")
+    assert not analysis.is_constant(np.array([[0.9, 0.1], [0.2, 0.8]]), "softmax")
+
+
+def _row(**values):
+    return {"status": "ok", "reference_accuracy": 0.9, "majority_rate": 0.5,
+            "constant_predictions": False, "metric_gap": 0.0, **values}
+
+
+@pytest.mark.parametrize("row, expected", [
+    (_row(status="error"), "error"),
+    (_row(status="error", constant_predictions=True), "error"),  # precedence
+    (_row(constant_predictions=True, metric_gap=0.4), "degenerate"),
+    (_row(reference_accuracy=0.51), "degenerate"),  # not clearly above 0.5
+    (_row(reference_accuracy=0.53, metric_gap=0.3), "misleading"),
+    (_row(metric_gap=-0.021), "misleading"),
+    (_row(metric_gap=0.02), "ok"),  # the tolerance itself is ok
+    (_row(), "ok"),
+])
+def test_verdict_rules(row, expected):
+    assert analysis.verdict(row) == expected
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((10, "integer", "softmax", "sparse_categorical_crossentropy", False,
+      "sparse_categorical_accuracy"), True),
+    ((10, "integer", "softmax", "sparse_categorical_crossentropy", False, "accuracy"), False),
+    ((10, "onehot", "none", "categorical_crossentropy", True, "categorical_accuracy"), True),
+    ((2, "integer", "sigmoid", "binary_crossentropy", False, "binary_accuracy"), True),
+    ((2, "onehot", "sigmoid", "binary_crossentropy", False, "categorical_accuracy"), True),
+    ((2, "onehot", "softmax", "categorical_crossentropy", False, "categorical_accuracy"), False),
+])
+def test_recommended(args, expected):
+    assert analysis.recommended(*args) is expected
+
+
+def test_equivalence_groups():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    heads = [("h1", a), ("h2", a + 5e-7), ("h3", a + 1e-3), ("h4", a[:, :1]), ("h5", a)]
+    assert analysis.equivalence_groups(heads) == {
+        "h1": "h1", "h2": "h1", "h3": "h3", "h4": "h4", "h5": "h1"}
+
+
+def test_aggregate_seeds():
+    rows = [{"cell_id": "c1", "name": "n1", "seed": s, "status": "ok", "test_metric": v,
+             "reference_accuracy": v, "verdict": verdict}
+            for s, v, verdict in ((1, 0.8, "ok"), (2, 0.9, "ok"), (3, 0.7, "degenerate"))]
+    rows.append({"cell_id": "c2", "name": "n2", "seed": 1, "status": "error",
+                 "test_metric": None, "reference_accuracy": None, "verdict": "error"})
+    cells = analysis.aggregate_seeds(pd.DataFrame(rows)).set_index("cell_id")
+    assert cells.loc["c1", "n_seeds"] == 3 and cells.loc["c1", "n_ok"] == 3
+    assert cells.loc["c1", "test_metric_mean"] == pytest.approx(0.8)
+    assert cells.loc["c1", "test_metric_std"] == pytest.approx(0.1)  # sample std
+    assert cells.loc["c1", "verdict"] == "degenerate"  # ok only if ok under every seed
+    assert cells.loc["c2", "verdict"] == "error" and np.isnan(cells.loc["c2",
+                                                                       "test_metric_mean"])
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("SparseCategoricalAccuracy", "sparse_categorical_accuracy"),
+    ("BinaryAccuracy", "binary_accuracy"), ("Accuracy", "accuracy")])
+def test_resolved_metric_name(name, expected):
+    assert analysis.resolved_metric_name(type(name, (), {})()) == expected
