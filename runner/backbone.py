@@ -49,11 +49,15 @@ class Backbone:
         weights: what results record, e.g. 'imagenet', 'random(he_normal,seed=0)' or
             'file:my.weights.h5@sha256:0123456789ab'.
         input_size: side of the square input images.
+        fingerprint: identifies the weights' values for the feature cache: the label
+            for seeded random weights and files (which carry their hash), the
+            ImageNet file's SHA-256 for imagenet.
     """
 
     model: object
     weights: str
     input_size: int
+    fingerprint: str = ""
 
 
 def _vgg16(weights: str | None, input_size: int):
@@ -133,8 +137,7 @@ def _from_file(config: BackboneConfig):
     except Exception as e:
         raise WeightsError(f"Invalid value for 'backbone.weights': {path.name} could not be "
                            f"loaded into VGG16 ({type(e).__name__}: {e}). {received}") from None
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return base, f"file:{path.name}@sha256:{digest}"
+    return base, f"file:{path.name}@sha256:{_sha256(path)[:12]}"
 
 
 def build_backbone(config: BackboneConfig) -> Backbone:
@@ -170,8 +173,20 @@ def build_backbone(config: BackboneConfig) -> Backbone:
     base.trainable = False
     inputs = keras.Input((config.input_size, config.input_size, 3))
     features = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
+    fingerprint = label
+    if label == "imagenet":
+        cached = keras_cache_file(IMAGENET_FILE)
+        fingerprint += "@sha256:" + (_sha256(cached) if cached.is_file() else "unknown")
     return Backbone(keras.Model(inputs, features, name="frozen_vgg16_gap"), label,
-                    config.input_size)
+                    config.input_size, f"vgg16/{fingerprint}")
+
+
+def _sha256(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def extract_features(backbone: Backbone, images: np.ndarray) -> np.ndarray:

@@ -108,7 +108,8 @@ def cmd_grid(args: argparse.Namespace) -> int:
     from runner.execute import run_grid
 
     with _warnings_shown(args.verbose):
-        rows = run_grid(config, cells, run_dir, progress=not args.no_progress)
+        rows = run_grid(config, cells, run_dir, progress=not args.no_progress,
+                        use_cache=not args.no_cache)
     ok = sum(r["status"] == "ok" for r in rows)
     print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
           f"(cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
@@ -163,7 +164,7 @@ def cmd_cell(args: argparse.Namespace) -> int:
     from runner.execute import prepare, run_cells
 
     with _warnings_shown(args.verbose):
-        rows = run_cells(config, [cell], prepare(config, [cell]),
+        rows = run_cells(config, [cell], prepare(config, [cell], not args.no_cache),
                          on_rows=lambda rows, logits: None)
     if args.out:
         from runner import store
@@ -262,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     table.set_defaults(func=cmd_table)
 
     for p in (grid, cell):
+        p.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the feature cache ($CHEATGRID_CACHE_DIR)")
         p.add_argument("--quick", action="store_true",
                        help=f"at most {QUICK_EPOCHS} epochs, {QUICK_TRAIN_SAMPLES} train and "
                        f"{QUICK_TEST_SAMPLES} test images per dataset")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import importlib.resources
 
 import numpy as np
@@ -50,6 +51,13 @@ class DatasetArrays:
     @property
     def n_test(self) -> int:
         return len(self.test_labels)
+
+
+@functools.lru_cache(maxsize=1)
+def embedded_digest() -> str:
+    """SHA-256 of the embedded data file (part of the feature-cache key)."""
+    resource = importlib.resources.files("runner") / "embedded" / EMBEDDED_FILE
+    return hashlib.sha256(resource.read_bytes()).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

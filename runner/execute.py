@@ -16,9 +16,9 @@ import yaml
 
 from runner import analysis, store
 from runner.availability import SourceDecision, resolve_source
-from runner.backbone import Backbone, build_backbone, extract_features
+from runner.backbone import Backbone, build_backbone
 from runner.config import Config
-from runner.data import load_dataset
+from runner.features import dataset_features
 from runner.grid import Cell, training_groups
 from runner.report import write_tables
 from runner.train import Features, GroupResult, error_fields, train_group
@@ -42,9 +42,10 @@ class Prepared:
 
     backbone: Backbone
     sources: dict[str, SourceDecision]
+    use_cache: bool = True
 
 
-def prepare(config: Config, cells: list[Cell]) -> Prepared:
+def prepare(config: Config, cells: list[Cell], use_cache: bool = True) -> Prepared:
     """Build the backbone and decide every dataset's source, before anything is written.
 
     Raises:
@@ -53,7 +54,7 @@ def prepare(config: Config, cells: list[Cell]) -> Prepared:
     """
     names = dict.fromkeys(c.dataset for c in cells)
     sources = {name: resolve_source(config.dataset(name)) for name in names}
-    return Prepared(build_backbone(config.backbone), sources)
+    return Prepared(build_backbone(config.backbone), sources, use_cache)
 
 
 def prepare_run_dir(config: Config, run_dir: pathlib.Path) -> pathlib.Path:
@@ -126,27 +127,22 @@ def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
 
 def _features(config: Config, dataset_name: str, prepared: Prepared,
               ) -> tuple[Features | None, dict[str, Any], dict[str, Any] | None]:
-    """Load a dataset and compute its features; a failure is returned, not raised,
-    so that every cell of the dataset records it."""
-    dataset = config.dataset(dataset_name)
+    """A dataset's features (from the cache when allowed); a failure is returned, not
+    raised, so that every cell of the dataset records it."""
     decision = prepared.sources[dataset_name]
     meta: dict[str, Any] = {"data_source": decision.source, "data_detail": decision.detail,
                             "n_train": None, "n_test": None}  # until the data is loaded
-    phase = "data"
     try:
-        arrays = load_dataset(dataset, decision)
-        meta.update(data_detail=arrays.detail, n_train=arrays.n_train, n_test=arrays.n_test)
-        phase = "features"
-        backbone = prepared.backbone
-        features = Features(extract_features(backbone, arrays.train_images), arrays.train_labels,
-                            extract_features(backbone, arrays.test_images), arrays.test_labels)
+        features, facts = dataset_features(config.dataset(dataset_name), decision,
+                                           prepared.backbone, prepared.use_cache)
     except Exception as e:  # recorded on every cell of the dataset
-        return None, meta, error_fields(phase, e)
+        return None, meta, error_fields("data", e)
+    meta.update({k: facts[k] for k in ("data_detail", "n_train", "n_test", "feature_cache")})
     return features, meta, None
 
 
 def run_grid(config: Config, cells: list[Cell], run_dir: pathlib.Path,
-             progress: bool = True) -> list[dict[str, Any]]:
+             progress: bool = True, use_cache: bool = True) -> list[dict[str, Any]]:
     """Run cells into `run_dir`: config.yaml, results.jsonl as cells finish, then tables.
 
     Returns:
@@ -157,7 +153,7 @@ def run_grid(config: Config, cells: list[Cell], run_dir: pathlib.Path,
     """
     from tqdm import tqdm
 
-    prepared = prepare(config, cells)
+    prepared = prepare(config, cells, use_cache)
     results = prepare_run_dir(config, run_dir)
     total = sum(len(c.training.seeds) for c in cells)
     with tqdm(total=total, unit="cell", disable=not progress, dynamic_ncols=True) as bar:

@@ -27,6 +27,12 @@ TINY = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_feature_cache(tmp_path_factory):
+    """Tests never read or fill the user's ~/.cache/cheatgrid."""
+    os.environ["CHEATGRID_CACHE_DIR"] = str(tmp_path_factory.mktemp("feature-cache"))
+
+
 @pytest.fixture
 def tiny_doc() -> dict:
     """A fresh, mutable copy of the tiny config document."""
