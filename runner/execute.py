@@ -20,8 +20,9 @@ from runner.backbone import Backbone, build_backbone
 from runner.config import Config
 from runner.features import dataset_features
 from runner.grid import Cell, training_groups
+from runner.heads import together_key, train_together
 from runner.report import write_tables
-from runner.train import Features, GroupResult, error_fields, train_group
+from runner.train import Features, GroupResult, error_fields
 
 
 def provenance() -> dict[str, Any]:
@@ -104,25 +105,33 @@ def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
     for dataset_name in dict.fromkeys(c.dataset for c in cells):
         dataset_cells = [c for c in cells if c.dataset == dataset_name]
         features, meta, failure = _features(config, dataset_name, prepared)
+        together: dict[tuple, list[list[Cell]]] = {}
         for group in training_groups(dataset_cells).values():
-            for seed in group[0].training.seeds:
-                on_start(group[0])
+            together.setdefault(together_key(group[0]), []).append(group)
+        for groups in together.values():
+            for seed in groups[0][0].training.seeds:
+                on_start(groups[0][0])
                 if failure is not None:
-                    outcome = GroupResult([dict(failure) for _ in group], None)
+                    outcomes = [GroupResult([dict(failure) for _ in g], None) for g in groups]
                 else:
-                    outcome = train_group(group, features, seed)
-                finished = datetime.datetime.now(datetime.timezone.utc).isoformat(
-                    timespec="seconds")
-                group_rows = [{"cell_id": c.cell_id, "name": c.name, **c.params,
-                               **_training_fields(c, seed), "head_id": c.head_id, **row,
-                               "recommended": analysis.recommended(
-                                   c.num_classes, c.encoding, c.activation, c.loss,
-                                   c.from_logits, c.metric),
-                               **meta, **common, "finished_at": finished}
-                              for c, row in zip(group, outcome.rows, strict=True)]
-                on_rows(group_rows, outcome.logits)
-                rows.extend(group_rows)
+                    outcomes = train_together(groups, features, seed)
+                for group, outcome in zip(groups, outcomes, strict=True):
+                    group_rows = _rows(group, seed, outcome, {**meta, **common})
+                    on_rows(group_rows, outcome.logits)
+                    rows.extend(group_rows)
     return rows
+
+
+def _rows(group: list[Cell], seed: int, outcome: GroupResult,
+          common: dict[str, Any]) -> list[dict[str, Any]]:
+    """Full result rows: the cell, its training settings, the outcome, provenance."""
+    finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return [{"cell_id": c.cell_id, "name": c.name, **c.params, **_training_fields(c, seed),
+             "head_id": c.head_id, **row,
+             "recommended": analysis.recommended(c.num_classes, c.encoding, c.activation,
+                                                 c.loss, c.from_logits, c.metric),
+             **common, "finished_at": finished}
+            for c, row in zip(group, outcome.rows, strict=True)]
 
 
 def _features(config: Config, dataset_name: str, prepared: Prepared,

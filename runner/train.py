@@ -46,15 +46,21 @@ def keras_loss(cell: Cell):
     return classes[cell.loss](from_logits=cell.from_logits)
 
 
+def head_layer(cell: Cell, seed: int, name: str | None = None):
+    """The tutorial's last layer: Dense(units, activation, GlorotUniform(seed))."""
+    import keras
+
+    return keras.layers.Dense(
+        cell.units, activation=None if cell.activation == "none" else cell.activation,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed), name=name)
+
+
 def build_head(cell: Cell, feature_dim: int, seed: int):
-    """The tutorial's last layer on top of cached features: Dense(units, activation)."""
+    """The head on top of cached features, as a model of its own."""
     import keras
 
     inputs = keras.Input((feature_dim,))
-    outputs = keras.layers.Dense(
-        cell.units, activation=None if cell.activation == "none" else cell.activation,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(inputs)
-    return keras.Model(inputs, outputs, name="head")
+    return keras.Model(inputs, head_layer(cell, seed)(inputs), name="head")
 
 
 def error_summary(error: BaseException) -> str:
@@ -101,8 +107,11 @@ class GroupResult:
     logits: np.ndarray | None
 
 
-class _TestOutputs:
-    """Collects the head's test-split outputs after every epoch (for learning curves)."""
+class TestOutputs:
+    """Collects a model's test-split outputs after every epoch (for learning curves).
+
+    `per_epoch[e][k]` is output k (a head) after epoch e.
+    """
 
     def __init__(self, test_x: np.ndarray):
         import keras
@@ -111,21 +120,35 @@ class _TestOutputs:
 
         class Callback(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
-                outer.per_epoch.append(np.asarray(self.model(test_x, training=False)))
+                outputs = self.model(test_x, training=False)
+                outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+                outer.per_epoch.append([np.asarray(o) for o in outputs])
 
-        self.per_epoch: list[np.ndarray] = []
+        self.per_epoch: list[list[np.ndarray]] = []
         self.callback = Callback()
 
+    def head(self, k: int) -> list[np.ndarray]:
+        return [outputs[k] for outputs in self.per_epoch]
 
-def _warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
+
+def warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
     """Distinct first lines of captured warnings, in order."""
     texts = [str(w.message).strip().splitlines()[0][:MAX_MESSAGE_CHARS] for w in caught
              if str(w.message).strip()]
     return list(dict.fromkeys(texts))
 
 
+def steps_per_epoch(n_train: int, batch_size: int, drop_remainder: bool) -> int:
+    """Batches per epoch; also Keras's `steps_per_execution`, so that one call to the
+    compiled train function runs a whole epoch (same math, far less dispatch)."""
+    return max(1, n_train // batch_size if drop_remainder else math.ceil(n_train / batch_size))
+
+
 def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult:
     """Train one head for cells that differ only in metric, then evaluate each metric.
+
+    The reference path: one Keras model per head, exactly as the tutorial writes
+    it. `heads.train_together` trains several heads at once with the same numbers.
 
     Args:
         cells: cells sharing `Cell.training_key` (asserted), hence training settings.
@@ -140,69 +163,99 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
     assert cells and len({c.training_key for c in cells}) == 1, "cells must share a head"
     cell = cells[0]
     training = cell.training
-    shared: dict[str, Any] = {"status": "ok", "phase": None, "error_type": None,
-                              "error_message": None, "head_id": cell.head_id}
+    shared = {"head_id": cell.head_id, "heads_trained_together": 1}
     phase = "labels"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            y_train = encode_labels(features.train_labels, cell.encoding, cell.num_classes,
-                                    cell.units)
-            y_test = encode_labels(features.test_labels, cell.encoding, cell.num_classes,
-                                   cell.units)
+            y_train, y_test = (encode_labels(labels, cell.encoding, cell.num_classes,
+                                             cell.units)
+                               for labels in (features.train_labels, features.test_labels))
             phase = "build"
             keras.utils.set_random_seed(seed)
             model = build_head(cell, features.train_x.shape[1], seed)
             phase = "compile"
+            drop = training.drops_remainder(cell.encoding)
             model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
-                          loss=keras_loss(cell))
+                          loss=keras_loss(cell), steps_per_execution=steps_per_epoch(
+                              len(y_train), training.batch_size, drop))
             phase = "fit"
-            train_ds = feature_pipeline(
-                features.train_x, y_train, training.batch_size,
-                shuffle_seed=seed if training.shuffle else None,
-                drop_remainder=training.drops_remainder(cell.encoding))
-            outputs = _TestOutputs(features.test_x)
+            train_ds = feature_pipeline(features.train_x, y_train, training.batch_size,
+                                        shuffle_seed=seed if training.shuffle else None,
+                                        drop_remainder=drop)
+            outputs = TestOutputs(features.test_x)
             start = time.perf_counter()
             history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
                                 callbacks=[outputs.callback])
             shared["train_seconds"] = round(time.perf_counter() - start, 3)
         except Exception as e:  # a failing cell is a result, not a crash
-            failed = {**shared, **error_fields(phase, e), "warnings": _warning_texts(caught)}
+            failed = {**shared, **error_fields(phase, e), "warnings": warning_texts(caught)}
             return GroupResult([dict(failed) for _ in cells], None)
-    losses = [float(v) for v in history.history["loss"]]
-    kernel, bias = model.layers[-1].get_weights()
-    final = outputs.per_epoch[-1]
-    shared.update(
-        history_loss=losses, diverged=not all(math.isfinite(v) for v in losses),
-        warnings=_warning_texts(caught),
-        reference_accuracy=analysis.reference_accuracy(final, features.test_labels,
-                                                       cell.activation),
-        majority_rate=analysis.majority_rate(features.test_labels),
-        constant_predictions=analysis.is_constant(final, cell.activation),
-        history_reference_accuracy=[
-            analysis.reference_accuracy(o, features.test_labels, cell.activation)
-            for o in outputs.per_epoch])
     test_ds = feature_pipeline(features.test_x, y_test, training.batch_size)
+    per_epoch = outputs.head(0)
+    return finish_head(
+        cells, {**shared, "warnings": warning_texts(caught)}, history.history["loss"],
+        per_epoch, model.layers[-1].get_weights(), features,
+        lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
+
+
+def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
+                per_epoch: list[np.ndarray], weights: list[np.ndarray], features: Features,
+                evaluate: Any) -> GroupResult:
+    """Rows of a trained head: the analysis of its outputs and each cell's evaluation.
+
+    Args:
+        losses: training loss per epoch.
+        per_epoch: the head's test outputs after each epoch.
+        weights: the head's [kernel, bias].
+        evaluate: cell -> the dict of `evaluate_metric` for that cell's metric.
+    """
+    losses = [float(v) for v in losses]
+    final = per_epoch[-1]
+    labels = features.test_labels
+    activation = cells[0].activation
+    shared = {
+        "status": "ok", "phase": None, "error_type": None, "error_message": None, **shared,
+        "history_loss": losses, "diverged": not all(math.isfinite(v) for v in losses),
+        "reference_accuracy": analysis.reference_accuracy(final, labels, activation),
+        "majority_rate": analysis.majority_rate(labels),
+        "constant_predictions": analysis.is_constant(final, activation),
+        "history_reference_accuracy": [analysis.reference_accuracy(o, labels, activation)
+                                       for o in per_epoch]}
     rows = []
     for c in cells:
-        row = {**shared, **_evaluate(model, c, test_ds, y_test, outputs.per_epoch)}
+        row = {**shared, **evaluate(c)}
         row["warnings"] = list(dict.fromkeys(shared["warnings"] + row.pop("eval_warnings")))
         row["metric_gap"] = (row["test_metric"] - row["reference_accuracy"]
                              if row["status"] == "ok" else None)
         row["verdict"] = analysis.verdict(row)
         rows.append(row)
+    kernel, bias = weights
     return GroupResult(rows, features.test_x @ kernel + bias)
 
 
-def _evaluate(model, cell: Cell, test_ds, y_test: np.ndarray,
-              per_epoch: list[np.ndarray]) -> dict[str, Any]:
-    """Compile `cell.metric` onto the trained head and evaluate it on the test split.
+def metric_history(resolved: str, y_test: np.ndarray,
+                   per_epoch: list[np.ndarray]) -> list[float] | None:
+    """The resolved Keras metric on the test split after each epoch, in one call over
+    all epochs stacked (its per-image values, averaged per epoch)."""
+    import keras
+
+    function = getattr(keras.metrics, resolved, None)
+    if not callable(function) or not per_epoch:
+        return None
+    stacked = np.concatenate(per_epoch)
+    tiled = np.concatenate([y_test] * len(per_epoch))
+    values = np.asarray(function(tiled, stacked), dtype=np.float64)
+    return values.reshape(len(per_epoch), -1).mean(axis=1).tolist()
+
+
+def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
+                    per_epoch: list[np.ndarray]) -> dict[str, Any]:
+    """Compile `cell.metric` onto a trained single-output model and evaluate it.
 
     Also records which metric Keras built for the name (`metric_resolved`) and
     that metric per epoch on the test split (`history_test_metric`).
     """
-    import keras
-
     phase = "compile"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -215,19 +268,13 @@ def _evaluate(model, cell: Cell, test_ds, y_test: np.ndarray,
             scores = model.evaluate(test_ds, verbose=0, return_dict=True)
             eval_seconds = round(time.perf_counter() - start, 3)
         except Exception as e:
-            return {**error_fields(phase, e), "eval_warnings": _warning_texts(caught)}
+            return {**error_fields(phase, e), "eval_warnings": warning_texts(caught)}
     metric_keys = [k for k in scores if k != "loss"]
     assert len(metric_keys) == 1, f"expected one metric, got {sorted(scores)}"
     [compiled] = [m for m in model.metrics if m.name == "compile_metrics"]
     [metric_object] = compiled.metrics
     resolved = analysis.resolved_metric_name(metric_object)
-    function = getattr(keras.metrics, resolved, None)
-    history = None
-    if callable(function) and per_epoch:  # one call over all epochs: (E*N,) per-image values
-        stacked = np.concatenate(per_epoch)
-        tiled = np.concatenate([y_test] * len(per_epoch))
-        values = np.asarray(function(tiled, stacked), dtype=np.float64)
-        history = values.reshape(len(per_epoch), -1).mean(axis=1).tolist()
     return {"test_metric": float(scores[metric_keys[0]]), "test_loss": float(scores["loss"]),
-            "metric_resolved": resolved, "history_test_metric": history,
-            "eval_seconds": eval_seconds, "eval_warnings": _warning_texts(caught)}
+            "metric_resolved": resolved,
+            "history_test_metric": metric_history(resolved, y_test, per_epoch),
+            "eval_seconds": eval_seconds, "eval_warnings": warning_texts(caught)}
