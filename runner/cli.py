@@ -1,4 +1,4 @@
-"""Command line: `cheatgrid grid | cell | table` (also `python -m runner`).
+"""Command line: `cheatgrid grid | cell | table | compare` (also `python -m runner`).
 
 Exit codes: 0 done (failed cells are results, not failures), 2 bad input
 (config, flags, missing run directory), 130 interrupted.
@@ -205,6 +205,33 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from runner import store
+    from runner.compare import compare_runs
+    from runner.report import atomic_write
+
+    runs = []
+    for run_dir in (args.run_a, args.run_b):
+        results = pathlib.Path(run_dir) / store.RESULTS_FILE
+        if not results.is_file():
+            raise UsageError(f"compare: Expected a run directory with {store.RESULTS_FILE}. "
+                             f"Received: {run_dir}")
+        with _warnings_shown(verbose=False):
+            runs.append(store.read_rows(results))
+        if not runs[-1]:
+            raise UsageError(f"compare: {results} holds no result rows")
+    out = pathlib.Path(args.out) if args.out else (
+        pathlib.Path(args.run_b) / f"compare_{pathlib.Path(args.run_a).resolve().name}.md")
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError(f"--out: Expected a file path in an existing directory. "
+                         f"Received: {out}")
+    text = compare_runs(runs[0], runs[1], label_a=args.run_a, label_b=args.run_b)
+    sys.stdout.write(text)
+    atomic_write(out, text)
+    print(f"cheatgrid: wrote {out}", file=sys.stderr)  # stdout stays pure Markdown
+    return 0
+
+
 def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
     from runner.claims import claims_markdown, splice_readme
     from runner.report import atomic_write, results_frame
@@ -260,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also check the tutorial's claims against the run (claims.md)")
     table.add_argument("--readme", help="write the claims into this README's claims section")
     table.set_defaults(func=cmd_table)
+
+    compare = sub.add_parser("compare", help="what changed between two runs, cell by cell")
+    compare.add_argument("run_a", help="the first run directory (A)")
+    compare.add_argument("run_b", help="the second run directory (B)")
+    compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md)")
+    compare.set_defaults(func=cmd_compare)
 
     for p in (grid, cell):
         p.add_argument("--quick", action="store_true",
