@@ -111,7 +111,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         rows = run_grid(config, cells, run_dir, progress=not args.no_progress)
     ok = sum(r["status"] == "ok" for r in rows)
     print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
-          f"(cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
+          f"(report.html, cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
     return 0
 
 
@@ -197,11 +197,11 @@ def cmd_table(args: argparse.Namespace) -> int:
         rows = store.read_rows(results)
     if not rows:
         raise UsageError(f"table: {results} holds no result rows")
-    for path in write_tables(args.run_dir, rows).values():
-        print(path)
-    if args.claims or args.readme:
+    if args.claims or args.readme:  # first, so that report.html embeds the new claims.md
         _import_tensorflow(verbose=False)  # one claim asks Keras itself
         _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
+    for path in write_tables(args.run_dir, rows).values():
+        print(path)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Result rows -> pandas tables: results.csv, cheat_table.csv, cheat_table.md.
+"""Result rows -> pandas tables: results.csv, cheat_table.csv, cheat_table.md (and,
+through `plots` and `html_report`, the heatmaps and report.html).
 
 Rows are annotated first (verdicts, equivalence groups from the stored test
 logits), then aggregated over seeds for the cheat table.
@@ -197,11 +198,18 @@ def _csv(df: pd.DataFrame) -> str:
 
 
 def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Write results.csv, cheat_table.csv and cheat_table.md into `run_dir`.
+    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and
+    report.html into `run_dir`.
+
+    report.html embeds the run's claims.md when there is one: checking the claims
+    asks Keras itself, which this function never imports.
 
     Returns:
         Output name -> path of each file written.
     """
+    # Imported here: both import this module, and matplotlib takes a while to load.
+    from runner import html_report, plots
+
     run_dir = pathlib.Path(run_dir)
     df = annotate(results_frame(rows), run_dir)
     outputs = {
@@ -211,4 +219,13 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dic
     }
     for name, text in outputs.items():
         atomic_write(run_dir / name, text)
-    return {name: str(run_dir / name) for name in outputs}
+    written = {name: str(run_dir / name) for name in outputs}
+    heatmaps = dict(zip(dict.fromkeys(df["dataset"]), plots.write_heatmaps(df, run_dir),
+                        strict=True))
+    written.update({path.name: str(path) for path in heatmaps.values()})
+    claims = run_dir / "claims.md"
+    claims_text = claims.read_text(encoding="utf-8") if claims.is_file() else None
+    written["report.html"] = str(html_report.write_html(
+        df, run_dir, claims_text,
+        heatmaps={name: path.read_bytes() for name, path in heatmaps.items()}))
+    return written

@@ -145,6 +145,15 @@ def test_markdown_html(markdown, expected):
     assert html_report.markdown_html(markdown) == expected
 
 
+def test_write_tables_writes_the_report_and_embeds_claims_md(tmp_path):
+    (tmp_path / "claims.md").write_text(CLAIMS, encoding="utf-8")
+    paths = report.write_tables(tmp_path, ROWS)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert paths["report.html"] == str(tmp_path / "report.html")
+    assert "<th>the tutorial says</th>" in page
+    assert len(page) < 1_000_000
+
+
 def test_many_cells_stay_small():
     rows = [row(encoding=e, activation=a, loss=loss, from_logits=f, metric=m, seed=s,
                 value=0.5 + 0.1 * s, history_loss=[1.0 / (i + 1) for i in range(40)],
