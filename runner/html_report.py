@@ -7,6 +7,7 @@ or years later. All text from the rows is escaped.
 from __future__ import annotations
 
 import base64
+import collections
 import html
 import pathlib
 import re
@@ -41,8 +42,7 @@ th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
 table.cheat{width:100%;table-layout:fixed}table.cheat th:nth-child(-n+3){width:5.5em}
 table.cheat td.v{text-align:center}
-.ok{background:#009E73}.misleading{background:#E69F00}.degenerate{background:#BBBBBB}
-.error{background:#D55E00}td.claim{white-space:nowrap}
+td.claim{white-space:nowrap}
 td.rec{outline:3px solid #000;outline-offset:-4px;font-weight:700}
 span.sw{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0 6px 0 8px;
  border-radius:2px}ul.legend{list-style:none;padding:0}ul.legend li{margin:2px 0}
@@ -54,7 +54,8 @@ img.heatmap{max-width:100%;height:auto;border:1px solid #ddd;background:#fff}
 .card li span{padding:0 4px;border-radius:2px}
 svg{font:10px sans-serif}svg .t{font-weight:600}svg .a{fill:#555}
 svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
-"""
+""" + "".join(f".{verdict}{{background:{color}}}"  # the heatmaps' colours
+              for verdict, color in plots.VERDICT_COLORS.items())
 
 
 def _e(value: Any) -> str:
@@ -96,7 +97,8 @@ def markdown_html(text: str) -> str:
 
 def _header(df: pd.DataFrame, with_claims: bool) -> str:
     facts = report.provenance(df)
-    data = "".join(f"<li>{_e(item)}</li>" for item in facts["data"].split("; "))
+    data = "".join(f"<li>{_e(report.provenance(part)['data'])}</li>"
+                   for _, part in df.groupby("dataset", sort=False))
     datasets = list(dict.fromkeys(df["dataset"]))
     nav = "".join(f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
     nav += '<a href="#claims">claims</a>' * with_claims + \
@@ -158,14 +160,14 @@ def _dataset_section(dataset: str, part: pd.DataFrame, table: pd.DataFrame,
                      cells: dict[tuple, dict], png: bytes) -> str:
     facts = report.provenance(part)
     spec = catalog.DATASETS.get(dataset)
-    tally = pd.Series([c["verdict"] for c in cells.values()
-                       if c["dataset"] == dataset]).value_counts()
+    tally = collections.Counter(c["verdict"] for c in cells.values() if c["dataset"] == dataset)
     image = base64.b64encode(png).decode("ascii")
     out = [f'<section id="{_e(dataset)}"><h2>{_e(dataset)}'
            f'{_e(": " + spec.part) if spec else ""}</h2>',
            f"<p>Data: {_e(facts['data'].split(': ', 1)[1])}; {_e(facts['n_train'])} train / "
-           f"{_e(facts['n_test'])} test images; epochs {_e(facts['epochs'])}. {len(cells)} "
-           "cells: " + ", ".join(f"{n} {_e(v)}" for v, n in tally.items()) + ".</p>",
+           f"{_e(facts['n_test'])} test images; epochs {_e(facts['epochs'])}. "
+           f"{tally.total()} cells: " + ", ".join(
+               f"{tally[v]} {v}" for v in plots.VERDICT_COLORS if tally[v]) + ".</p>",
            f'<img class="heatmap" alt="heatmap of {_e(dataset)}" '
            f'src="data:image/png;base64,{image}">']
     for metric in dict.fromkeys(part["metric"]):

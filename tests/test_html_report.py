@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import pathlib
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import pytest
 
-from runner import html_report, report
+from runner import html_report, report, store
 from tests.handmade import row
 
 BCE, CCE = "binary_crossentropy", "categorical_crossentropy"
@@ -108,6 +111,8 @@ def test_a_section_and_a_heatmap_per_dataset(page):
     assert page.count('<section id="mnist">') == 1
     assert page.count('<section id="mnist_binary">') == 1
     assert page.count('<img class="heatmap"') == 2
+    assert "4 cells: 1 ok, 1 misleading, 1 degenerate, 1 error." in page  # mnist's verdicts
+    assert "1 cells: 1 ok." in page  # mnist_binary's
 
 
 def test_learning_curves_per_trained_head(page):
@@ -152,6 +157,19 @@ def test_write_tables_writes_the_report_and_embeds_claims_md(tmp_path):
     assert paths["report.html"] == str(tmp_path / "report.html")
     assert "<th>the tutorial says</th>" in page
     assert len(page) < 1_000_000
+
+
+def test_write_tables_never_imports_keras(tmp_path):
+    """Claims ask Keras itself; tables, heatmaps and the report must not load it (seconds)."""
+    store.append_rows(tmp_path / store.RESULTS_FILE, ROWS)
+    code = ("import sys; from runner import report, store; "
+            f"report.write_tables({str(tmp_path)!r}, store.read_rows("
+            f"{str(tmp_path / store.RESULTS_FILE)!r})); "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=pathlib.Path(__file__).parents[1], check=True)
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "report.html").is_file()
 
 
 def test_many_cells_stay_small():
