@@ -41,7 +41,7 @@ table{border-collapse:collapse;margin:4px 0 10px;font-size:13px;background:#fff}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
 table.cheat{width:100%;table-layout:fixed}table.cheat th:nth-child(-n+3){width:5.5em}
-table.cheat td.v{text-align:center}
+table.cheat td.v{text-align:center}table.cheat th,table.cheat td.v{overflow-wrap:anywhere}
 td.claim{white-space:nowrap}
 td.rec{outline:3px solid #000;outline-offset:-4px;font-weight:700}
 span.sw{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0 6px 0 8px;
@@ -186,7 +186,7 @@ def _errors(df: pd.DataFrame) -> str:
         cells = describe_cells(part, df[df["dataset"] == dataset])
         items.append(f"<li><strong>{_e(error_type)}</strong> in <code>{_e(phase)}</code>, "
                      f"{len(part)} cells of {_e(dataset)} ({_inline(cells)}): "
-                     f"{_e(message)}</li>")
+                     f"{_inline(message)}</li>")  # as cheat_table.md renders it
     return ("<h2 id='errors'>Errors</h2><p>Each distinct error, where it was raised, and the "
             f"cells it hit.</p><ul>{''.join(items)}</ul>")
 
