@@ -1,4 +1,4 @@
-"""Command line: `cheatgrid grid | cell | table` (also `python -m runner`).
+"""Command line: `cheatgrid grid | cell | table | compare` (also `python -m runner`).
 
 Exit codes: 0 done (failed cells are results, not failures), 2 bad input
 (config, flags, missing run directory), 130 interrupted.
@@ -112,7 +112,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
                         use_cache=not args.no_cache)
     ok = sum(r["status"] == "ok" for r in rows)
     print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
-          f"(cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
+          f"(report.html, cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
     return 0
 
 
@@ -198,11 +198,38 @@ def cmd_table(args: argparse.Namespace) -> int:
         rows = store.read_rows(results)
     if not rows:
         raise UsageError(f"table: {results} holds no result rows")
-    for path in write_tables(args.run_dir, rows).values():
-        print(path)
-    if args.claims or args.readme:
+    if args.claims or args.readme:  # first, so that report.html embeds the new claims.md
         _import_tensorflow(verbose=False)  # one claim asks Keras itself
         _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
+    for path in write_tables(args.run_dir, rows).values():
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from runner import store
+    from runner.compare import compare_runs
+    from runner.report import atomic_write
+
+    runs = []
+    for run_dir in (args.run_a, args.run_b):
+        results = pathlib.Path(run_dir) / store.RESULTS_FILE
+        if not results.is_file():
+            raise UsageError(f"compare: Expected a run directory with {store.RESULTS_FILE}. "
+                             f"Received: {run_dir}")
+        with _warnings_shown(verbose=False):
+            runs.append(store.read_rows(results))
+        if not runs[-1]:
+            raise UsageError(f"compare: {results} holds no result rows")
+    out = pathlib.Path(args.out) if args.out else (
+        pathlib.Path(args.run_b) / f"compare_{pathlib.Path(args.run_a).resolve().name}.md")
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError(f"--out: Expected a file path in an existing directory. "
+                         f"Received: {out}")
+    text = compare_runs(runs[0], runs[1], label_a=args.run_a, label_b=args.run_b)
+    sys.stdout.write(text)
+    atomic_write(out, text)
+    print(f"cheatgrid: wrote {out}", file=sys.stderr)  # stdout stays pure Markdown
     return 0
 
 
@@ -261,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also check the tutorial's claims against the run (claims.md)")
     table.add_argument("--readme", help="write the claims into this README's claims section")
     table.set_defaults(func=cmd_table)
+
+    compare = sub.add_parser("compare", help="what changed between two runs, cell by cell")
+    compare.add_argument("run_a", help="the first run directory (A)")
+    compare.add_argument("run_b", help="the second run directory (B)")
+    compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md)")
+    compare.set_defaults(func=cmd_compare)
 
     for p in (grid, cell):
         p.add_argument("--no-cache", action="store_true",

@@ -1,4 +1,5 @@
-"""Result rows -> pandas tables: results.csv, cheat_table.csv, cheat_table.md.
+"""Result rows -> pandas tables: results.csv, cheat_table.csv, cheat_table.md (and,
+through `plots` and `html_report`, the heatmaps and report.html).
 
 Rows are annotated first (verdicts, equivalence groups from the stored test
 logits), then aggregated over seeds for the cheat table.
@@ -103,7 +104,28 @@ def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     return heads.groupby(["dataset", "equivalence_group"]).size().to_dict()
 
 
-def cheat_table(df: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
+def cheat_cells(df: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
+    """One row per cell (seeds aggregated) with its cheat-table entry and column label.
+
+    Args:
+        df: annotated result rows (one per cell and seed), see `annotate`.
+        markup: Markdown bold for the tutorial's recommended combinations.
+
+    Returns:
+        `analysis.aggregate_seeds(df)` plus `value` (the entry's text), `column`
+        (e.g. `BCE logits=true`) and `loss_rank` (the loss's place in the columns).
+    """
+    sizes = group_sizes(df)
+    cells = analysis.aggregate_seeds(df)
+    return cells.assign(
+        value=[_cell_text(row, sizes, markup) for row in cells.to_dict("records")],
+        column=[_column_label(l, f) for l, f in zip(cells["loss"], cells["from_logits"],
+                                                     strict=True)],
+        loss_rank=cells["loss"].map(lambda loss: (catalog.LOSSES + (loss,)).index(loss)))
+
+
+def cheat_table(df: pd.DataFrame, markup: bool = False,
+                cells: pd.DataFrame | None = None) -> pd.DataFrame:
     """The pivot a person reads: rows metric/dataset/encoding/units/activation, columns
     loss/from_logits, each entry the cell's test metric (mean ± std over seeds) with its
     verdict when not ok and its equivalence group when shared, or its error type.
@@ -111,18 +133,13 @@ def cheat_table(df: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
     Args:
         df: annotated result rows (one per cell and seed), see `annotate`.
         markup: Markdown bold for the tutorial's recommended combinations.
+        cells: `cheat_cells(df, markup)` when already computed (it takes a while).
 
     Rows keep the order in which the cells appear in `df` (the grid's order);
     columns go BCE, CCE, SCCE, each with logits=true before logits=false.
     """
-    sizes = group_sizes(df)
-    cells = analysis.aggregate_seeds(df)
+    cells = cheat_cells(df, markup) if cells is None else cells
     index = ["metric"] + _TABLE_ROWS
-    cells = cells.assign(
-        value=[_cell_text(row, sizes, markup) for row in cells.to_dict("records")],
-        column=[_column_label(l, f) for l, f in zip(cells["loss"], cells["from_logits"],
-                                                     strict=True)],
-        loss_rank=cells["loss"].map(lambda loss: (catalog.LOSSES + (loss,)).index(loss)))
     columns = cells.sort_values(["loss_rank", "from_logits"], ascending=[True, False],
                                 kind="stable")["column"].unique()
     table = cells.pivot_table(index=index, columns="column", values="value", aggfunc="first",
@@ -133,6 +150,32 @@ def cheat_table(df: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
     table = table.reindex(index=rows, columns=columns, fill_value="")
     table.columns.name = None
     return table
+
+
+def provenance(df: pd.DataFrame) -> dict[str, str]:
+    """What a run is, for headers: each field the distinct values of its column.
+
+    Returns:
+        `run`, `keras`, `tf`, `weights`, `device`, `seeds`, `epochs`, `n_train`,
+        `n_test`, and `data`, the data of each dataset (`name: data_detail; ...`);
+        `?` where the rows lack the column.
+    """
+    def values(part: pd.DataFrame, column: str) -> str:
+        if column not in part:
+            return "?"
+        # a column with gaps is float: 800.0 is still the count 800
+        shown = (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                 for v in part[column].dropna())
+        return ", ".join(dict.fromkeys(shown)) or "?"
+
+    detail = "data_detail" if "data_detail" in df else "data_source"
+    return {"run": values(df, "run_name"), "keras": values(df, "keras_version"),
+            "tf": values(df, "tf_version"), "weights": values(df, "weights"),
+            "device": values(df, "device"), "seeds": values(df, "seed"),
+            "epochs": values(df, "epochs"), "n_train": values(df, "n_train"),
+            "n_test": values(df, "n_test"),
+            "data": "; ".join(f"{name}: {values(part, detail)}"
+                              for name, part in df.groupby("dataset", sort=False))}
 
 
 def atomic_write(path: pathlib.Path, text: str) -> None:
@@ -156,11 +199,18 @@ def _csv(df: pd.DataFrame) -> str:
 
 
 def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Write results.csv, cheat_table.csv and cheat_table.md into `run_dir`.
+    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and
+    report.html into `run_dir`.
+
+    report.html embeds the run's claims.md when there is one: checking the claims
+    asks Keras itself, which this function never imports.
 
     Returns:
         Output name -> path of each file written.
     """
+    # Imported here: both import this module, and matplotlib takes a while to load.
+    from runner import html_report, plots
+
     run_dir = pathlib.Path(run_dir)
     df = annotate(results_frame(rows), run_dir)
     outputs = {
@@ -170,4 +220,13 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dic
     }
     for name, text in outputs.items():
         atomic_write(run_dir / name, text)
-    return {name: str(run_dir / name) for name in outputs}
+    written = {name: str(run_dir / name) for name in outputs}
+    heatmaps = dict(zip(dict.fromkeys(df["dataset"]), plots.write_heatmaps(df, run_dir),
+                        strict=True))
+    written.update({path.name: str(path) for path in heatmaps.values()})
+    claims = run_dir / "claims.md"
+    claims_text = claims.read_text(encoding="utf-8") if claims.is_file() else None
+    written["report.html"] = str(html_report.write_html(
+        df, run_dir, claims_text,
+        heatmaps={name: path.read_bytes() for name, path in heatmaps.items()}))
+    return written
