@@ -28,6 +28,7 @@ from runner.config import (
     parse_config,
 )
 from runner.config import quick as quick_config
+from runner.device import DEVICES
 from runner.grid import Cell, expand, find
 from runner.validate import ResourceUnavailable
 
@@ -109,7 +110,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
     with _warnings_shown(args.verbose):
         rows = run_grid(config, cells, run_dir, progress=not args.no_progress,
-                        use_cache=not args.no_cache)
+                        use_cache=not args.no_cache, device=args.device)
     ok = sum(r["status"] == "ok" for r in rows)
     print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
           f"(report.html, cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
@@ -163,9 +164,11 @@ def cmd_cell(args: argparse.Namespace) -> int:
     _import_tensorflow(args.verbose)
     from runner.execute import prepare, run_cells
 
+    outcomes = []
     with _warnings_shown(args.verbose):
-        rows = run_cells(config, [cell], prepare(config, [cell], not args.no_cache),
-                         on_rows=lambda rows, logits: None)
+        prepared = prepare(config, [cell], not args.no_cache, args.device)
+        rows = run_cells(config, [cell], prepared,
+                         on_rows=lambda rows, outcome: outcomes.append(outcome))
     if args.out:
         from runner import store
         from runner.execute import prepare_run_dir
@@ -175,7 +178,25 @@ def cmd_cell(args: argparse.Namespace) -> int:
         store.append_rows(results, rows)
         write_tables(args.out, rows)
     _print_row(rows[0])
-    return 0
+    return _verify(config, cell, rows[0], outcomes[0], prepared) if args.verify else 0
+
+
+def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
+            prepared: Any) -> int:
+    """`--verify`: the composed tutorial model on raw images against the cached result;
+    exit 1 on a mismatch."""
+    from runner.data import load_dataset
+    from runner.endtoend import verify
+
+    if outcome.weights is None:
+        print(f"verify: nothing to compose: the cell failed in {row['phase']}")
+        return 0
+    arrays = load_dataset(config.dataset(cell.dataset), prepared.sources[cell.dataset])
+    lines = verify(cell, row, outcome.weights, outcome.logits, arrays, prepared.backbone,
+                   row["seed"])
+    for line in lines:
+        print(f"verify: {line}")
+    return 1 if any(line.startswith("MISMATCH") for line in lines) else 0
 
 
 def _print_row(row: dict[str, Any]) -> None:
@@ -280,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     cell.add_argument("--learning-rate", type=float)
     cell.add_argument("--seed", type=int)
     cell.add_argument("--out", help="also write the run files into this directory")
+    cell.add_argument("--verify", action="store_true",
+                      help="compose the frozen base and the trained head into the tutorial's "
+                      "model, evaluate it on the raw test images, compare (exit 1 if not)")
     cell.set_defaults(func=cmd_cell)
 
     table = sub.add_parser("table", help="rebuild the tables of a run from results.jsonl")
@@ -296,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(func=cmd_compare)
 
     for p in (grid, cell):
+        p.add_argument("--device", default="auto", choices=DEVICES,
+                       help="auto: a TPU, else the GPUs (several: mirrored), else the CPU")
         p.add_argument("--no-cache", action="store_true",
                        help="neither read nor write the feature cache ($CHEATGRID_CACHE_DIR)")
         p.add_argument("--quick", action="store_true",

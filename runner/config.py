@@ -31,6 +31,7 @@ class BackboneConfig:
     weights: str = "random"  # imagenet | random | auto | path to a .h5/.weights.h5 file
     input_size: int = 32  # pixels per side; VGG16's minimum, the tutorial's choice
     weights_seed: int = 0  # seeds the He-normal re-init used for random weights
+    trainable: bool = False  # the tutorial freezes the base; true fine-tunes it (end-to-end)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +43,11 @@ class TrainingConfig:
     shuffle: bool = False  # the tutorial does not shuffle
     drop_remainder: str | bool = "tutorial"  # tutorial: drop the last partial batch for
     # integer labels (its `batch(64, drop_remainder=True)`), keep it for one-hot
+    feature_cache: bool = True  # false: train the composed model through VGG16 every step
+
+    def end_to_end(self, backbone: BackboneConfig) -> bool:
+        """Whether cells train the composed model through VGG16 (no feature cache)."""
+        return backbone.trainable or not self.feature_cache
 
     def drops_remainder(self, encoding: str) -> bool:
         if self.drop_remainder == "tutorial":
@@ -157,7 +163,8 @@ def _backbone(check: Checker, raw: Any) -> BackboneConfig:
         weights=weights,
         input_size=check.integer(raw.get("input_size", BackboneConfig.input_size),
                                  "backbone.input_size", minimum=32),
-        weights_seed=check.integer(raw.get("weights_seed", 0), "backbone.weights_seed", 0))
+        weights_seed=check.integer(raw.get("weights_seed", 0), "backbone.weights_seed", 0),
+        trainable=check.boolean(raw.get("trainable", False), "backbone.trainable"))
 
 
 def _training_value(check: Checker, key: str, value: Any, path: str) -> Any:
@@ -168,7 +175,7 @@ def _training_value(check: Checker, key: str, value: Any, path: str) -> Any:
         return check.positive_float(value, path)
     if key == "seeds":
         return check.items(value, path, lambda v, p: check.integer(v, p, minimum=0), "[1, 2, 3]")
-    if key == "shuffle":
+    if key in ("shuffle", "feature_cache"):
         return check.boolean(value, path)
     if key == "drop_remainder":
         if not (value == "tutorial" or isinstance(value, bool)):

@@ -192,16 +192,22 @@ def encode_labels(labels: np.ndarray, encoding: str, num_classes: int, units: in
                      f"Received: encoding={encoding!r}")
 
 
-def image_pipeline(images: np.ndarray, input_size: int, batch_size: int):
-    """Preprocessed image batches for the backbone: resize, /255, grayscale -> RGB.
+def image_pipeline(images: np.ndarray, input_size: int, batch_size: int,
+                   labels: np.ndarray | None = None, shuffle_seed: int | None = None,
+                   drop_remainder: bool = False):
+    """The tutorial's image pipeline: resize, /255, grayscale -> RGB, then batches.
 
     Args:
         images: uint8 (N, H, W) or (N, H, W, C).
         input_size: side of the square the images are resized to.
         batch_size: images per batch.
+        labels: encoded labels to pair with the images (end-to-end training), or None.
+        shuffle_seed, drop_remainder: as in `feature_pipeline`, which orders and
+            batches cached features exactly as this orders and batches images.
 
     Returns:
-        A `tf.data.Dataset` of float32 (B, input_size, input_size, 3) batches.
+        A `tf.data.Dataset` of float32 (B, input_size, input_size, 3) batches, or of
+        (images, labels) batches.
     """
     import tensorflow as tf
 
@@ -215,8 +221,12 @@ def image_pipeline(images: np.ndarray, input_size: int, batch_size: int):
             image = tf.image.grayscale_to_rgb(image)
         return image
 
-    ds = tf.data.Dataset.from_tensor_slices(images).map(preprocess)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if labels is None:
+        ds = tf.data.Dataset.from_tensor_slices(images).map(preprocess)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    ds = ds.map(lambda image, label: (preprocess(image), label))
+    return _batches(ds.cache(), len(labels), batch_size, shuffle_seed, drop_remainder)
 
 
 def feature_pipeline(features: np.ndarray, labels: np.ndarray, batch_size: int,
@@ -236,6 +246,13 @@ def feature_pipeline(features: np.ndarray, labels: np.ndarray, batch_size: int,
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((features, labels)).cache()
+    return _batches(ds, len(labels), batch_size, shuffle_seed, drop_remainder)
+
+
+def _batches(ds, size: int, batch_size: int, shuffle_seed: int | None, drop_remainder: bool):
+    """Shuffle (seeded, every epoch) and batch: one order for features and images alike."""
+    import tensorflow as tf
+
     if shuffle_seed is not None:
-        ds = ds.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(size, seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

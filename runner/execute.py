@@ -3,6 +3,7 @@ head per training group and seed, one results.jsonl line per finished cell."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import pathlib
@@ -11,13 +12,15 @@ import shutil
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import yaml
 
 from runner import analysis, store
 from runner.availability import SourceDecision, resolve_source
 from runner.backbone import Backbone, build_backbone
 from runner.config import Config
+from runner.data import DatasetArrays, load_dataset
+from runner.device import Placement, place
+from runner.endtoend import train_end_to_end
 from runner.features import dataset_features
 from runner.grid import Cell, training_groups
 from runner.heads import together_key, train_together
@@ -26,15 +29,13 @@ from runner.train import Features, GroupResult, error_fields
 
 
 def provenance() -> dict[str, Any]:
-    """Library versions and the device: what every result row carries."""
+    """Library versions: what every result row carries."""
     import keras
     import numpy
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
     return {"keras_version": keras.__version__, "tf_version": tf.__version__,
-            "numpy_version": numpy.__version__, "python_version": platform.python_version(),
-            "device": f"gpu:{len(gpus)}" if gpus else "cpu"}
+            "numpy_version": numpy.__version__, "python_version": platform.python_version()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,19 +44,32 @@ class Prepared:
 
     backbone: Backbone
     sources: dict[str, SourceDecision]
+    placement: Placement
     use_cache: bool = True
 
+    def scope(self):
+        """The distribution strategy's scope (models must be built inside it)."""
+        strategy = self.placement.strategy
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
-def prepare(config: Config, cells: list[Cell], use_cache: bool = True) -> Prepared:
-    """Build the backbone and decide every dataset's source, before anything is written.
+
+def prepare(config: Config, cells: list[Cell], use_cache: bool = True,
+            device: str = "auto") -> Prepared:
+    """Place the run, build the backbone, decide every dataset's source: all before
+    anything is written.
 
     Raises:
-        ResourceUnavailable: weights or a `source: tfds` dataset cannot be had
-            (decided within seconds, also offline).
+        ResourceUnavailable: the device, the weights or a `source: tfds` dataset
+            cannot be had (decided within seconds, also offline).
     """
+    placement = place(device)
     names = dict.fromkeys(c.dataset for c in cells)
     sources = {name: resolve_source(config.dataset(name)) for name in names}
-    return Prepared(build_backbone(config.backbone), sources, use_cache)
+    strategy = placement.strategy
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        backbone = build_backbone(config.backbone)
+    backbone = dataclasses.replace(backbone, batch_size=placement.feature_batch_size)
+    return Prepared(backbone, sources, placement, use_cache)
 
 
 def prepare_run_dir(config: Config, run_dir: pathlib.Path) -> pathlib.Path:
@@ -81,16 +95,19 @@ def _training_fields(cell: Cell, seed: int) -> dict[str, Any]:
 
 
 def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
-              on_rows: Callable[[list[dict], np.ndarray | None], None],
+              on_rows: Callable[[list[dict], GroupResult], None],
               on_start: Callable[[Cell], None] = lambda cell: None) -> list[dict[str, Any]]:
     """Train and evaluate `cells` once per seed, calling `on_rows` as each group finishes.
+
+    Cells train on cached features (the fast path) unless their settings ask for
+    the end-to-end mode (`backbone.trainable` or `training.feature_cache: false`).
 
     Args:
         config: the validated config the cells come from.
         cells: the cells to run (any subset of the config's grid).
         prepared: from `prepare`.
-        on_rows: receives the full result rows of each group as it finishes, and the
-            head's test logits (None when it failed).
+        on_rows: receives each group's full result rows as it finishes, and its
+            `GroupResult` (test logits and head weights, None when it failed).
         on_start: called with the first cell of each group before it trains.
 
     Returns:
@@ -99,27 +116,61 @@ def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()  # same config -> same numbers
-    common = {"run_name": config.name, **provenance(), "weights": prepared.backbone.weights,
+    common = {"run_name": config.name, **provenance(), "device": prepared.placement.label,
+              "weights": prepared.backbone.weights,
               "weights_requested": config.backbone.weights}
     rows: list[dict[str, Any]] = []
+
+    def emit(groups: list[list[Cell]], seed: int, outcomes: list[GroupResult],
+             meta: dict[str, Any]) -> None:
+        for group, outcome in zip(groups, outcomes, strict=True):
+            group_rows = _rows(group, seed, outcome, {**meta, **common})
+            on_rows(group_rows, outcome)
+            rows.extend(group_rows)
+
     for dataset_name in dict.fromkeys(c.dataset for c in cells):
         dataset_cells = [c for c in cells if c.dataset == dataset_name]
-        features, meta, failure = _features(config, dataset_name, prepared)
-        together: dict[tuple, list[list[Cell]]] = {}
-        for group in training_groups(dataset_cells).values():
-            together.setdefault(together_key(group[0]), []).append(group)
-        for groups in together.values():
-            for seed in groups[0][0].training.seeds:
-                on_start(groups[0][0])
-                if failure is not None:
-                    outcomes = [GroupResult([dict(failure) for _ in g], None) for g in groups]
-                else:
-                    outcomes = train_together(groups, features, seed)
-                for group, outcome in zip(groups, outcomes, strict=True):
-                    group_rows = _rows(group, seed, outcome, {**meta, **common})
-                    on_rows(group_rows, outcome.logits)
-                    rows.extend(group_rows)
+        cached = [c for c in dataset_cells if not c.training.end_to_end(config.backbone)]
+        direct = [c for c in dataset_cells if c.training.end_to_end(config.backbone)]
+        if cached:
+            features, meta, failure = _features(config, dataset_name, prepared)
+            together: dict[tuple, list[list[Cell]]] = {}
+            for group in training_groups(cached).values():
+                together.setdefault(together_key(group[0]), []).append(group)
+            for groups in together.values():
+                for seed in groups[0][0].training.seeds:
+                    on_start(groups[0][0])
+                    with prepared.scope():
+                        outcomes = ([GroupResult([dict(failure) for _ in g], None)
+                                     for g in groups] if failure is not None
+                                    else train_together(groups, features, seed))
+                    emit(groups, seed, outcomes, {**meta, "mode": "cached"})
+        if direct:
+            arrays, meta, failure = _arrays(config, dataset_name, prepared)
+            for group in training_groups(direct).values():
+                for seed in group[0].training.seeds:
+                    on_start(group[0])
+                    with prepared.scope():
+                        outcome = (GroupResult([dict(failure) for _ in group], None)
+                                   if failure is not None else train_end_to_end(
+                                       group, arrays, prepared.backbone,
+                                       config.backbone.trainable, seed))
+                    emit([group], seed, [outcome], meta)
     return rows
+
+
+def _arrays(config: Config, dataset_name: str, prepared: Prepared,
+            ) -> tuple[DatasetArrays | None, dict[str, Any], dict[str, Any] | None]:
+    """A dataset's images for the end-to-end mode; a failure is returned, not raised."""
+    decision = prepared.sources[dataset_name]
+    meta: dict[str, Any] = {"data_source": decision.source, "data_detail": decision.detail,
+                            "n_train": None, "n_test": None, "feature_cache": "off"}
+    try:
+        arrays = load_dataset(config.dataset(dataset_name), decision)
+    except Exception as e:
+        return None, meta, error_fields("data", e)
+    meta.update(data_detail=arrays.detail, n_train=arrays.n_train, n_test=arrays.n_test)
+    return arrays, meta, None
 
 
 def _rows(group: list[Cell], seed: int, outcome: GroupResult,
@@ -151,7 +202,8 @@ def _features(config: Config, dataset_name: str, prepared: Prepared,
 
 
 def run_grid(config: Config, cells: list[Cell], run_dir: pathlib.Path,
-             progress: bool = True, use_cache: bool = True) -> list[dict[str, Any]]:
+             progress: bool = True, use_cache: bool = True,
+             device: str = "auto") -> list[dict[str, Any]]:
     """Run cells into `run_dir`: config.yaml, results.jsonl as cells finish, then tables.
 
     Returns:
@@ -162,13 +214,14 @@ def run_grid(config: Config, cells: list[Cell], run_dir: pathlib.Path,
     """
     from tqdm import tqdm
 
-    prepared = prepare(config, cells, use_cache)
+    prepared = prepare(config, cells, use_cache, device)
     results = prepare_run_dir(config, run_dir)
     total = sum(len(c.training.seeds) for c in cells)
     with tqdm(total=total, unit="cell", disable=not progress, dynamic_ncols=True) as bar:
-        def on_rows(rows: list[dict], logits: np.ndarray | None) -> None:
-            if logits is not None:  # before the rows: a row never lacks its predictions
-                store.save_logits(run_dir, rows[0]["head_id"], rows[0]["seed"], logits)
+        def on_rows(rows: list[dict], outcome: GroupResult) -> None:
+            if outcome.logits is not None:  # first: a row never lacks its predictions
+                store.save_logits(run_dir, rows[0]["head_id"], rows[0]["seed"],
+                                  outcome.logits)
             store.append_rows(results, rows)
             bar.update(len(rows))
 

@@ -27,7 +27,8 @@ RESULT_COLUMNS = (
     "verdict", "recommended", "constant_predictions", "diverged", "equivalence_group",
     "same_as", "warnings", "head_id", "epochs", "batch_size", "learning_rate", "shuffle",
     "drop_remainder", "train_seconds", "eval_seconds", "weights", "weights_requested",
-    "data_source", "data_detail", "feature_cache", "n_train", "n_test", "num_classes",
+    "mode", "heads_trained_together", "data_source", "data_detail", "feature_cache",
+    "n_train", "n_test", "num_classes",
     "keras_version",
     "tf_version", "numpy_version", "python_version", "device", "run_name", "finished_at",
 )

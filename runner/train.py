@@ -101,10 +101,12 @@ class GroupResult:
     Attributes:
         rows: one result dict per cell, in the order of the cells.
         logits: the head's pre-activation test outputs (N, units), None if training failed.
+        weights: the trained head's [kernel, bias], None if training failed.
     """
 
     rows: list[dict[str, Any]]
     logits: np.ndarray | None
+    weights: list[np.ndarray] | None = None
 
 
 class TestOutputs:
@@ -140,8 +142,17 @@ def warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
 
 def steps_per_epoch(n_train: int, batch_size: int, drop_remainder: bool) -> int:
     """Batches per epoch; also Keras's `steps_per_execution`, so that one call to the
-    compiled train function runs a whole epoch (same math, far less dispatch)."""
-    return max(1, n_train // batch_size if drop_remainder else math.ceil(n_train / batch_size))
+    compiled train function runs a whole epoch (same math, far less dispatch).
+
+    Raises:
+        ValueError: not a single batch (Keras would silently train nothing).
+    """
+    steps = n_train // batch_size if drop_remainder else math.ceil(n_train / batch_size)
+    if steps < 1:
+        raise ValueError(f"Expected at least one training batch. Received: {n_train} "
+                         f"training images, batch_size={batch_size}, "
+                         f"drop_remainder={drop_remainder}")
+    return steps
 
 
 def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult:
@@ -174,11 +185,12 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
             phase = "build"
             keras.utils.set_random_seed(seed)
             model = build_head(cell, features.train_x.shape[1], seed)
-            phase = "compile"
+            phase = "fit"
             drop = training.drops_remainder(cell.encoding)
+            steps = steps_per_epoch(len(y_train), training.batch_size, drop)
+            phase = "compile"
             model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
-                          loss=keras_loss(cell), steps_per_execution=steps_per_epoch(
-                              len(y_train), training.batch_size, drop))
+                          loss=keras_loss(cell), steps_per_execution=steps)
             phase = "fit"
             train_ds = feature_pipeline(features.train_x, y_train, training.batch_size,
                                         shuffle_seed=seed if training.shuffle else None,
@@ -231,7 +243,7 @@ def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
         row["verdict"] = analysis.verdict(row)
         rows.append(row)
     kernel, bias = weights
-    return GroupResult(rows, features.test_x @ kernel + bias)
+    return GroupResult(rows, features.test_x @ kernel + bias, weights)
 
 
 def metric_history(resolved: str, y_test: np.ndarray,
