@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install grid test lint clean
+.PHONY: install grid test lint bench clean
 
 install: $(STAMP)
 
@@ -26,3 +26,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Speed and memory targets, measured in one run (about 20 minutes on 2 CPU cores).
+bench: install
+	$(BIN)/python scripts/bench.py

@@ -39,7 +39,7 @@ class UsageError(Exception):
     """Bad input from the command line; reported in one line, exit 2."""
 
 
-def _import_tensorflow(verbose: bool) -> None:
+def import_tensorflow(verbose: bool) -> None:
     """Import TensorFlow once, silencing its start-up chatter unless `verbose`.
 
     TF's C++ log level is read at import, and a few lines (oneDNN, CUDA probing)
@@ -105,7 +105,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
               f"dataset(s); nothing trained, nothing written.")
         return 0
     run_dir = _run_dir(config, args.out)
-    _import_tensorflow(args.verbose)
+    import_tensorflow(args.verbose)
     from runner.execute import run_grid
 
     with _warnings_shown(args.verbose):
@@ -161,7 +161,7 @@ def cmd_cell(args: argparse.Namespace) -> int:
     else:
         config = _with_training_flags(_single_cell_config(args), args)
         cell = _cells(config)[0]
-    _import_tensorflow(args.verbose)
+    import_tensorflow(args.verbose)
     from runner.execute import prepare, run_cells
 
     outcomes = []
@@ -220,7 +220,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     if not rows:
         raise UsageError(f"table: {results} holds no result rows")
     if args.claims or args.readme:  # first, so that report.html embeds the new claims.md
-        _import_tensorflow(verbose=False)  # one claim asks Keras itself
+        import_tensorflow(verbose=False)  # one claim asks Keras itself
         _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
     for path in write_tables(args.run_dir, rows).values():
         print(path)

@@ -67,8 +67,11 @@ def compose(backbone: Backbone, cell: Cell, seed: int, trainable: bool = False,
 
 
 def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbone,
-                     trainable: bool, seed: int) -> GroupResult:
+                     trainable: bool, seed: int, callbacks: tuple = ()) -> GroupResult:
     """Train one cell group's composed model through the image pipeline, epoch by epoch.
+
+    Args:
+        callbacks: more Keras callbacks for `fit` (the benchmark times epochs with one).
 
     Returns:
         The same rows `train.train_group` returns for the group.
@@ -104,7 +107,7 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
             recorder = TestOutputs(test_images)
             start = time.perf_counter()
             history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
-                                callbacks=[recorder.callback])
+                                callbacks=[recorder.callback, *callbacks])
             shared["train_seconds"] = round(time.perf_counter() - start, 3)
         except Exception as e:
             failed = {**shared, **error_fields(phase, e), "warnings": warning_texts(caught)}

@@ -1,0 +1,239 @@
+"""`make bench`: how far the grid is from its floor, measured in one run.
+
+Writes results/bench/bench.json and prints a short table. All figures come from
+this run on this machine; they are ratios of timings taken minutes apart on a
+possibly busy machine, so read them as such.
+
+  floor_seconds          one VGG16 pass over every image of the config (extraction only)
+  grid_seconds           the config end to end (prepare, features, heads, tables) in a
+                         fresh process with an empty feature cache; grid_warm_seconds
+                         the same again with the cache it filled
+  end_to_end_seconds_per_cell
+                         the tutorial's way (VGG16 in the training loop, the test split
+                         evaluated every epoch as its validation_data) for a few cells:
+                         first epoch + (epochs - 1) x second epoch, i.e. measured on two
+                         full epochs and scaled to the cell's configured epochs
+  cached_seconds_per_cell  grid_seconds / cells whose head trained
+  peak_rss_mb            the cold grid process's peak resident memory
+  scaling                the same matrix with 1, 5 and 20 seeds on a warm cache:
+                         seconds per cell must stay flat
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TARGETS = {"grid_over_floor": ("<=", 2.0), "speedup_per_cell": (">=", 100.0),
+           "peak_rss_mb": ("<=", 4096.0)}
+# Cells timed the tutorial's way: one per loss family that trains, Part B (the big part).
+E2E_CELLS = ("mnist/integer/softmax/sparse_categorical_crossentropy/logits=false/accuracy",
+             "mnist/onehot/softmax/categorical_crossentropy/logits=false/accuracy",
+             "mnist/onehot/sigmoid/binary_crossentropy/logits=false/accuracy")
+
+
+def _quiet() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from runner.cli import import_tensorflow
+
+    import_tensorflow(verbose=False)
+    import warnings
+
+    warnings.simplefilter("ignore")
+
+
+def _load(config_path: str, seeds: int | None = None):
+    from runner.config import load_config
+
+    config = load_config(config_path)
+    if seeds:
+        training = dataclasses.replace(config.training, seeds=tuple(range(1, seeds + 1)))
+        config = dataclasses.replace(config, training=training)
+    return config
+
+
+def child_grid(config_path: str, out: str, seeds: int | None) -> dict:
+    """Run one grid in this (fresh) process; report its seconds, cells and peak RSS."""
+    _quiet()
+    from runner.execute import run_grid
+    from runner.grid import expand
+
+    config = _load(config_path, seeds)
+    cells = expand(config)
+    start = time.perf_counter()
+    rows = run_grid(config, cells, pathlib.Path(out), progress=False)
+    seconds = time.perf_counter() - start
+    trained = sum(r["status"] == "ok" or r.get("phase") == "evaluate" for r in rows)
+    return {"seconds": seconds, "cells": len(rows), "trained_cells": trained,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def child_floor(config_path: str) -> dict:
+    """One VGG16 pass over every image the config uses (data loading timed apart)."""
+    _quiet()
+    from runner.backbone import extract_features
+    from runner.data import load_dataset
+    from runner.execute import prepare
+    from runner.grid import expand
+
+    config = _load(config_path)
+    cells = expand(config)
+    prepared = prepare(config, cells, use_cache=False)
+    load = extract = 0.0
+    images = 0
+    for dataset in config.datasets:
+        start = time.perf_counter()
+        arrays = load_dataset(dataset, prepared.sources[dataset.name])
+        load += time.perf_counter() - start
+        for split in (arrays.train_images, arrays.test_images):
+            start = time.perf_counter()
+            extract_features(prepared.backbone, split)
+            extract += time.perf_counter() - start
+            images += len(split)
+    return {"floor_seconds": extract, "load_seconds": load, "images": images,
+            "device": prepared.placement.label, "weights": prepared.backbone.weights}
+
+
+def _epoch_clock():
+    """A Keras callback stamping the wall clock at the start and after every epoch."""
+    import keras
+
+    class EpochClock(keras.callbacks.Callback):
+        """Wall-clock stamps at the start of training and the end of every epoch."""
+
+        def __init__(self):
+            super().__init__()
+            self.stamps: list[float] = []
+
+        def on_train_begin(self, logs=None):
+            self.stamps.append(time.perf_counter())
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.stamps.append(time.perf_counter())
+
+    return EpochClock()
+
+
+def child_end_to_end(config_path: str) -> dict:
+    """Train sample cells the tutorial's way for two epochs; scale to their epochs."""
+    _quiet()
+    from runner.data import load_dataset
+    from runner.endtoend import train_end_to_end
+    from runner.execute import prepare
+    from runner.grid import expand, find
+
+    config = _load(config_path)
+    cells = expand(config)
+    prepared = prepare(config, cells, use_cache=False)
+    per_cell, samples = [], []
+    for name in E2E_CELLS:
+        cell = find(cells, name)
+        two_epochs = dataclasses.replace(cell.training, epochs=2)
+        arrays = load_dataset(config.dataset(cell.dataset), prepared.sources[cell.dataset])
+        clock = _epoch_clock()  # epoch boundaries of the real fit, its test pass included
+        train_end_to_end([dataclasses.replace(cell, training=two_epochs)], arrays,
+                         prepared.backbone, False, cell.training.seeds[0], (clock,))
+        first, second = (b - a for a, b in zip(clock.stamps, clock.stamps[1:], strict=False))
+        scaled = first + (cell.training.epochs - 1) * second
+        per_cell.append(scaled)
+        samples.append({"cell": name, "epochs": cell.training.epochs,
+                        "first_epoch_seconds": first, "second_epoch_seconds": second,
+                        "scaled_seconds": scaled})
+    return {"end_to_end_seconds_per_cell": sum(per_cell) / len(per_cell),
+            "end_to_end_samples": samples}
+
+
+def _child(kind: str, config: str, cache: str, *extra: str) -> dict:
+    env = {**os.environ, "CHEATGRID_CACHE_DIR": cache}
+    command = [sys.executable, __file__, "--child", kind, "--config", config, *extra]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: child {kind} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/default.yaml")
+    parser.add_argument("--out", default="results/bench/bench.json")
+    parser.add_argument("--seeds", default="1,5,20", help="seed counts for the scaling run")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--run-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--n-seeds", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = {"grid": lambda: child_grid(args.config, args.run_dir, args.n_seeds),
+                  "floor": lambda: child_floor(args.config),
+                  "e2e": lambda: child_end_to_end(args.config)}[args.child]()
+        print(json.dumps(result))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="cheatgrid-bench-") as tmp:
+        cache, runs = f"{tmp}/cache", pathlib.Path(tmp)
+        print("bench: floor (one VGG16 pass) ...", flush=True)
+        floor = _child("floor", args.config, f"{tmp}/unused")
+        print("bench: grid, cold cache ...", flush=True)
+        cold = _child("grid", args.config, cache, "--run-dir", str(runs / "cold"))
+        print("bench: grid, warm cache ...", flush=True)
+        warm = _child("grid", args.config, cache, "--run-dir", str(runs / "warm"))
+        print("bench: the tutorial's way, sample cells ...", flush=True)
+        e2e = _child("e2e", args.config, f"{tmp}/unused")
+        scaling = []
+        for n in (int(s) for s in args.seeds.split(",")):
+            print(f"bench: scaling, {n} seed(s), warm cache ...", flush=True)
+            run = _child("grid", args.config, cache, "--run-dir", str(runs / f"s{n}"),
+                         "--n-seeds", str(n))
+            scaling.append({"seeds": n, "cells": run["cells"], "seconds": run["seconds"],
+                            "seconds_per_cell": run["seconds"] / run["cells"]})
+    cached_per_cell = cold["seconds"] / cold["trained_cells"]
+    report = {
+        "config": args.config, "device": floor["device"], "weights": floor["weights"],
+        "images": floor["images"], "floor_seconds": floor["floor_seconds"],
+        "data_load_seconds": floor["load_seconds"], "grid_seconds": cold["seconds"],
+        "grid_warm_seconds": warm["seconds"], "grid_over_floor":
+            cold["seconds"] / floor["floor_seconds"], "cells": cold["cells"],
+        "trained_cells": cold["trained_cells"],
+        "end_to_end_seconds_per_cell": e2e["end_to_end_seconds_per_cell"],
+        "end_to_end_samples": e2e["end_to_end_samples"],
+        "cached_seconds_per_cell": cached_per_cell,
+        "speedup_per_cell": e2e["end_to_end_seconds_per_cell"] / cached_per_cell,
+        "peak_rss_mb": cold["peak_rss_mb"], "scaling": scaling,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpu_count": os.cpu_count()}
+    out = ROOT / args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _print(report)
+    print(f"bench: wrote {out}")
+    return 0
+
+
+def _print(report: dict) -> None:
+    rows = [("floor_seconds", report["floor_seconds"], ""),
+            ("grid_seconds (cold cache)", report["grid_seconds"], ""),
+            ("grid_warm_seconds", report["grid_warm_seconds"], ""),
+            ("end_to_end_seconds_per_cell", report["end_to_end_seconds_per_cell"], ""),
+            ("cached_seconds_per_cell", report["cached_seconds_per_cell"], "")]
+    for key, (op, target) in TARGETS.items():
+        value = report[key]
+        met = value <= target if op == "<=" else value >= target
+        rows.append((key, value, f"target {op} {target:g}: {'met' if met else 'MISSED'}"))
+    for s in report["scaling"]:
+        rows.append((f"seconds_per_cell, {s['seeds']} seed(s), {s['cells']} cells",
+                     s["seconds_per_cell"], ""))
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:10.3f}  {note}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
