@@ -52,6 +52,8 @@ class Backbone:
             for seeded random weights and files (which carry their hash), the
             ImageNet file's SHA-256 for imagenet.
         batch_size: images per batch when extracting features (larger on accelerators).
+        resolved: the `weights` value that rebuilds exactly these weights without
+            deciding again ('imagenet', 'random' or the file path): `auto` resolved.
     """
 
     model: object
@@ -59,6 +61,7 @@ class Backbone:
     input_size: int
     fingerprint: str = ""
     batch_size: int = 256  # VGG16 at 32x32 on a CPU gains nothing from larger batches
+    resolved: str = "random"
 
 
 def _vgg16(weights: str | None, input_size: int):
@@ -178,8 +181,10 @@ def build_backbone(config: BackboneConfig) -> Backbone:
     if label == "imagenet":
         cached = keras_cache_file(IMAGENET_FILE)
         fingerprint += "@sha256:" + (_sha256(cached) if cached.is_file() else "unknown")
+    resolved = "random" if label.startswith("random") else (
+        "imagenet" if label == "imagenet" else config.weights)
     return Backbone(keras.Model(inputs, features, name="frozen_vgg16_gap"), label,
-                    config.input_size, f"vgg16/{fingerprint}")
+                    config.input_size, f"vgg16/{fingerprint}", resolved=resolved)
 
 
 def _sha256(path: pathlib.Path) -> str:

@@ -30,9 +30,12 @@ from runner.config import (
 from runner.config import quick as quick_config
 from runner.device import DEVICES
 from runner.grid import Cell, expand, find
+from runner.rundir import RunDirError
+from runner.supervisor import Interrupted, RunAborted
 from runner.validate import ResourceUnavailable
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -105,16 +108,26 @@ def cmd_grid(args: argparse.Namespace) -> int:
               f"dataset(s); nothing trained, nothing written.")
         return 0
     run_dir = _run_dir(config, args.out)
-    import_tensorflow(args.verbose)
-    from runner.execute import run_grid
+    from runner.supervisor import run_grid  # TensorFlow runs in its worker process
 
     with _warnings_shown(args.verbose):
-        rows = run_grid(config, cells, run_dir, progress=not args.no_progress,
-                        use_cache=not args.no_cache, device=args.device)
+        rows = run_grid(config, cells, run_dir, command=_command(args.out, run_dir),
+                        progress=not args.no_progress, use_cache=not args.no_cache,
+                        device=args.device, force=args.force, retry_errors=args.retry_errors,
+                        warn=lambda text: print(f"cheatgrid: {text}", file=sys.stderr,
+                                                flush=True))
     ok = sum(r["status"] == "ok" for r in rows)
     print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
           f"(report.html, cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
     return 0
+
+
+def _command(out: str | None, run_dir: pathlib.Path) -> str:
+    """The command line that reruns (and so resumes) this run."""
+    argv = [a for a in sys.argv[1:] if a not in ("--force", "--retry-errors")]
+    if out is None and "--out" not in argv:
+        argv += ["--out", str(run_dir)]
+    return "cheatgrid " + " ".join(argv)
 
 
 def _single_cell_config(args: argparse.Namespace) -> Config:
@@ -170,13 +183,19 @@ def cmd_cell(args: argparse.Namespace) -> int:
         rows = run_cells(config, [cell], prepared,
                          on_rows=lambda rows, outcome: outcomes.append(outcome))
     if args.out:
-        from runner import store
-        from runner.execute import prepare_run_dir
         from runner.report import write_tables
+        from runner.rundir import RunDir
 
-        results = prepare_run_dir(config, pathlib.Path(args.out))
-        store.append_rows(results, rows)
-        write_tables(args.out, rows)
+        run_dir = RunDir(args.out)
+        run_dir.lock(_command(args.out, pathlib.Path(args.out)))
+        try:
+            run_dir.set_aside()
+            run_dir.write_config(config)
+            for row, outcome in zip(rows, outcomes, strict=True):
+                run_dir.append([row], outcome.logits)
+            write_tables(args.out, rows)
+        finally:
+            run_dir.release()
     _print_row(rows[0])
     return _verify(config, cell, rows[0], outcomes[0], prepared) if args.verify else 0
 
@@ -282,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     grid.add_argument("--out", help="run directory (default: results/<name>/)")
     grid.add_argument("--dry-run", action="store_true", help="list the cells, train nothing")
     grid.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grid.add_argument("--force", action="store_true",
+                      help="set earlier results aside (renamed, not deleted), run every cell")
+    grid.add_argument("--retry-errors", action="store_true",
+                      help="when resuming, run the cells whose status is error again")
     grid.set_defaults(func=cmd_grid)
 
     cell = sub.add_parser("cell", help="run one cell and print its result")
@@ -336,12 +359,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, UsageError, ResourceUnavailable) as e:
+    except (ConfigError, UsageError, ResourceUnavailable, RunDirError) as e:
         print(f"cheatgrid: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except RunAborted as e:
+        print(f"cheatgrid: error: {e}", file=sys.stderr)
+        return 1
+    except Interrupted as e:
+        print(f"cheatgrid: interrupted; to resume: {e}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("cheatgrid: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class TrainingConfig:
     drop_remainder: str | bool = "tutorial"  # tutorial: drop the last partial batch for
     # integer labels (its `batch(64, drop_remainder=True)`), keep it for one-hot
     feature_cache: bool = True  # false: train the composed model through VGG16 every step
+    cell_timeout_seconds: float | None = None  # kill and record a cell that trains longer
 
     def end_to_end(self, backbone: BackboneConfig) -> bool:
         """Whether cells train the composed model through VGG16 (no feature cache)."""
@@ -177,6 +178,8 @@ def _training_value(check: Checker, key: str, value: Any, path: str) -> Any:
         return check.items(value, path, lambda v, p: check.integer(v, p, minimum=0), "[1, 2, 3]")
     if key in ("shuffle", "feature_cache"):
         return check.boolean(value, path)
+    if key == "cell_timeout_seconds":
+        return None if value is None else check.positive_float(value, path)
     if key == "drop_remainder":
         if not (value == "tutorial" or isinstance(value, bool)):
             raise check.fail(path, "true, false or 'tutorial'", value)
@@ -343,6 +346,9 @@ def load_config(path: str | pathlib.Path) -> Config:
         raise ConfigError(f"{path}: Cannot read the config file: {e}") from None
     try:
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: Expected a config nested a few levels deep. Received: "
+                          "nesting too deep to parse") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -74,6 +74,19 @@ class Cell:
                 self.units, self.training)
 
 
+def settings_hash(config: Config, cell: Cell, seed: int) -> str:
+    """12 hex digits over everything that determines a cell's result at one seed: its
+    parameters, its effective training settings, its dataset's and the backbone's
+    settings. Resume treats a row as done only if this still matches, so a changed
+    epoch count or sample cap is run again rather than mistaken for done."""
+    training = {**dataclasses.asdict(cell.training), "seeds": None, "seed": seed}
+    identity = {"cell": cell.params, "training": training,
+                "dataset": dataclasses.asdict(config.dataset(cell.dataset)),
+                "backbone": dataclasses.asdict(config.backbone)}
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
 def tutorial_units(num_classes: int, encoding: str) -> int:
     """Output units as the tutorial chooses them.
 

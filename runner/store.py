@@ -39,6 +39,20 @@ def append_rows(path: str | pathlib.Path, rows: Iterable[dict[str, Any]]) -> Non
         os.fsync(f.fileno())
 
 
+def repair_tail(path: str | pathlib.Path) -> None:
+    """Cut a torn last line (a write interrupted by a crash or a full disk), so that the
+    next append starts a clean line; warns with the line number."""
+    with open(path, "rb+") as f:
+        data = f.read()
+        if not data or data.endswith(b"\n"):
+            return
+        keep = data.rfind(b"\n") + 1
+        number = data.count(b"\n") + 1
+        f.truncate(keep)
+    warnings.warn(f"{path}:{number}: removed a torn last line ({len(data) - keep} bytes): "
+                  "its cell runs again", CheatgridWarning, stacklevel=2)
+
+
 def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
     """All rows of a results file; a torn or corrupt line is skipped with a warning.
 

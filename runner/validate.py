@@ -49,7 +49,8 @@ class Checker:
             raise self.fail(path, f"a mapping with keys {list(allowed)}", value)
         for key in value:
             if not isinstance(key, str) or key not in allowed:
-                full = f"{path}.{key}" if path else str(key)
+                shown = key if isinstance(key, str) and key.isprintable() else repr(key)
+                full = f"{path}.{shown}" if path else shown
                 raise ConfigError(
                     f"{self.origin}: Unknown key '{full}': expected one of {list(allowed)}. "
                     f"Received: {key!r}{did_you_mean(str(key), allowed)}")

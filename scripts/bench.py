@@ -62,19 +62,26 @@ def _load(config_path: str, seeds: int | None = None):
 
 
 def child_grid(config_path: str, out: str, seeds: int | None) -> dict:
-    """Run one grid in this (fresh) process; report its seconds, cells and peak RSS."""
-    _quiet()
-    from runner.execute import run_grid
+    """Run one grid as `cheatgrid grid` does (supervisor + worker process); report its
+    seconds, cells and the peak RSS of both processes."""
+    import warnings
+
+    warnings.simplefilter("ignore")
     from runner.grid import expand
+    from runner.supervisor import run_grid
 
     config = _load(config_path, seeds)
     cells = expand(config)
     start = time.perf_counter()
-    rows = run_grid(config, cells, pathlib.Path(out), progress=False)
+    rows = run_grid(config, cells, pathlib.Path(out), command="bench", progress=False,
+                    warn=lambda text: None)
     seconds = time.perf_counter() - start
     trained = sum(r["status"] == "ok" or r.get("phase") == "evaluate" for r in rows)
+    supervisor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"seconds": seconds, "cells": len(rows), "trained_cells": trained,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": supervisor + worker, "supervisor_rss_mb": supervisor,
+            "worker_rss_mb": worker}
 
 
 def child_floor(config_path: str) -> dict:

@@ -1,0 +1,293 @@
+"""Run a grid into a run directory without ever losing a finished cell.
+
+The supervisor holds the run directory (lock), skips the cells already done
+(resume), sends units to a worker process, writes every finished group to
+results.jsonl at once, and survives what kills workers: a worker that dies
+(segfault, out-of-memory kill, `os._exit`) or overruns
+`training.cell_timeout_seconds` is replaced; its unit is split into single
+groups to find the one that kills it, which is recorded as `phase: crashed`
+or `phase: timeout`. Ctrl-C stops after the current write and prints the
+command that resumes.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import multiprocessing
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from runner import worker as worker_module
+from runner.config import Config
+from runner.execute import Unit, plan_units, training_fields
+from runner.grid import Cell, settings_hash
+from runner.rundir import RunDir, RunDirError, completed, foreign_run
+from runner.validate import ResourceUnavailable
+
+POLL_SECONDS = 0.2  # how often the supervisor looks up from waiting (Ctrl-C, deadlines)
+
+
+class Interrupted(Exception):
+    """The user pressed Ctrl-C; `args[0]` is the command that resumes."""
+
+
+class WorkerGone(Exception):
+    """The worker died; `args[0]` says how (signal or exit code)."""
+
+
+class Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
+                 on_warning: Callable[[str], None]):
+        self._args = (config, cells, use_cache, device)
+        self._on_warning = on_warning
+        self._process = None
+        self._conn = None
+
+    def start(self, decisions: dict[str, Any] | None) -> tuple[dict[str, Any], dict]:
+        """Start a worker; returns its decisions (sources, weights) and row provenance.
+
+        Raises:
+            ResourceUnavailable: the device, weights or data cannot be had.
+        """
+        context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=worker_module.main, daemon=True,
+                                        args=(child, *self._args, decisions))
+        self._process.start()
+        child.close()
+        kind, *payload = self._receive(deadline=None, stop=lambda: False)
+        if kind == "unavailable":
+            self.stop()
+            raise ResourceUnavailable(payload[0])
+        return payload[0], payload[1]
+
+    def run(self, unit: Unit, seconds_per_group: float | None,
+            stop: Callable[[], bool]) -> list | str:
+        """Train a unit: its results, or 'timeout'.
+
+        Raises:
+            WorkerGone: the worker died.
+            Interrupted: `stop()` turned true while waiting.
+        """
+        self._conn.send(("unit", unit))
+        self._receive(deadline=None, stop=stop)  # ("training",): the data is loaded
+        budget = None if seconds_per_group is None else seconds_per_group * len(unit.groups)
+        deadline = None if budget is None else time.monotonic() + budget
+        kind, *payload = self._receive(deadline, stop)
+        return payload[0] if kind == "done" else kind
+
+    def _receive(self, deadline: float | None, stop: Callable[[], bool]) -> tuple:
+        while True:
+            if stop():
+                raise Interrupted()
+            if deadline is not None and time.monotonic() > deadline:
+                return ("timeout",)
+            if self._conn.poll(POLL_SECONDS):
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    raise WorkerGone(self._death()) from None
+                if message[0] == "warning":
+                    self._on_warning(message[1])
+                    continue
+                return message
+            if not self._process.is_alive():
+                raise WorkerGone(self._death())
+
+    def _death(self) -> str:
+        self._process.join(timeout=5)
+        code = self._process.exitcode
+        if code is not None and code < 0:
+            return f"the worker died of signal {-code} ({signal.Signals(-code).name})"
+        return f"the worker exited with code {code}"
+
+    def stop(self) -> None:
+        """Ask the worker to finish; kill it if it does not."""
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            with contextlib.suppress(OSError):
+                self._conn.send(("stop",))
+            self._process.join(timeout=10)
+        self.kill()
+
+    def kill(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._process = None
+
+
+def error_rows(config: Config, group: tuple[Cell, ...], seed: int, phase: str,
+               error_type: str, message: str, common: dict[str, Any]) -> list[dict]:
+    """Rows for a group whose worker crashed or timed out while training it."""
+    return [{"cell_id": c.cell_id, "name": c.name, **c.params, **training_fields(c, seed),
+             "settings_hash": settings_hash(config, c, seed), "head_id": c.head_id,
+             "status": "error", "phase": phase, "error_type": error_type,
+             "error_message": message, "warnings": [], "verdict": "error", **common}
+            for c in group]
+
+
+class Supervisor:
+    """Runs the remaining units of a grid in a worker, one at a time."""
+
+    def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
+                 device: str, progress: bool, warn: Callable[[str], None]):
+        self.config, self.cells, self.run_dir = config, cells, run_dir
+        self.worker = Worker(config, cells, use_cache, device, warn)
+        self.progress, self.warn = progress, warn
+        self.stop_requested = False
+
+    def run(self, units: list[Unit], decisions: dict, common: dict) -> None:
+        from tqdm import tqdm
+
+        queue = collections.deque(units)
+        total = sum(len(u.cells) for u in units)
+        previous = signal.signal(signal.SIGINT, self._request_stop)
+        try:
+            with tqdm(total=total, unit="cell", disable=not self.progress,
+                      dynamic_ncols=True) as bar:
+                while queue:
+                    unit = queue.popleft()
+                    bar.set_postfix_str(unit.groups[0][0].head_name, refresh=True)
+                    for rows, logits in self._attempt(unit, queue, decisions, common):
+                        self.run_dir.append(rows, logits)
+                        bar.update(len(rows))
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.worker.stop()
+
+    def _attempt(self, unit: Unit, queue: collections.deque, decisions: dict,
+                 common: dict) -> list[tuple[list[dict], Any]]:
+        """Results of a unit, or of its crash: split and requeued, or recorded."""
+        timeout = unit.groups[0][0].training.cell_timeout_seconds
+        try:
+            outcome = self.worker.run(unit, timeout, lambda: self.stop_requested)
+        except WorkerGone as e:
+            outcome, how = "crashed", str(e)
+        if isinstance(outcome, list):
+            return [(rows, result.logits) for rows, result in outcome]
+        if outcome == "timeout":
+            how = f"killed after {timeout:g} s per group (training.cell_timeout_seconds)"
+        self.worker.kill()
+        self.worker.start(decisions)
+        if len(unit.groups) > 1:  # find the group that does it: one at a time
+            queue.extendleft(reversed(unit.split()))
+            return []
+        kind = "WorkerCrashed" if outcome == "crashed" else "CellTimeout"
+        message = f"{how} while training this cell"
+        return [(error_rows(self.config, unit.groups[0], unit.seed, outcome, kind, message,
+                            common), None)]
+
+    def _request_stop(self, signum, frame) -> None:
+        if self.stop_requested:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        print("\ncheatgrid: stopping after the current write (Ctrl-C again to abort)",
+              file=sys.stderr, flush=True)
+
+
+def plan_remaining(config: Config, cells: list[Cell], rows: list[dict],
+                   retry_errors: bool) -> tuple[list[Unit], int, int]:
+    """The units still to run, the number of (cell, seed) runs done and in the grid."""
+    done = completed(rows, config, cells, retry_errors)
+    units = [u.without(lambda g, seed: all((c.cell_id, seed) in done for c in g))
+             for u in plan_units(config, cells)]
+    total = sum(len(c.training.seeds) for c in cells)
+    return [u for u in units if u is not None], len(done), total
+
+
+class RunAborted(Exception):
+    """Results could not be written (a full disk): what was written is kept."""
+
+
+def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress: bool = True,
+             use_cache: bool = True, device: str = "auto", force: bool = False,
+             retry_errors: bool = False, warn: Callable[[str], None] = print,
+             ) -> list[dict[str, Any]]:
+    """Run (or resume) a grid into a run directory; write its tables.
+
+    Args:
+        command: the command line, recorded in the lock and printed to resume.
+        force: set existing results aside (renamed, never deleted) and run everything.
+        retry_errors: run the cells whose stored status is error again.
+        warn: receives the worker's warnings, one line each.
+
+    Returns:
+        The rows of the tables: one per cell and seed of this grid.
+
+    Raises:
+        RunDirError: the directory is busy, unwritable or holds another config's results.
+        ResourceUnavailable: device, weights or data cannot be had (nothing written).
+        Interrupted: Ctrl-C; the finished cells are kept and tabled.
+        RunAborted: results.jsonl could not be written.
+    """
+    from runner.report import write_tables
+
+    run_dir = RunDir(path)
+    fresh = not run_dir.path.exists()
+    run_dir.lock(command)
+    try:
+        rows = run_dir.read_rows()
+        other = foreign_run(rows, config)
+        if other and not force:
+            raise RunDirError(
+                f"{run_dir.path} holds the results of run '{other}', not '{config.name}'. "
+                "Give --out another directory, or --force to set them aside (renamed, "
+                "not deleted) and start over.")
+        if force:
+            backup = run_dir.set_aside()
+            rows = []
+            if backup:
+                warn(f"--force: earlier results set aside as {backup.name}")
+        units, done, total = plan_remaining(config, cells, rows, retry_errors)
+        if done:
+            warn(f"resuming {run_dir.path}: {done} of {total} cell runs already done, "
+                 f"{total - done} to run")
+        supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache, device=device,
+                                progress=progress, warn=warn)
+        try:
+            decisions, common = supervisor.worker.start(None) if units else ({}, {})
+        except ResourceUnavailable:
+            if fresh:  # leave no trace of a run that never started
+                run_dir.release()
+                _remove_empty(run_dir)
+            raise
+        run_dir.write_config(config)
+        run_dir.results.touch()
+        try:
+            supervisor.run(units, decisions, common)
+        except Interrupted:
+            write_tables(run_dir.path, _table_rows(run_dir, config, cells))
+            raise Interrupted(f"{command}  # resumes; {run_dir.path} keeps what finished") \
+                from None
+        except OSError as e:
+            raise RunAborted(f"could not write {run_dir.results}: {e.strerror or e}. The cells "
+                             "written before are kept: free space and rerun the same command "
+                             "to resume.") from None
+        final = _table_rows(run_dir, config, cells)
+        write_tables(run_dir.path, final)
+        return final
+    finally:
+        run_dir.release()
+
+
+def _table_rows(run_dir: RunDir, config: Config, cells: list[Cell]) -> list[dict]:
+    """The current row of every (cell, seed) of the grid that has one, in grid order."""
+    done = completed(run_dir.read_rows(), config, cells, retry_errors=False)
+    order = [(c.cell_id, seed) for c in cells for seed in c.training.seeds]
+    return [done[key] for key in order if key in done]
+
+
+def _remove_empty(run_dir: RunDir) -> None:
+    from runner.rundir import LOCK_FILE
+
+    (run_dir.path / LOCK_FILE).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        run_dir.path.rmdir()

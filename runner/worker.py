@@ -1,0 +1,60 @@
+"""The worker process: trains the units the supervisor sends, one at a time.
+
+TensorFlow lives here, not in the supervisor: when a kernel segfaults or the
+out-of-memory killer strikes, only the worker dies, and the supervisor records
+the cells and starts a new one. Messages (pickled over a pipe):
+
+  supervisor -> worker: ("unit", Unit) | ("stop",)
+  worker -> supervisor: ("ready", decisions) | ("unavailable", message)
+                        | ("warning", text) | ("training",) | ("done", results)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import warnings
+from typing import Any
+
+CRASH_ENV = "CHEATGRID_CRASH_CELL"  # fault injection: crash on cells whose name holds this
+
+
+def main(conn, config, cells, use_cache: bool, device: str,
+         decisions: dict[str, Any] | None) -> None:
+    """Entry point of the worker process (started with the 'spawn' method)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+    from runner.cli import import_tensorflow
+
+    import_tensorflow(verbose=False)
+    from runner.execute import UnitRunner, prepare
+    from runner.validate import CheatgridWarning, ResourceUnavailable
+
+    def forward(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, CheatgridWarning):
+            conn.send(("warning", str(message)))
+
+    warnings.simplefilter("always")
+    warnings.showwarning = forward
+    try:
+        prepared = prepare(config, cells, use_cache, device, decisions)
+    except ResourceUnavailable as e:
+        conn.send(("unavailable", str(e)))
+        return
+    runner = UnitRunner(config, prepared)
+    conn.send(("ready", prepared.decisions, runner.common))
+    while True:
+        message = conn.recv()
+        if message[0] == "stop":
+            return
+        unit = message[1]
+        runner.load(unit.dataset, unit.mode)  # data first: its time is not the cells'.
+        conn.send(("training",))
+        _inject_crash(unit)
+        conn.send(("done", runner.run(unit)))
+
+
+def _inject_crash(unit) -> None:
+    """Die the way a broken kernel dies, on purpose (tests of crash isolation)."""
+    target = os.environ.get(CRASH_ENV)
+    if target and any(target in cell.name for cell in unit.cells):
+        os.kill(os.getpid(), signal.SIGSEGV)
