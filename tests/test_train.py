@@ -123,3 +123,15 @@ def test_one_unit_softmax_is_degenerate():
                    units=1, num_classes=2)
     [row] = train_group(cells, _clusters(2), SEED).rows
     assert row["constant_predictions"] and row["verdict"] == "degenerate"
+
+
+def test_a_diverging_loss_is_recorded_not_a_crash():
+    exploding = TrainingConfig(epochs=3, batch_size=32, learning_rate=1e30, seeds=(7,))
+    cells = _group("onehot", "none", "categorical_crossentropy", True,
+                   ["categorical_accuracy"], training=exploding)
+    features = _clusters(10)
+    features = Features(features.train_x * 1e6, features.train_labels, features.test_x,
+                        features.test_labels)
+    [row] = train_group(cells, features, SEED).rows
+    assert row["status"] == "ok" and row["diverged"] is True
+    assert not all(np.isfinite(row["history_loss"]))
