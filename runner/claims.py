@@ -113,6 +113,26 @@ def _accuracy_resolves(part: str, where: dict, says_metric: str,
     return check
 
 
+def _identical_heads(df: pd.DataFrame) -> Finding:
+    """Part A one-hot: which different combinations are the same trained model."""
+    rows = _cells(_part_rows(df, "A"), encoding="onehot", status="ok")
+    if rows.empty or "equivalence_group" not in rows or rows["equivalence_group"].isna().all():
+        return Finding(None, "no stored test logits to compare (run without predictions/)")
+    heads = rows.drop_duplicates("head_id")
+    groups = [g for _, g in heads.groupby("equivalence_group", sort=False) if len(g) > 1]
+    if not groups:
+        return Finding(None, "no two one-hot heads have identical test logits in this run")
+
+    def short(row) -> str:
+        logits = "(logits)" if row["from_logits"] else ""
+        return f"{row['activation']}+{catalog.LOSS_SHORT[row['loss']]}{logits}"
+    shown = "; ".join("=".join(short(r) for r in g.to_dict("records")) for g in groups)
+    return Finding(False, f"{len(groups)} groups of different combinations have identical test "
+                          f"logits (to 1e-6): {shown}. Identical trained weights, not chance: "
+                          "the cross-entropy losses recover the logits from a sigmoid or "
+                          "softmax output, so they train the same")
+
+
 def _one_unit_softmax(df: pd.DataFrame) -> Finding:
     rows = _part_rows(df, "A")
     where = dict(encoding="integer", units=1, loss=_BCE, from_logits=False,
@@ -207,6 +227,8 @@ CLAIMS = (
                    dict(encoding="onehot", activation="softmax", loss=_CCE,
                         from_logits=False, metric="categorical_accuracy"),
                    SIMILAR_TOLERANCE, "softmax + BCE", "softmax + CCE")),
+    Claim("A", "seed 001", "Why 0.6992? Different combinations reach exactly the same "
+          "accuracy; it might be only chance.", _identical_heads),
     Claim("A", "seed 002", "Dense(1, softmax) stays at 50% accuracy.", _one_unit_softmax),
 )
 

@@ -275,9 +275,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
     from runner.claims import claims_markdown, splice_readme
-    from runner.report import atomic_write, results_frame
+    from runner.report import annotate, atomic_write, results_frame
 
-    section = claims_markdown(results_frame(rows))
+    section = claims_markdown(annotate(results_frame(rows), run_dir))
     atomic_write(run_dir / "claims.md", section)
     print(run_dir / "claims.md")
     if readme:

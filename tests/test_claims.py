@@ -80,3 +80,18 @@ def test_markdown_and_readme_splice():
     assert "stale text" not in spliced and table in spliced
     with pytest.raises(ValueError, match="Expected the markers"):
         splice_readme("no markers", table)
+
+
+def test_identical_heads_answer_why_0_6992():
+    rows = []
+    for k, (act, loss, logits, group) in enumerate([
+            ("sigmoid", BCE, False, "g1"), ("softmax", BCE, False, "g1"),
+            ("none", CCE, True, "g2"), ("softmax", CCE, False, "g3")]):
+        row = _row("mnist_binary", "onehot", act, loss, logits, "categorical_accuracy", 0.7,
+                   units=2)
+        rows.append({**row, "head_id": f"h{k}", "equivalence_group": group})
+    finding = _findings(rows)[_claim("Why 0.6992")]
+    assert finding.holds is False
+    assert "1 groups" in finding.shows and "sigmoid+BCE=softmax+BCE" in finding.shows
+    without = [{**r, "equivalence_group": None} for r in rows]
+    assert _findings(without)[_claim("Why 0.6992")].holds is None
