@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from runner import analysis
+from runner import analysis, framework
 from runner.data import encode_labels, feature_pipeline
 from runner.grid import Cell
 from runner.train import (
@@ -66,7 +66,7 @@ def _probe_loss(cell: Cell, x: np.ndarray, y: np.ndarray, seed: int,
 def _probe_metric(model, output: str, cell: Cell, x: np.ndarray, y: np.ndarray,
                   ) -> tuple[str, str] | None:
     """The error of `cell.metric` on one batch of one head's output (None if it works)."""
-    import keras
+    keras = framework.keras()
 
     probe = keras.Model(model.input, model.get_layer(output).output)
     try:
@@ -138,7 +138,7 @@ def _fit_shared(groups: list[list[Cell]], head_warnings: list[list[str]],
                 features: Features, y_train: np.ndarray, y_test: np.ndarray,
                 seed: int) -> list[GroupResult]:
     """Fit the heads as outputs of one model, then evaluate all their metrics at once."""
-    import keras
+    keras = framework.keras()
 
     cell = groups[0][0]
     training = cell.training
@@ -156,8 +156,8 @@ def _fit_shared(groups: list[list[Cell]], head_warnings: list[list[str]],
         losses = {n: keras_loss(g[0]) for n, g in zip(names, groups, strict=True)}
         model.compile(optimizer=keras.optimizers.Adam(training.learning_rate), loss=losses,
                       metrics={n: [_epoch_loss(loss)] for n, loss in losses.items()},
-                      steps_per_execution=steps_per_epoch(len(y_train), training.batch_size,
-                                                          drop))
+                      steps_per_execution=framework.execution_steps(
+                          steps_per_epoch(len(y_train), training.batch_size, drop)))
         train_ds = feature_pipeline(features.train_x, y_train, training.batch_size,
                                     shuffle_seed=seed if training.shuffle else None,
                                     drop_remainder=drop)
@@ -188,7 +188,7 @@ def _epoch_loss(loss):
     unweighted. This metric averages the loss's per-image values instead: the
     same quantity, up to float rounding.
     """
-    import keras
+    keras = framework.keras()
 
     return keras.metrics.MeanMetricWrapper(loss.call, name="epoch_loss")
 
@@ -197,7 +197,7 @@ def _evaluate_shared(model, names: list[str], groups: list[list[Cell]], features
                      y_test: np.ndarray, recorder: TestOutputs,
                      ) -> dict[tuple[int, str], dict[str, Any]]:
     """Each (head, metric) evaluation, as `train.evaluate_metric` returns it."""
-    import keras
+    keras = framework.keras()
 
     batch = groups[0][0].training.batch_size
     x, y = features.test_x[:batch], y_test[:batch]
@@ -252,7 +252,7 @@ def _evaluate_eagerly(model, names: list[str], groups: list[list[Cell]],
             model.compute_metrics(x, {n: y for n in names}, outputs, sample_weight=None)
             size = np.float32(len(x))
             for name, output in zip(names, outputs, strict=True):
-                totals[name] += np.float32(losses[name](y, output)) * size
+                totals[name] += np.float32(framework.to_numpy(losses[name](y, output))) * size
             count += size
         scores = {k: float(v) for k, v in model.get_metrics_result().items()}
     seconds = round((time.perf_counter() - start) / len(names), 3)
@@ -276,7 +276,6 @@ def _resolved_metrics(model, keys: list[str]) -> dict[str, str]:
     Keras keeps the built metric objects in output order, each output's in the
     order given, under their bare names; `keys` lists them in that order.
     """
-    [compiled] = [m for m in model.metrics if m.name == "compile_metrics"]
-    assert len(compiled.metrics) == len(keys), (len(compiled.metrics), keys)
-    return {key: analysis.resolved_metric_name(m)
-            for key, m in zip(keys, compiled.metrics, strict=True)}
+    built = framework.compiled_metrics(model)
+    assert len(built) == len(keys), (len(built), keys)
+    return {key: analysis.resolved_metric_name(m) for key, m in zip(keys, built, strict=True)}

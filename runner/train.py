@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from runner import analysis
+from runner import analysis, framework
 from runner.data import encode_labels, feature_pipeline
 from runner.grid import Cell
 
@@ -36,7 +36,7 @@ class Features:
 
 def keras_loss(cell: Cell):
     """The Keras loss object of a cell, e.g. `CategoricalCrossentropy(from_logits=True)`."""
-    import keras
+    keras = framework.keras()
 
     classes = {
         "binary_crossentropy": keras.losses.BinaryCrossentropy,
@@ -48,7 +48,7 @@ def keras_loss(cell: Cell):
 
 def head_layer(cell: Cell, seed: int, name: str | None = None):
     """The tutorial's last layer: Dense(units, activation, GlorotUniform(seed))."""
-    import keras
+    keras = framework.keras()
 
     return keras.layers.Dense(
         cell.units, activation=None if cell.activation == "none" else cell.activation,
@@ -57,7 +57,7 @@ def head_layer(cell: Cell, seed: int, name: str | None = None):
 
 def build_head(cell: Cell, feature_dim: int, seed: int):
     """The head on top of cached features, as a model of its own."""
-    import keras
+    keras = framework.keras()
 
     inputs = keras.Input((feature_dim,))
     return keras.Model(inputs, head_layer(cell, seed)(inputs), name="head")
@@ -116,7 +116,7 @@ class TestOutputs:
     """
 
     def __init__(self, test_x: np.ndarray):
-        import keras
+        keras = framework.keras()
 
         outer = self
 
@@ -124,7 +124,7 @@ class TestOutputs:
             def on_epoch_end(self, epoch, logs=None):
                 outputs = self.model(test_x, training=False)
                 outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-                outer.per_epoch.append([np.asarray(o) for o in outputs])
+                outer.per_epoch.append([framework.to_numpy(o) for o in outputs])
 
         self.per_epoch: list[list[np.ndarray]] = []
         self.callback = Callback()
@@ -169,7 +169,7 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
     Returns:
         The rows (never raising for a failing cell) and the head's test logits.
     """
-    import keras
+    keras = framework.keras()
 
     assert cells and len({c.training_key for c in cells}) == 1, "cells must share a head"
     cell = cells[0]
@@ -190,7 +190,8 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
             steps = steps_per_epoch(len(y_train), training.batch_size, drop)
             phase = "compile"
             model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
-                          loss=keras_loss(cell), steps_per_execution=steps)
+                          loss=keras_loss(cell),
+                          steps_per_execution=framework.execution_steps(steps))
             phase = "fit"
             train_ds = feature_pipeline(features.train_x, y_train, training.batch_size,
                                         shuffle_seed=seed if training.shuffle else None,
@@ -249,16 +250,24 @@ def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
 def metric_history(resolved: str, y_test: np.ndarray,
                    per_epoch: list[np.ndarray]) -> list[float] | None:
     """The resolved Keras metric on the test split after each epoch, in one call over
-    all epochs stacked (its per-image values, averaged per epoch)."""
-    import keras
-
+    all epochs stacked (its per-image values, averaged per epoch); None if it cannot
+    be computed that way."""
+    keras = framework.keras()
     function = getattr(keras.metrics, resolved, None)
     if not callable(function) or not per_epoch:
         return None
     stacked = np.concatenate(per_epoch)
     tiled = np.concatenate([y_test] * len(per_epoch))
-    values = np.asarray(function(tiled, stacked), dtype=np.float64)
-    return values.reshape(len(per_epoch), -1).mean(axis=1).tolist()
+    # Keras 2's compiled metrics give rank-1 labels a trailing axis; Keras 3's do not
+    candidates = [tiled] + ([tiled[:, None]] if tiled.ndim == 1 else [])
+    for labels in candidates:
+        try:
+            values = np.asarray(function(labels, stacked), dtype=np.float64)
+        except Exception:
+            continue
+        if values.size == len(tiled):
+            return values.reshape(len(per_epoch), -1).mean(axis=1).tolist()
+    return None
 
 
 def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
@@ -283,8 +292,7 @@ def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
             return {**error_fields(phase, e), "eval_warnings": warning_texts(caught)}
     metric_keys = [k for k in scores if k != "loss"]
     assert len(metric_keys) == 1, f"expected one metric, got {sorted(scores)}"
-    [compiled] = [m for m in model.metrics if m.name == "compile_metrics"]
-    [metric_object] = compiled.metrics
+    [metric_object] = framework.compiled_metrics(model)
     resolved = analysis.resolved_metric_name(metric_object)
     return {"test_metric": float(scores[metric_keys[0]]), "test_loss": float(scores["loss"]),
             "metric_resolved": resolved,

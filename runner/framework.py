@@ -1,0 +1,85 @@
+"""Which Keras trains the heads: Keras 3 on TensorFlow, JAX or PyTorch, or Keras 2.
+
+A Keras backend is fixed when Keras is first imported, so each framework's
+cells run in a worker process of their own, which calls `activate` before
+anything imports Keras. The frozen-VGG16 features are always computed by
+Keras 3 on TensorFlow and handed to every framework as arrays, so a framework
+costs only head training. Code that trains heads gets its Keras from `keras()`.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+FRAMEWORKS = ("tensorflow", "jax", "torch", "tf_keras")
+DEFAULT = "tensorflow"  # the tutorial's, and the one that computes the features
+# What each framework needs in the environment before Keras is imported.
+_ENVIRONMENT = {
+    "tensorflow": {"KERAS_BACKEND": "tensorflow", "TF_USE_LEGACY_KERAS": "0"},
+    "jax": {"KERAS_BACKEND": "jax", "TF_USE_LEGACY_KERAS": "0"},
+    "torch": {"KERAS_BACKEND": "torch", "TF_USE_LEGACY_KERAS": "0"},
+    "tf_keras": {"KERAS_BACKEND": "tensorflow", "TF_USE_LEGACY_KERAS": "1"},
+}
+_PACKAGES = {"jax": "jax", "torch": "torch", "tf_keras": "tf_keras"}
+
+
+def activate(name: str) -> None:
+    """Point this process at a framework; call before anything imports Keras."""
+    os.environ.update(_ENVIRONMENT[name])
+
+
+def current() -> str:
+    """The framework this process trains with."""
+    if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
+        return "tf_keras"
+    return os.environ.get("KERAS_BACKEND", DEFAULT)
+
+
+def keras() -> ModuleType:
+    """The Keras module of this process: `tf_keras` (Keras 2) or `keras` (Keras 3)."""
+    if current() == "tf_keras":
+        import tf_keras
+
+        return tf_keras
+    import keras as keras3
+
+    return keras3
+
+
+def backend() -> str:
+    """The array library under Keras: 'tensorflow', 'jax' or 'torch'."""
+    return "tensorflow" if current() == "tf_keras" else keras().backend.backend()
+
+
+def missing(names: tuple[str, ...]) -> list[str]:
+    """The frameworks among `names` whose package is not installed."""
+    import importlib.util
+
+    return [n for n in names if n in _PACKAGES and importlib.util.find_spec(_PACKAGES[n]) is None]
+
+
+def compiled_metrics(model) -> list:
+    """The metric objects `compile(metrics=...)` built, in output order then given order.
+
+    Keras 3 keeps them in one `compile_metrics` container; Keras 2 in
+    `model.compiled_metrics`.
+    """
+    if current() == "tf_keras":
+        return list(model.compiled_metrics.metrics)
+    [container] = [m for m in model.metrics if m.name == "compile_metrics"]
+    return list(container.metrics)
+
+
+def to_numpy(value):
+    """A backend tensor as a NumPy array (detached from autograd under PyTorch)."""
+    if current() == "tf_keras":
+        import numpy as np
+
+        return np.asarray(value)
+    return keras().ops.convert_to_numpy(value)
+
+
+def execution_steps(steps: int) -> int:
+    """`steps_per_execution` for this backend: PyTorch's Keras trainer allows only 1."""
+    return 1 if backend() == "torch" else steps
