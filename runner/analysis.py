@@ -179,3 +179,42 @@ def _std(part: pd.DataFrame, column: str) -> float:
     """Sample standard deviation (ddof=1); 0 for a single seed."""
     values = part[column].dropna() if column in part else []
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def disagreements(df: pd.DataFrame, tolerance: float = MISLEADING_TOLERANCE) -> pd.DataFrame:
+    """Cells whose outcome depends on the framework.
+
+    Args:
+        df: result rows (one per cell and seed) with `framework` and `base_id` (the
+            cell's id on the default framework).
+        tolerance: accuracies (means over seeds) further apart than this differ.
+
+    Returns:
+        One row per cell (base_id) run by 2+ frameworks whose status, verdict or
+        accuracy differ: `name` (the default framework's), `differs` (what), and
+        per framework the entry text.
+    """
+    if "framework" not in df or df["framework"].nunique() < 2 or "base_id" not in df:
+        return pd.DataFrame()
+    cells = aggregate_seeds(df)
+    frameworks = list(dict.fromkeys(cells["framework"]))
+    rows = []
+    for _, same in cells.groupby("base_id", sort=False):
+        if same["framework"].nunique() < 2:
+            continue
+        accuracies = same["test_metric_mean"].dropna()
+        differs = [what for what, changed in (
+            ("status", same["status"].nunique() > 1),
+            ("verdict", same["verdict"].nunique() > 1),
+            ("accuracy", len(accuracies) > 1 and accuracies.max() - accuracies.min() > tolerance),
+        ) if changed]
+        if not differs:
+            continue
+        first = same.iloc[0]
+        row = {"name": first["name"].split(":", 1)[-1], "differs": ", ".join(differs)}
+        for record in same.to_dict("records"):
+            row[record["framework"]] = (
+                f"error: {record['error_type']}" if record["status"] == "error"
+                else f"{record['test_metric_mean']:.4f} {record['verdict']}")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["name", "differs", *frameworks])

@@ -32,6 +32,9 @@ ACTIVATION_ALIASES = {"linear": "none"}
 
 # The grid's axes, in the order cells are named and tables are laid out.
 AXES = ("encoding", "activation", "loss", "from_logits", "metric")
+# Keras 3 on each backend, and Keras 2 through tf_keras: `grid.framework`.
+FRAMEWORKS = ("tensorflow", "jax", "torch", "tf_keras")
+FRAMEWORK_EXTRAS = {"jax": "jax", "torch": "torch", "tf_keras": "legacy"}
 
 # Short names used in table headers.
 LOSS_SHORT = {
@@ -84,3 +87,11 @@ DATASETS = {
         "two MNIST digits (default 4 vs 9) as a binary task, embedded; stands in for "
         "horses_or_humans offline", "Part A (binary)", stand_in="mnist_binary"),
 }
+
+
+SECTION_SEPARATOR = " · "  # "mnist · jax": a dataset's section for one framework
+
+
+def spec_of(section: str) -> DatasetSpec | None:
+    """The dataset behind a table section name ('mnist' or 'mnist · jax')."""
+    return DATASETS.get(section.split(SECTION_SEPARATOR)[0])

@@ -1,4 +1,5 @@
-"""Two runs side by side: what changed, cell by cell (matched by cell id, seeds aggregated).
+"""Two runs side by side: what changed, cell by cell (matched by cell id, seeds aggregated;
+across frameworks by the cell's id on the default framework).
 
 Useful across Keras versions, weights, data and seeds: the header says how the
 runs differ, the sections list each cell whose status, error, verdict or
@@ -24,8 +25,9 @@ NOISE_SE_FACTOR = 2.0
 NOISE_FLOOR = 0.005  # below this a change does not matter, however sure it is
 SINGLE_SEED_TOLERANCE = 0.02  # one seed has no spread: a fixed margin, the verdicts' margin
 _ROUNDING = 1e-9  # 0.78 - 0.80 is -0.020000000000000018 in floats: still exactly 0.02
-_FIELDS = (("run", "run name"), ("keras", "Keras"), ("tf", "TensorFlow"),
-           ("weights", "VGG16 weights"), ("data", "data"), ("n_train", "train images"),
+_FIELDS = (("run", "run name"), ("framework", "framework"), ("keras", "Keras"),
+           ("tf", "TensorFlow"), ("weights", "VGG16 weights"), ("data", "data"),
+           ("n_train", "train images"),
            ("n_test", "test images"), ("epochs", "epochs"), ("seeds", "seeds"),
            ("device", "device"))
 NOISE_TEXT = (
@@ -35,10 +37,19 @@ NOISE_TEXT = (
     f"single seed on either side, when |Δ| > {SINGLE_SEED_TOLERANCE}.")
 
 
-def _cells(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Annotated rows, and their cells (seeds aggregated) indexed by cell id."""
+def _cells(rows: list[dict[str, Any]], key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Annotated rows, and their cells (seeds aggregated) indexed by `key`."""
     df = report.annotate(report.results_frame(rows))
-    return df, analysis.aggregate_seeds(df).set_index("cell_id", drop=False)
+    return df, analysis.aggregate_seeds(df).set_index(key, drop=False)
+
+
+def match_key(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]) -> str:
+    """How cells are matched: by cell id, or across frameworks (runs with no framework in
+    common, e.g. a TensorFlow run against a JAX run) by the id on the default framework."""
+    frameworks_a = {r.get("framework", "tensorflow") for r in rows_a}
+    frameworks_b = {r.get("framework", "tensorflow") for r in rows_b}
+    across = frameworks_a.isdisjoint(frameworks_b)
+    return "base_id" if across and all("base_id" in r for r in rows_a + rows_b) else "cell_id"
 
 
 def noise_threshold(a: dict[str, Any], b: dict[str, Any]) -> float:
@@ -115,7 +126,8 @@ def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
     for label, rows in ((label_a, rows_a), (label_b, rows_b)):
         if not rows:
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
-    (df_a, a), (df_b, b) = _cells(rows_a), _cells(rows_b)
+    key = match_key(rows_a, rows_b)
+    (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
     shared = [i for i in a.index if i in b.index]
     status, verdicts, deltas, within = [], [], [], 0
     for cell_id in shared:

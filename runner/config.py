@@ -87,6 +87,7 @@ class GridConfig:
     loss: tuple[str, ...] = catalog.LOSSES
     from_logits: tuple[bool, ...] = (True, False)
     metric: tuple[str, ...] = catalog.METRICS
+    framework: tuple[str, ...] = (catalog.FRAMEWORKS[0],)  # Keras 3 on TensorFlow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _axis_parsers(check: Checker) -> dict[str, Callable[[Any, str], Any]]:
         "loss": lambda v, p: check.choice(v, p, catalog.LOSSES, catalog.LOSS_ALIASES),
         "from_logits": check.boolean,
         "metric": lambda v, p: check.choice(v, p, catalog.METRICS, catalog.METRIC_ALIASES),
+        "framework": lambda v, p: check.choice(v, p, catalog.FRAMEWORKS),
     }
 
 
@@ -232,13 +234,31 @@ def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
 
 
 def _grid(check: Checker, raw: Any) -> GridConfig:
-    raw = check.mapping(raw, "grid", catalog.AXES)
+    axes = catalog.AXES + ("framework",)
+    raw = check.mapping(raw, "grid", axes)
     parsers = _axis_parsers(check)
-    examples = {"from_logits": "[true, false]", "encoding": "[integer, onehot]"}
+    examples = {"from_logits": "[true, false]", "encoding": "[integer, onehot]",
+                "framework": "[tensorflow, jax]"}
     values = {axis: check.items(raw[axis], f"grid.{axis}", parsers[axis],
                                 examples.get(axis, f"[{getattr(GridConfig, axis)[0]}]"))
-              for axis in catalog.AXES if axis in raw}
-    return GridConfig(**values)
+              for axis in axes if axis in raw}
+    grid = GridConfig(**values)
+    absent = framework_missing(grid.framework)
+    if absent:
+        extras = ",".join(catalog.FRAMEWORK_EXTRAS[f] for f in absent)
+        raise check.fail("grid.framework", f"installed frameworks; {absent} need "
+                         f"`pip install -e '.[{extras}]'` (or `make install`)",
+                         list(grid.framework))
+    return grid
+
+
+def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
+    """Frameworks whose package is not installed (looked up without importing it)."""
+    import importlib.util
+
+    packages = {"jax": "jax", "torch": "torch", "tf_keras": "tf_keras"}
+    return [f for f in frameworks
+            if f in packages and importlib.util.find_spec(packages[f]) is None]
 
 
 def _pattern(check: Checker, raw: Any, path: str, dataset_names: tuple[str, ...],
@@ -246,7 +266,7 @@ def _pattern(check: Checker, raw: Any, path: str, dataset_names: tuple[str, ...]
     """A cell pattern: full (every axis, one value each) or partial (values any-of)."""
     parsers = _axis_parsers(check)
     parsers["dataset"] = lambda v, p: check.choice(v, p, dataset_names)
-    allowed = ("dataset",) + catalog.AXES + (("units",) if full else ())
+    allowed = ("dataset",) + catalog.AXES + ("framework",) + (("units",) if full else ())
     raw = check.mapping(raw, path, allowed, required=allowed[:6] if full else ())
     if not raw:
         raise check.fail(path, "at least one axis value", raw)
@@ -316,7 +336,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     names = tuple(d.name for d in datasets)
     if len(set(names)) != len(names):
         raise check.fail("datasets", "each dataset name at most once", list(names))
-    return Config(
+    config = Config(
         name=name,
         datasets=datasets,
         backbone=_backbone(check, raw.get("backbone", {})),
@@ -329,6 +349,14 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
         overrides=_entries(check, raw.get("overrides"), "overrides",
                            lambda v, p: _override(check, v, p, names)),
     )
+    others = [f for f in config.grid.framework if f != catalog.FRAMEWORKS[0]]
+    end_to_end = config.backbone.trainable or not config.training.feature_cache or any(
+        o.set.get("feature_cache") is False for o in config.overrides)
+    if others and end_to_end:
+        raise check.fail("grid.framework", "only 'tensorflow' with end-to-end training "
+                         "(backbone.trainable or training.feature_cache: false): the other "
+                         "frameworks train heads on features", list(config.grid.framework))
+    return config
 
 
 def load_config(path: str | pathlib.Path) -> Config:

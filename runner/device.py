@@ -97,8 +97,13 @@ def tpu_hinted(environ: dict[str, str] | None = None, dev: str = "/dev") -> bool
     return any(environ.get(m) for m in markers) or os.path.exists(os.path.join(dev, "accel0"))
 
 
-def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu) -> Placement:
+def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu,
+          strategies: bool = True) -> Placement:
     """Choose the device and build its strategy (call before building any model).
+
+    Args:
+        strategies: False for Keras on JAX or PyTorch, which place arrays themselves:
+            the device is chosen and recorded, no tf.distribute strategy is built.
 
     Raises:
         DeviceUnavailable: the requested device is not present.
@@ -106,6 +111,10 @@ def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu) -> P
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
+    if not strategies:
+        kind, _ = plan(requested, len(gpus), False)
+        return Placement(kind, f"{kind}:{len(gpus)}" if kind == "gpu" else kind,
+                         ACCELERATOR_FEATURE_BATCH if kind == "gpu" else CPU_FEATURE_BATCH)
     ask = requested == "tpu" or (requested == "auto" and tpu_hinted())
     resolver = find_tpu() if ask else None
     kind, strategy_name = plan(requested, len(gpus), resolver is not None)

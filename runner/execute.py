@@ -15,7 +15,7 @@ import platform
 from collections.abc import Callable
 from typing import Any
 
-from runner import analysis
+from runner import analysis, framework
 from runner.availability import SourceDecision, resolve_source
 from runner.backbone import Backbone, build_backbone
 from runner.config import Config
@@ -29,12 +29,12 @@ from runner.train import Features, GroupResult, error_fields
 
 
 def provenance() -> dict[str, Any]:
-    """Library versions: what every result row carries."""
-    import keras
+    """The framework and library versions of this process: what every row carries."""
     import numpy
     import tensorflow as tf
 
-    return {"keras_version": keras.__version__, "tf_version": tf.__version__,
+    return {"framework": framework.current(), "backend": framework.backend(),
+            "keras_version": framework.keras().__version__, "tf_version": tf.__version__,
             "numpy_version": numpy.__version__, "python_version": platform.python_version()}
 
 
@@ -42,10 +42,12 @@ def provenance() -> dict[str, Any]:
 class Prepared:
     """What a run needs before its first unit: device, backbone, each dataset's source."""
 
-    backbone: Backbone
+    backbone: Backbone | None  # None where another process computes the features
     sources: dict[str, SourceDecision]
     placement: Placement
     use_cache: bool = True
+    weights_label: str = ""  # what rows record in `weights`
+    resolved_weights: str = ""  # the `weights` value that rebuilds them (auto resolved)
 
     def scope(self):
         """The distribution strategy's scope (models must be built inside it)."""
@@ -55,13 +57,17 @@ class Prepared:
     @property
     def decisions(self) -> dict[str, Any]:
         """What a restarted worker must reuse rather than decide again."""
-        return {"sources": self.sources, "weights": self.backbone.resolved}
+        return {"sources": self.sources, "weights": self.resolved_weights,
+                "weights_label": self.weights_label}
 
 
 def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: str = "auto",
             decisions: dict[str, Any] | None = None) -> Prepared:
     """Place the run, build the backbone, decide every dataset's source: all before
     anything is written.
+
+    In a process whose framework is not Keras 3 on TensorFlow, only the decisions
+    are taken over: features come from the TensorFlow worker (`UnitRunner.provide`).
 
     Args:
         decisions: `Prepared.decisions` of an earlier prepare, to reuse (a worker
@@ -71,6 +77,10 @@ def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: s
         ResourceUnavailable: the device, the weights or a `source: tfds` dataset
             cannot be had (decided within seconds, also offline).
     """
+    if framework.current() != framework.DEFAULT:
+        assert decisions is not None, "decisions come from the TensorFlow worker"
+        return Prepared(None, decisions["sources"], place(device, strategies=False),
+                        use_cache, decisions["weights_label"], decisions["weights"])
     placement = place(device)
     if decisions is None:
         names = dict.fromkeys(c.dataset for c in cells)
@@ -83,7 +93,7 @@ def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: s
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         backbone = build_backbone(backbone_config)
     backbone = dataclasses.replace(backbone, batch_size=placement.feature_batch_size)
-    return Prepared(backbone, sources, placement, use_cache)
+    return Prepared(backbone, sources, placement, use_cache, backbone.weights, backbone.resolved)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +109,10 @@ class Unit:
     def cells(self) -> list[Cell]:
         return [c for g in self.groups for c in g]
 
+    @property
+    def framework(self) -> str:
+        return self.groups[0][0].framework
+
     def without(self, done: Callable[[tuple[Cell, ...], int], bool]) -> Unit | None:
         """This unit minus the groups `done(group, seed)` says are finished."""
         groups = tuple(g for g in self.groups if not done(g, self.seed))
@@ -110,20 +124,20 @@ class Unit:
 
 
 def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
-    """The grid's units in a stable order: dataset, then cached before end-to-end."""
+    """The grid's units in a stable order: framework, dataset, cached before end-to-end."""
     units = []
-    for dataset in dict.fromkeys(c.dataset for c in cells):
-        groups = training_groups(c for c in cells if c.dataset == dataset).values()
+    for key in dict.fromkeys((c.framework, c.dataset) for c in cells):
+        groups = training_groups(c for c in cells if (c.framework, c.dataset) == key).values()
         together: dict[tuple, list[tuple[Cell, ...]]] = {}
         for group in groups:
             if group[0].training.end_to_end(config.backbone):
                 for seed in group[0].training.seeds:
-                    units.append(Unit(dataset, "direct", seed, (tuple(group),)))
+                    units.append(Unit(key[1], "direct", seed, (tuple(group),)))
             else:
                 together.setdefault(together_key(group[0]), []).append(tuple(group))
         for batch in together.values():
             for seed in batch[0][0].training.seeds:
-                units.append(Unit(dataset, "cached", seed, tuple(batch)))
+                units.append(Unit(key[1], "cached", seed, tuple(batch)))
     return units
 
 
@@ -137,9 +151,13 @@ class UnitRunner:
         self.config, self.prepared = config, prepared
         self.common = {"run_name": config.name, **provenance(),
                        "device": prepared.placement.label,
-                       "weights": prepared.backbone.weights,
+                       "weights": prepared.weights_label,
                        "weights_requested": config.backbone.weights}
         self._data: dict[tuple[str, str], tuple[Any, dict, dict | None]] = {}
+
+    def provide(self, name: str, loaded: tuple[Any, dict, dict | None]) -> None:
+        """Features computed elsewhere (by the TensorFlow worker), as `load` returns them."""
+        self._data[(name, "cached")] = loaded
 
     def run(self, unit: Unit) -> list[tuple[list[dict[str, Any]], GroupResult]]:
         """Train a unit; one (rows, result) per group, in order. Never raises for a cell."""
@@ -193,6 +211,7 @@ class UnitRunner:
         finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         return [{"cell_id": c.cell_id, "name": c.name, **c.params, **training_fields(c, seed),
                  "settings_hash": settings_hash(self.config, c, seed), "head_id": c.head_id,
+                 "base_id": c.base_id,
                  **row, "recommended": analysis.recommended(
                      c.num_classes, c.encoding, c.activation, c.loss, c.from_logits,
                      c.metric),

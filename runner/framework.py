@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-FRAMEWORKS = ("tensorflow", "jax", "torch", "tf_keras")
-DEFAULT = "tensorflow"  # the tutorial's, and the one that computes the features
+from runner.catalog import FRAMEWORKS
+
+DEFAULT = FRAMEWORKS[0]  # the tutorial's, and the one that computes the features
 # What each framework needs in the environment before Keras is imported.
 _ENVIRONMENT = {
     "tensorflow": {"KERAS_BACKEND": "tensorflow", "TF_USE_LEGACY_KERAS": "0"},
@@ -21,7 +22,6 @@ _ENVIRONMENT = {
     "torch": {"KERAS_BACKEND": "torch", "TF_USE_LEGACY_KERAS": "0"},
     "tf_keras": {"KERAS_BACKEND": "tensorflow", "TF_USE_LEGACY_KERAS": "1"},
 }
-_PACKAGES = {"jax": "jax", "torch": "torch", "tf_keras": "tf_keras"}
 
 
 def activate(name: str) -> None:
@@ -50,13 +50,6 @@ def keras() -> ModuleType:
 def backend() -> str:
     """The array library under Keras: 'tensorflow', 'jax' or 'torch'."""
     return "tensorflow" if current() == "tf_keras" else keras().backend.backend()
-
-
-def missing(names: tuple[str, ...]) -> list[str]:
-    """The frameworks among `names` whose package is not installed."""
-    import importlib.util
-
-    return [n for n in names if n in _PACKAGES and importlib.util.find_spec(_PACKAGES[n]) is None]
 
 
 def compiled_metrics(model) -> list:

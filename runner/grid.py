@@ -26,14 +26,22 @@ class Cell:
     metric: str
     units: int  # output units of the head
     num_classes: int  # classes of the dataset's task
+    framework: str = catalog.FRAMEWORKS[0]  # which Keras trains the head
     # The effective training settings (config + overrides): not part of the id.
     training: TrainingConfig = dataclasses.field(default=TrainingConfig(), compare=False)
 
     @property
     def params(self) -> dict[str, Any]:
-        """The parameters that identify the cell (everything but the training settings)."""
+        """The parameters that identify the cell: everything but the training settings,
+        and the framework only when it is not the default (so that ids stay stable)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name != "training"}
+                if f.name != "training" and not (
+                    f.name == "framework" and self.framework == catalog.FRAMEWORKS[0])}
+
+    @property
+    def base_id(self) -> str:
+        """The id of the same cell on the default framework: matches across frameworks."""
+        return dataclasses.replace(self, framework=catalog.FRAMEWORKS[0]).cell_id
 
     @property
     def cell_id(self) -> str:
@@ -65,13 +73,14 @@ class Cell:
         parts = [self.dataset, self.encoding, self.activation, self.loss, logits, self.metric]
         if self.units != tutorial_units(self.num_classes, self.encoding):
             parts.insert(3, f"units={self.units}")  # only unusual heads spell it out
-        return "/".join(parts)
+        prefix = "" if self.framework == catalog.FRAMEWORKS[0] else f"{self.framework}:"
+        return prefix + "/".join(parts)
 
     @property
     def training_key(self) -> tuple[Any, ...]:
         """Cells with the same key differ only in metric and share one trained head."""
-        return (self.dataset, self.encoding, self.activation, self.loss, self.from_logits,
-                self.units, self.training)
+        return (self.framework, self.dataset, self.encoding, self.activation, self.loss,
+                self.from_logits, self.units, self.training)
 
 
 def settings_hash(config: Config, cell: Cell, seed: int) -> str:
@@ -133,10 +142,12 @@ def expand(config: Config) -> list[Cell]:
     no cell and `include` entries already in the grid: usually typos.
     """
     cells: list[Cell] = []
-    for dataset in config.datasets:
-        axes = [getattr(config.grid, axis) for axis in catalog.AXES]
-        for values in itertools.product(*axes):
-            cells.append(_make_cell(dataset, **dict(zip(catalog.AXES, values, strict=True))))
+    axes = catalog.AXES + ("framework",)
+    for framework in config.grid.framework:  # framework-major: one worker per framework
+        for dataset in config.datasets:
+            values = [getattr(config.grid, axis) for axis in catalog.AXES] + [[framework]]
+            for combo in itertools.product(*values):
+                cells.append(_make_cell(dataset, **dict(zip(axes, combo, strict=True))))
     used = [False] * len(config.exclude)
     kept = []
     for cell in cells:

@@ -44,7 +44,8 @@ from runner.train import (
 
 def together_key(cell: Cell) -> tuple[Any, ...]:
     """Heads with the same key can be trained together (same labels, same schedule)."""
-    return (cell.dataset, cell.encoding, cell.units, cell.num_classes, cell.training)
+    return (cell.framework, cell.dataset, cell.encoding, cell.units, cell.num_classes,
+            cell.training)
 
 
 def _signature(error: Exception) -> tuple[str, str]:

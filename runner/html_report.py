@@ -159,7 +159,7 @@ def _groups(part: pd.DataFrame) -> str:
 def _dataset_section(dataset: str, part: pd.DataFrame, table: pd.DataFrame,
                      cells: dict[tuple, dict], png: bytes) -> str:
     facts = report.provenance(part)
-    spec = catalog.DATASETS.get(dataset)
+    spec = catalog.spec_of(dataset)
     tally = collections.Counter(c["verdict"] for c in cells.values() if c["dataset"] == dataset)
     image = base64.b64encode(png).decode("ascii")
     out = [f'<section id="{_e(dataset)}"><h2>{_e(dataset)}'

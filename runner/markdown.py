@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from runner import catalog
+from runner import analysis, catalog
 
 
 def markdown_table(df: pd.DataFrame) -> str:
@@ -86,7 +86,7 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame) -> str:
              f"device {_values(df, 'device')}; frozen VGG16 weights {_weights_text(df)}; "
              f"seeds {_values(df, 'seed')}.", "", LEGEND, ""]
     for dataset, part in df.groupby("dataset", sort=False):
-        spec = catalog.DATASETS.get(dataset)
+        spec = catalog.spec_of(dataset)
         title = f"## {dataset}" + (f": {spec.part}" if spec else "")
         cells = part.drop_duplicates("cell_id")
         counts = part.groupby("cell_id", sort=False)["verdict"].agg(
@@ -101,6 +101,7 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame) -> str:
             sub = table.loc[(metric, dataset)]
             lines += [f"### metric: {metric}", "", markdown_table(sub), ""]
         lines += _groups_text(part)
+    lines += _disagreements_text(df)
     errors = df[df["status"] == "error"]
     if len(errors):
         lines += ["## Errors", "", "Each distinct error, where it was raised, and the cells "
@@ -112,6 +113,18 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame) -> str:
                       f"({describe_cells(part, df[df['dataset'] == dataset])}): {message}"]
         lines.append("")
     return "\n".join(lines)
+
+
+def _disagreements_text(df: pd.DataFrame) -> list[str]:
+    """'Where the frameworks disagree': the cells whose status, verdict or accuracy
+    depend on the framework."""
+    table = analysis.disagreements(df)
+    if table.empty:
+        return []
+    return ["## Where the frameworks disagree", "",
+            f"{len(table)} cells whose status, verdict or accuracy (by more than "
+            f"{analysis.MISLEADING_TOLERANCE}) differ between frameworks:", "",
+            markdown_table(table.set_index("name")), ""]
 
 
 def _groups_text(part: pd.DataFrame) -> list[str]:

@@ -26,8 +26,8 @@ _CELL_W, _CELL_H, _LABEL_W = 0.95, 0.5, 2.3  # inches
 
 
 def heatmap_name(dataset: str) -> str:
-    """The file name of a dataset's heatmap in the run directory."""
-    return f"heatmap_{dataset}.png"
+    """The file name of a dataset's (or a dataset section's) heatmap in the run directory."""
+    return "heatmap_" + dataset.replace(catalog.SECTION_SEPARATOR, "_") + ".png"
 
 
 def recommended(cell: dict[str, Any]) -> bool:
@@ -135,7 +135,7 @@ def heatmap_png(df: pd.DataFrame, dataset: str) -> bytes:
     width = max(ncols * (_LABEL_W + _CELL_W * len(table.columns)) + 0.4, 8.0)
     height = nrows * (_CELL_H * n_rows + 0.9) + 1.5
     facts = report.provenance(part)
-    spec = catalog.DATASETS.get(dataset)
+    spec = catalog.spec_of(dataset)
     title = f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
     subtitle = textwrap.fill(f"data: {facts['data'].split(': ', 1)[1]}. Frozen VGG16 weights "
                              f"{facts['weights']}; Keras {facts['keras']}, TF {facts['tf']}; "

@@ -22,15 +22,15 @@ from runner.markdown import cheat_markdown
 # (they follow these); per-epoch histories stay in results.jsonl only.
 RESULT_COLUMNS = (
     "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
-    "metric", "seed", "status", "phase", "error_type", "error_message", "test_metric",
-    "test_loss", "reference_accuracy", "majority_rate", "metric_resolved", "metric_gap",
-    "verdict", "recommended", "constant_predictions", "diverged", "equivalence_group",
-    "same_as", "warnings", "head_id", "epochs", "batch_size", "learning_rate", "shuffle",
-    "drop_remainder", "train_seconds", "eval_seconds", "weights", "weights_requested",
-    "mode", "heads_trained_together", "data_source", "data_detail", "feature_cache",
-    "n_train", "n_test", "num_classes",
-    "keras_version",
-    "tf_version", "numpy_version", "python_version", "device", "run_name", "finished_at",
+    "metric", "framework", "seed", "status", "phase", "error_type", "error_message",
+    "test_metric", "test_loss", "reference_accuracy", "majority_rate", "metric_resolved",
+    "metric_gap", "verdict", "recommended", "constant_predictions", "diverged",
+    "equivalence_group", "same_as", "warnings", "head_id", "base_id", "settings_hash",
+    "epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder", "train_seconds",
+    "eval_seconds", "weights", "weights_requested", "mode", "heads_trained_together",
+    "data_source", "data_detail", "feature_cache", "n_train", "n_test", "num_classes",
+    "backend", "keras_version", "tf_version", "numpy_version", "python_version", "device",
+    "run_name", "finished_at",
 )
 HISTORY_COLUMNS = ("history_loss", "history_test_metric", "history_reference_accuracy")
 _TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
@@ -157,7 +157,7 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
     """What a run is, for headers: each field the distinct values of its column.
 
     Returns:
-        `run`, `keras`, `tf`, `weights`, `device`, `seeds`, `epochs`, `n_train`,
+        `run`, `framework`, `keras`, `tf`, `weights`, `device`, `seeds`, `epochs`, `n_train`,
         `n_test`, and `data`, the data of each dataset (`name: data_detail; ...`);
         `?` where the rows lack the column.
     """
@@ -170,7 +170,8 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
         return ", ".join(dict.fromkeys(shown)) or "?"
 
     detail = "data_detail" if "data_detail" in df else "data_source"
-    return {"run": values(df, "run_name"), "keras": values(df, "keras_version"),
+    return {"run": values(df, "run_name"), "framework": values(df, "framework"),
+            "keras": values(df, "keras_version"),
             "tf": values(df, "tf_version"), "weights": values(df, "weights"),
             "device": values(df, "device"), "seeds": values(df, "seed"),
             "epochs": values(df, "epochs"), "n_train": values(df, "n_train"),
@@ -189,6 +190,17 @@ def atomic_write(path: pathlib.Path, text: str) -> None:
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def by_framework(df: pd.DataFrame) -> pd.DataFrame:
+    """For tables: when a run has several frameworks, each dataset's section becomes one
+    per framework ('mnist · jax'), framework by framework; results.csv keeps the columns."""
+    if "framework" not in df or df["framework"].nunique() <= 1:
+        return df
+    order = {name: i for i, name in enumerate(dict.fromkeys(df["framework"]))}
+    shown = df.assign(dataset=df["dataset"] + catalog.SECTION_SEPARATOR + df["framework"],
+                      _order=df["framework"].map(order))
+    return shown.sort_values("_order", kind="stable").drop(columns="_order")
 
 
 def _csv(df: pd.DataFrame) -> str:
@@ -213,9 +225,10 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dic
     from runner import html_report, plots
 
     run_dir = pathlib.Path(run_dir)
-    df = annotate(results_frame(rows), run_dir)
+    annotated = annotate(results_frame(rows), run_dir)
+    df = by_framework(annotated)
     outputs = {
-        "results.csv": _csv(df),
+        "results.csv": _csv(annotated),
         "cheat_table.csv": cheat_table(df).to_csv(),
         "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True)),
     }

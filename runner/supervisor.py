@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from runner import framework
 from runner import worker as worker_module
 from runner.config import Config
 from runner.execute import Unit, plan_units, training_fields
@@ -40,17 +41,19 @@ class WorkerGone(Exception):
 
 
 class Worker:
-    """One worker process and the pipe to it."""
+    """One worker process, training with one framework, and the pipe to it."""
 
     def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
-                 on_warning: Callable[[str], None]):
-        self._args = (config, cells, use_cache, device)
+                 framework_name: str, on_warning: Callable[[str], None]):
+        self._args = (config, cells, use_cache, device, framework_name)
         self._on_warning = on_warning
         self._process = None
         self._conn = None
+        self.provided: set[str] = set()  # datasets whose features it was given
+        self.provenance: dict[str, Any] = {}
 
-    def start(self, decisions: dict[str, Any] | None) -> tuple[dict[str, Any], dict]:
-        """Start a worker; returns its decisions (sources, weights) and row provenance.
+    def start(self, decisions: dict[str, Any] | None) -> dict[str, Any]:
+        """Start the process; returns its decisions (sources, weights).
 
         Raises:
             ResourceUnavailable: the device, weights or data cannot be had.
@@ -61,11 +64,26 @@ class Worker:
                                         args=(child, *self._args, decisions))
         self._process.start()
         child.close()
+        self.provided = set()
         kind, *payload = self._receive(deadline=None, stop=lambda: False)
         if kind == "unavailable":
             self.stop()
             raise ResourceUnavailable(payload[0])
-        return payload[0], payload[1]
+        self.provenance = payload[1]
+        return payload[0]
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def features(self, dataset: str, stop: Callable[[], bool]) -> tuple:
+        """A dataset's features as this (TensorFlow) worker loads them."""
+        self._conn.send(("features", dataset))
+        return self._receive(deadline=None, stop=stop)[1]
+
+    def provide(self, dataset: str, loaded: tuple) -> None:
+        self._conn.send(("provide", dataset, loaded))
+        self.provided.add(dataset)
 
     def run(self, unit: Unit, seconds_per_group: float | None,
             stop: Callable[[], bool]) -> list | str:
@@ -129,22 +147,38 @@ def error_rows(config: Config, group: tuple[Cell, ...], seed: int, phase: str,
     """Rows for a group whose worker crashed or timed out while training it."""
     return [{"cell_id": c.cell_id, "name": c.name, **c.params, **training_fields(c, seed),
              "settings_hash": settings_hash(config, c, seed), "head_id": c.head_id,
+             "base_id": c.base_id,
              "status": "error", "phase": phase, "error_type": error_type,
              "error_message": message, "warnings": [], "verdict": "error", **common}
             for c in group]
 
 
 class Supervisor:
-    """Runs the remaining units of a grid in a worker, one at a time."""
+    """Runs the remaining units of a grid, one at a time, each in a worker of its framework.
+
+    The TensorFlow worker is started first: it decides data sources and weights and
+    computes the features, which it hands (through here) to the other frameworks.
+    """
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
                  device: str, progress: bool, warn: Callable[[str], None]):
         self.config, self.cells, self.run_dir = config, cells, run_dir
-        self.worker = Worker(config, cells, use_cache, device, warn)
         self.progress, self.warn = progress, warn
+        self.workers = {name: Worker(config, cells, use_cache, device, name, warn)
+                        for name in dict.fromkeys([framework.DEFAULT] +
+                                                  [c.framework for c in cells])}
+        self.decisions: dict[str, Any] | None = None
         self.stop_requested = False
 
-    def run(self, units: list[Unit], decisions: dict, common: dict) -> None:
+    def start(self) -> None:
+        """Start the TensorFlow worker and take its decisions.
+
+        Raises:
+            ResourceUnavailable: device, weights or data cannot be had.
+        """
+        self.decisions = self.workers[framework.DEFAULT].start(None)
+
+    def run(self, units: list[Unit]) -> None:
         from tqdm import tqdm
 
         queue = collections.deque(units)
@@ -156,34 +190,51 @@ class Supervisor:
                 while queue:
                     unit = queue.popleft()
                     bar.set_postfix_str(unit.groups[0][0].head_name, refresh=True)
-                    for rows, logits in self._attempt(unit, queue, decisions, common):
+                    for rows, logits in self._attempt(unit, queue):
                         self.run_dir.append(rows, logits)
                         bar.update(len(rows))
         finally:
             signal.signal(signal.SIGINT, previous)
-            self.worker.stop()
+            for worker in self.workers.values():
+                worker.stop()
 
-    def _attempt(self, unit: Unit, queue: collections.deque, decisions: dict,
-                 common: dict) -> list[tuple[list[dict], Any]]:
+    def _ready(self, unit: Unit) -> Worker:
+        """The unit's framework worker, started and given the unit's features."""
+        for name, other in self.workers.items():  # one framework at a time (memory)
+            if name not in (unit.framework, framework.DEFAULT):
+                other.stop()
+        worker = self.workers[unit.framework]
+        if not worker.alive:
+            worker.start(self.decisions)
+        if unit.framework != framework.DEFAULT and unit.mode == "cached" and \
+                unit.dataset not in worker.provided:
+            source = self.workers[framework.DEFAULT]
+            if not source.alive:
+                source.start(self.decisions)
+            worker.provide(unit.dataset, source.features(unit.dataset,
+                                                          lambda: self.stop_requested))
+        return worker
+
+    def _attempt(self, unit: Unit, queue: collections.deque) -> list[tuple[list[dict], Any]]:
         """Results of a unit, or of its crash: split and requeued, or recorded."""
         timeout = unit.groups[0][0].training.cell_timeout_seconds
+        worker = self._ready(unit)
         try:
-            outcome = self.worker.run(unit, timeout, lambda: self.stop_requested)
+            outcome = worker.run(unit, timeout, lambda: self.stop_requested)
         except WorkerGone as e:
             outcome, how = "crashed", str(e)
         if isinstance(outcome, list):
             return [(rows, result.logits) for rows, result in outcome]
         if outcome == "timeout":
             how = f"killed after {timeout:g} s per group (training.cell_timeout_seconds)"
-        self.worker.kill()
-        self.worker.start(decisions)
+        worker.kill()  # the next unit starts a fresh one
         if len(unit.groups) > 1:  # find the group that does it: one at a time
             queue.extendleft(reversed(unit.split()))
             return []
         kind = "WorkerCrashed" if outcome == "crashed" else "CellTimeout"
         message = f"{how} while training this cell"
         return [(error_rows(self.config, unit.groups[0], unit.seed, outcome, kind, message,
-                            common), None)]
+                            worker.provenance), None)]
 
     def _request_stop(self, signum, frame) -> None:
         if self.stop_requested:  # a second Ctrl-C: stop now
@@ -253,7 +304,10 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache, device=device,
                                 progress=progress, warn=warn)
         try:
-            decisions, common = supervisor.worker.start(None) if units else ({}, {})
+            if units:
+                supervisor.start()
+        except WorkerGone as e:
+            raise RunAborted(f"{e} while starting (see its error above)") from None
         except ResourceUnavailable:
             if fresh:  # leave no trace of a run that never started
                 run_dir.release()
@@ -262,7 +316,10 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         run_dir.write_config(config)
         run_dir.results.touch()
         try:
-            supervisor.run(units, decisions, common)
+            supervisor.run(units)
+        except WorkerGone as e:  # a worker that cannot even start: nothing to isolate
+            raise RunAborted(f"{e} while starting; the cells written before are kept") \
+                from None
         except Interrupted:
             write_tables(run_dir.path, _table_rows(run_dir, config, cells))
             raise Interrupted(f"{command}  # resumes; {run_dir.path} keeps what finished") \

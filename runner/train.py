@@ -265,7 +265,7 @@ def metric_history(resolved: str, y_test: np.ndarray,
             values = np.asarray(function(labels, stacked), dtype=np.float64)
         except Exception:
             continue
-        if values.size == len(tiled):
+        if values.ndim and values.shape[0] == len(tiled):  # per image (and label, maybe)
             return values.reshape(len(per_epoch), -1).mean(axis=1).tolist()
     return None
 

@@ -268,3 +268,29 @@ def test_shipped_configs_load_and_expand_without_warnings(path):
         warnings.simplefilter("error")
         assert expand(config)
     assert path.read_text().startswith("# "), "each config opens with what it reproduces"
+
+
+def test_framework_axis(tiny_doc, monkeypatch):
+    tiny_doc["grid"]["framework"] = ["tensorflow", "jax"]
+    assert parse_config(tiny_doc).grid.framework == ("tensorflow", "jax")
+    tiny_doc["grid"]["framework"] = ["jaxx"]
+    with pytest.raises(ConfigError, match="Did you mean 'jax'"):
+        parse_config(tiny_doc)
+
+
+def test_a_framework_that_is_not_installed_names_its_extra(tiny_doc, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    tiny_doc["grid"]["framework"] = ["tensorflow", "torch"]
+    with pytest.raises(ConfigError, match=r"pip install -e '\.\[torch\]'"):
+        parse_config(tiny_doc)
+
+
+def test_end_to_end_is_tensorflow_only(tiny_doc):
+    tiny_doc["grid"]["framework"] = ["jax"]
+    tiny_doc["training"]["feature_cache"] = False
+    with pytest.raises(ConfigError, match="only 'tensorflow' with end-to-end training"):
+        parse_config(tiny_doc)

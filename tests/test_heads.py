@@ -34,7 +34,7 @@ def _features(num_classes: int, n_train: int = 150, n_test: int = 70) -> Feature
 
 def _groups(encoding, num_classes, units, training):
     return [[Cell("synthetic", encoding, act, loss, logits, metric, units, num_classes,
-                  training) for metric in METRICS]
+                  training=training) for metric in METRICS]
             for act, loss, logits in itertools.product(["none", "sigmoid", "softmax"], LOSSES,
                                                        [True, False])]
 

@@ -29,7 +29,7 @@ def _clusters(num_classes: int, n_train: int = 200, n_test: int = 100) -> Featur
 def _group(encoding, activation, loss, from_logits, metrics, units=10, num_classes=10,
            training=TRAINING):
     return [Cell("synthetic", encoding, activation, loss, from_logits, m, units, num_classes,
-                 training) for m in metrics]
+                 training=training) for m in metrics]
 
 
 def test_working_cell_learns_and_records_history():
