@@ -24,7 +24,8 @@ VERDICT_MEANINGS = {
     "misleading": f"the metric differs from the reference accuracy by more than "
                   f"{analysis.MISLEADING_TOLERANCE}",
     "degenerate": f"constant predictions, or a reference accuracy not above the "
-                  f"majority-class rate by more than {analysis.DEGENERATE_MARGIN}",
+                  f"majority rate (of the most common class, or label set) by more than "
+                  f"{analysis.DEGENERATE_MARGIN}",
     "error": "raised while preparing labels, building, compiling, fitting or evaluating",
 }
 _CLAIM_MARKS = {"holds": "ok", "does not hold": "misleading", "not tested": "degenerate"}

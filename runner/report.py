@@ -23,13 +23,13 @@ from runner.markdown import cheat_markdown
 RESULT_COLUMNS = (
     "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
     "metric", "seed", "status", "phase", "error_type", "error_message", "test_metric",
-    "test_loss", "reference_accuracy", "majority_rate", "metric_resolved", "metric_gap",
-    "verdict", "recommended", "constant_predictions", "diverged", "equivalence_group",
-    "same_as", "warnings", "head_id", "epochs", "batch_size", "learning_rate", "shuffle",
-    "drop_remainder", "train_seconds", "eval_seconds", "weights", "weights_requested",
-    "data_source", "data_detail", "feature_cache", "n_train", "n_test", "num_classes",
-    "keras_version",
-    "tf_version", "numpy_version", "python_version", "device", "run_name", "finished_at",
+    "test_loss", "reference_accuracy", "hamming_accuracy", "majority_rate", "metric_resolved",
+    "metric_gap", "verdict", "recommended", "constant_predictions", "diverged",
+    "equivalence_group", "same_as", "warnings", "head_id", "epochs", "batch_size",
+    "learning_rate", "shuffle", "drop_remainder", "train_seconds", "eval_seconds", "weights",
+    "weights_requested", "data_source", "data_detail", "feature_cache", "n_train", "n_test",
+    "num_classes", "keras_version", "tf_version", "numpy_version", "python_version", "device",
+    "run_name", "finished_at",
 )
 HISTORY_COLUMNS = ("history_loss", "history_test_metric", "history_reference_accuracy")
 _TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
