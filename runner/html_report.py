@@ -136,6 +136,8 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
                 continue
             recommended = plots.recommended(cell)
             tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
+            if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
+                tip += " (exact match: every label of an image right)"
             if cell["verdict"] == "error":
                 tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
             tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" title="{_e(tip)}">'
