@@ -1,7 +1,9 @@
 """What each cell means: reference accuracy, verdicts, identical cells, seed aggregates.
 
 Pure NumPy/pandas: it judges a cell from its raw test outputs and labels,
-independently of any Keras metric, and compares cells with each other.
+independently of any Keras metric, and compares cells with each other. Labels are
+class indices (N,) for single-label data and 0/1 rows (N, L) for multi-label data;
+the functions tell the two apart by that shape.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from runner.multilabel import majority_label_set
 
 MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
 DEGENERATE_MARGIN = 0.02  # reference accuracy must beat the majority rate by more than this
@@ -36,6 +40,11 @@ _RECOMMENDED = {
         ("none", "categorical_crossentropy", True, "categorical_accuracy"),
         ("sigmoid", "categorical_crossentropy", False, "categorical_accuracy"),
         ("softmax", "categorical_crossentropy", False, "categorical_accuracy")},
+    # Independent labels: one sigmoid per label with binary cross-entropy (seeds 000, 004),
+    # scored per label as the tutorial scores 0./1. labels.
+    ("multilabel", "multihot"): {
+        ("sigmoid", "binary_crossentropy", False, "binary_accuracy"),
+        ("none", "binary_crossentropy", True, "binary_accuracy")},
 }
 
 
@@ -54,20 +63,64 @@ def predicted_classes(outputs: np.ndarray, activation: str) -> np.ndarray:
     return (outputs[:, 0] > threshold).astype(np.int64)
 
 
+def predicted_label_sets(outputs: np.ndarray, activation: str) -> np.ndarray:
+    """Multi-label predictions from raw model outputs: each output on its own, above 0.5
+    for a sigmoid/softmax output, above 0 for a linear one (a logit). Returns bool (N, L)."""
+    return np.asarray(outputs) > (0.0 if activation == "none" else 0.5)
+
+
+def _predictions(outputs: np.ndarray, labels: np.ndarray, activation: str) -> np.ndarray:
+    if np.asarray(labels).ndim == 2:
+        return predicted_label_sets(outputs, activation)
+    return predicted_classes(outputs, activation)
+
+
 def reference_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str) -> float:
-    """Share of test images whose predicted class is the true class (labels: class indices)."""
-    return float(np.mean(predicted_classes(outputs, activation) == np.asarray(labels)))
+    """Share of test images predicted right: the true class (labels: class indices), or
+    for multi-label data (labels: 0/1 rows) every label right, the exact-match ratio."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        right = predicted_label_sets(outputs, activation) == (labels == 1)
+        return float(np.mean(right.all(axis=1)))
+    return float(np.mean(predicted_classes(outputs, activation) == labels))
+
+
+def hamming_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str,
+                     ) -> float | None:
+    """Share of single labels predicted right, over every image and label (multi-label
+    data only; None for class indices)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        return None
+    return float(np.mean(predicted_label_sets(outputs, activation) == (labels == 1)))
 
 
 def majority_rate(labels: np.ndarray) -> float:
-    """Accuracy of always predicting the most common class."""
-    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    """Accuracy of always predicting the most common class, or for multi-label data the
+    exact-match accuracy of always predicting the most common label set."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        return majority_label_set(labels)[1]
+    counts = np.bincount(labels.astype(np.int64))
     return float(counts.max() / counts.sum())
 
 
-def is_constant(outputs: np.ndarray, activation: str) -> bool:
-    """Whether the model predicts the same class for every test image."""
-    return bool(len(np.unique(predicted_classes(outputs, activation))) <= 1)
+def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str) -> bool:
+    """Whether the model predicts the same class (or label set) for every test image."""
+    return bool(len(np.unique(_predictions(outputs, labels, activation), axis=0)) <= 1)
+
+
+def judge(outputs: np.ndarray, labels: np.ndarray, activation: str) -> dict[str, Any]:
+    """The result columns that judge a head by its test outputs alone.
+
+    Returns:
+        `reference_accuracy`, `hamming_accuracy` (None for single-label data),
+        `majority_rate` and `constant_predictions`.
+    """
+    return {"reference_accuracy": reference_accuracy(outputs, labels, activation),
+            "hamming_accuracy": hamming_accuracy(outputs, labels, activation),
+            "majority_rate": majority_rate(labels),
+            "constant_predictions": is_constant(outputs, labels, activation)}
 
 
 def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str:
@@ -97,8 +150,10 @@ def _number(value: Any) -> bool:
 
 def recommended(num_classes: int, encoding: str, activation: str, loss: str,
                 from_logits: bool, metric: str) -> bool:
-    """Whether the tutorial recommends this combination for this task and encoding."""
-    task = "binary" if num_classes == 2 else "multiclass"
+    """Whether the tutorial recommends this combination for this task and encoding
+    (multi-hot labels are a multi-label task, whatever the number of labels)."""
+    task = ("multilabel" if encoding == "multihot"
+            else "binary" if num_classes == 2 else "multiclass")
     return (activation, loss, bool(from_logits), metric) in _RECOMMENDED.get((task, encoding),
                                                                             set())
 

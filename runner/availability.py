@@ -20,7 +20,7 @@ from runner.config import DatasetConfig
 from runner.validate import CheatgridWarning, ResourceUnavailable
 
 # TFDS's MNIST and horses_or_humans archives and Keras's VGG16 weights are all
-# served from this host.
+# served from this host; a dataset served elsewhere names its host in the catalog.
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 PROBE_TIMEOUT_SECONDS = 4.0  # DNS + TCP connect; the whole decision stays under 10 s
 OFFLINE_ENV = "CHEATGRID_OFFLINE"  # set to 1 to skip the probe and act as offline
@@ -95,13 +95,15 @@ def resolve_source(dataset: DatasetConfig) -> SourceDecision:
     tfds_detail = f"tfds {spec.tfds_name} {train} / {test}"
     if tfds_prepared(spec.tfds_name, dataset.data_dir):
         return SourceDecision("tfds", tfds_detail, f"prepared in {where}")
-    if host_answers():
+    address = (spec.download_host, DOWNLOAD_HOST[1]) if spec.download_host else DOWNLOAD_HOST
+    if host_answers(address):
         return SourceDecision("tfds", tfds_detail, f"downloaded into {where}")
-    host = DOWNLOAD_HOST[0]
+    host = address[0]
     if dataset.source == "tfds":
-        ways_out = ["`source: auto` (the embedded stand-in when offline)"]
-        if "embedded" in spec.sources:
-            ways_out.insert(0, "`source: embedded`")
+        ways_out = ["`source: embedded`"] if "embedded" in spec.sources else []
+        ways_out.append("`source: auto` (the embedded stand-in when offline)"
+                        if "auto" in spec.sources
+                        else f"`name: {spec.stand_in}` (its embedded stand-in)")
         raise DataUnavailable(
             f"Invalid value for 'source' of dataset '{dataset.name}': TFDS '{spec.tfds_name}' "
             f"is not prepared in {where} and {host} does not answer. Use "

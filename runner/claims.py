@@ -29,14 +29,15 @@ class Finding:
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
-    part: str  # "A" (binary) or "B" (multi-class)
+    part: str  # "A" (binary), "B" (multi-class) or "C" (multi-label)
     source: str  # which text says it
     says: str
     check: Callable[[pd.DataFrame], Finding]
 
 
 def _part_rows(df: pd.DataFrame, part: str) -> pd.DataFrame:
-    """Rows of the first dataset of a tutorial part ("A" binary, "B" multi-class)."""
+    """Rows of the first dataset of a tutorial part ("A" binary, "B" multi-class, "C"
+    multi-label)."""
     names = [n for n in dict.fromkeys(df["dataset"])
              if catalog.DATASETS.get(n) and catalog.DATASETS[n].part.startswith(f"Part {part}")]
     return df[df["dataset"] == names[0]] if names else df.iloc[0:0]
@@ -96,6 +97,35 @@ def _trains(part: str, where: dict, label: str) -> Callable[[pd.DataFrame], Find
         holds = value >= best - SIMILAR_TOLERANCE
         return Finding(holds, f"{label} {_fmt(value)}; the best cell with this metric "
                               f"{_fmt(best)}")
+    return check
+
+
+def _best_head(rows: pd.DataFrame, **where) -> tuple[float | None, str]:
+    """The highest reference accuracy (mean over seeds) of the matching heads, and which
+    head it is ('activation + loss')."""
+    hit = _cells(rows, status="ok", **where)
+    if "reference_accuracy" not in hit or hit["reference_accuracy"].isna().all():
+        return None, ""
+    heads = hit.groupby(["activation", "loss", "from_logits"])["reference_accuracy"].mean()
+    (activation, loss, from_logits), value = heads.idxmax(), float(heads.max())
+    logits = "(logits)" if from_logits else ""
+    return value, f"{activation} + {catalog.LOSS_SHORT.get(loss, loss)}{logits}"
+
+
+def _exact_match(a: dict, b: dict, better: bool) -> Callable[[pd.DataFrame], Finding]:
+    """Part C: the best head matching `a` against the best matching `b`, by exact-match
+    accuracy. `better`: the claim is that a beats b by more than SIMILAR_TOLERANCE;
+    otherwise that a does about as well as b (at most SIMILAR_TOLERANCE worse)."""
+    def check(df: pd.DataFrame) -> Finding:
+        rows = _part_rows(df, "C")
+        (va, head_a), (vb, head_b) = _best_head(rows, **a), _best_head(rows, **b)
+        if va is None or vb is None:
+            return Finding(None, f"exact match {_fmt(va)} vs {_fmt(vb)}: not both ran")
+        holds = va - vb > SIMILAR_TOLERANCE if better else va >= vb - SIMILAR_TOLERANCE
+        majority = rows["majority_rate"].dropna()
+        return Finding(holds, f"exact match (every label of an image right): {head_a} "
+                              f"{_fmt(va)}, {head_b} {_fmt(vb)}; always the most common "
+                              f"label set {_fmt(float(majority.iloc[0]))}")
     return check
 
 
@@ -230,6 +260,16 @@ CLAIMS = (
     Claim("A", "seed 001", "Why 0.6992? Different combinations reach exactly the same "
           "accuracy; it might be only chance.", _identical_heads),
     Claim("A", "seed 002", "Dense(1, softmax) stays at 50% accuracy.", _one_unit_softmax),
+    Claim("C", "seed 004", "binary_crossentropy is for multi-label classification (labels "
+          "are independent); categorical_crossentropy is for multi-class classification "
+          "(classes are exclusive).",
+          _exact_match(dict(activation="sigmoid", loss=_BCE, from_logits=False),
+                       dict(activation="softmax", loss=_CCE, from_logits=False), better=True)),
+    Claim("C", "seed 003", "Sparse categorical cross entropy doesn't work for multi-label "
+          "problems.", _errors("C", encoding="multihot", loss=_SCCE)),
+    Claim("C", "seed 003", "Categorical cross entropy works well for multi-label problems.",
+          _exact_match(dict(loss=_CCE), dict(activation="sigmoid", loss=_BCE,
+                                              from_logits=False), better=False)),
 )
 
 

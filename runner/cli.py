@@ -220,7 +220,8 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
 
 def _print_row(row: dict[str, Any]) -> None:
     keys = ("cell_id", "name", "status", "phase", "error_type", "error_message", "test_metric",
-            "test_loss", "epochs", "train_seconds", "weights", "data_source", "n_train", "n_test")
+            "test_loss", "reference_accuracy", "hamming_accuracy", "verdict", "epochs",
+            "train_seconds", "weights", "data_source", "n_train", "n_test")
     for key in keys:
         if row.get(key) is not None:
             print(f"{key:>14}: {row[key]}")

@@ -206,7 +206,14 @@ def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
     raw = check.mapping(raw, path, _field_names(DatasetConfig), required=("name",))
     name = check.choice(raw["name"], f"{path}.name", tuple(catalog.DATASETS))
     spec = catalog.DATASETS[name]
-    source = check.choice(raw.get("source", spec.sources[0]), f"{path}.source", spec.sources)
+    source = raw.get("source", spec.sources[0])
+    if source == "auto" and "auto" not in spec.sources and spec.stand_in != name:
+        stand_in = catalog.DATASETS[spec.stand_in]
+        raise check.fail(f"{path}.source", f"one of {list(spec.sources)}", source,
+                         f"'{name}' has {spec.num_classes} labels and its offline stand-in "
+                         f"'{stand_in.name}' {stand_in.num_classes}, so a grid's heads cannot "
+                         f"fall back from one to the other: use `name: {stand_in.name}` offline")
+    source = check.choice(source, f"{path}.source", spec.sources)
     counts = {key: None if raw.get(key) is None else check.integer(raw[key], f"{path}.{key}")
               for key in ("max_train_samples", "max_test_samples")}
     classes = None
@@ -237,7 +244,7 @@ def _grid(check: Checker, raw: Any) -> GridConfig:
     axes = catalog.AXES + ("framework",)
     raw = check.mapping(raw, "grid", axes)
     parsers = _axis_parsers(check)
-    examples = {"from_logits": "[true, false]", "encoding": "[integer, onehot]",
+    examples = {"from_logits": "[true, false]", "encoding": "[integer, onehot, multihot]",
                 "framework": "[tensorflow, jax]"}
     values = {axis: check.items(raw[axis], f"grid.{axis}", parsers[axis],
                                 examples.get(axis, f"[{getattr(GridConfig, axis)[0]}]"))
@@ -259,6 +266,27 @@ def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
     packages = {"jax": "jax", "torch": "torch", "tf_keras": "tf_keras"}
     return [f for f in frameworks
             if f in packages and importlib.util.find_spec(packages[f]) is None]
+
+
+def _check_encodings(check: Checker, config: Config) -> None:
+    """Every dataset gets at least one encoding of its kind of labels; included cells too.
+
+    The grid crosses each dataset only with the encodings that apply to its labels
+    (`grid.expand`), so a grid over single- and multi-label datasets can list both
+    kinds; a dataset left with none would silently contribute no cell.
+    """
+    for i, dataset in enumerate(config.datasets):
+        spec = dataset.spec
+        if not set(config.grid.encoding) & set(spec.encodings):
+            raise check.fail("grid.encoding", f"at least one encoding for datasets[{i}] "
+                             f"'{dataset.name}' ({spec.label_kind} data: one of "
+                             f"{list(spec.encodings)})", list(config.grid.encoding))
+    for i, entry in enumerate(config.include):
+        spec = catalog.DATASETS[entry["dataset"]]
+        if entry["encoding"] not in spec.encodings:
+            raise check.fail(f"include[{i}].encoding", f"one of {list(spec.encodings)} for "
+                             f"dataset '{spec.name}' ({spec.label_kind} data)",
+                             entry["encoding"])
 
 
 def _pattern(check: Checker, raw: Any, path: str, dataset_names: tuple[str, ...],
@@ -356,6 +384,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
         raise check.fail("grid.framework", "only 'tensorflow' with end-to-end training "
                          "(backbone.trainable or training.feature_cache: false): the other "
                          "frameworks train heads on features", list(config.grid.framework))
+    _check_encodings(check, config)
     return config
 
 

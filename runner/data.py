@@ -1,9 +1,10 @@
 """Datasets, label encodings and the tf.data pipelines of the tutorial.
 
-A dataset is loaded as raw uint8 images and integer class labels
-(`DatasetArrays`); preprocessing (resize, /255, grayscale -> RGB) happens in
-the tf.data pipeline that feeds the frozen backbone, exactly as the tutorial
-maps it. `load_dataset` reads embedded arrays or TFDS, as `availability.resolve_source` decided.
+A dataset is loaded as raw uint8 images and integer labels (`DatasetArrays`): class
+indices for single-label data, 0/1 multi-hot rows for multi-label data;
+preprocessing (resize, /255, grayscale -> RGB) happens in the tf.data pipeline that
+feeds the frozen backbone, exactly as the tutorial maps it. `load_dataset` reads
+embedded arrays or TFDS, as `availability.resolve_source` decided.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import importlib.resources
 
 import numpy as np
 
+from runner import multilabel
 from runner.availability import SourceDecision
-from runner.config import DatasetConfig
+from runner.catalog import ENCODINGS
+from runner.config import BackboneConfig, DatasetConfig
 
 EMBEDDED_FILE = "mnist_5k.npz"
 EMBEDDED_TEST_PER_CLASS = 100  # 1,000 test images out of the 5,000
@@ -30,7 +33,8 @@ class DatasetArrays:
 
     Attributes:
         train_images, test_images: uint8 arrays, (N, H, W) grayscale or (N, H, W, 3) colour.
-        train_labels, test_labels: int64 class indices in [0, num_classes).
+        train_labels, test_labels: int64 class indices in [0, num_classes) (N,), or
+            for multi-label data 0/1 multi-hot rows (N, num_classes).
         source: 'tfds' or 'embedded', as recorded in results (`data_source`).
         detail: which data exactly, and why (`data_detail`).
         class_names: one name per class index.
@@ -113,15 +117,20 @@ def _digits(dataset: DatasetConfig) -> tuple[int, ...]:
 def _load_embedded(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
     digits = _digits(dataset)
     images, labels = _select_digits(*embedded_mnist(), digits)
-    train, test = interleaved_split(labels, EMBEDDED_TEST_PER_CLASS)
-    train = train[:dataset.max_train_samples]
-    test = test[:dataset.max_test_samples]
+    splits = [(images[ix], labels[ix]) for ix in interleaved_split(labels,
+                                                                  EMBEDDED_TEST_PER_CLASS)]
     detail = decision.detail
+    if dataset.spec.multi_label:  # canvases of each split's own digits: no leak
+        splits = [multilabel.compose(x, y, len(digits), split_seed=k)
+                  for k, (x, y) in enumerate(splits)]
+        detail += ", 1 or 2 digits per canvas"
+    (train_images, train_labels), (test_images, test_labels) = splits
     if dataset.classes or dataset.spec.stand_in == "mnist_binary":
         detail += f", digits {' vs '.join(map(str, digits))}"
+    train, test = slice(dataset.max_train_samples), slice(dataset.max_test_samples)
     return DatasetArrays(
-        train_images=images[train], train_labels=labels[train],
-        test_images=images[test], test_labels=labels[test],
+        train_images=train_images[train], train_labels=train_labels[train],
+        test_images=test_images[test], test_labels=test_labels[test],
         source="embedded", detail=_with_note(detail, decision),
         class_names=tuple(str(c) for c in digits))
 
@@ -144,8 +153,17 @@ def _with_note(detail: str, decision: SourceDecision) -> str:
     return f"{detail} ({decision.note})" if decision.note else detail
 
 
-def _load_tfds(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
+def _load_tfds(dataset: DatasetConfig, decision: SourceDecision,
+               image_side: int) -> DatasetArrays:
     train_split, test_split = dataset.splits
+    if dataset.spec.multi_label:
+        (train_images, train_labels, names), (test_images, test_labels, _) = (
+            multilabel.load_tfds(dataset.spec.tfds_name, split, dataset.data_dir, limit,
+                                 image_side) for split, limit in
+            ((train_split, dataset.max_train_samples), (test_split, dataset.max_test_samples)))
+        return DatasetArrays(train_images=train_images, train_labels=train_labels,
+                             test_images=test_images, test_labels=test_labels, source="tfds",
+                             detail=_with_note(decision.detail, decision), class_names=names)
     train_images, train_labels, info = _tfds_split(dataset, train_split,
                                                    dataset.max_train_samples)
     test_images, test_labels, _ = _tfds_split(dataset, test_split, dataset.max_test_samples)
@@ -166,14 +184,22 @@ def _load_tfds(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArray
                          detail=_with_note(detail, decision), class_names=names)
 
 
-def load_dataset(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
+def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
+                 image_side: int = BackboneConfig.input_size) -> DatasetArrays:
     """Load a configured dataset from the source `availability.resolve_source` chose.
 
-    Embedded data is split as described in `interleaved_split`; TFDS data uses the
-    configured splits in TFDS order, capped at `max_*_samples`.
+    Embedded data is split as described in `interleaved_split` (mnist_multilabel:
+    then composed as in `multilabel.compose`); TFDS data uses the configured splits
+    in TFDS order, capped at `max_*_samples`.
+
+    Args:
+        dataset: the dataset's config.
+        decision: where its images come from.
+        image_side: the backbone's input size; multi-label TFDS images, which differ in
+            size, are resized to it as they load.
     """
     if decision.source == "tfds":
-        return _load_tfds(dataset, decision)
+        return _load_tfds(dataset, decision, image_side)
     assert decision.source == "embedded", decision
     return _load_embedded(dataset, decision)
 
@@ -182,13 +208,27 @@ def encode_labels(labels: np.ndarray, encoding: str, num_classes: int, units: in
     """Labels as the tutorial feeds them to Keras.
 
     integer + 1 unit: float32 0./1. (binary, as `BinaryCrossentropy` expects);
-    integer otherwise: int64 class indices; onehot: float32 (N, num_classes).
+    integer otherwise: int64 class indices; onehot: float32 (N, num_classes);
+    multihot: float32 0./1. (N, num_classes), one or more ones per row.
+
+    Raises:
+        ValueError: an unknown encoding, or labels of the other kind (multi-hot rows for
+            integer/onehot, class indices for multihot).
     """
+    labels = np.asarray(labels)
+    multi_hot = labels.ndim == 2
+    if encoding in ENCODINGS and multi_hot != (encoding == "multihot"):
+        expected = ("multi-hot rows (N, num_labels)" if encoding == "multihot"
+                    else "class indices (N,)")
+        raise ValueError(f"Invalid value for 'encoding': Expected {expected} for "
+                         f"encoding={encoding!r}. Received: labels of shape {labels.shape}")
+    if encoding == "multihot":
+        return labels.astype(np.float32)
     if encoding == "onehot":
         return np.eye(num_classes, dtype=np.float32)[labels]
     if encoding == "integer":
         return labels.astype(np.float32) if units == 1 else labels.astype(np.int64)
-    raise ValueError(f"Invalid value for 'encoding': Expected one of ['integer', 'onehot']. "
+    raise ValueError(f"Invalid value for 'encoding': Expected one of {list(ENCODINGS)}. "
                      f"Received: encoding={encoding!r}")
 
 

@@ -58,6 +58,10 @@ def _data_identity(dataset: DatasetConfig, decision: SourceDecision) -> dict[str
         from runner.data import embedded_digest
 
         identity["embedded_sha256"] = embedded_digest()
+        if dataset.spec.multi_label:  # canvases composed in code: a new recipe, a new entry
+            from runner.multilabel import RECIPE
+
+            identity["recipe"] = RECIPE
     return identity
 
 
@@ -130,7 +134,7 @@ def dataset_features(dataset: DatasetConfig, decision: SourceDecision, backbone:
         entry = load_entry(path)
         if entry is not None:
             return entry[0], {**entry[1], "feature_cache": "hit"}
-    arrays: DatasetArrays = load_dataset(dataset, decision)
+    arrays: DatasetArrays = load_dataset(dataset, decision, backbone.input_size)
     features = Features(extract_features(backbone, arrays.train_images), arrays.train_labels,
                         extract_features(backbone, arrays.test_images), arrays.test_labels)
     meta = {"data_detail": arrays.detail, "n_train": arrays.n_train, "n_test": arrays.n_test}

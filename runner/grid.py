@@ -100,7 +100,7 @@ def tutorial_units(num_classes: int, encoding: str) -> int:
     """Output units as the tutorial chooses them.
 
     A binary task with integer labels gets one unit (labels as float 0./1.);
-    everything else gets one unit per class.
+    everything else gets one unit per class (multi-hot: one per label).
     """
     return 1 if encoding == "integer" and num_classes == 2 else num_classes
 
@@ -136,7 +136,8 @@ def _with_overrides(config: Config, cells: list[Cell]) -> list[Cell]:
 
 def expand(config: Config) -> list[Cell]:
     """All cells of a config, in a stable order (dataset, then the axes in config order),
-    each carrying its effective training settings (`overrides` applied).
+    each carrying its effective training settings (`overrides` applied). A dataset is
+    crossed with the listed encodings that apply to its labels (`DatasetSpec.encodings`).
 
     Warns (`CheatgridWarning`) about `exclude` and `overrides` entries that match
     no cell and `include` entries already in the grid: usually typos.
@@ -146,6 +147,11 @@ def expand(config: Config) -> list[Cell]:
     for framework in config.grid.framework:  # framework-major: one worker per framework
         for dataset in config.datasets:
             values = [getattr(config.grid, axis) for axis in catalog.AXES] + [[framework]]
+            # Each dataset with the encodings of its kind of labels only (checked by the
+            # config to leave at least one): multi-hot for multi-label data, else
+            # integer/one-hot.
+            values[catalog.AXES.index("encoding")] = tuple(
+                e for e in config.grid.encoding if e in dataset.spec.encodings)
             for combo in itertools.product(*values):
                 cells.append(_make_cell(dataset, **dict(zip(axes, combo, strict=True))))
     used = [False] * len(config.exclude)

@@ -24,7 +24,8 @@ VERDICT_MEANINGS = {
     "misleading": f"the metric differs from the reference accuracy by more than "
                   f"{analysis.MISLEADING_TOLERANCE}",
     "degenerate": f"constant predictions, or a reference accuracy not above the "
-                  f"majority-class rate by more than {analysis.DEGENERATE_MARGIN}",
+                  f"majority rate (of the most common class, or label set) by more than "
+                  f"{analysis.DEGENERATE_MARGIN}",
     "error": "raised while preparing labels, building, compiling, fitting or evaluating",
 }
 _CLAIM_MARKS = {"holds": "ok", "does not hold": "misleading", "not tested": "degenerate"}
@@ -135,6 +136,8 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
                 continue
             recommended = plots.recommended(cell)
             tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
+            if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
+                tip += " (exact match: every label of an image right)"
             if cell["verdict"] == "error":
                 tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
             tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" title="{_e(tip)}">'

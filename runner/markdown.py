@@ -64,10 +64,14 @@ LEGEND = (
     "**Bold**: a combination the tutorial recommends for this encoding. "
     "`degenerate`: constant predictions, or a reference accuracy (argmax / threshold of "
     "the raw outputs, computed without Keras metrics) not above the majority-class rate "
-    "by more than 0.02. `misleading`: the metric differs from that reference accuracy by "
-    "more than 0.02. `[gN]`: heads with identical test logits (to 1e-6, every seed): the "
-    "same trained model under another name. `logits=true`: the loss was built with "
-    "`from_logits=True`.")
+    "by more than 0.02. For multi-label data (`multihot`) the reference accuracy is the "
+    "exact-match ratio (every label of an image right, each output thresholded at 0.5, "
+    "or at 0 when the head has no activation) and the majority rate that of always "
+    "predicting the most common label set; results.csv also has `hamming_accuracy`, the "
+    "share of single labels right. `misleading`: the metric differs from that reference "
+    "accuracy by more than 0.02. `[gN]`: heads with identical test logits (to 1e-6, every "
+    "seed): the same trained model under another name. `logits=true`: the loss was built "
+    "with `from_logits=True`.")
 
 
 def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame) -> str:
@@ -95,7 +99,8 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame) -> str:
         lines += [title, "",
                   f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
                   f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
-                  f"classes. Training: {_training_text(part)}. {len(cells)} cells: {tally}.",
+                  f"{'labels' if spec and spec.multi_label else 'classes'}. "
+                  f"Training: {_training_text(part)}. {len(cells)} cells: {tally}.",
                   ""]
         for metric in dict.fromkeys(part["metric"]):
             sub = table.loc[(metric, dataset)]

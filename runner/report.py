@@ -23,8 +23,9 @@ from runner.markdown import cheat_markdown
 RESULT_COLUMNS = (
     "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
     "metric", "framework", "seed", "status", "phase", "error_type", "error_message",
-    "test_metric", "test_loss", "reference_accuracy", "majority_rate", "metric_resolved",
-    "metric_gap", "verdict", "recommended", "constant_predictions", "diverged",
+    "test_metric", "test_loss", "reference_accuracy", "hamming_accuracy", "majority_rate",
+    "metric_resolved", "metric_gap", "verdict", "recommended", "constant_predictions",
+    "diverged",
     "equivalence_group", "same_as", "warnings", "head_id", "base_id", "settings_hash",
     "epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder", "train_seconds",
     "eval_seconds", "weights", "weights_requested", "mode", "heads_trained_together",

@@ -230,9 +230,7 @@ def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
     shared = {
         "status": "ok", "phase": None, "error_type": None, "error_message": None, **shared,
         "history_loss": losses, "diverged": not all(math.isfinite(v) for v in losses),
-        "reference_accuracy": analysis.reference_accuracy(final, labels, activation),
-        "majority_rate": analysis.majority_rate(labels),
-        "constant_predictions": analysis.is_constant(final, activation),
+        **analysis.judge(final, labels, activation),
         "history_reference_accuracy": [analysis.reference_accuracy(o, labels, activation)
                                        for o in per_epoch]}
     rows = []

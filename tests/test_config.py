@@ -46,8 +46,8 @@ BAD_DOCUMENTS = [
      ["'datasets[0].max_train_samples'", "max_train_samples=0"]),
     (lambda d: _set(d, "datasets.0.max_test_samples", -5), ["'datasets[0].max_test_samples'"]),
     (lambda d: _set(d, "datasets.0.name", "cifar10"),
-     ["'datasets[0].name'", "Expected one of ['mnist', 'horses_or_humans', 'mnist_binary']",
-      "name='cifar10'"]),
+     ["'datasets[0].name'", "Expected one of ['mnist', 'horses_or_humans', 'mnist_binary', "
+      "'mnist_multilabel', 'voc2007']", "name='cifar10'"]),
     (lambda d: _set(d, "datasets.0.name", "mnsit"), ["Did you mean 'mnist'?"]),
     (lambda d: _set(d, "datasets.0.source", "gcs"), ["'datasets[0].source'", "source='gcs'"]),
     (lambda d: _set(d, "datasets", [{"name": "mnist_binary", "source": "tfds"}]),
@@ -120,6 +120,29 @@ BAD_DOCUMENTS = [
                                     "activation": "softmax", "loss": "binary_crossentropy",
                                     "from_logits": False, "metric": "accuracy"}]),
      ["'include[0].dataset'", "Expected one of ['mnist']"]),
+    # encodings apply to one kind of labels: a dataset must get one of its kind
+    (lambda d: _set(d, "grid.encoding", ["multihot"]),
+     ["Invalid value for 'grid.encoding'", "at least one encoding for datasets[0] 'mnist'",
+      "single-label data: one of ['integer', 'onehot']", "Received: encoding=['multihot']"]),
+    (lambda d: _set(d, "datasets", [{"name": "mnist_multilabel"}]),
+     ["'grid.encoding'", "datasets[0] 'mnist_multilabel' (multi-label data: one of "
+      "['multihot'])", "Received: encoding=['integer', 'onehot']"]),
+    (lambda d: _set(_set(d, "grid.encoding", ["onehot", "multihot"]), "include", [
+        {"dataset": "mnist", "encoding": "multihot", "activation": "sigmoid",
+         "loss": "binary_crossentropy", "from_logits": False, "metric": "binary_accuracy"}]),
+     ["'include[0].encoding'", "one of ['integer', 'onehot'] for dataset 'mnist'",
+      "Received: encoding='multihot'"]),
+    (lambda d: _set(d, "grid.encoding", ["multi_hot"]), ["Did you mean 'multihot'?"]),
+    (lambda d: _set(d, "datasets", [{"name": "voc2007", "source": "auto"}]),
+     ["'datasets[0].source'", "Expected one of ['tfds']", "Received: source='auto'",
+      "'voc2007' has 20 labels and its offline stand-in 'mnist_multilabel' 10",
+      "use `name: mnist_multilabel` offline"]),
+    (lambda d: _set(d, "datasets", [{"name": "mnist_multilabel", "source": "tfds"}]),
+     ["'datasets[0].source'", "Expected one of ['embedded']"]),
+    (lambda d: _set(d, "datasets", [{"name": "voc2007", "classes": [0, 1]}]),
+     ["'datasets[0].classes'", "only MNIST-digit datasets"]),
+    (lambda d: _set(d, "datasets", [{"name": "mnist_multilabel", "classes": [3]}]),
+     ["'datasets[0].classes'", "at least 2 digits"]),
 ]
 
 
@@ -233,9 +256,19 @@ def test_drop_remainder_modes(drop_remainder, integer, onehot, tiny_doc):
 
 def test_default_source_is_the_datasets_first(tiny_doc):
     tiny_doc["datasets"] = [{"name": "mnist"}, {"name": "mnist_binary"},
-                            {"name": "horses_or_humans"}]
-    assert [d.source for d in parse_config(tiny_doc).datasets] == ["embedded", "embedded",
-                                                                   "auto"]
+                            {"name": "horses_or_humans"}, {"name": "mnist_multilabel"},
+                            {"name": "voc2007"}]
+    tiny_doc["grid"]["encoding"].append("multihot")
+    assert [d.source for d in parse_config(tiny_doc).datasets] == [
+        "embedded", "embedded", "auto", "embedded", "tfds"]
+
+
+def test_multi_label_datasets_take_multihot_and_select_digits(tiny_doc):
+    tiny_doc["datasets"] = [{"name": "mnist_multilabel", "classes": [3, 7, 1]}]
+    tiny_doc["grid"]["encoding"] = ["multihot"]
+    [dataset] = parse_config(tiny_doc).datasets
+    assert dataset.spec.multi_label and dataset.num_classes == 3
+    assert dataset.spec.encodings == ("multihot",)
 
 
 def test_seeds_list(tiny_doc):

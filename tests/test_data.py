@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -76,6 +78,23 @@ def test_encode_labels(encoding, units, dtype, expected):
     encoded = encode_labels(np.array([0, 1, 1]), encoding, num_classes=2, units=units)
     assert encoded.dtype == dtype
     assert encoded.tolist() == expected
+
+
+def test_encode_multi_hot_labels():
+    encoded = encode_labels(np.array([[1, 0, 1], [0, 1, 0]]), "multihot", num_classes=3,
+                            units=3)
+    assert encoded.dtype == np.float32 and encoded.tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+@pytest.mark.parametrize("labels, encoding, message", [
+    (np.array([[1, 0], [1, 1]]), "onehot", "Expected class indices (N,) for encoding='onehot'"),
+    (np.array([[1, 0], [1, 1]]), "integer", "Received: labels of shape (2, 2)"),
+    (np.array([0, 1]), "multihot", "Expected multi-hot rows (N, num_labels)"),
+    (np.array([0, 1]), "ordinal", "Expected one of ['integer', 'onehot', 'multihot']"),
+])
+def test_encode_labels_refuses_the_other_kind_of_labels(labels, encoding, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        encode_labels(labels, encoding, num_classes=2, units=2)
 
 
 def test_image_pipeline_resizes_scales_and_makes_rgb():

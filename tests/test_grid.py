@@ -141,3 +141,17 @@ def test_training_settings_split_groups_but_not_ids(tiny_doc):
     assert len(training_groups(cells)) == 72  # 'accuracy' cells now train on their own
     plain = {c.cell_id for c in expand(parse_config({**tiny_doc, "overrides": []}))}
     assert {c.cell_id for c in cells} == plain
+
+
+def test_each_dataset_takes_the_encodings_of_its_labels(tiny_doc):
+    tiny_doc["datasets"].append({"name": "mnist_multilabel"})
+    tiny_doc["grid"]["encoding"] = ["integer", "onehot", "multihot"]
+    cells = expand(parse_config(tiny_doc))
+    encodings = {name: {c.encoding for c in cells if c.dataset == name}
+                 for name in ("mnist", "mnist_multilabel")}
+    assert encodings == {"mnist": {"integer", "onehot"}, "mnist_multilabel": {"multihot"}}
+    assert len(cells) == 144 + 72  # mnist: 2 encodings x 72; mnist_multilabel: 1 x 72
+    multihot = [c for c in cells if c.encoding == "multihot"]
+    assert {(c.units, c.num_classes) for c in multihot} == {(10, 10)}
+    assert multihot[0].name == ("mnist_multilabel/multihot/none/binary_crossentropy/"
+                                "logits=true/accuracy")  # units=10 is the rule: not named

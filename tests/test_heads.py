@@ -22,13 +22,19 @@ def _unshaped(texts: list[str]) -> set[str]:
     return {re.sub(r"\((None|\d+), ", "(batch, ", t) for t in texts}
 
 
-def _features(num_classes: int, n_train: int = 150, n_test: int = 70) -> Features:
+def _features(num_classes: int, multi_hot: bool = False, n_train: int = 150,
+              n_test: int = 70) -> Features:
+    """Noisy class centres; multi-hot: each image the sum of one or two labels' centres."""
     rng = np.random.default_rng(1)
     centres = rng.normal(0, 2, (num_classes, 12)).astype(np.float32)
 
     def split(n):
         labels = np.arange(n) % num_classes
-        return centres[labels] + rng.normal(0, 1, (n, 12)).astype(np.float32), labels
+        if multi_hot:
+            labels = np.eye(num_classes, dtype=np.int64)[labels]
+            labels[::2, 0] = 1  # every other image also carries label 0
+        return (labels @ centres if multi_hot else centres[labels]) + rng.normal(
+            0, 1, (n, 12)).astype(np.float32), labels
     return Features(*split(n_train), *split(n_test))
 
 
@@ -43,12 +49,13 @@ def _groups(encoding, num_classes, units, training):
     ("integer", 10, 10, False),  # drop_remainder (tutorial) + BCE/CCE errors
     ("onehot", 10, 10, True),  # shuffled; SCCE errors
     ("integer", 2, 1, False),  # one unit, float labels
+    ("multihot", 10, 10, False),  # multi-label: SCCE errors, exact match and Hamming
 ])
 def test_fast_path_matches_reference_path(encoding, num_classes, units, shuffle):
     training = TrainingConfig(epochs=3, batch_size=32, learning_rate=0.01, seeds=(5,),
                               shuffle=shuffle)
     groups = _groups(encoding, num_classes, units, training)
-    features = _features(num_classes)
+    features = _features(num_classes, multi_hot=encoding == "multihot")
     fast = train_together(groups, features, seed=5)
     together = 0
     for group, result in zip(groups, fast, strict=True):
@@ -63,11 +70,17 @@ def test_fast_path_matches_reference_path(encoding, num_classes, units, shuffle)
                 assert got.get(key) == want.get(key), (key, group[0].name)
             # the same warnings; a shape in them may show the batch size or None
             assert _unshaped(got["warnings"]) == _unshaped(want["warnings"])
-            for key in ("test_metric", "test_loss", "reference_accuracy"):
-                assert got.get(key) == pytest.approx(want.get(key), abs=1e-5), key
+            for key in ("test_metric", "test_loss", "reference_accuracy", "hamming_accuracy",
+                        "majority_rate"):
+                if want.get(key) is None:
+                    assert got.get(key) is None, key
+                else:
+                    assert got.get(key) == pytest.approx(want[key], abs=1e-5), key
             if want.get("history_loss"):
                 np.testing.assert_allclose(got["history_loss"], want["history_loss"],
                                            rtol=1e-5)
                 np.testing.assert_allclose(got.get("history_test_metric") or [],
                                            want.get("history_test_metric") or [], atol=1e-5)
     assert together > 0, "the fast path trained nothing together"
+    if encoding == "multihot":  # the multi-label analysis ran on both paths
+        assert any(r.get("hamming_accuracy") for result in fast for r in result.rows)
