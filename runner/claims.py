@@ -297,15 +297,16 @@ def claims_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def splice_readme(readme: str, section: str) -> str:
-    """Replace the text between the claims markers of README.md.
+def splice_readme(readme: str, section: str, begin: str = README_BEGIN,
+                  end: str = README_END) -> str:
+    """Replace the text between two markers of README.md (by default the claims').
 
     Raises:
         ValueError: the markers are missing.
     """
-    if README_BEGIN not in readme or README_END not in readme:
-        raise ValueError(f"Expected the markers {README_BEGIN!r} and {README_END!r} in the "
+    if begin not in readme or end not in readme:
+        raise ValueError(f"Expected the markers {begin!r} and {end!r} in the "
                          "README. Received: a README without them")
-    head, rest = readme.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    return f"{head}{README_BEGIN}\n{section}{README_END}{tail}"
+    head, rest = readme.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{section}{end}{tail}"

@@ -32,7 +32,7 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
     from runner import framework
 
     framework.activate(name)  # before anything imports Keras
-    from runner.cli import import_tensorflow
+    from runner.quiet import import_tensorflow
 
     import_tensorflow(verbose=False)
     from runner.execute import UnitRunner, prepare

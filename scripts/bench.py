@@ -43,7 +43,7 @@ E2E_CELLS = ("mnist/integer/softmax/sparse_categorical_crossentropy/logits=false
 
 def _quiet() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from runner.cli import import_tensorflow
+    from runner.quiet import import_tensorflow
 
     import_tensorflow(verbose=False)
     import warnings
