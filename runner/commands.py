@@ -217,7 +217,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
     """claims.md (and, for a run over several frameworks, frameworks.md), and the README's
-    sections between their markers."""
+    section between its markers: the claims for a run on one framework, the frameworks'
+    table for a run on several."""
     from runner import claims, frameworks_table
     from runner.report import annotate, atomic_write, results_frame
 
@@ -231,12 +232,11 @@ def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str
         atomic_write(run_dir / name, text)
         print(run_dir / name)
     if readme:
+        name, section, begin, end = sections[-1]
         path = pathlib.Path(readme)
         try:
-            text = path.read_text(encoding="utf-8")
-            for _, section, begin, end in sections:
-                text = claims.splice_readme(text, section, begin, end)
+            text = claims.splice_readme(path.read_text(encoding="utf-8"), section, begin, end)
         except (OSError, ValueError) as e:
             raise UsageError(f"--readme {path}: {e}") from None
         atomic_write(path, text)
-        print(f"{path}: {', '.join(name for name, *_ in sections)} sections updated")
+        print(f"{path}: the section of {name} updated")
