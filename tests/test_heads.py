@@ -22,7 +22,7 @@ def _unshaped(texts: list[str]) -> set[str]:
     return {re.sub(r"\((None|\d+), ", "(batch, ", t) for t in texts}
 
 
-def _features(num_classes: int, multi_hot: bool = False, n_train: int = 150,
+def _features(num_classes: int, multi_hot: bool = False, n_train: int = 100,
               n_test: int = 70) -> Features:
     """Noisy class centres; multi-hot: each image the sum of one or two labels' centres."""
     rng = np.random.default_rng(1)
@@ -52,7 +52,7 @@ def _groups(encoding, num_classes, units, training):
     ("multihot", 10, 10, False),  # multi-label: SCCE errors, exact match and Hamming
 ])
 def test_fast_path_matches_reference_path(encoding, num_classes, units, shuffle):
-    training = TrainingConfig(epochs=3, batch_size=32, learning_rate=0.01, seeds=(5,),
+    training = TrainingConfig(epochs=2, batch_size=32, learning_rate=0.01, seeds=(5,),
                               shuffle=shuffle)
     groups = _groups(encoding, num_classes, units, training)
     features = _features(num_classes, multi_hot=encoding == "multihot")
