@@ -16,11 +16,11 @@ from typing import Any
 import yaml
 
 from runner import catalog
-from runner.validate import CheatgridWarning, Checker, ConfigError, did_you_mean
+from runner.validate import MAX_INT, CheatgridWarning, Checker, ConfigError, did_you_mean
 
 __all__ = ["BackboneConfig", "CheatgridWarning", "Config", "ConfigError", "DatasetConfig",
-           "GridConfig", "Override", "TrainingConfig", "did_you_mean", "load_config",
-           "parse_config", "quick"]
+           "GridConfig", "Override", "ResourcesConfig", "TrainingConfig", "did_you_mean",
+           "load_config", "parse_config", "quick"]
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -98,6 +98,14 @@ class Override:
 
 
 @dataclasses.dataclass(frozen=True)
+class ResourcesConfig:
+    """What each Ray task asks of the cluster (`--executor ray`); the local runner ignores it."""
+
+    gpus_per_task: float = 0  # 0 runs anywhere, a laptop included; 1: one unit per GPU
+    cpus_per_task: float = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     name: str
     datasets: tuple[DatasetConfig, ...]
@@ -107,6 +115,7 @@ class Config:
     exclude: tuple[dict[str, tuple[Any, ...]], ...] = ()  # partial cells; values are any-of
     include: tuple[dict[str, Any], ...] = ()  # full cells added to the grid
     overrides: tuple[Override, ...] = ()  # applied in order; a later match wins
+    resources: ResourcesConfig = ResourcesConfig()
     source_path: str | None = None
 
     def dataset(self, name: str) -> DatasetConfig:
@@ -283,8 +292,24 @@ def _override(check: Checker, raw: Any, path: str, names: tuple[str, ...]) -> Ov
     return Override(when=when, set=values)
 
 
+def _resources(check: Checker, raw: Any) -> ResourcesConfig:
+    raw = check.mapping(raw, "resources", _field_names(ResourcesConfig))
+    values = {}
+    for key, value in raw.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        # Ray's rule: a share of one device, or whole devices.
+        if not number or not 0 <= value <= MAX_INT or (value > 1 and value != int(value)) \
+                or (key == "cpus_per_task" and value == 0):
+            device = {"gpus_per_task": "GPU", "cpus_per_task": "CPU"}[key]
+            zero = "0, " if device == "GPU" else ""
+            raise check.fail(f"resources.{key}", f"{zero}a share of one {device} up to 1 "
+                             f"(e.g. 0.5), or a whole number of {device}s", value)
+        values[key] = value
+    return ResourcesConfig(**values)
+
+
 _TOP_KEYS = ("name", "backbone", "training", "datasets", "grid", "exclude", "include",
-             "overrides")
+             "overrides", "resources")
 
 
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
@@ -328,6 +353,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
                          lambda v, p: _pattern(check, v, p, names, full=True)),
         overrides=_entries(check, raw.get("overrides"), "overrides",
                            lambda v, p: _override(check, v, p, names)),
+        resources=_resources(check, raw.get("resources", {})),
     )
 
 
