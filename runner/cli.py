@@ -108,12 +108,20 @@ def cmd_grid(args: argparse.Namespace) -> int:
               f"dataset(s); nothing trained, nothing written.")
         return 0
     run_dir = _run_dir(config, args.out)
+    if args.ray_address is not None and args.executor != "ray":
+        raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
+                         f"--executor {args.executor}")
+    if args.executor == "ray":
+        from runner.ray_cluster import require_ray
+
+        require_ray()
     from runner.supervisor import run_grid  # TensorFlow runs in its worker process
 
     with _warnings_shown(args.verbose):
         rows = run_grid(config, cells, run_dir, command=_command(args.out, run_dir),
                         progress=not args.no_progress, use_cache=not args.no_cache,
                         device=args.device, force=args.force, retry_errors=args.retry_errors,
+                        executor=args.executor, ray_address=args.ray_address,
                         warn=lambda text: print(f"cheatgrid: {text}", file=sys.stderr,
                                                 flush=True))
     ok = sum(r["status"] == "ok" for r in rows)
@@ -305,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="set earlier results aside (renamed, not deleted), run every cell")
     grid.add_argument("--retry-errors", action="store_true",
                       help="when resuming, run the cells whose status is error again")
+    grid.add_argument("--executor", default="local", choices=("local", "ray"),
+                      help="local: a worker process here; ray: tasks on a Ray cluster "
+                      "(the 'ray' extra)")
+    grid.add_argument("--ray-address", metavar="auto|HOST:PORT",
+                      help="the Ray cluster to use (default: start Ray on this machine)")
     grid.set_defaults(func=cmd_grid)
 
     cell = sub.add_parser("cell", help="run one cell and print its result")

@@ -210,6 +210,7 @@ class RunAborted(Exception):
 def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress: bool = True,
              use_cache: bool = True, device: str = "auto", force: bool = False,
              retry_errors: bool = False, warn: Callable[[str], None] = print,
+             executor: str = "local", ray_address: str | None = None,
              ) -> list[dict[str, Any]]:
     """Run (or resume) a grid into a run directory; write its tables.
 
@@ -218,6 +219,9 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         force: set existing results aside (renamed, never deleted) and run everything.
         retry_errors: run the cells whose stored status is error again.
         warn: receives the worker's warnings, one line each.
+        executor: 'local' (a worker process here) or 'ray' (tasks on a Ray cluster).
+        ray_address: the Ray cluster to connect to ('auto', HOST:PORT); None starts
+            Ray on this machine, unless this process already started it.
 
     Returns:
         The rows of the tables: one per cell and seed of this grid.
@@ -250,8 +254,15 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         if done:
             warn(f"resuming {run_dir.path}: {done} of {total} cell runs already done, "
                  f"{total - done} to run")
-        supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache, device=device,
-                                progress=progress, warn=warn)
+        if executor == "ray":
+            from runner.ray_executor import RaySupervisor
+
+            supervisor = RaySupervisor(config, cells, run_dir, use_cache=use_cache,
+                                       device=device, progress=progress, warn=warn,
+                                       address=ray_address)
+        else:
+            supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache,
+                                    device=device, progress=progress, warn=warn)
         try:
             decisions, common = supervisor.worker.start(None) if units else ({}, {})
         except ResourceUnavailable:
