@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev,jax,torch,legacy]'
+	$(BIN)/python -m pip install -e '.[dev,jax,torch,legacy,ray]'
 	touch $(STAMP)
 
 grid: install

@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="set earlier results aside (renamed, not deleted), run every cell")
     grid.add_argument("--retry-errors", action="store_true",
                       help="when resuming, run the cells whose status is error again")
+    grid.add_argument("--executor", default="local", choices=("local", "ray"),
+                      help="local: a worker process here; ray: tasks on a Ray cluster "
+                      "(the 'ray' extra)")
+    grid.add_argument("--ray-address", metavar="auto|HOST:PORT",
+                      help="the Ray cluster to use (default: start Ray on this machine)")
     grid.set_defaults(func=cmd_grid)
 
     cell = sub.add_parser("cell", help="run one cell and print its result")

@@ -49,12 +49,20 @@ def cmd_grid(args: argparse.Namespace) -> int:
               f"dataset(s); nothing trained, nothing written.")
         return 0
     run_dir = _run_dir(config, args.out)
+    if args.ray_address is not None and args.executor != "ray":
+        raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
+                         f"--executor {args.executor}")
+    if args.executor == "ray":
+        from runner.ray_cluster import require_ray
+
+        require_ray()
     from runner.supervisor import run_grid  # TensorFlow runs in its worker process
 
     with warnings_shown(args.verbose):
         rows = run_grid(config, cells, run_dir, command=_command(args.out, run_dir),
                         progress=not args.no_progress, use_cache=not args.no_cache,
                         device=args.device, force=args.force, retry_errors=args.retry_errors,
+                        executor=args.executor, ray_address=args.ray_address,
                         warn=lambda text: print(f"cheatgrid: {text}", file=sys.stderr,
                                                 flush=True))
     ok = sum(r["status"] == "ok" for r in rows)

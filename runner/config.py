@@ -25,14 +25,15 @@ from runner.settings import (
     DatasetConfig,
     GridConfig,
     Override,
+    ResourcesConfig,
     TrainingConfig,
     quick,
 )
-from runner.validate import CheatgridWarning, Checker, ConfigError, did_you_mean
+from runner.validate import MAX_INT, CheatgridWarning, Checker, ConfigError, did_you_mean
 
 __all__ = ["QUICK_EPOCHS", "QUICK_TEST_SAMPLES", "QUICK_TRAIN_SAMPLES", "BackboneConfig",
-           "CheatgridWarning", "Config", "ConfigError", "DatasetConfig",
-           "GridConfig", "Override", "TrainingConfig", "did_you_mean", "load_config",
+           "CheatgridWarning", "Config", "ConfigError", "DatasetConfig", "GridConfig",
+           "Override", "ResourcesConfig", "TrainingConfig", "did_you_mean", "load_config",
            "parse_config", "quick"]
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -237,8 +238,24 @@ def _override(check: Checker, raw: Any, path: str, names: tuple[str, ...]) -> Ov
     return Override(when=when, set=values)
 
 
+def _resources(check: Checker, raw: Any) -> ResourcesConfig:
+    raw = check.mapping(raw, "resources", _field_names(ResourcesConfig))
+    values = {}
+    for key, value in raw.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        # Ray's rule: a share of one device, or whole devices.
+        if not number or not 0 <= value <= MAX_INT or (value > 1 and value != int(value)) \
+                or (key == "cpus_per_task" and value == 0):
+            device = {"gpus_per_task": "GPU", "cpus_per_task": "CPU"}[key]
+            zero = "0, " if device == "GPU" else ""
+            raise check.fail(f"resources.{key}", f"{zero}a share of one {device} up to 1 "
+                             f"(e.g. 0.5), or a whole number of {device}s", value)
+        values[key] = value
+    return ResourcesConfig(**values)
+
+
 _TOP_KEYS = ("name", "backbone", "training", "datasets", "grid", "exclude", "include",
-             "overrides")
+             "overrides", "resources")
 
 
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
@@ -282,6 +299,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
                          lambda v, p: _pattern(check, v, p, names, full=True)),
         overrides=_entries(check, raw.get("overrides"), "overrides",
                            lambda v, p: _override(check, v, p, names)),
+        resources=_resources(check, raw.get("resources", {})),
     )
     others = [f for f in config.grid.framework if f != catalog.FRAMEWORKS[0]]
     end_to_end = config.backbone.trainable or not config.training.feature_cache or any(

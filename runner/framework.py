@@ -24,6 +24,11 @@ _ENVIRONMENT = {
 }
 
 
+def environment(name: str) -> dict[str, str]:
+    """The environment variables that select a framework (for a process to be started)."""
+    return dict(_ENVIRONMENT[name])
+
+
 def activate(name: str) -> None:
     """Point this process at a framework; call before anything imports Keras."""
     os.environ.update(_ENVIRONMENT[name])

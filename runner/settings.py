@@ -86,6 +86,14 @@ class Override:
 
 
 @dataclasses.dataclass(frozen=True)
+class ResourcesConfig:
+    """What each Ray task asks of the cluster (`--executor ray`); the local runner ignores it."""
+
+    gpus_per_task: float = 0  # 0 runs anywhere, a laptop included; 1: one unit per GPU
+    cpus_per_task: float = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     name: str
     datasets: tuple[DatasetConfig, ...]
@@ -95,6 +103,7 @@ class Config:
     exclude: tuple[dict[str, tuple[Any, ...]], ...] = ()  # partial cells; values are any-of
     include: tuple[dict[str, Any], ...] = ()  # full cells added to the grid
     overrides: tuple[Override, ...] = ()  # applied in order; a later match wins
+    resources: ResourcesConfig = ResourcesConfig()
     source_path: str | None = None
 
     def dataset(self, name: str) -> DatasetConfig:

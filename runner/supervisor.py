@@ -149,7 +149,8 @@ def error_rows(config: Config, group: tuple[Cell, ...], seed: int, phase: str,
              "settings_hash": settings_hash(config, c, seed), "head_id": c.head_id,
              "base_id": c.base_id,
              "status": "error", "phase": phase, "error_type": error_type,
-             "error_message": message, "warnings": [], "verdict": "error", **common}
+             "error_message": message, "warnings": [], "verdict": "error", **common,
+             "framework": c.framework}
             for c in group]
 
 
@@ -261,6 +262,7 @@ class RunAborted(Exception):
 def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress: bool = True,
              use_cache: bool = True, device: str = "auto", force: bool = False,
              retry_errors: bool = False, warn: Callable[[str], None] = print,
+             executor: str = "local", ray_address: str | None = None,
              ) -> list[dict[str, Any]]:
     """Run (or resume) a grid into a run directory; write its tables.
 
@@ -269,6 +271,9 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         force: set existing results aside (renamed, never deleted) and run everything.
         retry_errors: run the cells whose stored status is error again.
         warn: receives the worker's warnings, one line each.
+        executor: 'local' (a worker process here) or 'ray' (tasks on a Ray cluster).
+        ray_address: the Ray cluster to connect to ('auto', HOST:PORT); None starts
+            Ray on this machine, unless this process already started it.
 
     Returns:
         The rows of the tables: one per cell and seed of this grid.
@@ -301,8 +306,15 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         if done:
             warn(f"resuming {run_dir.path}: {done} of {total} cell runs already done, "
                  f"{total - done} to run")
-        supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache, device=device,
-                                progress=progress, warn=warn)
+        if executor == "ray":
+            from runner.ray_executor import RaySupervisor
+
+            supervisor = RaySupervisor(config, cells, run_dir, use_cache=use_cache,
+                                       device=device, progress=progress, warn=warn,
+                                       address=ray_address)
+        else:
+            supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache,
+                                    device=device, progress=progress, warn=warn)
         try:
             if units:
                 supervisor.start()

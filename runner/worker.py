@@ -64,11 +64,11 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
         unit = message[1]
         runner.load(unit.dataset, unit.mode)  # data first: its time is not the cells'.
         conn.send(("training",))
-        _inject_crash(unit)
+        inject_crash(unit)
         conn.send(("done", runner.run(unit)))
 
 
-def _inject_crash(unit) -> None:
+def inject_crash(unit) -> None:
     """Die the way a broken kernel dies, on purpose (tests of crash isolation)."""
     target = os.environ.get(CRASH_ENV)
     if target and any(target in cell.name for cell in unit.cells):

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 from runner import cli
-from runner.config import ConfigError, load_config, parse_config, quick
+from runner.config import ConfigError, ResourcesConfig, load_config, parse_config, quick
 
 
 def _set(doc: dict, dotted: str, value) -> dict:
@@ -108,6 +108,13 @@ BAD_DOCUMENTS = [
                                                           "Did you mean 'imagenet'?"]),
     (lambda d: _set(d, "backbone.input_size", 16), ["'backbone.input_size'", "from 32"]),
     (lambda d: _set(d, "backbone.name", "resnet50"), ["'backbone.name'", "['vgg16']"]),
+    (lambda d: _set(d, "resources", {"gpu_per_task": 1}),
+     ["Unknown key 'resources.gpu_per_task'", "Did you mean 'gpus_per_task'?"]),
+    (lambda d: _set(d, "resources", {"gpus_per_task": 1.5}),
+     ["'resources.gpus_per_task'", "a whole number of GPUs", "Received: gpus_per_task=1.5"]),
+    (lambda d: _set(d, "resources", {"cpus_per_task": 0}),
+     ["'resources.cpus_per_task'", "a share of one CPU up to 1", "cpus_per_task=0"]),
+    (lambda d: _set(d, "resources", {"gpus_per_task": -1}), ["'resources.gpus_per_task'"]),
     (lambda d: _set(d, "name", "../escape"), ["'name'", "names the run directory"]),
     (lambda d: _set(d, "exclude", [{"los": "binary_crossentropy"}]),
      ["Unknown key 'exclude[0].los'", "Did you mean 'loss'?"]),
@@ -223,6 +230,14 @@ def test_resolved_config_round_trips(tiny_doc):
     config = parse_config(tiny_doc)
     again = parse_config(config.to_dict())
     assert dataclasses.replace(again, source_path=None) == config
+
+
+def test_resources_parse_and_round_trip(tiny_doc):
+    assert parse_config(tiny_doc).resources == ResourcesConfig(gpus_per_task=0, cpus_per_task=1)
+    tiny_doc["resources"] = {"gpus_per_task": 0.5, "cpus_per_task": 2}
+    config = parse_config(tiny_doc)
+    assert config.resources == ResourcesConfig(gpus_per_task=0.5, cpus_per_task=2)
+    assert dataclasses.replace(parse_config(config.to_dict()), source_path=None) == config
 
 
 def test_config_error_is_a_value_error():
