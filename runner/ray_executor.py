@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import signal
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +30,7 @@ from runner.execute import Unit
 from runner.grid import Cell
 from runner.ray_cluster import RayCluster, first_line
 from runner.rundir import RunDir
-from runner.supervisor import POLL_SECONDS, Interrupted, error_rows
+from runner.supervisor import POLL_SECONDS, GracefulStop, Interrupted, error_rows
 
 
 @dataclasses.dataclass
@@ -52,7 +51,7 @@ class _Features:
     ready: bool = False
 
 
-class RaySupervisor:
+class RaySupervisor(GracefulStop):
     """Runs the remaining units of a grid as Ray tasks; the only writer of results."""
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
@@ -61,7 +60,6 @@ class RaySupervisor:
         self.config, self.run_dir = config, run_dir
         self.worker = RayCluster(config, cells, use_cache, device, address, warn)
         self.progress, self.warn = progress, warn
-        self.stop_requested = False
         self._queue: collections.deque[Unit] = collections.deque()
         self._flights: dict[Any, _Flight] = {}  # a task's generator -> its unit
         self._features: dict[str, _Features] = {}  # dataset -> its feature task
@@ -219,13 +217,6 @@ class RaySupervisor:
             if not features.ready:
                 ray.cancel(features.texts, force=True)
         self._flights.clear()
-
-    def _request_stop(self, signum, frame) -> None:
-        if self.stop_requested:  # a second Ctrl-C: stop now
-            raise KeyboardInterrupt
-        self.stop_requested = True
-        print("\ncheatgrid: stopping after the current write (Ctrl-C again to abort)",
-              file=sys.stderr, flush=True)
 
 
 def _death(error: BaseException) -> str:

@@ -154,7 +154,21 @@ def error_rows(config: Config, group: tuple[Cell, ...], seed: int, phase: str,
             for c in group]
 
 
-class Supervisor:
+class GracefulStop:
+    """Ctrl-C (SIGINT, while `_request_stop` handles it) sets `stop_requested`, which the
+    run checks between writes; a second Ctrl-C aborts at once."""
+
+    stop_requested = False
+
+    def _request_stop(self, signum, frame) -> None:
+        if self.stop_requested:
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        print("\ncheatgrid: stopping after the current write (Ctrl-C again to abort)",
+              file=sys.stderr, flush=True)
+
+
+class Supervisor(GracefulStop):
     """Runs the remaining units of a grid, one at a time, each in a worker of its framework.
 
     The TensorFlow worker is started first: it decides data sources and weights and
@@ -169,7 +183,6 @@ class Supervisor:
                         for name in dict.fromkeys([framework.DEFAULT] +
                                                   [c.framework for c in cells])}
         self.decisions: dict[str, Any] | None = None
-        self.stop_requested = False
 
     def start(self) -> None:
         """Start the TensorFlow worker and take its decisions.
@@ -237,12 +250,6 @@ class Supervisor:
         return [(error_rows(self.config, unit.groups[0], unit.seed, outcome, kind, message,
                             worker.provenance), None)]
 
-    def _request_stop(self, signum, frame) -> None:
-        if self.stop_requested:  # a second Ctrl-C: stop now
-            raise KeyboardInterrupt
-        self.stop_requested = True
-        print("\ncheatgrid: stopping after the current write (Ctrl-C again to abort)",
-              file=sys.stderr, flush=True)
 
 
 def plan_remaining(config: Config, cells: list[Cell], rows: list[dict],
