@@ -1,6 +1,6 @@
 """The Ray side of `--executor ray`: connecting, checking resources, starting tasks.
 
-`RayCluster` is to `ray_executor.RaySupervisor` what `supervisor.Worker` is to
+`RayCluster` is to `ray_executor.RaySupervisor` what `worker.Worker` is to
 the local `Supervisor`: it connects (or starts Ray on this machine), decides data
 sources and weights once in a first task, and starts the feature and training
 tasks of `ray_tasks` with the resources of the config's `resources` section.

@@ -30,7 +30,8 @@ from runner.execute import Unit
 from runner.grid import Cell
 from runner.ray_cluster import RayCluster, first_line
 from runner.rundir import RunDir
-from runner.supervisor import POLL_SECONDS, GracefulStop, Interrupted, error_rows
+from runner.supervisor import GracefulStop, error_rows
+from runner.worker import POLL_SECONDS, Interrupted
 
 
 @dataclasses.dataclass
