@@ -78,6 +78,20 @@ def to_numpy(value):
     return keras().ops.convert_to_numpy(value)
 
 
+def build_before_fit(model, x, y) -> None:
+    """Create a compiled model's optimizer and metric variables before `fit` traces.
+
+    Keras 3 on TensorFlow, without a distribution strategy, creates them inside the
+    first trace of its train function, and a `tf.function` that creates variables is
+    traced twice: building them first (what Keras does under a strategy) saves the
+    second trace, about a third of the heads' time. It draws no random number and
+    changes no value. Other backends build before tracing already.
+    """
+    if current() == "tensorflow" and hasattr(model, "_symbolic_build"):
+        with model.distribute_strategy.scope():
+            model._symbolic_build(data_batch=(x, y))
+
+
 def execution_steps(steps: int) -> int:
     """`steps_per_execution` for this backend: PyTorch's Keras trainer allows only 1."""
     return 1 if backend() == "torch" else steps

@@ -163,6 +163,9 @@ def _fit_shared(groups: list[list[Cell]], head_warnings: list[list[str]],
                                     shuffle_seed=seed if training.shuffle else None,
                                     drop_remainder=drop)
         train_ds = train_ds.map(lambda x, y: (x, {n: y for n in names}))
+        batch = training.batch_size
+        framework.build_before_fit(model, features.train_x[:batch],
+                                   {n: y_train[:batch] for n in names})
         recorder = TestOutputs(features.test_x)
         start = time.perf_counter()
         history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
