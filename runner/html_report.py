@@ -42,7 +42,7 @@ table{border-collapse:collapse;margin:4px 0 10px;font-size:13px;background:#fff}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
 table.cheat{width:100%;table-layout:fixed}table.cheat th:nth-child(-n+3){width:5.5em}
-table.cheat td.v{text-align:center}table.cheat th,table.cheat td.v{overflow-wrap:anywhere}
+table.cheat td.v{text-align:center}table.cheat th.c,table.cheat td.v{overflow-wrap:anywhere}
 td.claim{white-space:nowrap}
 td.rec{outline:3px solid #000;outline-offset:-4px;font-weight:700}
 span.sw{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0 6px 0 8px;
@@ -124,8 +124,8 @@ def _legend() -> str:
 
 def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, dict]) -> str:
     """One metric's cheat table; each entry coloured by its cell's verdict."""
-    head = "".join(f"<th>{_e(c)}</th>" for c in ("encoding", "units", "activation",
-                                                  *table.columns))
+    head = "".join(f"<th>{c}</th>" for c in ("encoding", "units", "activation"))
+    head += "".join(f"<th class='c'>{_e(c)}</th>" for c in table.columns)
     rows = []
     for row_key, values in table.iterrows():
         tds = "".join(f"<td>{_e(v)}</td>" for v in row_key)
