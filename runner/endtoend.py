@@ -19,9 +19,9 @@ from runner.backbone import Backbone
 from runner.data import DatasetArrays, encode_labels, image_pipeline
 from runner.grid import Cell
 from runner.train import (
-    Features,
     GroupResult,
     TestOutputs,
+    encode_splits,
     error_fields,
     evaluate_metric,
     finish_head,
@@ -86,9 +86,7 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            y_train, y_test = (encode_labels(labels, cell.encoding, cell.num_classes,
-                                             cell.units)
-                               for labels in (arrays.train_labels, arrays.test_labels))
+            y_train, y_test = encode_splits(cell, arrays.train_labels, arrays.test_labels)
             phase = "build"
             keras.utils.set_random_seed(seed)
             model, base = compose(backbone, cell, seed, trainable)
@@ -110,18 +108,16 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
                                 callbacks=[recorder.callback, *callbacks])
             shared["train_seconds"] = round(time.perf_counter() - start, 3)
         except Exception as e:
-            failed = {**shared, **error_fields(phase, e), "warnings": warning_texts(caught)}
-            return GroupResult([dict(failed) for _ in cells], None)
+            return GroupResult.failed(cells, {**shared, **error_fields(phase, e),
+                                              "warnings": warning_texts(caught)})
     test_ds = image_pipeline(arrays.test_images, backbone.input_size, training.batch_size,
                              y_test)
     test_features = np.asarray(base.predict(test_images, batch_size=backbone.batch_size,
                                             verbose=0))
-    features = Features(np.empty((0, test_features.shape[1]), np.float32),
-                        arrays.train_labels, test_features, arrays.test_labels)
     per_epoch = recorder.head(0)
     return finish_head(
         cells, {**shared, "warnings": warning_texts(caught)}, history.history["loss"],
-        per_epoch, model.layers[-1].get_weights(), features,
+        per_epoch, model.layers[-1].get_weights(), test_features, arrays.test_labels,
         lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
 
 

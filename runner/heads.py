@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 
 from runner import analysis, framework
-from runner.data import encode_labels, feature_pipeline
+from runner.data import feature_pipeline
 from runner.grid import Cell
 from runner.train import (
     Features,
     GroupResult,
     TestOutputs,
+    encode_splits,
     evaluate_metric,
     finish_head,
     head_layer,
@@ -106,8 +107,7 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
     assert len({together_key(g[0]) for g in groups}) == 1, "groups must train together"
     cell = groups[0][0]
     try:
-        y_train, y_test = (encode_labels(labels, cell.encoding, cell.num_classes, cell.units)
-                           for labels in (features.train_labels, features.test_labels))
+        y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)
     except Exception:  # the reference path records the error per cell
         return [train_group(g, features, seed) for g in groups]
     batch = cell.training.batch_size
@@ -179,7 +179,8 @@ def _fit_shared(groups: list[list[Cell]], head_warnings: list[list[str]],
                   "warnings": head_warnings[k]}
         results.append(finish_head(group, shared, history.history[f"{name}_epoch_loss"],
                                    recorder.head(k), model.get_layer(name).get_weights(),
-                                   features, lambda c, k=k: evaluations[(k, c.metric)]))
+                                   features.test_x, features.test_labels,
+                                   lambda c, k=k: evaluations[(k, c.metric)]))
     return results
 
 

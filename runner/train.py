@@ -20,7 +20,6 @@ from runner import analysis, framework
 from runner.data import encode_labels, feature_pipeline
 from runner.grid import Cell
 
-PHASES = ("labels", "build", "compile", "fit", "evaluate")
 MAX_MESSAGE_CHARS = 300  # the first line of a TF error can carry a whole graph dump
 
 
@@ -108,6 +107,11 @@ class GroupResult:
     logits: np.ndarray | None
     weights: list[np.ndarray] | None = None
 
+    @classmethod
+    def failed(cls, cells: list[Cell], fields: dict[str, Any]) -> GroupResult:
+        """Every cell of a head that could not be trained gets the same error fields."""
+        return cls([dict(fields) for _ in cells], None)
+
 
 class TestOutputs:
     """Collects a model's test-split outputs after every epoch (for learning curves).
@@ -179,9 +183,7 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            y_train, y_test = (encode_labels(labels, cell.encoding, cell.num_classes,
-                                             cell.units)
-                               for labels in (features.train_labels, features.test_labels))
+            y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)
             phase = "build"
             keras.utils.set_random_seed(seed)
             model = build_head(cell, features.train_x.shape[1], seed)
@@ -202,30 +204,37 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
                                 callbacks=[outputs.callback])
             shared["train_seconds"] = round(time.perf_counter() - start, 3)
         except Exception as e:  # a failing cell is a result, not a crash
-            failed = {**shared, **error_fields(phase, e), "warnings": warning_texts(caught)}
-            return GroupResult([dict(failed) for _ in cells], None)
+            return GroupResult.failed(cells, {**shared, **error_fields(phase, e),
+                                              "warnings": warning_texts(caught)})
     test_ds = feature_pipeline(features.test_x, y_test, training.batch_size)
     per_epoch = outputs.head(0)
     return finish_head(
         cells, {**shared, "warnings": warning_texts(caught)}, history.history["loss"],
-        per_epoch, model.layers[-1].get_weights(), features,
+        per_epoch, model.layers[-1].get_weights(), features.test_x, features.test_labels,
         lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
 
 
+def encode_splits(cell: Cell, train_labels: np.ndarray,
+                  test_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits' integer labels in the cell's encoding (raises as `encode_labels`)."""
+    return tuple(encode_labels(labels, cell.encoding, cell.num_classes, cell.units)
+                 for labels in (train_labels, test_labels))
+
+
 def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
-                per_epoch: list[np.ndarray], weights: list[np.ndarray], features: Features,
-                evaluate: Any) -> GroupResult:
+                per_epoch: list[np.ndarray], weights: list[np.ndarray], test_x: np.ndarray,
+                labels: np.ndarray, evaluate: Any) -> GroupResult:
     """Rows of a trained head: the analysis of its outputs and each cell's evaluation.
 
     Args:
         losses: training loss per epoch.
         per_epoch: the head's test outputs after each epoch.
         weights: the head's [kernel, bias].
+        test_x: the test features the head reads; labels: their integer labels.
         evaluate: cell -> the dict of `evaluate_metric` for that cell's metric.
     """
     losses = [float(v) for v in losses]
     final = per_epoch[-1]
-    labels = features.test_labels
     activation = cells[0].activation
     shared = {
         "status": "ok", "phase": None, "error_type": None, "error_message": None, **shared,
@@ -242,7 +251,7 @@ def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
         row["verdict"] = analysis.verdict(row)
         rows.append(row)
     kernel, bias = weights
-    return GroupResult(rows, features.test_x @ kernel + bias, weights)
+    return GroupResult(rows, test_x @ kernel + bias, weights)
 
 
 def metric_history(resolved: str, y_test: np.ndarray,
