@@ -122,6 +122,17 @@ class Unit:
         """One unit per group: to find which group kills a worker."""
         return [dataclasses.replace(self, groups=(g,)) for g in self.groups]
 
+    @property
+    def timeout_seconds(self) -> float | None:
+        """`training.cell_timeout_seconds` of its cells (a unit has one schedule)."""
+        return self.groups[0][0].training.cell_timeout_seconds
+
+    @property
+    def budget_seconds(self) -> float | None:
+        """How long its training may run: the timeout once per group."""
+        timeout = self.timeout_seconds
+        return None if timeout is None else timeout * len(self.groups)
+
 
 def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
     """The grid's units in a stable order: framework, dataset, cached before end-to-end."""
@@ -165,7 +176,7 @@ class UnitRunner:
         groups = [list(g) for g in unit.groups]
         with self.prepared.scope():
             if failure is not None:
-                outcomes = [GroupResult([dict(failure) for _ in g], None) for g in groups]
+                outcomes = [GroupResult.failed(g, failure) for g in groups]
             elif unit.mode == "cached":
                 outcomes = train_together(groups, data, unit.seed)
             else:
@@ -209,14 +220,18 @@ class UnitRunner:
     def _rows(self, group: list[Cell], seed: int, outcome: GroupResult,
               meta: dict[str, Any]) -> list[dict[str, Any]]:
         finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        return [{"cell_id": c.cell_id, "name": c.name, **c.params, **training_fields(c, seed),
-                 "settings_hash": settings_hash(self.config, c, seed), "head_id": c.head_id,
-                 "base_id": c.base_id,
-                 **row, "recommended": analysis.recommended(
+        return [{**cell_columns(self.config, c, seed), **row, "recommended": analysis.recommended(
                      c.num_classes, c.encoding, c.activation, c.loss, c.from_logits,
                      c.metric),
                  **meta, **self.common, "finished_at": finished}
                 for c, row in zip(group, outcome.rows, strict=True)]
+
+
+def cell_columns(config: Config, cell: Cell, seed: int) -> dict[str, Any]:
+    """The columns that say which cell and seed a result row is of: the first of every row."""
+    return {"cell_id": cell.cell_id, "name": cell.name, **cell.params,
+            **training_fields(cell, seed), "settings_hash": settings_hash(config, cell, seed),
+            "head_id": cell.head_id, "base_id": cell.base_id}
 
 
 def training_fields(cell: Cell, seed: int) -> dict[str, Any]:
@@ -228,14 +243,12 @@ def training_fields(cell: Cell, seed: int) -> dict[str, Any]:
 
 
 def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
-              on_rows: Callable[[list[dict], GroupResult], None],
-              on_start: Callable[[Cell], None] = lambda cell: None) -> list[dict[str, Any]]:
+              on_rows: Callable[[list[dict], GroupResult], None]) -> list[dict[str, Any]]:
     """Train and evaluate `cells` in this process, once per seed.
 
     Args:
         on_rows: receives each group's full result rows as it finishes, and its
             `GroupResult` (test logits and head weights, None when it failed).
-        on_start: called with the first cell of each unit before it trains.
 
     Returns:
         All result rows, in the order they finished.
@@ -243,7 +256,6 @@ def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
     runner = UnitRunner(config, prepared)
     rows: list[dict[str, Any]] = []
     for unit in plan_units(config, cells):
-        on_start(unit.groups[0][0])
         for group_rows, outcome in runner.run(unit):
             on_rows(group_rows, outcome)
             rows.extend(group_rows)

@@ -47,11 +47,11 @@ class RayCluster:
         self.setup: ray_tasks.Setup | None = None
         self._owned = False  # this run connected (or started Ray): it disconnects
 
-    def start(self, decisions: dict[str, Any] | None) -> tuple[dict[str, Any], dict]:
-        """Connect, then decide sources and weights in one task (or reuse `decisions`).
+    def start(self) -> dict[str, Any]:
+        """Connect, then decide sources and weights in one task; every task reuses them.
 
         Returns:
-            The decisions every task reuses, and the provenance of crash rows.
+            The provenance of crash rows.
 
         Raises:
             ResourceUnavailable: Ray is missing or unreachable, no node has the
@@ -74,10 +74,9 @@ class RayCluster:
         if found is None:
             self.stop()
             raise ResourceUnavailable(common)
-        decisions = decisions or found
         self.setup = ray_tasks.Setup(uuid.uuid4().hex, self.config, self.use_cache,
-                                     self.device, decisions)
-        return decisions, common
+                                     self.device, found)
+        return common
 
     def extract(self, dataset: str) -> tuple[Any, Any]:
         """Start a dataset's feature task: (its warnings' ref, its features' ref)."""

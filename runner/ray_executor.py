@@ -30,7 +30,7 @@ from runner.execute import Unit
 from runner.grid import Cell
 from runner.ray_cluster import RayCluster, first_line
 from runner.rundir import RunDir
-from runner.supervisor import GracefulStop, error_rows
+from runner.supervisor import GracefulStop, error_rows, timeout_cause
 from runner.worker import POLL_SECONDS, Interrupted
 
 
@@ -59,7 +59,7 @@ class RaySupervisor(GracefulStop):
                  device: str, progress: bool, warn: Callable[[str], None],
                  address: str | None = None):
         self.config, self.run_dir = config, run_dir
-        self.worker = RayCluster(config, cells, use_cache, device, address, warn)
+        self.cluster = RayCluster(config, cells, use_cache, device, address, warn)
         self.progress, self.warn = progress, warn
         self._queue: collections.deque[Unit] = collections.deque()
         self._flights: dict[Any, _Flight] = {}  # a task's generator -> its unit
@@ -73,7 +73,7 @@ class RaySupervisor(GracefulStop):
         Raises:
             ResourceUnavailable: Ray, the resources, device, weights or data cannot be had.
         """
-        _, self._common = self.worker.start(None)
+        self._common = self.cluster.start()
 
     def run(self, units: list[Unit]) -> None:
         """Run `units` on the cluster, appending each unit's rows as its task finishes.
@@ -98,7 +98,7 @@ class RaySupervisor(GracefulStop):
         finally:
             signal.signal(signal.SIGINT, previous)
             self._cancel_all()
-            self.worker.stop()
+            self.cluster.stop()
 
     def _submit(self) -> None:
         """Start every queued unit whose data is ready; start the feature tasks it needs."""
@@ -107,13 +107,13 @@ class RaySupervisor(GracefulStop):
             loaded = None
             if unit.mode == "cached":
                 if unit.dataset not in self._features:
-                    self._features[unit.dataset] = _Features(*self.worker.extract(unit.dataset))
+                    self._features[unit.dataset] = _Features(*self.cluster.extract(unit.dataset))
                 features = self._features[unit.dataset]
                 if not features.ready:
                     waiting.append(unit)
                     continue
                 loaded = features.loaded
-            self._flights[self.worker.train(unit, loaded)] = _Flight(unit)
+            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit)
         self._queue = waiting
 
     def _receive(self) -> None:
@@ -146,8 +146,8 @@ class RaySupervisor(GracefulStop):
             waiting = [u for u in self._queue if u.mode == "cached" and u.dataset == dataset]
             self._queue = collections.deque(u for u in self._queue if u not in waiting)
             for unit in waiting:
-                self._died(unit, "crashed", f"{_death(e)} while computing the features of "
-                           "this cell's dataset")
+                self._died(unit, "crashed", _death(e),
+                           doing="computing the features of this cell's dataset")
             return
         self._features[dataset].ready = True
         for text in texts:
@@ -164,17 +164,14 @@ class RaySupervisor(GracefulStop):
             if isinstance(e, ray.exceptions.ObjectLostError):  # e.g. the node holding them
                 self._features.pop(flight.unit.dataset, None)
             if flight.cancelled:
-                timeout = flight.unit.groups[0][0].training.cell_timeout_seconds
-                self._died(flight.unit, "timeout", f"killed after {timeout:g} s per group "
-                           "(training.cell_timeout_seconds) while training this cell")
+                self._died(flight.unit, "timeout", timeout_cause(flight.unit))
             else:
-                self._died(flight.unit, "crashed", f"{_death(e)} while training this cell")
+                self._died(flight.unit, "crashed", _death(e))
             self._release(flight.unit.dataset)
             return
         if item[0] == "training":
-            timeout = flight.unit.groups[0][0].training.cell_timeout_seconds
-            if timeout is not None:
-                flight.deadline = time.monotonic() + timeout * len(flight.unit.groups)
+            if flight.unit.budget_seconds is not None:
+                flight.deadline = time.monotonic() + flight.unit.budget_seconds
             return
         del self._flights[generator]
         _, results, texts = item
@@ -184,16 +181,15 @@ class RaySupervisor(GracefulStop):
             self._write(rows, result.logits)
         self._release(flight.unit.dataset)
 
-    def _died(self, unit: Unit, phase: str, message: str) -> None:
+    def _died(self, unit: Unit, phase: str, cause: str,
+              doing: str = "training this cell") -> None:
         """A unit's task died: split it to find the group that does it, or record that."""
         if self.stop_requested:  # Ctrl-C may be what killed it: the unit runs on resume
             return
         if len(unit.groups) > 1:
             self._queue.extend(unit.split())
             return
-        kind = "WorkerCrashed" if phase == "crashed" else "CellTimeout"
-        self._write(error_rows(self.config, unit.groups[0], unit.seed, phase, kind, message,
-                               self._common), None)
+        self._write(error_rows(self.config, unit, phase, cause, self._common, doing), None)
 
     def _release(self, dataset: str) -> None:
         """Drop a dataset's features once no unit needs them: the object store frees them."""

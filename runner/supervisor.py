@@ -16,28 +16,40 @@ import collections
 import contextlib
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from runner import framework
 from runner.config import Config
-from runner.execute import Unit, plan_units, training_fields
-from runner.grid import Cell, settings_hash
-from runner.rundir import RunDir, RunDirError, completed, foreign_run
+from runner.execute import Unit, cell_columns, plan_units
+from runner.grid import Cell
+from runner.rundir import LOCK_FILE, RunDir, RunDirError, completed, foreign_run
 from runner.validate import ResourceUnavailable
 from runner.worker import Interrupted, Worker, WorkerGone
 
+_DEATHS = {"crashed": "WorkerCrashed", "timeout": "CellTimeout"}  # phase -> error_type
 
-def error_rows(config: Config, group: tuple[Cell, ...], seed: int, phase: str,
-               error_type: str, message: str, common: dict[str, Any]) -> list[dict]:
-    """Rows for a group whose worker crashed or timed out while training it."""
-    return [{"cell_id": c.cell_id, "name": c.name, **c.params, **training_fields(c, seed),
-             "settings_hash": settings_hash(config, c, seed), "head_id": c.head_id,
-             "base_id": c.base_id,
-             "status": "error", "phase": phase, "error_type": error_type,
-             "error_message": message, "warnings": [], "verdict": "error", **common,
-             "framework": c.framework}
-            for c in group]
+
+def timeout_cause(unit: Unit) -> str:
+    """How a unit that overran `training.cell_timeout_seconds` ended, for its rows."""
+    return f"killed after {unit.timeout_seconds:g} s per group (training.cell_timeout_seconds)"
+
+
+def error_rows(config: Config, unit: Unit, phase: str, cause: str, common: dict[str, Any],
+               doing: str = "training this cell") -> list[dict]:
+    """Rows for a one-group unit whose worker crashed or timed out.
+
+    Args:
+        phase: 'crashed' or 'timeout'.
+        cause: how it ended, e.g. 'the worker died of signal 11 (SIGSEGV)'.
+        doing: what the worker was doing then.
+    """
+    assert len(unit.groups) == 1, "split a unit before recording its death"
+    return [{**cell_columns(config, c, unit.seed), "status": "error", "phase": phase,
+             "error_type": _DEATHS[phase], "error_message": f"{cause} while {doing}",
+             "warnings": [], "verdict": "error", **common, "framework": c.framework}
+            for c in unit.groups[0]]
 
 
 class GracefulStop:
@@ -63,8 +75,7 @@ class Supervisor(GracefulStop):
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
                  device: str, progress: bool, warn: Callable[[str], None]):
-        self.config, self.cells, self.run_dir = config, cells, run_dir
-        self.progress, self.warn = progress, warn
+        self.config, self.run_dir, self.progress = config, run_dir, progress
         self.workers = {name: Worker(config, cells, use_cache, device, name, warn)
                         for name in dict.fromkeys([framework.DEFAULT] +
                                                   [c.framework for c in cells])}
@@ -117,24 +128,20 @@ class Supervisor(GracefulStop):
 
     def _attempt(self, unit: Unit, queue: collections.deque) -> list[tuple[list[dict], Any]]:
         """Results of a unit, or of its crash: split and requeued, or recorded."""
-        timeout = unit.groups[0][0].training.cell_timeout_seconds
         worker = self._ready(unit)
         try:
-            outcome = worker.run(unit, timeout, lambda: self.stop_requested)
+            outcome = worker.run(unit, lambda: self.stop_requested)
         except WorkerGone as e:
             outcome, how = "crashed", str(e)
         if isinstance(outcome, list):
             return [(rows, result.logits) for rows, result in outcome]
         if outcome == "timeout":
-            how = f"killed after {timeout:g} s per group (training.cell_timeout_seconds)"
+            how = timeout_cause(unit)
         worker.kill()  # the next unit starts a fresh one
         if len(unit.groups) > 1:  # find the group that does it: one at a time
             queue.extendleft(reversed(unit.split()))
             return []
-        kind = "WorkerCrashed" if outcome == "crashed" else "CellTimeout"
-        message = f"{how} while training this cell"
-        return [(error_rows(self.config, unit.groups[0], unit.seed, outcome, kind, message,
-                            worker.provenance), None)]
+        return [(error_rows(self.config, unit, outcome, how, worker.provenance), None)]
 
 
 
@@ -242,14 +249,15 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
 
 def _table_rows(run_dir: RunDir, config: Config, cells: list[Cell]) -> list[dict]:
     """The current row of every (cell, seed) of the grid that has one, in grid order."""
-    done = completed(run_dir.read_rows(), config, cells, retry_errors=False)
+    with warnings.catch_warnings():  # its corrupt lines were reported when the run began
+        warnings.simplefilter("ignore")
+        rows = run_dir.read_rows()
+    done = completed(rows, config, cells, retry_errors=False)
     order = [(c.cell_id, seed) for c in cells for seed in c.training.seeds]
     return [done[key] for key in order if key in done]
 
 
 def _remove_empty(run_dir: RunDir) -> None:
-    from runner.rundir import LOCK_FILE
-
     (run_dir.path / LOCK_FILE).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         run_dir.path.rmdir()

@@ -90,8 +90,7 @@ class Worker:
         self._conn.send(("provide", dataset, loaded))
         self.provided.add(dataset)
 
-    def run(self, unit: Unit, seconds_per_group: float | None,
-            stop: Callable[[], bool]) -> list | str:
+    def run(self, unit: Unit, stop: Callable[[], bool]) -> list | str:
         """Train a unit: its results, or 'timeout'.
 
         Raises:
@@ -100,7 +99,7 @@ class Worker:
         """
         self._conn.send(("unit", unit))
         self._receive(deadline=None, stop=stop)  # ("training",): the data is loaded
-        budget = None if seconds_per_group is None else seconds_per_group * len(unit.groups)
+        budget = unit.budget_seconds
         deadline = None if budget is None else time.monotonic() + budget
         kind, *payload = self._receive(deadline, stop)
         return payload[0] if kind == "done" else kind
