@@ -302,7 +302,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
         resources=_resources(check, raw.get("resources", {})),
     )
     others = [f for f in config.grid.framework if f != catalog.FRAMEWORKS[0]]
-    end_to_end = config.backbone.trainable or not config.training.feature_cache or any(
+    end_to_end = config.training.end_to_end(config.backbone) or any(
         o.set.get("feature_cache") is False for o in config.overrides)
     if others and end_to_end:
         raise check.fail("grid.framework", "only 'tensorflow' with end-to-end training "

@@ -174,7 +174,7 @@ def main() -> int:
     parser.add_argument("--out", default="results/bench/bench.json")
     parser.add_argument("--seeds", default="1,5,20", help="seed counts for the scaling run")
     parser.add_argument("--readme", help="write the figures of --out into this README's "
-                        "bench section (without --measure: from the existing file)")
+                        "bench section (with --no-measure: from the existing file)")
     parser.add_argument("--no-measure", action="store_true",
                         help="measure nothing; use the figures already in --out")
     parser.add_argument("--child", help=argparse.SUPPRESS)
