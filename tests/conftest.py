@@ -26,6 +26,17 @@ TINY = {
                         "sparse_categorical_accuracy"]},
 }
 
+# A grid of a few dozen embedded images that trains in seconds per cell: the executor
+# tests (supervisor, Ray) run it.
+SMALL = {"name": "small",
+         "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seeds": [1, 2]},
+         "datasets": [{"name": "mnist_binary", "max_train_samples": 64,
+                       "max_test_samples": 32}],
+         "grid": {"encoding": ["integer", "onehot"], "activation": ["sigmoid", "softmax"],
+                  "loss": ["binary_crossentropy", "sparse_categorical_crossentropy"],
+                  "from_logits": [False], "metric": ["accuracy", "binary_accuracy"]}}
+CELLS = 2 * 2 * 2 * 1 * 2  # SMALL's cells per seed
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_feature_cache(tmp_path_factory):

@@ -21,15 +21,8 @@ import yaml
 
 from runner import cli
 from runner.rundir import LOCK_FILE, RunDir
-
-SMALL = {"name": "small",
-         "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seeds": [1, 2]},
-         "datasets": [{"name": "mnist_binary", "max_train_samples": 64,
-                       "max_test_samples": 32}],
-         "grid": {"encoding": ["integer", "onehot"], "activation": ["sigmoid", "softmax"],
-                  "loss": ["binary_crossentropy", "sparse_categorical_crossentropy"],
-                  "from_logits": [False], "metric": ["accuracy", "binary_accuracy"]}}
-CELLS = 2 * 2 * 2 * 1 * 2  # per seed
+from runner.worker import CRASH_ENV
+from tests.conftest import CELLS, SMALL
 
 
 def _write(tmp_path: pathlib.Path, doc: dict, name: str = "small.yaml") -> pathlib.Path:
@@ -133,7 +126,7 @@ def test_torn_and_corrupt_lines_are_skipped_and_run_again(finished, tmp_path, ca
 
 def test_a_crashing_cell_is_recorded_and_the_grid_goes_on(tmp_path, monkeypatch, capsys):
     config = _write(tmp_path, {**SMALL, "training": {**SMALL["training"], "seeds": [1]}})
-    monkeypatch.setenv("CHEATGRID_CRASH_CELL", "onehot/softmax/binary_crossentropy")
+    monkeypatch.setenv(CRASH_ENV, "onehot/softmax/binary_crossentropy")
     assert _grid(config, tmp_path / "run") == 0
     table = pd.read_csv(tmp_path / "run" / "results.csv")
     crashed = table[table["phase"] == "crashed"]
