@@ -190,11 +190,11 @@ def test_ctrl_c_stops_after_the_current_write_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"
     run = _cheatgrid("grid", str(config), "--out", str(out), "--no-progress")
     results = out / "results.jsonl"
-    while not (results.is_file() and results.read_text().strip()):
+    while run.poll() is None and not (results.is_file() and results.read_text().strip()):
         time.sleep(0.05)
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=120)
-    assert run.returncode == 130
+    assert run.returncode == 130, err
     assert "to resume: cheatgrid grid" in err and str(out) in err
     lines = results.read_text().splitlines()
     assert all(json.loads(line) for line in lines)  # whole lines only
