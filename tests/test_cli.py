@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from runner import cli
-from tests.conftest import TINY
+from tests.conftest import TINY, run_grid, select
 
 # Few images, few steps: the lesson (which cells error, which learn) already shows.
 MINI = {**TINY, "name": "mini",
@@ -23,19 +23,7 @@ CHANCE = 0.1
 @pytest.fixture(scope="module")
 def mini_run(tmp_path_factory):
     """Run the mini grid once through the CLI; tests read its outputs."""
-    root = tmp_path_factory.mktemp("mini")
-    config = root / "mini.yaml"
-    config.write_text(yaml.safe_dump(MINI), encoding="utf-8")
-    out = root / "run"
-    assert cli.main(["grid", str(config), "--out", str(out), "--no-progress"]) == 0
-    return out, pd.read_csv(out / "results.csv")
-
-
-def _cells(df, **where):
-    mask = pd.Series(True, index=df.index)
-    for key, value in where.items():
-        mask &= df[key] == value
-    return df[mask]
+    return run_grid(tmp_path_factory.mktemp("mini"), MINI)
 
 
 def test_every_cell_has_one_row_in_every_output(mini_run):
@@ -54,7 +42,7 @@ def test_every_cell_has_one_row_in_every_output(mini_run):
 @pytest.mark.parametrize("loss", ["binary_crossentropy", "categorical_crossentropy"])
 def test_bce_and_cce_with_integer_labels_on_10_classes_are_errors(mini_run, loss):
     _, df = mini_run
-    cells = _cells(df, dataset="mnist", encoding="integer", loss=loss)
+    cells = select(df, dataset="mnist", encoding="integer", loss=loss)
     assert len(cells) == 24
     assert set(cells["status"]) == {"error"} and set(cells["phase"]) == {"fit"}
     assert set(cells["error_type"]) == {"ValueError"}
@@ -62,13 +50,13 @@ def test_bce_and_cce_with_integer_labels_on_10_classes_are_errors(mini_run, loss
 
 def test_scce_with_onehot_labels_is_an_error(mini_run):
     _, df = mini_run
-    cells = _cells(df, encoding="onehot", loss="sparse_categorical_crossentropy")
+    cells = select(df, encoding="onehot", loss="sparse_categorical_crossentropy")
     assert len(cells) == 48 and set(cells["status"]) == {"error"}
 
 
 def test_scce_with_integer_labels_trains_above_chance(mini_run):
     _, df = mini_run
-    cells = _cells(df, dataset="mnist", encoding="integer",
+    cells = select(df, dataset="mnist", encoding="integer",
                    loss="sparse_categorical_crossentropy", activation="softmax", from_logits=False,
                    metric="sparse_categorical_accuracy")
     assert cells["status"].item() == "ok"
@@ -77,7 +65,7 @@ def test_scce_with_integer_labels_trains_above_chance(mini_run):
 
 def test_cce_with_onehot_labels_trains(mini_run):
     _, df = mini_run
-    cells = _cells(df, dataset="mnist", encoding="onehot", loss="categorical_crossentropy",
+    cells = select(df, dataset="mnist", encoding="onehot", loss="categorical_crossentropy",
                    activation="softmax", from_logits=False, metric="categorical_accuracy")
     assert cells["status"].item() == "ok"
     assert cells["test_metric"].item() > 2 * CHANCE
@@ -85,7 +73,7 @@ def test_cce_with_onehot_labels_trains(mini_run):
 
 def test_one_unit_softmax_is_degenerate(mini_run):
     _, df = mini_run
-    cells = _cells(df, dataset="mnist_binary", encoding="integer", activation="softmax",
+    cells = select(df, dataset="mnist_binary", encoding="integer", activation="softmax",
                    loss="binary_crossentropy")
     assert len(cells) == 8 and set(cells["units"]) == {1}
     assert set(cells["verdict"]) == {"degenerate"}
@@ -94,7 +82,7 @@ def test_one_unit_softmax_is_degenerate(mini_run):
 
 def test_binary_accuracy_on_10_class_onehot_labels_is_misleading(mini_run):
     _, df = mini_run
-    cells = _cells(df, dataset="mnist", encoding="onehot", activation="softmax",
+    cells = select(df, dataset="mnist", encoding="onehot", activation="softmax",
                    loss="categorical_crossentropy", from_logits=False)
     by_metric = cells.set_index("metric")
     assert by_metric.loc["binary_accuracy", "verdict"] == "misleading"
@@ -106,7 +94,7 @@ def test_binary_accuracy_on_10_class_onehot_labels_is_misleading(mini_run):
 
 def test_identical_heads_share_an_equivalence_group(mini_run):
     out, df = mini_run
-    sparse = _cells(df, dataset="mnist", encoding="integer",
+    sparse = select(df, dataset="mnist", encoding="integer",
                     loss="sparse_categorical_crossentropy", metric="sparse_categorical_accuracy")
     logits = sparse[sparse["from_logits"] & (sparse["activation"] == "none")].iloc[0]
     probabilities = sparse[~sparse["from_logits"] & (sparse["activation"] != "none")]

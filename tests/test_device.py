@@ -41,9 +41,18 @@ def test_tpu_hint(environ, expected, tmp_path):
 
 
 def test_cpu_placement_here():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("TensorFlow sees a GPU here: `auto` places on it")
     asked = []
     placement = place("auto", find_tpu=lambda: asked.append(1))
     assert (placement.kind, placement.label, placement.strategy) == ("cpu", "cpu", None)
     assert placement.feature_batch_size == 256
+    # `auto` asks the TPU resolver only where the environment hints at a TPU
+    assert asked == ([1] if tpu_hinted() else [])
+
+
+def test_tpu_placement_without_a_tpu_is_refused():
     with pytest.raises(DeviceUnavailable):
         place("tpu", find_tpu=lambda: None)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-import yaml
 
 from runner import cli, store
 from runner.config import parse_config
 from runner.grid import expand
+from tests.conftest import run_grid
 
 FRAMEWORKS = ["tensorflow", "jax", "torch", "tf_keras"]
 DOC = {"name": "frameworks",
@@ -23,11 +22,7 @@ DOC = {"name": "frameworks",
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("frameworks")
-    config = root / "frameworks.yaml"
-    config.write_text(yaml.safe_dump(DOC), encoding="utf-8")
-    assert cli.main(["grid", str(config), "--out", str(root / "run"), "--no-progress"]) == 0
-    return root / "run", pd.read_csv(root / "run" / "results.csv")
+    return run_grid(tmp_path_factory.mktemp("frameworks"), DOC)
 
 
 def test_every_framework_produced_every_cell(run):

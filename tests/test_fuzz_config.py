@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import math
 import os
 import tempfile
 
@@ -94,7 +93,6 @@ def test_deep_nesting(depth):
 def test_huge_and_special_numbers():
     for value in ("1e309", ".inf", "-.inf", ".nan", str(10**400), "0x7fffffffffffffffff"):
         _check(f"datasets: [{{name: mnist}}]\ntraining: {{epochs: {value}}}\n")
-    assert math.isinf(float("1e309"))
 
 
 def test_alias_bomb_is_refused_quickly():

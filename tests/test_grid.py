@@ -67,7 +67,7 @@ def test_cell_ids_and_names_are_stable(cell, cell_id, name):
     assert (cell.cell_id, cell.name) == (cell_id, name)
 
 
-def test_cell_ids_do_not_depend_on_the_process(tiny_doc):
+def test_cell_ids_do_not_depend_on_the_process():
     code = ("from runner.grid import Cell; print(Cell('mnist', 'onehot', 'softmax', "
             "'categorical_crossentropy', False, 'categorical_accuracy', 10, 10).cell_id)")
     env = {"PYTHONHASHSEED": "12345"}

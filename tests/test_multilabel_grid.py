@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
-import yaml
 
-from runner import analysis, catalog, cli
+from runner import analysis, catalog
 from runner.availability import resolve_source
 from runner.config import DatasetConfig
 from runner.data import load_dataset
+from tests.conftest import run_grid, select
 
 # Two digits that random-weight features tell apart within 3 epochs; label sets {0}, {1}
 # and {0, 1}. (On all ten digits a few hundred canvases and 3 epochs teach no head to get
@@ -30,29 +29,18 @@ MINI = {
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """Run the mini grid once through the CLI; tests read its outputs."""
-    root = tmp_path_factory.mktemp("mini_multilabel")
-    config = root / "mini.yaml"
-    config.write_text(yaml.safe_dump(MINI), encoding="utf-8")
-    out = root / "run"
-    assert cli.main(["grid", str(config), "--out", str(out), "--no-progress"]) == 0
-    return out, pd.read_csv(out / "results.csv")
-
-
-def _cells(df, **where):
-    for key, value in where.items():
-        df = df[df[key] == value]
-    return df
+    return run_grid(tmp_path_factory.mktemp("mini_multilabel"), MINI)
 
 
 def test_sigmoid_bce_beats_the_exact_match_majority_rate(run):
     _, df = run
-    cells = _cells(df, activation="sigmoid", loss="binary_crossentropy", from_logits=False)
+    cells = select(df, activation="sigmoid", loss="binary_crossentropy", from_logits=False)
     assert len(cells) == 3 and set(cells["status"]) == {"ok"}
     row = cells.iloc[0]
     assert row["reference_accuracy"] > row["majority_rate"] + analysis.DEGENERATE_MARGIN
     assert row["verdict"] != "degenerate"
     # per label it reads higher than per image: Keras's binary_accuracy is Hamming accuracy
-    binary = _cells(cells, metric="binary_accuracy").iloc[0]
+    binary = select(cells, metric="binary_accuracy").iloc[0]
     assert binary["test_metric"] == pytest.approx(binary["hamming_accuracy"], abs=1e-6)
     assert binary["hamming_accuracy"] >= binary["reference_accuracy"]
     assert bool(binary["recommended"])
@@ -60,7 +48,7 @@ def test_sigmoid_bce_beats_the_exact_match_majority_rate(run):
 
 def test_scce_with_multi_hot_labels_is_an_error(run):
     _, df = run
-    cells = _cells(df, loss="sparse_categorical_crossentropy")
+    cells = select(df, loss="sparse_categorical_crossentropy")
     assert len(cells) == 18
     assert set(cells["status"]) == {"error"} and set(cells["phase"]) == {"fit"}
     assert set(cells["error_type"]) == {"ValueError"}
@@ -72,7 +60,7 @@ def test_a_softmax_head_never_gets_a_two_label_image_right(run):
     labels = load_dataset(dataset, resolve_source(dataset)).test_labels
     one_label = float((labels.sum(axis=1) == 1).mean())
     assert 0.3 < one_label < 0.7
-    softmax = _cells(df, activation="softmax", status="ok")
+    softmax = select(df, activation="softmax", status="ok")
     assert len(softmax) == 12
     # at most one softmax output can exceed 0.5: only one-label images can be right
     assert (softmax["reference_accuracy"] <= one_label + 1e-9).all()
@@ -85,6 +73,6 @@ def test_every_trained_cell_records_the_multi_label_analysis(run):
     assert ok["hamming_accuracy"].notna().all() and ok["metric_resolved"].notna().all()
     assert set(ok["n_test"]) == {133} and set(ok["num_classes"]) == {2}
     # what Keras builds for 'accuracy' on multi-hot labels, whatever the loss
-    assert set(_cells(ok, metric="accuracy")["metric_resolved"]) == {"categorical_accuracy"}
+    assert set(select(ok, metric="accuracy")["metric_resolved"]) == {"categorical_accuracy"}
     markdown = (out / "cheat_table.md").read_text(encoding="utf-8")
     assert "## mnist_multilabel: Part C (multi-label)" in markdown and "2 labels" in markdown

@@ -22,17 +22,10 @@ import pytest
 import yaml
 
 from runner import cli
+from runner.worker import CRASH_ENV
+from tests.conftest import CELLS, SMALL
 
 ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
-
-SMALL = {"name": "small",
-         "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seeds": [1, 2]},
-         "datasets": [{"name": "mnist_binary", "max_train_samples": 64,
-                       "max_test_samples": 32}],
-         "grid": {"encoding": ["integer", "onehot"], "activation": ["sigmoid", "softmax"],
-                  "loss": ["binary_crossentropy", "sparse_categorical_crossentropy"],
-                  "from_logits": [False], "metric": ["accuracy", "binary_accuracy"]}}
-CELLS = 2 * 2 * 2 * 1 * 2  # per seed
 TIMES = ["train_seconds", "eval_seconds", "finished_at"]  # the only columns allowed to differ
 # What a cell's training gave: comparable between runs with other seeds or other cells
 # (head ids hash the seed list; equivalence groups number the heads of a run).
@@ -79,7 +72,7 @@ def cluster():
     segfault on the cells of `CRASHING`, which no other test's grid holds.
     """
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("CHEATGRID_CRASH_CELL", CRASHING)
+        env.setenv(CRASH_ENV, CRASHING)
         ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
     try:
         yield ray.get_runtime_context().gcs_address

@@ -21,15 +21,8 @@ import yaml
 
 from runner import cli
 from runner.rundir import LOCK_FILE, RunDir
-
-SMALL = {"name": "small",
-         "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seeds": [1, 2]},
-         "datasets": [{"name": "mnist_binary", "max_train_samples": 64,
-                       "max_test_samples": 32}],
-         "grid": {"encoding": ["integer", "onehot"], "activation": ["sigmoid", "softmax"],
-                  "loss": ["binary_crossentropy", "sparse_categorical_crossentropy"],
-                  "from_logits": [False], "metric": ["accuracy", "binary_accuracy"]}}
-CELLS = 2 * 2 * 2 * 1 * 2  # per seed
+from runner.worker import CRASH_ENV
+from tests.conftest import CELLS, SMALL
 
 
 def _write(tmp_path: pathlib.Path, doc: dict, name: str = "small.yaml") -> pathlib.Path:
@@ -133,7 +126,7 @@ def test_torn_and_corrupt_lines_are_skipped_and_run_again(finished, tmp_path, ca
 
 def test_a_crashing_cell_is_recorded_and_the_grid_goes_on(tmp_path, monkeypatch, capsys):
     config = _write(tmp_path, {**SMALL, "training": {**SMALL["training"], "seeds": [1]}})
-    monkeypatch.setenv("CHEATGRID_CRASH_CELL", "onehot/softmax/binary_crossentropy")
+    monkeypatch.setenv(CRASH_ENV, "onehot/softmax/binary_crossentropy")
     assert _grid(config, tmp_path / "run") == 0
     table = pd.read_csv(tmp_path / "run" / "results.csv")
     crashed = table[table["phase"] == "crashed"]
@@ -197,11 +190,11 @@ def test_ctrl_c_stops_after_the_current_write_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"
     run = _cheatgrid("grid", str(config), "--out", str(out), "--no-progress")
     results = out / "results.jsonl"
-    while not (results.is_file() and results.read_text().strip()):
+    while run.poll() is None and not (results.is_file() and results.read_text().strip()):
         time.sleep(0.05)
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=120)
-    assert run.returncode == 130
+    assert run.returncode == 130, err
     assert "to resume: cheatgrid grid" in err and str(out) in err
     lines = results.read_text().splitlines()
     assert all(json.loads(line) for line in lines)  # whole lines only
