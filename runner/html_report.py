@@ -134,7 +134,7 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
             if cell is None:
                 tds += "<td></td>"
                 continue
-            recommended = plots.recommended(cell)
+            recommended = report.recommended(cell)
             tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
             if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
                 tip += " (exact match: every label of an image right)"

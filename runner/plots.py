@@ -13,7 +13,6 @@ import pathlib
 import textwrap
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from runner import catalog, report
@@ -28,12 +27,6 @@ _CELL_W, _CELL_H, _LABEL_W = 0.95, 0.5, 2.3  # inches
 def heatmap_name(dataset: str) -> str:
     """The file name of a dataset's (or a dataset section's) heatmap in the run directory."""
     return "heatmap_" + dataset.replace(catalog.SECTION_SEPARATOR, "_") + ".png"
-
-
-def recommended(cell: dict[str, Any]) -> bool:
-    """Whether the tutorial recommends a cell (a row or cell record); missing counts as no."""
-    value = cell.get("recommended")
-    return bool(value) if isinstance(value, (bool, np.bool_)) else False
 
 
 def table_and_cells(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple, dict[str, Any]]]:
@@ -80,7 +73,7 @@ def _draw_panel(ax, key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple
             ax.add_patch(Rectangle((j, i), 1, 1, facecolor=VERDICT_COLORS[cell["verdict"]],
                                    edgecolor="white", linewidth=1.5))
             text = _entry(cell)
-            if recommended(cell):
+            if report.recommended(cell):
                 ax.add_patch(Rectangle((j + 0.06, i + 0.08), 0.88, 0.84, fill=False,
                                        edgecolor="black", linewidth=2.2))
                 text = "★ " + text

@@ -77,6 +77,13 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
     return df
 
 
+def recommended(cell: dict[str, Any]) -> bool:
+    """Whether the tutorial recommends a cell (a row or cell record); missing or NaN
+    counts as no."""
+    value = cell.get("recommended")
+    return bool(value) if isinstance(value, (bool, np.bool_)) else False
+
+
 def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
                markup: bool) -> str:
     if row["verdict"] == "error":
@@ -84,7 +91,7 @@ def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
     text = f"{row['test_metric_mean']:.4f}"
     if row["n_seeds"] > 1:
         text += f" ± {row['test_metric_std']:.4f} (n={row['n_ok']})"
-    if markup and row.get("recommended"):
+    if markup and recommended(row):
         text = f"**{text}**"
     if row["verdict"] != "ok":
         text += f" {row['verdict']}"

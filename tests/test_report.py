@@ -96,3 +96,20 @@ def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
     cheat = pd.read_csv(tmp_path / "cheat_table.csv")
     assert len(cheat) == 4  # (accuracy: integer/softmax, integer/none, onehot/softmax), binary
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("value", [float("nan"), None, "missing"])
+def test_markdown_bolds_nothing_when_recommended_is_missing(value):
+    rows = [{k: v for k, v in row.items() if k != "recommended"} for row in ROWS]
+    if value != "missing":  # NaN: e.g. rows of an older run beside newer ones
+        rows = [{**row, "recommended": value} for row in rows]
+    df = annotate(pd.DataFrame(rows))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert "| **" not in text and "**0." not in text
+
+
+def test_markdown_bolds_recommended_entries():
+    rows = [{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]
+    df = annotate(pd.DataFrame(rows))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert text.count("| **") == 1 and "**0.9123**" in text
