@@ -39,7 +39,7 @@ def _part_rows(df: pd.DataFrame, part: str) -> pd.DataFrame:
     """Rows of the first dataset of a tutorial part ("A" binary, "B" multi-class, "C"
     multi-label)."""
     names = [n for n in dict.fromkeys(df["dataset"])
-             if catalog.DATASETS.get(n) and catalog.DATASETS[n].part.startswith(f"Part {part}")]
+             if (spec := catalog.spec_of(n)) and spec.part.startswith(f"Part {part}")]
     return df[df["dataset"] == names[0]] if names else df.iloc[0:0]
 
 
