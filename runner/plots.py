@@ -166,8 +166,6 @@ def write_heatmaps(df: pd.DataFrame, run_dir: str | pathlib.Path) -> list[pathli
     paths = []
     for dataset in dict.fromkeys(df["dataset"]):
         path = pathlib.Path(run_dir) / heatmap_name(dataset)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(heatmap_png(df, dataset))
-        tmp.replace(path)  # never a half-written image under the real name
+        report.atomic_write(path, heatmap_png(df, dataset))
         paths.append(path)
     return paths

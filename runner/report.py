@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-import tempfile
+import secrets
 from typing import Any
 
 import numpy as np
@@ -188,12 +188,24 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
                               for name, part in df.groupby("dataset", sort=False))}
 
 
-def atomic_write(path: pathlib.Path, text: str) -> None:
-    """Write a file through a temporary sibling and a rename: never half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def atomic_write(path: pathlib.Path, content: str | bytes) -> None:
+    """Write a file (text as UTF-8, or bytes as they are) through a temporary sibling and
+    a rename: never half-written.
+
+    The file gets the mode a plain `open` would give it (0o666 less the umask), not
+    mkstemp's 0o600: the heatmaps were always written that way, and the tables and
+    report.html are read by others too (a web server, a colleague).
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(content)
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
 import pathlib
 
 import pandas as pd
 import pytest
 
 from runner.markdown import cheat_markdown, describe_cells
-from runner.report import RESULT_COLUMNS, annotate, cheat_table, write_tables
+from runner.report import RESULT_COLUMNS, annotate, atomic_write, cheat_table, write_tables
 
 
 def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
@@ -113,3 +114,15 @@ def test_markdown_bolds_recommended_entries():
     df = annotate(pd.DataFrame(rows))
     text = cheat_markdown(df, cheat_table(df, markup=True))
     assert text.count("| **") == 1 and "**0.9123**" in text
+
+
+def test_atomic_write_takes_text_and_bytes_with_the_usual_mode(tmp_path):
+    atomic_write(tmp_path / "a.md", "é\n")
+    atomic_write(tmp_path / "b.png", b"\x89PNG\r\n")
+    assert (tmp_path / "a.md").read_bytes() == "é\n".encode()
+    assert (tmp_path / "b.png").read_bytes() == b"\x89PNG\r\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.png"]
+    if os.name == "posix":  # as open() would: 0o666 less the umask, not mkstemp's 0o600
+        umask = os.umask(0)
+        os.umask(umask)
+        assert {p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {0o666 & ~umask}
