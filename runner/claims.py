@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from runner import catalog
+from runner import catalog, report
 
 SAME_TOLERANCE = 0.005  # accuracies closer than this count as "the same"
 SIMILAR_TOLERANCE = 0.02  # ... and closer than this as "similar"
@@ -148,7 +148,7 @@ def _identical_heads(df: pd.DataFrame) -> Finding:
     rows = _cells(_part_rows(df, "A"), encoding="onehot", status="ok")
     if rows.empty or "equivalence_group" not in rows or rows["equivalence_group"].isna().all():
         return Finding(None, "no stored test logits to compare (run without predictions/)")
-    heads = rows.drop_duplicates("head_id")
+    heads = report.shared_heads(rows)
     groups = [g for _, g in heads.groupby("equivalence_group", sort=False) if len(g) > 1]
     if not groups:
         return Finding(None, "no two one-hot heads have identical test logits in this run")

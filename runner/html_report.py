@@ -149,7 +149,7 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
 
 def _groups(part: pd.DataFrame) -> str:
     """The groups of identical heads (two or more) of one dataset."""
-    heads = part.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
+    heads = report.shared_heads(part)
     items = [f"<li><strong>[{_e(group)}]</strong> " + ", ".join(
         f"<code>{_e(curves.head_title(row))}</code>" for row in members.to_dict("records"))
         + "</li>"

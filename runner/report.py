@@ -105,12 +105,17 @@ def _column_label(loss: str, from_logits: bool) -> str:
     return f"{catalog.LOSS_SHORT.get(loss, loss)} logits={str(bool(from_logits)).lower()}"
 
 
+def shared_heads(df: pd.DataFrame) -> pd.DataFrame:
+    """The first row of each head that has an equivalence group (see `annotate`), in
+    order: grouped by `equivalence_group`, the heads that are one trained model."""
+    return df.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
+
+
 def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     """(dataset, equivalence group) -> number of distinct heads in it."""
     if "equivalence_group" not in df:
         return {}
-    heads = df.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
-    return heads.groupby(["dataset", "equivalence_group"]).size().to_dict()
+    return shared_heads(df).groupby(["dataset", "equivalence_group"]).size().to_dict()
 
 
 def cheat_cells(df: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
