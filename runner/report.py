@@ -118,21 +118,24 @@ def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     return shared_heads(df).groupby(["dataset", "equivalence_group"]).size().to_dict()
 
 
-def cheat_cells(df: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
+def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
     """One row per cell (seeds aggregated) with its cheat-table entry and column label.
 
     Args:
         df: annotated result rows (one per cell and seed), see `annotate`.
-        markup: Markdown bold for the tutorial's recommended combinations.
 
     Returns:
-        `analysis.aggregate_seeds(df)` plus `value` (the entry's text), `column`
-        (e.g. `BCE logits=true`) and `loss_rank` (the loss's place in the columns).
+        `analysis.aggregate_seeds(df)` plus `value` (the entry's text),
+        `value_markdown` (the same, in Markdown bold for the tutorial's recommended
+        combinations), `column` (e.g. `BCE logits=true`) and `loss_rank` (the loss's
+        place in the columns).
     """
     sizes = group_sizes(df)
     cells = analysis.aggregate_seeds(df)
+    records = cells.to_dict("records")
     return cells.assign(
-        value=[_cell_text(row, sizes, markup) for row in cells.to_dict("records")],
+        value=[_cell_text(row, sizes, markup=False) for row in records],
+        value_markdown=[_cell_text(row, sizes, markup=True) for row in records],
         column=[_column_label(l, f) for l, f in zip(cells["loss"], cells["from_logits"],
                                                      strict=True)],
         loss_rank=cells["loss"].map(lambda loss: (catalog.LOSSES + (loss,)).index(loss)))
@@ -147,16 +150,17 @@ def cheat_table(df: pd.DataFrame, markup: bool = False,
     Args:
         df: annotated result rows (one per cell and seed), see `annotate`.
         markup: Markdown bold for the tutorial's recommended combinations.
-        cells: `cheat_cells(df, markup)` when already computed (it takes a while).
+        cells: `cheat_cells(df)` when already computed (it takes a while).
 
     Rows keep the order in which the cells appear in `df` (the grid's order);
     columns go BCE, CCE, SCCE, each with logits=true before logits=false.
     """
-    cells = cheat_cells(df, markup) if cells is None else cells
+    cells = cheat_cells(df) if cells is None else cells
     index = ["metric"] + _TABLE_ROWS
     columns = cells.sort_values(["loss_rank", "from_logits"], ascending=[True, False],
                                 kind="stable")["column"].unique()
-    table = cells.pivot_table(index=index, columns="column", values="value", aggfunc="first",
+    table = cells.pivot_table(index=index, columns="column",
+                              values="value_markdown" if markup else "value", aggfunc="first",
                               fill_value="", sort=False)
     metrics = list(dict.fromkeys(cells["metric"]))
     rows = sorted(dict.fromkeys(map(tuple, cells[index].values)),
@@ -252,20 +256,21 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dic
     run_dir = pathlib.Path(run_dir)
     annotated = annotate(results_frame(rows), run_dir)
     df = by_framework(annotated)
+    cells = cheat_cells(df)  # once, for every output below
     outputs = {
         "results.csv": _csv(annotated),
-        "cheat_table.csv": cheat_table(df).to_csv(),
-        "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True)),
+        "cheat_table.csv": cheat_table(df, cells=cells).to_csv(),
+        "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True, cells=cells), cells),
     }
     for name, text in outputs.items():
         atomic_write(run_dir / name, text)
     written = {name: str(run_dir / name) for name in outputs}
-    heatmaps = dict(zip(dict.fromkeys(df["dataset"]), plots.write_heatmaps(df, run_dir),
-                        strict=True))
+    heatmaps = dict(zip(dict.fromkeys(df["dataset"]),
+                        plots.write_heatmaps(df, run_dir, cells), strict=True))
     written.update({path.name: str(path) for path in heatmaps.values()})
     claims = run_dir / "claims.md"
     claims_text = claims.read_text(encoding="utf-8") if claims.is_file() else None
     written["report.html"] = str(html_report.write_html(
         df, run_dir, claims_text,
-        heatmaps={name: path.read_bytes() for name, path in heatmaps.items()}))
+        heatmaps={name: path.read_bytes() for name, path in heatmaps.items()}, cells=cells))
     return written

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from runner.markdown import cheat_markdown, describe_cells
-from runner.report import RESULT_COLUMNS, annotate, atomic_write, cheat_table, write_tables
+from runner.report import (
+    RESULT_COLUMNS,
+    annotate,
+    atomic_write,
+    cheat_cells,
+    cheat_table,
+    write_tables,
+)
 
 
 def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
@@ -126,3 +133,12 @@ def test_atomic_write_takes_text_and_bytes_with_the_usual_mode(tmp_path):
         umask = os.umask(0)
         os.umask(umask)
         assert {p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {0o666 & ~umask}
+
+
+def test_precomputed_cells_give_the_same_tables():
+    df = annotate(pd.DataFrame([{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]))
+    cells = cheat_cells(df)
+    for markup in (False, True):
+        assert cheat_table(df, markup, cells=cells).equals(cheat_table(df, markup))
+    table = cheat_table(df, markup=True)
+    assert cheat_markdown(df, table, cells) == cheat_markdown(df, table)
