@@ -252,21 +252,28 @@ def disagreements(df: pd.DataFrame, tolerance: float = MISLEADING_TOLERANCE) -> 
         return pd.DataFrame()
     cells = aggregate_seeds(df)
     frameworks = list(dict.fromkeys(cells["framework"]))
+    # One groupby for every cell's tallies; rows only for the cells that differ.
+    by_cell = cells.groupby("base_id", sort=False)
+    tallies = by_cell.agg(frameworks=("framework", "nunique"), statuses=("status", "nunique"),
+                          verdicts=("verdict", "nunique"),
+                          accuracies=("test_metric_mean", "count"),
+                          best=("test_metric_mean", "max"), worst=("test_metric_mean", "min"))
+    positions = by_cell.indices
+    records = cells.to_dict("records")
     rows = []
-    for _, same in cells.groupby("base_id", sort=False):
-        if same["framework"].nunique() < 2:
+    for base_id, t in zip(tallies.index, tallies.itertuples(index=False), strict=True):
+        if t.frameworks < 2:
             continue
-        accuracies = same["test_metric_mean"].dropna()
         differs = [what for what, changed in (
-            ("status", same["status"].nunique() > 1),
-            ("verdict", same["verdict"].nunique() > 1),
-            ("accuracy", len(accuracies) > 1 and accuracies.max() - accuracies.min() > tolerance),
+            ("status", t.statuses > 1),
+            ("verdict", t.verdicts > 1),
+            ("accuracy", t.accuracies > 1 and t.best - t.worst > tolerance),
         ) if changed]
         if not differs:
             continue
-        first = same.iloc[0]
-        row = {"name": first["name"].split(":", 1)[-1], "differs": ", ".join(differs)}
-        for record in same.to_dict("records"):
+        same = [records[i] for i in positions[base_id]]
+        row = {"name": same[0]["name"].split(":", 1)[-1], "differs": ", ".join(differs)}
+        for record in same:
             row[record["framework"]] = (
                 f"error: {record['error_type']}" if record["status"] == "error"
                 else f"{record['test_metric_mean']:.4f} {record['verdict']}")

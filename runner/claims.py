@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from runner import catalog
+from runner import catalog, report
 
 SAME_TOLERANCE = 0.005  # accuracies closer than this count as "the same"
 SIMILAR_TOLERANCE = 0.02  # ... and closer than this as "similar"
@@ -39,7 +39,7 @@ def _part_rows(df: pd.DataFrame, part: str) -> pd.DataFrame:
     """Rows of the first dataset of a tutorial part ("A" binary, "B" multi-class, "C"
     multi-label)."""
     names = [n for n in dict.fromkeys(df["dataset"])
-             if catalog.DATASETS.get(n) and catalog.DATASETS[n].part.startswith(f"Part {part}")]
+             if (spec := catalog.spec_of(n)) and spec.part.startswith(f"Part {part}")]
     return df[df["dataset"] == names[0]] if names else df.iloc[0:0]
 
 
@@ -148,7 +148,7 @@ def _identical_heads(df: pd.DataFrame) -> Finding:
     rows = _cells(_part_rows(df, "A"), encoding="onehot", status="ok")
     if rows.empty or "equivalence_group" not in rows or rows["equivalence_group"].isna().all():
         return Finding(None, "no stored test logits to compare (run without predictions/)")
-    heads = rows.drop_duplicates("head_id")
+    heads = report.shared_heads(rows)
     groups = [g for _, g in heads.groupby("equivalence_group", sort=False) if len(g) > 1]
     if not groups:
         return Finding(None, "no two one-hot heads have identical test logits in this run")

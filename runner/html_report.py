@@ -134,7 +134,7 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
             if cell is None:
                 tds += "<td></td>"
                 continue
-            recommended = plots.recommended(cell)
+            recommended = report.recommended(cell)
             tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
             if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
                 tip += " (exact match: every label of an image right)"
@@ -149,7 +149,7 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
 
 def _groups(part: pd.DataFrame) -> str:
     """The groups of identical heads (two or more) of one dataset."""
-    heads = part.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
+    heads = report.shared_heads(part)
     items = [f"<li><strong>[{_e(group)}]</strong> " + ", ".join(
         f"<code>{_e(curves.head_title(row))}</code>" for row in members.to_dict("records"))
         + "</li>"
@@ -224,7 +224,8 @@ def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
 
 
 def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
-                heatmaps: Mapping[str, bytes] | None = None) -> str:
+                heatmaps: Mapping[str, bytes] | None = None,
+                cells: pd.DataFrame | None = None) -> str:
     """The report page.
 
     Args:
@@ -232,21 +233,23 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
         claims_markdown: the claims section (`claims.claims_markdown`), if any.
         heatmaps: dataset -> its heatmap PNG, where already rendered
             (`plots.heatmap_png`); the others are rendered here.
+        cells: `report.cheat_cells(df)` when already computed.
 
     Returns:
         A complete HTML document that references nothing outside itself.
     """
     heatmaps = heatmaps or {}
-    table, cells = plots.table_and_cells(df)
+    cells = report.cheat_cells(df) if cells is None else cells
+    table, by_entry = plots.table_and_cells(df, cells)
     run = report.provenance(df)["run"]
     claims = (f"<section id='claims'><h2>What the tutorial says vs. what this run shows</h2>"
               f"{markdown_html(claims_markdown)}</section>") if claims_markdown else ""
     sections = "".join(
-        _dataset_section(name, part, table, cells,
-                         heatmaps.get(name) or plots.heatmap_png(part, name))
+        _dataset_section(name, part, table, by_entry,
+                         heatmaps.get(name) or plots.heatmap_png(part, name, cells))
         for name, part in df.groupby("dataset", sort=False))
     body = (_header(df, bool(claims)) + _legend() + sections + claims + _errors(df) +
-            _curves(df, cells))
+            _curves(df, by_entry))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
@@ -254,7 +257,8 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
 
 def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
                claims_markdown: str | None = None, *,
-               heatmaps: Mapping[str, bytes] | None = None) -> pathlib.Path:
+               heatmaps: Mapping[str, bytes] | None = None,
+               cells: pd.DataFrame | None = None) -> pathlib.Path:
     """Write `report.html` into a run directory.
 
     Args:
@@ -263,10 +267,11 @@ def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
         claims_markdown: the claims section to embed (e.g. the run's claims.md).
         heatmaps: dataset -> its heatmap PNG where already rendered, e.g. the bytes
             of the files `plots.write_heatmaps` just wrote; the others are rendered.
+        cells: `report.cheat_cells(df)` when already computed.
 
     Returns:
         The path written.
     """
     path = pathlib.Path(run_dir) / "report.html"
-    report.atomic_write(path, render_html(df, claims_markdown, heatmaps))
+    report.atomic_write(path, render_html(df, claims_markdown, heatmaps, cells))
     return path

@@ -74,12 +74,15 @@ LEGEND = (
     "with `from_logits=True`.")
 
 
-def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame) -> str:
+def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
+                   cells: pd.DataFrame | None = None) -> str:
     """The cheat table as Markdown.
 
     Args:
         df: annotated result rows (one per cell and seed).
         table: their pivot (`report.cheat_table(df, markup=True)`).
+        cells: their cells, seeds aggregated (`analysis.aggregate_seeds(df)` or
+            `report.cheat_cells(df)`), when already computed.
 
     Returns:
         A provenance header, one section per dataset (tutorial part) with one table
@@ -89,18 +92,17 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame) -> str:
              f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
              f"device {_values(df, 'device')}; frozen VGG16 weights {_weights_text(df)}; "
              f"seeds {_values(df, 'seed')}.", "", LEGEND, ""]
+    cells = analysis.aggregate_seeds(df) if cells is None else cells
     for dataset, part in df.groupby("dataset", sort=False):
         spec = catalog.spec_of(dataset)
         title = f"## {dataset}" + (f": {spec.part}" if spec else "")
-        cells = part.drop_duplicates("cell_id")
-        counts = part.groupby("cell_id", sort=False)["verdict"].agg(
-            lambda v: min(v, key=("error", "degenerate", "misleading", "ok").index))
-        tally = ", ".join(f"{n} {v}" for v, n in counts.value_counts().items())
+        verdicts = cells.loc[cells["dataset"] == dataset, "verdict"]  # of each cell
+        tally = ", ".join(f"{n} {v}" for v, n in verdicts.value_counts().items())
         lines += [title, "",
                   f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
                   f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
                   f"{'labels' if spec and spec.multi_label else 'classes'}. "
-                  f"Training: {_training_text(part)}. {len(cells)} cells: {tally}.",
+                  f"Training: {_training_text(part)}. {len(verdicts)} cells: {tally}.",
                   ""]
         for metric in dict.fromkeys(part["metric"]):
             sub = table.loc[(metric, dataset)]

@@ -13,7 +13,6 @@ import pathlib
 import textwrap
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from runner import catalog, report
@@ -30,27 +29,23 @@ def heatmap_name(dataset: str) -> str:
     return "heatmap_" + dataset.replace(catalog.SECTION_SEPARATOR, "_") + ".png"
 
 
-def recommended(cell: dict[str, Any]) -> bool:
-    """Whether the tutorial recommends a cell (a row or cell record); missing counts as no."""
-    value = cell.get("recommended")
-    return bool(value) if isinstance(value, (bool, np.bool_)) else False
-
-
-def table_and_cells(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple, dict[str, Any]]]:
+def table_and_cells(df: pd.DataFrame, cells: pd.DataFrame | None = None,
+                    ) -> tuple[pd.DataFrame, dict[tuple, dict[str, Any]]]:
     """The cheat table's layout and the cell behind each of its entries.
 
     Args:
         df: annotated result rows (`report.annotate`), one per cell and seed.
+        cells: `report.cheat_cells(df)` when already computed.
 
     Returns:
         `report.cheat_table(df)`, and (metric, dataset, encoding, units, activation,
         column label), its row index plus column, -> that cell's `report.cheat_cells`
         record (verdict, mean, ...).
     """
-    frame = report.cheat_cells(df)
-    cells = {(c["metric"], c["dataset"], c["encoding"], c["units"], c["activation"],
-              c["column"]): c for c in frame.to_dict("records")}
-    return report.cheat_table(df, cells=frame), cells
+    cells = report.cheat_cells(df) if cells is None else cells
+    by_entry = {(c["metric"], c["dataset"], c["encoding"], c["units"], c["activation"],
+                 c["column"]): c for c in cells.to_dict("records")}
+    return report.cheat_table(df, cells=cells), by_entry
 
 
 def _entry(cell: dict[str, Any]) -> str:
@@ -80,7 +75,7 @@ def _draw_panel(ax, key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple
             ax.add_patch(Rectangle((j, i), 1, 1, facecolor=VERDICT_COLORS[cell["verdict"]],
                                    edgecolor="white", linewidth=1.5))
             text = _entry(cell)
-            if recommended(cell):
+            if report.recommended(cell):
                 ax.add_patch(Rectangle((j + 0.06, i + 0.08), 0.88, 0.84, fill=False,
                                        edgecolor="black", linewidth=2.2))
                 text = "★ " + text
@@ -105,12 +100,14 @@ def _draw_panel(ax, key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple
     ax.set_title(f"metric: {key[0]}", fontsize=10, fontweight="bold", pad=26)
 
 
-def heatmap_png(df: pd.DataFrame, dataset: str) -> bytes:
+def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = None) -> bytes:
     """Render one dataset's heatmap.
 
     Args:
         df: annotated result rows (`report.annotate`), one per cell and seed.
         dataset: the dataset to draw.
+        cells: `report.cheat_cells(df)` when already computed (of `df` or of its
+            `dataset` rows).
 
     Returns:
         The PNG file's bytes.
@@ -126,7 +123,8 @@ def heatmap_png(df: pd.DataFrame, dataset: str) -> bytes:
     if part.empty:
         raise ValueError(f"Expected rows of dataset {dataset!r}. Received: rows of "
                          f"{sorted(set(df['dataset']))}")
-    table, cells = table_and_cells(part)
+    table, by_entry = table_and_cells(
+        part, None if cells is None else cells[cells["dataset"] == dataset])
     metrics = list(dict.fromkeys(part["metric"]))
     ncols = min(2, len(metrics))
     nrows = math.ceil(len(metrics) / ncols)
@@ -146,7 +144,7 @@ def heatmap_png(df: pd.DataFrame, dataset: str) -> bytes:
         fig.suptitle(f"{title}\n{subtitle}", fontsize=10, ha="left", x=0.01)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, metric in zip(axes, metrics, strict=False):
-            _draw_panel(ax, (metric, dataset), table.loc[(metric, dataset)], cells)
+            _draw_panel(ax, (metric, dataset), table.loc[(metric, dataset)], by_entry)
         for ax in axes[len(metrics):]:
             ax.set_visible(False)
         handles = [Patch(facecolor=color, label=verdict)
@@ -160,21 +158,22 @@ def heatmap_png(df: pd.DataFrame, dataset: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_heatmaps(df: pd.DataFrame, run_dir: str | pathlib.Path) -> list[pathlib.Path]:
+def write_heatmaps(df: pd.DataFrame, run_dir: str | pathlib.Path,
+                   cells: pd.DataFrame | None = None) -> list[pathlib.Path]:
     """Write `heatmap_<dataset>.png` for every dataset of a run.
 
     Args:
         df: annotated result rows (`report.annotate`), one per cell and seed.
         run_dir: the run directory to write into.
+        cells: `report.cheat_cells(df)` when already computed.
 
     Returns:
         The paths written, in the datasets' order in `df`.
     """
+    cells = report.cheat_cells(df) if cells is None else cells
     paths = []
     for dataset in dict.fromkeys(df["dataset"]):
         path = pathlib.Path(run_dir) / heatmap_name(dataset)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(heatmap_png(df, dataset))
-        tmp.replace(path)  # never a half-written image under the real name
+        report.atomic_write(path, heatmap_png(df, dataset, cells))
         paths.append(path)
     return paths

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-import tempfile
+import secrets
 from typing import Any
 
 import numpy as np
@@ -77,6 +77,13 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
     return df
 
 
+def recommended(cell: dict[str, Any]) -> bool:
+    """Whether the tutorial recommends a cell (a row or cell record); missing or NaN
+    counts as no."""
+    value = cell.get("recommended")
+    return bool(value) if isinstance(value, (bool, np.bool_)) else False
+
+
 def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
                markup: bool) -> str:
     if row["verdict"] == "error":
@@ -84,7 +91,7 @@ def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
     text = f"{row['test_metric_mean']:.4f}"
     if row["n_seeds"] > 1:
         text += f" ± {row['test_metric_std']:.4f} (n={row['n_ok']})"
-    if markup and row.get("recommended"):
+    if markup and recommended(row):
         text = f"**{text}**"
     if row["verdict"] != "ok":
         text += f" {row['verdict']}"
@@ -98,29 +105,37 @@ def _column_label(loss: str, from_logits: bool) -> str:
     return f"{catalog.LOSS_SHORT.get(loss, loss)} logits={str(bool(from_logits)).lower()}"
 
 
+def shared_heads(df: pd.DataFrame) -> pd.DataFrame:
+    """The first row of each head that has an equivalence group (see `annotate`), in
+    order: grouped by `equivalence_group`, the heads that are one trained model."""
+    return df.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
+
+
 def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     """(dataset, equivalence group) -> number of distinct heads in it."""
     if "equivalence_group" not in df:
         return {}
-    heads = df.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
-    return heads.groupby(["dataset", "equivalence_group"]).size().to_dict()
+    return shared_heads(df).groupby(["dataset", "equivalence_group"]).size().to_dict()
 
 
-def cheat_cells(df: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
+def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
     """One row per cell (seeds aggregated) with its cheat-table entry and column label.
 
     Args:
         df: annotated result rows (one per cell and seed), see `annotate`.
-        markup: Markdown bold for the tutorial's recommended combinations.
 
     Returns:
-        `analysis.aggregate_seeds(df)` plus `value` (the entry's text), `column`
-        (e.g. `BCE logits=true`) and `loss_rank` (the loss's place in the columns).
+        `analysis.aggregate_seeds(df)` plus `value` (the entry's text),
+        `value_markdown` (the same, in Markdown bold for the tutorial's recommended
+        combinations), `column` (e.g. `BCE logits=true`) and `loss_rank` (the loss's
+        place in the columns).
     """
     sizes = group_sizes(df)
     cells = analysis.aggregate_seeds(df)
+    records = cells.to_dict("records")
     return cells.assign(
-        value=[_cell_text(row, sizes, markup) for row in cells.to_dict("records")],
+        value=[_cell_text(row, sizes, markup=False) for row in records],
+        value_markdown=[_cell_text(row, sizes, markup=True) for row in records],
         column=[_column_label(l, f) for l, f in zip(cells["loss"], cells["from_logits"],
                                                      strict=True)],
         loss_rank=cells["loss"].map(lambda loss: (catalog.LOSSES + (loss,)).index(loss)))
@@ -135,16 +150,17 @@ def cheat_table(df: pd.DataFrame, markup: bool = False,
     Args:
         df: annotated result rows (one per cell and seed), see `annotate`.
         markup: Markdown bold for the tutorial's recommended combinations.
-        cells: `cheat_cells(df, markup)` when already computed (it takes a while).
+        cells: `cheat_cells(df)` when already computed (it takes a while).
 
     Rows keep the order in which the cells appear in `df` (the grid's order);
     columns go BCE, CCE, SCCE, each with logits=true before logits=false.
     """
-    cells = cheat_cells(df, markup) if cells is None else cells
+    cells = cheat_cells(df) if cells is None else cells
     index = ["metric"] + _TABLE_ROWS
     columns = cells.sort_values(["loss_rank", "from_logits"], ascending=[True, False],
                                 kind="stable")["column"].unique()
-    table = cells.pivot_table(index=index, columns="column", values="value", aggfunc="first",
+    table = cells.pivot_table(index=index, columns="column",
+                              values="value_markdown" if markup else "value", aggfunc="first",
                               fill_value="", sort=False)
     metrics = list(dict.fromkeys(cells["metric"]))
     rows = sorted(dict.fromkeys(map(tuple, cells[index].values)),
@@ -181,12 +197,24 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
                               for name, part in df.groupby("dataset", sort=False))}
 
 
-def atomic_write(path: pathlib.Path, text: str) -> None:
-    """Write a file through a temporary sibling and a rename: never half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def atomic_write(path: pathlib.Path, content: str | bytes) -> None:
+    """Write a file (text as UTF-8, or bytes as they are) through a temporary sibling and
+    a rename: never half-written.
+
+    The file gets the mode a plain `open` would give it (0o666 less the umask), not
+    mkstemp's 0o600: the heatmaps were always written that way, and the tables and
+    report.html are read by others too (a web server, a colleague).
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(content)
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
@@ -228,20 +256,21 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dic
     run_dir = pathlib.Path(run_dir)
     annotated = annotate(results_frame(rows), run_dir)
     df = by_framework(annotated)
+    cells = cheat_cells(df)  # once, for every output below
     outputs = {
         "results.csv": _csv(annotated),
-        "cheat_table.csv": cheat_table(df).to_csv(),
-        "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True)),
+        "cheat_table.csv": cheat_table(df, cells=cells).to_csv(),
+        "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True, cells=cells), cells),
     }
     for name, text in outputs.items():
         atomic_write(run_dir / name, text)
     written = {name: str(run_dir / name) for name in outputs}
-    heatmaps = dict(zip(dict.fromkeys(df["dataset"]), plots.write_heatmaps(df, run_dir),
-                        strict=True))
+    heatmaps = dict(zip(dict.fromkeys(df["dataset"]),
+                        plots.write_heatmaps(df, run_dir, cells), strict=True))
     written.update({path.name: str(path) for path in heatmaps.values()})
     claims = run_dir / "claims.md"
     claims_text = claims.read_text(encoding="utf-8") if claims.is_file() else None
     written["report.html"] = str(html_report.write_html(
         df, run_dir, claims_text,
-        heatmaps={name: path.read_bytes() for name, path in heatmaps.items()}))
+        heatmaps={name: path.read_bytes() for name, path in heatmaps.items()}, cells=cells))
     return written

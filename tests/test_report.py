@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import os
 import pathlib
 
 import pandas as pd
 import pytest
 
 from runner.markdown import cheat_markdown, describe_cells
-from runner.report import RESULT_COLUMNS, annotate, cheat_table, write_tables
+from runner.report import (
+    RESULT_COLUMNS,
+    annotate,
+    atomic_write,
+    cheat_cells,
+    cheat_table,
+    write_tables,
+)
 
 
 def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
@@ -96,3 +104,41 @@ def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
     cheat = pd.read_csv(tmp_path / "cheat_table.csv")
     assert len(cheat) == 4  # (accuracy: integer/softmax, integer/none, onehot/softmax), binary
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("value", [float("nan"), None, "missing"])
+def test_markdown_bolds_nothing_when_recommended_is_missing(value):
+    rows = [{k: v for k, v in row.items() if k != "recommended"} for row in ROWS]
+    if value != "missing":  # NaN: e.g. rows of an older run beside newer ones
+        rows = [{**row, "recommended": value} for row in rows]
+    df = annotate(pd.DataFrame(rows))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert "| **" not in text and "**0." not in text
+
+
+def test_markdown_bolds_recommended_entries():
+    rows = [{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]
+    df = annotate(pd.DataFrame(rows))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert text.count("| **") == 1 and "**0.9123**" in text
+
+
+def test_atomic_write_takes_text_and_bytes_with_the_usual_mode(tmp_path):
+    atomic_write(tmp_path / "a.md", "é\n")
+    atomic_write(tmp_path / "b.png", b"\x89PNG\r\n")
+    assert (tmp_path / "a.md").read_bytes() == "é\n".encode()
+    assert (tmp_path / "b.png").read_bytes() == b"\x89PNG\r\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.png"]
+    if os.name == "posix":  # as open() would: 0o666 less the umask, not mkstemp's 0o600
+        umask = os.umask(0)
+        os.umask(umask)
+        assert {p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {0o666 & ~umask}
+
+
+def test_precomputed_cells_give_the_same_tables():
+    df = annotate(pd.DataFrame([{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]))
+    cells = cheat_cells(df)
+    for markup in (False, True):
+        assert cheat_table(df, markup, cells=cells).equals(cheat_table(df, markup))
+    table = cheat_table(df, markup=True)
+    assert cheat_markdown(df, table, cells) == cheat_markdown(df, table)
