@@ -65,8 +65,12 @@ def test_fast_path_matches_reference_path(encoding, num_classes, units, shuffle)
             np.testing.assert_allclose(result.logits, reference.logits, atol=1e-5)
         for got, want in zip(result.rows, reference.rows, strict=True):
             together += got.get("heads_trained_together", 1) > 1
-            for key in ("status", "phase", "error_type", "error_message", "metric_resolved",
-                        "verdict", "constant_predictions"):
+            # A TensorFlow runtime error names whichever failing op reported first, which
+            # can change from one run to the next (README: `error_message`); its type and
+            # phase do not. Errors Keras raises while tracing are compared word for word.
+            racy = want.get("error_type") == "InvalidArgumentError"
+            for key in ("status", "phase", "error_type", "metric_resolved", "verdict",
+                        "constant_predictions", *(() if racy else ("error_message",))):
                 assert got.get(key) == want.get(key), (key, group[0].name)
             # the same warnings; a shape in them may show the batch size or None
             assert _unshaped(got["warnings"]) == _unshaped(want["warnings"])
