@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install grid test lint bench clean
+.PHONY: install grid test lint docs bench clean
 
 install: $(STAMP)
 
@@ -21,8 +21,14 @@ grid: install
 test: install
 	$(BIN)/python -m pytest
 
+# ruff, and the import layers of runner/ (pyproject.toml's import-linter contracts)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+# Rewrite the sections of docs/ that are generated from the code.
+docs: install
+	$(BIN)/python scripts/docs.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -10,8 +10,9 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from runner import catalog
-from runner.config import CheatgridWarning, Config, DatasetConfig, TrainingConfig
+from runner import vocab
+from runner.config import Config, DatasetConfig, TrainingConfig
+from runner.errors import CheatgridWarning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Cell:
     metric: str
     units: int  # output units of the head
     num_classes: int  # classes of the dataset's task
-    framework: str = catalog.FRAMEWORKS[0]  # which Keras trains the head
+    framework: str = vocab.DEFAULT_FRAMEWORK  # which Keras trains the head
     # The effective training settings (config + overrides): not part of the id.
     training: TrainingConfig = dataclasses.field(default=TrainingConfig(), compare=False)
 
@@ -36,12 +37,12 @@ class Cell:
         and the framework only when it is not the default (so that ids stay stable)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.name != "training" and not (
-                    f.name == "framework" and self.framework == catalog.FRAMEWORKS[0])}
+                    f.name == "framework" and self.framework == vocab.DEFAULT_FRAMEWORK)}
 
     @property
     def base_id(self) -> str:
         """The id of the same cell on the default framework: matches across frameworks."""
-        return dataclasses.replace(self, framework=catalog.FRAMEWORKS[0]).cell_id
+        return dataclasses.replace(self, framework=vocab.DEFAULT_FRAMEWORK).cell_id
 
     @property
     def cell_id(self) -> str:
@@ -73,7 +74,7 @@ class Cell:
         parts = [self.dataset, self.encoding, self.activation, self.loss, logits, self.metric]
         if self.units != tutorial_units(self.num_classes, self.encoding):
             parts.insert(3, f"units={self.units}")  # only unusual heads spell it out
-        prefix = "" if self.framework == catalog.FRAMEWORKS[0] else f"{self.framework}:"
+        prefix = "" if self.framework == vocab.DEFAULT_FRAMEWORK else f"{self.framework}:"
         return prefix + "/".join(parts)
 
     @property
@@ -81,6 +82,12 @@ class Cell:
         """Cells with the same key differ only in metric and share one trained head."""
         return (self.framework, self.dataset, self.encoding, self.activation, self.loss,
                 self.from_logits, self.units, self.training)
+
+    @property
+    def together_key(self) -> tuple[Any, ...]:
+        """Heads with the same key can be trained together (same labels, same schedule)."""
+        return (self.framework, self.dataset, self.encoding, self.units, self.num_classes,
+                self.training)
 
 
 def settings_hash(config: Config, cell: Cell, seed: int) -> str:
@@ -143,14 +150,14 @@ def expand(config: Config) -> list[Cell]:
     no cell and `include` entries already in the grid: usually typos.
     """
     cells: list[Cell] = []
-    axes = catalog.AXES + ("framework",)
+    axes = vocab.AXES + ("framework",)
     for framework in config.grid.framework:  # framework-major: one worker per framework
         for dataset in config.datasets:
-            values = [getattr(config.grid, axis) for axis in catalog.AXES] + [[framework]]
+            values = [getattr(config.grid, axis) for axis in vocab.AXES] + [[framework]]
             # Each dataset with the encodings of its kind of labels only (checked by the
             # config to leave at least one): multi-hot for multi-label data, else
             # integer/one-hot.
-            values[catalog.AXES.index("encoding")] = tuple(
+            values[vocab.AXES.index("encoding")] = tuple(
                 e for e in config.grid.encoding if e in dataset.spec.encodings)
             for combo in itertools.product(*values):
                 cells.append(_make_cell(dataset, **dict(zip(axes, combo, strict=True))))

@@ -43,7 +43,7 @@ E2E_CELLS = ("mnist/integer/softmax/sparse_categorical_crossentropy/logits=false
 
 def _quiet() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from runner.quiet import import_tensorflow
+    from runner.train.backends import import_tensorflow
 
     import_tensorflow(verbose=False)
     import warnings
@@ -67,14 +67,15 @@ def child_grid(config_path: str, out: str, seeds: int | None) -> dict:
     import warnings
 
     warnings.simplefilter("ignore")
+    from runner.execute.run import run_grid
     from runner.grid import expand
-    from runner.supervisor import run_grid
+    from runner.report.write import write_tables
 
     config = _load(config_path, seeds)
     cells = expand(config)
     start = time.perf_counter()
     rows = run_grid(config, cells, pathlib.Path(out), command="bench", progress=False,
-                    warn=lambda text: None)
+                    warn=lambda text: None, finish=write_tables)
     seconds = time.perf_counter() - start
     trained = sum(r["status"] == "ok" or r.get("phase") == "evaluate" for r in rows)
     supervisor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -87,9 +88,9 @@ def child_grid(config_path: str, out: str, seeds: int | None) -> dict:
 def child_floor(config_path: str) -> dict:
     """One VGG16 pass over every image the config uses (data loading timed apart)."""
     _quiet()
-    from runner.backbone import extract_features
-    from runner.data import load_dataset
-    from runner.execute import prepare
+    from runner.data.datasets import load_dataset
+    from runner.execute.prepare import prepare
+    from runner.features.backbone import extract_features
     from runner.grid import expand
 
     config = _load(config_path)
@@ -133,10 +134,10 @@ def _epoch_clock():
 def child_end_to_end(config_path: str) -> dict:
     """Train sample cells the tutorial's way for two epochs; scale to their epochs."""
     _quiet()
-    from runner.data import load_dataset
-    from runner.endtoend import train_end_to_end
-    from runner.execute import prepare
+    from runner.data.datasets import load_dataset
+    from runner.execute.prepare import prepare
     from runner.grid import expand, find
+    from runner.train.end_to_end import train_end_to_end
 
     config = _load(config_path)
     cells = expand(config)
@@ -196,11 +197,11 @@ def main() -> int:
     report = json.loads(out.read_text(encoding="utf-8"))
     print(markdown(report))
     if args.readme:
-        from runner.claims import splice_readme
+        from runner.report.markdown import splice_section
 
         readme = pathlib.Path(args.readme)
-        readme.write_text(splice_readme(readme.read_text(encoding="utf-8"), markdown(report),
-                                        README_BEGIN, README_END), encoding="utf-8")
+        readme.write_text(splice_section(readme.read_text(encoding="utf-8"), markdown(report),
+                                         README_BEGIN, README_END), encoding="utf-8")
         print(f"bench: {readme} updated")
     return 0
 

@@ -8,10 +8,10 @@ the README's table can be checked, and regenerated when the construction changes
 
 import sys
 
-from runner.availability import resolve_source
 from runner.config import DatasetConfig
-from runner.data import load_dataset
-from runner.multilabel import label_statistics
+from runner.data.datasets import load_dataset
+from runner.data.multilabel import label_statistics
+from runner.data.sources import resolve_source
 
 
 def main() -> int:

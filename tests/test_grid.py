@@ -8,7 +8,8 @@ import warnings
 
 import pytest
 
-from runner.config import CheatgridWarning, parse_config
+from runner.config import parse_config
+from runner.errors import CheatgridWarning
 from runner.grid import Cell, expand, find, training_groups, tutorial_units
 
 INCLUDE_CELL = {"dataset": "mnist", "encoding": "onehot", "activation": "softmax",

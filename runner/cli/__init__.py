@@ -1,0 +1,1 @@
+"""The command line: `cheatgrid grid | cell | table | compare`."""

@@ -1,0 +1,260 @@
+"""The subcommands behind `cheatgrid grid | cell | table | compare`.
+
+Each takes the parsed arguments and returns an exit code; bad input raises
+(`UsageError`, `ConfigError`, ...), which `cli.main` turns into one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+from typing import Any
+
+from runner.cli.console import warnings_shown
+from runner.config import Config, apply_settings, load_config, parse_config
+from runner.config import quick as quick_config
+from runner.errors import UsageError, did_you_mean
+from runner.grid import Cell, expand, find
+
+
+def _load(args: argparse.Namespace) -> Config:
+    config = load_config(args.config, tuple(args.set))
+    return quick_config(config) if args.quick else config
+
+
+def _write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> None:
+    from runner.report.write import write_tables  # pandas and matplotlib: only when needed
+
+    write_tables(run_dir, rows)
+
+
+def _cells(config: Config) -> list[Cell]:
+    with warnings_shown(verbose=False):
+        return expand(config)
+
+
+def _run_dir(config: Config, out: str | None) -> pathlib.Path:
+    run_dir = pathlib.Path(out) if out else pathlib.Path("results") / config.name
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out {run_dir}: Expected a directory. Received: a file")
+    return run_dir
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    config = _load(args)
+    cells = _cells(config)
+    if args.dry_run:
+        for cell in cells:
+            print(f"{cell.cell_id}  {cell.name}")
+        groups = len({c.training_key for c in cells})
+        print(f"{len(cells)} cells ({groups} trained heads) in {len(config.datasets)} "
+              f"dataset(s); nothing trained, nothing written.")
+        return 0
+    run_dir = _run_dir(config, args.out)
+    if args.ray_address is not None and args.executor != "ray":
+        raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
+                         f"--executor {args.executor}")
+    if args.executor == "ray":
+        from runner.execute.ray.cluster import require_ray
+
+        require_ray()
+    from runner.execute.run import run_grid  # TensorFlow runs in its worker process
+
+    with warnings_shown(args.verbose):
+        rows = run_grid(config, cells, run_dir, command=_command(args.out, run_dir),
+                        progress=not args.no_progress, use_cache=not args.no_cache,
+                        device=args.device, force=args.force, retry_errors=args.retry_errors,
+                        executor=args.executor, ray_address=args.ray_address,
+                        finish=_write_tables,
+                        warn=lambda text: print(f"cheatgrid: {text}", file=sys.stderr,
+                                                flush=True))
+    ok = sum(r["status"] == "ok" for r in rows)
+    print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
+          f"(report.html, cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
+    return 0
+
+
+def _command(out: str | None, run_dir: pathlib.Path) -> str:
+    """The command line that reruns (and so resumes) this run."""
+    argv = [a for a in sys.argv[1:] if a not in ("--force", "--retry-errors")]
+    if out is None and "--out" not in argv:
+        argv += ["--out", str(run_dir)]
+    return "cheatgrid " + " ".join(argv)
+
+
+def _single_cell_config(args: argparse.Namespace) -> Config:
+    missing = [flag for flag in ("encoding", "activation", "loss", "metric")
+               if getattr(args, flag) is None]
+    if missing:
+        raise UsageError("cell: without a CONFIG, give --" + ", --".join(missing) +
+                         " (or a CONFIG and --cell ID_OR_NAME)")
+    dataset: dict[str, Any] = {"name": args.dataset, "source": "embedded"}
+    for key in ("max_train_samples", "max_test_samples"):
+        if getattr(args, key) is not None:
+            dataset[key] = getattr(args, key)
+    doc = {"name": "cell", "datasets": [dataset],
+           "backbone": {"weights": args.weights},
+           "grid": {"encoding": [args.encoding], "activation": [args.activation],
+                    "loss": [args.loss], "from_logits": [args.from_logits],
+                    "metric": [args.metric]}}
+    return parse_config(apply_settings(doc, tuple(args.set), "command line"),
+                        origin="command line")
+
+
+def _with_training_flags(config: Config, args: argparse.Namespace) -> Config:
+    raw = config.to_dict()
+    for key in ("epochs", "batch_size", "learning_rate"):
+        if getattr(args, key) is not None:
+            raw["training"][key] = getattr(args, key)
+    if args.seed is not None:
+        raw["training"]["seeds"] = [args.seed]
+    config = parse_config(raw, origin="command line")
+    return quick_config(config) if args.quick else config
+
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    if args.config:
+        if not args.cell:
+            raise UsageError("cell: with a CONFIG, give --cell ID_OR_NAME "
+                             "(`cheatgrid grid CONFIG --dry-run` lists them)")
+        config = _with_training_flags(load_config(args.config, tuple(args.set)), args)
+        cells = _cells(config)
+        cell = find(cells, args.cell)
+        if cell is None:
+            hint = did_you_mean(args.cell, [c.name for c in cells])
+            raise UsageError(f"--cell: Expected a cell id or name of {args.config}. "
+                             f"Received: {args.cell!r}{hint}")
+    else:
+        config = _with_training_flags(_single_cell_config(args), args)
+        cell = _cells(config)[0]
+    from runner.execute.prepare import prepare, run_cells
+    from runner.train.backends import import_tensorflow
+
+    import_tensorflow(args.verbose)
+
+    outcomes = []
+    with warnings_shown(args.verbose):
+        prepared = prepare(config, [cell], not args.no_cache, args.device)
+        rows = run_cells(config, [cell], prepared,
+                         on_rows=lambda rows, outcome: outcomes.append(outcome))
+    if args.out:
+        from runner.store.rundir import RunDir
+
+        run_dir = RunDir(args.out)
+        run_dir.lock(_command(args.out, pathlib.Path(args.out)))
+        try:
+            run_dir.set_aside()
+            run_dir.write_config(config.to_dict())
+            for row, outcome in zip(rows, outcomes, strict=True):
+                run_dir.append([row], outcome.logits)
+            _write_tables(pathlib.Path(args.out), rows)
+        finally:
+            run_dir.release()
+    _print_row(rows[0])
+    return _verify(config, cell, rows[0], outcomes[0], prepared) if args.verify else 0
+
+
+def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
+            prepared: Any) -> int:
+    """`--verify`: the composed tutorial model on raw images against the cached result;
+    exit 1 on a mismatch."""
+    from runner.data.datasets import load_dataset
+    from runner.train.end_to_end import verify
+
+    if outcome.weights is None:
+        print(f"verify: nothing to compose: the cell failed in {row['phase']}")
+        return 0
+    arrays = load_dataset(config.dataset(cell.dataset), prepared.sources[cell.dataset])
+    lines = verify(cell, row, outcome.weights, outcome.logits, arrays, prepared.backbone,
+                   row["seed"])
+    for line in lines:
+        print(f"verify: {line}")
+    return 1 if any(line.startswith("MISMATCH") for line in lines) else 0
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    keys = ("cell_id", "name", "status", "phase", "error_type", "error_message", "test_metric",
+            "test_loss", "reference_accuracy", "hamming_accuracy", "verdict", "epochs",
+            "train_seconds", "weights", "data_source", "n_train", "n_test")
+    for key in keys:
+        if row.get(key) is not None:
+            print(f"{key:>14}: {row[key]}")
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from runner.report.write import write_tables
+    from runner.store import results as store
+
+    results = pathlib.Path(args.run_dir) / store.RESULTS_FILE
+    if not results.is_file():
+        raise UsageError(f"table: Expected a run directory with {store.RESULTS_FILE}. "
+                         f"Received: {args.run_dir}")
+    with warnings_shown(verbose=False):
+        rows = store.read_rows(results)
+    if not rows:
+        raise UsageError(f"table: {results} holds no result rows")
+    if args.claims or args.readme:  # first, so that report.html embeds the new claims.md
+        from runner.train.backends import import_tensorflow
+
+        import_tensorflow(verbose=False)  # one claim asks Keras itself
+        _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
+    for path in write_tables(args.run_dir, rows).values():
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from runner.report.compare import compare_runs
+    from runner.store import results as store
+    from runner.store.atomic import atomic_write
+
+    runs = []
+    for run_dir in (args.run_a, args.run_b):
+        results = pathlib.Path(run_dir) / store.RESULTS_FILE
+        if not results.is_file():
+            raise UsageError(f"compare: Expected a run directory with {store.RESULTS_FILE}. "
+                             f"Received: {run_dir}")
+        with warnings_shown(verbose=False):
+            runs.append(store.read_rows(results))
+        if not runs[-1]:
+            raise UsageError(f"compare: {results} holds no result rows")
+    out = pathlib.Path(args.out) if args.out else (
+        pathlib.Path(args.run_b) / f"compare_{pathlib.Path(args.run_a).resolve().name}.md")
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError(f"--out: Expected a file path in an existing directory. "
+                         f"Received: {out}")
+    text = compare_runs(runs[0], runs[1], label_a=args.run_a, label_b=args.run_b)
+    sys.stdout.write(text)
+    atomic_write(out, text)
+    print(f"cheatgrid: wrote {out}", file=sys.stderr)  # stdout stays pure Markdown
+    return 0
+
+
+def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
+    """claims.md (and, for a run over several frameworks, frameworks.md), and the README's
+    section between its markers: the claims for a run on one framework, the frameworks'
+    table for a run on several."""
+    from runner.report.markdown import splice_section
+    from runner.report.tables import annotate, results_frame
+    from runner.store.atomic import atomic_write
+    from runner.tutorial import claims, frameworks
+
+    df = annotate(results_frame(rows), run_dir)
+    sections = [("claims.md", claims.claims_markdown(df), claims.README_BEGIN,
+                 claims.README_END)]
+    if "framework" in df and df["framework"].nunique() > 1:
+        sections.append(("frameworks.md", frameworks.frameworks_markdown(df),
+                         frameworks.README_BEGIN, frameworks.README_END))
+    for name, text, _, _ in sections:
+        atomic_write(run_dir / name, text)
+        print(run_dir / name)
+    if readme:
+        name, section, begin, end = sections[-1]
+        path = pathlib.Path(readme)
+        try:
+            text = splice_section(path.read_text(encoding="utf-8"), section, begin, end)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--readme {path}: {e}") from None
+        atomic_write(path, text)
+        print(f"{path}: the section of {name} updated")

@@ -1,0 +1,122 @@
+"""Command line: `cheatgrid grid | cell | table | compare` (also `python -m runner`).
+
+Exit codes: 0 done (failed cells are results, not failures), 1 results could not be
+written or `--verify` found a mismatch, 2 bad input (config, flags, unavailable data,
+weights or device, a busy or foreign run directory), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from runner import vocab
+from runner.cli.commands import cmd_cell, cmd_compare, cmd_grid, cmd_table
+from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
+from runner.errors import (
+    ConfigError,
+    Interrupted,
+    ResourceUnavailable,
+    RunAborted,
+    RunDirError,
+    UsageError,
+)
+from runner.train.device import DEVICES
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cheatgrid", description="Train every label-encoding x activation x loss x "
+        "metric cell on a frozen VGG16 and write a cheat table.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grid = sub.add_parser("grid", help="run every cell of a config")
+    grid.add_argument("config", help="YAML grid config, e.g. configs/default.yaml")
+    grid.add_argument("--out", help="run directory (default: results/<name>/)")
+    grid.add_argument("--dry-run", action="store_true", help="list the cells, train nothing")
+    grid.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grid.add_argument("--force", action="store_true",
+                      help="set earlier results aside (renamed, not deleted), run every cell")
+    grid.add_argument("--retry-errors", action="store_true",
+                      help="when resuming, run the cells whose status is error again")
+    grid.add_argument("--executor", default="local", choices=("local", "ray"),
+                      help="local: a worker process here; ray: tasks on a Ray cluster "
+                      "(the 'ray' extra)")
+    grid.add_argument("--ray-address", metavar="auto|HOST:PORT",
+                      help="the Ray cluster to use (default: start Ray on this machine)")
+    grid.set_defaults(func=cmd_grid)
+
+    cell = sub.add_parser("cell", help="run one cell and print its result")
+    cell.add_argument("config", nargs="?", help="YAML config holding the cell")
+    cell.add_argument("--cell", help="cell id (or 6+ leading digits) or name")
+    cell.add_argument("--dataset", default="mnist", choices=sorted(vocab.DATASETS.names))
+    cell.add_argument("--encoding", choices=vocab.ENCODINGS.names)
+    cell.add_argument("--activation", choices=vocab.ACTIVATIONS.names)
+    cell.add_argument("--loss", choices=vocab.LOSSES.names + tuple(vocab.LOSSES.aliases))
+    cell.add_argument("--metric", choices=vocab.METRICS.names + tuple(vocab.METRICS.aliases))
+    cell.add_argument("--from-logits", action="store_true", help="loss(from_logits=True)")
+    cell.add_argument("--weights", default="random", help="imagenet | random | auto | a file")
+    cell.add_argument("--max-train-samples", type=int)
+    cell.add_argument("--max-test-samples", type=int)
+    cell.add_argument("--epochs", type=int)
+    cell.add_argument("--batch-size", type=int)
+    cell.add_argument("--learning-rate", type=float)
+    cell.add_argument("--seed", type=int)
+    cell.add_argument("--out", help="also write the run files into this directory")
+    cell.add_argument("--verify", action="store_true",
+                      help="compose the frozen base and the trained head into the tutorial's "
+                      "model, evaluate it on the raw test images, compare (exit 1 if not)")
+    cell.set_defaults(func=cmd_cell)
+
+    table = sub.add_parser("table", help="rebuild the tables of a run from results.jsonl")
+    table.add_argument("run_dir", help="a run directory, e.g. results/default")
+    table.add_argument("--claims", action="store_true",
+                       help="also check the tutorial's claims against the run (claims.md)")
+    table.add_argument("--readme", help="write the claims into this README's claims section")
+    table.set_defaults(func=cmd_table)
+
+    compare = sub.add_parser("compare", help="what changed between two runs, cell by cell")
+    compare.add_argument("run_a", help="the first run directory (A)")
+    compare.add_argument("run_b", help="the second run directory (B)")
+    compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md)")
+    compare.set_defaults(func=cmd_compare)
+
+    for p in (grid, cell):
+        p.add_argument("--device", default="auto", choices=DEVICES,
+                       help="auto: a TPU, else the GPUs (several: mirrored), else the CPU")
+        p.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the feature cache ($CHEATGRID_CACHE_DIR)")
+        p.add_argument("--quick", action="store_true",
+                       help=f"at most {QUICK_EPOCHS} epochs, {QUICK_TRAIN_SAMPLES} train and "
+                       f"{QUICK_TEST_SAMPLES} test images per dataset")
+        p.add_argument("--verbose", action="store_true", help="show Keras and TF output")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. training.epochs=5 (repeatable; "
+                       "validated like the file)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cheatgrid` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, UsageError, ResourceUnavailable, RunDirError) as e:
+        print(f"cheatgrid: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunAborted as e:
+        print(f"cheatgrid: error: {e}", file=sys.stderr)
+        return 1
+    except Interrupted as e:
+        print(f"cheatgrid: interrupted; to resume: {e}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("cheatgrid: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

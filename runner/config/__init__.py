@@ -1,0 +1,26 @@
+"""The config: its schema (one dataclass per section), its checks, and YAML loading."""
+
+from runner.config.load import (
+    QUICK_EPOCHS,
+    QUICK_TEST_SAMPLES,
+    QUICK_TRAIN_SAMPLES,
+    framework_missing,
+    load_config,
+    parse_config,
+    quick,
+)
+from runner.config.schema import (
+    BackboneConfig,
+    Config,
+    DatasetConfig,
+    GridConfig,
+    Override,
+    ResourcesConfig,
+    TrainingConfig,
+)
+from runner.config.sets import apply_settings
+
+__all__ = ["QUICK_EPOCHS", "QUICK_TEST_SAMPLES", "QUICK_TRAIN_SAMPLES", "BackboneConfig",
+           "Config", "DatasetConfig", "GridConfig", "Override", "ResourcesConfig",
+           "TrainingConfig", "apply_settings", "framework_missing", "load_config",
+           "parse_config", "quick"]

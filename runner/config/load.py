@@ -1,0 +1,279 @@
+"""YAML grid configs -> the frozen schema, validated before anything runs.
+
+Configs are locked: an unknown key, a wrong type or an unknown value raises
+`ConfigError` naming the file, the key path, what was expected and what was
+received, with a "Did you mean ...?" hint for near misses. Each key is parsed by
+the parser its schema field names; the rules that span keys are here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import pathlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from runner import vocab
+from runner.config import schema
+from runner.config.checks import Checker
+from runner.config.schema import (
+    BackboneConfig,
+    Config,
+    DatasetConfig,
+    GridConfig,
+    Override,
+    ResourcesConfig,
+    TrainingConfig,
+)
+from runner.config.sets import apply_settings
+from runner.errors import ConfigError
+
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+QUICK_EPOCHS = 2  # enough to see which cells error and which start to learn
+QUICK_TRAIN_SAMPLES = 512  # a few seconds of VGG16 per dataset on a CPU
+QUICK_TEST_SAMPLES = 256
+
+
+def _section(check: Checker, cls: type, raw: Any, path: str, *, required: tuple[str, ...] = (),
+             also: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A section's keys, each parsed by its field's parser (cross-key rules come after)."""
+    raw = check.mapping(raw, path, schema.keys(cls) + also, required=required)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    prefix = f"{path}." if path else ""
+    return {key: fields[key].metadata["parse"](check, value, prefix + key)
+            if key in fields else value for key, value in raw.items()}
+
+
+def _training(check: Checker, raw: Any) -> TrainingConfig:
+    raw = dict(check.mapping(raw, "training", schema.keys(TrainingConfig) + ("seed",)))
+    if "seed" in raw:  # `seed: 42` is `seeds: [42]`
+        if "seeds" in raw:
+            raise check.fail("training.seed", "either 'seed' (one run) or 'seeds' (a list), "
+                             "not both", raw["seed"])
+        raw["seeds"] = [check.integer(raw.pop("seed"), "training.seed", minimum=0)]
+    return TrainingConfig(**_section(check, TrainingConfig, raw, "training"))
+
+
+def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
+    values = _section(check, DatasetConfig, raw, path, required=("name",))
+    spec = vocab.DATASETS[values["name"]]
+    source = values.get("source", spec.sources[0])
+    if source == "auto" and "auto" not in spec.sources and spec.stand_in != spec.name:
+        stand_in = vocab.DATASETS[spec.stand_in]
+        raise check.fail(f"{path}.source", f"one of {list(spec.sources)}", source,
+                         f"'{spec.name}' has {spec.num_classes} labels and its offline "
+                         f"stand-in '{stand_in.name}' {stand_in.num_classes}, so a grid's "
+                         f"heads cannot fall back from one to the other: use `name: "
+                         f"{stand_in.name}` offline")
+    values["source"] = check.choice(source, f"{path}.source", spec.sources)
+    classes = values.get("classes")
+    if classes is not None:
+        if not spec.digits:
+            raise check.fail(f"{path}.classes", "no 'classes' key: only MNIST-digit datasets "
+                             "select classes", list(classes))
+        if any(c > 9 for c in classes):
+            raise check.fail(f"{path}.classes", "MNIST digits from 0 to 9", list(classes))
+        need = "exactly 2 distinct digits" if spec.num_classes == 2 else "at least 2 digits"
+        if len(classes) < 2 or (spec.num_classes == 2 and len(classes) != 2):
+            raise check.fail(f"{path}.classes", need, list(classes))
+    return DatasetConfig(**values)
+
+
+def _grid(check: Checker, raw: Any) -> GridConfig:
+    grid = GridConfig(**_section(check, GridConfig, raw, "grid"))
+    absent = framework_missing(grid.framework)
+    if absent:
+        extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
+        raise check.fail("grid.framework", f"installed frameworks; {absent} need "
+                         f"`pip install -e '.[{extras}]'` (or `make install`)",
+                         list(grid.framework))
+    return grid
+
+
+def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
+    """Frameworks whose optional package is not installed (looked up without importing it);
+    TensorFlow is a dependency of cheatgrid itself."""
+    return [f for f in frameworks if vocab.FRAMEWORKS[f].extra is not None
+            and importlib.util.find_spec(vocab.FRAMEWORKS[f].package) is None]
+
+
+def _check_encodings(check: Checker, config: Config) -> None:
+    """Every dataset gets at least one encoding of its kind of labels; included cells too.
+
+    The grid crosses each dataset only with the encodings that apply to its labels
+    (`grid.expand`), so a grid over single- and multi-label datasets can list both
+    kinds; a dataset left with none would silently contribute no cell.
+    """
+    for i, dataset in enumerate(config.datasets):
+        spec = dataset.spec
+        if not set(config.grid.encoding) & set(spec.encodings):
+            raise check.fail("grid.encoding", f"at least one encoding for datasets[{i}] "
+                             f"'{dataset.name}' ({spec.label_kind} data: one of "
+                             f"{list(spec.encodings)})", list(config.grid.encoding))
+    for i, entry in enumerate(config.include):
+        spec = vocab.DATASETS[entry["dataset"]]
+        if entry["encoding"] not in spec.encodings:
+            raise check.fail(f"include[{i}].encoding", f"one of {list(spec.encodings)} for "
+                             f"dataset '{spec.name}' ({spec.label_kind} data)",
+                             entry["encoding"])
+
+
+def _pattern(check: Checker, raw: Any, path: str, dataset_names: tuple[str, ...],
+             full: bool) -> dict[str, Any]:
+    """A cell pattern: full (every axis, one value each) or partial (values any-of)."""
+    allowed = ("dataset",) + vocab.AXES + ("framework",) + (("units",) if full else ())
+    raw = check.mapping(raw, path, allowed, required=allowed[:6] if full else ())
+    if not raw:
+        raise check.fail(path, "at least one axis value", raw)
+    entry: dict[str, Any] = {}
+    for axis, value in raw.items():
+        if axis == "units":
+            entry[axis] = None if value is None else check.integer(value, f"{path}.units")
+            continue
+        if axis == "dataset":
+            parse = lambda v, p: check.choice(v, p, dataset_names)  # noqa: E731
+        else:
+            parse = lambda v, p, axis=axis: schema.axis_value(axis)(check, v, p)  # noqa: E731
+        if full:
+            entry[axis] = parse(value, f"{path}.{axis}")
+        else:
+            seq = value if isinstance(value, list) else [value]
+            entry[axis] = check.items(seq, f"{path}.{axis}", parse, "a value")
+    return entry
+
+
+def _entries(check: Checker, raw: Any, key: str, parse: Callable[[Any, str], Any]) -> tuple:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise check.fail(key, "a list of mappings", raw)
+    return tuple(parse(item, f"{key}[{i}]") for i, item in enumerate(raw))
+
+
+def _override(check: Checker, raw: Any, path: str, names: tuple[str, ...]) -> Override:
+    raw = check.mapping(raw, path, ("when", "set"), required=("when", "set"))
+    when = _pattern(check, raw["when"], f"{path}.when", names, full=False)
+    settable = tuple(f"training.{k}" for k in schema.keys(TrainingConfig))
+    changes = check.mapping(raw["set"], f"{path}.set", settable)
+    if not changes:
+        raise check.fail(f"{path}.set", f"at least one of {list(settable)}", changes)
+    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
+    values = {key.split(".", 1)[1]: fields[key.split(".", 1)[1]].metadata["parse"](
+        check, value, f"{path}.set.{key}") for key, value in changes.items()}
+    return Override(when=when, set=values)
+
+
+def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
+    """Validate a parsed YAML document and build the frozen `Config`.
+
+    Args:
+        raw: the document, as `yaml.safe_load` returns it.
+        origin: how errors name the document (usually its file path).
+        default_name: the run name when the document has no `name` key.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: the document cannot be run as written.
+    """
+    check = Checker(origin)
+    top = schema.keys(Config)
+    if not isinstance(raw, dict):
+        kind = "an empty file" if raw is None else f"a {type(raw).__name__}"
+        raise ConfigError(f"{origin}: Expected a mapping with keys {list(top)} at the "
+                          f"top level. Received: {kind}")
+    check.mapping(raw, "", top, required=("datasets",))
+    name = check.string(raw.get("name", default_name), "name")
+    if not _NAME_PATTERN.match(name):
+        raise check.fail("name", "letters, digits, '_', '.' or '-' (it names the run "
+                         "directory)", name)
+    datasets = check.items(raw["datasets"], "datasets",
+                           lambda v, p: _dataset(check, v, p), "[{name: mnist}]")
+    names = tuple(d.name for d in datasets)
+    if len(set(names)) != len(names):
+        raise check.fail("datasets", "each dataset name at most once", list(names))
+    config = Config(
+        name=name, datasets=datasets,
+        backbone=BackboneConfig(**_section(check, BackboneConfig, raw.get("backbone", {}),
+                                           "backbone")),
+        training=_training(check, raw.get("training", {})),
+        grid=_grid(check, raw.get("grid", {})),
+        exclude=_entries(check, raw.get("exclude"), "exclude",
+                         lambda v, p: _pattern(check, v, p, names, full=False)),
+        include=_entries(check, raw.get("include"), "include",
+                         lambda v, p: _pattern(check, v, p, names, full=True)),
+        overrides=_entries(check, raw.get("overrides"), "overrides",
+                           lambda v, p: _override(check, v, p, names)),
+        resources=ResourcesConfig(**_section(check, ResourcesConfig,
+                                             raw.get("resources", {}), "resources")))
+    others = [f for f in config.grid.framework if f != vocab.DEFAULT_FRAMEWORK]
+    end_to_end = config.training.end_to_end(config.backbone) or any(
+        o.set.get("feature_cache") is False for o in config.overrides)
+    if others and end_to_end:
+        raise check.fail("grid.framework", "only 'tensorflow' with end-to-end training "
+                         "(backbone.trainable or training.feature_cache: false): the other "
+                         "frameworks train heads on features", list(config.grid.framework))
+    _check_encodings(check, config)
+    return config
+
+
+def read_document(path: str | pathlib.Path) -> Any:
+    """A config file's YAML document.
+
+    Raises:
+        ConfigError: missing or unreadable file, or a YAML syntax error.
+    """
+    path = pathlib.Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: No such config file.") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: Cannot read the config file: {e}") from None
+    try:
+        return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: Expected a config nested a few levels deep. Received: "
+                          "nesting too deep to parse") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+
+
+def load_config(path: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Config:
+    """Read and validate a YAML config file, with `--set KEY=VALUE` settings applied.
+
+    Raises:
+        ConfigError: missing or unreadable file, YAML syntax error, a malformed
+            setting, or invalid content.
+    """
+    path = pathlib.Path(path)
+    raw = apply_settings(read_document(path), sets, origin=str(path))
+    origin = f"{path} (with --set)" if sets else str(path)
+    config = parse_config(raw, origin=origin, default_name=path.stem)
+    return dataclasses.replace(config, source_path=str(path))
+
+
+def quick(config: Config) -> Config:
+    """Shrink epochs and sample counts for a first look (`--quick`), overrides included."""
+    def shrink(value: int | None, cap: int) -> int:
+        return cap if value is None else min(value, cap)
+
+    datasets = tuple(
+        dataclasses.replace(d, max_train_samples=shrink(d.max_train_samples, QUICK_TRAIN_SAMPLES),
+                            max_test_samples=shrink(d.max_test_samples, QUICK_TEST_SAMPLES))
+        for d in config.datasets)
+    training = dataclasses.replace(config.training,
+                                   epochs=min(config.training.epochs, QUICK_EPOCHS))
+    overrides = tuple(
+        dataclasses.replace(o, set={**o.set, "epochs": min(o.set["epochs"], QUICK_EPOCHS)})
+        if "epochs" in o.set else o for o in config.overrides)
+    return dataclasses.replace(config, datasets=datasets, training=training,
+                               overrides=overrides)

@@ -1,0 +1,1 @@
+"""Data: where each dataset comes from, loading it as arrays, labels and tf.data pipelines."""

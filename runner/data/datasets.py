@@ -1,0 +1,147 @@
+"""A configured dataset as raw arrays, loaded from the source `sources.resolve_source` chose.
+
+A dataset is loaded as raw uint8 images and integer labels (`DatasetArrays`): class
+indices for single-label data, 0/1 multi-hot rows for multi-label data. What to
+load comes from the dataset's catalogue entry (`vocab.DATASETS`): from the
+embedded MNIST subset, the digits of the entry that serves it (its `stand_in`),
+composed into canvases when that entry is multi-label; from TFDS, its
+`tfds_name` and splits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from runner import vocab
+from runner.config import BackboneConfig, DatasetConfig
+from runner.data import multilabel
+from runner.data.embedded import (
+    EMBEDDED_TEST_PER_CLASS,
+    embedded_mnist,
+    interleaved_split,
+    select_digits,
+)
+from runner.data.sources import SourceDecision
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetArrays:
+    """Raw images and integer labels of one dataset, both splits.
+
+    Attributes:
+        train_images, test_images: uint8 arrays, (N, H, W) grayscale or (N, H, W, 3) colour.
+        train_labels, test_labels: int64 class indices in [0, num_classes) (N,), or
+            for multi-label data 0/1 multi-hot rows (N, num_classes).
+        source: 'tfds' or 'embedded', as recorded in results (`data_source`).
+        detail: which data exactly, and why (`data_detail`).
+        class_names: one name per class index.
+    """
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: str
+    detail: str
+    class_names: tuple[str, ...]
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train_labels)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.test_labels)
+
+
+def _load_embedded(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
+    served = vocab.DATASETS[dataset.spec.stand_in]  # the embedded dataset that serves it
+    digits = dataset.classes or served.default_classes or tuple(range(10))
+    images, labels = select_digits(*embedded_mnist(), digits)
+    splits = [(images[ix], labels[ix]) for ix in interleaved_split(labels,
+                                                                  EMBEDDED_TEST_PER_CLASS)]
+    detail = decision.detail
+    if served.multi_label:  # canvases of each split's own digits: no leak
+        splits = [multilabel.compose(x, y, len(digits), split_seed=k)
+                  for k, (x, y) in enumerate(splits)]
+        detail += ", 1 or 2 digits per canvas"
+    (train_images, train_labels), (test_images, test_labels) = splits
+    if dataset.classes or served.default_classes:
+        detail += f", digits {' vs '.join(map(str, digits))}"
+    train, test = slice(dataset.max_train_samples), slice(dataset.max_test_samples)
+    return DatasetArrays(
+        train_images=train_images[train], train_labels=train_labels[train],
+        test_images=test_images[test], test_labels=test_labels[test],
+        source="embedded", detail=_with_note(detail, decision),
+        class_names=tuple(str(c) for c in digits))
+
+
+def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None,
+                ) -> tuple[np.ndarray, np.ndarray, object]:
+    import tensorflow_datasets as tfds
+
+    ds, info = tfds.load(dataset.spec.tfds_name, split=split, as_supervised=True,
+                         with_info=True, data_dir=dataset.data_dir, shuffle_files=False)
+    if limit is not None and not dataset.classes:
+        ds = ds.take(limit)
+    pairs = list(tfds.as_numpy(ds))
+    images = np.stack([image for image, _ in pairs])
+    labels = np.array([label for _, label in pairs], dtype=np.int64)
+    return images, labels, info
+
+
+def _with_note(detail: str, decision: SourceDecision) -> str:
+    return f"{detail} ({decision.note})" if decision.note else detail
+
+
+def _load_tfds(dataset: DatasetConfig, decision: SourceDecision,
+               image_side: int) -> DatasetArrays:
+    train_split, test_split = dataset.splits
+    if dataset.spec.multi_label:
+        (train_images, train_labels, names), (test_images, test_labels, _) = (
+            multilabel.load_tfds(dataset.spec.tfds_name, split, dataset.data_dir, limit,
+                                 image_side) for split, limit in
+            ((train_split, dataset.max_train_samples), (test_split, dataset.max_test_samples)))
+        return DatasetArrays(train_images=train_images, train_labels=train_labels,
+                             test_images=test_images, test_labels=test_labels, source="tfds",
+                             detail=_with_note(decision.detail, decision), class_names=names)
+    train_images, train_labels, info = _tfds_split(dataset, train_split,
+                                                   dataset.max_train_samples)
+    test_images, test_labels, _ = _tfds_split(dataset, test_split, dataset.max_test_samples)
+    names = tuple(info.features["label"].names)
+    if dataset.classes:  # MNIST digits: select, then cap
+        digits = dataset.classes
+        train_images, train_labels = select_digits(train_images, train_labels, digits)
+        test_images, test_labels = select_digits(test_images, test_labels, digits)
+        train_images, train_labels = (a[:dataset.max_train_samples]
+                                      for a in (train_images, train_labels))
+        test_images, test_labels = (a[:dataset.max_test_samples]
+                                    for a in (test_images, test_labels))
+        names = tuple(str(d) for d in digits)
+    detail = decision.detail + (f", digits {' vs '.join(map(str, dataset.classes))}"
+                                if dataset.classes else "")
+    return DatasetArrays(train_images=train_images, train_labels=train_labels,
+                         test_images=test_images, test_labels=test_labels, source="tfds",
+                         detail=_with_note(detail, decision), class_names=names)
+
+
+def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
+                 image_side: int = BackboneConfig.input_size) -> DatasetArrays:
+    """Load a configured dataset from the source `sources.resolve_source` chose.
+
+    Embedded data is split as described in `interleaved_split` (mnist_multilabel:
+    then composed as in `multilabel.compose`); TFDS data uses the configured splits
+    in TFDS order, capped at `max_*_samples`.
+
+    Args:
+        dataset: the dataset's config.
+        decision: where its images come from.
+        image_side: the backbone's input size; multi-label TFDS images, which differ in
+            size, are resized to it as they load.
+    """
+    if decision.source == "tfds":
+        return _load_tfds(dataset, decision, image_side)
+    assert decision.source == "embedded", decision
+    return _load_embedded(dataset, decision)

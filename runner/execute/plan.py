@@ -1,0 +1,86 @@
+"""A grid's units of work: what one call of a worker trains.
+
+A unit is several heads of one dataset, encoding, schedule and seed trained
+together on cached features (the fast path), or one cell group in end-to-end
+mode. Every executor runs the same units, in the same order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from runner.config import Config
+from runner.grid import Cell, settings_hash, training_groups
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """Cell groups (each: cells differing only in metric) trained by one call."""
+
+    dataset: str
+    mode: str  # 'cached' (heads trained together on features) or 'direct' (end-to-end)
+    seed: int
+    groups: tuple[tuple[Cell, ...], ...]
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [c for g in self.groups for c in g]
+
+    @property
+    def framework(self) -> str:
+        return self.groups[0][0].framework
+
+    def without(self, done: Callable[[tuple[Cell, ...], int], bool]) -> Unit | None:
+        """This unit minus the groups `done(group, seed)` says are finished."""
+        groups = tuple(g for g in self.groups if not done(g, self.seed))
+        return dataclasses.replace(self, groups=groups) if groups else None
+
+    def split(self) -> list[Unit]:
+        """One unit per group: to find which group kills a worker."""
+        return [dataclasses.replace(self, groups=(g,)) for g in self.groups]
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        """`training.cell_timeout_seconds` of its cells (a unit has one schedule)."""
+        return self.groups[0][0].training.cell_timeout_seconds
+
+    @property
+    def budget_seconds(self) -> float | None:
+        """How long its training may run: the timeout once per group."""
+        timeout = self.timeout_seconds
+        return None if timeout is None else timeout * len(self.groups)
+
+
+def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
+    """The grid's units in a stable order: framework, dataset, cached before end-to-end."""
+    units = []
+    for key in dict.fromkeys((c.framework, c.dataset) for c in cells):
+        groups = training_groups(c for c in cells if (c.framework, c.dataset) == key).values()
+        together: dict[tuple, list[tuple[Cell, ...]]] = {}
+        for group in groups:
+            if group[0].training.end_to_end(config.backbone):
+                for seed in group[0].training.seeds:
+                    units.append(Unit(key[1], "direct", seed, (tuple(group),)))
+            else:
+                together.setdefault(group[0].together_key, []).append(tuple(group))
+        for batch in together.values():
+            for seed in batch[0][0].training.seeds:
+                units.append(Unit(key[1], "cached", seed, tuple(batch)))
+    return units
+
+
+def cell_columns(config: Config, cell: Cell, seed: int) -> dict[str, Any]:
+    """The columns that say which cell and seed a result row is of: the first of every row."""
+    return {"cell_id": cell.cell_id, "name": cell.name, **cell.params,
+            **training_fields(cell, seed), "settings_hash": settings_hash(config, cell, seed),
+            "head_id": cell.head_id, "base_id": cell.base_id}
+
+
+def training_fields(cell: Cell, seed: int) -> dict[str, Any]:
+    """The cell's effective training settings, as result columns."""
+    t = cell.training
+    return {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
+            "shuffle": t.shuffle, "drop_remainder": t.drops_remainder(cell.encoding),
+            "seed": seed}

@@ -1,0 +1,192 @@
+"""Train units in this process: prepare (device, backbone, sources), then run each unit.
+
+Every executor's worker runs units through a `UnitRunner`: the local worker
+process (`worker.py`), Ray's tasks (`ray/tasks.py`), and `run_cells` right here
+(the `cell` command, tests, bench).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import platform
+from collections.abc import Callable
+from typing import Any
+
+from runner import vocab
+from runner.config import Config
+from runner.data.datasets import DatasetArrays, load_dataset
+from runner.data.sources import SourceDecision, resolve_source
+from runner.execute.plan import Unit, cell_columns, plan_units
+from runner.features.backbone import Backbone, build_backbone
+from runner.features.cache import Features, dataset_features
+from runner.grid import Cell
+from runner.train import backends as framework
+from runner.train.common import GroupResult, error_fields
+from runner.train.device import Placement, place
+from runner.train.end_to_end import train_end_to_end
+from runner.train.fused import train_together
+
+
+def provenance() -> dict[str, Any]:
+    """The framework and library versions of this process: what every row carries."""
+    import numpy
+    import tensorflow as tf
+
+    return {"framework": framework.current(), "backend": framework.backend(),
+            "keras_version": framework.keras().__version__, "tf_version": tf.__version__,
+            "numpy_version": numpy.__version__, "python_version": platform.python_version()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """What a run needs before its first unit: device, backbone, each dataset's source."""
+
+    backbone: Backbone | None  # None where another process computes the features
+    sources: dict[str, SourceDecision]
+    placement: Placement
+    use_cache: bool = True
+    weights_label: str = ""  # what rows record in `weights`
+    resolved_weights: str = ""  # the `weights` value that rebuilds them (auto resolved)
+
+    def scope(self):
+        """The distribution strategy's scope (models must be built inside it)."""
+        strategy = self.placement.strategy
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+    @property
+    def decisions(self) -> dict[str, Any]:
+        """What a restarted worker must reuse rather than decide again."""
+        return {"sources": self.sources, "weights": self.resolved_weights,
+                "weights_label": self.weights_label}
+
+
+def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: str = "auto",
+            decisions: dict[str, Any] | None = None) -> Prepared:
+    """Place the run, build the backbone, decide every dataset's source: all before
+    anything is written.
+
+    In a process whose framework is not Keras 3 on TensorFlow, only the decisions
+    are taken over: features come from the TensorFlow worker (`UnitRunner.provide`).
+
+    Args:
+        decisions: `Prepared.decisions` of an earlier prepare, to reuse (a worker
+            restarted mid-run must use the same data and weights).
+
+    Raises:
+        ResourceUnavailable: the device, the weights or a `source: tfds` dataset
+            cannot be had (decided within seconds, also offline).
+    """
+    if framework.current() != framework.DEFAULT:
+        assert decisions is not None, "decisions come from the TensorFlow worker"
+        return Prepared(None, decisions["sources"], place(device, strategies=False),
+                        use_cache, decisions["weights_label"], decisions["weights"])
+    placement = place(device)
+    if decisions is None:
+        names = dict.fromkeys(c.dataset for c in cells)
+        sources = {name: resolve_source(config.dataset(name)) for name in names}
+        backbone_config = config.backbone
+    else:
+        sources = decisions["sources"]
+        backbone_config = dataclasses.replace(config.backbone, weights=decisions["weights"])
+    strategy = placement.strategy
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        backbone = build_backbone(backbone_config)
+    backbone = dataclasses.replace(backbone, batch_size=placement.feature_batch_size)
+    return Prepared(backbone, sources, placement, use_cache, backbone.weights, backbone.resolved)
+
+
+class UnitRunner:
+    """Trains units, keeping each dataset's features (or images) once loaded."""
+
+    def __init__(self, config: Config, prepared: Prepared):
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # same config -> same numbers
+        self.config, self.prepared = config, prepared
+        self.common = {"run_name": config.name, **provenance(),
+                       "device": prepared.placement.label,
+                       "weights": prepared.weights_label,
+                       "weights_requested": config.backbone.weights}
+        self._data: dict[tuple[str, str], tuple[Any, dict, dict | None]] = {}
+
+    def provide(self, name: str, loaded: tuple[Any, dict, dict | None]) -> None:
+        """Features computed elsewhere (by the TensorFlow worker), as `load` returns them."""
+        self._data[(name, "cached")] = loaded
+
+    def run(self, unit: Unit) -> list[tuple[list[dict[str, Any]], GroupResult]]:
+        """Train a unit; one (rows, result) per group, in order. Never raises for a cell."""
+        data, meta, failure = self.load(unit.dataset, unit.mode)
+        groups = [list(g) for g in unit.groups]
+        with self.prepared.scope():
+            if failure is not None:
+                outcomes = [GroupResult.failed(g, failure) for g in groups]
+            elif unit.mode == "cached":
+                outcomes = train_together(groups, data, unit.seed)
+            else:
+                outcomes = [train_end_to_end(groups[0], data, self.prepared.backbone,
+                                             self.config.backbone.trainable, unit.seed)]
+        mode = {"mode": "cached"} if unit.mode == "cached" else {}
+        return [(self._rows(g, unit.seed, o, {**meta, **mode}), o)
+                for g, o in zip(groups, outcomes, strict=True)]
+
+    def load(self, name: str, mode: str) -> tuple[Any, dict, dict | None]:
+        """A dataset's features ('cached' mode) or images ('direct'), loaded once."""
+        if (name, mode) not in self._data:
+            load = self._features if mode == "cached" else self._arrays
+            self._data[(name, mode)] = load(name)
+        return self._data[(name, mode)]
+
+    def _features(self, name: str) -> tuple[Features | None, dict, dict | None]:
+        decision = self.prepared.sources[name]
+        meta = {"data_source": decision.source, "data_detail": decision.detail,
+                "n_train": None, "n_test": None}  # until the data is loaded
+        try:
+            features, facts = dataset_features(self.config.dataset(name), decision,
+                                               self.prepared.backbone, self.prepared.use_cache)
+        except Exception as e:  # recorded on every cell of the dataset
+            return None, meta, error_fields("data", e)
+        meta.update({k: facts[k] for k in ("data_detail", "n_train", "n_test",
+                                           "feature_cache")})
+        return features, meta, None
+
+    def _arrays(self, name: str) -> tuple[DatasetArrays | None, dict, dict | None]:
+        decision = self.prepared.sources[name]
+        meta = {"data_source": decision.source, "data_detail": decision.detail,
+                "n_train": None, "n_test": None, "feature_cache": "off"}
+        try:
+            arrays = load_dataset(self.config.dataset(name), decision)
+        except Exception as e:
+            return None, meta, error_fields("data", e)
+        meta.update(data_detail=arrays.detail, n_train=arrays.n_train, n_test=arrays.n_test)
+        return arrays, meta, None
+
+    def _rows(self, group: list[Cell], seed: int, outcome: GroupResult,
+              meta: dict[str, Any]) -> list[dict[str, Any]]:
+        finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        return [{**cell_columns(self.config, c, seed), **row, "recommended": vocab.recommended(
+                     c.num_classes, c.encoding, c.activation, c.loss, c.from_logits,
+                     c.metric),
+                 **meta, **self.common, "finished_at": finished}
+                for c, row in zip(group, outcome.rows, strict=True)]
+
+
+def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
+              on_rows: Callable[[list[dict], GroupResult], None]) -> list[dict[str, Any]]:
+    """Train and evaluate `cells` in this process, once per seed.
+
+    Args:
+        on_rows: receives each group's full result rows as it finishes, and its
+            `GroupResult` (test logits and head weights, None when it failed).
+
+    Returns:
+        All result rows, in the order they finished.
+    """
+    runner = UnitRunner(config, prepared)
+    rows: list[dict[str, Any]] = []
+    for unit in plan_units(config, cells):
+        for group_rows, outcome in runner.run(unit):
+            on_rows(group_rows, outcome)
+            rows.extend(group_rows)
+    return rows

@@ -1,0 +1,169 @@
+"""The Ray side of `--executor ray`: connecting, checking resources, starting tasks.
+
+`RayCluster` is to `ray.supervisor.RaySupervisor` what `worker.Worker` is to
+the local `Supervisor`: it connects (or starts Ray on this machine), decides data
+sources and weights once in a first task, and starts the feature and training
+tasks of `ray_tasks` with the resources of the config's `resources` section.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import pathlib
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from runner.config import Config
+from runner.errors import ResourceUnavailable
+from runner.execute.plan import Unit
+from runner.execute.ray import tasks as ray_tasks
+from runner.grid import Cell
+from runner.train import backends as framework
+
+CONNECT_SECONDS = 5  # an address that does not answer by then is refused (Ray retries long)
+
+
+def require_ray() -> None:
+    """Check that Ray can be imported.
+
+    Raises:
+        ResourceUnavailable: it is not installed (the `ray` extra).
+    """
+    if importlib.util.find_spec("ray") is None:
+        raise ResourceUnavailable(
+            "--executor ray: Expected Ray to be installed (pip install 'cheatgrid[ray]', "
+            "or `make install` in a checkout). Received: no module named 'ray'")
+
+
+class RayCluster:
+    """The connection to Ray and the tasks of one run: what `Worker` is locally."""
+
+    def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
+                 address: str | None, on_warning: Callable[[str], None]):
+        self.config, self.cells, self.use_cache, self.device = config, cells, use_cache, device
+        self.address, self.on_warning = address, on_warning
+        self.setup: ray_tasks.Setup | None = None
+        self._owned = False  # this run connected (or started Ray): it disconnects
+
+    def start(self) -> dict[str, Any]:
+        """Connect, then decide sources and weights in one task; every task reuses them.
+
+        Returns:
+            The provenance of crash rows.
+
+        Raises:
+            ResourceUnavailable: Ray is missing or unreachable, no node has the
+                configured `resources`, or the device, weights or data cannot be had.
+        """
+        import ray
+
+        require_ray()
+        self._connect()
+        try:
+            self._check_resources()
+            decide = ray.remote(ray_tasks.decide).options(**self._options())
+            found, common, texts = ray.get(decide.remote(self.config, self.cells,
+                                                         self.use_cache, self.device))
+        except ResourceUnavailable:
+            self.stop()
+            raise
+        for text in texts:
+            self.on_warning(text)
+        if found is None:
+            self.stop()
+            raise ResourceUnavailable(common)
+        self.setup = ray_tasks.Setup(uuid.uuid4().hex, self.config, self.use_cache,
+                                     self.device, found)
+        return common
+
+    def extract(self, dataset: str) -> tuple[Any, Any]:
+        """Start a dataset's feature task: (its warnings' ref, its features' ref)."""
+        import ray
+
+        task = ray.remote(ray_tasks.extract).options(num_returns=2, **self._options())
+        return task.remote(self.setup, dataset)
+
+    def train(self, unit: Unit, loaded: Any) -> Any:
+        """Start a unit's task; returns its generator of ("training",) and ("done", ...).
+
+        A framework other than Keras 3 on TensorFlow gets Ray workers of its own (a
+        runtime environment that selects it before Keras is imported)."""
+        import ray
+
+        options = self._options()
+        if unit.framework != framework.DEFAULT:
+            options["runtime_env"] = {"env_vars": framework.environment(unit.framework)}
+        task = ray.remote(ray_tasks.train).options(num_returns="streaming", **options)
+        return task.remote(self.setup, unit, loaded)
+
+    def stop(self) -> None:
+        """Disconnect, when this run connected (a caller's own Ray stays up)."""
+        import ray
+
+        if self._owned:
+            ray.shutdown()
+            self._owned = False
+
+    def _options(self) -> dict[str, Any]:
+        resources = self.config.resources
+        # max_retries=0: Ray would rerun a dead task on its own; the driver decides instead.
+        return {"num_cpus": resources.cpus_per_task, "num_gpus": resources.gpus_per_task,
+                "max_retries": 0}
+
+    def _connect(self) -> None:
+        import ray
+
+        if ray.is_initialized():  # the caller's Ray (a test, a notebook): use it
+            return
+        options: dict[str, Any] = {"logging_level": logging.WARNING}
+        if self.address is None:  # a Ray of this run's own, never a stale `ray start` one
+            options.update(address="local", include_dashboard=False)
+        else:
+            _probe(self.address)
+            # The driver's own code runs on every node: the same code as this process.
+            package = str(pathlib.Path(__file__).resolve().parents[2])
+            options.update(address=self.address, runtime_env={"py_modules": [package]})
+        try:
+            ray.init(**options)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise ResourceUnavailable(
+                f"--ray-address {self.address}: Expected a running Ray cluster (`ray start "
+                f"--head` on its head node). Received: {first_line(e)}") from None
+        self._owned = True
+
+    def _check_resources(self) -> None:
+        """Refuse a run that no node could ever start (Ray would wait for ever)."""
+        import ray
+
+        need = {"CPU": self.config.resources.cpus_per_task,
+                "GPU": self.config.resources.gpus_per_task}
+        nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+        if any(all(node.get(k, 0) >= v for k, v in need.items()) for node in nodes):
+            return
+        have = "; ".join(f"{n.get('CPU', 0):g} CPU, {n.get('GPU', 0):g} GPU" for n in nodes)
+        raise ResourceUnavailable(
+            f"Invalid value for 'resources': Expected a Ray node with {need['CPU']:g} CPU and "
+            f"{need['GPU']:g} GPU for one task. Received: nodes with {have or 'nothing'}")
+
+
+def _probe(address: str) -> None:
+    """Refuse within seconds a HOST:PORT that does not answer (Ray retries for minutes)."""
+    if address == "auto":
+        return
+    host, _, port = address.split("://")[-1].rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS):
+            return
+    except (OSError, ValueError) as e:
+        raise ResourceUnavailable(
+            f"--ray-address {address}: Expected auto or HOST:PORT of a running Ray cluster's "
+            f"head (`ray start --head` prints it). Received: {first_line(e)}") from None
+
+
+def first_line(error: BaseException) -> str:
+    """An error in one line: its type, and the first line of its message (or cause's)."""
+    text = str(getattr(error, "cause", None) or error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"

@@ -1,0 +1,221 @@
+"""Run a grid on a Ray cluster: the local runner's units as Ray tasks, one writer.
+
+`run.run_grid(..., executor="ray")` sends the units it planned here instead of
+to one worker process. A first task prepares as the local worker does and
+decides data sources and weights once; every later task prepares with those
+decisions. One task per dataset computes its features (`UnitRunner.load`, the
+on-disk cache included); Ray keeps the returned arrays in its object store, and
+every head-training task of that dataset reads them from there. A head-training
+task trains one `execute.Unit` and yields a mark once its data is ready, so that
+`training.cell_timeout_seconds` counts training only, as locally.
+
+This process (the driver) stays the only writer of results.jsonl: each unit's
+rows are appended as its task finishes. A task that dies (worker killed, node
+lost, an exception in Ray or in the task) is handled as the local supervisor
+handles a dead worker: its unit is split into single groups, and a group that
+dies again is recorded `phase: crashed`.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from runner.config import Config
+from runner.errors import Interrupted
+from runner.execute.base import POLL_SECONDS, GracefulStop, error_rows, timeout_cause
+from runner.execute.plan import Unit
+from runner.execute.ray.cluster import RayCluster, first_line
+from runner.grid import Cell
+from runner.store.rundir import RunDir
+
+
+@dataclasses.dataclass
+class _Flight:
+    """A unit's task: its deadline once training started, whether it was cancelled."""
+
+    unit: Unit
+    deadline: float | None = None
+    cancelled: bool = False
+
+
+@dataclasses.dataclass
+class _Features:
+    """A dataset's feature task: its refs, and whether it has finished."""
+
+    texts: Any
+    loaded: Any
+    ready: bool = False
+
+
+class RaySupervisor(GracefulStop):
+    """Runs the remaining units of a grid as Ray tasks; the only writer of results."""
+
+    def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
+                 device: str, progress: bool, warn: Callable[[str], None],
+                 address: str | None = None):
+        self.config, self.run_dir = config, run_dir
+        self.cluster = RayCluster(config, cells, use_cache, device, address, warn)
+        self.progress, self.warn = progress, warn
+        self._queue: collections.deque[Unit] = collections.deque()
+        self._flights: dict[Any, _Flight] = {}  # a task's generator -> its unit
+        self._features: dict[str, _Features] = {}  # dataset -> its feature task
+        self._common: dict[str, Any] = {}
+        self._bar: Any = None
+
+    def start(self) -> None:
+        """Connect and decide data sources and weights once (a first task).
+
+        Raises:
+            ResourceUnavailable: Ray, the resources, device, weights or data cannot be had.
+        """
+        self._common = self.cluster.start()
+
+    def run(self, units: list[Unit]) -> None:
+        """Run `units` on the cluster, appending each unit's rows as its task finishes.
+
+        Raises:
+            Interrupted: Ctrl-C; what finished is written, what ran is cancelled.
+            OSError: results.jsonl could not be written.
+        """
+        from tqdm import tqdm
+
+        self._queue = collections.deque(units)
+        total = sum(len(u.cells) for u in units)
+        previous = signal.signal(signal.SIGINT, self._request_stop)
+        try:
+            with tqdm(total=total, unit="cell", disable=not self.progress,
+                      dynamic_ncols=True) as self._bar:
+                while self._queue or self._flights:
+                    self._submit()
+                    self._receive()
+                    if self.stop_requested:
+                        raise Interrupted()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._cancel_all()
+            self.cluster.stop()
+
+    def _submit(self) -> None:
+        """Start every queued unit whose data is ready; start the feature tasks it needs."""
+        waiting: collections.deque[Unit] = collections.deque()
+        for unit in self._queue:
+            loaded = None
+            if unit.mode == "cached":
+                if unit.dataset not in self._features:
+                    self._features[unit.dataset] = _Features(*self.cluster.extract(unit.dataset))
+                features = self._features[unit.dataset]
+                if not features.ready:
+                    waiting.append(unit)
+                    continue
+                loaded = features.loaded
+            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit)
+        self._queue = waiting
+
+    def _receive(self) -> None:
+        """Handle what finished within a poll: feature tasks, marks, results, deaths."""
+        import ray
+
+        extracting = {f.texts: name for name, f in self._features.items() if not f.ready}
+        refs = list(extracting) + list(self._flights)
+        if not refs:
+            return
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=POLL_SECONDS)
+        for ref in ready:
+            if ref in self._flights:
+                self._unit_event(ref)
+            else:
+                self._features_event(extracting[ref])
+        now = time.monotonic()
+        for generator, flight in self._flights.items():
+            if flight.deadline is not None and now > flight.deadline and not flight.cancelled:
+                ray.cancel(generator, force=True)  # kills its worker; the outcome comes next
+                flight.cancelled = True
+
+    def _features_event(self, dataset: str) -> None:
+        import ray
+
+        try:
+            texts = ray.get(self._features[dataset].texts)
+        except ray.exceptions.RayError as e:  # the feature task died: so do its units
+            del self._features[dataset]  # the next unit of the dataset starts another
+            waiting = [u for u in self._queue if u.mode == "cached" and u.dataset == dataset]
+            self._queue = collections.deque(u for u in self._queue if u not in waiting)
+            for unit in waiting:
+                self._died(unit, "crashed", _death(e),
+                           doing="computing the features of this cell's dataset")
+            return
+        self._features[dataset].ready = True
+        for text in texts:
+            self.warn(text)
+
+    def _unit_event(self, generator: Any) -> None:
+        import ray
+
+        flight = self._flights[generator]
+        try:
+            item = ray.get(next(generator))
+        except ray.exceptions.RayError as e:
+            del self._flights[generator]
+            if isinstance(e, ray.exceptions.ObjectLostError):  # e.g. the node holding them
+                self._features.pop(flight.unit.dataset, None)
+            if flight.cancelled:
+                self._died(flight.unit, "timeout", timeout_cause(flight.unit))
+            else:
+                self._died(flight.unit, "crashed", _death(e))
+            self._release(flight.unit.dataset)
+            return
+        if item[0] == "training":
+            if flight.unit.budget_seconds is not None:
+                flight.deadline = time.monotonic() + flight.unit.budget_seconds
+            return
+        del self._flights[generator]
+        _, results, texts = item
+        for text in texts:
+            self.warn(text)
+        for rows, result in results:
+            self._write(rows, result.logits)
+        self._release(flight.unit.dataset)
+
+    def _died(self, unit: Unit, phase: str, cause: str,
+              doing: str = "training this cell") -> None:
+        """A unit's task died: split it to find the group that does it, or record that."""
+        if self.stop_requested:  # Ctrl-C may be what killed it: the unit runs on resume
+            return
+        if len(unit.groups) > 1:
+            self._queue.extend(unit.split())
+            return
+        self._write(error_rows(self.config, unit, phase, cause, self._common, doing), None)
+
+    def _release(self, dataset: str) -> None:
+        """Drop a dataset's features once no unit needs them: the object store frees them."""
+        needed = any(u.dataset == dataset for u in self._queue) or any(
+            f.unit.dataset == dataset for f in self._flights.values())
+        if not needed:
+            self._features.pop(dataset, None)
+
+    def _write(self, rows: list[dict], logits: Any) -> None:
+        self.run_dir.append(rows, logits)
+        self._bar.update(len(rows))
+
+    def _cancel_all(self) -> None:
+        """Cancel what still runs (a caller's Ray stays up and must not keep training)."""
+        import ray
+
+        if not ray.is_initialized():
+            return
+        for generator in self._flights:
+            ray.cancel(generator, force=True)
+        for features in self._features.values():
+            if not features.ready:
+                ray.cancel(features.texts, force=True)
+        self._flights.clear()
+
+
+def _death(error: BaseException) -> str:
+    """How a Ray task died, in one line (Ray's own messages run to many)."""
+    return f"the Ray task died ({first_line(error)})"

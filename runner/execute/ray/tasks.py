@@ -1,0 +1,119 @@
+"""What runs inside Ray's workers for `--executor ray` (see `supervisor.py`).
+
+Each task prepares exactly as the local worker does (`execute.prepare` with the
+driver's decisions, op determinism on), once per Ray worker process and run, so
+the same seeds give the same numbers as the local executor. The driver wraps
+these functions with `ray.remote`; this module does not import Ray.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import warnings
+from typing import Any
+
+from runner.config import Config
+from runner.errors import CheatgridWarning, ResourceUnavailable
+from runner.execute.base import inject_crash
+from runner.execute.plan import Unit
+from runner.execute.prepare import Prepared, UnitRunner, prepare
+from runner.grid import Cell
+from runner.train.backends import import_tensorflow
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """What every task needs to prepare as the local worker does."""
+
+    token: str  # names the run: a Ray worker reused within it prepares once
+    config: Config
+    use_cache: bool
+    device: str
+    decisions: dict[str, Any]
+
+
+class TaskRunner(UnitRunner):
+    """A worker's `UnitRunner` whose cached-mode features come from Ray's object store."""
+
+    def __init__(self, config: Config, prepared: Prepared):
+        super().__init__(config, prepared)
+        self.shared: dict[str, Any] = {}  # dataset -> what UnitRunner.load returns
+
+    def load(self, name: str, mode: str) -> tuple[Any, dict, dict | None]:
+        if mode == "cached":
+            return self.shared[name]
+        return super().load(name, mode)  # end-to-end: the images, loaded here once
+
+
+_RUNNERS: dict[str, TaskRunner] = {}  # token -> runner, in each Ray worker process
+
+
+def _runner(setup: Setup) -> TaskRunner:
+    import_tensorflow(verbose=False)
+    if setup.token not in _RUNNERS:
+        _RUNNERS.clear()  # a worker serves one run at a time
+        prepared = prepare(setup.config, [], setup.use_cache, setup.device, setup.decisions)
+        _RUNNERS[setup.token] = TaskRunner(setup.config, prepared)
+    return _RUNNERS[setup.token]
+
+
+@contextlib.contextmanager
+def _collected(texts: list[str]):
+    """Our warnings raised in a task, kept for the driver to show."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    texts.extend(str(w.message) for w in caught if issubclass(w.category, CheatgridWarning))
+
+
+def decide(config: Config, cells: list[Cell], use_cache: bool, device: str) -> tuple:
+    """Task: prepare as the local worker's first start does.
+
+    Returns:
+        (decisions, row provenance, warnings), or (None, why nothing can run, warnings).
+    """
+    import_tensorflow(verbose=False)
+    texts: list[str] = []
+    with _collected(texts):
+        try:
+            prepared = prepare(config, cells, use_cache, device)
+        except ResourceUnavailable as e:
+            return None, str(e), texts
+        common = UnitRunner(config, prepared).common
+    return prepared.decisions, common, texts
+
+
+def extract(setup: Setup, dataset: str) -> tuple[list[str], tuple]:
+    """Task with two returns: its warnings, and a dataset's (features, meta, failure).
+
+    A dataset that cannot be loaded is not an exception here: its failure is
+    recorded on every cell, as locally.
+    """
+    texts: list[str] = []
+    with _collected(texts):
+        prepared = _runner(setup).prepared
+        loaded = UnitRunner(setup.config, prepared).load(dataset, "cached")
+    return texts, loaded
+
+
+def train(setup: Setup, unit: Unit, loaded: tuple | None):
+    """Task (a generator): train a unit on its dataset's shared features.
+
+    Yields:
+        ("training",) once the data is ready, then ("done", [(rows, GroupResult)
+        per group], warnings).
+    """
+    texts: list[str] = []
+    with _collected(texts):
+        runner = _runner(setup)
+        runner.shared = {} if loaded is None else {unit.dataset: loaded}
+        runner.load(unit.dataset, unit.mode)  # images first: their time is not the cells'
+    yield ("training",)
+    try:
+        inject_crash(unit)
+        with _collected(texts):
+            results = runner.run(unit)
+    finally:
+        runner.shared = {}  # the object store frees the features once no task holds them
+    yield ("done", results, texts)

@@ -1,0 +1,170 @@
+"""Run a grid into a run directory without ever losing a finished cell.
+
+The run holds the run directory (lock), skips the cells already done (resume:
+matched by cell id, seed and settings hash), picks the executor (a local worker
+process, or Ray), and every finished group is in results.jsonl before the next
+one starts. Ctrl-C stops after the current write and raises `Interrupted` with
+the command that resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from runner.config import Config
+from runner.errors import Interrupted, ResourceUnavailable, RunAborted, RunDirError, WorkerGone
+from runner.execute.local import Supervisor
+from runner.execute.plan import Unit, plan_units
+from runner.grid import Cell, settings_hash
+from runner.store.rundir import LOCK_FILE, RunDir
+
+
+def completed(rows: list[dict[str, Any]], config: Config, cells: list[Cell],
+              retry_errors: bool) -> dict[tuple[str, int], dict[str, Any]]:
+    """(cell id, seed) -> the row that finishes it, for this config's cells.
+
+    A row counts only if its settings hash matches the cell's current settings
+    (a changed epoch count is run again); an error row counts unless
+    `retry_errors`. The last such row wins.
+    """
+    wanted = {(c.cell_id, seed): settings_hash(config, c, seed)
+              for c in cells for seed in c.training.seeds}
+    done = {}
+    for row in rows:
+        key = (row.get("cell_id"), row.get("seed"))
+        if wanted.get(key) != row.get("settings_hash"):
+            continue
+        if row.get("status") == "error" and retry_errors:
+            continue
+        done[key] = row
+    return done
+
+
+def foreign_run(rows: list[dict[str, Any]], config: Config) -> str | None:
+    """The run name of results that belong to another config, or None."""
+    names = {row.get("run_name") for row in rows} - {config.name, None}
+    return sorted(names)[0] if names else None
+
+
+def plan_remaining(config: Config, cells: list[Cell], rows: list[dict],
+                   retry_errors: bool) -> tuple[list[Unit], int, int]:
+    """The units still to run, the number of (cell, seed) runs done and in the grid."""
+    done = completed(rows, config, cells, retry_errors)
+    units = [u.without(lambda g, seed: all((c.cell_id, seed) in done for c in g))
+             for u in plan_units(config, cells)]
+    total = sum(len(c.training.seeds) for c in cells)
+    return [u for u in units if u is not None], len(done), total
+
+
+def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress: bool = True,
+             use_cache: bool = True, device: str = "auto", force: bool = False,
+             retry_errors: bool = False, warn: Callable[[str], None] = print,
+             executor: str = "local", ray_address: str | None = None,
+             finish: Callable[[pathlib.Path, list[dict[str, Any]]], Any] | None = None,
+             ) -> list[dict[str, Any]]:
+    """Run (or resume) a grid into a run directory.
+
+    The tables are `finish`'s to write (the command passes `report.write_tables`):
+    this layer never imports the report.
+
+    Args:
+        command: the command line, recorded in the lock and printed to resume.
+        force: set existing results aside (renamed, never deleted) and run everything.
+        retry_errors: run the cells whose stored status is error again.
+        warn: receives the worker's warnings, one line each.
+        executor: 'local' (a worker process here) or 'ray' (tasks on a Ray cluster).
+        ray_address: the Ray cluster to connect to ('auto', HOST:PORT); None starts
+            Ray on this machine, unless this process already started it.
+        finish: called with the run directory and the rows of the tables while the
+            directory is still held, when the run ends and on Ctrl-C.
+
+    Returns:
+        The rows of the tables: one per cell and seed of this grid.
+
+    Raises:
+        RunDirError: the directory is busy, unwritable or holds another config's results.
+        ResourceUnavailable: device, weights or data cannot be had (nothing written).
+        Interrupted: Ctrl-C; the finished cells are kept and tabled.
+        RunAborted: results.jsonl could not be written.
+    """
+    run_dir = RunDir(path)
+    fresh = not run_dir.path.exists()
+    run_dir.lock(command)
+    try:
+        rows = run_dir.read_rows()
+        other = foreign_run(rows, config)
+        if other and not force:
+            raise RunDirError(
+                f"{run_dir.path} holds the results of run '{other}', not '{config.name}'. "
+                "Give --out another directory, or --force to set them aside (renamed, "
+                "not deleted) and start over.")
+        if force:
+            backup = run_dir.set_aside()
+            rows = []
+            if backup:
+                warn(f"--force: earlier results set aside as {backup.name}")
+        units, done, total = plan_remaining(config, cells, rows, retry_errors)
+        if done:
+            warn(f"resuming {run_dir.path}: {done} of {total} cell runs already done, "
+                 f"{total - done} to run")
+        if executor == "ray":
+            from runner.execute.ray.supervisor import RaySupervisor
+
+            supervisor = RaySupervisor(config, cells, run_dir, use_cache=use_cache,
+                                       device=device, progress=progress, warn=warn,
+                                       address=ray_address)
+        else:
+            supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache,
+                                    device=device, progress=progress, warn=warn)
+        try:
+            if units:
+                supervisor.start()
+        except WorkerGone as e:
+            raise RunAborted(f"{e} while starting (see its error above)") from None
+        except ResourceUnavailable:
+            if fresh:  # leave no trace of a run that never started
+                run_dir.release()
+                _remove_empty(run_dir)
+            raise
+        run_dir.write_config(config.to_dict())
+        run_dir.results.touch()
+        try:
+            supervisor.run(units)
+        except WorkerGone as e:  # a worker that cannot even start: nothing to isolate
+            raise RunAborted(f"{e} while starting; the cells written before are kept") \
+                from None
+        except Interrupted:
+            if finish is not None:
+                finish(run_dir.path, table_rows(run_dir, config, cells))
+            raise Interrupted(f"{command}  # resumes; {run_dir.path} keeps what finished") \
+                from None
+        except OSError as e:
+            raise RunAborted(f"could not write {run_dir.results}: {e.strerror or e}. The cells "
+                             "written before are kept: free space and rerun the same command "
+                             "to resume.") from None
+        final = table_rows(run_dir, config, cells)
+        if finish is not None:
+            finish(run_dir.path, final)
+        return final
+    finally:
+        run_dir.release()
+
+
+def table_rows(run_dir: RunDir, config: Config, cells: list[Cell]) -> list[dict]:
+    """The current row of every (cell, seed) of the grid that has one, in grid order."""
+    with warnings.catch_warnings():  # its corrupt lines were reported when the run began
+        warnings.simplefilter("ignore")
+        rows = run_dir.read_rows()
+    done = completed(rows, config, cells, retry_errors=False)
+    order = [(c.cell_id, seed) for c in cells for seed in c.training.seeds]
+    return [done[key] for key in order if key in done]
+
+
+def _remove_empty(run_dir: RunDir) -> None:
+    (run_dir.path / LOCK_FILE).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        run_dir.path.rmdir()

@@ -1,0 +1,176 @@
+"""The worker process, which trains the units the supervisor sends, and its handle.
+
+TensorFlow lives here, not in the supervisor: when a kernel segfaults or the
+out-of-memory killer strikes, only the worker dies, and the supervisor records
+the cells and starts a new one. Messages (pickled over a pipe):
+
+  supervisor -> worker: ("unit", Unit) | ("features", dataset) | ("provide", dataset,
+                        loaded) | ("stop",)
+  worker -> supervisor: ("ready", decisions, provenance) | ("unavailable", message)
+                        | ("warning", text) | ("training",) | ("done", results)
+                        | ("features", loaded)
+
+Each worker trains with one framework (`framework.activate` before Keras is
+imported). Workers of other frameworks than Keras 3 on TensorFlow get each
+dataset's features from the TensorFlow worker, through the supervisor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import time
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from runner.errors import Interrupted, ResourceUnavailable, WorkerGone
+from runner.execute.base import POLL_SECONDS, inject_crash
+
+if TYPE_CHECKING:  # the worker process imports this module: nothing heavy at import
+    from runner.config import Config
+    from runner.execute.plan import Unit
+    from runner.grid import Cell
+
+
+class Worker:
+    """One worker process, training with one framework, and the pipe to it."""
+
+    def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
+                 framework_name: str, on_warning: Callable[[str], None]):
+        self._args = (config, cells, use_cache, device, framework_name)
+        self._on_warning = on_warning
+        self._process = None
+        self._conn = None
+        self.provided: set[str] = set()  # datasets whose features it was given
+        self.provenance: dict[str, Any] = {}
+
+    def start(self, decisions: dict[str, Any] | None) -> dict[str, Any]:
+        """Start the process; returns its decisions (sources, weights).
+
+        Raises:
+            ResourceUnavailable: the device, weights or data cannot be had.
+        """
+        context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=main, daemon=True,
+                                        args=(child, *self._args, decisions))
+        self._process.start()
+        child.close()
+        self.provided = set()
+        kind, *payload = self._receive(deadline=None, stop=lambda: False)
+        if kind == "unavailable":
+            self.stop()
+            raise ResourceUnavailable(payload[0])
+        self.provenance = payload[1]
+        return payload[0]
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def features(self, dataset: str, stop: Callable[[], bool]) -> tuple:
+        """A dataset's features as this (TensorFlow) worker loads them."""
+        self._conn.send(("features", dataset))
+        return self._receive(deadline=None, stop=stop)[1]
+
+    def provide(self, dataset: str, loaded: tuple) -> None:
+        self._conn.send(("provide", dataset, loaded))
+        self.provided.add(dataset)
+
+    def run(self, unit: Unit, stop: Callable[[], bool]) -> list | str:
+        """Train a unit: its results, or 'timeout'.
+
+        Raises:
+            WorkerGone: the worker died.
+            Interrupted: `stop()` turned true while waiting.
+        """
+        self._conn.send(("unit", unit))
+        self._receive(deadline=None, stop=stop)  # ("training",): the data is loaded
+        budget = unit.budget_seconds
+        deadline = None if budget is None else time.monotonic() + budget
+        kind, *payload = self._receive(deadline, stop)
+        return payload[0] if kind == "done" else kind
+
+    def _receive(self, deadline: float | None, stop: Callable[[], bool]) -> tuple:
+        while True:
+            if stop():
+                raise Interrupted()
+            if deadline is not None and time.monotonic() > deadline:
+                return ("timeout",)
+            if self._conn.poll(POLL_SECONDS):
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    raise WorkerGone(self._death()) from None
+                if message[0] == "warning":
+                    self._on_warning(message[1])
+                    continue
+                return message
+            if not self._process.is_alive():
+                raise WorkerGone(self._death())
+
+    def _death(self) -> str:
+        self._process.join(timeout=5)
+        code = self._process.exitcode
+        if code is not None and code < 0:
+            return f"the worker died of signal {-code} ({signal.Signals(-code).name})"
+        return f"the worker exited with code {code}"
+
+    def stop(self) -> None:
+        """Ask the worker to finish; kill it if it does not."""
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            with contextlib.suppress(OSError):
+                self._conn.send(("stop",))
+            self._process.join(timeout=10)
+        self.kill()
+
+    def kill(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._process = None
+
+
+def main(conn, config, cells, use_cache: bool, device: str, name: str,
+         decisions: dict[str, Any] | None) -> None:
+    """Entry point of the worker process (started with the 'spawn' method)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+    from runner.train import backends
+
+    backends.activate(name)  # before anything imports Keras
+    backends.import_tensorflow(verbose=False)
+    from runner.errors import CheatgridWarning
+    from runner.execute.prepare import UnitRunner, prepare
+
+    def forward(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, CheatgridWarning):
+            conn.send(("warning", str(message)))
+
+    warnings.simplefilter("always")
+    warnings.showwarning = forward
+    try:
+        prepared = prepare(config, cells, use_cache, device, decisions)
+    except ResourceUnavailable as e:
+        conn.send(("unavailable", str(e)))
+        return
+    runner = UnitRunner(config, prepared)
+    conn.send(("ready", prepared.decisions, runner.common))
+    while True:
+        message = conn.recv()
+        if message[0] == "stop":
+            return
+        if message[0] == "features":
+            conn.send(("features", runner.load(message[1], "cached")))
+            continue
+        if message[0] == "provide":
+            runner.provide(message[1], message[2])
+            continue
+        unit = message[1]
+        runner.load(unit.dataset, unit.mode)  # data first: its time is not the cells'.
+        conn.send(("training",))
+        inject_crash(unit)
+        conn.send(("done", runner.run(unit)))

@@ -1,0 +1,1 @@
+"""The report: result rows -> results.csv, cheat tables, heatmaps, report.html, comparisons."""

@@ -1,0 +1,128 @@
+"""Comparing heads and cells: identical heads, cells over their seeds, frameworks that disagree.
+
+Pure NumPy/pandas over result rows (one per cell and seed); `tables` annotates the
+rows with what this finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from runner.train import judge
+from runner.train.judge import EQUIVALENCE_TOLERANCE, MISLEADING_TOLERANCE, VERDICTS
+
+
+def equivalence_groups(heads: Iterable[tuple[str, np.ndarray]],
+                       tolerance: float = EQUIVALENCE_TOLERANCE) -> dict[str, str]:
+    """Group heads whose outputs agree everywhere to `tolerance`.
+
+    Args:
+        heads: (head id, logits) in display order; logits of one dataset, all
+            seeds stacked, so "identical" means identical for every seed.
+
+    Returns:
+        head id -> the id of the first head of its group (itself when it leads).
+    """
+    leaders: list[tuple[str, np.ndarray]] = []
+    group: dict[str, str] = {}
+    for head_id, logits in heads:
+        for leader_id, leader in leaders:
+            if leader.shape == logits.shape and np.all(np.abs(leader - logits) <= tolerance):
+                group[head_id] = leader_id
+                break
+        else:
+            leaders.append((head_id, logits))
+            group[head_id] = head_id
+    return group
+
+
+_CELL_KEYS = ["cell_id", "name", "dataset", "encoding", "units", "activation", "loss",
+              "from_logits", "metric"]
+
+
+def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell over its seeds, in the order cells first appear in `df`.
+
+    Returns:
+        The cell columns plus `n_seeds`, `n_ok`, `test_metric_mean`, `test_metric_std`,
+        `reference_accuracy_mean`, `reference_accuracy_std`, `majority_rate`, and
+        `verdict`: the first of error, degenerate, misleading, ok that any seed
+        got (a cell is only ok when it is ok under every seed). Other columns keep
+        their first seed's value.
+    """
+    keys = [k for k in _CELL_KEYS if k in df]
+    # Positions into plain lists and arrays, not a DataFrame per cell: thousands of
+    # cells aggregate in well under a second.
+    records = df.to_dict("records")
+    ok = (df["status"] == "ok").to_numpy()
+    verdicts = (df["verdict"].tolist() if "verdict" in df
+                else [judge.verdict(r) for r in records])
+    scores = {c: df[c].to_numpy(dtype=float) if c in df else None
+              for c in ("test_metric", "reference_accuracy")}
+    positions = df.groupby("cell_id", sort=False).indices
+    rows = []
+    for cell_id in pd.unique(df["cell_id"]):
+        part = positions[cell_id]
+        first = records[part[0]]
+        row = {k: first[k] for k in keys}
+        row.update({k: v for k, v in first.items() if k not in row})
+        passed = part[ok[part]]
+        row.update(n_seeds=len(part), n_ok=len(passed))
+        for column, values in scores.items():
+            kept = values[passed] if values is not None else np.array([])
+            kept = kept[~np.isnan(kept)]
+            row[f"{column}_mean"] = float(np.mean(kept)) if len(kept) else float("nan")
+            # sample standard deviation (ddof=1); 0 for a single seed
+            row[f"{column}_std"] = float(np.std(kept, ddof=1)) if len(kept) > 1 else 0.0
+        row["verdict"] = min((verdicts[i] for i in part), key=VERDICTS.index)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def disagreements(df: pd.DataFrame, tolerance: float = MISLEADING_TOLERANCE) -> pd.DataFrame:
+    """Cells whose outcome depends on the framework.
+
+    Args:
+        df: result rows (one per cell and seed) with `framework` and `base_id` (the
+            cell's id on the default framework).
+        tolerance: accuracies (means over seeds) further apart than this differ.
+
+    Returns:
+        One row per cell (base_id) run by 2+ frameworks whose status, verdict or
+        accuracy differ: `name` (the default framework's), `differs` (what), and
+        per framework the entry text.
+    """
+    if "framework" not in df or df["framework"].nunique() < 2 or "base_id" not in df:
+        return pd.DataFrame()
+    cells = aggregate_seeds(df)
+    frameworks = list(dict.fromkeys(cells["framework"]))
+    # One groupby for every cell's tallies; rows only for the cells that differ.
+    by_cell = cells.groupby("base_id", sort=False)
+    tallies = by_cell.agg(frameworks=("framework", "nunique"), statuses=("status", "nunique"),
+                          verdicts=("verdict", "nunique"),
+                          accuracies=("test_metric_mean", "count"),
+                          best=("test_metric_mean", "max"), worst=("test_metric_mean", "min"))
+    positions = by_cell.indices
+    records = cells.to_dict("records")
+    rows = []
+    for base_id, t in zip(tallies.index, tallies.itertuples(index=False), strict=True):
+        if t.frameworks < 2:
+            continue
+        differs = [what for what, changed in (
+            ("status", t.statuses > 1),
+            ("verdict", t.verdicts > 1),
+            ("accuracy", t.accuracies > 1 and t.best - t.worst > tolerance),
+        ) if changed]
+        if not differs:
+            continue
+        same = [records[i] for i in positions[base_id]]
+        row = {"name": same[0]["name"].split(":", 1)[-1], "differs": ", ".join(differs)}
+        for record in same:
+            row[record["framework"]] = (
+                f"error: {record['error_type']}" if record["status"] == "error"
+                else f"{record['test_metric_mean']:.4f} {record['verdict']}")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["name", "differs", *frameworks])

@@ -1,0 +1,91 @@
+"""The documented, stable columns of results.csv, in order, and what each one means.
+
+One statement for the code and the docs: `RESULT_COLUMNS` is the order results.csv
+writes them in, `COLUMN_GROUPS` the docs' table (docs/outputs.md is generated from
+it, and a test fails when the two drift apart). Rows may carry more columns (they
+follow these); the per-epoch histories stay in results.jsonl only.
+"""
+
+from __future__ import annotations
+
+RESULT_COLUMNS = (
+    "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
+    "metric", "framework", "seed", "status", "phase", "error_type", "error_message",
+    "test_metric", "test_loss", "reference_accuracy", "hamming_accuracy", "majority_rate",
+    "metric_resolved", "metric_gap", "verdict", "recommended", "constant_predictions",
+    "diverged",
+    "equivalence_group", "same_as", "warnings", "head_id", "base_id", "settings_hash",
+    "epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder", "train_seconds",
+    "eval_seconds", "weights", "weights_requested", "mode", "heads_trained_together",
+    "data_source", "data_detail", "feature_cache", "n_train", "n_test", "num_classes",
+    "backend", "keras_version", "tf_version", "numpy_version", "python_version", "device",
+    "run_name", "finished_at",
+)
+HISTORY_COLUMNS = ("history_loss", "history_test_metric", "history_reference_accuracy")
+
+COLUMN_GROUPS = (
+    (("cell_id", "name"), "the cell's stable id and readable name"),
+    (("dataset", "encoding", "units", "activation", "loss", "from_logits", "metric"),
+     "the cell's parameters"),
+    (("framework", "backend"), "which Keras trained the cell (`tensorflow`, `jax`, `torch`, "
+     "`tf_keras`) and the array library under it"),
+    (("seed",), "the run's seed (one row per cell and seed)"),
+    (("status",), "`ok` or `error`"),
+    (("phase",), "where an error was raised: `data` (loading or the VGG16 pass), `labels`, "
+     "`build`, `compile`, `fit`, `evaluate`, or `crashed` (the worker died) / `timeout` "
+     "(`cell_timeout_seconds`); empty when ok"),
+    (("error_type", "error_message"), "the exception's class and one informative line (for "
+     "TensorFlow graph errors: the message after the stack, and the Keras function it came "
+     "from); `WorkerCrashed` with the signal or exit code, `CellTimeout`; where a graph fails "
+     "in two ops at once the message may name either from run to run, so `compare` goes by "
+     "`error_type`"),
+    (("test_metric", "test_loss"), "the metric and the loss on the test split after training"),
+    (("reference_accuracy",), "the accuracy computed from the head's raw test outputs, without "
+     "Keras metrics (see [Reading the table](../README.md#reading-the-cheat-table)): the share "
+     "of images whose class is right, or for multi-label data whose every label is right "
+     "(exact match)"),
+    (("hamming_accuracy",), "multi-label data only: the share of single labels right, over "
+     "every image and label (the same thresholds); empty otherwise"),
+    (("majority_rate",), "the reference accuracy of always predicting the most common class, "
+     "or label set"),
+    (("metric_resolved",), "the metric Keras actually built for the name in `metric` (e.g. "
+     "`accuracy` on multi-hot labels is `categorical_accuracy`)"),
+    (("metric_gap", "verdict", "recommended", "constant_predictions"), "test metric minus "
+     "reference accuracy; the cell's verdict; whether the tutorial recommends the "
+     "combination; whether the head predicts one class (or label set) for every image"),
+    (("diverged",), "the training loss became NaN or infinite (recorded, never a crash)"),
+    (("equivalence_group", "same_as"), "the cell's group of identical heads in its dataset "
+     "(g1, g2, ...), and the first head of that group when it is not this one"),
+    (("warnings",), "Keras's warnings for the cell, joined by ` | `"),
+    (("head_id",), "12 hex digits identifying the trained head (cells differing only in "
+     "metric share it)"),
+    (("base_id",), "the cell's id on the default framework: matches a cell across frameworks"),
+    (("settings_hash",), "12 hex digits over everything that determines the cell's result at "
+     "this seed; resume compares it"),
+    (("epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder"), "the cell's "
+     "effective training settings (after `overrides`); `drop_remainder` as applied to this "
+     "cell"),
+    (("train_seconds", "eval_seconds"), "seconds of training and evaluation; for heads trained "
+     "together, the shared time divided by the number of heads"),
+    (("weights", "weights_requested"), "the backbone weights actually used, e.g. "
+     "`random(he_normal,seed=0)` or `imagenet`, and what the config asked for"),
+    (("mode", "heads_trained_together"), "`cached` (heads on cached features), `end-to-end` "
+     "or `fine-tune`; how many heads shared the training run"),
+    (("data_source", "data_detail", "feature_cache"), "`tfds` or `embedded`; which data "
+     "exactly and why; `hit`, `miss` or `off`"),
+    (("n_train", "n_test", "num_classes"), "how many images were used, and the classes (for "
+     "multi-label data: the labels) of the task"),
+    (("keras_version", "tf_version", "numpy_version", "python_version", "device"), "the "
+     "software and device the cell ran on (`cpu`, `gpu:N [mirrored] (name)`, `tpu:N`)"),
+    (("run_name", "finished_at"), "the config's name and the UTC time the cell's group "
+     "finished"),
+)
+
+def columns_table() -> str:
+    """results.csv's columns and their meanings, as a Markdown table."""
+    documented = [c for group, _ in COLUMN_GROUPS for c in group]
+    assert sorted(documented) == sorted(RESULT_COLUMNS), "every column documented once"
+    lines = ["| column | meaning |", "|---|---|"]
+    lines += [f"| {', '.join(f'`{c}`' for c in group)} | {meaning} |"
+              for group, meaning in COLUMN_GROUPS]
+    return "\n".join(lines) + "\n"

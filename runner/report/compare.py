@@ -1,0 +1,169 @@
+"""Two runs side by side: what changed, cell by cell (matched by cell id, seeds aggregated;
+across frameworks by the cell's id on the default framework).
+
+Useful across Keras versions, weights, data and seeds: the header says how the
+runs differ, the sections list each cell whose status, error, verdict or
+accuracy changed. Accuracy changes count only beyond noise:
+
+- both cells with 2+ successful seeds: |Δ mean| > `NOISE_SE_FACTOR` × the standard
+  error of the difference, sqrt(s_a²/n_a + s_b²/n_b) (s: the sample standard
+  deviation over seeds), and |Δ mean| > `NOISE_FLOOR`;
+- otherwise (a single seed on either side): |Δ| > `SINGLE_SEED_TOLERANCE`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from runner.report import aggregate
+from runner.report import tables as report
+from runner.report.markdown import describe_cells
+
+NOISE_SE_FACTOR = 2.0
+NOISE_FLOOR = 0.005  # below this a change does not matter, however sure it is
+SINGLE_SEED_TOLERANCE = 0.02  # one seed has no spread: a fixed margin, the verdicts' margin
+_ROUNDING = 1e-9  # 0.78 - 0.80 is -0.020000000000000018 in floats: still exactly 0.02
+_FIELDS = (("run", "run name"), ("framework", "framework"), ("keras", "Keras"),
+           ("tf", "TensorFlow"), ("weights", "VGG16 weights"), ("data", "data"),
+           ("n_train", "train images"),
+           ("n_test", "test images"), ("epochs", "epochs"), ("seeds", "seeds"),
+           ("device", "device"))
+NOISE_TEXT = (
+    f"Accuracy changes count beyond noise when both cells have 2+ successful seeds and "
+    f"|Δ mean| > {NOISE_SE_FACTOR:g} × sqrt(s_a²/n_a + s_b²/n_b) (the standard error of "
+    f"the difference; s the standard deviation over seeds) and > {NOISE_FLOOR}; with a "
+    f"single seed on either side, when |Δ| > {SINGLE_SEED_TOLERANCE}.")
+
+
+def _cells(rows: list[dict[str, Any]], key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Annotated rows, and their cells (seeds aggregated) indexed by `key`."""
+    df = report.annotate(report.results_frame(rows))
+    return df, aggregate.aggregate_seeds(df).set_index(key, drop=False)
+
+
+def match_key(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]) -> str:
+    """How cells are matched: by cell id, or across frameworks (runs with no framework in
+    common, e.g. a TensorFlow run against a JAX run) by the id on the default framework."""
+    frameworks_a = {r.get("framework", "tensorflow") for r in rows_a}
+    frameworks_b = {r.get("framework", "tensorflow") for r in rows_b}
+    across = frameworks_a.isdisjoint(frameworks_b)
+    return "base_id" if across and all("base_id" in r for r in rows_a + rows_b) else "cell_id"
+
+
+def noise_threshold(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """The |Δ mean| above which two cells' accuracies differ beyond noise.
+
+    Args:
+        a, b: aggregated cells (`aggregate.aggregate_seeds` rows) with `n_ok` and
+            `test_metric_std`.
+
+    Returns:
+        See the module docstring.
+    """
+    if a["n_ok"] >= 2 and b["n_ok"] >= 2:
+        error = math.sqrt(a["test_metric_std"] ** 2 / a["n_ok"] +
+                          b["test_metric_std"] ** 2 / b["n_ok"])
+        return max(NOISE_SE_FACTOR * error, NOISE_FLOOR)
+    return SINGLE_SEED_TOLERANCE
+
+
+def _md(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _outcome(cell: dict[str, Any]) -> str:
+    if cell["verdict"] == "error":
+        return f"error: {cell['error_type']} in `{cell['phase']}`"
+    text = f"{cell['test_metric_mean']:.4f}"
+    if cell["n_seeds"] > 1:
+        text += f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})"
+    return f"{text} {cell['verdict']}"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(_md(v) for v in row) + " |" for row in rows] + [""]
+
+
+def _header(df_a: pd.DataFrame, df_b: pd.DataFrame, label_a: str, label_b: str) -> list[str]:
+    facts_a, facts_b = report.provenance(df_a), report.provenance(df_b)
+    rows = [(name, facts_a[key], facts_b[key]) for key, name in _FIELDS]
+    differ = [name for key, name in _FIELDS if key != "run" and facts_a[key] != facts_b[key]]
+    note = ("The runs differ in: " + ", ".join(differ) + ". Changes below may come from "
+            "any of these." if differ else "The runs agree in software, weights, data, "
+            "sample counts, epochs and seeds.")
+    return [f"# Comparison: A `{_md(label_a)}` vs. B `{_md(label_b)}`", "",
+            *_table(("", "A", "B"), rows), note, "", NOISE_TEXT, ""]
+
+
+def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> list[str]:
+    lines = []
+    for dataset, part in cells.loc[ids].groupby("dataset", sort=False):
+        described = describe_cells(part, df[df["dataset"] == dataset].drop_duplicates(
+            "cell_id"))
+        lines.append(f"- only in {run}: {len(part)} cells of {dataset} ({described})")
+    return lines
+
+
+def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
+                 label_a: str, label_b: str) -> str:
+    """A cell-by-cell diff of two runs as Markdown.
+
+    Args:
+        rows_a, rows_b: the result rows of each run (one per cell and seed).
+        label_a, label_b: how to call the runs, e.g. their directories.
+
+    Returns:
+        A header on what each run is (and how they differ), then the cells only in
+        one run, status and error changes, verdict changes, and accuracy changes
+        beyond noise (see `noise_threshold`).
+
+    Raises:
+        ValueError: a run has no rows.
+    """
+    for label, rows in ((label_a, rows_a), (label_b, rows_b)):
+        if not rows:
+            raise ValueError(f"Expected result rows for run {label!r}. Received: none")
+    key = match_key(rows_a, rows_b)
+    (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
+    shared = [i for i in a.index if i in b.index]
+    status, verdicts, deltas, within = [], [], [], 0
+    for cell_id in shared:
+        x, y = a.loc[cell_id].to_dict(), b.loc[cell_id].to_dict()
+        if "error" in (x["verdict"], y["verdict"]):
+            if _outcome(x) != _outcome(y):  # ok <-> error, or another error type or phase
+                status.append((x["name"], _outcome(x), _outcome(y)))
+            continue
+        if x["verdict"] != y["verdict"]:
+            verdicts.append((x["name"], _outcome(x), _outcome(y)))
+        delta = y["test_metric_mean"] - x["test_metric_mean"]
+        threshold = noise_threshold(x, y)
+        if abs(delta) > threshold + _ROUNDING:
+            deltas.append((x["name"], _outcome(x), _outcome(y), f"{delta:+.4f}",
+                           f"{threshold:.4f}"))
+        elif math.isfinite(delta):
+            within += 1
+    only = (_only(a, [i for i in a.index if i not in b.index], df_a, "A") +
+            _only(b, [i for i in b.index if i not in a.index], df_b, "B"))
+    lines = _header(df_a, df_b, label_a, label_b)
+    lines += [f"{len(shared)} cells in both runs: {len(status)} status or error changes, "
+              f"{len(verdicts)} verdict changes, {len(deltas)} accuracy changes beyond "
+              f"noise, {within} within noise. {len(a) - len(shared)} cells only in A, "
+              f"{len(b) - len(shared)} only in B.", ""]
+    sections = (("Cells in one run only", only, None),
+                ("Status and error changes", status, ("cell", "A", "B")),
+                ("Verdict changes", verdicts, ("cell", "A", "B")),
+                ("Accuracy changes beyond noise", deltas,
+                 ("cell", "A", "B", "Δ (B − A)", "noise threshold")))
+    for title, items, header in sections:
+        lines += [f"## {title}", ""]
+        if not items:
+            lines += ["None.", ""]
+        elif header is None:
+            lines += items + [""]
+        else:
+            lines += _table(header, items)
+    return "\n".join(lines)

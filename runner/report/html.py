@@ -1,0 +1,277 @@
+"""report.html: a run in one self-contained page (inline CSS, base64 heatmaps, SVG curves).
+
+Nothing in the page is fetched: it opens the same offline, attached to a mail
+or years later. All text from the rows is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import html
+import pathlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from runner import vocab
+from runner.report import curves
+from runner.report import tables as report
+from runner.report.heatmaps import VERDICT_COLORS, heatmap_png, table_and_cells
+from runner.report.markdown import ERRORS_INTRO, LEGEND, error_items
+from runner.store.atomic import atomic_write
+from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
+
+VERDICT_MEANINGS = {
+    "ok": "trained, and the metric agrees with the reference accuracy",
+    "misleading": f"the metric differs from the reference accuracy by more than "
+                  f"{MISLEADING_TOLERANCE}",
+    "degenerate": f"constant predictions, or a reference accuracy not above the "
+                  f"majority rate (of the most common class, or label set) by more than "
+                  f"{DEGENERATE_MARGIN}",
+    "error": "raised while preparing labels, building, compiling, fitting or evaluating",
+}
+_CLAIM_MARKS = {"holds": "ok", "does not hold": "misleading", "not tested": "degenerate"}
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
+ color:#1a1a1a;background:#fafafa}
+main{max-width:1500px;margin:0 auto;padding:16px 28px 48px}
+h1{font-size:24px;margin:8px 0}h3{font-size:15px;margin:18px 0 6px}
+h2{border-bottom:2px solid #ccc;padding-bottom:4px;margin-top:36px}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}
+dl.facts dt{font-weight:600}dl.facts dd{margin:0}dl.facts ul{margin:0;padding-left:18px}
+nav a{margin-right:14px}code{background:#eee;padding:0 3px;border-radius:3px}
+table{border-collapse:collapse;margin:4px 0 10px;font-size:13px;background:#fff}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#f0f0f0}
+table.cheat{width:100%;table-layout:fixed}table.cheat th:nth-child(-n+3){width:5.5em}
+table.cheat td.v{text-align:center}table.cheat th.c,table.cheat td.v{overflow-wrap:anywhere}
+td.claim{white-space:nowrap}
+td.rec{outline:3px solid #000;outline-offset:-4px;font-weight:700}
+span.sw{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0 6px 0 8px;
+ border-radius:2px}ul.legend{list-style:none;padding:0}ul.legend li{margin:2px 0}
+img.heatmap{max-width:100%;height:auto;border:1px solid #ddd;background:#fff}
+.cards{display:flex;flex-wrap:wrap;gap:10px}
+.card{background:#fff;border:1px solid #ddd;border-radius:4px;padding:6px 8px;width:400px}
+.card h4{margin:0 0 4px;font-size:13px}
+.card ul{margin:0 0 4px;padding:0;list-style:none;font-size:12px}
+.card li span{padding:0 4px;border-radius:2px}
+svg{font:10px sans-serif}svg .t{font-weight:600}svg .a{fill:#555}
+svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
+""" + "".join(f".{verdict}{{background:{color}}}"  # the heatmaps' colours
+              for verdict, color in VERDICT_COLORS.items())
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _inline(text: str) -> str:
+    """Escaped text with Markdown's `code` and **bold** as HTML."""
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
+
+
+def markdown_html(text: str) -> str:
+    """Paragraphs and pipe tables (the claims section's Markdown) as HTML.
+
+    Args:
+        text: Markdown of blocks separated by blank lines; a block whose lines all
+            start with `|` is a table (header row, `|---|` row, body rows).
+
+    Returns:
+        HTML; claim verdicts (`holds`, ...) get the matching verdict colour.
+    """
+    parts = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = block.splitlines()
+        if not all(line.lstrip().startswith("|") for line in lines):
+            parts.append(f"<p>{_inline(' '.join(lines))}</p>")
+            continue
+        rows = [[c.strip().replace("\\|", "|")
+                 for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+                for line in lines if not re.fullmatch(r"\|?[\s:|-]+\|?", line.strip())]
+        head = "".join(f"<th>{_inline(c)}</th>" for c in rows[0])
+        body = "".join("<tr>" + "".join(
+            f'<td class="claim {_CLAIM_MARKS[c]}">{_e(c)}</td>' if c in _CLAIM_MARKS
+            else f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows[1:])
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return "\n".join(parts)
+
+
+def _header(df: pd.DataFrame, with_claims: bool) -> str:
+    facts = report.provenance(df)
+    data = "".join(f"<li>{_e(report.provenance(part)['data'])}</li>"
+                   for _, part in df.groupby("dataset", sort=False))
+    datasets = list(dict.fromkeys(df["dataset"]))
+    nav = "".join(f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
+    nav += '<a href="#claims">claims</a>' * with_claims + \
+        '<a href="#errors">errors</a><a href="#curves">learning curves</a>'
+    return (f"<h1>cheatgrid: run {_e(facts['run'])}</h1><dl class='facts'>"
+            f"<dt>Keras</dt><dd>{_e(facts['keras'])}</dd>"
+            f"<dt>TensorFlow</dt><dd>{_e(facts['tf'])}</dd>"
+            f"<dt>device</dt><dd>{_e(facts['device'])}</dd>"
+            f"<dt>VGG16 weights</dt><dd><code>{_e(facts['weights'])}</code></dd>"
+            f"<dt>seeds</dt><dd>{_e(facts['seeds'])}</dd>"
+            f"<dt>data</dt><dd><ul>{data}</ul></dd></dl><nav>{nav}</nav>")
+
+
+def _legend() -> str:
+    items = "".join(f'<li><span class="sw {v}"></span><strong>{v}</strong>: {_e(meaning)}</li>'
+                    for v, meaning in VERDICT_MEANINGS.items())
+    return (f"<h2>Legend</h2><ul class='legend'>{items}<li><span class='sw' "
+            "style='outline:3px solid #000;outline-offset:-3px'></span><strong>★ bold, "
+            "outlined</strong>: a combination the tutorial recommends</li></ul>"
+            f"<p>{_inline(LEGEND)}</p>")
+
+
+def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, dict]) -> str:
+    """One metric's cheat table; each entry coloured by its cell's verdict."""
+    head = "".join(f"<th>{c}</th>" for c in ("encoding", "units", "activation"))
+    head += "".join(f"<th class='c'>{_e(c)}</th>" for c in table.columns)
+    rows = []
+    for row_key, values in table.iterrows():
+        tds = "".join(f"<td>{_e(v)}</td>" for v in row_key)
+        for column, text in values.items():
+            cell = cells.get((*key, *row_key, column))
+            if cell is None:
+                tds += "<td></td>"
+                continue
+            recommended = report.recommended(cell)
+            tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
+            if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
+                tip += " (exact match: every label of an image right)"
+            if cell["verdict"] == "error":
+                tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
+            tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" title="{_e(tip)}">'
+                    f'{"★ " * recommended}{_e(text)}</td>')
+        rows.append(f"<tr>{tds}</tr>")
+    return f"<table class='cheat'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>" \
+           "</table>"
+
+
+def _groups(part: pd.DataFrame) -> str:
+    """The groups of identical heads (two or more) of one dataset."""
+    heads = report.shared_heads(part)
+    items = [f"<li><strong>[{_e(group)}]</strong> " + ", ".join(
+        f"<code>{_e(curves.head_title(row))}</code>" for row in members.to_dict("records"))
+        + "</li>"
+        for group, members in heads.groupby("equivalence_group", sort=False)
+        if len(members) > 1]
+    return ("<p>Identical heads (identical test logits: the same experiment in disguise):</p>"
+            f"<ul>{''.join(items)}</ul>") if items else ""
+
+
+def _dataset_section(dataset: str, part: pd.DataFrame, table: pd.DataFrame,
+                     cells: dict[tuple, dict], png: bytes) -> str:
+    facts = report.provenance(part)
+    spec = vocab.spec_of(dataset)
+    tally = collections.Counter(c["verdict"] for c in cells.values() if c["dataset"] == dataset)
+    image = base64.b64encode(png).decode("ascii")
+    out = [f'<section id="{_e(dataset)}"><h2>{_e(dataset)}'
+           f'{_e(": " + spec.part) if spec else ""}</h2>',
+           f"<p>Data: {_e(facts['data'].split(': ', 1)[1])}; {_e(facts['n_train'])} train / "
+           f"{_e(facts['n_test'])} test images; epochs {_e(facts['epochs'])}. "
+           f"{tally.total()} cells: " + ", ".join(
+               f"{tally[v]} {v}" for v in VERDICT_COLORS if tally[v]) + ".</p>",
+           f'<img class="heatmap" alt="heatmap of {_e(dataset)}" '
+           f'src="data:image/png;base64,{image}">']
+    for metric in dict.fromkeys(part["metric"]):
+        out += [f"<h3>metric: {_e(metric)}</h3>",
+                _cheat_table((metric, dataset), table.loc[(metric, dataset)], cells)]
+    return "".join(out) + _groups(part) + "</section>"
+
+
+def _errors(df: pd.DataFrame) -> str:
+    errors = error_items(df)
+    if not errors:
+        return "<h2 id='errors'>Errors</h2><p>No cell raised.</p>"
+    items = [f"<li><strong>{_e(e['error_type'])}</strong> in <code>{_e(e['phase'])}</code>, "
+             f"{e['count']} cells of {_e(e['dataset'])} ({_inline(e['cells'])}): "
+             f"{_inline(e['message'])}</li>" for e in errors]  # as cheat_table.md renders it
+    return f"<h2 id='errors'>Errors</h2><p>{ERRORS_INTRO}</p><ul>{''.join(items)}</ul>"
+
+
+def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
+    swatches = "".join(f'<span class="sw" style="background:{color}"></span>{_e(m)} '
+                       for m, (color, _) in curves.metric_styles().items())
+    out = ["<h2 id='curves'>Learning curves</h2><p>Per trained head (mean over seeds): the "
+           "training loss per epoch, and each metric on the test split per epoch with the "
+           f"reference accuracy (dashed). {swatches}</p>"]
+    if "history_loss" not in df:
+        return out[0] + "<p class='note'>These rows hold no training histories.</p>"
+    by_head: dict[str, list[dict]] = {}
+    for cell in cells.values():
+        by_head.setdefault(cell["head_id"], []).append(cell)
+    for dataset, part in df.groupby("dataset", sort=False):
+        cards, untrained = [], 0
+        for head_id, head in part.dropna(subset=["head_id"]).groupby("head_id", sort=False):
+            if curves.mean_series(list(head["history_loss"])).size == 0:
+                untrained += 1
+                continue
+            values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
+                             f'{_e(c["value"])}</span></li>'
+                             for c in by_head[head_id])
+            cards.append(f'<div class="card"><h4>{_e(curves.head_title(head.iloc[0]))}</h4>'
+                         f"<ul>{values}</ul>{curves.head_charts(head)}</div>")
+        note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
+                "no training history: failed before or during fit (see Errors).</p>"
+                ) if untrained else ""
+        out.append(f"<h3>{_e(dataset)}</h3>{note}<div class='cards'>{''.join(cards)}</div>")
+    return "".join(out)
+
+
+def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
+                heatmaps: Mapping[str, bytes] | None = None,
+                cells: pd.DataFrame | None = None) -> str:
+    """The report page.
+
+    Args:
+        df: annotated result rows (`report.annotate`), one per cell and seed.
+        claims_markdown: the claims section (`tutorial.claims.claims_markdown`), if any.
+        heatmaps: dataset -> its heatmap PNG, where already rendered
+            (`heatmaps.heatmap_png`); the others are rendered here.
+        cells: `report.cheat_cells(df)` when already computed.
+
+    Returns:
+        A complete HTML document that references nothing outside itself.
+    """
+    heatmaps = heatmaps or {}
+    cells = report.cheat_cells(df) if cells is None else cells
+    table, by_entry = table_and_cells(df, cells)
+    run = report.provenance(df)["run"]
+    claims = (f"<section id='claims'><h2>What the tutorial says vs. what this run shows</h2>"
+              f"{markdown_html(claims_markdown)}</section>") if claims_markdown else ""
+    sections = "".join(
+        _dataset_section(name, part, table, by_entry,
+                         heatmaps.get(name) or heatmap_png(part, name, cells))
+        for name, part in df.groupby("dataset", sort=False))
+    body = (_header(df, bool(claims)) + _legend() + sections + claims + _errors(df) +
+            _curves(df, by_entry))
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
+            f"<body><main>{body}</main></body></html>\n")
+
+
+def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
+               claims_markdown: str | None = None, *,
+               heatmaps: Mapping[str, bytes] | None = None,
+               cells: pd.DataFrame | None = None) -> pathlib.Path:
+    """Write `report.html` into a run directory.
+
+    Args:
+        df: annotated result rows (`report.annotate`), one per cell and seed.
+        run_dir: the run directory.
+        claims_markdown: the claims section to embed (e.g. the run's claims.md).
+        heatmaps: dataset -> its heatmap PNG where already rendered, e.g. the bytes
+            of the files `heatmaps.write_heatmaps` just wrote; the others are rendered.
+        cells: `report.cheat_cells(df)` when already computed.
+
+    Returns:
+        The path written.
+    """
+    path = pathlib.Path(run_dir) / "report.html"
+    atomic_write(path, render_html(df, claims_markdown, heatmaps, cells))
+    return path

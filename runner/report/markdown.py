@@ -1,0 +1,201 @@
+"""The cheat table as Markdown: provenance header, one section per dataset, errors."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from runner import vocab
+from runner.report import aggregate
+from runner.report.tables import shared_heads
+from runner.train.judge import MISLEADING_TOLERANCE
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of `df`, index levels as leading columns."""
+    flat = df.reset_index()
+    header = [str(c) for c in flat.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for values in flat.itertuples(index=False):
+        cells = ["" if pd.isna(v) else str(v).replace("|", "\\|") for v in values]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _first(df: pd.DataFrame, column: str) -> Any:
+    values = df[column].dropna() if column in df else pd.Series(dtype=object)
+    return values.iloc[0] if len(values) else "?"
+
+
+def _values(df: pd.DataFrame, column: str) -> str:
+    """The distinct values of a column, e.g. '20' or '20, 40'."""
+    if column not in df:
+        return "?"
+    return ", ".join(str(v) for v in dict.fromkeys(df[column].dropna())) or "?"
+
+
+def _training_text(part: pd.DataFrame) -> str:
+    """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
+    keys = [k for k in ("epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder")
+            if k in part]
+    by_encoding = dict(part.groupby("encoding", sort=False).__iter__())
+    texts = []
+    for key in keys:
+        label = key.replace("_", " ")
+        values = {enc: _values(rows, key) for enc, rows in by_encoding.items()}
+        if len(set(values.values())) == 1:
+            texts.append(f"{label} {next(iter(values.values()))}")
+        else:
+            texts.append(f"{label} " + ", ".join(f"{v} ({enc})" for enc, v in values.items()))
+    return "; ".join(texts)
+
+
+def _weights_text(df: pd.DataFrame) -> str:
+    used = _values(df, "weights")
+    requested = _values(df, "weights_requested")
+    if requested in ("?", used):
+        return f"`{used}`"
+    return f"`{used}` (configured `{requested}`)"
+
+
+LEGEND = (
+    "Each entry is the cell's test metric after training (mean ± std over seeds when "
+    "there are several), or `error: <type>` when preparing labels, building, compiling, "
+    "fitting or evaluating it raised (the errors are listed at the end). "
+    "**Bold**: a combination the tutorial recommends for this encoding. "
+    "`degenerate`: constant predictions, or a reference accuracy (argmax / threshold of "
+    "the raw outputs, computed without Keras metrics) not above the majority-class rate "
+    "by more than 0.02. For multi-label data (`multihot`) the reference accuracy is the "
+    "exact-match ratio (every label of an image right, each output thresholded at 0.5, "
+    "or at 0 when the head has no activation) and the majority rate that of always "
+    "predicting the most common label set; results.csv also has `hamming_accuracy`, the "
+    "share of single labels right. `misleading`: the metric differs from that reference "
+    "accuracy by more than 0.02. `[gN]`: heads with identical test logits (to 1e-6, every "
+    "seed): the same trained model under another name. `logits=true`: the loss was built "
+    "with `from_logits=True`.")
+
+
+def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
+                   cells: pd.DataFrame | None = None) -> str:
+    """The cheat table as Markdown.
+
+    Args:
+        df: annotated result rows (one per cell and seed).
+        table: their pivot (`report.cheat_table(df, markup=True)`).
+        cells: their cells, seeds aggregated (`aggregate.aggregate_seeds(df)` or
+            `report.cheat_cells(df)`), when already computed.
+
+    Returns:
+        A provenance header, one section per dataset (tutorial part) with one table
+        per metric and its groups of identical heads, then the distinct errors.
+    """
+    lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
+             f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
+             f"device {_values(df, 'device')}; frozen VGG16 weights {_weights_text(df)}; "
+             f"seeds {_values(df, 'seed')}.", "", LEGEND, ""]
+    cells = aggregate.aggregate_seeds(df) if cells is None else cells
+    for dataset, part in df.groupby("dataset", sort=False):
+        spec = vocab.spec_of(dataset)
+        title = f"## {dataset}" + (f": {spec.part}" if spec else "")
+        verdicts = cells.loc[cells["dataset"] == dataset, "verdict"]  # of each cell
+        tally = ", ".join(f"{n} {v}" for v, n in verdicts.value_counts().items())
+        lines += [title, "",
+                  f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
+                  f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
+                  f"{'labels' if spec and spec.multi_label else 'classes'}. "
+                  f"Training: {_training_text(part)}. {len(verdicts)} cells: {tally}.",
+                  ""]
+        for metric in dict.fromkeys(part["metric"]):
+            sub = table.loc[(metric, dataset)]
+            lines += [f"### metric: {metric}", "", markdown_table(sub), ""]
+        lines += _groups_text(part)
+    lines += _disagreements_text(df)
+    errors = error_items(df)
+    if errors:
+        lines += ["## Errors", "", ERRORS_INTRO, ""]
+        lines += [f"- **{e['error_type']}** in `{e['phase']}`, {e['count']} cells of "
+                  f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors]
+        lines.append("")
+    return "\n".join(lines)
+
+
+ERRORS_INTRO = "Each distinct error, where it was raised, and the cells it hit."
+
+
+def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each distinct error of a run: where it was raised, its type and message, and the
+    cells it hit (`count`, and `cells` described by `describe_cells`), in grid order."""
+    errors = df[df["status"] == "error"]
+    grouped = errors.groupby(["dataset", "phase", "error_type", "error_message"],
+                             sort=False, dropna=False)
+    return [{"dataset": dataset, "phase": phase, "error_type": error_type, "message": message,
+             "count": len(part), "cells": describe_cells(part, df[df["dataset"] == dataset])}
+            for (dataset, phase, error_type, message), part in grouped]
+
+
+def _disagreements_text(df: pd.DataFrame) -> list[str]:
+    """'Where the frameworks disagree': the cells whose status, verdict or accuracy
+    depend on the framework."""
+    table = aggregate.disagreements(df)
+    if table.empty:
+        return []
+    return ["## Where the frameworks disagree", "",
+            f"{len(table)} cells whose status, verdict or accuracy (by more than "
+            f"{MISLEADING_TOLERANCE}) differ between frameworks:", "",
+            markdown_table(table.set_index("name")), ""]
+
+
+def _groups_text(part: pd.DataFrame) -> list[str]:
+    """One line per group of identical heads (two or more) of one dataset."""
+    if "equivalence_group" not in part:
+        return []
+    heads = shared_heads(part)
+    lines = []
+    for group, members in heads.groupby("equivalence_group", sort=False):
+        if len(members) < 2:
+            continue
+        names = ", ".join(f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
+        lines.append(f"- **[{group}]** identical test logits: {names}")
+    if lines:
+        lines = ["Identical heads (the same experiment in disguise):", ""] + lines + [""]
+    return lines
+
+
+def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
+    """A short description of some cells, by the axis values they share.
+
+    When `part` is exactly the product of its axis values (the usual case for
+    an error) the description is exact, e.g. `encoding=integer, loss=BCE|CCE`,
+    leaving out axes on which it covers every value of `universe`; otherwise
+    it names a few of the cells.
+    """
+    axes = [a for a in vocab.AXES if a in part]
+    values = {a: list(dict.fromkeys(part[a])) for a in axes}
+    if math.prod(len(v) for v in values.values()) != len(part.drop_duplicates(axes)):
+        more = f" and {len(part) - 3} more" if len(part) > 3 else ""
+        return "e.g. " + ", ".join(f"`{n}`" for n in part["name"].head(3)) + more
+
+    def show(axis: str, value: Any) -> str:
+        if axis == "loss":
+            return vocab.short_loss(value)
+        return str(value).lower() if axis == "from_logits" else str(value)
+
+    narrowed = [a for a in axes if set(values[a]) != set(universe[a])]
+    return ", ".join(f"{a}=" + "|".join(show(a, v) for v in values[a])
+                     for a in narrowed) or "every cell"
+
+
+def splice_section(document: str, section: str, begin: str, end: str) -> str:
+    """Replace the text between two markers of a document (a generated section of a doc).
+
+    Raises:
+        ValueError: the markers are missing.
+    """
+    if begin not in document or end not in document:
+        raise ValueError(f"Expected the markers {begin!r} and {end!r} in the "
+                         "document. Received: a document without them")
+    head, rest = document.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{section}{end}{tail}"

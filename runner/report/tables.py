@@ -1,0 +1,208 @@
+"""Result rows -> pandas tables: the annotated rows, the cells over seeds, the cheat table.
+
+Rows are annotated first (verdicts, equivalence groups from the stored test
+logits), then aggregated over seeds for the cheat table; every output of
+`report/` reads these.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from runner import vocab
+from runner.report import aggregate
+from runner.report.columns import HISTORY_COLUMNS, RESULT_COLUMNS
+from runner.store import results as store
+from runner.train import judge
+
+_TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
+
+def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a DataFrame with the documented columns first (missing ones empty)."""
+    df = pd.DataFrame(rows)
+    extra = [c for c in df.columns if c not in RESULT_COLUMNS and c not in HISTORY_COLUMNS]
+    history = [c for c in HISTORY_COLUMNS if c in df]
+    return df.reindex(columns=list(RESULT_COLUMNS) + extra + history)
+
+
+def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.DataFrame:
+    """Recompute verdicts and, from the run's stored test logits, the equivalence groups.
+
+    Heads of one dataset whose logits agree to `judge.EQUIVALENCE_TOLERANCE` on
+    every test image, for every seed, share an `equivalence_group` (g1, g2, ... per
+    dataset, in grid order); `same_as` names the group's first head for the others.
+    """
+    df = df.copy()
+    df["verdict"] = [judge.verdict(row) for row in df.to_dict("records")]
+    df["equivalence_group"], df["same_as"] = None, None
+    if run_dir is None or "head_id" not in df:
+        return df
+    judged = df[(df["status"] == "ok")].dropna(subset=["head_id", "seed"])
+    for _, part in judged.groupby("dataset", sort=False):
+        seeds = sorted(part["seed"].unique())
+        heads = []
+        for head_id in dict.fromkeys(part["head_id"]):
+            logits = [store.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
+            if all(x is not None for x in logits):
+                heads.append((head_id, np.concatenate(logits)))
+        leaders = aggregate.equivalence_groups(heads)
+        numbers = {leader: f"g{i + 1}" for i, leader in enumerate(dict.fromkeys(
+            leaders.values()))}
+        names = dict(zip(part["head_id"], part["name"].str.rsplit("/", n=1).str[0],
+                         strict=True))
+        for head_id, leader in leaders.items():
+            mask = df["head_id"] == head_id
+            df.loc[mask, "equivalence_group"] = numbers[leader]
+            df.loc[mask, "same_as"] = names[leader] if leader != head_id else None
+    return df
+
+
+def recommended(cell: dict[str, Any]) -> bool:
+    """Whether the tutorial recommends a cell (a row or cell record); missing or NaN
+    counts as no."""
+    value = cell.get("recommended")
+    return bool(value) if isinstance(value, (bool, np.bool_)) else False
+
+
+def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
+               markup: bool) -> str:
+    if row["verdict"] == "error":
+        return f"error: {row['error_type']}"
+    text = f"{row['test_metric_mean']:.4f}"
+    if row["n_seeds"] > 1:
+        text += f" ± {row['test_metric_std']:.4f} (n={row['n_ok']})"
+    if markup and recommended(row):
+        text = f"**{text}**"
+    if row["verdict"] != "ok":
+        text += f" {row['verdict']}"
+    group = row.get("equivalence_group")
+    if isinstance(group, str) and group_sizes.get((row["dataset"], group), 0) > 1:
+        text += f" [{group}]"
+    return text
+
+
+def _column_label(loss: str, from_logits: bool) -> str:
+    return f"{vocab.short_loss(loss)} logits={str(bool(from_logits)).lower()}"
+
+
+def shared_heads(df: pd.DataFrame) -> pd.DataFrame:
+    """The first row of each head that has an equivalence group (see `annotate`), in
+    order: grouped by `equivalence_group`, the heads that are one trained model."""
+    return df.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
+
+
+def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """(dataset, equivalence group) -> number of distinct heads in it."""
+    if "equivalence_group" not in df:
+        return {}
+    return shared_heads(df).groupby(["dataset", "equivalence_group"]).size().to_dict()
+
+
+def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell (seeds aggregated) with its cheat-table entry and column label.
+
+    Args:
+        df: annotated result rows (one per cell and seed), see `annotate`.
+
+    Returns:
+        `aggregate.aggregate_seeds(df)` plus `value` (the entry's text),
+        `value_markdown` (the same, in Markdown bold for the tutorial's recommended
+        combinations), `column` (e.g. `BCE logits=true`) and `loss_rank` (the loss's
+        place in the columns).
+    """
+    sizes = group_sizes(df)
+    cells = aggregate.aggregate_seeds(df)
+    records = cells.to_dict("records")
+    return cells.assign(
+        value=[_cell_text(row, sizes, markup=False) for row in records],
+        value_markdown=[_cell_text(row, sizes, markup=True) for row in records],
+        column=[_column_label(l, f) for l, f in zip(cells["loss"], cells["from_logits"],
+                                                     strict=True)],
+        loss_rank=cells["loss"].map(lambda loss: (vocab.LOSSES.names + (loss,)).index(loss)))
+
+
+def cheat_table(df: pd.DataFrame, markup: bool = False,
+                cells: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pivot a person reads: rows metric/dataset/encoding/units/activation, columns
+    loss/from_logits, each entry the cell's test metric (mean ± std over seeds) with its
+    verdict when not ok and its equivalence group when shared, or its error type.
+
+    Args:
+        df: annotated result rows (one per cell and seed), see `annotate`.
+        markup: Markdown bold for the tutorial's recommended combinations.
+        cells: `cheat_cells(df)` when already computed (it takes a while).
+
+    Rows keep the order in which the cells appear in `df` (the grid's order);
+    columns go BCE, CCE, SCCE, each with logits=true before logits=false.
+    """
+    cells = cheat_cells(df) if cells is None else cells
+    index = ["metric"] + _TABLE_ROWS
+    columns = cells.sort_values(["loss_rank", "from_logits"], ascending=[True, False],
+                                kind="stable")["column"].unique()
+    table = cells.pivot_table(index=index, columns="column",
+                              values="value_markdown" if markup else "value", aggfunc="first",
+                              fill_value="", sort=False)
+    metrics = list(dict.fromkeys(cells["metric"]))
+    rows = sorted(dict.fromkeys(map(tuple, cells[index].values)),
+                  key=lambda k: metrics.index(k[0]))
+    table = table.reindex(index=rows, columns=columns, fill_value="")
+    table.columns.name = None
+    return table
+
+
+def provenance(df: pd.DataFrame) -> dict[str, str]:
+    """What a run is, for headers: each field the distinct values of its column.
+
+    Returns:
+        `run`, `framework`, `keras`, `tf`, `weights`, `device`, `seeds`, `epochs`, `n_train`,
+        `n_test`, and `data`, the data of each dataset (`name: data_detail; ...`);
+        `?` where the rows lack the column.
+    """
+    def values(part: pd.DataFrame, column: str) -> str:
+        if column not in part:
+            return "?"
+        # a column with gaps is float: 800.0 is still the count 800
+        shown = (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                 for v in part[column].dropna())
+        return ", ".join(dict.fromkeys(shown)) or "?"
+
+    detail = "data_detail" if "data_detail" in df else "data_source"
+    return {"run": values(df, "run_name"), "framework": values(df, "framework"),
+            "keras": values(df, "keras_version"),
+            "tf": values(df, "tf_version"), "weights": values(df, "weights"),
+            "device": values(df, "device"), "seeds": values(df, "seed"),
+            "epochs": values(df, "epochs"), "n_train": values(df, "n_train"),
+            "n_test": values(df, "n_test"),
+            "data": "; ".join(f"{name}: {values(part, detail)}"
+                              for name, part in df.groupby("dataset", sort=False))}
+
+
+def by_framework(df: pd.DataFrame) -> pd.DataFrame:
+    """For tables: when a run has several frameworks, each dataset's section becomes one
+    per framework ('mnist · jax'), framework by framework; results.csv keeps the columns."""
+    if "framework" not in df or df["framework"].nunique() <= 1:
+        return df
+    order = {name: i for i, name in enumerate(dict.fromkeys(df["framework"]))}
+    shown = df.assign(dataset=df["dataset"] + vocab.SECTION_SEPARATOR + df["framework"],
+                      _order=df["framework"].map(order))
+    return shown.sort_values("_order", kind="stable").drop(columns="_order")
+
+
+def _csv(df: pd.DataFrame) -> str:
+    flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
+    if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
+        flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
+                            for w in flat["warnings"]]
+    return flat.to_csv(index=False)
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
+    if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
+        flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
+                            for w in flat["warnings"]]
+    return flat.to_csv(index=False)

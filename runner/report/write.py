@@ -1,0 +1,55 @@
+"""The top of the report: every output of a run directory from its result rows.
+
+results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and report.html,
+each written whole (`store.atomic`), the cheat cells computed once for all of them.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from runner.report import heatmaps, html
+from runner.report.markdown import cheat_markdown
+from runner.report.tables import (
+    annotate,
+    by_framework,
+    cheat_cells,
+    cheat_table,
+    csv_text,
+    results_frame,
+)
+from runner.store.atomic import atomic_write
+
+
+def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and
+    report.html into `run_dir`.
+
+    report.html embeds the run's claims.md when there is one: checking the claims
+    asks Keras itself, which this function never imports.
+
+    Returns:
+        Output name -> path of each file written.
+    """
+    run_dir = pathlib.Path(run_dir)
+    annotated = annotate(results_frame(rows), run_dir)
+    df = by_framework(annotated)
+    cells = cheat_cells(df)  # once, for every output below
+    outputs = {
+        "results.csv": csv_text(annotated),
+        "cheat_table.csv": cheat_table(df, cells=cells).to_csv(),
+        "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True, cells=cells), cells),
+    }
+    for name, text in outputs.items():
+        atomic_write(run_dir / name, text)
+    written = {name: str(run_dir / name) for name in outputs}
+    pngs = dict(zip(dict.fromkeys(df["dataset"]), heatmaps.write_heatmaps(df, run_dir, cells),
+                    strict=True))
+    written.update({path.name: str(path) for path in pngs.values()})
+    claims = run_dir / "claims.md"
+    claims_text = claims.read_text(encoding="utf-8") if claims.is_file() else None
+    written["report.html"] = str(html.write_html(
+        df, run_dir, claims_text,
+        heatmaps={name: path.read_bytes() for name, path in pngs.items()}, cells=cells))
+    return written

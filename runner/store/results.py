@@ -1,0 +1,100 @@
+"""The results store: `results.jsonl`, one JSON object per finished cell, and stored logits.
+
+Each line is written whole and flushed to disk before the next cell starts,
+so a killed run keeps every cell it finished.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+from runner.errors import CheatgridWarning
+from runner.store.atomic import atomic_write
+
+RESULTS_FILE = "results.jsonl"
+PREDICTIONS_DIR = "predictions"  # <head_id>-s<seed>.npy: each head's test logits
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def append_rows(path: str | pathlib.Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Append result rows as JSON lines; flush and fsync before returning."""
+    text = "".join(json.dumps(_json_safe(row), sort_keys=False) + "\n" for row in rows)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def repair_tail(path: str | pathlib.Path) -> None:
+    """Cut a torn last line (a write interrupted by a crash or a full disk), so that the
+    next append starts a clean line; warns with the line number."""
+    with open(path, "rb+") as f:
+        data = f.read()
+        if not data or data.endswith(b"\n"):
+            return
+        keep = data.rfind(b"\n") + 1
+        number = data.count(b"\n") + 1
+        f.truncate(keep)
+    warnings.warn(f"{path}:{number}: removed a torn last line ({len(data) - keep} bytes): "
+                  "its cell runs again", CheatgridWarning, stacklevel=2)
+
+
+def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
+    """All rows of a results file; a torn or corrupt line is skipped with a warning.
+
+    Raises:
+        FileNotFoundError: there is no results file at `path`.
+    """
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                warnings.warn(f"{path}:{number}: skipping a corrupt line ({e.msg})",
+                              CheatgridWarning, stacklevel=2)
+                continue
+            if not isinstance(row, dict) or "cell_id" not in row:
+                warnings.warn(f"{path}:{number}: skipping a line that is not a result row",
+                              CheatgridWarning, stacklevel=2)
+                continue
+            rows.append(row)
+    return rows
+
+
+def save_logits(run_dir: str | pathlib.Path, head_id: str, seed: int, logits) -> None:
+    """Store a head's test logits (for equivalence of cells), written atomically to disk."""
+    import io
+
+    import numpy as np
+
+    folder = pathlib.Path(run_dir) / PREDICTIONS_DIR
+    folder.mkdir(exist_ok=True)
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(logits, dtype=np.float32))
+    atomic_write(folder / f"{head_id}-s{seed}.npy", buffer.getvalue(), durable=True)
+
+
+def load_logits(run_dir: str | pathlib.Path, head_id: str, seed: int):
+    """A head's stored test logits, or None when the run has none for it."""
+    import numpy as np
+
+    path = pathlib.Path(run_dir) / PREDICTIONS_DIR / f"{head_id}-s{seed}.npy"
+    return np.load(path) if path.is_file() else None

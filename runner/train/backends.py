@@ -1,0 +1,116 @@
+"""Which Keras trains the heads (Keras 3 on TensorFlow, JAX or PyTorch, or Keras 2), and
+importing TensorFlow quietly.
+
+A Keras backend is fixed when Keras is first imported, so each framework's
+cells run in a worker process of their own, which calls `activate` before
+anything imports Keras. The frozen-VGG16 features are always computed by
+Keras 3 on TensorFlow and handed to every framework as arrays, so a framework
+costs only head training. Code that trains heads gets its Keras from `keras()`.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+from runner import vocab
+
+DEFAULT = vocab.DEFAULT_FRAMEWORK  # the tutorial's, and the one that computes the features
+
+
+def environment(name: str) -> dict[str, str]:
+    """The environment variables that select a framework (for a process to be started)."""
+    return dict(vocab.FRAMEWORKS[name].environment)
+
+
+def activate(name: str) -> None:
+    """Point this process at a framework; call before anything imports Keras."""
+    os.environ.update(environment(name))
+
+
+def current() -> str:
+    """The framework this process trains with."""
+    if os.environ.get("TF_USE_LEGACY_KERAS") == "1":
+        return "tf_keras"
+    return os.environ.get("KERAS_BACKEND", DEFAULT)
+
+
+def keras() -> ModuleType:
+    """The Keras module of this process: `tf_keras` (Keras 2) or `keras` (Keras 3)."""
+    if current() == "tf_keras":
+        import tf_keras
+
+        return tf_keras
+    import keras as keras3
+
+    return keras3
+
+
+def backend() -> str:
+    """The array library under Keras: 'tensorflow', 'jax' or 'torch'."""
+    return "tensorflow" if current() == "tf_keras" else keras().backend.backend()
+
+
+def compiled_metrics(model) -> list:
+    """The metric objects `compile(metrics=...)` built, in output order then given order.
+
+    Keras 3 keeps them in one `compile_metrics` container; Keras 2 in
+    `model.compiled_metrics`.
+    """
+    if current() == "tf_keras":
+        return list(model.compiled_metrics.metrics)
+    [container] = [m for m in model.metrics if m.name == "compile_metrics"]
+    return list(container.metrics)
+
+
+def to_numpy(value):
+    """A backend tensor as a NumPy array (detached from autograd under PyTorch)."""
+    if current() == "tf_keras":
+        import numpy as np
+
+        return np.asarray(value)
+    return keras().ops.convert_to_numpy(value)
+
+
+def build_before_fit(model, x, y) -> None:
+    """Create a compiled model's optimizer and metric variables before `fit` traces.
+
+    Keras 3 on TensorFlow, without a distribution strategy, creates them inside the
+    first trace of its train function, and a `tf.function` that creates variables is
+    traced twice: building them first (what Keras does under a strategy) saves the
+    second trace, about a third of the heads' time. It draws no random number and
+    changes no value. Other backends build before tracing already.
+    """
+    if current() == "tensorflow" and hasattr(model, "_symbolic_build"):
+        with model.distribute_strategy.scope():
+            model._symbolic_build(data_batch=(x, y))
+
+
+def execution_steps(steps: int) -> int:
+    """`steps_per_execution` for this backend: PyTorch's Keras trainer allows only 1."""
+    return 1 if backend() == "torch" else steps
+
+
+def import_tensorflow(verbose: bool) -> None:
+    """Import TensorFlow once, silencing its start-up chatter unless `verbose`.
+
+    TF's C++ log level is read at import, and a few lines (oneDNN, CUDA probing)
+    are printed before absl logging exists, whatever the level: those are kept
+    off the terminal by pointing file descriptor 2 at /dev/null during the import.
+    """
+    if verbose:
+        import tensorflow  # noqa: F401
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    tf.get_logger().setLevel("ERROR")  # e.g. retracing warnings between cells
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)  # e.g. TFDS probing its data dir

@@ -1,0 +1,130 @@
+"""What a trained head's outputs mean: reference accuracy, majority rate, verdicts.
+
+Pure NumPy: it judges a head from its raw test outputs and labels, independently
+of any Keras metric. Labels are class indices (N,) for single-label data and 0/1
+rows (N, L) for multi-label data; the functions tell the two apart by that shape.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from runner.data.multilabel import majority_label_set
+
+MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
+DEGENERATE_MARGIN = 0.02  # reference accuracy must beat the majority rate by more than this
+EQUIVALENCE_TOLERANCE = 1e-6  # max |logit difference| for "the same trained head"
+VERDICTS = ("error", "degenerate", "misleading", "ok")  # precedence: first applicable wins
+
+def predicted_classes(outputs: np.ndarray, activation: str) -> np.ndarray:
+    """Class predictions from raw model outputs.
+
+    2+ units: the argmax. 1 unit: class 1 where the output exceeds 0.5 for a
+    sigmoid/softmax output, 0 for a linear one (a logit), else class 0.
+    """
+    outputs = np.asarray(outputs)
+    if outputs.ndim == 1:
+        outputs = outputs[:, None]
+    if outputs.shape[1] >= 2:
+        return outputs.argmax(axis=1)
+    threshold = 0.0 if activation == "none" else 0.5
+    return (outputs[:, 0] > threshold).astype(np.int64)
+
+
+def predicted_label_sets(outputs: np.ndarray, activation: str) -> np.ndarray:
+    """Multi-label predictions from raw model outputs: each output on its own, above 0.5
+    for a sigmoid/softmax output, above 0 for a linear one (a logit). Returns bool (N, L)."""
+    return np.asarray(outputs) > (0.0 if activation == "none" else 0.5)
+
+
+def _predictions(outputs: np.ndarray, labels: np.ndarray, activation: str) -> np.ndarray:
+    if np.asarray(labels).ndim == 2:
+        return predicted_label_sets(outputs, activation)
+    return predicted_classes(outputs, activation)
+
+
+def reference_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str) -> float:
+    """Share of test images predicted right: the true class (labels: class indices), or
+    for multi-label data (labels: 0/1 rows) every label right, the exact-match ratio."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        right = predicted_label_sets(outputs, activation) == (labels == 1)
+        return float(np.mean(right.all(axis=1)))
+    return float(np.mean(predicted_classes(outputs, activation) == labels))
+
+
+def hamming_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str,
+                     ) -> float | None:
+    """Share of single labels predicted right, over every image and label (multi-label
+    data only; None for class indices)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        return None
+    return float(np.mean(predicted_label_sets(outputs, activation) == (labels == 1)))
+
+
+def majority_rate(labels: np.ndarray) -> float:
+    """Accuracy of always predicting the most common class, or for multi-label data the
+    exact-match accuracy of always predicting the most common label set."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        return majority_label_set(labels)[1]
+    counts = np.bincount(labels.astype(np.int64))
+    return float(counts.max() / counts.sum())
+
+
+def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str) -> bool:
+    """Whether the model predicts the same class (or label set) for every test image."""
+    return bool(len(np.unique(_predictions(outputs, labels, activation), axis=0)) <= 1)
+
+
+def judge(outputs: np.ndarray, labels: np.ndarray, activation: str) -> dict[str, Any]:
+    """The result columns that judge a head by its test outputs alone.
+
+    Returns:
+        `reference_accuracy`, `hamming_accuracy` (None for single-label data),
+        `majority_rate` and `constant_predictions`.
+    """
+    return {"reference_accuracy": reference_accuracy(outputs, labels, activation),
+            "hamming_accuracy": hamming_accuracy(outputs, labels, activation),
+            "majority_rate": majority_rate(labels),
+            "constant_predictions": is_constant(outputs, labels, activation)}
+
+
+def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str:
+    """`error`, `degenerate`, `misleading` or `ok`, in that precedence.
+
+    error: the cell failed. degenerate: constant predictions, or a reference
+    accuracy not above the majority rate by more than `DEGENERATE_MARGIN`.
+    misleading: |test_metric - reference_accuracy| > `tolerance`.
+    """
+    if row.get("status") != "ok":
+        return "error"
+    reference, majority = row.get("reference_accuracy"), row.get("majority_rate")
+    if row.get("constant_predictions") or (
+            _number(reference) and _number(majority) and
+            reference <= majority + DEGENERATE_MARGIN):
+        return "degenerate"
+    gap = row.get("metric_gap")
+    if _number(gap) and abs(gap) > tolerance:
+        return "misleading"
+    return "ok"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def resolved_metric_name(metric_object: Any) -> str:
+    """The snake_case name of the metric class Keras built, e.g. 'sparse_categorical_accuracy'
+    for the string 'accuracy' with integer labels."""
+    name = type(metric_object).__name__
+    if name == "MeanMetricWrapper":
+        fn = getattr(metric_object, "_fn", None)
+        return getattr(fn, "__name__", name)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

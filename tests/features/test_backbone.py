@@ -1,0 +1,102 @@
+"""Backbone weights: random, imagenet offline, auto fallback, files checked for shapes."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from runner.cli import main as cli
+from runner.config import BackboneConfig
+from runner.data import sources as availability
+from runner.errors import CheatgridWarning, WeightsError
+from runner.features.backbone import build_backbone, extract_features
+
+
+@pytest.fixture
+def no_imagenet(monkeypatch, tmp_path):
+    """An empty Keras cache and a download host that never answers."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv(availability.OFFLINE_ENV, "1")
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).integers(0, 256, (6, 28, 28), dtype=np.uint8)
+
+
+def test_random_weights_are_seeded_and_usable(images):
+    a = build_backbone(BackboneConfig(weights="random", weights_seed=3))
+    b = build_backbone(BackboneConfig(weights="random", weights_seed=3))
+    c = build_backbone(BackboneConfig(weights="random", weights_seed=4))
+    fa, fb, fc = (extract_features(m, images) for m in (a, b, c))
+    assert a.weights == "random(he_normal,seed=3)"
+    assert fa.shape == (6, 512) and fa.dtype == np.float32
+    np.testing.assert_array_equal(fa, fb)
+    assert not np.allclose(fa, fc)
+    assert fa.std() > 0.01  # He init keeps a usable scale (Keras's default gives ~1e-3)
+
+
+def test_imagenet_offline_fails_at_once_naming_the_alternatives(no_imagenet):
+    start = time.monotonic()
+    with pytest.raises(WeightsError) as error:
+        build_backbone(BackboneConfig(weights="imagenet"))
+    assert time.monotonic() - start < 10
+    message = str(error.value)
+    for fragment in ("'random'", "'auto'", "a path to a .h5/.weights.h5 file",
+                     "Received: weights='imagenet'"):
+        assert fragment in message
+
+
+def test_auto_offline_falls_back_to_random_with_a_warning(no_imagenet):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        backbone = build_backbone(BackboneConfig(weights="auto"))
+    assert backbone.weights == "random(he_normal,seed=0)"
+    assert any(w.category is CheatgridWarning and "fell back to random" in str(w.message)
+               for w in caught)
+
+
+def test_cli_exits_2_before_writing_when_imagenet_is_unavailable(no_imagenet, tmp_path,
+                                                                  write_config, capsys):
+    path = write_config({"datasets": [{"name": "mnist"}], "backbone": {"weights": "imagenet"}})
+    assert cli.main(["grid", str(path), "--out", str(tmp_path / "run")]) == 2
+    assert "Use 'random'" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_weights_file_round_trip(tmp_path, images):
+    source = build_backbone(BackboneConfig(weights="random", weights_seed=5))
+    path = tmp_path / "vgg.weights.h5"
+    source.model.get_layer("vgg16").save_weights(str(path))
+    loaded = build_backbone(BackboneConfig(weights=str(path)))
+    assert loaded.weights.startswith("file:vgg.weights.h5@sha256:")
+    np.testing.assert_array_equal(extract_features(loaded, images),
+                                  extract_features(source, images))
+
+
+def test_weights_file_with_wrong_shapes_is_a_clear_error(tmp_path):
+    import keras
+
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    path = tmp_path / "dense.weights.h5"
+    other.save_weights(str(path))
+    with pytest.raises(WeightsError) as error:
+        build_backbone(BackboneConfig(weights=str(path)))
+    message = str(error.value)
+    assert "Expected the 26 arrays of VGG16" in message and "holds 2 arrays" in message
+    assert "block1_conv1 kernel (3, 3, 3, 64)" in message
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (None, "Expected an existing weights file"),
+    (b"not hdf5", "is not an HDF5 weights file"),
+])
+def test_missing_or_garbage_weights_file(tmp_path, content, fragment):
+    path = tmp_path / "x.h5"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(WeightsError, match=fragment):
+        build_backbone(BackboneConfig(weights=str(path)))

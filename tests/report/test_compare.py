@@ -1,0 +1,144 @@
+"""Two hand-made runs compared cell by cell, and `cheatgrid compare`."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from runner.cli import main as cli
+from runner.report import compare
+from runner.store import results as store
+from tests.support import row
+
+BCE, CCE = "binary_crossentropy", "categorical_crossentropy"
+
+
+def _section(text: str, title: str) -> str:
+    """The body of one `## title` section."""
+    return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _run(*cells) -> list[dict]:
+    return [row(**cell) for cell in cells]
+
+
+def test_status_change():
+    text = compare.compare_runs(_run({"value": 0.8}), _run({"error": "ValueError"}), "a", "b")
+    section = _section(text, "Status and error changes")
+    assert "onehot/softmax/categorical_crossentropy/logits=false/categorical_accuracy" in section
+    assert "0.8000 ok | error: ValueError in `fit`" in section
+    assert "1 status or error changes" in text
+
+
+def test_same_error_is_no_change_but_another_error_type_is():
+    same = compare.compare_runs(_run({"error": "ValueError"}), _run({"error": "ValueError"}),
+                                "a", "b")
+    assert _section(same, "Status and error changes").strip() == "None."
+    other = compare.compare_runs(_run({"error": "ValueError"}),
+                                 _run({"error": "InvalidArgumentError"}), "a", "b")
+    assert "InvalidArgumentError" in _section(other, "Status and error changes")
+
+
+def test_verdict_change():
+    # 0.80 with reference 0.80 is ok; 0.80 with reference 0.90 is misleading
+    text = compare.compare_runs(_run({"value": 0.8}), _run({"value": 0.8, "reference": 0.9}),
+                                "a", "b")
+    assert "0.8000 ok | 0.8000 misleading" in _section(text, "Verdict changes")
+    assert _section(text, "Accuracy changes beyond noise").strip() == "None."
+
+
+@pytest.mark.parametrize("a, b, beyond", [
+    ([0.80], [0.85], True),  # one seed each: |Δ| 0.05 > 0.02
+    ([0.80], [0.81], False),  # 0.01 <= 0.02
+    ([0.80], [0.78], False),  # exactly 0.02 is noise
+    ([0.80, 0.82, 0.81], [0.84, 0.86, 0.85], True),  # Δ 0.04 > 2 × 0.0082
+    ([0.80, 0.82, 0.81], [0.79, 0.83, 0.81], False),  # Δ 0
+    ([0.80, 0.80], [0.804, 0.804], False),  # no spread, but below the 0.005 floor
+    ([0.80, 0.80], [0.81, 0.81], True),  # no spread, 0.01 > 0.005
+    ([0.80, 0.82, 0.81], [0.85], True),  # one seed on one side: the 0.02 rule
+])
+def test_accuracy_delta_beyond_or_within_noise(a, b, beyond):
+    run_a = [row(value=v, seed=s) for s, v in enumerate(a)]
+    run_b = [row(value=v, seed=s) for s, v in enumerate(b)]
+    text = compare.compare_runs(run_a, run_b, "a", "b")
+    section = _section(text, "Accuracy changes beyond noise")
+    assert ("categorical_accuracy |" in section) is beyond
+    assert (f"{int(beyond)} accuracy changes beyond noise, {int(not beyond)} within noise"
+            in text)
+
+
+@pytest.mark.parametrize("std_a, n_a, std_b, n_b, expected", [
+    (0.03, 4, 0.03, 4, 2 * math.sqrt(2 * 0.03 ** 2 / 4)),  # 0.0424
+    (0.01, 3, 0.01, 3, 2 * math.sqrt(2 * 0.01 ** 2 / 3)),  # 0.0163
+    (0.0, 2, 0.0, 2, 0.005),  # the floor
+    (0.05, 1, 0.0, 5, 0.02),  # a single seed
+])
+def test_noise_threshold(std_a, n_a, std_b, n_b, expected):
+    a = {"n_ok": n_a, "test_metric_std": std_a}
+    b = {"n_ok": n_b, "test_metric_std": std_b}
+    assert compare.noise_threshold(a, b) == pytest.approx(expected)
+
+
+def test_cells_only_in_one_run():
+    a = _run({"value": 0.8}, {"activation": "none", "loss": BCE, "from_logits": True})
+    b = _run({"value": 0.8}, {"dataset": "mnist_binary", "encoding": "integer"})
+    text = compare.compare_runs(a, b, "a", "b")
+    section = _section(text, "Cells in one run only")
+    assert "- only in A: 1 cells of mnist" in section
+    assert "- only in B: 1 cells of mnist_binary" in section
+    assert "1 cells in both runs" in text
+
+
+def test_header_names_the_runs_and_how_they_differ():
+    a = _run({"value": 0.8})
+    b = [{**r, "keras_version": "3.16.0", "weights": "imagenet", "run_name": "other"}
+         for r in _run({"value": 0.8})]
+    text = compare.compare_runs(a, b, "results/a", "results/b")
+    assert text.startswith("# Comparison: A `results/a` vs. B `results/b`")
+    assert "| Keras | 3.15.1 | 3.16.0 |" in text
+    assert "| run name | hand | other |" in text
+    assert "The runs differ in: Keras, VGG16 weights." in text
+    same = compare.compare_runs(a, a, "a", "a")
+    assert "The runs agree in software" in same
+    assert "2 × sqrt(s_a²/n_a + s_b²/n_b)" in same  # the noise rule is stated
+
+
+def test_empty_run_is_an_error():
+    with pytest.raises(ValueError, match="Expected result rows for run 'b'"):
+        compare.compare_runs(_run({"value": 0.8}), [], "a", "b")
+
+
+def _write_run(folder, rows):
+    folder.mkdir()
+    store.append_rows(folder / store.RESULTS_FILE, rows)
+    return folder
+
+
+def test_cli_compare_prints_and_writes(tmp_path, capsys):
+    a = _write_run(tmp_path / "old", _run({"value": 0.8}))
+    b = _write_run(tmp_path / "new", _run({"value": 0.9}))
+    assert cli.main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Comparison: A ")
+    written = b / "compare_old.md"
+    assert written.read_text(encoding="utf-8") == out
+    assert "+0.1000" in out
+    assert cli.main(["compare", str(a), str(b), "--out", str(tmp_path / "x.md")]) == 0
+    assert (tmp_path / "x.md").is_file()
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["compare", "{tmp}/missing", "{run}"], "compare: Expected a run directory with "
+                                            "results.jsonl. Received: {tmp}/missing"),
+    (["compare", "{run}", "{tmp}/missing"], "Received: {tmp}/missing"),
+    (["compare", "{run}", "{run}", "--out", "{tmp}/no/such/dir/x.md"],
+     "--out: Expected a file path in an existing directory"),
+])
+def test_cli_compare_usage_errors_exit_2(argv, fragment, tmp_path, capsys):
+    run = _write_run(tmp_path / "run", _run({"value": 0.8}))
+    argv = [a.format(tmp=tmp_path, run=run) for a in argv]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("cheatgrid: error: ")
+    assert fragment.format(tmp=tmp_path) in err

@@ -1,0 +1,122 @@
+"""Heatmaps from hand-made rows: one valid PNG per dataset, verdict colours, no global state."""
+
+from __future__ import annotations
+
+import struct
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from runner.report import heatmaps as plots
+from runner.report import tables as report
+from tests.support import row
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+BCE, CCE = "binary_crossentropy", "categorical_crossentropy"
+
+
+def _frame(rows):
+    return report.annotate(report.results_frame(rows))
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk comes first
+    return width, height
+
+
+ROWS = [
+    row(activation="softmax", loss=CCE, value=0.8, recommended=True),
+    row(activation="softmax", loss=CCE, metric="binary_accuracy", value=0.96, reference=0.8),
+    row(activation="none", loss=CCE, from_logits=True, value=0.5),  # = majority: degenerate
+    row(activation="softmax", loss=BCE, error="ValueError"),
+    row(dataset="mnist_binary", encoding="integer", activation="sigmoid", loss=BCE,
+        metric="binary_accuracy", value=0.9),
+]
+
+
+def test_one_valid_png_per_dataset(tmp_path):
+    paths = plots.write_heatmaps(_frame(ROWS), tmp_path)
+    assert [p.name for p in paths] == ["heatmap_mnist.png", "heatmap_mnist_binary.png"]
+    for path in paths:
+        data = path.read_bytes()
+        assert data.startswith(PNG_SIGNATURE)
+        width, height = _png_size(data)
+        assert 400 <= width <= 3000 and 200 <= height <= 3000  # one cell is 800 x 290
+        assert 5_000 < len(data) < 1_000_000
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def _has_color(png: bytes, color: str, tmp_path) -> bool:
+    path = tmp_path / "x.png"
+    path.write_bytes(png)
+    pixels = (imread(path)[..., :3] * 255).round().astype(int)
+    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    return int(np.all(pixels == rgb, axis=-1).sum()) > 500  # a whole cell, not a stray pixel
+
+
+@pytest.mark.parametrize("rows, present, absent", [
+    ([row(value=0.8)], "ok", "error"),
+    ([row(error="ValueError")], "error", "ok"),
+    ([row(value=0.5)], "degenerate", "misleading"),
+    ([row(value=0.95, reference=0.8)], "misleading", "degenerate"),
+])
+def test_cells_are_coloured_by_verdict(rows, present, absent, tmp_path):
+    png = plots.heatmap_png(_frame(rows), "mnist")
+    assert _has_color(png, plots.VERDICT_COLORS[present], tmp_path)
+    assert not _has_color(png, plots.VERDICT_COLORS[absent], tmp_path)
+
+
+def test_layout_maps_each_entry_to_its_cell():
+    table, cells = plots.table_and_cells(_frame(ROWS))
+    assert list(table.columns) == ["BCE logits=false", "CCE logits=true", "CCE logits=false"]
+    entry = cells[("binary_accuracy", "mnist", "onehot", 10, "softmax", "CCE logits=false")]
+    assert entry["verdict"] == "misleading" and entry["test_metric_mean"] == pytest.approx(0.96)
+    assert cells[("categorical_accuracy", "mnist", "onehot", 10, "softmax",
+                  "BCE logits=false")]["verdict"] == "error"
+    assert cells[("categorical_accuracy", "mnist", "onehot", 10, "none",
+                  "CCE logits=true")]["verdict"] == "degenerate"
+    assert len(cells) == len(ROWS)
+    # every entry of the table has its cell, under the same key
+    assert {(*index, column) for index in table.index for column in table.columns
+            if table.loc[index, column]} == set(cells)
+
+
+def test_seeds_are_averaged_in_the_entry():
+    rows = [row(value=v, seed=s) for v, s in ((0.7, 1), (0.8, 2), (0.9, 3))]
+    _, cells = plots.table_and_cells(_frame(rows))
+    (cell,) = cells.values()
+    assert cell["test_metric_mean"] == pytest.approx(0.8) and cell["n_seeds"] == 3
+    assert plots.heatmap_png(_frame(rows), "mnist").startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (np.bool_(True), True), (False, False), (float("nan"), False), (None, False),
+])
+def test_recommended_treats_missing_as_no(value, expected):
+    assert report.recommended({"recommended": value}) is expected
+    assert report.recommended({}) is False
+
+
+def test_leaves_the_users_matplotlib_settings_alone():
+    with matplotlib.rc_context({"axes.facecolor": "black", "font.size": 31.0}):
+        before = dict(matplotlib.rcParams)
+        plots.heatmap_png(_frame(ROWS), "mnist")
+        assert dict(matplotlib.rcParams) == before
+
+
+def test_unknown_dataset_is_an_error():
+    with pytest.raises(ValueError, match="Expected rows of dataset 'cifar'"):
+        plots.heatmap_png(_frame(ROWS), "cifar")
+
+
+def test_dataframe_without_optional_columns():
+    df = _frame([{k: v for k, v in row().items() if k not in ("recommended", "data_detail")}])
+    assert plots.heatmap_png(df, "mnist").startswith(PNG_SIGNATURE)
+
+
+def test_precomputed_cells_draw_the_same_heatmap():
+    df = _frame(ROWS)
+    assert plots.heatmap_png(df, "mnist", report.cheat_cells(df)) == plots.heatmap_png(
+        df, "mnist")

@@ -1,0 +1,126 @@
+"""Tables from hand-made rows: results.csv columns, the cheat-table pivot, Markdown."""
+
+from __future__ import annotations
+
+import itertools
+import pathlib
+
+import pandas as pd
+import pytest
+
+from runner.report.columns import RESULT_COLUMNS
+from runner.report.markdown import cheat_markdown, describe_cells
+from runner.report.tables import annotate, cheat_cells, cheat_table
+from runner.report.write import write_tables
+
+
+def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
+    row = {"cell_id": f"{encoding}{activation}{loss}{from_logits}{metric}", "dataset": "mnist",
+           "name": f"mnist/{encoding}/{activation}/{loss}/{from_logits}/{metric}",
+           "encoding": encoding, "units": 10, "activation": activation, "loss": loss,
+           "from_logits": from_logits, "metric": metric, "num_classes": 10,
+           "status": "error" if error else "ok", "phase": "fit" if error else None,
+           "error_type": error, "error_message": "shapes differ" if error else None,
+           "test_metric": value, "run_name": "hand", "history_loss": [1.0, 0.5], **extra}
+    return row
+
+
+ROWS = [
+    _row("integer", "softmax", "sparse_categorical_crossentropy", False, "accuracy", 0.91234),
+    _row("integer", "softmax", "binary_crossentropy", True, "accuracy", error="ValueError"),
+    _row("integer", "none", "sparse_categorical_crossentropy", True, "accuracy", 0.5),
+    _row("onehot", "softmax", "categorical_crossentropy", False, "accuracy", 0.75),
+    _row("onehot", "softmax", "categorical_crossentropy", False, "binary_accuracy", 0.95),
+]
+
+FULL = [_row(*values, value=0.5) for values in itertools.product(
+    ["integer", "onehot"], ["none", "softmax"], ["binary_crossentropy",
+                                                 "categorical_crossentropy"],
+    [True, False], ["accuracy", "binary_accuracy"])]
+
+
+def test_cheat_table_pivots_rows_and_columns():
+    table = cheat_table(annotate(pd.DataFrame(ROWS)))
+    assert table.index.names == ["metric", "dataset", "encoding", "units", "activation"]
+    assert list(table.columns) == ["BCE logits=true", "CCE logits=false", "SCCE logits=true",
+                                   "SCCE logits=false"]
+    assert table.loc[("accuracy", "mnist", "integer", 10, "softmax"),
+                     "SCCE logits=false"] == "0.9123"
+    assert table.loc[("accuracy", "mnist", "integer", 10, "softmax"),
+                     "BCE logits=true"] == "error: ValueError"
+    assert table.loc[("binary_accuracy", "mnist", "onehot", 10, "softmax"),
+                     "CCE logits=false"] == "0.9500"
+    # rows keep the order the cells ran in: none after softmax here, as in ROWS
+    assert [k[4] for k in table.index if k[0] == "accuracy" and k[2] == "integer"] == [
+        "softmax", "none"]
+
+
+def test_markdown_has_sections_and_lists_errors():
+    df = annotate(pd.DataFrame(ROWS))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert "## mnist" in text
+    assert "### metric: accuracy" in text and "### metric: binary_accuracy" in text
+    assert "| integer | 10 | softmax |" in text
+    assert "- **ValueError** in `fit`, 1 cells of mnist" in text and "shapes differ" in text
+
+
+@pytest.mark.parametrize("where, expected", [
+    # a full product of axis values: exact, leaving out axes it covers entirely
+    ({"encoding": "integer"}, "encoding=integer"),
+    ({"encoding": "integer", "loss": "binary_crossentropy"}, "encoding=integer, loss=BCE"),
+    ({"metric": "accuracy", "from_logits": True}, "from_logits=true, metric=accuracy"),
+    ({}, "every cell"),
+])
+def test_describe_cells_exact(where, expected):
+    df = pd.DataFrame(FULL)
+    part = df
+    for key, value in where.items():
+        part = part[part[key] == value]
+    assert describe_cells(part, df) == expected
+
+
+def test_describe_cells_names_examples_when_not_a_product():
+    df = pd.DataFrame(FULL)
+    part = df.iloc[[0, 5, 9, 30]]
+    assert describe_cells(part, df).startswith("e.g. `")
+    assert describe_cells(part, df).endswith(" and 1 more")
+
+
+def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
+    paths = write_tables(tmp_path, ROWS)
+    assert set(paths) == {"results.csv", "cheat_table.csv", "cheat_table.md",
+                          "heatmap_mnist.png", "report.html"}
+    assert all(pathlib.Path(path).is_file() for path in paths.values())
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert list(results.columns) == list(RESULT_COLUMNS)
+    assert len(results) == len(ROWS)
+    assert "history_loss" not in results.columns  # per-epoch data stays in results.jsonl
+    cheat = pd.read_csv(tmp_path / "cheat_table.csv")
+    assert len(cheat) == 4  # (accuracy: integer/softmax, integer/none, onehot/softmax), binary
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("value", [float("nan"), None, "missing"])
+def test_markdown_bolds_nothing_when_recommended_is_missing(value):
+    rows = [{k: v for k, v in row.items() if k != "recommended"} for row in ROWS]
+    if value != "missing":  # NaN: e.g. rows of an older run beside newer ones
+        rows = [{**row, "recommended": value} for row in rows]
+    df = annotate(pd.DataFrame(rows))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert "| **" not in text and "**0." not in text
+
+
+def test_markdown_bolds_recommended_entries():
+    rows = [{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]
+    df = annotate(pd.DataFrame(rows))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert text.count("| **") == 1 and "**0.9123**" in text
+
+
+def test_precomputed_cells_give_the_same_tables():
+    df = annotate(pd.DataFrame([{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]))
+    cells = cheat_cells(df)
+    for markup in (False, True):
+        assert cheat_table(df, markup, cells=cells).equals(cheat_table(df, markup))
+    table = cheat_table(df, markup=True)
+    assert cheat_markdown(df, table, cells) == cheat_markdown(df, table)

@@ -1,0 +1,93 @@
+"""What tests share: small configs, a real grid run through the CLI, and the one factory of
+hand-made result rows (small numbers that can be checked by eye)."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from runner import vocab
+from runner.cli import main as cli
+
+# A valid config small enough to train in seconds: every test starts from it.
+TINY = {
+    "name": "tiny",
+    "backbone": {"name": "vgg16", "weights": "random", "input_size": 32},
+    "training": {"epochs": 2, "batch_size": 64, "learning_rate": 0.001, "seed": 42},
+    "datasets": [{"name": "mnist", "source": "embedded", "max_train_samples": 256,
+                  "max_test_samples": 128}],
+    "grid": {"encoding": ["integer", "onehot"], "activation": ["none", "sigmoid", "softmax"],
+             "loss": ["binary_crossentropy", "categorical_crossentropy",
+                      "sparse_categorical_crossentropy"],
+             "from_logits": [True, False],
+             "metric": ["accuracy", "binary_accuracy", "categorical_accuracy",
+                        "sparse_categorical_accuracy"]},
+}
+
+# A grid of a few dozen embedded images that trains in seconds per cell: the executor
+# tests (supervisor, Ray) run it.
+SMALL = {"name": "small",
+         "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seeds": [1, 2]},
+         "datasets": [{"name": "mnist_binary", "max_train_samples": 64,
+                       "max_test_samples": 32}],
+         "grid": {"encoding": ["integer", "onehot"], "activation": ["sigmoid", "softmax"],
+                  "loss": ["binary_crossentropy", "sparse_categorical_crossentropy"],
+                  "from_logits": [False], "metric": ["accuracy", "binary_accuracy"]}}
+CELLS = 2 * 2 * 2 * 1 * 2  # SMALL's cells per seed
+
+
+PROVENANCE = {"run_name": "hand", "keras_version": "3.15.1", "tf_version": "2.21.0",
+              "weights": "random(he_normal,seed=0)", "weights_requested": "random",
+              "device": "cpu", "data_source": "embedded", "n_train": 40, "n_test": 20,
+              "epochs": 3}
+
+
+def row(dataset: str = "mnist", encoding: str = "onehot", activation: str = "softmax",
+        loss: str = "categorical_crossentropy", from_logits: bool = False,
+        metric: str = "categorical_accuracy", value: float | None = 0.8,
+        reference: float | None = None, seed: int = 42, error: str | None = None,
+        **extra: Any) -> dict[str, Any]:
+    """One result row as the runner writes it (verdict inputs included).
+
+    `reference` defaults to `value` (an `ok` cell when above the majority rate 0.5);
+    `error` makes it an error cell raised in `fit`; `extra` overrides any field.
+    """
+    head = f"{dataset}/{encoding}/{activation}/{loss}/logits={str(from_logits).lower()}"
+    reference = value if reference is None else reference
+    ok = error is None
+    return {
+        "cell_id": f"{head}/{metric}".replace("/", "."), "name": f"{head}/{metric}",
+        "dataset": dataset, "encoding": encoding, "units": 10 if dataset == "mnist" else 2,
+        "activation": activation, "loss": loss, "from_logits": from_logits, "metric": metric,
+        "num_classes": vocab.DATASETS[dataset].num_classes, "seed": seed,
+        "head_id": head.replace("/", "-"), "status": "ok" if ok else "error",
+        "phase": None if ok else "fit", "error_type": error,
+        "error_message": None if ok else "Arguments `target` and `output` differ",
+        "test_metric": value if ok else None, "test_loss": 0.5 if ok else None,
+        "reference_accuracy": reference if ok else None, "majority_rate": 0.5,
+        "metric_gap": value - reference if ok else None, "constant_predictions": False,
+        "recommended": False, "data_detail": f"embedded {dataset} (hand-made)",
+        "history_loss": [0.9, 0.6, 0.4] if ok else None,
+        "history_test_metric": [0.5, 0.7, value] if ok else None,
+        "history_reference_accuracy": [0.5, 0.7, reference] if ok else None,
+        **PROVENANCE, **extra}
+
+
+def run_grid(root: pathlib.Path, doc: dict, *flags: str) -> tuple[pathlib.Path, pd.DataFrame]:
+    """Run `cheatgrid grid` on `doc` (written to root) into root/run; its results table."""
+    config = root / f"{doc['name']}.yaml"
+    config.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    out = root / "run"
+    assert cli.main(["grid", str(config), "--out", str(out), "--no-progress", *flags]) == 0
+    return out, pd.read_csv(out / "results.csv")
+
+
+def select(df: pd.DataFrame, **where) -> pd.DataFrame:
+    """The rows of `df` whose columns equal every given value."""
+    mask = pd.Series(True, index=df.index)
+    for key, value in where.items():
+        mask &= df[key] == value
+    return df[mask]
