@@ -12,6 +12,8 @@ import yaml
 from runner.cli import main as cli
 from tests.support import TINY, run_grid, select
 
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
+
 # Few images, few steps: the lesson (which cells error, which learn) already shows.
 MINI = {**TINY, "name": "mini",
         "training": {"epochs": 3, "batch_size": 32, "learning_rate": 0.01, "seed": 42},

@@ -11,6 +11,8 @@ from runner.data.sources import resolve_source
 from runner.train import judge
 from tests.support import run_grid, select
 
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
+
 # Two digits that random-weight features tell apart within 3 epochs; label sets {0}, {1}
 # and {0, 1}. (On all ten digits a few hundred canvases and 3 epochs teach no head to get
 # a single label set right: the multi-label lesson needs default.yaml's 40 epochs.)

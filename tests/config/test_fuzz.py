@@ -8,12 +8,15 @@ import io
 import os
 import tempfile
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.cli import main as cli
 from tests.support import TINY
+
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),

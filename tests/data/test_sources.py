@@ -113,6 +113,7 @@ def test_tfds_source_unavailable_names_the_ways_out(tmp_path, offline):
     assert str(tmp_path) in message and "Received: source='tfds'" in message
 
 
+@pytest.mark.slow
 def test_cli_exits_2_before_writing_when_tfds_is_unavailable(tmp_path, offline, write_config,
                                                              capsys):
     path = write_config({"datasets": [{"name": "mnist", "source": "tfds",

@@ -11,6 +11,8 @@ from runner.grid import expand
 from runner.store import results as store
 from tests.support import run_grid
 
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
+
 FRAMEWORKS = ["tensorflow", "jax", "torch", "tf_keras"]
 DOC = {"name": "frameworks",
        "training": {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "seed": 1},

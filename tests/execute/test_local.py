@@ -24,6 +24,8 @@ from runner.execute.base import CRASH_ENV
 from runner.store.rundir import LOCK_FILE, RunDir
 from tests.support import CELLS, SMALL
 
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
+
 
 def _write(tmp_path: pathlib.Path, doc: dict, name: str = "small.yaml") -> pathlib.Path:
     path = tmp_path / name

@@ -25,6 +25,8 @@ from runner.cli import main as cli
 from runner.execute.base import CRASH_ENV
 from tests.support import CELLS, SMALL
 
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
+
 ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
 TIMES = ["train_seconds", "eval_seconds", "finished_at"]  # the only columns allowed to differ
 # What a cell's training gave: comparable between runs with other seeds or other cells

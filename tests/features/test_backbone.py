@@ -59,6 +59,7 @@ def test_auto_offline_falls_back_to_random_with_a_warning(no_imagenet):
                for w in caught)
 
 
+@pytest.mark.slow
 def test_cli_exits_2_before_writing_when_imagenet_is_unavailable(no_imagenet, tmp_path,
                                                                   write_config, capsys):
     path = write_config({"datasets": [{"name": "mnist"}], "backbone": {"weights": "imagenet"}})

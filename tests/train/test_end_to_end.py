@@ -10,6 +10,8 @@ from runner.config import parse_config
 from runner.execute.prepare import prepare, run_cells
 from runner.grid import expand
 
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
+
 DOC = {"name": "e2e", "training": {"epochs": 2, "batch_size": 16, "learning_rate": 0.01,
                                    "seed": 3, "shuffle": True},
        "datasets": [{"name": "mnist", "max_train_samples": 48, "max_test_samples": 24}],

@@ -14,6 +14,8 @@ from runner.grid import Cell
 from runner.train.fused import train_together
 from runner.train.reference import train_group
 
+pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
+
 # 'accuracy' always evaluates; binary_accuracy fails on 10-class integer labels.
 METRICS = ["accuracy", "binary_accuracy"]
 LOSSES = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"]
