@@ -17,7 +17,7 @@ The pipeline resizes canvases to the backbone's square input like every image
 (at 32 px: each digit 16 px wide and 32 px high). A 2 x 2 grid on a 56 x 56 canvas
 would halve each digit both ways; on random-weight features a sigmoid + BCE head
 then reached an exact-match accuracy of 0.09 (during the design) where these
-canvases give 0.37 (lr 0.01, 40 epochs: 0.3733 in results/default).
+canvases give 0.37 (lr 0.01, 40 epochs: 0.3733 in results/samples/default).
 """
 
 from __future__ import annotations
