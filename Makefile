@@ -1,28 +1,40 @@
-# make grid: install, then run the default grid.  make test: install, then run the tests.
+# make grid: install what the default grid needs, then run it.
+# make test: install that and the test extras (JAX, PyTorch, Keras 2, Ray, dev tools), then test.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Where nvidia-smi answers, TensorFlow also gets its CUDA libraries (the gpu extra):
+# without them TensorFlow sees no GPU and the grid silently runs on the CPU.
+GPU := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu)
+BASE_EXTRAS := $(if $(GPU),[gpu],)
+comma := ,
+TEST_EXTRAS := [dev,jax,torch,legacy,ray$(if $(GPU),$(comma)gpu,)]
 
-.PHONY: install grid test lint docs bench clean
+.PHONY: install install-test grid test lint docs bench clean
 
-install: $(STAMP)
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
 
-# Reinstalls only when pyproject.toml changes (or the venv is gone).
-$(STAMP): pyproject.toml
+# Each reinstalls only when pyproject.toml changes (or the venv is gone).
+$(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev,jax,torch,legacy,ray]'
-	touch $(STAMP)
+	@if [ -n "$(GPU)" ]; then echo "make install: nvidia-smi shows a GPU: installing the gpu extra (TensorFlow's CUDA libraries)"; fi
+	$(BIN)/python -m pip install -e '.$(BASE_EXTRAS)'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install -e '.$(TEST_EXTRAS)'
+	touch $@
 
 grid: install
 	$(BIN)/cheatgrid grid configs/default.yaml
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest
 
 # ruff, and the import layers of runner/ (pyproject.toml's import-linter contracts)
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 

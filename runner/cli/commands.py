@@ -23,10 +23,13 @@ def _load(args: argparse.Namespace) -> Config:
     return quick_config(config) if args.quick else config
 
 
-def _write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> None:
-    from runner.report.write import write_tables  # pandas and matplotlib: only when needed
+def _write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
+    """Write a run's tables; returns what they were written from (`report.write.Tables`)."""
+    from runner.report.write import build_tables, write_tables  # pandas: only when needed
 
-    write_tables(run_dir, rows)
+    tables = build_tables(run_dir, rows)
+    write_tables(run_dir, rows, tables)
+    return tables
 
 
 def _cells(config: Config) -> list[Cell]:
@@ -61,17 +64,20 @@ def cmd_grid(args: argparse.Namespace) -> int:
         require_ray()
     from runner.execute.run import run_grid  # TensorFlow runs in its worker process
 
+    written: list[Any] = []
     with warnings_shown(args.verbose):
         rows = run_grid(config, cells, run_dir, command=_command(args.out, run_dir),
                         progress=not args.no_progress, use_cache=not args.no_cache,
                         device=args.device, force=args.force, retry_errors=args.retry_errors,
                         executor=args.executor, ray_address=args.ray_address,
-                        finish=_write_tables,
+                        finish=lambda path, rows: written.append(_write_tables(path, rows)),
                         warn=lambda text: print(f"cheatgrid: {text}", file=sys.stderr,
                                                 flush=True))
-    ok = sum(r["status"] == "ok" for r in rows)
-    print(f"{len(rows)} cells: {ok} ok, {len(rows) - ok} error. Tables in {run_dir}/ "
-          f"(report.html, cheat_table.md, cheat_table.csv, results.csv, results.jsonl).")
+    from runner.report.summary import find_sample, summary_lines
+
+    sample = find_sample(config.name, config.source_path)
+    for line in summary_lines(written[-1], run_dir, rows, sample):
+        print(f"cheatgrid: {line}")
     return 0
 
 

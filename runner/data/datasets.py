@@ -23,6 +23,7 @@ from runner.data.embedded import (
     interleaved_split,
     select_digits,
 )
+from runner.data.pipeline import Progress, read_examples
 from runner.data.sources import SourceDecision
 
 
@@ -79,14 +80,14 @@ def _load_embedded(dataset: DatasetConfig, decision: SourceDecision) -> DatasetA
 
 
 def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None,
-                ) -> tuple[np.ndarray, np.ndarray, object]:
+                progress: Progress | None) -> tuple[np.ndarray, np.ndarray, object]:
     import tensorflow_datasets as tfds
 
     ds, info = tfds.load(dataset.spec.tfds_name, split=split, as_supervised=True,
                          with_info=True, data_dir=dataset.data_dir, shuffle_files=False)
     if limit is not None and not dataset.classes:
         ds = ds.take(limit)
-    pairs = list(tfds.as_numpy(ds))
+    pairs = read_examples(ds, f"loading {dataset.name} {split}", progress)
     images = np.stack([image for image, _ in pairs])
     labels = np.array([label for _, label in pairs], dtype=np.int64)
     return images, labels, info
@@ -96,20 +97,21 @@ def _with_note(detail: str, decision: SourceDecision) -> str:
     return f"{detail} ({decision.note})" if decision.note else detail
 
 
-def _load_tfds(dataset: DatasetConfig, decision: SourceDecision,
-               image_side: int) -> DatasetArrays:
+def _load_tfds(dataset: DatasetConfig, decision: SourceDecision, image_side: int,
+               progress: Progress | None) -> DatasetArrays:
     train_split, test_split = dataset.splits
     if dataset.spec.multi_label:
         (train_images, train_labels, names), (test_images, test_labels, _) = (
             multilabel.load_tfds(dataset.spec.tfds_name, split, dataset.data_dir, limit,
-                                 image_side) for split, limit in
+                                 image_side, progress) for split, limit in
             ((train_split, dataset.max_train_samples), (test_split, dataset.max_test_samples)))
         return DatasetArrays(train_images=train_images, train_labels=train_labels,
                              test_images=test_images, test_labels=test_labels, source="tfds",
                              detail=_with_note(decision.detail, decision), class_names=names)
     train_images, train_labels, info = _tfds_split(dataset, train_split,
-                                                   dataset.max_train_samples)
-    test_images, test_labels, _ = _tfds_split(dataset, test_split, dataset.max_test_samples)
+                                                   dataset.max_train_samples, progress)
+    test_images, test_labels, _ = _tfds_split(dataset, test_split, dataset.max_test_samples,
+                                              progress)
     names = tuple(info.features["label"].names)
     if dataset.classes:  # MNIST digits: select, then cap
         digits = dataset.classes
@@ -128,7 +130,8 @@ def _load_tfds(dataset: DatasetConfig, decision: SourceDecision,
 
 
 def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
-                 image_side: int = BackboneConfig.input_size) -> DatasetArrays:
+                 image_side: int = BackboneConfig.input_size,
+                 progress: Progress | None = None) -> DatasetArrays:
     """Load a configured dataset from the source `sources.resolve_source` chose.
 
     Embedded data is split as described in `interleaved_split` (mnist_multilabel:
@@ -140,8 +143,9 @@ def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
         decision: where its images come from.
         image_side: the backbone's input size; multi-label TFDS images, which differ in
             size, are resized to it as they load.
+        progress: receives (what, done, total) while TFDS splits are read.
     """
     if decision.source == "tfds":
-        return _load_tfds(dataset, decision, image_side)
+        return _load_tfds(dataset, decision, image_side, progress)
     assert decision.source == "embedded", decision
     return _load_embedded(dataset, decision)

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from runner.data.pipeline import Progress, read_examples
+
 TILE = 28  # the side of an MNIST image: digits are placed unscaled
 SLOTS = 2  # side by side: room for the two digits at the largest size a 32 px input keeps
 COPIES_PER_BLOCK = 3  # images per class in a block: one single and one pair per 3 digits
@@ -97,7 +99,8 @@ def compose(images: np.ndarray, labels: np.ndarray, num_classes: int,
 
 
 def load_tfds(tfds_name: str, split: str, data_dir: str | None, limit: int | None,
-              image_side: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+              image_side: int, progress: Progress | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """A multi-label TFDS split (VOC's layout): images, multi-hot labels, label names.
 
     Its images differ in size (VOC: about 500 x 375), so they are resized to
@@ -112,6 +115,7 @@ def load_tfds(tfds_name: str, split: str, data_dir: str | None, limit: int | Non
         data_dir: the TFDS data dir (None: TFDS's own).
         limit: keep the first N examples (None: all).
         image_side: the side images are resized to (the backbone's input size).
+        progress: receives (what, done, total) as examples are read.
 
     Returns:
         uint8 images (N, side, side, 3), int64 multi-hot labels (N, num_labels), and
@@ -133,7 +137,7 @@ def load_tfds(tfds_name: str, split: str, data_dir: str | None, limit: int | Non
 
     if limit is not None:
         ds = ds.take(limit)
-    pairs = list(tfds.as_numpy(ds.map(convert)))
+    pairs = read_examples(ds.map(convert), f"loading {tfds_name} {split}", progress)
     images = np.stack([image for image, _ in pairs])
     labels = np.stack([hot for _, hot in pairs])
     return images, labels, tuple(label_feature.names)

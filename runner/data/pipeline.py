@@ -7,9 +7,15 @@ batched in the same order as the images they came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from runner import vocab
+
+# What loading reports as it goes: (what, done, total), e.g. ('loading mnist train', 512, 6000).
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 256  # examples between two reports while reading a TFDS split
 
 
 def encode_labels(labels: np.ndarray, encoding: str, num_classes: int, units: int) -> np.ndarray:
@@ -100,3 +106,26 @@ def _batches(ds, size: int, batch_size: int, shuffle_seed: int | None, drop_rema
     if shuffle_seed is not None:
         ds = ds.shuffle(size, seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def read_examples(ds, label: str, progress: Progress | None) -> list:
+    """Every example of a (TFDS) tf.data dataset as NumPy, reporting as it reads.
+
+    Args:
+        label: what `progress` is told is being read.
+        progress: receives (label, examples read, total; 0 when unknown).
+    """
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    cardinality = int(ds.cardinality())
+    total = cardinality if cardinality >= 0 and cardinality != tf.data.INFINITE_CARDINALITY \
+        else 0
+    examples = []
+    for example in tfds.as_numpy(ds):
+        examples.append(example)
+        if progress is not None and len(examples) % PROGRESS_EVERY == 0:
+            progress(label, len(examples), total)
+    if progress is not None:
+        progress(label, len(examples), len(examples))
+    return examples

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 from runner.config import Config
 from runner.execute.plan import Unit, cell_columns
+from runner.train.device import nvidia_gpus
 
 CRASH_ENV = "CHEATGRID_CRASH_CELL"  # fault injection: crash on cells whose name holds this
 POLL_SECONDS = 0.2  # how often an executor looks up from waiting (Ctrl-C, deadlines)
@@ -62,3 +64,66 @@ def inject_crash(unit) -> None:
     target = os.environ.get(CRASH_ENV)
     if target and any(target in cell.name for cell in unit.cells):
         os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def decision_lines(config: Config, decisions: dict[str, Any], common: dict[str, Any],
+                   device: str) -> list[str]:
+    """What a run decided before its first cell, one line each: device, data, weights.
+
+    Args:
+        decisions: the first worker's (`Prepared.decisions`: sources and weights).
+        common: the provenance its rows carry (device label, Keras version, ...).
+        device: the `--device` asked for.
+    """
+    label = common.get("device", "?")
+    lines = [f"device: {label} (--device {device}); Keras {common.get('keras_version', '?')} "
+             f"on {common.get('backend', '?')}"]
+    gpus = nvidia_gpus() if label == "cpu" and device == "auto" else []
+    if gpus:
+        lines.append(f"warning: nvidia-smi shows {len(gpus)} GPU(s) ({gpus[0]}) but TensorFlow "
+                     "sees none, so this run uses the CPU: install TensorFlow's CUDA libraries "
+                     "with `pip install -e '.[gpu]'` (`make install` does it where nvidia-smi "
+                     "answers)")
+    for name, decision in decisions["sources"].items():
+        note = f" ({decision.note})" if decision.note else ""
+        lines.append(f"data {name}: {decision.detail}{note}")
+    asked = config.backbone.weights
+    weights = decisions["weights_label"]
+    lines.append(f"weights: {weights}" + ("" if asked == weights else f" (asked: {asked})"))
+    return lines
+
+
+class ProgressBars:
+    """Live bars for what happens before cells train: reading data, the backbone's pass.
+
+    Each (what, done, total) report moves the bar of `what` ('features mnist'); a
+    finished bar leaves one line, e.g. `features mnist: 6000 images in 27.9 s`.
+    """
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._bars: dict[str, tuple[Any, float]] = {}
+
+    def update(self, what: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if what not in self._bars:
+            unit = "image" if what.startswith("features") else "example"
+            bar = tqdm(total=total or None, desc=what, unit=unit, leave=False,
+                       dynamic_ncols=True)
+            self._bars[what] = (bar, time.monotonic())
+        bar, started = self._bars[what]
+        bar.update(done - bar.n)
+        if total and done >= total:
+            bar.close()
+            del self._bars[what]
+            noun = "images" if what.startswith("features") else "examples"
+            tqdm.write(f"{what}: {done} {noun} in {time.monotonic() - started:.1f} s",
+                       file=sys.stderr)
+
+    def close(self) -> None:
+        for bar, _ in self._bars.values():
+            bar.close()
+        self._bars.clear()

@@ -16,7 +16,7 @@ from typing import Any
 
 from runner.config import Config
 from runner.errors import WorkerGone
-from runner.execute.base import GracefulStop, error_rows, timeout_cause
+from runner.execute.base import GracefulStop, ProgressBars, error_rows, timeout_cause
 from runner.execute.plan import Unit
 from runner.execute.worker import Worker
 from runner.grid import Cell
@@ -34,10 +34,17 @@ class Supervisor(GracefulStop):
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
                  device: str, progress: bool, warn: Callable[[str], None]):
         self.config, self.run_dir, self.progress = config, run_dir, progress
-        self.workers = {name: Worker(config, cells, use_cache, device, name, warn)
+        self.bars = ProgressBars(progress)
+        self.workers = {name: Worker(config, cells, use_cache, device, name, warn,
+                                     self.bars.update)
                         for name in dict.fromkeys([framework.DEFAULT] +
                                                   [c.framework for c in cells])}
         self.decisions: dict[str, Any] | None = None
+
+    @property
+    def common(self) -> dict[str, Any]:
+        """The provenance the first worker's rows carry (device, versions, weights)."""
+        return self.workers[framework.DEFAULT].provenance
 
     def start(self) -> None:
         """Start the TensorFlow worker and take its decisions.
@@ -64,6 +71,7 @@ class Supervisor(GracefulStop):
                         bar.update(len(rows))
         finally:
             signal.signal(signal.SIGINT, previous)
+            self.bars.close()
             for worker in self.workers.values():
                 worker.stop()
 

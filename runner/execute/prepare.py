@@ -17,6 +17,7 @@ from typing import Any
 from runner import vocab
 from runner.config import Config
 from runner.data.datasets import DatasetArrays, load_dataset
+from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision, resolve_source
 from runner.execute.plan import Unit, cell_columns, plan_units
 from runner.features.backbone import Backbone, build_backbone
@@ -98,7 +99,13 @@ def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: s
 
 
 class UnitRunner:
-    """Trains units, keeping each dataset's features (or images) once loaded."""
+    """Trains units, keeping each dataset's features (or images) once loaded.
+
+    `progress`, when set, is told (what, done, total) while data loads and features
+    are extracted (the local worker forwards it to the supervisor's progress bars).
+    """
+
+    progress: Progress | None = None
 
     def __init__(self, config: Config, prepared: Prepared):
         import tensorflow as tf
@@ -144,7 +151,8 @@ class UnitRunner:
                 "n_train": None, "n_test": None}  # until the data is loaded
         try:
             features, facts = dataset_features(self.config.dataset(name), decision,
-                                               self.prepared.backbone, self.prepared.use_cache)
+                                               self.prepared.backbone, self.prepared.use_cache,
+                                               self.progress)
         except Exception as e:  # recorded on every cell of the dataset
             return None, meta, error_fields("data", e)
         meta.update({k: facts[k] for k in ("data_detail", "n_train", "n_test",
@@ -156,7 +164,7 @@ class UnitRunner:
         meta = {"data_source": decision.source, "data_detail": decision.detail,
                 "n_train": None, "n_test": None, "feature_cache": "off"}
         try:
-            arrays = load_dataset(self.config.dataset(name), decision)
+            arrays = load_dataset(self.config.dataset(name), decision, progress=self.progress)
         except Exception as e:
             return None, meta, error_fields("data", e)
         meta.update(data_detail=arrays.detail, n_train=arrays.n_train, n_test=arrays.n_test)

@@ -17,6 +17,7 @@ from typing import Any
 
 from runner.config import Config
 from runner.errors import Interrupted, ResourceUnavailable, RunAborted, RunDirError, WorkerGone
+from runner.execute.base import decision_lines
 from runner.execute.local import Supervisor
 from runner.execute.plan import Unit, plan_units
 from runner.grid import Cell, settings_hash
@@ -120,9 +121,15 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         else:
             supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache,
                                     device=device, progress=progress, warn=warn)
+        remaining = sum(len(u.cells) for u in units)
         try:
             if units:
+                warn(f"{remaining} cell runs to train into {run_dir.path}; starting "
+                     f"TensorFlow{' on Ray' if executor == 'ray' else ''} ...")
                 supervisor.start()
+                for line in decision_lines(config, supervisor.decisions, supervisor.common,
+                                           device):
+                    warn(line)
         except WorkerGone as e:
             raise RunAborted(f"{e} while starting (see its error above)") from None
         except ResourceUnavailable:
@@ -133,7 +140,10 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         run_dir.write_config(config.to_dict())
         run_dir.results.touch()
         try:
-            supervisor.run(units)
+            if units:
+                supervisor.run(units)
+            else:
+                warn(f"nothing to run: all {total} cell runs of {run_dir.path} are done")
         except WorkerGone as e:  # a worker that cannot even start: nothing to isolate
             raise RunAborted(f"{e} while starting; the cells written before are kept") \
                 from None

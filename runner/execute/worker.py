@@ -7,8 +7,8 @@ the cells and starts a new one. Messages (pickled over a pipe):
   supervisor -> worker: ("unit", Unit) | ("features", dataset) | ("provide", dataset,
                         loaded) | ("stop",)
   worker -> supervisor: ("ready", decisions, provenance) | ("unavailable", message)
-                        | ("warning", text) | ("training",) | ("done", results)
-                        | ("features", loaded)
+                        | ("warning", text) | ("progress", what, done, total)
+                        | ("training",) | ("done", results) | ("features", loaded)
 
 Each worker trains with one framework (`framework.activate` before Keras is
 imported). Workers of other frameworks than Keras 3 on TensorFlow get each
@@ -38,9 +38,11 @@ class Worker:
     """One worker process, training with one framework, and the pipe to it."""
 
     def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
-                 framework_name: str, on_warning: Callable[[str], None]):
+                 framework_name: str, on_warning: Callable[[str], None],
+                 on_progress: Callable[[str, int, int], None] | None = None):
         self._args = (config, cells, use_cache, device, framework_name)
         self._on_warning = on_warning
+        self._on_progress = on_progress
         self._process = None
         self._conn = None
         self.provided: set[str] = set()  # datasets whose features it was given
@@ -107,6 +109,10 @@ class Worker:
                 if message[0] == "warning":
                     self._on_warning(message[1])
                     continue
+                if message[0] == "progress":
+                    if self._on_progress is not None:
+                        self._on_progress(*message[1:])
+                    continue
                 return message
             if not self._process.is_alive():
                 raise WorkerGone(self._death())
@@ -158,6 +164,7 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
         conn.send(("unavailable", str(e)))
         return
     runner = UnitRunner(config, prepared)
+    runner.progress = lambda what, done, total: conn.send(("progress", what, done, total))
     conn.send(("ready", prepared.decisions, runner.common))
     while True:
         message = conn.recv()

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import pathlib
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -187,16 +188,26 @@ def _sha256(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
-def extract_features(backbone: Backbone, images: np.ndarray) -> np.ndarray:
+def extract_features(backbone: Backbone, images: np.ndarray,
+                     progress: Callable[[int], None] | None = None) -> np.ndarray:
     """Run the frozen base once over raw uint8 images.
 
     Args:
         backbone: from `build_backbone`.
         images: uint8 (N, H, W) or (N, H, W, C) images, preprocessed here by the
             tutorial's pipeline (`data.image_pipeline`).
+        progress: receives the number of images done after every batch.
 
     Returns:
         float32 (N, 512) features.
     """
+    import keras
+
+    class Report(keras.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            progress(min((batch + 1) * backbone.batch_size, len(images)))
+
     batches = image_pipeline(images, backbone.input_size, backbone.batch_size)
-    return np.asarray(backbone.model.predict(batches, verbose=0), dtype=np.float32)
+    callbacks = [Report()] if progress is not None else []
+    return np.asarray(backbone.model.predict(batches, verbose=0, callbacks=callbacks),
+                      dtype=np.float32)

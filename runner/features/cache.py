@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from runner.config import DatasetConfig
-from runner.data.datasets import DatasetArrays, load_dataset
+from runner.data.datasets import DatasetArrays, Progress, load_dataset
 from runner.data.sources import SourceDecision
 from runner.errors import CheatgridWarning
 from runner.features.backbone import Backbone, extract_features
@@ -123,13 +123,16 @@ def save_entry(path: pathlib.Path, features: Features, meta: dict[str, Any]) -> 
 
 
 def dataset_features(dataset: DatasetConfig, decision: SourceDecision, backbone: Backbone,
-                     use_cache: bool = True) -> tuple[Features, dict[str, Any]]:
+                     use_cache: bool = True, progress: Progress | None = None,
+                     ) -> tuple[Features, dict[str, Any]]:
     """Features and data facts (`data_detail`, `n_train`, `n_test`) of a dataset.
 
     A cache hit does no data loading and no backbone work at all.
 
     Args:
         use_cache: read and write the on-disk cache (`--no-cache` turns it off).
+        progress: receives (what, done, total) while the data loads and while the
+            backbone runs (`features mnist`, images done of train and test together).
     """
     path = None
     if use_cache:
@@ -138,9 +141,16 @@ def dataset_features(dataset: DatasetConfig, decision: SourceDecision, backbone:
         entry = load_entry(path)
         if entry is not None:
             return entry[0], {**entry[1], "feature_cache": "hit"}
-    arrays: DatasetArrays = load_dataset(dataset, decision, backbone.input_size)
-    features = Features(extract_features(backbone, arrays.train_images), arrays.train_labels,
-                        extract_features(backbone, arrays.test_images), arrays.test_labels)
+    arrays: DatasetArrays = load_dataset(dataset, decision, backbone.input_size, progress)
+    label, total = f"features {dataset.name}", arrays.n_train + arrays.n_test
+
+    def done(offset: int):
+        return None if progress is None else lambda n: progress(label, offset + n, total)
+
+    features = Features(extract_features(backbone, arrays.train_images, done(0)),
+                        arrays.train_labels,
+                        extract_features(backbone, arrays.test_images, done(arrays.n_train)),
+                        arrays.test_labels)
     meta = {"data_detail": arrays.detail, "n_train": arrays.n_train, "n_test": arrays.n_test}
     if path is not None:
         try:

@@ -13,6 +13,7 @@ accuracy changed. Accuracy changes count only beyond noise:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -108,6 +109,87 @@ def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> li
     return lines
 
 
+@dataclasses.dataclass
+class Differences:
+    """What changed from run A to run B, cell by cell (see `compare_runs`).
+
+    Attributes:
+        shared: cells in both runs.
+        status, verdicts, accuracy: (name, A, B[, delta, threshold]) per changed cell.
+        within_noise: cells whose accuracy moved, but not beyond noise.
+        identical: cells whose outcome (status, error or every seed's metric) is the same.
+        only_a, only_b: Markdown lines for the cells in one run only.
+        cells_a, cells_b: the cells of each run.
+        differ_in: the provenance fields (Keras, weights, ...) in which the runs differ,
+            with A's and B's values.
+    """
+
+    shared: int
+    status: list[tuple]
+    verdicts: list[tuple]
+    accuracy: list[tuple]
+    within_noise: int
+    identical: int
+    only_a: list[str]
+    only_b: list[str]
+    differ_in: list[tuple[str, str, str]]
+    header: list[str]
+    cells_a: int
+    cells_b: int
+
+    @property
+    def changed(self) -> int:
+        """Cells whose status, error, verdict or accuracy (beyond noise) changed."""
+        return len({row[0] for row in self.status + self.verdicts + self.accuracy})
+
+
+def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
+                label_a: str, label_b: str) -> Differences:
+    """Compare two runs cell by cell (see the module docstring for the noise rule).
+
+    Raises:
+        ValueError: a run has no rows.
+    """
+    for label, rows in ((label_a, rows_a), (label_b, rows_b)):
+        if not rows:
+            raise ValueError(f"Expected result rows for run {label!r}. Received: none")
+    key = match_key(rows_a, rows_b)
+    (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
+    metrics_a = df_a.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict() \
+        if "test_metric" in df_a else {}
+    metrics_b = df_b.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict() \
+        if "test_metric" in df_b else {}
+    shared = [i for i in a.index if i in b.index]
+    status, verdicts, deltas, within, identical = [], [], [], 0, 0
+    for cell_id in shared:
+        x, y = a.loc[cell_id].to_dict(), b.loc[cell_id].to_dict()
+        if "error" in (x["verdict"], y["verdict"]):
+            if _outcome(x) != _outcome(y):  # ok <-> error, or another error type or phase
+                status.append((x["name"], _outcome(x), _outcome(y)))
+            else:
+                identical += 1
+            continue
+        if x["verdict"] != y["verdict"]:
+            verdicts.append((x["name"], _outcome(x), _outcome(y)))
+        delta = y["test_metric_mean"] - x["test_metric_mean"]
+        threshold = noise_threshold(x, y)
+        if abs(delta) > threshold + _ROUNDING:
+            deltas.append((x["name"], _outcome(x), _outcome(y), f"{delta:+.4f}",
+                           f"{threshold:.4f}"))
+        elif math.isfinite(delta):
+            within += 1
+        if x["verdict"] == y["verdict"] and metrics_a.get(cell_id) == metrics_b.get(cell_id):
+            identical += 1
+    facts_a, facts_b = report.provenance(df_a), report.provenance(df_b)
+    differ_in = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS
+                 if k != "run" and facts_a[k] != facts_b[k]]
+    return Differences(
+        len(shared), status, verdicts, deltas, within, identical,
+        _only(a, [i for i in a.index if i not in b.index], df_a, "A"),
+        _only(b, [i for i in b.index if i not in a.index], df_b, "B"), differ_in,
+        _header(df_a, df_b, label_a, label_b), len(a), len(b))
+
+
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                  label_a: str, label_b: str) -> str:
     """A cell-by-cell diff of two runs as Markdown.
@@ -124,39 +206,20 @@ def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
     Raises:
         ValueError: a run has no rows.
     """
-    for label, rows in ((label_a, rows_a), (label_b, rows_b)):
-        if not rows:
-            raise ValueError(f"Expected result rows for run {label!r}. Received: none")
-    key = match_key(rows_a, rows_b)
-    (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
-    shared = [i for i in a.index if i in b.index]
-    status, verdicts, deltas, within = [], [], [], 0
-    for cell_id in shared:
-        x, y = a.loc[cell_id].to_dict(), b.loc[cell_id].to_dict()
-        if "error" in (x["verdict"], y["verdict"]):
-            if _outcome(x) != _outcome(y):  # ok <-> error, or another error type or phase
-                status.append((x["name"], _outcome(x), _outcome(y)))
-            continue
-        if x["verdict"] != y["verdict"]:
-            verdicts.append((x["name"], _outcome(x), _outcome(y)))
-        delta = y["test_metric_mean"] - x["test_metric_mean"]
-        threshold = noise_threshold(x, y)
-        if abs(delta) > threshold + _ROUNDING:
-            deltas.append((x["name"], _outcome(x), _outcome(y), f"{delta:+.4f}",
-                           f"{threshold:.4f}"))
-        elif math.isfinite(delta):
-            within += 1
-    only = (_only(a, [i for i in a.index if i not in b.index], df_a, "A") +
-            _only(b, [i for i in b.index if i not in a.index], df_b, "B"))
-    lines = _header(df_a, df_b, label_a, label_b)
-    lines += [f"{len(shared)} cells in both runs: {len(status)} status or error changes, "
-              f"{len(verdicts)} verdict changes, {len(deltas)} accuracy changes beyond "
-              f"noise, {within} within noise. {len(a) - len(shared)} cells only in A, "
-              f"{len(b) - len(shared)} only in B.", ""]
-    sections = (("Cells in one run only", only, None),
-                ("Status and error changes", status, ("cell", "A", "B")),
-                ("Verdict changes", verdicts, ("cell", "A", "B")),
-                ("Accuracy changes beyond noise", deltas,
+    return render(differences(rows_a, rows_b, label_a, label_b))
+
+
+def render(d: Differences) -> str:
+    """`differences` as the Markdown of `compare_runs`."""
+    lines = list(d.header)
+    lines += [f"{d.shared} cells in both runs: {len(d.status)} status or error changes, "
+              f"{len(d.verdicts)} verdict changes, {len(d.accuracy)} accuracy changes beyond "
+              f"noise, {d.within_noise} within noise. {d.cells_a - d.shared} cells only in A, "
+              f"{d.cells_b - d.shared} only in B.", ""]
+    sections = (("Cells in one run only", d.only_a + d.only_b, None),
+                ("Status and error changes", d.status, ("cell", "A", "B")),
+                ("Verdict changes", d.verdicts, ("cell", "A", "B")),
+                ("Accuracy changes beyond noise", d.accuracy,
                  ("cell", "A", "B", "Δ (B − A)", "noise threshold")))
     for title, items, header in sections:
         lines += [f"## {title}", ""]

@@ -19,6 +19,7 @@ import pandas as pd
 from runner import vocab
 from runner.report import curves
 from runner.report import tables as report
+from runner.report.findings import TITLES, findings
 from runner.report.heatmaps import VERDICT_COLORS, heatmap_png, table_and_cells
 from runner.report.markdown import ERRORS_INTRO, LEGEND, error_items
 from runner.store.atomic import atomic_write
@@ -106,7 +107,8 @@ def _header(df: pd.DataFrame, with_claims: bool) -> str:
     data = "".join(f"<li>{_e(report.provenance(part)['data'])}</li>"
                    for _, part in df.groupby("dataset", sort=False))
     datasets = list(dict.fromkeys(df["dataset"]))
-    nav = "".join(f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
+    nav = '<a href="#findings">findings</a>' + "".join(
+        f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
     nav += '<a href="#claims">claims</a>' * with_claims + \
         '<a href="#errors">errors</a><a href="#curves">learning curves</a>'
     return (f"<h1>cheatgrid: run {_e(facts['run'])}</h1><dl class='facts'>"
@@ -116,6 +118,15 @@ def _header(df: pd.DataFrame, with_claims: bool) -> str:
             f"<dt>VGG16 weights</dt><dd><code>{_e(facts['weights'])}</code></dd>"
             f"<dt>seeds</dt><dd>{_e(facts['seeds'])}</dd>"
             f"<dt>data</dt><dd><ul>{data}</ul></dd></dl><nav>{nav}</nav>")
+
+
+def _findings(df: pd.DataFrame, cells: pd.DataFrame) -> str:
+    parts = ["<section id='findings'><h2>Findings</h2>"]
+    for kind, items in findings(df, cells):
+        if items:
+            parts.append(f"<h3>{_e(TITLES[kind])}</h3><ul>" +
+                         "".join(f"<li>{_inline(item)}</li>" for item in items) + "</ul>")
+    return "".join(parts) + "</section>"
 
 
 def _legend() -> str:
@@ -248,8 +259,8 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
         _dataset_section(name, part, table, by_entry,
                          heatmaps.get(name) or heatmap_png(part, name, cells))
         for name, part in df.groupby("dataset", sort=False))
-    body = (_header(df, bool(claims)) + _legend() + sections + claims + _errors(df) +
-            _curves(df, by_entry))
+    body = (_header(df, bool(claims)) + _findings(df, cells) + _legend() + sections + claims +
+            _errors(df) + _curves(df, by_entry))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")

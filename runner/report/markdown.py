@@ -9,6 +9,7 @@ import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate
+from runner.report.findings import findings_markdown
 from runner.report.tables import shared_heads
 from runner.train.judge import MISLEADING_TOLERANCE
 
@@ -88,14 +89,16 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
             `report.cheat_cells(df)`), when already computed.
 
     Returns:
-        A provenance header, one section per dataset (tutorial part) with one table
-        per metric and its groups of identical heads, then the distinct errors.
+        A provenance header, the run's findings, one section per dataset (tutorial
+        part) with one table per metric and its groups of identical heads, then the
+        distinct errors.
     """
+    cells = aggregate.aggregate_seeds(df) if cells is None else cells
     lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
              f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
              f"device {_values(df, 'device')}; frozen VGG16 weights {_weights_text(df)}; "
-             f"seeds {_values(df, 'seed')}.", "", LEGEND, ""]
-    cells = aggregate.aggregate_seeds(df) if cells is None else cells
+             f"seeds {_values(df, 'seed')}.", "", *findings_markdown(df, cells),
+             "## How to read the tables", "", LEGEND, ""]
     for dataset, part in df.groupby("dataset", sort=False):
         spec = vocab.spec_of(dataset)
         title = f"## {dataset}" + (f": {spec.part}" if spec else "")

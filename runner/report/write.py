@@ -6,8 +6,11 @@ each written whole (`store.atomic`), the cheat cells computed once for all of th
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 from typing import Any
+
+import pandas as pd
 
 from runner.report import heatmaps, html
 from runner.report.markdown import cheat_markdown
@@ -22,20 +25,45 @@ from runner.report.tables import (
 from runner.store.atomic import atomic_write
 
 
-def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dict[str, str]:
+@dataclasses.dataclass(frozen=True)
+class Tables:
+    """What every output of a run is written from, computed once.
+
+    Attributes:
+        rows: the annotated result rows (`tables.annotate`), one per cell and seed.
+        shown: the same with each dataset's section per framework (`tables.by_framework`).
+        cells: the cheat cells of `shown` (`tables.cheat_cells`).
+    """
+
+    rows: pd.DataFrame
+    shown: pd.DataFrame
+    cells: pd.DataFrame
+
+
+def build_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> Tables:
+    """Annotate a run's rows (with its stored logits) and aggregate its cells."""
+    annotated = annotate(results_frame(rows), pathlib.Path(run_dir))
+    shown = by_framework(annotated)
+    return Tables(annotated, shown, cheat_cells(shown))
+
+
+def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]],
+                 tables: Tables | None = None) -> dict[str, str]:
     """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and
     report.html into `run_dir`.
 
     report.html embeds the run's claims.md when there is one: checking the claims
     asks Keras itself, which this function never imports.
 
+    Args:
+        tables: `build_tables(run_dir, rows)` when already computed.
+
     Returns:
         Output name -> path of each file written.
     """
     run_dir = pathlib.Path(run_dir)
-    annotated = annotate(results_frame(rows), run_dir)
-    df = by_framework(annotated)
-    cells = cheat_cells(df)  # once, for every output below
+    tables = build_tables(run_dir, rows) if tables is None else tables
+    annotated, df, cells = tables.rows, tables.shown, tables.cells
     outputs = {
         "results.csv": csv_text(annotated),
         "cheat_table.csv": cheat_table(df, cells=cells).to_csv(),

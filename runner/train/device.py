@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -127,3 +129,20 @@ def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu,
     if gpus and requested == "cpu":
         tf.config.set_visible_devices([], "GPU")  # must happen before TF initialises them
     return Placement("cpu", "cpu", CPU_FEATURE_BATCH)
+
+
+def nvidia_gpus(timeout_seconds: float = 5.0) -> list[str]:
+    """The GPUs `nvidia-smi -L` lists ('NVIDIA H200', ...), or [] when it is absent or fails.
+
+    Asked without TensorFlow, so that a GPU TensorFlow cannot see (its CUDA libraries
+    not installed) is still noticed.
+    """
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        done = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
+                              timeout=timeout_seconds, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.split(":", 1)[1].split("(UUID")[0].strip() for line in done.stdout.splitlines()
+            if line.startswith("GPU ") and ":" in line]

@@ -67,6 +67,16 @@ class RaySupervisor(GracefulStop):
         self._common: dict[str, Any] = {}
         self._bar: Any = None
 
+    @property
+    def decisions(self) -> dict[str, Any]:
+        """The first task's decisions (sources, weights), once started."""
+        return self.cluster.setup.decisions
+
+    @property
+    def common(self) -> dict[str, Any]:
+        """The provenance the first task's rows carry."""
+        return self._common
+
     def start(self) -> None:
         """Connect and decide data sources and weights once (a first task).
 

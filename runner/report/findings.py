@@ -1,0 +1,125 @@
+"""What a run found, first: the verdicts' tally, the metrics that misreport, the heads that
+never learn, and the heads that are one model under several names.
+
+cheat_table.md and report.html open with these lines, and `cheatgrid grid` prints
+them when it ends, so nobody has to find them cell by cell.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from runner import vocab
+from runner.report.tables import shared_heads
+from runner.train.judge import VERDICTS
+
+EXAMPLES = 4  # groups shown per kind of finding; the rest are counted
+
+
+def _head(cell: dict[str, Any]) -> str:
+    units = cell["units"]
+    return (f"{cell['encoding']} / {cell['activation']} ({units} unit{'' if units == 1 else 's'})"
+            f" / {vocab.short_loss(cell['loss'])} "
+            f"logits={str(bool(cell['from_logits'])).lower()}")
+
+
+def tally(cells: pd.DataFrame) -> str:
+    """'360 cells: 120 ok, 50 misleading, 70 degenerate, 120 error.'"""
+    counts = cells["verdict"].value_counts()
+    shown = ", ".join(f"{int(counts.get(v, 0))} {v}" for v in reversed(VERDICTS))
+    return f"{len(cells)} cells: {shown}."
+
+
+def _cells_text(n: int) -> str:
+    return f"{n} cell{'' if n == 1 else 's'}"
+
+
+def _largest_first(part: pd.DataFrame, keys: list[str]) -> list[tuple[Any, pd.DataFrame]]:
+    groups = list(part.groupby(keys, sort=False))
+    return sorted(groups, key=lambda item: -len(item[1]))  # stable: grid order among equals
+
+
+def _misleading(cells: pd.DataFrame) -> list[str]:
+    part = cells[cells["verdict"] == "misleading"]
+    lines = []
+    for (dataset, metric, encoding), group in _largest_first(
+            part, ["dataset", "metric", "encoding"]):
+        worst = group.loc[(group["test_metric_mean"] -
+                           group["reference_accuracy_mean"]).abs().idxmax()].to_dict()
+        resolved = worst.get("metric_resolved")
+        alias = f" (Keras built `{resolved}`)" if isinstance(resolved, str) and \
+            resolved != metric else ""
+        lines.append(f"`{metric}`{alias} misreports on {dataset} with {encoding} labels: "
+                     f"{_cells_text(len(group))}, e.g. {worst['test_metric_mean']:.4f} shown where "
+                     f"the reference accuracy is {worst['reference_accuracy_mean']:.4f} "
+                     f"({_head(worst)})")
+    return lines
+
+
+def _degenerate(cells: pd.DataFrame) -> list[str]:
+    part = cells[cells["verdict"] == "degenerate"]
+    lines = []
+    for (dataset, *_), group in _largest_first(
+            part, ["dataset", "encoding", "units", "activation"]):
+        first = group.iloc[0].to_dict()
+        constant = bool(group["constant_predictions"].fillna(False).astype(bool).all()) \
+            if "constant_predictions" in group else False
+        why = ("predicts one class (or label set) for every image" if constant
+               else "does no better than always the most common class (or label set)")
+        heads = ", ".join(dict.fromkeys(
+            f"{vocab.short_loss(r['loss'])} logits={str(bool(r['from_logits'])).lower()}"
+            for r in group.to_dict("records")))
+        lines.append(f"{dataset}: {first['encoding']} / {first['activation']} "
+                     f"({first['units']} unit{'' if first['units'] == 1 else 's'}) with "
+                     f"{heads} {why}: {_cells_text(len(group))}")
+    return lines
+
+
+def _identical(df: pd.DataFrame) -> list[str]:
+    lines = []
+    for dataset, part in shared_heads(df).groupby("dataset", sort=False):
+        groups = [g for _, g in part.groupby("equivalence_group", sort=False) if len(g) > 1]
+        if not groups:
+            continue
+        sizes = " + ".join(str(len(g)) for g in groups)
+        example = ", ".join(f"`{_head(r)}`" for r in groups[0].to_dict("records")[:3])
+        lines.append(f"{dataset}: {len(groups)} group{'s' if len(groups) > 1 else ''} of "
+                     f"identical heads ({sizes} heads): the same trained model under different "
+                     f"names, e.g. [{groups[0]['equivalence_group'].iloc[0]}] {example}")
+    return lines
+
+
+def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """The run's findings, by kind.
+
+    Args:
+        df: annotated result rows (`tables.annotate`), one per cell and seed.
+        cells: their cheat cells (`tables.cheat_cells(df)`).
+
+    Returns:
+        (kind, lines) for 'verdicts', 'misleading', 'degenerate' and 'identical', each
+        with at most `EXAMPLES` lines and a last line counting the others.
+    """
+    kinds = [("verdicts", [tally(cells)]), ("misleading", _misleading(cells)),
+             ("degenerate", _degenerate(cells)), ("identical", _identical(df))]
+    shown = []
+    for kind, lines in kinds:
+        more = len(lines) - EXAMPLES
+        shown.append((kind, lines[:EXAMPLES] + ([f"... and {more} more"] if more > 0 else [])))
+    return shown
+
+
+TITLES = {"verdicts": "Verdicts", "misleading": "Metrics that misreport",
+          "degenerate": "Heads that never learn", "identical": "Identical heads"}
+
+
+def findings_markdown(df: pd.DataFrame, cells: pd.DataFrame) -> list[str]:
+    """The findings as Markdown lines (a `## Findings` section)."""
+    lines = ["## Findings", ""]
+    for kind, items in findings(df, cells):
+        if not items:
+            continue
+        lines += [f"**{TITLES[kind]}**", ""] + [f"- {item}" for item in items] + [""]
+    return lines

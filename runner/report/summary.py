@@ -1,0 +1,82 @@
+"""What `cheatgrid grid` says when a run ends: the findings in a few lines, where the report
+is, and how this machine's numbers compare with the committed sample run of the same config.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import yaml
+
+from runner.report.compare import differences, render
+from runner.report.findings import tally
+from runner.report.tables import shared_heads
+from runner.report.write import Tables
+from runner.store import results as store
+from runner.store.atomic import atomic_write
+
+SAMPLES = pathlib.Path("results") / "samples"  # where the committed sample runs live
+COMPARISON_FILE = "compare_samples.md"
+
+
+def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
+    """The committed sample run named `name`: under results/samples/ of the working
+    directory, or of the checkout the config file is in (configs/ beside results/)."""
+    roots = [pathlib.Path.cwd()]
+    if config_path:
+        roots.append(pathlib.Path(config_path).resolve().parent.parent)
+    for root in roots:
+        candidate = root / SAMPLES / name
+        if (candidate / store.RESULTS_FILE).is_file():
+            return candidate
+    return None
+
+
+def _same_settings(sample: pathlib.Path, run_dir: pathlib.Path) -> bool:
+    def settings(folder: pathlib.Path) -> object:
+        path = folder / "config.yaml"
+        return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return settings(sample) is not None and settings(sample) == settings(run_dir)
+
+
+def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.Path | None,
+                      ) -> str:
+    """One line on this run against its committed sample; writes compare_samples.md."""
+    if sample is None:
+        return "no committed sample run of this config to compare with"
+    if sample.resolve() == run_dir.resolve():
+        return f"this is the committed sample run {sample}"
+    if not _same_settings(sample, run_dir):
+        return (f"the committed sample {sample} has other settings (config.yaml differs): "
+                "not compared")
+    sample_rows = store.read_rows(sample / store.RESULTS_FILE)
+    found = differences(sample_rows, rows, str(sample), str(run_dir))
+    atomic_write(run_dir / COMPARISON_FILE, render(found))
+    where = run_dir / COMPARISON_FILE
+    if found.changed == 0 and found.identical == found.shared == found.cells_a == found.cells_b:
+        return f"same numbers as the committed run {sample} ({where})"
+    why = "; ".join(f"{name} {b} here vs {a} there" for name, a, b in found.differ_in) or \
+        "same software, weights, data and seeds: floating-point results differ between machines"
+    return (f"{found.changed} of {found.shared} cells differ in status, verdict or accuracy "
+            f"beyond noise from the committed run {sample}, {found.shared - found.identical} "
+            f"in their numbers ({why}); see {where}")
+
+
+def summary_lines(tables: Tables, run_dir: pathlib.Path, rows: list[dict],
+                  sample: pathlib.Path | None) -> list[str]:
+    """The end-of-run summary, one line each."""
+    groups = {}
+    for dataset, part in shared_heads(tables.shown).groupby("dataset", sort=False):
+        count = sum(len(g) > 1 for _, g in part.groupby("equivalence_group", sort=False))
+        if count:
+            groups[dataset] = count
+    identical = (f"{sum(groups.values())} groups of identical heads ("
+                 + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
+        else "no identical heads"
+    misleading = tables.cells[tables.cells["verdict"] == "misleading"]
+    metrics = ", ".join(dict.fromkeys(misleading["metric"])) or "none"
+    return [f"done: {tally(tables.cells)}",
+            f"metrics that misreport: {len(misleading)} cells ({metrics}); {identical}",
+            f"report: {run_dir / 'report.html'} (findings first; also cheat_table.md, "
+            "results.csv, results.jsonl)",
+            f"vs the committed sample: {sample_comparison(run_dir, rows, sample)}"]
