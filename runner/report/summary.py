@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import pathlib
 
-import yaml
-
 from runner.report.compare import differences, render
 from runner.report.findings import tally
 from runner.report.tables import shared_heads
@@ -28,15 +26,21 @@ def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
     for root in roots:
         candidate = root / SAMPLES / name
         if (candidate / store.RESULTS_FILE).is_file():
-            return candidate
+            return _short(candidate)
     return None
 
 
-def _same_settings(sample: pathlib.Path, run_dir: pathlib.Path) -> bool:
-    def settings(folder: pathlib.Path) -> object:
-        path = folder / "config.yaml"
-        return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    return settings(sample) is not None and settings(sample) == settings(run_dir)
+def _short(path: pathlib.Path) -> pathlib.Path:
+    """`path` relative to the working directory when it is below it."""
+    try:
+        return path.resolve().relative_to(pathlib.Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _settings(rows: list[dict]) -> set[tuple]:
+    """Which cells, seeds and settings a run holds: equal sets mean the same config."""
+    return {(r.get("cell_id"), r.get("seed"), r.get("settings_hash")) for r in rows}
 
 
 def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.Path | None,
@@ -46,10 +50,10 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
         return "no committed sample run of this config to compare with"
     if sample.resolve() == run_dir.resolve():
         return f"this is the committed sample run {sample}"
-    if not _same_settings(sample, run_dir):
-        return (f"the committed sample {sample} has other settings (config.yaml differs): "
-                "not compared")
     sample_rows = store.read_rows(sample / store.RESULTS_FILE)
+    if _settings(sample_rows) != _settings(rows):
+        return (f"the committed sample {sample} holds other cells or settings (seeds, epochs, "
+                "sample counts, ...): not compared")
     found = differences(sample_rows, rows, str(sample), str(run_dir))
     atomic_write(run_dir / COMPARISON_FILE, render(found))
     where = run_dir / COMPARISON_FILE

@@ -87,3 +87,13 @@ def test_key_separates_everything_that_changes_features(backbone):
     digests = {base} | {digest for digest, _ in variants}
     assert len(digests) == 5
     assert feature_key(DATASET, decision, backbone)[0] == base  # and stable
+
+
+def test_the_feature_pass_reports_its_progress(cache, backbone):
+    seen = []
+    small = dataclasses.replace(backbone, batch_size=10)  # 24 + 8 images: 3 + 1 batches
+    features, _ = dataset_features(DATASET, resolve_source(DATASET), small,
+                                   progress=lambda *report: seen.append(report))
+    assert seen == [("features mnist_binary", n, 32) for n in (10, 20, 24, 32)]
+    plain, _ = dataset_features(DATASET, resolve_source(DATASET), small, use_cache=False)
+    np.testing.assert_array_equal(features.train_x, plain.train_x)  # reporting changes nothing
