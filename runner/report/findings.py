@@ -64,8 +64,8 @@ def _degenerate(cells: pd.DataFrame) -> list[str]:
     for (dataset, *_), group in _largest_first(
             part, ["dataset", "encoding", "units", "activation"]):
         first = group.iloc[0].to_dict()
-        constant = bool(group["constant_predictions"].fillna(False).astype(bool).all()) \
-            if "constant_predictions" in group else False
+        constant = "constant_predictions" in group and all(
+            value is True or value == 1 for value in group["constant_predictions"])
         why = ("predicts one class (or label set) for every image" if constant
                else "does no better than always the most common class (or label set)")
         heads = ", ".join(dict.fromkeys(
