@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from runner import vocab
 
@@ -29,6 +28,7 @@ def metric_styles() -> dict[str, tuple[str, float]]:
             for i, name in enumerate(vocab.METRICS.names)}
 REFERENCE_STYLE = ("#000000", 1.2)  # dashed
 LOSS_STYLE = ("#555555", 1.6)
+HISTORIES = ("history_loss", "history_test_metric", "history_reference_accuracy")
 _W, _H = 195, 130  # chart size in px: two per card, three cards a row at 1400 px
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 8, 18, 20  # margins around the plot area
 
@@ -130,26 +130,29 @@ def _finite_runs(values: np.ndarray) -> list[list[int]]:
     return runs
 
 
-def head_charts(head: pd.DataFrame) -> str:
+def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
     """The two charts of one trained head: training loss, and test metrics with the
     reference accuracy.
 
     Args:
-        head: the result rows of one head (its cells, every seed).
+        head: the result rows of one head (its cells, every seed), as dicts.
 
     Returns:
         Two `<svg>` elements (or notes where a head has no values).
     """
-    first_metric = head.drop_duplicates("seed")
-    loss = mean_series(list(first_metric["history_loss"]))
-    reference = mean_series(list(first_metric.get("history_reference_accuracy",
-                                                  pd.Series(dtype=object))))
+    first_metric: dict[Any, Mapping[str, Any]] = {}  # each seed's first row
+    for row in head:
+        first_metric.setdefault(row["seed"], row)
+    first_metric = list(first_metric.values())
+    loss = mean_series([row.get("history_loss") for row in first_metric])
+    reference = mean_series([row.get("history_reference_accuracy") for row in first_metric])
+    by_metric: dict[str, list] = {}
+    for row in head:
+        by_metric.setdefault(row["metric"], []).append(row.get("history_test_metric"))
     lines = []
-    for metric, rows in head.groupby("metric", sort=False):
-        if "history_test_metric" in rows:
-            color, line_width = metric_styles().get(metric, OTHER_METRIC_STYLE)
-            lines.append((mean_series(list(rows["history_test_metric"])), color, line_width,
-                          False))
+    for metric, histories in by_metric.items():
+        color, line_width = metric_styles().get(metric, OTHER_METRIC_STYLE)
+        lines.append((mean_series(histories), color, line_width, False))
     lines.append((reference, *REFERENCE_STYLE, True))
     return (svg_chart("training loss", [(loss, *LOSS_STYLE, False)]) +
             svg_chart("test metrics, ref. dashed", lines, y_range=(0.0, 1.0)))

@@ -115,10 +115,12 @@ TITLES = {"verdicts": "Verdicts", "misleading": "Metrics that misreport",
           "degenerate": "Heads that never learn", "identical": "Identical heads"}
 
 
-def findings_markdown(df: pd.DataFrame, cells: pd.DataFrame) -> list[str]:
-    """The findings as Markdown lines (a `## Findings` section)."""
+def findings_markdown(df: pd.DataFrame, cells: pd.DataFrame,
+                      found: list[tuple[str, list[str]]] | None = None) -> list[str]:
+    """The findings as Markdown lines (a `## Findings` section); `found`: `findings(df,
+    cells)` when already computed."""
     lines = ["## Findings", ""]
-    for kind, items in findings(df, cells):
+    for kind, items in findings(df, cells) if found is None else found:
         if not items:
             continue
         lines += [f"**{TITLES[kind]}**", ""] + [f"- {item}" for item in items] + [""]

@@ -1,12 +1,15 @@
 """Heatmaps of a run: one PNG per dataset, one panel per metric, cells coloured by verdict.
 
-Drawn on a bare `matplotlib.figure.Figure` (rendered by Agg when saved as PNG)
-under matplotlib's default style: pyplot, the user's backend and the user's
-rcParams are neither used nor changed.
+Drawn with Pillow on a plain canvas laid out here (cells of a fixed size, text in
+DejaVu Sans, the font matplotlib ships): a few rectangles and labels, in a small
+fraction of the time a matplotlib figure with constrained layout takes, and with
+no global plotting state to touch.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
 import math
 import pathlib
@@ -23,7 +26,20 @@ from runner.store.atomic import atomic_write
 # every cell also says its verdict in words, so colour is never the only cue.
 VERDICT_COLORS = {"ok": "#009E73", "misleading": "#E69F00", "degenerate": "#BBBBBB",
                   "error": "#D55E00"}
-_CELL_W, _CELL_H, _LABEL_W = 0.95, 0.5, 2.3  # inches
+CELL_W, CELL_H = 95, 50  # pixels per cell
+SMALL, NORMAL, TITLE = 11, 13, 14  # font sizes in pixels (8, 9 and 10 pt at 100 dpi)
+_GAP, _MARGIN, _HEADER = 16, 14, 44  # between panels, around the figure, above a panel's grid
+
+
+@functools.lru_cache(maxsize=8)
+def _font(size: int, bold: bool = False):
+    """DejaVu Sans from matplotlib's font folder (found without importing matplotlib)."""
+    from PIL import ImageFont
+
+    spec = importlib.util.find_spec("matplotlib")
+    folder = pathlib.Path(next(iter(spec.submodule_search_locations))) / "mpl-data/fonts/ttf"
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(folder / name), size)
 
 
 def heatmap_name(dataset: str) -> str:
@@ -50,56 +66,82 @@ def table_and_cells(df: pd.DataFrame, cells: pd.DataFrame | None = None,
     return report.cheat_table(df, cells=cells), by_entry
 
 
-def _entry(cell: dict[str, Any]) -> str:
+def _entry(cell: dict[str, Any]) -> list[str]:
     if cell["verdict"] == "error":
-        return "error"
-    text = f"{cell['test_metric_mean']:.3f}"
+        return ["error"]
+    lines = [f"{cell['test_metric_mean']:.3f}"]
     if cell["n_seeds"] > 1:
-        text += f"\n±{cell['test_metric_std']:.3f}"
+        lines.append(f"±{cell['test_metric_std']:.3f}")
     if cell["verdict"] != "ok":
-        text += f"\n{cell['verdict']}"
-    return text
+        lines.append(cell["verdict"])
+    return lines
 
 
-def _draw_panel(ax, key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, dict],
-                ) -> None:
-    """One metric's panel; `key` is (metric, dataset), `table` its part of the cheat table."""
-    from matplotlib.patches import Rectangle
+def _text(draw, xy: tuple[float, float], lines: list[str], size: int, anchor: str = "mm",
+          bold: bool = False, spacing: int = 2) -> None:
+    """Lines of text centred (or anchored) as one block at `xy`."""
+    font = _font(size, bold)
+    height = size + spacing
+    top = xy[1] - height * (len(lines) - 1) / 2
+    for i, line in enumerate(lines):
+        draw.text((xy[0], top + i * height), line, fill="black", font=font, anchor=anchor)
 
+
+def _row_label(key: tuple) -> str:
+    encoding, units, activation = key
+    return f"{encoding} / {activation} ({units} unit{'' if units == 1 else 's'})"
+
+
+def _panel_size(table: pd.DataFrame, label_w: int) -> tuple[int, int]:
+    return label_w + CELL_W * len(table.columns), _HEADER + CELL_H * len(table)
+
+
+def _draw_panel(draw, origin: tuple[int, int], label_w: int, key: tuple[str, str],
+                table: pd.DataFrame, cells: dict[tuple, dict]) -> None:
+    """One metric's panel at `origin`; `key` is (metric, dataset), `table` its part of the
+    cheat table."""
+    x0, y0 = origin[0] + label_w, origin[1] + _HEADER
     rows, columns = list(table.index), list(table.columns)
+    _text(draw, (x0 + CELL_W * len(columns) / 2, origin[1] + 8), [f"metric: {key[0]}"],
+          TITLE, bold=True)
+    for j, column in enumerate(columns):
+        _text(draw, (x0 + (j + 0.5) * CELL_W, y0 - 14), column.split(" "), SMALL)
     for i, row_key in enumerate(rows):
+        top = y0 + i * CELL_H
+        _text(draw, (x0 - 6, top + CELL_H / 2), [_row_label(row_key)], SMALL, anchor="rm")
         for j, column in enumerate(columns):
+            left = x0 + j * CELL_W
+            box = (left, top, left + CELL_W - 1, top + CELL_H - 1)
             cell = cells.get((*key, *row_key, column))
             if cell is None:  # not in the grid
-                ax.add_patch(Rectangle((j, i), 1, 1, facecolor="white", edgecolor="#DDDDDD"))
-                ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", color="#999999")
+                draw.rectangle(box, fill="white", outline="#DDDDDD")
+                _text(draw, (left + CELL_W / 2, top + CELL_H / 2), ["–"], NORMAL)
                 continue
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=VERDICT_COLORS[cell["verdict"]],
-                                   edgecolor="white", linewidth=1.5))
-            text = _entry(cell)
+            draw.rectangle(box, fill=VERDICT_COLORS[cell["verdict"]], outline="white",
+                           width=1)
+            lines = _entry(cell)
             if report.recommended(cell):
-                ax.add_patch(Rectangle((j + 0.06, i + 0.08), 0.88, 0.84, fill=False,
-                                       edgecolor="black", linewidth=2.2))
-                text = "★ " + text
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8,
-                    color="black", linespacing=1.1)
-    encodings = [k[0] for k in rows]
-    for i in range(1, len(rows)):
-        if encodings[i] != encodings[i - 1]:  # a rule between label encodings
-            ax.axhline(i, color="black", linewidth=1.2)
-    ax.set_xlim(0, len(columns))
-    ax.set_ylim(len(rows), 0)
-    ax.set_aspect(_CELL_H / _CELL_W)  # cells keep their size when the figure has room to spare
-    ax.set_xticks([j + 0.5 for j in range(len(columns))],
-                  [c.replace(" ", "\n") for c in columns], fontsize=8)
-    ax.set_yticks([i + 0.5 for i in range(len(rows))],
-                  [f"{enc} / {act} ({units} unit{'' if units == 1 else 's'})"
-                   for enc, units, act in rows], fontsize=8)
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_title(f"metric: {key[0]}", fontsize=10, fontweight="bold", pad=26)
+                draw.rectangle((left + 6, top + 4, left + CELL_W - 7, top + CELL_H - 5),
+                               outline="black", width=2)
+                lines[0] = "★ " + lines[0]
+            _text(draw, (left + CELL_W / 2, top + CELL_H / 2), lines, SMALL)
+        if i and row_key[0] != rows[i - 1][0]:  # a rule between label encodings
+            draw.line((origin[0] + 4, top, x0 + CELL_W * len(columns), top), fill="black",
+                      width=2)
+
+
+def _legend(draw, centre_x: float, y: float) -> None:
+    items = list(VERDICT_COLORS.items()) + [("★ recommended by the tutorial", None)]
+    font = _font(NORMAL)
+    widths = [22 + draw.textlength(label, font=font) + 24 for label, _ in items]
+    x = centre_x - sum(widths) / 2
+    for (label, color), width in zip(items, widths, strict=True):
+        if color is None:
+            draw.rectangle((x, y - 6, x + 16, y + 6), outline="black", width=2)
+        else:
+            draw.rectangle((x, y - 6, x + 16, y + 6), fill=color)
+        draw.text((x + 22, y), label, fill="black", font=font, anchor="lm")
+        x += width
 
 
 def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = None) -> bytes:
@@ -117,9 +159,7 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
     Raises:
         ValueError: `df` has no rows of `dataset`.
     """
-    import matplotlib.style
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch, Rectangle
+    from PIL import Image, ImageDraw
 
     part = df[df["dataset"] == dataset]
     if part.empty:
@@ -129,34 +169,36 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
         part, None if cells is None else cells[cells["dataset"] == dataset])
     metrics = list(dict.fromkeys(part["metric"]))
     ncols = min(2, len(metrics))
-    nrows = math.ceil(len(metrics) / ncols)
-    n_rows = max(len(table.loc[(m, dataset)]) for m in metrics)
-    # at least wide enough for the legend in one row
-    width = max(ncols * (_LABEL_W + _CELL_W * len(table.columns)) + 0.4, 8.0)
-    height = nrows * (_CELL_H * n_rows + 0.9) + 1.5
+    panels = [table.loc[(m, dataset)] for m in metrics]
+    label_w = 12 + max(_font(SMALL).getlength(_row_label(k)) for p in panels for k in p.index)
+    label_w = int(math.ceil(label_w))
+    panel_w = max(_panel_size(p, label_w)[0] for p in panels)
+    row_heights = [max(_panel_size(p, label_w)[1] for p in panels[r * ncols:(r + 1) * ncols])
+                   for r in range(math.ceil(len(panels) / ncols))]
+    width = max(2 * _MARGIN + ncols * panel_w + (ncols - 1) * _GAP, 800)
     facts = report.provenance(part)
     spec = vocab.spec_of(dataset)
     title = f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
-    subtitle = textwrap.fill(f"data: {facts['data'].split(': ', 1)[1]}. Frozen VGG16 weights "
+    subtitle = textwrap.wrap(f"data: {facts['data'].split(': ', 1)[1]}. Frozen VGG16 weights "
                              f"{facts['weights']}; Keras {facts['keras']}, TF {facts['tf']}; "
                              f"seeds {facts['seeds']}; entries: test metric (mean over "
-                             "seeds).", width=int(width * 11))
-    with matplotlib.style.context("default"):
-        fig = Figure(figsize=(width, height), layout="constrained")
-        fig.suptitle(f"{title}\n{subtitle}", fontsize=10, ha="left", x=0.01)
-        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax, metric in zip(axes, metrics, strict=False):
-            _draw_panel(ax, (metric, dataset), table.loc[(metric, dataset)], by_entry)
-        for ax in axes[len(metrics):]:
-            ax.set_visible(False)
-        handles = [Patch(facecolor=color, label=verdict)
-                   for verdict, color in VERDICT_COLORS.items()]
-        handles.append(Rectangle((0, 0), 1, 1, fill=False, edgecolor="black", linewidth=2.2,
-                                 label="★ recommended by the tutorial"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
-                   fontsize=9, frameon=False)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100)
+                             "seeds).", width=int(width / 7.8))
+    head = _MARGIN + (TITLE + 4) * (1 + len(subtitle)) + 8
+    height = head + sum(row_heights) + _GAP * len(row_heights) + 40
+    image = Image.new("RGB", (int(width), int(height)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate([title] + subtitle):
+        draw.text((_MARGIN, _MARGIN + i * (TITLE + 4)), line, fill="black", font=_font(TITLE))
+    y = head
+    for r, row_height in enumerate(row_heights):
+        for c, panel in enumerate(panels[r * ncols:(r + 1) * ncols]):
+            metric = metrics[r * ncols + c]
+            _draw_panel(draw, (_MARGIN + c * (panel_w + _GAP), y), label_w,
+                        (metric, dataset), panel, by_entry)
+        y += row_height + _GAP
+    _legend(draw, width / 2, height - 22)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
 
 

@@ -120,9 +120,9 @@ def _header(df: pd.DataFrame, with_claims: bool) -> str:
             f"<dt>data</dt><dd><ul>{data}</ul></dd></dl><nav>{nav}</nav>")
 
 
-def _findings(df: pd.DataFrame, cells: pd.DataFrame) -> str:
+def _findings(found: list[tuple[str, list[str]]]) -> str:
     parts = ["<section id='findings'><h2>Findings</h2>"]
-    for kind, items in findings(df, cells):
+    for kind, items in found:
         if items:
             parts.append(f"<h3>{_e(TITLES[kind])}</h3><ul>" +
                          "".join(f"<li>{_inline(item)}</li>" for item in items) + "</ul>")
@@ -195,8 +195,7 @@ def _dataset_section(dataset: str, part: pd.DataFrame, table: pd.DataFrame,
     return "".join(out) + _groups(part) + "</section>"
 
 
-def _errors(df: pd.DataFrame) -> str:
-    errors = error_items(df)
+def _errors(errors: list[dict[str, Any]]) -> str:
     if not errors:
         return "<h2 id='errors'>Errors</h2><p>No cell raised.</p>"
     items = [f"<li><strong>{_e(e['error_type'])}</strong> in <code>{_e(e['phase'])}</code>, "
@@ -216,16 +215,22 @@ def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
     by_head: dict[str, list[dict]] = {}
     for cell in cells.values():
         by_head.setdefault(cell["head_id"], []).append(cell)
-    for dataset, part in df.groupby("dataset", sort=False):
+    columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
+                           "loss", "from_logits", "units", *curves.HISTORIES) if c in df]
+    heads: dict[str, dict[str, list[dict]]] = {}
+    for row in df[columns].to_dict("records"):
+        if isinstance(row["head_id"], str):
+            heads.setdefault(row["dataset"], {}).setdefault(row["head_id"], []).append(row)
+    for dataset in dict.fromkeys(df["dataset"]):
         cards, untrained = [], 0
-        for head_id, head in part.dropna(subset=["head_id"]).groupby("head_id", sort=False):
-            if curves.mean_series(list(head["history_loss"])).size == 0:
+        for head_id, head in heads.get(dataset, {}).items():
+            if curves.mean_series([r["history_loss"] for r in head]).size == 0:
                 untrained += 1
                 continue
             values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
                              f'{_e(c["value"])}</span></li>'
                              for c in by_head[head_id])
-            cards.append(f'<div class="card"><h4>{_e(curves.head_title(head.iloc[0]))}</h4>'
+            cards.append(f'<div class="card"><h4>{_e(curves.head_title(head[0]))}</h4>'
                          f"<ul>{values}</ul>{curves.head_charts(head)}</div>")
         note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
                 "no training history: failed before or during fit (see Errors).</p>"
@@ -236,7 +241,9 @@ def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
 
 def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
                 heatmaps: Mapping[str, bytes] | None = None,
-                cells: pd.DataFrame | None = None) -> str:
+                cells: pd.DataFrame | None = None, *,
+                found: list[tuple[str, list[str]]] | None = None,
+                errors: list[dict[str, Any]] | None = None) -> str:
     """The report page.
 
     Args:
@@ -245,6 +252,8 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
         heatmaps: dataset -> its heatmap PNG, where already rendered
             (`heatmaps.heatmap_png`); the others are rendered here.
         cells: `report.cheat_cells(df)` when already computed.
+        found, errors: `findings.findings(df, cells)` and `markdown.error_items(df)`,
+            when already computed.
 
     Returns:
         A complete HTML document that references nothing outside itself.
@@ -259,8 +268,10 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
         _dataset_section(name, part, table, by_entry,
                          heatmaps.get(name) or heatmap_png(part, name, cells))
         for name, part in df.groupby("dataset", sort=False))
-    body = (_header(df, bool(claims)) + _findings(df, cells) + _legend() + sections + claims +
-            _errors(df) + _curves(df, by_entry))
+    found = findings(df, cells) if found is None else found
+    errors = error_items(df) if errors is None else errors
+    body = (_header(df, bool(claims)) + _findings(found) + _legend() + sections + claims +
+            _errors(errors) + _curves(df, by_entry))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
@@ -269,7 +280,9 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
 def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
                claims_markdown: str | None = None, *,
                heatmaps: Mapping[str, bytes] | None = None,
-               cells: pd.DataFrame | None = None) -> pathlib.Path:
+               cells: pd.DataFrame | None = None,
+               found: list[tuple[str, list[str]]] | None = None,
+               errors: list[dict[str, Any]] | None = None) -> pathlib.Path:
     """Write `report.html` into a run directory.
 
     Args:
@@ -279,10 +292,12 @@ def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
         heatmaps: dataset -> its heatmap PNG where already rendered, e.g. the bytes
             of the files `heatmaps.write_heatmaps` just wrote; the others are rendered.
         cells: `report.cheat_cells(df)` when already computed.
+        found, errors: as in `render_html`.
 
     Returns:
         The path written.
     """
     path = pathlib.Path(run_dir) / "report.html"
-    atomic_write(path, render_html(df, claims_markdown, heatmaps, cells))
+    atomic_write(path, render_html(df, claims_markdown, heatmaps, cells, found=found,
+                                   errors=errors))
     return path

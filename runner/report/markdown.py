@@ -79,7 +79,9 @@ LEGEND = (
 
 
 def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
-                   cells: pd.DataFrame | None = None) -> str:
+                   cells: pd.DataFrame | None = None, *,
+                   found: list[tuple[str, list[str]]] | None = None,
+                   errors: list[dict[str, Any]] | None = None) -> str:
     """The cheat table as Markdown.
 
     Args:
@@ -97,7 +99,7 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
     lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
              f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
              f"device {_values(df, 'device')}; frozen VGG16 weights {_weights_text(df)}; "
-             f"seeds {_values(df, 'seed')}.", "", *findings_markdown(df, cells),
+             f"seeds {_values(df, 'seed')}.", "", *findings_markdown(df, cells, found),
              "## How to read the tables", "", LEGEND, ""]
     for dataset, part in df.groupby("dataset", sort=False):
         spec = vocab.spec_of(dataset)
@@ -115,7 +117,7 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
             lines += [f"### metric: {metric}", "", markdown_table(sub), ""]
         lines += _groups_text(part)
     lines += _disagreements_text(df)
-    errors = error_items(df)
+    errors = error_items(df) if errors is None else errors
     if errors:
         lines += ["## Errors", "", ERRORS_INTRO, ""]
         lines += [f"- **{e['error_type']}** in `{e['phase']}`, {e['count']} cells of "

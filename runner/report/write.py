@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from runner.report import heatmaps, html
-from runner.report.markdown import cheat_markdown
+from runner.report.findings import findings
+from runner.report.markdown import cheat_markdown, error_items
 from runner.report.tables import (
     annotate,
     by_framework,
@@ -64,10 +65,12 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]],
     run_dir = pathlib.Path(run_dir)
     tables = build_tables(run_dir, rows) if tables is None else tables
     annotated, df, cells = tables.rows, tables.shown, tables.cells
+    found, errors = findings(df, cells), error_items(df)  # both pages show them
     outputs = {
         "results.csv": csv_text(annotated),
         "cheat_table.csv": cheat_table(df, cells=cells).to_csv(),
-        "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True, cells=cells), cells),
+        "cheat_table.md": cheat_markdown(df, cheat_table(df, markup=True, cells=cells), cells,
+                                         found=found, errors=errors),
     }
     for name, text in outputs.items():
         atomic_write(run_dir / name, text)
@@ -79,5 +82,6 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]],
     claims_text = claims.read_text(encoding="utf-8") if claims.is_file() else None
     written["report.html"] = str(html.write_html(
         df, run_dir, claims_text,
-        heatmaps={name: path.read_bytes() for name, path in pngs.items()}, cells=cells))
+        heatmaps={name: path.read_bytes() for name, path in pngs.items()}, cells=cells,
+        found=found, errors=errors))
     return written
