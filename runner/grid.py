@@ -96,9 +96,12 @@ def settings_hash(config: Config, cell: Cell, seed: int) -> str:
     settings. Resume treats a row as done only if this still matches, so a changed
     epoch count or sample cap is run again rather than mistaken for done."""
     training = {**dataclasses.asdict(cell.training), "seeds": None, "seed": seed}
+    backbone = dataclasses.asdict(config.backbone)
+    if backbone["precision"] == "float32":  # the default leaves the hashes runs had before it
+        del backbone["precision"]
     identity = {"cell": cell.params, "training": training,
                 "dataset": dataclasses.asdict(config.dataset(cell.dataset)),
-                "backbone": dataclasses.asdict(config.backbone)}
+                "backbone": backbone}
     canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pathlib
 import subprocess
 import sys
 import warnings
@@ -156,3 +158,21 @@ def test_each_dataset_takes_the_encodings_of_its_labels(tiny_doc):
     assert {(c.units, c.num_classes) for c in multihot} == {(10, 10)}
     assert multihot[0].name == ("mnist_multilabel/multihot/none/binary_crossentropy/"
                                 "logits=true/accuracy")  # units=10 is the rule: not named
+
+
+def test_default_grid_ids_and_settings_hashes_are_pinned():
+    """They key the committed sample runs and resume: a new setting at its default must
+    leave them as they were."""
+    from runner.config import load_config
+    from runner.grid import settings_hash
+
+    config = load_config(pathlib.Path(__file__).parents[1] / "configs" / "default.yaml")
+    cells = expand(config)
+    assert [(c.cell_id, c.head_id, settings_hash(config, c, 42))
+            for c in (cells[0], cells[200], cells[-1])] == [
+        ("c8777f199e91", "19783b93d1b9", "dc4d85050fbc"),
+        ("e1c790d14a5c", "8d7ecea22d44", "df0a908b2fd7"),
+        ("598540f40c37", "489e6be46914", "2085dd859447")]
+    bf16 = dataclasses.replace(config, backbone=dataclasses.replace(config.backbone,
+                                                                    precision="bfloat16"))
+    assert settings_hash(bf16, cells[0], 42) != settings_hash(config, cells[0], 42)

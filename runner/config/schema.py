@@ -15,6 +15,8 @@ from runner import vocab
 from runner.config import checks
 from runner.config.checks import MAX_INT, Checker, Parser
 
+PRECISIONS = ("float32", "bfloat16")  # the backbone's arithmetic; float32 is the tutorial's
+
 
 def setting(default: Any = dataclasses.MISSING, *, why: str, parse: Parser | None,
             shown: str | None = None, key: str | None = None,
@@ -102,6 +104,12 @@ class BackboneConfig:
     weights_seed: int = setting(0, parse=checks.integer(0), why="seed of the random re-init")
     trainable: bool = setting(False, parse=checks.boolean, why="`true` fine-tunes VGG16 with "
                               "each head (end-to-end mode: nothing can be cached, far slower)")
+    precision: str = setting(
+        "float32", parse=checks.choice(lambda: PRECISIONS), why="the frozen backbone's "
+        "arithmetic: `bfloat16` runs its feature pass under Keras's `mixed_bfloat16` policy "
+        "(far faster on CPUs with AMX and on recent accelerators; the features, and so the "
+        "numbers, change a little; heads stay float32). Rows record it in `precision`; see "
+        "[Speed](speed.md#bfloat16-features)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -115,7 +115,8 @@ class UnitRunner:
         self.common = {"run_name": config.name, **provenance(),
                        "device": prepared.placement.label,
                        "weights": prepared.weights_label,
-                       "weights_requested": config.backbone.weights}
+                       "weights_requested": config.backbone.weights,
+                       "precision": config.backbone.precision}
         self._data: dict[tuple[str, str], tuple[Any, dict, dict | None]] = {}
 
     def provide(self, name: str, loaded: tuple[Any, dict, dict | None]) -> None:

@@ -176,8 +176,30 @@ def build_backbone(config: BackboneConfig) -> Backbone:
         fingerprint += "@sha256:" + (_sha256(cached) if cached.is_file() else "unknown")
     resolved = "random" if label.startswith("random") else (
         "imagenet" if label == "imagenet" else config.weights)
-    return Backbone(keras.Model(inputs, features, name="frozen_vgg16_gap"), label,
-                    config.input_size, f"vgg16/{fingerprint}", resolved=resolved)
+    model = keras.Model(inputs, features, name="frozen_vgg16_gap")
+    if config.precision != "float32":
+        model = _in_precision(model, config)
+        fingerprint += f"/{config.precision}"
+    return Backbone(model, label, config.input_size, f"vgg16/{fingerprint}",
+                    resolved=resolved)
+
+
+def _in_precision(model, config: BackboneConfig):
+    """The same feature model (same float32 weights) computing under `mixed_<precision>`."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(f"mixed_{config.precision}")
+    try:
+        base = _vgg16(None, config.input_size)
+        base.trainable = False
+        inputs = keras.Input((config.input_size, config.input_size, 3))
+        features = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
+        low = keras.Model(inputs, features, name=f"frozen_vgg16_gap_{config.precision}")
+    finally:
+        keras.config.set_dtype_policy(previous)  # heads are built float32
+    low.set_weights(model.get_weights())
+    return low
 
 
 def _sha256(path: pathlib.Path) -> str:

@@ -16,7 +16,7 @@ RESULT_COLUMNS = (
     "diverged",
     "equivalence_group", "same_as", "warnings", "head_id", "base_id", "settings_hash",
     "epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder", "train_seconds",
-    "eval_seconds", "weights", "weights_requested", "mode", "heads_trained_together",
+    "eval_seconds", "weights", "weights_requested", "precision", "mode", "heads_trained_together",
     "data_source", "data_detail", "feature_cache", "n_train", "n_test", "num_classes",
     "backend", "keras_version", "tf_version", "numpy_version", "python_version", "device",
     "run_name", "finished_at",
@@ -69,6 +69,8 @@ COLUMN_GROUPS = (
      "together, the shared time divided by the number of heads"),
     (("weights", "weights_requested"), "the backbone weights actually used, e.g. "
      "`random(he_normal,seed=0)` or `imagenet`, and what the config asked for"),
+    (("precision",), "the backbone's arithmetic for the features: `float32` (the tutorial's) "
+     "or `bfloat16` (`backbone.precision`)"),
     (("mode", "heads_trained_together"), "`cached` (heads on cached features), `end-to-end` "
      "or `fine-tune`; how many heads shared the training run"),
     (("data_source", "data_detail", "feature_cache"), "`tfds` or `embedded`; which data "

@@ -381,3 +381,12 @@ def test_set_on_the_command_line_exits_2_with_one_line(write_config, tiny_doc, c
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "(with --set)" in err and "Did you mean 'epochs'" in err
     assert cli.main(["grid", str(path), "--dry-run", "--set", "training.epochs=3"]) == 0
+
+
+def test_backbone_precision(tiny_doc, write_config):
+    assert load_config(write_config(tiny_doc)).backbone.precision == "float32"
+    tiny_doc["backbone"]["precision"] = "bfloat16"
+    assert load_config(write_config(tiny_doc)).backbone.precision == "bfloat16"
+    tiny_doc["backbone"]["precision"] = "bf16"
+    with pytest.raises(ConfigError, match=r"Expected one of \['float32', 'bfloat16'\]"):
+        load_config(write_config(tiny_doc))

@@ -101,3 +101,16 @@ def test_missing_or_garbage_weights_file(tmp_path, content, fragment):
         path.write_bytes(content)
     with pytest.raises(WeightsError, match=fragment):
         build_backbone(BackboneConfig(weights=str(path)))
+
+
+def test_bfloat16_features_are_close_to_float32_and_cached_apart(images):
+    full = build_backbone(BackboneConfig(weights="random"))
+    low = build_backbone(BackboneConfig(weights="random", precision="bfloat16"))
+    assert low.fingerprint == full.fingerprint + "/bfloat16" and low.weights == full.weights
+    a, b = extract_features(full, images), extract_features(low, images)
+    assert b.dtype == np.float32 and b.shape == a.shape and not np.array_equal(a, b)
+    # bfloat16 keeps 8 bits of mantissa: features agree to a few per cent of their scale
+    assert np.max(np.abs(a - b)) < 0.05 * np.max(np.abs(a))
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"  # heads stay float32
