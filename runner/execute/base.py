@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from runner.config import Config
@@ -100,11 +101,13 @@ class ProgressBars:
     finished bar leaves one line, e.g. `features mnist: 6000 images in 27.9 s`.
     """
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
+    def __init__(self, enabled: bool, listener: Callable[[str, int, int], None] | None = None):
+        self.enabled, self.listener = enabled, listener
         self._bars: dict[str, tuple[Any, float]] = {}
 
     def update(self, what: str, done: int, total: int) -> None:
+        if self.listener is not None:  # e.g. the bench, timing the first feature batch
+            self.listener(what, done, total)
         if not self.enabled:
             return
         from tqdm import tqdm

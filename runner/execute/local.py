@@ -32,9 +32,10 @@ class Supervisor(GracefulStop):
     """
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
-                 device: str, progress: bool, warn: Callable[[str], None]):
+                 device: str, progress: bool, warn: Callable[[str], None],
+                 on_progress: Callable[[str, int, int], None] | None = None):
         self.config, self.run_dir, self.progress = config, run_dir, progress
-        self.bars = ProgressBars(progress)
+        self.bars = ProgressBars(progress, on_progress)
         self.workers = {name: Worker(config, cells, use_cache, device, name, warn,
                                      self.bars.update)
                         for name in dict.fromkeys([framework.DEFAULT] +

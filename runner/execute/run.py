@@ -66,6 +66,7 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
              retry_errors: bool = False, warn: Callable[[str], None] = print,
              executor: str = "local", ray_address: str | None = None,
              finish: Callable[[pathlib.Path, list[dict[str, Any]]], Any] | None = None,
+             on_progress: Callable[[str, int, int], None] | None = None,
              ) -> list[dict[str, Any]]:
     """Run (or resume) a grid into a run directory.
 
@@ -82,6 +83,8 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
             Ray on this machine, unless this process already started it.
         finish: called with the run directory and the rows of the tables while the
             directory is still held, when the run ends and on Ctrl-C.
+        on_progress: receives every (what, done, total) report of data loading and
+            feature passes (the local executor's), bars shown or not.
 
     Returns:
         The rows of the tables: one per cell and seed of this grid.
@@ -120,7 +123,8 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
                                        address=ray_address)
         else:
             supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache,
-                                    device=device, progress=progress, warn=warn)
+                                    device=device, progress=progress, warn=warn,
+                                    on_progress=on_progress)
         remaining = sum(len(u.cells) for u in units)
         try:
             if units:
