@@ -192,15 +192,8 @@ def by_framework(df: pd.DataFrame) -> pd.DataFrame:
     return shown.sort_values("_order", kind="stable").drop(columns="_order")
 
 
-def _csv(df: pd.DataFrame) -> str:
-    flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
-    if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
-        flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
-                            for w in flat["warnings"]]
-    return flat.to_csv(index=False)
-
-
 def csv_text(df: pd.DataFrame) -> str:
+    """results.csv's text: the histories left out, each row's warnings in one cell."""
     flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
     if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
         flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
