@@ -80,7 +80,8 @@ def _draw_panel(ax, key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple
             if report.recommended(cell):
                 ax.add_patch(Rectangle((j + 0.06, i + 0.08), 0.88, 0.84, fill=False,
                                        edgecolor="black", linewidth=2.2))
-                text = "★ " + text
+                marked = isinstance(cell.get("misreport"), str)
+                text = f"★{report.MISREPORT_MARK * marked} " + text
             ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=8,
                     color="black", linespacing=1.1)
     encodings = [k[0] for k in rows]
@@ -133,7 +134,10 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
     n_rows = max(len(table.loc[(m, dataset)]) for m in metrics)
     # at least wide enough for the legend in one row
     width = max(ncols * (_LABEL_W + _CELL_W * len(table.columns)) + 0.4, 8.0)
-    height = nrows * (_CELL_H * n_rows + 0.9) + 1.5
+    notes = [textwrap.fill(report.misreport_line(c).replace("`", ""), width=int(width * 11))
+             for c in report.recommended_misreports(pd.DataFrame(list(by_entry.values())))]
+    note_lines = sum(n.count("\n") + 1 for n in notes)
+    height = nrows * (_CELL_H * n_rows + 0.9) + 1.5 + 0.2 * note_lines
     facts = report.provenance(part)
     spec = vocab.spec_of(dataset)
     title = f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
@@ -143,7 +147,8 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
                              "seeds).", width=int(width * 11))
     with matplotlib.style.context("default"):
         fig = Figure(figsize=(width, height), layout="constrained")
-        fig.suptitle(f"{title}\n{subtitle}", fontsize=10, ha="left", x=0.01)
+        # under the title: what each ★† entry's metric showed, and what to use instead
+        fig.suptitle("\n".join([title, subtitle, *notes]), fontsize=10, ha="left", x=0.01)
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, metric in zip(axes, metrics, strict=False):
             _draw_panel(ax, (metric, dataset), table.loc[(metric, dataset)], by_entry)
@@ -152,7 +157,9 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
         handles = [Patch(facecolor=color, label=verdict)
                    for verdict, color in VERDICT_COLORS.items()]
         handles.append(Rectangle((0, 0), 1, 1, fill=False, edgecolor="black", linewidth=2.2,
-                                 label="★ recommended by the tutorial"))
+                                 label="★ recommended by the tutorial"
+                                 + (f" ({report.MISREPORT_MARK}: its metric misreports)"
+                                    if notes else "")))
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
                    fontsize=9, frameon=False)
         buffer = io.BytesIO()
