@@ -147,6 +147,9 @@ def _keras_finding(claim: Claim, runs: Runs) -> Finding:
     shows = f"{main}: {verdicts[main][1]}"
     others = [f"{name}: {verdicts[name][0]}, {why}" for name, (v, why) in verdicts.items()
               if name != main and (v, why) != verdicts[main]]
+    agree = [name for name in verdicts if name != main and verdicts[name] == verdicts[main]]
+    if agree:
+        shows += f" (the same on {', '.join(agree)})"
     if others:
         shows += "; " + "; ".join(others)
     return Finding(results[main]["holds"], shows, judged)
@@ -195,14 +198,15 @@ def claims_markdown(df: pd.DataFrame, snippet_runs: Runs | None = None) -> str:
     first = df.iloc[0]
     details = df["data_detail"] if "data_detail" in df else df["data_source"]
     runs = snippet_runs if snippet_runs is not None else dict(_in_process_runs())
-    where = ("the run's snippets.json" if snippet_runs is not None else "this process") + \
-        ": " + ", ".join(f"{name} (Keras {run.get('keras_version', '?')})"
-                         for name, run in runs.items())
+    where = ("by `cheatgrid snippets` (the run's snippets.json)" if snippet_runs is not None
+             else "in this process") + ": " + ", ".join(
+        f"{name} (Keras {run.get('keras_version', '?')})" for name, run in runs.items())
     lines = [f"Run `{first['run_name']}`: Keras {first['keras_version']}, TensorFlow "
              f"{first['tf_version']}, weights `{first['weights']}`, data "
              + "; ".join(f"{name}: {details[part.index[0]]}"
                          for name, part in df.groupby("dataset", sort=False)) + ". "
-             f"Claims about a Keras function: the seeds' snippets, run in {where}.", "",
+             f"Claims about a Keras function are judged on the seeds' snippets as run {where}; "
+             f"on {vocab.DEFAULT_FRAMEWORK}'s output where it ran, the others' beside it.", "",
              "A claim about how combinations train is judged on the heads' reference "
              "accuracy and identical-head groups; a claim about what a metric reports, on "
              "the metric against the reference accuracy. Where the metric the tutorial "
