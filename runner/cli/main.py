@@ -1,4 +1,4 @@
-"""Command line: `cheatgrid grid | cell | table | compare | snippets` (also `python -m runner`).
+"""Command line: `cheatgrid grid | cell | table | compare` (also `python -m runner`).
 
 Exit codes: 0 done (failed cells are results, not failures), 1 results could not be
 written or `--verify` found a mismatch, 2 bad input (config, flags, unavailable data,
