@@ -203,7 +203,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     if args.claims or args.readme:  # first, so that report.html embeds the new claims.md
         from runner.train.backends import import_tensorflow
 
-        import_tensorflow(verbose=False)  # one claim asks Keras itself
+        import_tensorflow(verbose=False)  # claims run the seeds' snippets in Keras
         _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
     for path in write_tables(args.run_dir, rows).values():
         print(path)
@@ -240,14 +240,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
     """claims.md (and, for a run over several frameworks, frameworks.md), and the README's
     section between its markers: the claims for a run on one framework, the frameworks'
-    table for a run on several."""
+    table for a run on several. The claims about Keras functions read the run's
+    snippets.json when it has one, else run the snippets in this process."""
     from runner.report.markdown import splice_section
     from runner.report.tables import annotate, results_frame
     from runner.store.atomic import atomic_write
-    from runner.tutorial import claims, frameworks
+    from runner.tutorial import claims, frameworks, snippet_table
 
     df = annotate(results_frame(rows), run_dir)
-    sections = [("claims.md", claims.claims_markdown(df), claims.README_BEGIN,
+    snippets = run_dir / "snippets.json"  # written by `cheatgrid snippets --out RUN_DIR/...`
+    try:
+        runs = snippet_table.load_runs(snippets) if snippets.is_file() else None
+    except ValueError as e:
+        raise UsageError(f"table: {e}") from None
+    sections = [("claims.md", claims.claims_markdown(df, runs), claims.README_BEGIN,
                  claims.README_END)]
     if "framework" in df and df["framework"].nunique() > 1:
         sections.append(("frameworks.md", frameworks.frameworks_markdown(df),

@@ -123,15 +123,17 @@ def _draw_panel(draw, origin: tuple[int, int], label_w: int, key: tuple[str, str
             if report.recommended(cell):
                 draw.rectangle((left + 6, top + 4, left + CELL_W - 7, top + CELL_H - 5),
                                outline="black", width=2)
-                lines[0] = "★ " + lines[0]
+                marked = isinstance(cell.get("misreport"), str)
+                lines[0] = f"★{report.MISREPORT_MARK * marked} " + lines[0]
             _text(draw, (left + CELL_W / 2, top + CELL_H / 2), lines, SMALL)
         if i and row_key[0] != rows[i - 1][0]:  # a rule between label encodings
             draw.line((origin[0] + 4, top, x0 + CELL_W * len(columns), top), fill="black",
                       width=2)
 
 
-def _legend(draw, centre_x: float, y: float) -> None:
-    items = list(VERDICT_COLORS.items()) + [("★ recommended by the tutorial", None)]
+def _legend(draw, centre_x: float, y: float, marked: bool) -> None:
+    mark = f" ({report.MISREPORT_MARK}: its metric misreports)" if marked else ""
+    items = list(VERDICT_COLORS.items()) + [(f"★ recommended by the tutorial{mark}", None)]
     font = _font(NORMAL)
     widths = [22 + draw.textlength(label, font=font) + 24 for label, _ in items]
     x = centre_x - sum(widths) / 2
@@ -183,11 +185,15 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
                              f"{facts['weights']}; Keras {facts['keras']}, TF {facts['tf']}; "
                              f"seeds {facts['seeds']}; entries: test metric (mean over "
                              "seeds).", width=int(width / 7.8))
-    head = _MARGIN + (TITLE + 4) * (1 + len(subtitle)) + 8
+    # under the title: what each ★† entry's metric showed, and what to use instead
+    notes = [line for cell in report.recommended_misreports(pd.DataFrame(list(by_entry.values())))
+             for line in textwrap.wrap(report.misreport_line(cell).replace("`", ""),
+                                       width=int(width / 7.8))]
+    head = _MARGIN + (TITLE + 4) * (1 + len(subtitle) + len(notes)) + 8
     height = head + sum(row_heights) + _GAP * len(row_heights) + 40
     image = Image.new("RGB", (int(width), int(height)), "white")
     draw = ImageDraw.Draw(image)
-    for i, line in enumerate([title] + subtitle):
+    for i, line in enumerate([title, *subtitle, *notes]):
         draw.text((_MARGIN, _MARGIN + i * (TITLE + 4)), line, fill="black", font=_font(TITLE))
     y = head
     for r, row_height in enumerate(row_heights):
@@ -196,7 +202,7 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
             _draw_panel(draw, (_MARGIN + c * (panel_w + _GAP), y), label_w,
                         (metric, dataset), panel, by_entry)
         y += row_height + _GAP
-    _legend(draw, width / 2, height - 22)
+    _legend(draw, width / 2, height - 22, bool(notes))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()

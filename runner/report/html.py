@@ -70,17 +70,29 @@ def _e(value: Any) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escaped text with Markdown's `code` and **bold** as HTML."""
+    """Escaped text with Markdown's `code`, **bold** and `<br>` (a line break in a table
+    cell, as GitHub renders it) as HTML."""
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
+    out = out.replace("&lt;br&gt;", "<br>")
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
 
 
+def _claim_mark(text: str) -> str | None:
+    """The verdict colour of a claims-table cell that starts with a claim's verdict
+    (`holds (same model, g1)`), else None."""
+    for mark, verdict in _CLAIM_MARKS.items():
+        if text == mark or text.startswith(f"{mark} ("):
+            return verdict
+    return None
+
+
 def markdown_html(text: str) -> str:
-    """Paragraphs and pipe tables (the claims section's Markdown) as HTML.
+    """Paragraphs, lists and pipe tables (the claims' and snippets' Markdown) as HTML.
 
     Args:
         text: Markdown of blocks separated by blank lines; a block whose lines all
-            start with `|` is a table (header row, `|---|` row, body rows).
+            start with `|` is a table (header row, `|---|` row, body rows), one whose
+            lines all start with `- ` a list.
 
     Returns:
         HTML; claim verdicts (`holds`, ...) get the matching verdict colour.
@@ -88,6 +100,10 @@ def markdown_html(text: str) -> str:
     parts = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.splitlines()
+        if all(line.startswith("- ") for line in lines):
+            parts.append("<ul>" + "".join(f"<li>{_inline(line[2:])}</li>" for line in lines)
+                         + "</ul>")
+            continue
         if not all(line.lstrip().startswith("|") for line in lines):
             parts.append(f"<p>{_inline(' '.join(lines))}</p>")
             continue
@@ -96,13 +112,13 @@ def markdown_html(text: str) -> str:
                 for line in lines if not re.fullmatch(r"\|?[\s:|-]+\|?", line.strip())]
         head = "".join(f"<th>{_inline(c)}</th>" for c in rows[0])
         body = "".join("<tr>" + "".join(
-            f'<td class="claim {_CLAIM_MARKS[c]}">{_e(c)}</td>' if c in _CLAIM_MARKS
+            f'<td class="claim {_claim_mark(c)}">{_inline(c)}</td>' if _claim_mark(c)
             else f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows[1:])
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     return "\n".join(parts)
 
 
-def _header(df: pd.DataFrame, with_claims: bool) -> str:
+def _header(df: pd.DataFrame, with_claims: bool, with_snippets: bool = False) -> str:
     facts = report.provenance(df)
     data = "".join(f"<li>{_e(report.provenance(part)['data'])}</li>"
                    for _, part in df.groupby("dataset", sort=False))
@@ -110,6 +126,7 @@ def _header(df: pd.DataFrame, with_claims: bool) -> str:
     nav = '<a href="#findings">findings</a>' + "".join(
         f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
     nav += '<a href="#claims">claims</a>' * with_claims + \
+        '<a href="#snippets">snippets</a>' * with_snippets + \
         '<a href="#errors">errors</a><a href="#curves">learning curves</a>'
     return (f"<h1>cheatgrid: run {_e(facts['run'])}</h1><dl class='facts'>"
             f"<dt>Keras</dt><dd>{_e(facts['keras'])}</dd>"
@@ -134,7 +151,9 @@ def _legend() -> str:
                     for v, meaning in VERDICT_MEANINGS.items())
     return (f"<h2>Legend</h2><ul class='legend'>{items}<li><span class='sw' "
             "style='outline:3px solid #000;outline-offset:-3px'></span><strong>★ bold, "
-            "outlined</strong>: a combination the tutorial recommends</li></ul>"
+            "outlined</strong>: a combination the tutorial recommends; "
+            f"<strong>★{report.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
+            "under its tables says what it showed and what to use instead)</li></ul>"
             f"<p>{_inline(LEGEND)}</p>")
 
 
@@ -156,8 +175,13 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
                 tip += " (exact match: every label of an image right)"
             if cell["verdict"] == "error":
                 tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
+            note = cell.get("misreport")
+            marked = recommended and isinstance(note, str)
+            if isinstance(note, str):
+                tip += f". {note}"
+            star = f"★{report.MISREPORT_MARK} " if marked else "★ " if recommended else ""
             tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" title="{_e(tip)}">'
-                    f'{"★ " * recommended}{_e(text)}</td>')
+                    f'{star}{_e(text)}</td>')
         rows.append(f"<tr>{tds}</tr>")
     return f"<table class='cheat'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>" \
            "</table>"
@@ -192,6 +216,11 @@ def _dataset_section(dataset: str, part: pd.DataFrame, table: pd.DataFrame,
     for metric in dict.fromkeys(part["metric"]):
         out += [f"<h3>metric: {_e(metric)}</h3>",
                 _cheat_table((metric, dataset), table.loc[(metric, dataset)], cells)]
+    marked = report.recommended_misreports(pd.DataFrame(
+        [c for c in cells.values() if c["dataset"] == dataset]))
+    if marked:
+        out.append("<ul class='misreport'>" + "".join(
+            f"<li>{_inline(report.misreport_line(c))}</li>" for c in marked) + "</ul>")
     return "".join(out) + _groups(part) + "</section>"
 
 
@@ -241,7 +270,8 @@ def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
 
 def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
                 heatmaps: Mapping[str, bytes] | None = None,
-                cells: pd.DataFrame | None = None, *,
+                cells: pd.DataFrame | None = None,
+                snippets_markdown: str | None = None, *,
                 found: list[tuple[str, list[str]]] | None = None,
                 errors: list[dict[str, Any]] | None = None) -> str:
     """The report page.
@@ -249,6 +279,8 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
     Args:
         df: annotated result rows (`report.annotate`), one per cell and seed.
         claims_markdown: the claims section (`tutorial.claims.claims_markdown`), if any.
+        snippets_markdown: the seeds' snippets as each framework prints them
+            (`tutorial.snippet_table.snippets_markdown`), if any.
         heatmaps: dataset -> its heatmap PNG, where already rendered
             (`heatmaps.heatmap_png`); the others are rendered here.
         cells: `report.cheat_cells(df)` when already computed.
@@ -264,14 +296,17 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
     run = report.provenance(df)["run"]
     claims = (f"<section id='claims'><h2>What the tutorial says vs. what this run shows</h2>"
               f"{markdown_html(claims_markdown)}</section>") if claims_markdown else ""
+    snippets = (f"<section id='snippets'><h2>The tutorial's snippets: what it printed, what "
+                f"each framework prints now</h2>{markdown_html(snippets_markdown)}</section>"
+                ) if snippets_markdown else ""
     sections = "".join(
         _dataset_section(name, part, table, by_entry,
                          heatmaps.get(name) or heatmap_png(part, name, cells))
         for name, part in df.groupby("dataset", sort=False))
     found = findings(df, cells) if found is None else found
     errors = error_items(df) if errors is None else errors
-    body = (_header(df, bool(claims)) + _findings(found) + _legend() + sections + claims +
-            _errors(errors) + _curves(df, by_entry))
+    body = (_header(df, bool(claims), bool(snippets)) + _findings(found) + _legend() +
+            sections + claims + snippets + _errors(errors) + _curves(df, by_entry))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
@@ -281,6 +316,7 @@ def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
                claims_markdown: str | None = None, *,
                heatmaps: Mapping[str, bytes] | None = None,
                cells: pd.DataFrame | None = None,
+               snippets_markdown: str | None = None,
                found: list[tuple[str, list[str]]] | None = None,
                errors: list[dict[str, Any]] | None = None) -> pathlib.Path:
     """Write `report.html` into a run directory.
@@ -292,12 +328,13 @@ def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
         heatmaps: dataset -> its heatmap PNG where already rendered, e.g. the bytes
             of the files `heatmaps.write_heatmaps` just wrote; the others are rendered.
         cells: `report.cheat_cells(df)` when already computed.
+        snippets_markdown: the snippets section to embed (e.g. the run's snippets.md).
         found, errors: as in `render_html`.
 
     Returns:
         The path written.
     """
     path = pathlib.Path(run_dir) / "report.html"
-    atomic_write(path, render_html(df, claims_markdown, heatmaps, cells, found=found,
-                                   errors=errors))
+    atomic_write(path, render_html(df, claims_markdown, heatmaps, cells, snippets_markdown,
+                                   found=found, errors=errors))
     return path

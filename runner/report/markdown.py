@@ -10,7 +10,12 @@ import pandas as pd
 from runner import vocab
 from runner.report import aggregate
 from runner.report.findings import findings_markdown
-from runner.report.tables import shared_heads
+from runner.report.tables import (
+    MISREPORT_MARK,
+    misreport_line,
+    recommended_misreports,
+    shared_heads,
+)
 from runner.train.judge import MISLEADING_TOLERANCE
 
 
@@ -65,7 +70,9 @@ LEGEND = (
     "Each entry is the cell's test metric after training (mean ± std over seeds when "
     "there are several), or `error: <type>` when preparing labels, building, compiling, "
     "fitting or evaluating it raised (the errors are listed at the end). "
-    "**Bold**: a combination the tutorial recommends for this encoding. "
+    "**Bold**: a combination the tutorial recommends for this encoding; "
+    f"{MISREPORT_MARK}: one whose metric misreports (the note under the tables says what it "
+    "showed and what to use instead). "
     "`degenerate`: constant predictions, or a reference accuracy (argmax / threshold of "
     "the raw outputs, computed without Keras metrics) not above the majority-class rate "
     "by more than 0.02. For multi-label data (`multihot`) the reference accuracy is the "
@@ -115,6 +122,9 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
         for metric in dict.fromkeys(part["metric"]):
             sub = table.loc[(metric, dataset)]
             lines += [f"### metric: {metric}", "", markdown_table(sub), ""]
+        marked = recommended_misreports(cells[cells["dataset"] == dataset])
+        if marked:
+            lines += [f"- {misreport_line(cell)}" for cell in marked] + [""]
         lines += _groups_text(part)
     lines += _disagreements_text(df)
     errors = error_items(df) if errors is None else errors

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from runner import vocab
-from runner.report import aggregate
+from runner.report import aggregate, misreport
 from runner.report.columns import HISTORY_COLUMNS, RESULT_COLUMNS
 from runner.store import results as store
 from runner.train import judge
 
 _TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
+MISREPORT_MARK = "†"  # after a recommended entry whose metric misreports (a note says why)
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows as a DataFrame with the documented columns first (missing ones empty)."""
@@ -68,6 +69,23 @@ def recommended(cell: dict[str, Any]) -> bool:
     return bool(value) if isinstance(value, (bool, np.bool_)) else False
 
 
+def recommended_misreports(cells: pd.DataFrame) -> list[dict[str, Any]]:
+    """The recommended cells of `cheat_cells` whose metric misreports, in table order:
+    the entries marked `MISREPORT_MARK`, each with its `misreport` note (computed here
+    for records of `aggregate.aggregate_seeds`)."""
+    records = [{**c, "misreport": c["misreport"] if isinstance(c.get("misreport"), str)
+                else misreport.note(c)} for c in cells.to_dict("records") if recommended(c)]
+    return [c for c in records if c["misreport"]]
+
+
+def misreport_line(cell: dict[str, Any]) -> str:
+    """The note under a table for one marked entry: which cell, and its `misreport`."""
+    logits = "(from_logits=True)" if cell["from_logits"] else ""
+    head = f"{cell['encoding']}, {cell['activation']} + {vocab.short_loss(cell['loss'])}{logits}"
+    return (f"{MISREPORT_MARK} recommended by the tutorial, but its metric misreports: "
+            f"{head}: {cell['misreport']}")
+
+
 def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
                markup: bool) -> str:
     if row["verdict"] == "error":
@@ -76,7 +94,7 @@ def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
     if row["n_seeds"] > 1:
         text += f" ± {row['test_metric_std']:.4f} (n={row['n_ok']})"
     if markup and recommended(row):
-        text = f"**{text}**"
+        text = f"**{text}**" + (MISREPORT_MARK if isinstance(row.get("misreport"), str) else "")
     if row["verdict"] != "ok":
         text += f" {row['verdict']}"
     group = row.get("equivalence_group")
@@ -109,15 +127,21 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
         df: annotated result rows (one per cell and seed), see `annotate`.
 
     Returns:
-        `aggregate.aggregate_seeds(df)` plus `value` (the entry's text),
-        `value_markdown` (the same, in Markdown bold for the tutorial's recommended
-        combinations), `column` (e.g. `BCE logits=true`) and `loss_rank` (the loss's
-        place in the columns).
+        `aggregate.aggregate_seeds(df)` plus `misreport` (for a misleading cell, why its
+        metric misreports and what to use instead: `misreport.note`; else None),
+        `value` (the entry's text), `value_markdown` (the same, in Markdown bold for
+        the tutorial's recommended combinations, marked `MISREPORT_MARK` where their
+        metric misreports), `column` (e.g. `BCE logits=true`) and `loss_rank` (the
+        loss's place in the columns).
     """
     sizes = group_sizes(df)
     cells = aggregate.aggregate_seeds(df)
     records = cells.to_dict("records")
+    notes = [misreport.note(record) for record in records]
+    for record, text in zip(records, notes, strict=True):
+        record["misreport"] = text
     return cells.assign(
+        misreport=notes,
         value=[_cell_text(row, sizes, markup=False) for row in records],
         value_markdown=[_cell_text(row, sizes, markup=True) for row in records],
         column=[_column_label(l, f) for l, f in zip(cells["loss"], cells["from_logits"],

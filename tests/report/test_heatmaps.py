@@ -127,3 +127,14 @@ def test_precomputed_cells_draw_the_same_heatmap():
     df = _frame(ROWS)
     assert plots.heatmap_png(df, "mnist", report.cheat_cells(df)) == plots.heatmap_png(
         df, "mnist")
+
+
+def test_a_recommended_entry_whose_metric_misreports_gets_a_note():
+    rows = [row(dataset="mnist_binary", encoding="integer", activation="none",
+                loss="binary_crossentropy", from_logits=True, metric="binary_accuracy",
+                value=0.855, reference=0.88, units=1, recommended=True)]
+    marked = plots.heatmap_png(_frame(rows), "mnist_binary")
+    plain = plots.heatmap_png(_frame([{**rows[0], "recommended": False}]), "mnist_binary")
+    assert marked.startswith(PNG_SIGNATURE) and marked != plain
+    # the note takes its own lines under the title: the figure is taller
+    assert _png_size(marked)[1] > _png_size(plain)[1]

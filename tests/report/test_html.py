@@ -160,6 +160,47 @@ def test_write_tables_writes_the_report_and_embeds_claims_md(tmp_path):
     assert paths["report.html"] == str(tmp_path / "report.html")
     assert "<th>the tutorial says</th>" in page
     assert len(page) < 1_000_000
+    assert "id='snippets'" not in page
+
+
+SNIPPETS_MD = """Run on tensorflow.
+
+| seed | snippet | the seed | tensorflow | verdict |
+|---|---|---|---|---|
+| 000 | `000-x`: a loss | printed: [56.7] | y<br>[1.8] | **differs**: prints 1.8 |
+
+- `000-x` (seed 000): **differs** on jax
+- none
+"""
+
+
+def test_write_tables_embeds_snippets_md(tmp_path):
+    (tmp_path / "snippets.md").write_text(SNIPPETS_MD, encoding="utf-8")
+    write_tables(tmp_path, ROWS)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<section id='snippets'>" in page and '<a href="#snippets">snippets</a>' in page
+    assert "<td>y<br>[1.8]</td>" in page  # a line break inside a cell
+    assert "<ul><li><code>000-x</code> (seed 000): <strong>differs</strong> on jax</li>" \
+        "<li>none</li></ul>" in page
+    checker = _check(page)
+    assert checker.problems == [] and checker.stack == []
+
+
+def test_claim_verdicts_with_a_detail_keep_their_colour():
+    claims = CLAIMS.replace("| holds |", "| holds (same model, group g1) |")
+    assert '<td class="claim ok">holds (same model, group g1)</td>' in _page(claims=claims)
+
+
+def test_a_recommended_entry_whose_metric_misreports_is_marked_and_explained():
+    rows = [row(dataset="mnist_binary", encoding="integer", activation="none",
+                loss=BCE, from_logits=True, metric="binary_accuracy", value=0.855,
+                reference=0.88, units=1, recommended=True, metric_resolved="binary_accuracy")]
+    page = _page(rows)
+    assert "★† 0.8550 misleading" in page
+    assert "<ul class='misreport'><li>† recommended by the tutorial, but its metric " \
+        "misreports: integer, none + BCE(from_logits=True): <code>binary_accuracy</code> " \
+        "shows 0.8550" in page
+    assert "use <code>BinaryAccuracy(threshold=0.0)</code></li></ul>" in page
 
 
 def test_write_tables_never_imports_keras(tmp_path):

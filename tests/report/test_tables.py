@@ -124,3 +124,29 @@ def test_precomputed_cells_give_the_same_tables():
         assert cheat_table(df, markup, cells=cells).equals(cheat_table(df, markup))
     table = cheat_table(df, markup=True)
     assert cheat_markdown(df, table, cells) == cheat_markdown(df, table)
+
+
+def _binary_logit_rows(recommended=True):
+    """A 1-unit logit head: BinaryAccuracy at 0.5 shows 0.855, its reference is 0.88."""
+    return [{**_row("integer", "none", "binary_crossentropy", True, "binary_accuracy", 0.855,
+                    reference_accuracy=0.88, metric_gap=0.855 - 0.88, majority_rate=0.5,
+                    units=1, metric_resolved="binary_accuracy"),
+             "recommended": recommended, "dataset": "mnist_binary", "num_classes": 2}]
+
+
+def test_a_recommended_entry_whose_metric_misreports_is_marked_and_explained():
+    df = annotate(pd.DataFrame(_binary_logit_rows()))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert "**0.8550**† misleading" in text
+    assert ("- † recommended by the tutorial, but its metric misreports: integer, none + "
+            "BCE(from_logits=True): `binary_accuracy` shows 0.8550 where the reference "
+            "accuracy is 0.8800: it thresholds the logit at 0.5 (a logit's threshold is 0); "
+            "use `BinaryAccuracy(threshold=0.0)`") in text
+    assert cheat_cells(df)["misreport"].iloc[0].startswith("`binary_accuracy` shows 0.8550")
+
+
+def test_no_mark_without_a_recommendation():
+    df = annotate(pd.DataFrame(_binary_logit_rows(recommended=False)))
+    text = cheat_markdown(df, cheat_table(df, markup=True))
+    assert "†" not in text.split("misreports (the note")[1]  # the legend names the mark
+    assert "0.8550 misleading" in text

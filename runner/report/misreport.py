@@ -1,0 +1,127 @@
+"""Why a cell's metric misreports its head's accuracy, and which metric to use instead.
+
+A `misleading` cell (judge.verdict) trained a head whose reference accuracy is
+known; its Keras metric shows another number. The reason follows from what the
+metric computes on this head's outputs and labels (a 0.5 threshold on logits,
+one output scored as a class, labels counted one by one); the fix is the metric
+that computes the reference accuracy (or, for multi-label data, the nearest one
+Keras has). Pure Python over a row or a cell record (`aggregate.aggregate_seeds`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Misreport:
+    """What a misleading cell's metric showed, against what it should have shown.
+
+    Attributes:
+        metric: the configured metric (the reason names what Keras built, where other).
+        shows: its value on the test split (mean over seeds for a cell record).
+        reference: the head's reference accuracy (exact match for multi-label data).
+        reason: why the two differ, in a few words.
+        fix: what to do instead: use another metric (named as code), or read this one
+            as what it is.
+        exact_match: the reference is multi-label data's exact match.
+    """
+
+    metric: str
+    shows: float
+    reference: float
+    reason: str
+    fix: str
+    exact_match: bool = False
+
+    def text(self) -> str:
+        """One line: the numbers, the reason and the fix."""
+        kind = " (exact match)" if self.exact_match else ""
+        return (f"`{self.metric}` shows {self.shows:.4f} where the reference accuracy{kind} "
+                f"is {self.reference:.4f}: {self.reason}; {self.fix}")
+
+
+def _number(cell: Mapping[str, Any], key: str) -> float | None:
+    for name in (f"{key}_mean", key):
+        value = cell.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and math.isfinite(value):
+            return float(value)
+    return None
+
+
+def right_metric(encoding: str, units: int, activation: str) -> str:
+    """The Keras metric whose value is the reference accuracy of such a head (for
+    multi-label data: the per-label rate, the closest Keras has), as code."""
+    logits = activation == "none"
+    if encoding == "multihot" or units == 1:
+        return "`BinaryAccuracy(threshold=0.0)`" if logits else "`BinaryAccuracy()`"
+    return "`SparseCategoricalAccuracy()`" if encoding == "integer" else \
+        "`CategoricalAccuracy()`"
+
+
+def _reason(built: str, cell: Mapping[str, Any]) -> tuple[str, str]:
+    encoding, units = cell["encoding"], int(cell["units"])
+    logits = cell["activation"] == "none"
+    fix = "use " + right_metric(encoding, units, cell["activation"])
+    if built == "binary_accuracy":
+        if encoding == "multihot":
+            hamming = _number(cell, "hamming_accuracy")
+            per_label = f" ({hamming:.4f})" if hamming is not None else ""
+            reason = (f"it counts single labels right{per_label}, not images with every "
+                      "label right")
+            if logits:
+                reason = "it thresholds logits at 0.5 (a logit's threshold is 0), and " + reason
+                return reason, f"{fix} for the per-label rate (Keras has no exact-match metric)"
+            return reason, ("read it as the per-label rate, and the reference accuracy as the "
+                            "exact match (Keras has no exact-match metric)")
+        if units == 1 and logits:
+            return "it thresholds the logit at 0.5 (a logit's threshold is 0)", fix
+        if units > 1:
+            threshold = " (and thresholds logits at 0.5)" if logits else ""
+            return (f"it scores each of the {units} outputs against its 0./1. label{threshold},"
+                    " not the predicted class", fix)
+    if built in ("categorical_accuracy", "sparse_categorical_accuracy"):
+        if units == 1:
+            return "it picks a class by argmax, which a 1-unit head cannot express", fix
+        if built == "categorical_accuracy" and encoding == "integer":
+            return "it expects one-hot labels, and these are class indices", fix
+        if encoding == "multihot":
+            return ("it checks only whether the top output is one of the image's labels, "
+                    "not every label", f"{fix} for the per-label rate (Keras has no "
+                    "exact-match metric)")
+    if built == "accuracy":
+        return "it counts outputs exactly equal to their labels", fix
+    return "it does not compute the share of images predicted right", fix
+
+
+def misreport(cell: Mapping[str, Any]) -> Misreport | None:
+    """Why a cell's metric misreports, or None when its verdict is not `misleading`.
+
+    Args:
+        cell: a result row or a cell record, with `verdict`, `metric`, `encoding`,
+            `units`, `activation`, the test metric and the reference accuracy (as
+            `test_metric` or `test_metric_mean`, ...); `metric_resolved` and
+            `hamming_accuracy` when there are.
+    """
+    if cell.get("verdict") != "misleading":
+        return None
+    shows, reference = _number(cell, "test_metric"), _number(cell, "reference_accuracy")
+    if shows is None or reference is None:
+        return None
+    resolved = cell.get("metric_resolved")
+    built = resolved if isinstance(resolved, str) and resolved else cell["metric"]
+    reason, fix = _reason(built, cell)
+    if built != cell["metric"]:
+        reason = f"`{cell['metric']}` was built as `{built}`, and {reason}"
+    return Misreport(cell["metric"], shows, reference, reason, fix,
+                     exact_match=cell["encoding"] == "multihot")
+
+
+def note(cell: Mapping[str, Any]) -> str | None:
+    """`misreport(cell).text()`, or None."""
+    found = misreport(cell)
+    return found.text() if found else None

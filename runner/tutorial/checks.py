@@ -1,0 +1,305 @@
+"""The checks behind the claims: each reads a run's rows and judges one quantity.
+
+A claim about how combinations *train* is judged on the heads' reference accuracy
+(computed from their raw test outputs, without Keras metrics) and on the identical-
+head groups; a claim about what a *metric reports* is judged on the metric against
+the reference accuracy; a claim about which cells *raise* on their status. Where the
+cells a training claim is about carry a metric that misreports (the metric the
+tutorial pairs with them), the finding says so, with the number it showed and the fix
+(`report.misreport`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pandas as pd
+
+from runner import vocab
+from runner.report import aggregate, misreport
+from runner.report.tables import shared_heads
+from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
+from runner.tutorial.select import cells, part_rows
+
+SAME_TOLERANCE = 0.005  # reference accuracies closer than this count as "the same"
+SIMILAR_TOLERANCE = 0.02  # ... and closer than this as "similar"
+_EPSILON = 1e-9  # 0.88 - 0.86 is 0.020000000000000018 in floating point
+
+ON_REFERENCE = "reference accuracy"
+ON_TRAINING = "reference accuracy, identical-head groups"
+ON_GROUPS = "identical-head groups"
+ON_METRIC = "the metric vs the reference accuracy"
+ON_RESOLVED = "the metric Keras built (`metric_resolved`)"
+ON_STATUS = "which cells raise (status)"
+ON_KERAS = "Keras's own output"
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """What a run shows about a claim.
+
+    Attributes:
+        holds: None when the run has no cells (or output) to judge the claim.
+        shows: the evidence, in words and numbers.
+        judged_on: the quantity compared (one of the `ON_*` names).
+        detail: said next to the verdict, e.g. "same model, group g1".
+        metric_note: where the claim's cells carry a metric that misreports: what it
+            showed and what to use instead.
+    """
+
+    holds: bool | None
+    shows: str
+    judged_on: str = ""
+    detail: str = ""
+    metric_note: str = ""
+
+
+Check = Callable[[pd.DataFrame], Finding]
+
+
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """A trained head as the claims see it: its reference accuracy (mean over seeds),
+    its identical-head group, and the rows of its cells."""
+
+    label: str
+    where: dict
+    reference: float | None
+    group: str | None
+    majority: float | None
+    constant: bool
+
+
+def label(where: dict) -> str:
+    """'none + BCE(logits)' for axis values (activation, loss, from_logits)."""
+    logits = "(logits)" if where.get("from_logits") else ""
+    return f"{where['activation']} + {vocab.short_loss(where['loss'])}{logits}"
+
+
+def head(rows: pd.DataFrame, where: dict, name: str | None = None) -> Head | None:
+    """The head of a part's rows matching `where` (axis values, no metric), or None."""
+    hit = cells(rows, status="ok", **where)
+    if hit.empty:
+        return None
+    reference = hit["reference_accuracy"].dropna() if "reference_accuracy" in hit else None
+    groups = hit["equivalence_group"].dropna() if "equivalence_group" in hit else []
+    majority = hit["majority_rate"].dropna() if "majority_rate" in hit else []
+    constant = "constant_predictions" in hit and bool(hit["constant_predictions"].any())
+    return Head(name or label(where), where,
+                float(reference.mean()) if reference is not None and len(reference) else None,
+                str(groups.iloc[0]) if len(groups) else None,
+                float(majority.iloc[0]) if len(majority) else None, constant)
+
+
+def metric_notes(rows: pd.DataFrame, heads: list[Head], metric: str) -> str:
+    """Where the `metric` cells of these heads misreport: each head, what the metric
+    showed and the fix (`report.misreport`); '' when none does."""
+    notes = []
+    for h in heads:
+        hit = cells(rows, metric=metric, **h.where)
+        if hit.empty:
+            continue
+        for record in aggregate.aggregate_seeds(hit).to_dict("records"):
+            text = misreport.note(record)
+            if text:
+                notes.append(f"{h.label}: {text}")
+    return "; ".join(dict.fromkeys(notes))
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _same_model(a: Head, b: Head) -> bool:
+    return a.group is not None and a.group == b.group
+
+
+def same_training(part: str, a: dict, b: dict, tolerance: float, metric: str,
+                  names: tuple[str, str] | None = None) -> Check:
+    """Two heads train to the same (or a similar) reference accuracy."""
+    def check(df: pd.DataFrame) -> Finding:
+        rows = part_rows(df, part)
+        ha, hb = (head(rows, w, n) for w, n in zip((a, b), names or (None, None),
+                                                   strict=True))
+        if ha is None or hb is None or ha.reference is None or hb.reference is None:
+            shown = ", ".join(f"{label(w)} {'ran' if h else 'did not run'}"
+                              for w, h in ((a, ha), (b, hb)))
+            return Finding(None, f"not both heads have a reference accuracy: {shown}",
+                           ON_TRAINING)
+        gap = abs(ha.reference - hb.reference)
+        holds = gap <= tolerance + _EPSILON
+        same = _same_model(ha, hb)
+        shows = (f"reference accuracy {ha.label} {_fmt(ha.reference)}, {hb.label} "
+                 f"{_fmt(hb.reference)} (difference {gap:.4f})")
+        if same:
+            shows += f"; one trained model (identical test logits, group {ha.group})"
+        return Finding(holds, shows, ON_TRAINING, f"same model, group {ha.group}" if same else "",
+                       metric_notes(rows, [ha, hb], metric))
+    return check
+
+
+def both_work(part: str, a: dict, b: dict, metric: str) -> Check:
+    """Two heads both learn (reference accuracy above the majority rate by more than
+    `DEGENERATE_MARGIN`) and reach a similar reference accuracy."""
+    similar = same_training(part, a, b, SIMILAR_TOLERANCE, metric)
+
+    def check(df: pd.DataFrame) -> Finding:
+        found = similar(df)
+        if found.holds is None:
+            return found
+        rows = part_rows(df, part)
+        heads = [head(rows, w) for w in (a, b)]
+        stuck = [h.label for h in heads if h.constant or h.majority is None or
+                 h.reference <= h.majority + DEGENERATE_MARGIN]
+        majority = heads[0].majority
+        shows = f"{found.shows}; majority rate {_fmt(majority)}"
+        if stuck:
+            shows += f"; {', '.join(stuck)} learned nothing"
+        return dataclasses.replace(found, holds=bool(found.holds and not stuck), shows=shows)
+    return check
+
+
+def as_good_as_best(part: str, where: dict, among: dict, metric: str) -> Check:
+    """A head reaches (within `SIMILAR_TOLERANCE`) the best reference accuracy among
+    the other heads matching `among`."""
+    def check(df: pd.DataFrame) -> Finding:
+        rows = part_rows(df, part)
+        this = head(rows, where)
+        pool = cells(rows, status="ok", **among).dropna(subset=["reference_accuracy"])
+        itself = pd.Series(True, index=pool.index)
+        for key, value in where.items():
+            itself &= pool[key] == value
+        pool = pool[~itself]
+        if this is None or this.reference is None or pool.empty:
+            return Finding(None if cells(rows, **where).empty else False,
+                           f"{label(where)}: no successful cell", ON_TRAINING)
+        by_head = pool.groupby(["activation", "loss", "from_logits"])["reference_accuracy"]
+        (activation, loss, from_logits), best = by_head.mean().idxmax(), by_head.mean().max()
+        top = head(rows, {**among, "activation": activation, "loss": loss,
+                          "from_logits": from_logits})
+        holds = this.reference >= best - SIMILAR_TOLERANCE - _EPSILON
+        same = _same_model(this, top)
+        shows = (f"reference accuracy {this.label} {_fmt(this.reference)}; the best other "
+                 f"head, {top.label}, {_fmt(float(best))}")
+        if same:
+            shows += f"; one trained model (group {this.group})"
+        return Finding(holds, shows, ON_TRAINING, f"same model, group {this.group}" if same else "",
+                       metric_notes(rows, [this], metric))
+    return check
+
+
+def stays_at_chance(part: str, where: dict, other: dict, metric: str) -> Check:
+    """A head's reference accuracy stays at 50% (within `SIMILAR_TOLERANCE`)."""
+    def check(df: pd.DataFrame) -> Finding:
+        rows = part_rows(df, part)
+        this, that = head(rows, where), head(rows, other)
+        if this is None or this.reference is None:
+            return Finding(None, f"no successful {label(where)} cell", ON_REFERENCE)
+        constant = "constant predictions" if this.constant else "varying predictions"
+        shows = (f"reference accuracy {this.label} {_fmt(this.reference)} ({constant}; "
+                 f"majority rate {_fmt(this.majority)}), {label(other)} "
+                 f"{_fmt(that.reference if that else None)}")
+        return Finding(abs(this.reference - 0.5) <= SIMILAR_TOLERANCE + _EPSILON, shows,
+                       ON_REFERENCE, metric_note=metric_notes(rows, [this], metric))
+    return check
+
+
+def errors(part: str, **where) -> Check:
+    """Every matching cell raises."""
+    def check(df: pd.DataFrame) -> Finding:
+        rows = cells(part_rows(df, part), **where)
+        if rows.empty:
+            return Finding(None, "no such cells in this run", ON_STATUS)
+        failed = rows[rows["status"] == "error"]
+        if len(failed) == len(rows):
+            first = failed.iloc[0]
+            return Finding(True, f"all {len(rows)} cells fail in `{first['phase']}` with "
+                                 f"{first['error_type']}: {first['error_message']}", ON_STATUS)
+        return Finding(False, f"{len(rows) - len(failed)} of {len(rows)} cells run without "
+                              f"error, e.g. `{rows[rows['status'] == 'ok'].iloc[0]['name']}`",
+                       ON_STATUS)
+    return check
+
+
+def accuracy_resolves(part: str, where: dict, says_metric: str) -> Check:
+    """`metrics=['accuracy']` on these heads is built as `says_metric`."""
+    def check(df: pd.DataFrame) -> Finding:
+        hit = cells(part_rows(df, part), metric="accuracy", status="ok", **where)
+        built = hit["metric_resolved"].dropna() if "metric_resolved" in hit else []
+        if not len(built):
+            return Finding(None, "no `accuracy` cell with `metric_resolved` in this run",
+                           ON_RESOLVED)
+        names = list(dict.fromkeys(built))
+        reference = hit["reference_accuracy"].mean()
+        shows = (f"`accuracy` was built as {', '.join(f'`{n}`' for n in names)}; it shows "
+                 f"{hit['test_metric'].mean():.4f}, the reference accuracy {reference:.4f}")
+        return Finding(says_metric in names and len(names) == 1, shows, ON_RESOLVED)
+    return check
+
+
+def metric_agrees(part: str, where: dict, metric: str | list[str]) -> Check:
+    """In every matching cell that ran, the metric (any of a list) is within
+    `MISLEADING_TOLERANCE` of the head's reference accuracy."""
+    name = " / ".join(f"`{m}`" for m in ([metric] if isinstance(metric, str) else metric))
+
+    def check(df: pd.DataFrame) -> Finding:
+        hit = cells(part_rows(df, part), metric=metric, status="ok", **where).dropna(
+            subset=["test_metric", "reference_accuracy"])
+        if hit.empty:
+            return Finding(None, f"no successful {name} cell", ON_METRIC)
+        gaps = (hit["test_metric"] - hit["reference_accuracy"]).abs()
+        worst = hit.loc[gaps.idxmax()]
+        shows = (f"in {len(hit)} cells {name} is within {gaps.max():.4f} of the reference "
+                 f"accuracy (the farthest: {label(worst)} with `{worst['metric']}` shows "
+                 f"{worst['test_metric']:.4f}, reference {worst['reference_accuracy']:.4f})")
+        return Finding(bool(gaps.max() <= MISLEADING_TOLERANCE), shows, ON_METRIC)
+    return check
+
+
+def _best_head(rows: pd.DataFrame, where: dict) -> Head | None:
+    hit = cells(rows, status="ok", **where).dropna(subset=["reference_accuracy"])
+    if hit.empty:
+        return None
+    by_head = hit.groupby(["activation", "loss", "from_logits"])["reference_accuracy"].mean()
+    activation, loss, from_logits = by_head.idxmax()
+    return head(rows, {**where, "activation": activation, "loss": loss,
+                       "from_logits": bool(from_logits)})
+
+
+def exact_match(a: dict, b: dict, better: bool) -> Check:
+    """Part C: the best head matching `a` against the best matching `b`, by exact match.
+    `better`: a beats b by more than `SIMILAR_TOLERANCE`; else a is at most that much
+    worse."""
+    def check(df: pd.DataFrame) -> Finding:
+        rows = part_rows(df, "C")
+        ha, hb = _best_head(rows, a), _best_head(rows, b)
+        if ha is None or hb is None:
+            return Finding(None, "exact match: not both ran", ON_REFERENCE + " (exact match)")
+        holds = ha.reference - hb.reference > SIMILAR_TOLERANCE if better else \
+            ha.reference >= hb.reference - SIMILAR_TOLERANCE - _EPSILON
+        shows = (f"exact match (every label of an image right): {ha.label} "
+                 f"{_fmt(ha.reference)}, {hb.label} {_fmt(hb.reference)}; always the most "
+                 f"common label set {_fmt(ha.majority)}")
+        return Finding(holds, shows, ON_REFERENCE + " (exact match)",
+                       metric_note=metric_notes(rows, [ha, hb], "binary_accuracy"))
+    return check
+
+
+def identical_heads(df: pd.DataFrame) -> Finding:
+    """Part A one-hot: which different combinations are the same trained model."""
+    rows = cells(part_rows(df, "A"), encoding="onehot", status="ok")
+    if rows.empty or "equivalence_group" not in rows or rows["equivalence_group"].isna().all():
+        return Finding(None, "no stored test logits to compare (run without predictions/)",
+                       ON_GROUPS)
+    groups = [g for _, g in shared_heads(rows).groupby("equivalence_group", sort=False)
+              if len(g) > 1]
+    if not groups:
+        return Finding(None, "no two one-hot heads have identical test logits in this run",
+                       ON_GROUPS)
+    shown = "; ".join("=".join(label(r).replace(" + ", "+") for r in g.to_dict("records"))
+                      for g in groups)
+    return Finding(False, f"{len(groups)} groups of different combinations have identical test "
+                          f"logits (to 1e-6): {shown}. Identical trained weights, not chance: "
+                          "the cross-entropy losses recover the logits from a sigmoid or "
+                          "softmax output, so they train the same", ON_GROUPS)

@@ -1,0 +1,141 @@
+"""Run the seeds' snippets in this process's framework; as a script, print the results as JSON.
+
+`python -m runner.tutorial.snippet_run` in a process whose environment selects a
+framework (`train.backends.environment(name)`, set before Keras is imported) prints
+one JSON object on its last line of stdout: the framework, its Keras, and per
+snippet what it printed, the error it raised, and its probe's `holds` and `why`.
+`snippet_table` starts one such process per framework; the claims run the catalogue
+in their own process (`run_all`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+from runner.train import backends
+from runner.tutorial.snippets import SNIPPETS, Snippet
+
+ERROR_CHARS = 240  # an error's line is cut here: one line in a table cell
+
+
+def error_line(error: BaseException) -> str:
+    """`Type: the first informative line of the message`, without TensorFlow's
+    `{{function_node ...}}` prefix and op suffix, at most `ERROR_CHARS` characters."""
+    text = str(error).strip()
+    text = re.sub(r"^\{\{[^}]*\}\}\s*", "", text)
+    text = re.sub(r"\s*\[Op:[^\]]*\].*$", "", text, flags=re.S)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    line = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1] + "…"
+
+
+def _tensor_maker(keras: Any):
+    """`tensor(value, dtype=None)`: the seed's `tf.constant` for this framework; Python
+    floats become float32 and ints int32, as TensorFlow makes them."""
+    def tensor(value: Any, dtype: str | None = None) -> Any:
+        array = np.asarray(value)
+        if dtype is None:
+            dtype = "float32" if array.dtype.kind == "f" else \
+                "int32" if array.dtype.kind in "iu" else None
+        if backends.current() == "tf_keras":
+            import tensorflow as tf
+
+            return tf.constant(array, dtype=dtype)
+        return keras.ops.convert_to_tensor(array.astype(dtype) if dtype else array)
+    return tensor
+
+
+def namespace(keras: Any) -> dict[str, Any]:
+    """The names a snippet sees: `keras`, `np`, `tensor`, `numpy`, `error_line`,
+    `metric_names` (the metrics a compiled model built) and, on demand, `tf`."""
+    from runner.train.judge import resolved_metric_name
+
+    return {"keras": keras, "np": np, "tensor": _tensor_maker(keras),
+            "numpy": lambda x: np.asarray(backends.to_numpy(x)), "error_line": error_line,
+            "metric_names": lambda model: [resolved_metric_name(m)
+                                           for m in backends.compiled_metrics(model)]}
+
+
+def _execute(code: str, names: dict[str, Any], label: str) -> tuple[str, str | None,
+                                                                      list[str]]:
+    """Run code in `names`: what it printed, its error line (or None), its warnings."""
+    if "tf." in code and "tf" not in names:
+        import tensorflow as tf
+
+        names["tf"] = tf
+    out = io.StringIO()
+    error = None
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
+        warnings.simplefilter("always")
+        try:
+            exec(compile(code, label, "exec"), names)  # the catalogue's code, nothing else
+        except Exception as e:  # the error is the result
+            error = error_line(e)
+    shown = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught))
+    return out.getvalue(), error, shown
+
+
+def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
+    """One snippet in this process: its code as written, adapted where that raises, then
+    its probe.
+
+    Returns:
+        `key`, `output` (what it printed), `error` (its error line or None),
+        `literal_error` (the error of the code as written, where it was adapted, else
+        None), `warnings`, `holds` (the probe's, or None) and `why` (or None).
+    """
+    names = namespace(keras)
+    output, error, shown = _execute(snippet.code, names, f"<snippet {snippet.key}>")
+    literal_error = None
+    if error is not None and snippet.adapt:
+        literal_error = error
+        code = snippet.code
+        for written, today in snippet.adapt:
+            code = code.replace(written, today)
+        names = namespace(keras)
+        output, error, shown = _execute(code, names, f"<snippet {snippet.key}, adapted>")
+    holds = why = None
+    if snippet.probe:
+        names.update(error=error)
+        _, probe_error, _ = _execute(snippet.probe, names, f"<probe {snippet.key}>")
+        if probe_error is None:
+            holds, why = names.get("holds"), names.get("why")
+            holds = None if holds is None else bool(holds)
+        else:
+            why = f"the probe raised {probe_error}"
+    return {"key": snippet.key, "output": output, "error": error,
+            "literal_error": literal_error, "warnings": shown, "holds": holds,
+            "why": None if why is None else str(why)}
+
+
+def run_all(snippets: tuple[Snippet, ...] = SNIPPETS) -> dict[str, Any]:
+    """Every snippet in this process's framework.
+
+    Returns:
+        `framework`, `keras_version`, `backend` and `results` (`run_snippet`'s, in
+        catalogue order).
+    """
+    keras = backends.keras()
+    return {"framework": backends.current(), "keras_version": keras.__version__,
+            "backend": backends.backend(),
+            "results": [run_snippet(snippet, keras) for snippet in snippets]}
+
+
+def main() -> int:
+    """Print `run_all()` as one JSON line (after anything the snippets' frameworks print)."""
+    backends.import_tensorflow(verbose=False)
+    results = run_all()
+    sys.stdout.write("\n" + json.dumps(results) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The snippet catalogue: well-formed entries, and every snippet run here, on TensorFlow."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.tutorial import snippet_table
+from runner.tutorial.claims import _in_process_runs
+from runner.tutorial.snippet_run import error_line
+from runner.tutorial.snippets import BY_KEY, NOT_RUN, SNIPPETS
+
+SEEDS = {"000", "001", "002", "003", "004"}
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda s: s.key)
+def test_entries_are_well_formed(snippet):
+    assert snippet.printed is not None or snippet.says, "prints or states something"
+    assert set(snippet.seed.split(", ")) <= SEEDS
+    assert snippet.key.startswith(snippet.seed[:3] + "-")
+    if snippet.says and snippet.printed is None:
+        assert "holds =" in snippet.probe, "a statement is judged by its probe"
+    for written, _ in snippet.adapt:
+        assert written in snippet.code, "an adaptation replaces code the snippet has"
+    compile(snippet.code, snippet.key, "exec")
+    compile(snippet.probe, snippet.key, "exec")
+
+
+def test_keys_are_unique_and_every_seed_is_covered():
+    assert len(BY_KEY) == len(SNIPPETS)
+    assert {s.seed[:3] for s in SNIPPETS} == SEEDS
+    assert all(seed and what and why for seed, what, why in NOT_RUN)
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("{{function_node __wrapped__X}} Received a label value of 3 [Op:Y] name: ",
+     "ValueError: Received a label value of 3"),
+    ("\n\nfirst line\nsecond", "ValueError: first line"),
+    ("", "ValueError"),
+    ("x" * 400, "ValueError: " + "x" * 227 + "…"),
+])
+def test_error_line(message, expected):
+    assert error_line(ValueError(message)) == expected
+
+
+@pytest.fixture(scope="module")
+def tensorflow_run():
+    """The catalogue run once in this process (TensorFlow), as the claims run it."""
+    (name, run), = _in_process_runs()
+    return name, run
+
+
+def test_every_snippet_runs_on_tensorflow(tensorflow_run):
+    name, run = tensorflow_run
+    assert name == "tensorflow" and run["backend"] == "tensorflow"
+    results = snippet_table.results_by_key(run)
+    assert list(results) == [s.key for s in SNIPPETS]
+    for snippet in SNIPPETS:
+        result = results[snippet.key]
+        verdict, why = snippet_table.verdict(snippet, result)
+        assert verdict != "not checked", (snippet.key, why)
+        assert not (result["why"] or "").startswith("the probe raised"), snippet.key
+        if snippet.says:
+            assert isinstance(result["holds"], bool), snippet.key
+
+
+def test_adapted_snippets_report_the_error_as_written(tensorflow_run):
+    """Keras 3 reads `y_true.shape` of the seed's Python list: the code as written raises,
+    the adapted code runs, and the verdict says both."""
+    result = snippet_table.results_by_key(tensorflow_run[1])["000-scce-sigmoid-softmax"]
+    assert result["literal_error"].startswith("AttributeError")
+    assert result["error"] is None and "[56.7]" in result["output"]
+    verdict, why = snippet_table.verdict(BY_KEY["000-scce-sigmoid-softmax"], result)
+    assert verdict == "differs" and why.startswith("as written it raises AttributeError")
