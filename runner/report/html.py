@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import collections
-import html
 import pathlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +19,9 @@ from runner.report import curves
 from runner.report import tables as report
 from runner.report.findings import TITLES, findings
 from runner.report.heatmaps import VERDICT_COLORS, heatmap_png, table_and_cells
+from runner.report.htmltext import e as _e
+from runner.report.htmltext import inline as _inline
+from runner.report.htmltext import markdown_html
 from runner.report.markdown import ERRORS_INTRO, LEGEND, error_items
 from runner.store.atomic import atomic_write
 from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
@@ -34,7 +35,6 @@ VERDICT_MEANINGS = {
                   f"{DEGENERATE_MARGIN}",
     "error": "raised while preparing labels, building, compiling, fitting or evaluating",
 }
-_CLAIM_MARKS = {"holds": "ok", "does not hold": "misleading", "not tested": "degenerate"}
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
  color:#1a1a1a;background:#fafafa}
@@ -63,59 +63,6 @@ svg{font:10px sans-serif}svg .t{font-weight:600}svg .a{fill:#555}
 svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
 """ + "".join(f".{verdict}{{background:{color}}}"  # the heatmaps' colours
               for verdict, color in VERDICT_COLORS.items())
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
-
-
-def _inline(text: str) -> str:
-    """Escaped text with Markdown's `code`, **bold** and `<br>` (a line break in a table
-    cell, as GitHub renders it) as HTML."""
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
-    out = out.replace("&lt;br&gt;", "<br>")
-    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-
-
-def _claim_mark(text: str) -> str | None:
-    """The verdict colour of a claims-table cell that starts with a claim's verdict
-    (`holds (same model, g1)`), else None."""
-    for mark, verdict in _CLAIM_MARKS.items():
-        if text == mark or text.startswith(f"{mark} ("):
-            return verdict
-    return None
-
-
-def markdown_html(text: str) -> str:
-    """Paragraphs, lists and pipe tables (the claims' and snippets' Markdown) as HTML.
-
-    Args:
-        text: Markdown of blocks separated by blank lines; a block whose lines all
-            start with `|` is a table (header row, `|---|` row, body rows), one whose
-            lines all start with `- ` a list.
-
-    Returns:
-        HTML; claim verdicts (`holds`, ...) get the matching verdict colour.
-    """
-    parts = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        lines = block.splitlines()
-        if all(line.startswith("- ") for line in lines):
-            parts.append("<ul>" + "".join(f"<li>{_inline(line[2:])}</li>" for line in lines)
-                         + "</ul>")
-            continue
-        if not all(line.lstrip().startswith("|") for line in lines):
-            parts.append(f"<p>{_inline(' '.join(lines))}</p>")
-            continue
-        rows = [[c.strip().replace("\\|", "|")
-                 for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-                for line in lines if not re.fullmatch(r"\|?[\s:|-]+\|?", line.strip())]
-        head = "".join(f"<th>{_inline(c)}</th>" for c in rows[0])
-        body = "".join("<tr>" + "".join(
-            f'<td class="claim {_claim_mark(c)}">{_inline(c)}</td>' if _claim_mark(c)
-            else f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows[1:])
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    return "\n".join(parts)
 
 
 def _header(df: pd.DataFrame, with_claims: bool, with_snippets: bool = False) -> str:

@@ -13,6 +13,7 @@ import pytest
 
 from runner.report import html as html_report
 from runner.report import tables as report
+from runner.report.htmltext import markdown_html
 from runner.report.write import write_tables
 from runner.store import results as store
 from tests.support import row
@@ -150,7 +151,7 @@ def test_text_is_escaped(page):
     ("one\n\ntwo", "<p>one</p>\n<p>two</p>"),
 ])
 def test_markdown_html(markdown, expected):
-    assert html_report.markdown_html(markdown) == expected
+    assert markdown_html(markdown) == expected
 
 
 def test_write_tables_writes_the_report_and_embeds_claims_md(tmp_path):
