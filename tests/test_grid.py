@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import sys
 import warnings
@@ -156,3 +157,46 @@ def test_each_dataset_takes_the_encodings_of_its_labels(tiny_doc):
     assert {(c.units, c.num_classes) for c in multihot} == {(10, 10)}
     assert multihot[0].name == ("mnist_multilabel/multihot/none/binary_crossentropy/"
                                 "logits=true/accuracy")  # units=10 is the rule: not named
+
+
+# The committed sample runs and every resume are keyed by these: a new axis or config key
+# must leave them as they are for the configs that do not use it. (Computed before the
+# backbone, label_smoothing, dataset-source and metric additions; any change is a break.)
+@pytest.mark.parametrize("path, name, cell_id, head_id, settings", [
+    ("configs/default.yaml", "horses_or_humans/integer/none/binary_crossentropy/logits=true/"
+     "accuracy", "c8777f199e91", "19783b93d1b9", "dc4d85050fbc"),
+    ("configs/default.yaml", "mnist/integer/sigmoid/categorical_crossentropy/logits=false/"
+     "accuracy", "e1b1d5b2c631", "eefbf337cce7", "d24bc5392b3b"),
+    ("configs/default.yaml", "mnist_multilabel/multihot/softmax/sparse_categorical_crossentropy/"
+     "logits=false/sparse_categorical_accuracy", "598540f40c37", "489e6be46914",
+     "2085dd859447"),
+    ("configs/frameworks.yaml", "torch:horses_or_humans/integer/none/binary_crossentropy/"
+     "logits=true/accuracy", "3e669833ff28", "5c315bad87a8", "bd3467b3a8c5"),
+])
+def test_ids_and_settings_hashes_of_the_committed_configs_are_pinned(path, name, cell_id,
+                                                                     head_id, settings):
+    from runner.config import load_config
+    from runner.grid import settings_hash
+
+    config = load_config(pathlib.Path(__file__).resolve().parents[1] / path)
+    cell = find(expand(config), name)
+    assert (cell.cell_id, cell.head_id, settings_hash(config, cell, 42)) == (
+        cell_id, head_id, settings)
+
+
+@pytest.mark.parametrize("path, cells, digest", [
+    ("configs/default.yaml", 360, "3774189d7b7beec8"),
+    ("configs/frameworks.yaml", 1152, "f2b333d8c0e67e47"),
+    ("configs/smoke.yaml", 120, "bb874dd528cfb626"),
+])
+def test_every_id_of_the_committed_configs_is_pinned(path, cells, digest):
+    import hashlib
+
+    from runner.config import load_config
+    from runner.grid import settings_hash
+
+    config = load_config(pathlib.Path(__file__).resolve().parents[1] / path)
+    grid = expand(config)
+    ids = "".join(c.cell_id + c.head_id + settings_hash(config, c, s) for c in grid
+                  for s in c.training.seeds)
+    assert (len(grid), hashlib.sha256(ids.encode()).hexdigest()[:16]) == (cells, digest)
