@@ -206,6 +206,8 @@ def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
                           CheatgridWarning, stacklevel=2)
     elif config.weights != "random":
         base, label = _from_file(config, spec)
+    preprocessing = config.preprocessing_of(spec.name)
+    preprocess = None if preprocessing == "tutorial" else model_preprocess(spec)
     if base is None:
         base = _application(spec, None, config.input_size)
         label = reinit_random(base, config.weights_seed,
@@ -219,13 +221,11 @@ def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
         fingerprint += "@sha256:" + ("+".join(digests) or "unknown")
     resolved = "random" if label.startswith("random") else (
         "imagenet" if label == "imagenet" else config.weights)
-    preprocessing = config.preprocessing_of(spec.name)
     if preprocessing != "tutorial":
         fingerprint += f"/preprocessing={preprocessing}"
     return Backbone(keras.Model(inputs, features, name=f"frozen_{spec.name}_gap"), label,
                     config.input_size, f"{spec.name}/{fingerprint}", resolved=resolved,
-                    name=spec.name, preprocessing=preprocessing,
-                    preprocess=None if preprocessing == "tutorial" else model_preprocess(spec))
+                    name=spec.name, preprocessing=preprocessing, preprocess=preprocess)
 
 
 def _sha256(path: pathlib.Path) -> str:

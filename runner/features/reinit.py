@@ -15,9 +15,17 @@ kernel, with the fan-in each kind of layer really has:
   count, which starves MobileNets, EfficientNets, Xception and ConvNeXt.
 - Biases are zeroed. Batch normalization keeps its fresh state (scale 1, offset 0,
   moving mean 0, moving variance 1), so at inference it is the identity: the random
-  network is an un-normalised one, and residual sums grow with depth rather than
-  being rescaled. Layer normalization (ConvNeXt) still normalises; ConvNeXt's layer
-  scale stays at Keras's 1e-6, so its random residual branches barely contribute.
+  network is an un-normalised one. Residual sums grow with depth (ResNet's random
+  features are large, still usable); squeeze-excite gates (sigmoids near 0.5) and
+  swish shrink them: EfficientNet B0-B7's random features end near 1e-6 and a head
+  on them stays at chance. At small input sizes the deep 3x3 filters of MobileNet
+  v1/v3 see mostly padding, and their features fade to ~1e-3. Setting the batch-norm
+  statistics from seeded noise images was tried and made every base worse (noise is
+  not images); from the data itself would make the base depend on the dataset.
+- Layer normalization (ConvNeXt) still normalises; ConvNeXt's layer scale stays at
+  Keras's 1e-6, so its random residual branches barely contribute.
+
+Random weights are the offline stand-in; `imagenet` is what a base is for.
 """
 
 from __future__ import annotations

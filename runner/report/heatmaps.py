@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import pathlib
+import re
 import textwrap
 from typing import Any
 
@@ -28,7 +29,8 @@ _CELL_W, _CELL_H, _LABEL_W = 0.95, 0.5, 2.3  # inches
 
 def heatmap_name(dataset: str) -> str:
     """The file name of a dataset's (or a dataset section's) heatmap in the run directory."""
-    return "heatmap_" + dataset.replace(vocab.SECTION_SEPARATOR, "_") + ".png"
+    name = dataset.replace(vocab.SECTION_SEPARATOR, "_")
+    return "heatmap_" + re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".png"  # voc/2012: a file
 
 
 def table_and_cells(df: pd.DataFrame, cells: pd.DataFrame | None = None,
@@ -137,8 +139,9 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
     facts = report.provenance(part)
     spec = vocab.spec_of(dataset)
     title = f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
-    subtitle = textwrap.fill(f"data: {facts['data'].split(': ', 1)[1]}. Frozen VGG16 weights "
-                             f"{facts['weights']}; Keras {facts['keras']}, TF {facts['tf']}; "
+    subtitle = textwrap.fill(f"data: {facts['data'].split(': ', 1)[1]}. Frozen "
+                             f"{facts['backbone']} weights {facts['weights']}; Keras "
+                             f"{facts['keras']}, TF {facts['tf']}; "
                              f"seeds {facts['seeds']}; entries: test metric (mean over "
                              "seeds).", width=int(width * 11))
     with matplotlib.style.context("default"):
