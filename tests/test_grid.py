@@ -200,3 +200,43 @@ def test_every_id_of_the_committed_configs_is_pinned(path, cells, digest):
     ids = "".join(c.cell_id + c.head_id + settings_hash(config, c, s) for c in grid
                   for s in c.training.seeds)
     assert (len(grid), hashlib.sha256(ids.encode()).hexdigest()[:16]) == (cells, digest)
+
+
+def test_backbones_and_label_smoothing_are_axes(tiny_doc):
+    del tiny_doc["backbone"]["name"]
+    tiny_doc["grid"].update(backbone=["vgg16", "mobilenet_v2"], label_smoothing=[0.0, 0.1],
+                            metric=["accuracy"])
+    tiny_doc["exclude"] = [{"backbone": "mobilenet_v2", "label_smoothing": 0.1}]
+    tiny_doc["include"] = [{**INCLUDE_CELL, "backbone": "mobilenet_v2",
+                            "label_smoothing": 0.2}]
+    cells = expand(parse_config(tiny_doc))
+    assert len(cells) == 36 * 2 + 36 + 1
+    assert len({c.cell_id for c in cells}) == len(cells)
+    names = {c.name for c in cells}
+    assert "mnist@mobilenet_v2/onehot/softmax/sparse_categorical_crossentropy/logits=false/" \
+           "label_smoothing=0.2/accuracy" in names
+    plain = "mnist/integer/none/binary_crossentropy/logits=true/accuracy"
+    assert plain in names and f"{plain[:-9]}/label_smoothing=0.1/accuracy" in names
+    # the defaults stay out of a cell's identity: VGG16 without smoothing keeps its id
+    vgg = find(cells, plain)
+    assert "backbone" not in vgg.params and "label_smoothing" not in vgg.params
+    assert vgg.cell_id == Cell("mnist", "integer", "none", "binary_crossentropy", True,
+                               "accuracy", 10, 10).cell_id
+    other = find(cells, "mnist@mobilenet_v2/" + plain.split("/", 1)[1])
+    assert other.params["backbone"] == "mobilenet_v2" and other.together_key != \
+        vgg.together_key  # other features: never one model
+    assert len(training_groups(cells)) == len(cells)  # one metric: a head per cell
+
+
+def test_a_changed_new_key_changes_the_settings_hash_an_unchanged_one_does_not(tiny_doc):
+    from runner.grid import settings_hash
+
+    config = parse_config(tiny_doc)
+    cell = expand(config)[0]
+    tiny_doc["backbone"]["preprocessing"] = "tutorial"  # vgg16's own: still a new value
+    changed = parse_config(tiny_doc)
+    assert settings_hash(config, cell, 42) != settings_hash(changed, cell, 42)
+    assert config.to_dict()["backbone"] == {"name": "vgg16", "weights": "random",
+                                            "input_size": 32, "weights_seed": 0,
+                                            "trainable": False}
+    assert parse_config(changed.to_dict()) == changed  # config.yaml parses back

@@ -51,16 +51,17 @@ def _label_of(features: Any, key: str) -> tuple[Any, bool] | None:
 
 
 def _pick(check: Checker, candidates: list[str], preferred: tuple[str, ...], what: str,
-          override: str, path: str, found: str) -> str:
+          override: str, path: str, name: str, shown: str) -> str:
     if len(candidates) == 1:
         return candidates[0]
-    for name in preferred:
-        if name in candidates:
-            return name
+    for preferred_name in preferred:
+        if preferred_name in candidates:
+            return preferred_name
     if not candidates:
         raise check.fail(f"{path}.name", "an image classification dataset: an `Image` "
                          "feature and a `ClassLabel` (or a sequence of `ClassLabel`) feature",
-                         found, f"it has no {what}; give `{override}` if one is nested")
+                         name, f"{name} has features {{{shown}}}: it has no {what}; give "
+                         f"`{override}` if one is nested")
     raise check.fail(f"{path}.{override}", f"one {what} to read; found {candidates}",
                      None, f"give `{override}`")
 
@@ -79,12 +80,11 @@ def describe_tfds(check: Checker, values: dict[str, Any], path: str) -> DatasetF
     builder = _builder(check, name, values.get("data_dir"), path)
     features = builder.info.features
     shown = ", ".join(f"{k}: {type(v).__name__}" for k, v in features.items())
-    found = f"{name} with features {{{shown}}}"
     image_key = values.get("image_key")
     if image_key is None:
         images = [k for k, v in features.items() if isinstance(v, tfds.features.Image)]
         image_key = _pick(check, images, ("image",), "`Image` feature", "image_key", path,
-                          found)
+                          name, shown)
     elif image_key not in features or not isinstance(features[image_key],
                                                      tfds.features.Image):
         raise check.fail(f"{path}.image_key", f"an `Image` feature of {name}", image_key,
@@ -93,7 +93,7 @@ def describe_tfds(check: Checker, values: dict[str, Any], path: str) -> DatasetF
     if label_key is None:
         labels = [k for k in features if _label_of(features, k) is not None]
         label_key = _pick(check, labels, ("label", "labels"), "`ClassLabel` feature",
-                          "label_key", path, found)
+                          "label_key", path, name, shown)
     label = _label_of(features, label_key)
     if label is None:
         raise check.fail(f"{path}.label_key", f"a `ClassLabel` feature of {name}, a "

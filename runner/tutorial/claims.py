@@ -122,7 +122,7 @@ def _accuracy_resolves(part: str, where: dict, says_metric: str,
     def check(df: pd.DataFrame) -> Finding:
         rows = part_rows(df, part)
         plain = _value(rows, metric="accuracy", **where)
-        others = {m: _value(rows, metric=m, **where) for m in vocab.METRICS.names
+        others = {m: _value(rows, metric=m, **where) for m in vocab.TUTORIAL_METRICS
                   if m != "accuracy"}
         if plain is None:
             return Finding(None, "no successful `accuracy` cell")
