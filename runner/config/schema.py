@@ -108,7 +108,7 @@ def _axis(axis: str) -> Parser:
 class BackboneConfig:
     name: str = setting(vocab.DEFAULT_BACKBONE, parse=checks.choice(
                         lambda: vocab.BACKBONES.names, lambda: vocab.BACKBONES.aliases),
-                        values=vocab.BACKBONES, why="the frozen base: VGG16 (the "
+                        why="the frozen base: VGG16 (the "
                         "tutorial's) or any `keras.applications` model without its top, in "
                         "snake case (see [Backbones](data.md#backbones)); `grid.backbone` "
                         "crosses several")
