@@ -106,7 +106,9 @@ def describe_tfds(check: Checker, values: dict[str, Any], path: str) -> DatasetF
     if values.get("split") is not None:
         chosen: tuple[str, str | None] = values["split"]
     elif not splits or {"train", "test"} <= set(splits):
-        chosen = ("train", "test")  # unknown until prepared: TFDS's usual names
+        # unknown until prepared: TFDS's usual names (a prepared dataset without 'test'
+        # is held out when it loads, `data.open_sources.load_tfds`)
+        chosen = ("train", "test")
     elif "train" in splits:
         chosen = ("train", None)
     else:

@@ -170,9 +170,23 @@ def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None, image_sid
     return np.stack([image for image, _ in pairs]), np.stack([label for _, label in pairs])
 
 
+def _has_test(dataset: DatasetConfig) -> bool:
+    """Whether the prepared dataset has a 'test' split: a builder that was not prepared when
+    the config was parsed had not said (`config.describe_tfds` assumed train / test)."""
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(dataset.name, data_dir=dataset.data_dir)
+    if not builder.is_prepared():
+        builder.download_and_prepare()  # what tfds.load would do first
+    known = set(builder.info.splits)
+    return not known or "test" in known
+
+
 def load_tfds(dataset: DatasetConfig, image_side: int) -> tuple[Splits, str]:
     """A TFDS image classification dataset's splits (or train and its hold-out)."""
     train_split, test_split = dataset.splits
+    if test_split == "test" and dataset.split is None and not _has_test(dataset):
+        test_split = None
     if test_split is None:
         images, labels = _tfds_split(dataset, train_split, None, image_side)
         return _capped(dataset, _split_off(dataset, images, labels)), (

@@ -3,6 +3,7 @@ dataset (all made here), and the seeded, stratified hold-out."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -107,6 +108,12 @@ def test_a_tfds_dataset_without_test_is_held_out(tmp_path, monkeypatch):
     data = load_dataset(dataset, resolve_source(dataset), image_side=40)
     assert data.train_images.shape[1:] == (40, 40, 3)  # sizes differ: resized as they load
     assert (data.n_train, data.n_test) == (8, 2) and sorted(data.test_labels) == [0, 1]
+    # described before it was prepared, TFDS had not said its splits: train / test assumed,
+    # and held out when it loads
+    unknown = dataclasses.replace(dataset, facts=dataclasses.replace(
+        dataset.facts, splits=("train", "test")))
+    again = load_dataset(unknown, resolve_source(unknown), image_side=40)
+    np.testing.assert_array_equal(again.test_labels, data.test_labels)
 
 
 def test_an_unprepared_tfds_dataset_offline_is_unavailable(tmp_path, monkeypatch):
