@@ -119,6 +119,8 @@ class UnitRunner:
         self.config, self.prepared = config, prepared
         self.common = {"run_name": config.name, **provenance(),
                        "device": prepared.placement.label,
+                       # each row says its own backbone's (`_rows`); this, all of them
+                       "weights": ", ".join(dict.fromkeys(prepared.weights_labels.values())),
                        "weights_requested": config.backbone.weights}
         self._data: dict[tuple[DataKey, str], tuple[Any, dict, dict | None]] = {}
 

@@ -168,4 +168,5 @@ def resolved_metric_name(metric_object: Any) -> str:
     if name == "MeanMetricWrapper":
         fn = getattr(metric_object, "_fn", None)
         return getattr(fn, "__name__", name)
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    # 'AUC' -> 'auc', 'SparseTopKCategoricalAccuracy' -> 'sparse_top_k_categorical_accuracy'
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()

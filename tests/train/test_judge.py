@@ -110,7 +110,8 @@ def test_multi_label_verdicts(row, expected):
 
 @pytest.mark.parametrize("name, expected", [
     ("SparseCategoricalAccuracy", "sparse_categorical_accuracy"),
-    ("BinaryAccuracy", "binary_accuracy"), ("Accuracy", "accuracy")])
+    ("BinaryAccuracy", "binary_accuracy"), ("Accuracy", "accuracy"), ("AUC", "auc"),
+    ("SparseTopKCategoricalAccuracy", "sparse_top_k_categorical_accuracy")])
 def test_resolved_metric_name(name, expected):
     assert judge.resolved_metric_name(type(name, (), {})()) == expected
 
