@@ -12,7 +12,6 @@ import dataclasses
 import importlib.util
 import pathlib
 import re
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -21,12 +20,12 @@ from runner import vocab
 from runner.config import schema
 from runner.config.checks import Checker
 from runner.config.describe import describe
+from runner.config.patterns import entries, override, pattern
 from runner.config.schema import (
     BackboneConfig,
     Config,
     DatasetConfig,
     GridConfig,
-    Override,
     ResourcesConfig,
     TrainingConfig,
 )
@@ -35,9 +34,6 @@ from runner.errors import ConfigError, did_you_mean
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TFDS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")  # e.g. voc/2012, beans:0.1.0
-# Axes a cell pattern may name but need not: a full (`include`) cell without them takes
-# the default framework, the first backbone of the grid and no label smoothing.
-OPTIONAL_AXES = ("framework", "backbone", "label_smoothing")
 QUICK_EPOCHS = 2  # enough to see which cells error and which start to learn
 QUICK_TRAIN_SAMPLES = 512  # a few seconds of VGG16 per dataset on a CPU
 QUICK_TEST_SAMPLES = 256
@@ -175,51 +171,6 @@ def _check_encodings(check: Checker, config: Config) -> None:
                              entry["encoding"])
 
 
-def _pattern(check: Checker, raw: Any, path: str, dataset_names: tuple[str, ...],
-             full: bool) -> dict[str, Any]:
-    """A cell pattern: full (every axis, one value each) or partial (values any-of)."""
-    allowed = ("dataset",) + vocab.AXES + OPTIONAL_AXES + (("units",) if full else ())
-    raw = check.mapping(raw, path, allowed, required=allowed[:6] if full else ())
-    if not raw:
-        raise check.fail(path, "at least one axis value", raw)
-    entry: dict[str, Any] = {}
-    for axis, value in raw.items():
-        if axis == "units":
-            entry[axis] = None if value is None else check.integer(value, f"{path}.units")
-            continue
-        if axis == "dataset":
-            parse = lambda v, p: check.choice(v, p, dataset_names)  # noqa: E731
-        else:
-            parse = lambda v, p, axis=axis: schema.axis_value(axis)(check, v, p)  # noqa: E731
-        if full:
-            entry[axis] = parse(value, f"{path}.{axis}")
-        else:
-            seq = value if isinstance(value, list) else [value]
-            entry[axis] = check.items(seq, f"{path}.{axis}", parse, "a value")
-    return entry
-
-
-def _entries(check: Checker, raw: Any, key: str, parse: Callable[[Any, str], Any]) -> tuple:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise check.fail(key, "a list of mappings", raw)
-    return tuple(parse(item, f"{key}[{i}]") for i, item in enumerate(raw))
-
-
-def _override(check: Checker, raw: Any, path: str, names: tuple[str, ...]) -> Override:
-    raw = check.mapping(raw, path, ("when", "set"), required=("when", "set"))
-    when = _pattern(check, raw["when"], f"{path}.when", names, full=False)
-    settable = tuple(f"training.{k}" for k in schema.keys(TrainingConfig))
-    changes = check.mapping(raw["set"], f"{path}.set", settable)
-    if not changes:
-        raise check.fail(f"{path}.set", f"at least one of {list(settable)}", changes)
-    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
-    values = {key.split(".", 1)[1]: fields[key.split(".", 1)[1]].metadata["parse"](
-        check, value, f"{path}.set.{key}") for key, value in changes.items()}
-    return Override(when=when, set=values)
-
-
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
     """Validate a parsed YAML document and build the frozen `Config`.
 
@@ -254,12 +205,12 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     config = Config(
         name=name, datasets=datasets, backbone=_backbone(check, raw.get("backbone", {}), grid),
         training=_training(check, raw.get("training", {})), grid=grid,
-        exclude=_entries(check, raw.get("exclude"), "exclude",
-                         lambda v, p: _pattern(check, v, p, names, full=False)),
-        include=_entries(check, raw.get("include"), "include",
-                         lambda v, p: _pattern(check, v, p, names, full=True)),
-        overrides=_entries(check, raw.get("overrides"), "overrides",
-                           lambda v, p: _override(check, v, p, names)),
+        exclude=entries(check, raw.get("exclude"), "exclude",
+                         lambda v, p: pattern(check, v, p, names, full=False)),
+        include=entries(check, raw.get("include"), "include",
+                         lambda v, p: pattern(check, v, p, names, full=True)),
+        overrides=entries(check, raw.get("overrides"), "overrides",
+                           lambda v, p: override(check, v, p, names)),
         resources=ResourcesConfig(**_section(check, ResourcesConfig,
                                              raw.get("resources", {}), "resources")))
     others = [f for f in config.grid.framework if f != vocab.DEFAULT_FRAMEWORK]
