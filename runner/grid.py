@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner import vocab
-from runner.config import Config, DatasetConfig, TrainingConfig
+from runner.config import Config, DatasetConfig, TrainingConfig, fields
 from runner.errors import CheatgridWarning
 
 
@@ -28,16 +28,19 @@ class Cell:
     units: int  # output units of the head
     num_classes: int  # classes of the dataset's task
     framework: str = vocab.DEFAULT_FRAMEWORK  # which Keras trains the head
+    backbone: str = vocab.DEFAULT_BACKBONE  # the frozen base whose features it reads
+    label_smoothing: float = 0.0  # passed to the loss when not 0
     # The effective training settings (config + overrides): not part of the id.
     training: TrainingConfig = dataclasses.field(default=TrainingConfig(), compare=False)
 
     @property
     def params(self) -> dict[str, Any]:
-        """The parameters that identify the cell: everything but the training settings,
-        and the framework only when it is not the default (so that ids stay stable)."""
+        """The parameters that identify the cell: everything but the training settings;
+        the axes added after ids were first stored (framework, backbone, label smoothing)
+        only when not at their defaults, so that the ids of the cells without them stay."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.name != "training" and not (
-                    f.name == "framework" and self.framework == vocab.DEFAULT_FRAMEWORK)}
+                    f.name in _DEFAULTS and getattr(self, f.name) == _DEFAULTS[f.name])}
 
     @property
     def base_id(self) -> str:
@@ -70,8 +73,14 @@ class Cell:
 
     @property
     def name(self) -> str:
+        """`[framework:]dataset[@backbone]/encoding/activation[/units=N]/loss/logits=..
+        [/label_smoothing=x]/metric`: the bracketed parts only when not the default."""
         logits = f"logits={'true' if self.from_logits else 'false'}"
-        parts = [self.dataset, self.encoding, self.activation, self.loss, logits, self.metric]
+        dataset = self.dataset + ("" if self.backbone == vocab.DEFAULT_BACKBONE
+                                  else f"@{self.backbone}")
+        parts = [dataset, self.encoding, self.activation, self.loss, logits, self.metric]
+        if self.label_smoothing:
+            parts.insert(5, f"label_smoothing={self.label_smoothing:g}")
         if self.units != tutorial_units(self.num_classes, self.encoding):
             parts.insert(3, f"units={self.units}")  # only unusual heads spell it out
         prefix = "" if self.framework == vocab.DEFAULT_FRAMEWORK else f"{self.framework}:"
@@ -80,14 +89,19 @@ class Cell:
     @property
     def training_key(self) -> tuple[Any, ...]:
         """Cells with the same key differ only in metric and share one trained head."""
-        return (self.framework, self.dataset, self.encoding, self.activation, self.loss,
-                self.from_logits, self.units, self.training)
+        return (self.framework, self.backbone, self.dataset, self.encoding, self.activation,
+                self.loss, self.from_logits, self.label_smoothing, self.units, self.training)
 
     @property
     def together_key(self) -> tuple[Any, ...]:
-        """Heads with the same key can be trained together (same labels, same schedule)."""
-        return (self.framework, self.dataset, self.encoding, self.units, self.num_classes,
-                self.training)
+        """Heads with the same key can be trained together (same features and labels, same
+        schedule)."""
+        return (self.framework, self.backbone, self.dataset, self.encoding, self.units,
+                self.num_classes, self.training)
+
+
+_DEFAULTS = {"framework": vocab.DEFAULT_FRAMEWORK, "backbone": vocab.DEFAULT_BACKBONE,
+             "label_smoothing": 0.0}
 
 
 def settings_hash(config: Config, cell: Cell, seed: int) -> str:
@@ -96,12 +110,9 @@ def settings_hash(config: Config, cell: Cell, seed: int) -> str:
     settings. Resume treats a row as done only if this still matches, so a changed
     epoch count or sample cap is run again rather than mistaken for done."""
     training = {**dataclasses.asdict(cell.training), "seeds": None, "seed": seed}
-    backbone = dataclasses.asdict(config.backbone)
-    if backbone["precision"] == "float32":  # the default leaves the hashes runs had before it
-        del backbone["precision"]
     identity = {"cell": cell.params, "training": training,
-                "dataset": dataclasses.asdict(config.dataset(cell.dataset)),
-                "backbone": backbone}
+                "dataset": fields.identity(config.dataset(cell.dataset)),
+                "backbone": fields.identity(config.backbone)}
     canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
@@ -118,6 +129,14 @@ def tutorial_units(num_classes: int, encoding: str) -> int:
 def _make_cell(dataset: DatasetConfig, units: int | None = None, **params: Any) -> Cell:
     units = units or dataset.units or tutorial_units(dataset.num_classes, params["encoding"])
     return Cell(dataset=dataset.name, units=units, num_classes=dataset.num_classes, **params)
+
+
+def _axes(config: Config) -> dict[str, tuple[Any, ...]]:
+    """Every axis and its values, in the order cells are named and crossed."""
+    values = {axis: getattr(config.grid, axis) for axis in vocab.AXES if axis != "metric"}
+    values["label_smoothing"] = config.grid.label_smoothing  # a head's: before the metric
+    values["metric"] = config.grid.metric
+    return values
 
 
 def _matches(cell: Cell, pattern: dict[str, tuple[Any, ...]]) -> bool:
@@ -145,25 +164,27 @@ def _with_overrides(config: Config, cells: list[Cell]) -> list[Cell]:
 
 
 def expand(config: Config) -> list[Cell]:
-    """All cells of a config, in a stable order (dataset, then the axes in config order),
-    each carrying its effective training settings (`overrides` applied). A dataset is
-    crossed with the listed encodings that apply to its labels (`DatasetSpec.encodings`).
+    """All cells of a config, in a stable order (framework, dataset, backbone, then the axes
+    in config order), each carrying its effective training settings (`overrides` applied).
+    A dataset is crossed with the listed encodings that apply to its labels
+    (`DatasetConfig.encodings`).
 
     Warns (`CheatgridWarning`) about `exclude` and `overrides` entries that match
     no cell and `include` entries already in the grid: usually typos.
     """
     cells: list[Cell] = []
-    axes = vocab.AXES + ("framework",)
     for framework in config.grid.framework:  # framework-major: one worker per framework
         for dataset in config.datasets:
-            values = [getattr(config.grid, axis) for axis in vocab.AXES] + [[framework]]
-            # Each dataset with the encodings of its kind of labels only (checked by the
-            # config to leave at least one): multi-hot for multi-label data, else
-            # integer/one-hot.
-            values[vocab.AXES.index("encoding")] = tuple(
-                e for e in config.grid.encoding if e in dataset.spec.encodings)
-            for combo in itertools.product(*values):
-                cells.append(_make_cell(dataset, **dict(zip(axes, combo, strict=True))))
+            for backbone in config.backbones:  # then one feature set at a time
+                axes = _axes(config)
+                # Each dataset with the encodings of its kind of labels only (checked by the
+                # config to leave at least one): multi-hot for multi-label data, else
+                # integer/one-hot.
+                axes["encoding"] = tuple(e for e in config.grid.encoding
+                                         if e in dataset.encodings)
+                for combo in itertools.product(*axes.values()):
+                    cells.append(_make_cell(dataset, framework=framework, backbone=backbone,
+                                            **dict(zip(axes, combo, strict=True))))
     used = [False] * len(config.exclude)
     kept = []
     for cell in cells:
@@ -178,7 +199,8 @@ def expand(config: Config) -> list[Cell]:
                           CheatgridWarning, stacklevel=2)
     seen = set(kept)
     for i, entry in enumerate(config.include):
-        params = {k: v for k, v in entry.items() if k != "dataset"}
+        params = {"backbone": config.backbones[0],
+                  **{k: v for k, v in entry.items() if k != "dataset"}}
         cell = _make_cell(config.dataset(entry["dataset"]), **params)
         if cell in seen:
             warnings.warn(f"include[{i}] is already in the grid: {cell.name}",

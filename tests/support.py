@@ -91,3 +91,60 @@ def select(df: pd.DataFrame, **where) -> pd.DataFrame:
     for key, value in where.items():
         mask &= df[key] == value
     return df[mask]
+
+
+# Data the open-source tests make: embedded MNIST digits, so that heads can learn from them.
+def digit_images(per_class: int, classes: tuple[int, ...] = tuple(range(10)), side: int = 32,
+                 offset: int = 0) -> tuple[Any, Any]:
+    """`per_class` embedded digits of each class (from the `offset`-th on), as uint8 RGB
+    (N, side, side, 3) images padded from 28 px, interleaved by class; labels 0..len-1."""
+    import numpy as np
+
+    from runner.data.embedded import embedded_mnist
+
+    images, labels = embedded_mnist()
+    picked = [np.flatnonzero(labels == digit)[offset:offset + per_class] for digit in classes]
+    order = np.stack(picked, axis=1).reshape(-1)  # one of each class in turn
+    pad = (side - 28) // 2
+    grey = np.pad(images[order], ((0, 0), (pad, side - 28 - pad), (pad, side - 28 - pad)))
+    index = {digit: i for i, digit in enumerate(classes)}
+    return np.repeat(grey[..., None], 3, axis=-1), np.array([index[d] for d in labels[order]])
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                   "ship", "truck")
+
+
+def store_cifar10(data_dir: pathlib.Path, n_train_per_class: int, n_test_per_class: int) -> None:
+    """A real TFDS `cifar10` (the registered builder's own features: 32x32x3, 10 classes)
+    whose images are digits, prepared in `data_dir` as `tfds.load` will read it."""
+    import tensorflow_datasets as tfds
+
+    # the registered builder's features, its class names inline (a stored copy of the
+    # registered ones would lose them: TFDS keeps them in a file it does not write here)
+    features = tfds.features.FeaturesDict({
+        "id": tfds.features.Text(), "image": tfds.features.Image(shape=(32, 32, 3)),
+        "label": tfds.features.ClassLabel(names=CIFAR10_CLASSES)})
+    splits = {}
+    for split, n, offset in (("train", n_train_per_class, 0),
+                             ("test", n_test_per_class, n_train_per_class)):
+        images, labels = digit_images(n, offset=offset)
+        splits[split] = [(i, {"id": f"{split}_{i:05d}", "image": image, "label": int(label)})
+                         for i, (image, label) in enumerate(zip(images, labels, strict=True))]
+    tfds.dataset_builders.store_as_tfds_dataset(
+        "cifar10", "3.0.2", features, splits, data_dir=str(data_dir), disable_shuffling=True)
+
+
+def write_image_folder(root: pathlib.Path, classes: tuple[int, ...], per_class: int,
+                       sizes: tuple[int, ...] = (28,)) -> pathlib.Path:
+    """`root/<digit name>/<i>.png`: digits as PNG files, their sides cycling over `sizes`."""
+    from PIL import Image
+
+    names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    images, labels = digit_images(per_class, classes, side=28)
+    for i, (image, label) in enumerate(zip(images, labels, strict=True)):
+        folder = root / names[classes[label]]
+        folder.mkdir(parents=True, exist_ok=True)
+        side = sizes[i % len(sizes)]
+        Image.fromarray(image).resize((side, side)).save(folder / f"{i:04d}.png")
+    return root

@@ -160,19 +160,95 @@ def test_each_dataset_takes_the_encodings_of_its_labels(tiny_doc):
                                 "logits=true/accuracy")  # units=10 is the rule: not named
 
 
-def test_default_grid_ids_and_settings_hashes_are_pinned():
-    """They key the committed sample runs and resume: a new setting at its default must
-    leave them as they were."""
+# The committed sample runs and every resume are keyed by these: a new axis or config key
+# must leave them as they are for the configs that do not use it. (Computed before the
+# backbone, label_smoothing, dataset-source and metric additions; any change is a break.)
+@pytest.mark.parametrize("path, name, cell_id, head_id, settings", [
+    ("configs/default.yaml", "horses_or_humans/integer/none/binary_crossentropy/logits=true/"
+     "accuracy", "c8777f199e91", "19783b93d1b9", "dc4d85050fbc"),
+    ("configs/default.yaml", "mnist/integer/sigmoid/categorical_crossentropy/logits=false/"
+     "accuracy", "e1b1d5b2c631", "eefbf337cce7", "d24bc5392b3b"),
+    ("configs/default.yaml", "mnist_multilabel/multihot/softmax/sparse_categorical_crossentropy/"
+     "logits=false/sparse_categorical_accuracy", "598540f40c37", "489e6be46914",
+     "2085dd859447"),
+    ("configs/frameworks.yaml", "torch:horses_or_humans/integer/none/binary_crossentropy/"
+     "logits=true/accuracy", "3e669833ff28", "5c315bad87a8", "bd3467b3a8c5"),
+])
+def test_ids_and_settings_hashes_of_the_committed_configs_are_pinned(path, name, cell_id,
+                                                                     head_id, settings):
     from runner.config import load_config
     from runner.grid import settings_hash
 
-    config = load_config(pathlib.Path(__file__).parents[1] / "configs" / "default.yaml")
-    cells = expand(config)
-    assert [(c.cell_id, c.head_id, settings_hash(config, c, 42))
-            for c in (cells[0], cells[200], cells[-1])] == [
-        ("c8777f199e91", "19783b93d1b9", "dc4d85050fbc"),
-        ("e1c790d14a5c", "8d7ecea22d44", "df0a908b2fd7"),
-        ("598540f40c37", "489e6be46914", "2085dd859447")]
+    config = load_config(pathlib.Path(__file__).resolve().parents[1] / path)
+    cell = find(expand(config), name)
+    assert (cell.cell_id, cell.head_id, settings_hash(config, cell, 42)) == (
+        cell_id, head_id, settings)
+
+
+@pytest.mark.parametrize("path, cells, digest", [
+    ("configs/default.yaml", 360, "3774189d7b7beec8"),
+    ("configs/frameworks.yaml", 1152, "f2b333d8c0e67e47"),
+    ("configs/smoke.yaml", 120, "bb874dd528cfb626"),
+])
+def test_every_id_of_the_committed_configs_is_pinned(path, cells, digest):
+    import hashlib
+
+    from runner.config import load_config
+    from runner.grid import settings_hash
+
+    config = load_config(pathlib.Path(__file__).resolve().parents[1] / path)
+    grid = expand(config)
+    ids = "".join(c.cell_id + c.head_id + settings_hash(config, c, s) for c in grid
+                  for s in c.training.seeds)
+    assert (len(grid), hashlib.sha256(ids.encode()).hexdigest()[:16]) == (cells, digest)
+
+
+def test_backbones_and_label_smoothing_are_axes(tiny_doc):
+    del tiny_doc["backbone"]["name"]
+    tiny_doc["grid"].update(backbone=["vgg16", "mobilenet_v2"], label_smoothing=[0.0, 0.1],
+                            metric=["accuracy"])
+    tiny_doc["exclude"] = [{"backbone": "mobilenet_v2", "label_smoothing": 0.1}]
+    tiny_doc["include"] = [{**INCLUDE_CELL, "backbone": "mobilenet_v2",
+                            "label_smoothing": 0.2}]
+    cells = expand(parse_config(tiny_doc))
+    assert len(cells) == 36 * 2 + 36 + 1
+    assert len({c.cell_id for c in cells}) == len(cells)
+    names = {c.name for c in cells}
+    assert "mnist@mobilenet_v2/onehot/softmax/sparse_categorical_crossentropy/logits=false/" \
+           "label_smoothing=0.2/accuracy" in names
+    plain = "mnist/integer/none/binary_crossentropy/logits=true/accuracy"
+    assert plain in names and f"{plain[:-9]}/label_smoothing=0.1/accuracy" in names
+    # the defaults stay out of a cell's identity: VGG16 without smoothing keeps its id
+    vgg = find(cells, plain)
+    assert "backbone" not in vgg.params and "label_smoothing" not in vgg.params
+    assert vgg.cell_id == Cell("mnist", "integer", "none", "binary_crossentropy", True,
+                               "accuracy", 10, 10).cell_id
+    other = find(cells, "mnist@mobilenet_v2/" + plain.split("/", 1)[1])
+    assert other.params["backbone"] == "mobilenet_v2" and other.together_key != \
+        vgg.together_key  # other features: never one model
+    assert len(training_groups(cells)) == len(cells)  # one metric: a head per cell
+
+
+def test_a_changed_new_key_changes_the_settings_hash_an_unchanged_one_does_not(tiny_doc):
+    from runner.grid import settings_hash
+
+    config = parse_config(tiny_doc)
+    cell = expand(config)[0]
+    tiny_doc["backbone"]["preprocessing"] = "tutorial"  # vgg16's own: still a new value
+    changed = parse_config(tiny_doc)
+    assert settings_hash(config, cell, 42) != settings_hash(changed, cell, 42)
+    assert config.to_dict()["backbone"] == {"name": "vgg16", "weights": "random",
+                                            "input_size": 32, "weights_seed": 0,
+                                            "trainable": False}
+    assert parse_config(changed.to_dict()) == changed  # config.yaml parses back
+
+
+def test_bfloat16_is_part_of_the_settings_hash():
+    from runner.config import load_config
+    from runner.grid import settings_hash
+
+    config = load_config(pathlib.Path(__file__).resolve().parents[1] / "configs/default.yaml")
+    cell = expand(config)[0]
     bf16 = dataclasses.replace(config, backbone=dataclasses.replace(config.backbone,
                                                                     precision="bfloat16"))
-    assert settings_hash(bf16, cells[0], 42) != settings_hash(config, cells[0], 42)
+    assert settings_hash(bf16, cell, 42) != settings_hash(config, cell, 42)

@@ -61,3 +61,61 @@ def test_datasets_name_their_stand_ins_and_encodings():
         assert spec.encodings == (("multihot",) if spec.multi_label else ("integer", "onehot"))
     assert vocab.spec_of("mnist · jax") is vocab.DATASETS["mnist"]
     assert vocab.spec_of("my_folder") is None
+
+
+@pytest.mark.parametrize("loss, from_logits, label_smoothing, arguments", [
+    ("binary_crossentropy", True, 0.0, {"from_logits": True}),
+    ("binary_crossentropy", False, 0.1, {"from_logits": False, "label_smoothing": 0.1}),
+    ("sparse_categorical_crossentropy", False, 0.0, {"from_logits": False}),
+    # SCCE has no label_smoothing: passed, so that Keras's own error is the cell's result
+    ("sparse_categorical_crossentropy", True, 0.2, {"from_logits": True,
+                                                    "label_smoothing": 0.2}),
+    ("categorical_focal_crossentropy", True, 0.1, {"from_logits": True,
+                                                   "label_smoothing": 0.1}),
+    ("hinge", False, 0.0, {}),  # a hinge takes its outputs as they are: from_logits=False
+    ("squared_hinge", True, 0.0, {"from_logits": True}),  # ... which Keras rejects
+    ("categorical_hinge", False, 0.1, {"label_smoothing": 0.1}),
+])
+def test_loss_arguments(loss, from_logits, label_smoothing, arguments):
+    assert vocab.LOSSES[loss].arguments(from_logits, label_smoothing) == arguments
+
+
+def test_what_a_loss_takes_is_what_its_keras_class_takes():
+    import inspect
+
+    import keras
+
+    for loss in vocab.LOSSES:
+        parameters = inspect.signature(getattr(keras.losses, loss.keras_class)).parameters
+        assert set(loss.takes) == {"from_logits", "label_smoothing"} & set(parameters), loss
+
+
+def test_metrics_build_as_names_or_objects_with_their_arguments():
+    import keras
+
+    assert vocab.METRICS["top_k_categorical_accuracy"].build(keras) == \
+        "top_k_categorical_accuracy"
+    built = vocab.METRICS["binary_accuracy_logits"].build(keras)
+    assert isinstance(built, keras.metrics.BinaryAccuracy)
+    assert (built.name, built.threshold) == ("binary_accuracy_logits", 0.0)
+    other = vocab.metric("auc")  # not listed: a Keras name without a reference
+    assert (other.reference, other.build(keras)) == (None, "auc")
+    assert "BinaryAccuracy" not in vocab.METRICS.aliases or \
+        vocab.METRICS.aliases["BinaryAccuracy"] == "binary_accuracy"
+
+
+def test_every_backbone_is_a_keras_application_with_its_preprocessing():
+    import keras
+
+    for spec in vocab.BACKBONES:
+        assert callable(getattr(keras.applications, spec.keras_class)), spec.name
+        assert callable(getattr(keras.applications, spec.module).preprocess_input), spec.name
+        assert spec.name == spec.name.lower() and spec.min_input_size in (32, 71, 75)
+    import inspect
+
+    builders = {n for n in dir(keras.applications)
+                if not n.startswith("_") and inspect.isfunction(getattr(keras.applications, n))}
+    assert builders == {spec.keras_class for spec in vocab.BACKBONES}  # every one of them
+    assert vocab.BACKBONES.canonical("MobileNetV2") == "mobilenet_v2"
+    assert [b.default_preprocessing for b in (vocab.BACKBONES["vgg16"],
+                                              vocab.BACKBONES["vgg19"])] == ["tutorial", "model"]

@@ -171,9 +171,10 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
     if outcome.weights is None:
         print(f"verify: nothing to compose: the cell failed in {row['phase']}")
         return 0
-    arrays = load_dataset(config.dataset(cell.dataset), prepared.sources[cell.dataset])
-    lines = verify(cell, row, outcome.weights, outcome.logits, arrays, prepared.backbone,
-                   row["seed"])
+    arrays = load_dataset(config.dataset(cell.dataset), prepared.sources[cell.dataset],
+                          config.backbone.input_size)
+    lines = verify(cell, row, outcome.weights, outcome.logits, arrays,
+                   prepared.backbones[cell.backbone], row["seed"])
     for line in lines:
         print(f"verify: {line}")
     return 1 if any(line.startswith("MISMATCH") for line in lines) else 0

@@ -31,7 +31,9 @@ def axes_table() -> str:
                            ("framework", vocab.FRAMEWORKS)):
         for entry in registry:
             aliases = ", ".join(f"`{a}`" for a in entry.aliases)
-            lines.append(f"| {axis} | `{entry.name}` | {aliases} | {entry.description} |")
+            reference = getattr(entry, "reference", "accuracy")
+            note = "" if reference else " (no reference: never `misleading`)"
+            lines.append(f"| {axis} | `{entry.name}` | {aliases} | {entry.description}{note} |")
     return "\n".join(lines) + "\n"
 
 
@@ -45,6 +47,16 @@ def datasets_table() -> str:
         sources = ", ".join(f"`{s}`" for s in spec.sources)
         lines.append(f"| `{spec.name}` | {spec.part} | {spec.num_classes} {kind} | {sources} | "
                      f"{stand_in} | {spec.description} |")
+    return "\n".join(lines) + "\n"
+
+
+def backbones_table() -> str:
+    """Every `keras.applications` base: its name, class, smallest side, features, family."""
+    lines = ["| name | Keras | smallest side | features | family | default preprocessing |",
+             "|---|---|---|---|---|---|"]
+    for spec in vocab.BACKBONES:
+        lines.append(f"| `{spec.name}` | `{spec.keras_class}` | {spec.min_input_size} | "
+                     f"{spec.feature_dim} | {spec.family} | `{spec.default_preprocessing}` |")
     return "\n".join(lines) + "\n"
 
 
@@ -69,6 +81,7 @@ GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("config.md", "config-keys", "runner/config/schema.py", key_table),
     ("config.md", "axes", "runner/vocab/axes.py", axes_table),
     ("data.md", "datasets", "runner/vocab/datasets.py", datasets_table),
+    ("data.md", "backbones", "runner/vocab/backbones.py", backbones_table),
     ("outputs.md", "columns", "runner/report/columns.py", columns_table),
     ("cli.md", "cli", "runner/cli/main.py", cli_reference),
 )

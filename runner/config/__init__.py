@@ -13,6 +13,7 @@ from runner.config.schema import (
     BackboneConfig,
     Config,
     DatasetConfig,
+    DatasetFacts,
     GridConfig,
     Override,
     ResourcesConfig,
@@ -21,6 +22,6 @@ from runner.config.schema import (
 from runner.config.sets import apply_settings
 
 __all__ = ["QUICK_EPOCHS", "QUICK_TEST_SAMPLES", "QUICK_TRAIN_SAMPLES", "BackboneConfig",
-           "Config", "DatasetConfig", "GridConfig", "Override", "ResourcesConfig",
+           "Config", "DatasetConfig", "DatasetFacts", "GridConfig", "Override", "ResourcesConfig",
            "TrainingConfig", "apply_settings", "framework_missing", "load_config",
            "parse_config", "quick"]

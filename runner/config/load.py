@@ -12,7 +12,6 @@ import dataclasses
 import importlib.util
 import pathlib
 import re
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -20,19 +19,21 @@ import yaml
 from runner import vocab
 from runner.config import schema
 from runner.config.checks import Checker
+from runner.config.describe import describe
+from runner.config.patterns import entries, override, pattern
 from runner.config.schema import (
     BackboneConfig,
     Config,
     DatasetConfig,
     GridConfig,
-    Override,
     ResourcesConfig,
     TrainingConfig,
 )
 from runner.config.sets import apply_settings
-from runner.errors import ConfigError
+from runner.errors import ConfigError, did_you_mean
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TFDS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")  # e.g. voc/2012, beans:0.1.0
 QUICK_EPOCHS = 2  # enough to see which cells error and which start to learn
 QUICK_TRAIN_SAMPLES = 512  # a few seconds of VGG16 per dataset on a CPU
 QUICK_TEST_SAMPLES = 256
@@ -60,7 +61,15 @@ def _training(check: Checker, raw: Any) -> TrainingConfig:
 
 def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
     values = _section(check, DatasetConfig, raw, path, required=("name",))
-    spec = vocab.DATASETS[values["name"]]
+    name = values["name"]
+    spec = vocab.DATASETS.get(name)
+    if spec is None:
+        return _open_dataset(check, values, path)
+    for key in ("path", "image_key", "label_key", "test_fraction"):
+        if values.get(key) is not None:
+            raise check.fail(f"{path}.{key}", f"no '{key}' for the catalogued dataset "
+                             f"'{spec.name}' (a key of `source: tfds | folder | npz`: give "
+                             "your own data a name of its own)", values[key])
     source = values.get("source", spec.sources[0])
     if source == "auto" and "auto" not in spec.sources and spec.stand_in != spec.name:
         stand_in = vocab.DATASETS[spec.stand_in]
@@ -70,6 +79,7 @@ def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
                          f"heads cannot fall back from one to the other: use `name: "
                          f"{stand_in.name}` offline")
     values["source"] = check.choice(source, f"{path}.source", spec.sources)
+    values["name"] = spec.name
     classes = values.get("classes")
     if classes is not None:
         if not spec.digits:
@@ -83,6 +93,27 @@ def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
     return DatasetConfig(**values)
 
 
+def _open_dataset(check: Checker, values: dict[str, Any], path: str) -> DatasetConfig:
+    """A dataset the catalogue does not list: its source is required, its facts are read."""
+    name, source = values["name"], values.get("source")
+    if source is None or source in vocab.SOURCES and source not in vocab.OPEN_SOURCES:
+        hint = did_you_mean(name, vocab.DATASETS.names).lstrip(". ")
+        raise check.fail(f"{path}.name", f"a catalogued dataset {list(vocab.DATASETS.names)}, "
+                         f"or a `source` of {list(vocab.OPEN_SOURCES)} for your own", name,
+                         hint)
+    values["source"] = check.choice(source, f"{path}.source", vocab.OPEN_SOURCES)
+    pattern = _TFDS_NAME if values["source"] == "tfds" else _NAME_PATTERN
+    if not pattern.match(name):
+        raise check.fail(f"{path}.name", "letters, digits, '_', '.' or '-' (it names "
+                         "files of the run)" + (", and for TFDS '/' and ':'" if
+                                                values["source"] == "tfds" else ""), name)
+    if values.get("classes") is not None:
+        raise check.fail(f"{path}.classes", "no 'classes' key: only MNIST-digit datasets "
+                         "select classes", list(values["classes"]))
+    facts = describe(check, values, path)
+    return DatasetConfig(**values, facts=facts)
+
+
 def _grid(check: Checker, raw: Any) -> GridConfig:
     grid = GridConfig(**_section(check, GridConfig, raw, "grid"))
     absent = framework_missing(grid.framework)
@@ -92,6 +123,25 @@ def _grid(check: Checker, raw: Any) -> GridConfig:
                          f"`pip install -e '.[{extras}]'` (or `make install`)",
                          list(grid.framework))
     return grid
+
+
+def _backbone(check: Checker, raw: Any, grid: GridConfig) -> BackboneConfig:
+    """The backbone section; with `grid.backbone`, its first backbone is `name`."""
+    values = _section(check, BackboneConfig, raw, "backbone")
+    if grid.backbone is not None:
+        if "name" in values:
+            raise check.fail("backbone.name", "either 'backbone.name' (one backbone) or "
+                             "'grid.backbone' (a list), not both", values["name"])
+        values["name"] = grid.backbone[0]
+    backbone = BackboneConfig(**values)
+    size = backbone.input_size
+    for i, name in enumerate(grid.backbone or (backbone.name,)):
+        spec = vocab.BACKBONES[name]
+        if size < spec.min_input_size:
+            where = f"grid.backbone[{i}]" if grid.backbone else "backbone.name"
+            raise check.fail("backbone.input_size", f"at least {spec.min_input_size}, the "
+                             f"smallest side {spec.keras_class} ({where}) is built at", size)
+    return backbone
 
 
 def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
@@ -109,62 +159,16 @@ def _check_encodings(check: Checker, config: Config) -> None:
     kinds; a dataset left with none would silently contribute no cell.
     """
     for i, dataset in enumerate(config.datasets):
-        spec = dataset.spec
-        if not set(config.grid.encoding) & set(spec.encodings):
+        if not set(config.grid.encoding) & set(dataset.encodings):
             raise check.fail("grid.encoding", f"at least one encoding for datasets[{i}] "
-                             f"'{dataset.name}' ({spec.label_kind} data: one of "
-                             f"{list(spec.encodings)})", list(config.grid.encoding))
+                             f"'{dataset.name}' ({dataset.label_kind} data: one of "
+                             f"{list(dataset.encodings)})", list(config.grid.encoding))
     for i, entry in enumerate(config.include):
-        spec = vocab.DATASETS[entry["dataset"]]
-        if entry["encoding"] not in spec.encodings:
-            raise check.fail(f"include[{i}].encoding", f"one of {list(spec.encodings)} for "
-                             f"dataset '{spec.name}' ({spec.label_kind} data)",
+        dataset = config.dataset(entry["dataset"])
+        if entry["encoding"] not in dataset.encodings:
+            raise check.fail(f"include[{i}].encoding", f"one of {list(dataset.encodings)} for "
+                             f"dataset '{dataset.name}' ({dataset.label_kind} data)",
                              entry["encoding"])
-
-
-def _pattern(check: Checker, raw: Any, path: str, dataset_names: tuple[str, ...],
-             full: bool) -> dict[str, Any]:
-    """A cell pattern: full (every axis, one value each) or partial (values any-of)."""
-    allowed = ("dataset",) + vocab.AXES + ("framework",) + (("units",) if full else ())
-    raw = check.mapping(raw, path, allowed, required=allowed[:6] if full else ())
-    if not raw:
-        raise check.fail(path, "at least one axis value", raw)
-    entry: dict[str, Any] = {}
-    for axis, value in raw.items():
-        if axis == "units":
-            entry[axis] = None if value is None else check.integer(value, f"{path}.units")
-            continue
-        if axis == "dataset":
-            parse = lambda v, p: check.choice(v, p, dataset_names)  # noqa: E731
-        else:
-            parse = lambda v, p, axis=axis: schema.axis_value(axis)(check, v, p)  # noqa: E731
-        if full:
-            entry[axis] = parse(value, f"{path}.{axis}")
-        else:
-            seq = value if isinstance(value, list) else [value]
-            entry[axis] = check.items(seq, f"{path}.{axis}", parse, "a value")
-    return entry
-
-
-def _entries(check: Checker, raw: Any, key: str, parse: Callable[[Any, str], Any]) -> tuple:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise check.fail(key, "a list of mappings", raw)
-    return tuple(parse(item, f"{key}[{i}]") for i, item in enumerate(raw))
-
-
-def _override(check: Checker, raw: Any, path: str, names: tuple[str, ...]) -> Override:
-    raw = check.mapping(raw, path, ("when", "set"), required=("when", "set"))
-    when = _pattern(check, raw["when"], f"{path}.when", names, full=False)
-    settable = tuple(f"training.{k}" for k in schema.keys(TrainingConfig))
-    changes = check.mapping(raw["set"], f"{path}.set", settable)
-    if not changes:
-        raise check.fail(f"{path}.set", f"at least one of {list(settable)}", changes)
-    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
-    values = {key.split(".", 1)[1]: fields[key.split(".", 1)[1]].metadata["parse"](
-        check, value, f"{path}.set.{key}") for key, value in changes.items()}
-    return Override(when=when, set=values)
 
 
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
@@ -197,18 +201,16 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     names = tuple(d.name for d in datasets)
     if len(set(names)) != len(names):
         raise check.fail("datasets", "each dataset name at most once", list(names))
+    grid = _grid(check, raw.get("grid", {}))
     config = Config(
-        name=name, datasets=datasets,
-        backbone=BackboneConfig(**_section(check, BackboneConfig, raw.get("backbone", {}),
-                                           "backbone")),
-        training=_training(check, raw.get("training", {})),
-        grid=_grid(check, raw.get("grid", {})),
-        exclude=_entries(check, raw.get("exclude"), "exclude",
-                         lambda v, p: _pattern(check, v, p, names, full=False)),
-        include=_entries(check, raw.get("include"), "include",
-                         lambda v, p: _pattern(check, v, p, names, full=True)),
-        overrides=_entries(check, raw.get("overrides"), "overrides",
-                           lambda v, p: _override(check, v, p, names)),
+        name=name, datasets=datasets, backbone=_backbone(check, raw.get("backbone", {}), grid),
+        training=_training(check, raw.get("training", {})), grid=grid,
+        exclude=entries(check, raw.get("exclude"), "exclude",
+                         lambda v, p: pattern(check, v, p, names, full=False)),
+        include=entries(check, raw.get("include"), "include",
+                         lambda v, p: pattern(check, v, p, names, full=True)),
+        overrides=entries(check, raw.get("overrides"), "overrides",
+                           lambda v, p: override(check, v, p, names)),
         resources=ResourcesConfig(**_section(check, ResourcesConfig,
                                              raw.get("resources", {}), "resources")))
     others = [f for f in config.grid.framework if f != vocab.DEFAULT_FRAMEWORK]

@@ -1,38 +1,22 @@
 """The settings a grid runs with: frozen dataclasses, one per config section, and the one
-statement of every key.
-
-Each field's metadata holds what the docs' key table says of it (`why`, and `shown`
-where the default is not a plain value) and the parser that validates it; `load`
-parses YAML with those parsers, and `docs` writes the key table from them.
+statement of every key (`fields.setting`); `datasets[]` has its own module (`dataset`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from runner import vocab
 from runner.config import checks
 from runner.config.checks import MAX_INT, Checker, Parser
+from runner.config.dataset import DatasetConfig, DatasetFacts
+from runner.config.fields import setting
 
 PRECISIONS = ("float32", "bfloat16")  # the backbone's arithmetic; float32 is the tutorial's
-
-
-def setting(default: Any = dataclasses.MISSING, *, why: str, parse: Parser | None,
-            shown: str | None = None, key: str | None = None,
-            values: vocab.Registry | None = None) -> Any:
-    """A config key: its default, what it means, how its value is validated.
-
-    Args:
-        why: the docs' meaning of the key, one sentence or a few.
-        parse: validates a YAML value; None for keys `load` checks against the
-            rest of the document (cross-key rules) or sections with their own fields.
-        shown: the default as the docs show it, where it is not a plain value.
-        key: the docs' name of the key where it differs from the field's.
-        values: the registry of its values, which the docs list after `why`.
-    """
-    metadata = {"why": why, "parse": parse, "shown": shown, "key": key, "values": values}
-    return dataclasses.field(default=default, metadata=metadata)
+__all__ = ["BackboneConfig", "Config", "DatasetConfig", "DatasetFacts", "GridConfig",
+           "Override", "ResourcesConfig", "TrainingConfig", "axis_value", "keys", "setting"]
 
 
 def _weights(check: Checker, value: Any, path: str) -> str:
@@ -49,11 +33,6 @@ def _drop_remainder(check: Checker, value: Any, path: str) -> str | bool:
     if not (value == "tutorial" or isinstance(value, bool)):
         raise check.fail(path, "true, false or 'tutorial'", value)
     return value
-
-
-def _split(check: Checker, value: Any, path: str) -> tuple[str, str]:
-    mapping = check.mapping(value, path, ("train", "test"), required=("train", "test"))
-    return tuple(check.string(mapping[k], f"{path}.{k}") for k in ("train", "test"))
 
 
 def _share(device: str) -> Parser:
@@ -73,11 +52,49 @@ _AXES = {"encoding": (vocab.ENCODINGS, "[integer, onehot, multihot]"),
          "activation": (vocab.ACTIVATIONS, "[none]"), "loss": (vocab.LOSSES,
                                                              "[binary_crossentropy]"),
          "from_logits": (None, "[true, false]"), "metric": (vocab.METRICS, "[accuracy]"),
-         "framework": (vocab.FRAMEWORKS, "[tensorflow, jax]")}
+         "framework": (vocab.FRAMEWORKS, "[tensorflow, jax]"),
+         "backbone": (vocab.BACKBONES, "[vgg16, mobilenet_v2]"),
+         "label_smoothing": (None, "[0.0, 0.1]")}
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _label_smoothing(check: Checker, value: Any, path: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 <= value < 1:
+        raise check.fail(path, "a number from 0 up to (not including) 1, e.g. 0.1", value)
+    return float(value)
+
+
+def _metric(check: Checker, value: Any, path: str) -> str:
+    """A listed metric (or its Keras class name), or any other name Keras resolves.
+
+    Keras is imported (seconds) only for a name the registry does not list.
+    """
+    registry = vocab.METRICS
+    if registry.canonical(value) is not None:
+        return registry.canonical(value)
+    if isinstance(value, str) and _METRIC_NAME.match(value):
+        from runner.config.describe import keras_metric_error
+
+        error = keras_metric_error(value)
+        if error is None:
+            return value
+        hint = f"Keras says: {error}"
+    else:
+        hint = ""
+    near = checks.did_you_mean(value, registry.names).lstrip(". ") if isinstance(
+        value, str) else ""
+    raise check.fail(path, f"one of {list(registry.names)}, or the snake_case name of "
+                     "another Keras metric (e.g. auc)", value, " ".join(
+                         t for t in (near, hint) if t))
 
 
 def axis_value(axis: str) -> Parser:
     """The parser of one value of a grid axis (`from_logits`: a boolean)."""
+    if axis == "metric":
+        return _metric
+    if axis == "label_smoothing":
+        return _label_smoothing
     registry = _AXES[axis][0]
     if registry is None:
         return checks.boolean
@@ -88,28 +105,39 @@ def _axis(axis: str) -> Parser:
     return checks.items(axis_value(axis), _AXES[axis][1])
 
 
-def _any(check: Checker, value: Any, path: str) -> Any:
-    return value  # checked against the rest of the document by `load`
-
-
 @dataclasses.dataclass(frozen=True)
 class BackboneConfig:
-    name: str = setting("vgg16", parse=checks.choice(lambda: vocab.BACKBONES),
-                        why="the frozen base (VGG16, the tutorial's)")
+    name: str = setting(vocab.DEFAULT_BACKBONE, parse=checks.choice(
+                        lambda: vocab.BACKBONES.names, lambda: vocab.BACKBONES.aliases),
+                        why="the frozen base: VGG16 (the "
+                        "tutorial's) or any `keras.applications` model without its top, in "
+                        "snake case (see [Backbones](data.md#backbones)); `grid.backbone` "
+                        "crosses several")
     weights: str = setting("random", parse=_weights, why="see [Weights](data.md#weights): "
                            "`imagenet`, `random`, `auto`, or a path to a `.h5` / "
                            "`.weights.h5` file")
     input_size: int = setting(32, parse=checks.integer(32), why="image side in pixels, at "
-                              "least 32 (VGG16's minimum, the tutorial's size)")
+                              "least 32 (the tutorial's size) and at least each backbone's "
+                              "minimum (75 for the Inceptions, 71 for Xception)")
     weights_seed: int = setting(0, parse=checks.integer(0), why="seed of the random re-init")
-    trainable: bool = setting(False, parse=checks.boolean, why="`true` fine-tunes VGG16 with "
-                              "each head (end-to-end mode: nothing can be cached, far slower)")
+    trainable: bool = setting(False, parse=checks.boolean, why="`true` fine-tunes the "
+                              "backbone with each head (end-to-end mode: nothing can be "
+                              "cached, far slower)")
+    preprocessing: str | None = setting(
+        None, parse=checks.optional(checks.choice(lambda: vocab.PREPROCESSINGS)), new=True,
+        shown="`tutorial` for `vgg16`, else `model`", why="`tutorial`: resize, /255, grey "
+        "to RGB (the tutorial's, for every base); `model`: resize, grey to RGB, then the "
+        "application's own `preprocess_input` on 0-255 pixels")
     precision: str = setting(
-        "float32", parse=checks.choice(lambda: PRECISIONS), why="the frozen backbone's "
-        "arithmetic: `bfloat16` runs its feature pass under Keras's `mixed_bfloat16` policy "
-        "(far faster on CPUs with AMX and on recent accelerators; the features, and so the "
-        "numbers, change a little; heads stay float32). Rows record it in `precision`; see "
-        "[Speed](speed.md#bfloat16-features)")
+        "float32", parse=checks.choice(lambda: PRECISIONS), new=True, why="the frozen "
+        "backbone's arithmetic: `bfloat16` runs its feature pass under Keras's "
+        "`mixed_bfloat16` policy (far faster on CPUs with AMX and on recent accelerators; "
+        "the features, and so the numbers, change a little; heads stay float32). Rows "
+        "record it in `precision`; see [Speed](speed.md#bfloat16-features)")
+
+    def preprocessing_of(self, backbone: str) -> str:
+        """The preprocessing a backbone gets: the configured one, else its own default."""
+        return self.preprocessing or vocab.BACKBONES[backbone].default_preprocessing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,52 +178,6 @@ class TrainingConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class DatasetConfig:
-    name: str = setting(parse=checks.choice(lambda: vocab.DATASETS.names), shown="required",
-                        values=vocab.DATASETS, why="a catalogued dataset (see "
-                        "[Datasets](data.md#datasets))")
-    source: str = setting("embedded", parse=_any, shown="the dataset's first",
-                          why="see [Data sources](data.md#data-sources): `tfds`, `embedded` "
-                          "or `auto`; defaults: `mnist`, `mnist_binary` and "
-                          "`mnist_multilabel` `embedded` (the last two: only), "
-                          "`horses_or_humans` `auto`, `voc2007` `tfds` (only)")
-    max_train_samples: int | None = setting(
-        None, parse=checks.optional(checks.integer()), shown="all", why="keep the first N "
-        "training images (embedded splits are ordered so that any prefix is class-balanced; "
-        "`mnist_multilabel`: N canvases, nearly balanced; TFDS keeps its own order)")
-    max_test_samples: int | None = setting(
-        None, parse=checks.optional(checks.integer()), shown="all",
-        why="the same for test images")
-    classes: tuple[int, ...] | None = setting(
-        None, parse=checks.optional(checks.items(checks.integer(0), "[4, 9]")),
-        shown="all digits; `[4, 9]` for `mnist_binary`", why="MNIST digits to keep, in "
-        "class-index order (`mnist_binary`: exactly 2; `mnist_multilabel`: at least 2, its "
-        "labels)")
-    units: int | None = setting(None, parse=checks.optional(checks.integer()),
-                                shown="tutorial rule",
-                                why="output units of every cell of this dataset")
-    split: tuple[str, str] | None = setting(
-        None, parse=checks.optional(_split), shown="the tutorial's", why="TFDS splits as "
-        "`{train: ..., test: ...}`; `mnist`: `train[:10%]` / `test[:10%]`, "
-        "`horses_or_humans`: `train` / `test`, `voc2007`: `train+validation` / `test`")
-    data_dir: str | None = setting(
-        None, parse=checks.optional(checks.string),
-        shown="`$TFDS_DATA_DIR` or `~/tensorflow_datasets`", why="where TFDS keeps its files")
-
-    @property
-    def spec(self) -> vocab.DatasetSpec:
-        return vocab.DATASETS[self.name]
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes) if self.classes else self.spec.num_classes
-
-    @property
-    def splits(self) -> tuple[str, str]:
-        return self.split or self.spec.splits or ("train", "test")
-
-
-@dataclasses.dataclass(frozen=True)
 class GridConfig:
     encoding: tuple[str, ...] = setting(
         vocab.ENCODINGS.names, parse=_axis("encoding"), shown="all", values=vocab.ENCODINGS,
@@ -206,18 +188,32 @@ class GridConfig:
         vocab.ACTIVATIONS.names, parse=_axis("activation"), shown="all",
         values=vocab.ACTIVATIONS, why="last-layer activations (YAML `null` is `none`)")
     loss: tuple[str, ...] = setting(
-        vocab.LOSSES.names, parse=_axis("loss"), shown="all", values=vocab.LOSSES,
-        why="losses, by name or Keras class name")
+        vocab.TUTORIAL_LOSSES, parse=_axis("loss"), shown="the tutorial's three",
+        values=vocab.LOSSES, why="losses, by name or Keras class name (the focal and hinge "
+        "losses only when listed)")
     from_logits: tuple[bool, ...] = setting((True, False), parse=_axis("from_logits"),
                                             shown="`[true, false]`", why="passed to the loss")
     metric: tuple[str, ...] = setting(
-        vocab.METRICS.names, parse=_axis("metric"), shown="all", values=vocab.METRICS,
+        vocab.TUTORIAL_METRICS, parse=_axis("metric"), shown="the tutorial's four",
+        values=vocab.METRICS,
         why="metrics, by name or Keras class name; passed to `compile` as the string, so "
-        "`accuracy` resolves the way Keras resolves it")
+        "`accuracy` resolves the way Keras resolves it (`binary_accuracy_logits`: as "
+        "`BinaryAccuracy(threshold=0.0)`); any other Keras metric by its snake_case name "
+        "(`auc`, `precision`, ...) is accepted too, without a reference: never "
+        "`misleading`")
     framework: tuple[str, ...] = setting(
         (vocab.DEFAULT_FRAMEWORK,), parse=_axis("framework"), shown="`[tensorflow]`",
         values=vocab.FRAMEWORKS, why="which Keras trains the heads (see "
         "[Frameworks](frameworks.md))")
+    backbone: tuple[str, ...] | None = setting(
+        None, parse=checks.optional(_axis("backbone")), shown="`[<backbone.name>]`",
+        new=True, why="frozen bases to cross (names as in `backbone.name`, which it "
+        "replaces: give one or the other); each has its own feature cache entry and "
+        "the tables a section per backbone")
+    label_smoothing: tuple[float, ...] = setting(
+        (0.0,), parse=_axis("label_smoothing"), shown="`[0.0]`", new=True,
+        why="passed to the loss when not 0; a loss without the argument (`SCCE`, the "
+        "hinges) then fails with Keras's error, which is the cell's result")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,12 +262,23 @@ class Config:
                                          why="what each Ray task asks for")
     source_path: str | None = None  # the file it was read from: not a key
 
+    @property
+    def backbones(self) -> tuple[str, ...]:
+        """The backbones the grid crosses: `grid.backbone`, else `backbone.name`."""
+        return self.grid.backbone or (self.backbone.name,)
+
     def dataset(self, name: str) -> DatasetConfig:
         return next(d for d in self.datasets if d.name == name)
 
     def to_dict(self) -> dict[str, Any]:
-        """The resolved config as plain YAML-able data (what `config.yaml` holds)."""
-        raw = _plain(dataclasses.asdict(self))
+        """The resolved config as plain YAML-able data (what `config.yaml` holds): every key
+        but the `new` ones at their defaults, so that it parses back to this config."""
+        raw = _plain(_keys_of(self))
+        for key in ("backbone", "training", "grid", "resources"):
+            raw[key] = _plain(_keys_of(getattr(self, key)))
+        raw["datasets"] = [_plain(_keys_of(d)) for d in self.datasets]
+        if self.grid.backbone is not None:  # the axis replaces the key
+            del raw["backbone"]["name"]
         for dataset in raw["datasets"]:
             if dataset["split"] is not None:
                 dataset["split"] = dict(zip(("train", "test"), dataset["split"], strict=True))
@@ -280,12 +287,21 @@ class Config:
         return raw
 
 
+def _keys_of(section: Any) -> dict[str, Any]:
+    """A section's keys and values, less the `new` ones at their defaults."""
+    return {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
+            if "why" in f.metadata and not (
+                f.metadata["new"] and getattr(section, f.name) == f.default)}
+
+
 def keys(cls: type) -> tuple[str, ...]:
     """The config keys of a section: its fields that carry a `setting`."""
     return tuple(f.name for f in dataclasses.fields(cls) if "why" in f.metadata)
 
 
 def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return _plain(dataclasses.asdict(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if k != "source_path"}
     if isinstance(value, (list, tuple)):

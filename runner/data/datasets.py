@@ -5,7 +5,8 @@ indices for single-label data, 0/1 multi-hot rows for multi-label data. What to
 load comes from the dataset's catalogue entry (`vocab.DATASETS`): from the
 embedded MNIST subset, the digits of the entry that serves it (its `stand_in`),
 composed into canvases when that entry is multi-label; from TFDS, its
-`tfds_name` and splits.
+`tfds_name` and splits. A dataset of an open source (TFDS, folder, npz) is loaded
+by `open_sources` from what its config's facts say.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from runner import vocab
 from runner.config import BackboneConfig, DatasetConfig
-from runner.data import multilabel
+from runner.data import multilabel, open_sources
 from runner.data.embedded import (
     EMBEDDED_TEST_PER_CLASS,
     embedded_mnist,
@@ -35,7 +36,8 @@ class DatasetArrays:
         train_images, test_images: uint8 arrays, (N, H, W) grayscale or (N, H, W, 3) colour.
         train_labels, test_labels: int64 class indices in [0, num_classes) (N,), or
             for multi-label data 0/1 multi-hot rows (N, num_classes).
-        source: 'tfds' or 'embedded', as recorded in results (`data_source`).
+        source: 'tfds', 'embedded', 'folder' or 'npz', as recorded in results
+            (`data_source`).
         detail: which data exactly, and why (`data_detail`).
         class_names: one name per class index.
     """
@@ -136,7 +138,8 @@ def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
 
     Embedded data is split as described in `interleaved_split` (mnist_multilabel:
     then composed as in `multilabel.compose`); TFDS data uses the configured splits
-    in TFDS order, capped at `max_*_samples`.
+    in TFDS order, capped at `max_*_samples`; a dataset of an open source is loaded
+    as `open_sources` describes.
 
     Args:
         dataset: the dataset's config.
@@ -145,7 +148,22 @@ def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
             size, are resized to it as they load.
         progress: receives (what, done, total) while TFDS splits are read.
     """
+    if dataset.facts is not None:
+        return _load_open(dataset, decision, image_side)
     if decision.source == "tfds":
         return _load_tfds(dataset, decision, image_side, progress)
     assert decision.source == "embedded", decision
     return _load_embedded(dataset, decision)
+
+
+def _load_open(dataset: DatasetConfig, decision: SourceDecision,
+               image_side: int) -> DatasetArrays:
+    load = {"tfds": lambda: open_sources.load_tfds(dataset, image_side),
+            "folder": lambda: open_sources.load_folder(dataset, image_side),
+            "npz": lambda: open_sources.load_npz(dataset)}[decision.source]
+    (train_images, train_labels, test_images, test_labels), how = load()
+    return DatasetArrays(train_images=train_images, train_labels=train_labels,
+                         test_images=test_images, test_labels=test_labels,
+                         source=decision.source,
+                         detail=_with_note(f"{decision.detail}, {how}", decision),
+                         class_names=dataset.facts.class_names)

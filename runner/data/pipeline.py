@@ -44,7 +44,7 @@ def encode_labels(labels: np.ndarray, encoding: str, num_classes: int, units: in
 
 def image_pipeline(images: np.ndarray, input_size: int, batch_size: int,
                    labels: np.ndarray | None = None, shuffle_seed: int | None = None,
-                   drop_remainder: bool = False):
+                   drop_remainder: bool = False, preprocess: Callable | None = None):
     """The tutorial's image pipeline: resize, /255, grayscale -> RGB, then batches.
 
     Args:
@@ -54,6 +54,8 @@ def image_pipeline(images: np.ndarray, input_size: int, batch_size: int,
         labels: encoded labels to pair with the images (end-to-end training), or None.
         shuffle_seed, drop_remainder: as in `feature_pipeline`, which orders and
             batches cached features exactly as this orders and batches images.
+        preprocess: a base's own preprocessing (`backbone.preprocessing: model`), given
+            resized RGB pixels from 0 to 255 in place of the tutorial's /255.
 
     Returns:
         A `tf.data.Dataset` of float32 (B, input_size, input_size, 3) batches, or of
@@ -64,18 +66,25 @@ def image_pipeline(images: np.ndarray, input_size: int, batch_size: int,
     if images.ndim == 3:
         images = images[..., None]
 
-    def preprocess(image):
+    def tutorial(image):
         image = tf.image.resize(image, [input_size, input_size])
         image = image / 255.0
         if image.shape[-1] == 1:
             image = tf.image.grayscale_to_rgb(image)
         return image
 
+    def model(image):
+        image = tf.image.resize(image, [input_size, input_size])
+        if image.shape[-1] == 1:
+            image = tf.image.grayscale_to_rgb(image)
+        return preprocess(image)
+
+    step = tutorial if preprocess is None else model
     if labels is None:
-        ds = tf.data.Dataset.from_tensor_slices(images).map(preprocess)
+        ds = tf.data.Dataset.from_tensor_slices(images).map(step)
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    ds = ds.map(lambda image, label: (preprocess(image), label))
+    ds = ds.map(lambda image, label: (step(image), label))
     return _batches(ds.cache(), len(labels), batch_size, shuffle_seed, drop_remainder)
 
 

@@ -63,7 +63,7 @@ class SourceDecision:
     """Where a dataset's images will come from, and why.
 
     Attributes:
-        source: 'tfds' or 'embedded'.
+        source: 'tfds', 'embedded', 'folder' or 'npz'.
         detail: which data, e.g. 'tfds mnist train[:10%] / test[:10%]' or 'embedded mnist'.
         note: why, when it is worth saying, e.g. 'prepared in ~/tensorflow_datasets'.
     """
@@ -83,6 +83,8 @@ def resolve_source(dataset: DatasetConfig) -> SourceDecision:
     Raises:
         DataUnavailable: `source: tfds` and TFDS can neither read nor download it.
     """
+    if dataset.facts is not None:
+        return _resolve_open(dataset)
     spec = dataset.spec
     if dataset.source == "embedded":
         return SourceDecision("embedded", f"embedded {spec.stand_in}")
@@ -110,6 +112,26 @@ def resolve_source(dataset: DatasetConfig) -> SourceDecision:
                   f"'{spec.stand_in}' instead (source: auto).", CheatgridWarning, stacklevel=2)
     return SourceDecision("embedded", f"embedded {spec.stand_in}",
                           f"auto: stand-in for TFDS {spec.tfds_name}, which is unavailable")
+
+
+def _resolve_open(dataset: DatasetConfig) -> SourceDecision:
+    """A folder or an .npz is there (the config checked it); any TFDS dataset is prepared
+    or downloadable, or unavailable: no stand-in has its classes."""
+    facts = dataset.facts
+    if dataset.source != "tfds":
+        return SourceDecision(dataset.source, facts.detail)
+    train, test = dataset.splits
+    detail = f"{facts.detail} {train} / {test or 'held out of ' + train}"
+    where = _data_dir_text(dataset)
+    if tfds_prepared(dataset.name, dataset.data_dir):
+        return SourceDecision("tfds", detail, f"prepared in {where}")
+    if host_answers():
+        return SourceDecision("tfds", detail, f"downloaded into {where}")
+    raise DataUnavailable(
+        f"Invalid value for 'source' of dataset '{dataset.name}': TFDS '{dataset.name}' is "
+        f"not prepared in {where} and {DOWNLOAD_HOST[0]} does not answer. Prepare it "
+        f"(`tfds build {dataset.name}` where there is a network) and point `data_dir` (or "
+        "$TFDS_DATA_DIR) at it. Received: source='tfds'")
 
 
 def keras_cache_file(name: str) -> pathlib.Path:

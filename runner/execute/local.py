@@ -85,12 +85,12 @@ class Supervisor(GracefulStop):
         if not worker.alive:
             worker.start(self.decisions)
         if unit.framework != framework.DEFAULT and unit.mode == "cached" and \
-                unit.dataset not in worker.provided:
+                unit.data_key not in worker.provided:
             source = self.workers[framework.DEFAULT]
             if not source.alive:
                 source.start(self.decisions)
-            worker.provide(unit.dataset, source.features(unit.dataset,
-                                                          lambda: self.stop_requested))
+            worker.provide(unit.data_key, source.features(unit.data_key,
+                                                           lambda: self.stop_requested))
         return worker
 
     def _attempt(self, unit: Unit, queue: collections.deque) -> list[tuple[list[dict], Any]]:

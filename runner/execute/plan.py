@@ -11,8 +11,11 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from runner import vocab
 from runner.config import Config
 from runner.grid import Cell, settings_hash, training_groups
+
+DataKey = tuple[str, str]  # (dataset, backbone): one set of features
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +26,12 @@ class Unit:
     mode: str  # 'cached' (heads trained together on features) or 'direct' (end-to-end)
     seed: int
     groups: tuple[tuple[Cell, ...], ...]
+    backbone: str = vocab.DEFAULT_BACKBONE
+
+    @property
+    def data_key(self) -> DataKey:
+        """Which features it trains on: its dataset's, through its backbone."""
+        return (self.dataset, self.backbone)
 
     @property
     def cells(self) -> list[Cell]:
@@ -54,26 +63,30 @@ class Unit:
 
 
 def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
-    """The grid's units in a stable order: framework, dataset, cached before end-to-end."""
+    """The grid's units in a stable order: framework, dataset, backbone, cached before
+    end-to-end."""
     units = []
-    for key in dict.fromkeys((c.framework, c.dataset) for c in cells):
-        groups = training_groups(c for c in cells if (c.framework, c.dataset) == key).values()
+    for key in dict.fromkeys((c.framework, c.dataset, c.backbone) for c in cells):
+        _, dataset, backbone = key
+        groups = training_groups(c for c in cells
+                                 if (c.framework, c.dataset, c.backbone) == key).values()
         together: dict[tuple, list[tuple[Cell, ...]]] = {}
         for group in groups:
             if group[0].training.end_to_end(config.backbone):
                 for seed in group[0].training.seeds:
-                    units.append(Unit(key[1], "direct", seed, (tuple(group),)))
+                    units.append(Unit(dataset, "direct", seed, (tuple(group),), backbone))
             else:
                 together.setdefault(group[0].together_key, []).append(tuple(group))
         for batch in together.values():
             for seed in batch[0][0].training.seeds:
-                units.append(Unit(key[1], "cached", seed, tuple(batch)))
+                units.append(Unit(dataset, "cached", seed, tuple(batch), backbone))
     return units
 
 
 def cell_columns(config: Config, cell: Cell, seed: int) -> dict[str, Any]:
     """The columns that say which cell and seed a result row is of: the first of every row."""
     return {"cell_id": cell.cell_id, "name": cell.name, **cell.params,
+            "backbone": cell.backbone, "label_smoothing": cell.label_smoothing,
             **training_fields(cell, seed), "settings_hash": settings_hash(config, cell, seed),
             "head_id": cell.head_id, "base_id": cell.base_id}
 

@@ -19,7 +19,7 @@ from runner.config import Config
 from runner.data.datasets import DatasetArrays, load_dataset
 from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision, resolve_source
-from runner.execute.plan import Unit, cell_columns, plan_units
+from runner.execute.plan import DataKey, Unit, cell_columns, plan_units
 from runner.features.backbone import Backbone, build_backbone
 from runner.features.cache import Features, dataset_features
 from runner.grid import Cell
@@ -42,14 +42,21 @@ def provenance() -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
-    """What a run needs before its first unit: device, backbone, each dataset's source."""
+    """What a run needs before its first unit: device, backbones, each dataset's source."""
 
-    backbone: Backbone | None  # None where another process computes the features
+    backbones: dict[str, Backbone]  # empty where another process computes the features
     sources: dict[str, SourceDecision]
     placement: Placement
     use_cache: bool = True
-    weights_label: str = ""  # what rows record in `weights`
-    resolved_weights: str = ""  # the `weights` value that rebuilds them (auto resolved)
+    weights_labels: dict[str, str] = dataclasses.field(default_factory=dict)  # rows' `weights`
+    # per backbone, the `weights` value that rebuilds them (auto resolved)
+    resolved_weights: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def backbone(self) -> Backbone:
+        """The one backbone of a run over a single backbone (`cell --verify`, bench)."""
+        assert len(self.backbones) == 1, sorted(self.backbones)
+        return next(iter(self.backbones.values()))
 
     def scope(self):
         """The distribution strategy's scope (models must be built inside it)."""
@@ -60,12 +67,12 @@ class Prepared:
     def decisions(self) -> dict[str, Any]:
         """What a restarted worker must reuse rather than decide again."""
         return {"sources": self.sources, "weights": self.resolved_weights,
-                "weights_label": self.weights_label}
+                "weights_label": self.weights_labels}
 
 
 def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: str = "auto",
             decisions: dict[str, Any] | None = None) -> Prepared:
-    """Place the run, build the backbone, decide every dataset's source: all before
+    """Place the run, build the backbones, decide every dataset's source: all before
     anything is written.
 
     In a process whose framework is not Keras 3 on TensorFlow, only the decisions
@@ -81,21 +88,26 @@ def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: s
     """
     if framework.current() != framework.DEFAULT:
         assert decisions is not None, "decisions come from the TensorFlow worker"
-        return Prepared(None, decisions["sources"], place(device, strategies=False),
+        return Prepared({}, decisions["sources"], place(device, strategies=False),
                         use_cache, decisions["weights_label"], decisions["weights"])
     placement = place(device)
     if decisions is None:
         names = dict.fromkeys(c.dataset for c in cells)
         sources = {name: resolve_source(config.dataset(name)) for name in names}
-        backbone_config = config.backbone
+        wanted = dict.fromkeys(c.backbone for c in cells) or dict.fromkeys(config.backbones)
+        weights = {name: config.backbone.weights for name in wanted}
     else:
-        sources = decisions["sources"]
-        backbone_config = dataclasses.replace(config.backbone, weights=decisions["weights"])
+        sources, weights = decisions["sources"], decisions["weights"]
     strategy = placement.strategy
+    backbones = {}
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        backbone = build_backbone(backbone_config)
-    backbone = dataclasses.replace(backbone, batch_size=placement.feature_batch_size)
-    return Prepared(backbone, sources, placement, use_cache, backbone.weights, backbone.resolved)
+        for name, value in weights.items():
+            built = build_backbone(dataclasses.replace(config.backbone, weights=value), name)
+            backbones[name] = dataclasses.replace(built,
+                                                  batch_size=placement.feature_batch_size)
+    return Prepared(backbones, sources, placement, use_cache,
+                    {n: b.weights for n, b in backbones.items()},
+                    {n: b.resolved for n, b in backbones.items()})
 
 
 class UnitRunner:
@@ -114,18 +126,19 @@ class UnitRunner:
         self.config, self.prepared = config, prepared
         self.common = {"run_name": config.name, **provenance(),
                        "device": prepared.placement.label,
-                       "weights": prepared.weights_label,
+                       # each row says its own backbone's (`_rows`); this, all of them
+                       "weights": ", ".join(dict.fromkeys(prepared.weights_labels.values())),
                        "weights_requested": config.backbone.weights,
                        "precision": config.backbone.precision}
-        self._data: dict[tuple[str, str], tuple[Any, dict, dict | None]] = {}
+        self._data: dict[tuple[DataKey, str], tuple[Any, dict, dict | None]] = {}
 
-    def provide(self, name: str, loaded: tuple[Any, dict, dict | None]) -> None:
+    def provide(self, key: DataKey, loaded: tuple[Any, dict, dict | None]) -> None:
         """Features computed elsewhere (by the TensorFlow worker), as `load` returns them."""
-        self._data[(name, "cached")] = loaded
+        self._data[(key, "cached")] = loaded
 
     def run(self, unit: Unit) -> list[tuple[list[dict[str, Any]], GroupResult]]:
         """Train a unit; one (rows, result) per group, in order. Never raises for a cell."""
-        data, meta, failure = self.load(unit.dataset, unit.mode)
+        data, meta, failure = self.load(unit.data_key, unit.mode)
         groups = [list(g) for g in unit.groups]
         with self.prepared.scope():
             if failure is not None:
@@ -133,26 +146,29 @@ class UnitRunner:
             elif unit.mode == "cached":
                 outcomes = train_together(groups, data, unit.seed)
             else:
-                outcomes = [train_end_to_end(groups[0], data, self.prepared.backbone,
+                outcomes = [train_end_to_end(groups[0], data,
+                                             self.prepared.backbones[unit.backbone],
                                              self.config.backbone.trainable, unit.seed)]
         mode = {"mode": "cached"} if unit.mode == "cached" else {}
         return [(self._rows(g, unit.seed, o, {**meta, **mode}), o)
                 for g, o in zip(groups, outcomes, strict=True)]
 
-    def load(self, name: str, mode: str) -> tuple[Any, dict, dict | None]:
-        """A dataset's features ('cached' mode) or images ('direct'), loaded once."""
-        if (name, mode) not in self._data:
+    def load(self, key: DataKey, mode: str) -> tuple[Any, dict, dict | None]:
+        """A (dataset, backbone)'s features ('cached' mode) or the dataset's images
+        ('direct'), loaded once."""
+        if (key, mode) not in self._data:
             load = self._features if mode == "cached" else self._arrays
-            self._data[(name, mode)] = load(name)
-        return self._data[(name, mode)]
+            self._data[(key, mode)] = load(*key)
+        return self._data[(key, mode)]
 
-    def _features(self, name: str) -> tuple[Features | None, dict, dict | None]:
+    def _features(self, name: str, backbone: str) -> tuple[Features | None, dict, dict | None]:
         decision = self.prepared.sources[name]
         meta = {"data_source": decision.source, "data_detail": decision.detail,
                 "n_train": None, "n_test": None}  # until the data is loaded
         try:
             features, facts = dataset_features(self.config.dataset(name), decision,
-                                               self.prepared.backbone, self.prepared.use_cache,
+                                               self.prepared.backbones[backbone],
+                                               self.prepared.use_cache,
                                                self.progress)
         except Exception as e:  # recorded on every cell of the dataset
             return None, meta, error_fields("data", e)
@@ -160,12 +176,15 @@ class UnitRunner:
                                            "feature_cache")})
         return features, meta, None
 
-    def _arrays(self, name: str) -> tuple[DatasetArrays | None, dict, dict | None]:
+    def _arrays(self, name: str, backbone: str) -> tuple[DatasetArrays | None, dict,
+                                                        dict | None]:
         decision = self.prepared.sources[name]
         meta = {"data_source": decision.source, "data_detail": decision.detail,
                 "n_train": None, "n_test": None, "feature_cache": "off"}
         try:
-            arrays = load_dataset(self.config.dataset(name), decision, progress=self.progress)
+            arrays = load_dataset(self.config.dataset(name), decision,
+                                  self.config.backbone.input_size,
+                                  progress=self.progress)
         except Exception as e:
             return None, meta, error_fields("data", e)
         meta.update(data_detail=arrays.detail, n_train=arrays.n_train, n_test=arrays.n_test)
@@ -177,7 +196,8 @@ class UnitRunner:
         return [{**cell_columns(self.config, c, seed), **row, "recommended": vocab.recommended(
                      c.num_classes, c.encoding, c.activation, c.loss, c.from_logits,
                      c.metric),
-                 **meta, **self.common, "finished_at": finished}
+                 **meta, **self.common, "weights": self.prepared.weights_labels[c.backbone],
+                 "finished_at": finished}
                 for c, row in zip(group, outcome.rows, strict=True)]
 
 

@@ -4,7 +4,7 @@ TensorFlow lives here, not in the supervisor: when a kernel segfaults or the
 out-of-memory killer strikes, only the worker dies, and the supervisor records
 the cells and starts a new one. Messages (pickled over a pipe):
 
-  supervisor -> worker: ("unit", Unit) | ("features", dataset) | ("provide", dataset,
+  supervisor -> worker: ("unit", Unit) | ("features", data key) | ("provide", data key,
                         loaded) | ("stop",)
   worker -> supervisor: ("ready", decisions, provenance) | ("unavailable", message)
                         | ("warning", text) | ("progress", what, done, total)
@@ -45,7 +45,7 @@ class Worker:
         self._on_progress = on_progress
         self._process = None
         self._conn = None
-        self.provided: set[str] = set()  # datasets whose features it was given
+        self.provided: set[tuple[str, str]] = set()  # (dataset, backbone)s it was given
         self.provenance: dict[str, Any] = {}
 
     def start(self, decisions: dict[str, Any] | None) -> dict[str, Any]:
@@ -72,14 +72,14 @@ class Worker:
     def alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
-    def features(self, dataset: str, stop: Callable[[], bool]) -> tuple:
-        """A dataset's features as this (TensorFlow) worker loads them."""
-        self._conn.send(("features", dataset))
+    def features(self, key: tuple[str, str], stop: Callable[[], bool]) -> tuple:
+        """A (dataset, backbone)'s features as this (TensorFlow) worker loads them."""
+        self._conn.send(("features", key))
         return self._receive(deadline=None, stop=stop)[1]
 
-    def provide(self, dataset: str, loaded: tuple) -> None:
-        self._conn.send(("provide", dataset, loaded))
-        self.provided.add(dataset)
+    def provide(self, key: tuple[str, str], loaded: tuple) -> None:
+        self._conn.send(("provide", key, loaded))
+        self.provided.add(key)
 
     def run(self, unit: Unit, stop: Callable[[], bool]) -> list | str:
         """Train a unit: its results, or 'timeout'.
@@ -177,7 +177,7 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
             runner.provide(message[1], message[2])
             continue
         unit = message[1]
-        runner.load(unit.dataset, unit.mode)  # data first: its time is not the cells'.
+        runner.load(unit.data_key, unit.mode)  # data first: its time is not the cells'.
         conn.send(("training",))
         inject_crash(unit)
         conn.send(("done", runner.run(unit)))

@@ -1,28 +1,33 @@
-"""The frozen VGG16 base: weights resolution and feature extraction.
+"""The frozen base (VGG16, or any `keras.applications` model): weights and feature extraction.
 
 The tutorial's model is `Input -> VGG16(frozen, training=False) -> GAP -> Dense`.
 Everything before the Dense layer is a fixed function of the image, so its
-output (512 floats per image) is computed once per dataset split and every
-cell trains its Dense head on those features: the same model, split in two.
+output (512 floats per image for VGG16) is computed once per dataset split and
+every cell trains its Dense head on those features: the same model, split in two.
+Any other base (`vocab.BACKBONES`) takes VGG16's place, with its own weights
+resolved the same way and its own preprocessing (`backbone.preprocessing`).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import pathlib
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from runner import vocab
 from runner.config import BackboneConfig
 from runner.data.pipeline import image_pipeline
 from runner.data.sources import DOWNLOAD_HOST, host_answers, keras_cache_file
 from runner.errors import CheatgridWarning, WeightsError
+from runner.features.reinit import reinit_random
 
-IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"  # Keras's cache name
 _ALTERNATIVES = ("Use 'random' (offline, seeded), 'auto' (imagenet when it can be had, else "
                  "random) or a path to a .h5/.weights.h5 file")
 
@@ -55,42 +60,70 @@ class Backbone:
     fingerprint: str = ""
     batch_size: int = 256  # VGG16 at 32x32 on a CPU gains nothing from larger batches
     resolved: str = "random"
+    name: str = vocab.DEFAULT_BACKBONE
+    preprocessing: str = "tutorial"
+    preprocess: Callable[[Any], Any] | None = None  # `model` preprocessing: its function
+
+
+def _application(spec: vocab.BackboneSpec, weights: str | None, input_size: int):
+    import keras
+
+    return getattr(keras.applications, spec.keras_class)(
+        weights=weights, include_top=False, input_shape=(input_size, input_size, 3))
 
 
 def _vgg16(weights: str | None, input_size: int):
-    import keras
-
-    return keras.applications.VGG16(weights=weights, include_top=False,
-                                    input_shape=(input_size, input_size, 3))
+    return _application(vocab.BACKBONES[vocab.DEFAULT_BACKBONE], weights, input_size)
 
 
-def _reinit_random(base, seed: int) -> None:
-    """He-normal conv kernels and zero biases, seeded layer by layer.
+@contextlib.contextmanager
+def _weights_files(spec: vocab.BackboneSpec, used: list[pathlib.Path]):
+    """Every weights file the application asks Keras for: taken from Keras's cache, or
+    downloaded only when the download host answers (within seconds); `used` gets their
+    paths (their hashes identify the weights).
 
-    Keras's default init (Glorot uniform) shrinks activations through 13 ReLU
-    convolutions until the features are ~1e-3 and a head barely learns; He
-    init keeps their scale, so random features are usable (about 86% on MNIST-5k).
+    Wraps `keras.src.utils.file_utils.get_file`, which every `keras.applications` model
+    calls for its weights; where that module is missing, the host is probed first.
     """
-    import keras
-
-    convs = [layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D)]
-    for i, layer in enumerate(convs):
-        kernel, bias = layer.kernel, layer.bias
-        kernel.assign(keras.initializers.HeNormal(seed=seed + i)(kernel.shape))
-        bias.assign(np.zeros(bias.shape, dtype="float32"))
-
-
-def _imagenet(input_size: int):
-    """Keras's ImageNet VGG16 (no top), from its cache or downloaded; never a long wait."""
-    cached = keras_cache_file(IMAGENET_FILE)
-    if not cached.is_file() and not host_answers():
-        raise _imagenet_error(f"the ImageNet VGG16 weights are not in {cached.parent} and "
-                              f"{DOWNLOAD_HOST[0]} does not answer")
     try:
-        return _vgg16("imagenet", input_size)
+        from keras.src.utils import file_utils
+    except ImportError:  # another Keras layout: decide once, before building
+        if not host_answers():
+            raise _imagenet_error(f"the ImageNet {spec.keras_class} weights may need a "
+                                  f"download and {DOWNLOAD_HOST[0]} does not answer") from None
+        yield
+        return
+    original = file_utils.get_file
+
+    def get_file(fname=None, origin=None, *args, **kwargs):
+        cached = keras_cache_file(fname) if fname else None
+        if cached is not None and kwargs.get("cache_subdir") == "models" and \
+                not cached.is_file() and not host_answers():
+            raise _imagenet_error(f"the ImageNet {spec.keras_class} weights are not in "
+                                  f"{cached.parent} and {DOWNLOAD_HOST[0]} does not answer")
+        path = original(fname, origin, *args, **kwargs)
+        used.append(pathlib.Path(path))
+        return path
+
+    file_utils.get_file = get_file
+    try:
+        yield
+    finally:
+        file_utils.get_file = original
+
+
+def _imagenet(spec: vocab.BackboneSpec, input_size: int):
+    """Keras's ImageNet weights of a base (no top), from its cache or downloaded; never a
+    long wait. Returns the base and the weights files it read."""
+    used: list[pathlib.Path] = []
+    try:
+        with _weights_files(spec, used):
+            return _application(spec, "imagenet", input_size), used
+    except WeightsError:
+        raise
     except Exception as e:  # HTTP/URL/OS errors mid-download, a corrupt cache file
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise _imagenet_error("the ImageNet VGG16 weights could not be loaded "
+        raise _imagenet_error(f"the ImageNet {spec.keras_class} weights could not be loaded "
                               f"({type(e).__name__}: {first})") from None
 
 
@@ -105,14 +138,14 @@ def _file_shapes(path: pathlib.Path) -> list[tuple[int, ...]]:
     return shapes
 
 
-def _from_file(config: BackboneConfig):
-    """VGG16 with weights from a .h5/.weights.h5 file, its layer shapes checked first."""
+def _from_file(config: BackboneConfig, spec: vocab.BackboneSpec):
+    """The base with weights from a .h5/.weights.h5 file, its layer shapes checked first."""
     path = pathlib.Path(config.weights).expanduser()
     received = f"Received: weights={config.weights!r}"
     if not path.is_file():
         raise WeightsError(f"Invalid value for 'backbone.weights': Expected an existing "
                            f"weights file. {received}")
-    base = _vgg16(None, config.input_size)
+    base = _application(spec, None, config.input_size)
     expected = [tuple(w.shape) for w in base.weights]
     try:
         found = _file_shapes(path)
@@ -126,22 +159,31 @@ def _from_file(config: BackboneConfig):
         which = "lacks an array of shape" if missing else "has an unexpected array of shape"
         raise WeightsError(
             f"Invalid value for 'backbone.weights': Expected the {len(expected)} arrays of "
-            f"VGG16 without its top at input size {config.input_size} (e.g. block1_conv1 "
-            f"kernel {expected[0]}); {path.name} holds {len(found)} arrays and {which} "
-            f"{first}. {received}")
+            f"{spec.keras_class} without its top at input size {config.input_size} (e.g. "
+            f"{base.weights[0].path.split('/')[0]} kernel {expected[0]}); {path.name} holds "
+            f"{len(found)} arrays and {which} {first}. {received}")
     try:
         base.load_weights(str(path))
     except Exception as e:
         raise WeightsError(f"Invalid value for 'backbone.weights': {path.name} could not be "
-                           f"loaded into VGG16 ({type(e).__name__}: {e}). {received}") from None
+                           f"loaded into {spec.keras_class} ({type(e).__name__}: {e}). "
+                           f"{received}") from None
     return base, f"file:{path.name}@sha256:{_sha256(path)[:12]}"
 
 
-def build_backbone(config: BackboneConfig) -> Backbone:
+def model_preprocess(spec: vocab.BackboneSpec) -> Callable[[Any], Any]:
+    """The application's own `preprocess_input` (0-255 RGB in, what the model expects out)."""
+    import keras
+
+    return getattr(keras.applications, spec.module).preprocess_input
+
+
+def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
     """Build the frozen base + GlobalAveragePooling2D as one feature model.
 
     Args:
         config: the `backbone` section of the config.
+        name: which base (`grid.backbone`); default `config.name`.
 
     Returns:
         The built backbone and a record of the weights it really uses.
@@ -152,50 +194,56 @@ def build_backbone(config: BackboneConfig) -> Backbone:
     """
     import keras
 
-    base, label = None, None
+    spec = vocab.BACKBONES[name or config.name]
+    base, label, files = None, None, []
     if config.weights in ("imagenet", "auto"):
         try:
-            base, label = _imagenet(config.input_size), "imagenet"
+            (base, files), label = _imagenet(spec, config.input_size), "imagenet"
         except WeightsError as e:
             if config.weights == "imagenet":
                 raise
             warnings.warn(f"weights: auto fell back to random weights: {e.reason}",
                           CheatgridWarning, stacklevel=2)
     elif config.weights != "random":
-        base, label = _from_file(config)
+        base, label = _from_file(config, spec)
+    preprocessing = config.preprocessing_of(spec.name)
+    preprocess = None if preprocessing == "tutorial" else model_preprocess(spec)
     if base is None:
-        base = _vgg16(None, config.input_size)
-        _reinit_random(base, config.weights_seed)
-        label = f"random(he_normal,seed={config.weights_seed})"
+        base = _application(spec, None, config.input_size)
+        label = reinit_random(base, config.weights_seed,
+                              vgg16_rule=spec.name == vocab.DEFAULT_BACKBONE)
     base.trainable = False
     inputs = keras.Input((config.input_size, config.input_size, 3))
     features = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
     fingerprint = label
     if label == "imagenet":
-        cached = keras_cache_file(IMAGENET_FILE)
-        fingerprint += "@sha256:" + (_sha256(cached) if cached.is_file() else "unknown")
+        digests = [_sha256(f) for f in files if f.is_file()]
+        fingerprint += "@sha256:" + ("+".join(digests) or "unknown")
     resolved = "random" if label.startswith("random") else (
         "imagenet" if label == "imagenet" else config.weights)
-    model = keras.Model(inputs, features, name="frozen_vgg16_gap")
+    if preprocessing != "tutorial":
+        fingerprint += f"/preprocessing={preprocessing}"
+    model = keras.Model(inputs, features, name=f"frozen_{spec.name}_gap")
     if config.precision != "float32":
-        model = _in_precision(model, config)
+        model = _in_precision(model, spec, config)
         fingerprint += f"/{config.precision}"
-    return Backbone(model, label, config.input_size, f"vgg16/{fingerprint}",
-                    resolved=resolved)
+    return Backbone(model, label, config.input_size, f"{spec.name}/{fingerprint}",
+                    resolved=resolved, name=spec.name, preprocessing=preprocessing,
+                    preprocess=preprocess)
 
 
-def _in_precision(model, config: BackboneConfig):
+def _in_precision(model, spec: vocab.BackboneSpec, config: BackboneConfig):
     """The same feature model (same float32 weights) computing under `mixed_<precision>`."""
     import keras
 
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(f"mixed_{config.precision}")
     try:
-        base = _vgg16(None, config.input_size)
+        base = _application(spec, None, config.input_size)
         base.trainable = False
         inputs = keras.Input((config.input_size, config.input_size, 3))
         features = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
-        low = keras.Model(inputs, features, name=f"frozen_vgg16_gap_{config.precision}")
+        low = keras.Model(inputs, features, name=f"frozen_{spec.name}_gap_{config.precision}")
     finally:
         keras.config.set_dtype_policy(previous)  # heads are built float32
     low.set_weights(model.get_weights())
@@ -217,11 +265,12 @@ def extract_features(backbone: Backbone, images: np.ndarray,
     Args:
         backbone: from `build_backbone`.
         images: uint8 (N, H, W) or (N, H, W, C) images, preprocessed here by the
-            tutorial's pipeline (`data.image_pipeline`).
+            tutorial's pipeline (`data.image_pipeline`), with the base's own
+            preprocessing where it has `model` preprocessing.
         progress: receives the number of images done after every batch.
 
     Returns:
-        float32 (N, 512) features.
+        float32 (N, feature width) features (512 for VGG16).
     """
     import keras
 
@@ -229,7 +278,8 @@ def extract_features(backbone: Backbone, images: np.ndarray,
         def on_predict_batch_end(self, batch, logs=None):
             progress(min((batch + 1) * backbone.batch_size, len(images)))
 
-    batches = image_pipeline(images, backbone.input_size, backbone.batch_size)
+    batches = image_pipeline(images, backbone.input_size, backbone.batch_size,
+                             preprocess=backbone.preprocess)
     callbacks = [Report()] if progress is not None else []
     return np.asarray(backbone.model.predict(batches, verbose=0, callbacks=callbacks),
                       dtype=np.float32)

@@ -1,8 +1,9 @@
 """Frozen-backbone features of a dataset, computed once and kept in an on-disk cache.
 
 The cache key holds everything that determines the features: the dataset and
-its source, splits, sample counts and classes, the preprocessing, the backbone
-and the exact weights, the input size, and the library versions. Entries are
+its source, splits, sample counts and classes (for a folder, an .npz or any TFDS
+dataset: its content digest), the preprocessing, the backbone and the exact
+weights (each backbone its own entry), the input size, and the library versions. Entries are
 written atomically and carry a checksum; a truncated or corrupt entry is
 reported as a warning and rebuilt, never used.
 """
@@ -31,6 +32,8 @@ CACHE_ENV = "CHEATGRID_CACHE_DIR"
 DEFAULT_CACHE_DIR = "~/.cache/cheatgrid"
 # Bump when data.image_pipeline changes what the backbone sees.
 PREPROCESSING = "resize(bilinear)->/255->grayscale_to_rgb v1"
+# Bump when data.open_sources changes how folders, .npz files or TFDS datasets are read.
+OPEN_READER = "open_sources v1"
 _ARRAYS = ("train_x", "train_labels", "test_x", "test_labels")
 
 
@@ -63,7 +66,13 @@ def _data_identity(dataset: DatasetConfig, decision: SourceDecision) -> dict[str
                                 "max_train_samples": dataset.max_train_samples,
                                 "max_test_samples": dataset.max_test_samples,
                                 "classes": dataset.classes}
-    if decision.source == "tfds":
+    if dataset.facts is not None:  # an open source: its content digest, its reading
+        facts = dataset.facts
+        identity.update(fingerprint=facts.fingerprint, splits=dataset.splits,
+                        test_fraction=dataset.hold_out_fraction, image_key=facts.image_key,
+                        label_key=facts.label_key, data_dir=dataset.data_dir,
+                        reader=OPEN_READER)
+    elif decision.source == "tfds":
         identity.update(splits=dataset.splits, data_dir=dataset.data_dir)
     else:  # the embedded file's bytes, so a regenerated file is a new entry
         from runner.data.embedded import embedded_digest

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 RESULT_COLUMNS = (
     "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
-    "metric", "framework", "seed", "status", "phase", "error_type", "error_message",
+    "label_smoothing", "metric", "framework", "backbone", "seed", "status", "phase",
+    "error_type", "error_message",
     "test_metric", "test_loss", "reference_accuracy", "hamming_accuracy", "majority_rate",
-    "metric_resolved", "metric_gap", "verdict", "recommended", "constant_predictions",
-    "diverged",
+    "metric_resolved", "metric_reference", "metric_gap", "verdict", "recommended",
+    "constant_predictions", "diverged",
     "equivalence_group", "same_as", "warnings", "head_id", "base_id", "settings_hash",
     "epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder", "train_seconds",
     "eval_seconds", "weights", "weights_requested", "precision", "mode", "heads_trained_together",
@@ -25,13 +26,16 @@ HISTORY_COLUMNS = ("history_loss", "history_test_metric", "history_reference_acc
 
 COLUMN_GROUPS = (
     (("cell_id", "name"), "the cell's stable id and readable name"),
-    (("dataset", "encoding", "units", "activation", "loss", "from_logits", "metric"),
-     "the cell's parameters"),
+    (("dataset", "encoding", "units", "activation", "loss", "from_logits", "label_smoothing",
+      "metric"), "the cell's parameters (`label_smoothing`: 0 unless `grid.label_smoothing` "
+     "says otherwise)"),
+    (("backbone",), "the frozen base whose features the head reads (`vgg16`, or any "
+     "`keras.applications` base of `grid.backbone`)"),
     (("framework", "backend"), "which Keras trained the cell (`tensorflow`, `jax`, `torch`, "
      "`tf_keras`) and the array library under it"),
     (("seed",), "the run's seed (one row per cell and seed)"),
     (("status",), "`ok` or `error`"),
-    (("phase",), "where an error was raised: `data` (loading or the VGG16 pass), `labels`, "
+    (("phase",), "where an error was raised: `data` (loading or the backbone's pass), `labels`, "
      "`build`, `compile`, `fit`, `evaluate`, or `crashed` (the worker died) / `timeout` "
      "(`cell_timeout_seconds`); empty when ok"),
     (("error_type", "error_message"), "the exception's class and one informative line (for "
@@ -50,9 +54,16 @@ COLUMN_GROUPS = (
      "or label set"),
     (("metric_resolved",), "the metric Keras actually built for the name in `metric` (e.g. "
      "`accuracy` on multi-hot labels is `categorical_accuracy`)"),
+    (("metric_reference",), "what the metric should report, computed from the head's raw "
+     "test outputs without Keras: the reference accuracy for the accuracy metrics, the share "
+     "of images whose class is among the 5 highest outputs for the top-k ones; empty for a "
+     "metric without a reference (a Keras metric the registry does not list, top-k on "
+     "multi-label data)"),
     (("metric_gap", "verdict", "recommended", "constant_predictions"), "test metric minus "
-     "reference accuracy; the cell's verdict; whether the tutorial recommends the "
-     "combination; whether the head predicts one class (or label set) for every image"),
+     "`metric_reference` (empty without a reference: such a cell is never `misleading`); "
+     "the cell's verdict; whether the tutorial recommends the combination (for the focal "
+     "and hinge losses: its advice carried over, see [Losses](data.md#losses)); whether "
+     "the head predicts one class (or label set) for every image"),
     (("diverged",), "the training loss became NaN or infinite (recorded, never a crash)"),
     (("equivalence_group", "same_as"), "the cell's group of identical heads in its dataset "
      "(g1, g2, ...), and the first head of that group when it is not this one"),
@@ -73,8 +84,8 @@ COLUMN_GROUPS = (
      "or `bfloat16` (`backbone.precision`)"),
     (("mode", "heads_trained_together"), "`cached` (heads on cached features), `end-to-end` "
      "or `fine-tune`; how many heads shared the training run"),
-    (("data_source", "data_detail", "feature_cache"), "`tfds` or `embedded`; which data "
-     "exactly and why; `hit`, `miss` or `off`"),
+    (("data_source", "data_detail", "feature_cache"), "`tfds`, `embedded`, `folder` or "
+     "`npz`; which data exactly and why; `hit`, `miss` or `off`"),
     (("n_train", "n_test", "num_classes"), "how many images were used, and the classes (for "
      "multi-label data: the labels) of the task"),
     (("keras_version", "tf_version", "numpy_version", "python_version", "device"), "the "

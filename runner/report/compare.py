@@ -28,7 +28,8 @@ NOISE_FLOOR = 0.005  # below this a change does not matter, however sure it is
 SINGLE_SEED_TOLERANCE = 0.02  # one seed has no spread: a fixed margin, the verdicts' margin
 _ROUNDING = 1e-9  # 0.78 - 0.80 is -0.020000000000000018 in floats: still exactly 0.02
 _FIELDS = (("run", "run name"), ("framework", "framework"), ("keras", "Keras"),
-           ("tf", "TensorFlow"), ("weights", "VGG16 weights"), ("data", "data"),
+           ("tf", "TensorFlow"), ("backbone", "backbone"), ("weights", "backbone weights"),
+           ("data", "data"),
            ("n_train", "train images"),
            ("n_test", "test images"), ("epochs", "epochs"), ("seeds", "seeds"),
            ("device", "device"))

@@ -13,6 +13,7 @@ import importlib.util
 import io
 import math
 import pathlib
+import re
 import textwrap
 from typing import Any
 
@@ -44,7 +45,8 @@ def _font(size: int, bold: bool = False):
 
 def heatmap_name(dataset: str) -> str:
     """The file name of a dataset's (or a dataset section's) heatmap in the run directory."""
-    return "heatmap_" + dataset.replace(vocab.SECTION_SEPARATOR, "_") + ".png"
+    name = dataset.replace(vocab.SECTION_SEPARATOR, "_")
+    return "heatmap_" + re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".png"  # voc/2012: a file
 
 
 def table_and_cells(df: pd.DataFrame, cells: pd.DataFrame | None = None,
@@ -181,8 +183,9 @@ def heatmap_png(df: pd.DataFrame, dataset: str, cells: pd.DataFrame | None = Non
     facts = report.provenance(part)
     spec = vocab.spec_of(dataset)
     title = f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
-    subtitle = textwrap.wrap(f"data: {facts['data'].split(': ', 1)[1]}. Frozen VGG16 weights "
-                             f"{facts['weights']}; Keras {facts['keras']}, TF {facts['tf']}; "
+    subtitle = textwrap.wrap(f"data: {facts['data'].split(': ', 1)[1]}. Frozen "
+                             f"{facts['backbone']} weights {facts['weights']}; Keras "
+                             f"{facts['keras']}, TF {facts['tf']}; "
                              f"seeds {facts['seeds']}; entries: test metric (mean over "
                              "seeds).", width=int(width / 7.8))
     # under the title: what each ★† entry's metric showed, and what to use instead

@@ -22,13 +22,14 @@ from runner.report.heatmaps import VERDICT_COLORS, heatmap_png, table_and_cells
 from runner.report.htmltext import e as _e
 from runner.report.htmltext import inline as _inline
 from runner.report.htmltext import markdown_html
-from runner.report.markdown import ERRORS_INTRO, LEGEND, error_items
+from runner.report.markdown import ERRORS_INTRO, LEGEND, error_items, reference_note
 from runner.store.atomic import atomic_write
 from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
 
 VERDICT_MEANINGS = {
-    "ok": "trained, and the metric agrees with the reference accuracy",
-    "misleading": f"the metric differs from the reference accuracy by more than "
+    "ok": "trained, and the metric agrees with what it should report (the reference "
+          "accuracy; top-k accuracy for a top-k metric), or has no reference",
+    "misleading": f"the metric differs from what it should report by more than "
                   f"{MISLEADING_TOLERANCE}",
     "degenerate": f"constant predictions, or a reference accuracy not above the "
                   f"majority rate (of the most common class, or label set) by more than "
@@ -79,7 +80,8 @@ def _header(df: pd.DataFrame, with_claims: bool, with_snippets: bool = False) ->
             f"<dt>Keras</dt><dd>{_e(facts['keras'])}</dd>"
             f"<dt>TensorFlow</dt><dd>{_e(facts['tf'])}</dd>"
             f"<dt>device</dt><dd>{_e(facts['device'])}</dd>"
-            f"<dt>VGG16 weights</dt><dd><code>{_e(facts['weights'])}</code></dd>"
+            f"<dt>frozen base</dt><dd>{_e(facts['backbone'])}</dd>"
+            f"<dt>its weights</dt><dd><code>{_e(facts['weights'])}</code></dd>"
             f"<dt>seeds</dt><dd>{_e(facts['seeds'])}</dd>"
             f"<dt>data</dt><dd><ul>{data}</ul></dd></dl><nav>{nav}</nav>")
 
@@ -161,7 +163,7 @@ def _dataset_section(dataset: str, part: pd.DataFrame, table: pd.DataFrame,
            f'<img class="heatmap" alt="heatmap of {_e(dataset)}" '
            f'src="data:image/png;base64,{image}">']
     for metric in dict.fromkeys(part["metric"]):
-        out += [f"<h3>metric: {_e(metric)}</h3>",
+        out += [f"<h3>metric: {_e(metric)}{_e(reference_note(metric))}</h3>",
                 _cheat_table((metric, dataset), table.loc[(metric, dataset)], cells)]
     marked = report.recommended_misreports(pd.DataFrame(
         [c for c in cells.values() if c["dataset"] == dataset]))

@@ -12,6 +12,7 @@ from runner.report import aggregate
 from runner.report.findings import findings_markdown
 from runner.report.tables import (
     MISREPORT_MARK,
+    backbone_text,
     misreport_line,
     recommended_misreports,
     shared_heads,
@@ -58,6 +59,19 @@ def _training_text(part: pd.DataFrame) -> str:
     return "; ".join(texts)
 
 
+def multi_label(part: pd.DataFrame) -> bool:
+    """Whether a section's data is multi-label (its cells take multi-hot labels)."""
+    return bool(part["encoding"].map(lambda e: e in vocab.ENCODINGS and
+                                     vocab.ENCODINGS[e].multi_label).any())
+
+
+def reference_note(metric: str) -> str:
+    """' (no reference: ...)' for a metric the verdicts cannot hold to a reference."""
+    if vocab.metric(metric).reference is not None:
+        return ""
+    return " (no reference: never judged `misleading`)"
+
+
 def _weights_text(df: pd.DataFrame) -> str:
     used = _values(df, "weights")
     requested = _values(df, "weights_requested")
@@ -79,10 +93,14 @@ LEGEND = (
     "exact-match ratio (every label of an image right, each output thresholded at 0.5, "
     "or at 0 when the head has no activation) and the majority rate that of always "
     "predicting the most common label set; results.csv also has `hamming_accuracy`, the "
-    "share of single labels right. `misleading`: the metric differs from that reference "
-    "accuracy by more than 0.02. `[gN]`: heads with identical test logits (to 1e-6, every "
-    "seed): the same trained model under another name. `logits=true`: the loss was built "
-    "with `from_logits=True`.")
+    "share of single labels right. `misleading`: the metric differs from what it should "
+    "report by more than 0.02: that reference accuracy, or for a top-k metric the share "
+    "of images whose class is among the 5 highest outputs (results.csv: "
+    "`metric_reference`); a metric without a reference (one Keras resolves by name that "
+    "cheatgrid does not list, top-k on multi-label data) is never `misleading`. `[gN]`: "
+    "heads with identical test logits (to 1e-6, every seed): the same trained model "
+    "under another name. `logits=true`: the loss was built with `from_logits=True`; "
+    "`ls=x`: with `label_smoothing=x`.")
 
 
 def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
@@ -105,9 +123,9 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
     cells = aggregate.aggregate_seeds(df) if cells is None else cells
     lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
              f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
-             f"device {_values(df, 'device')}; frozen VGG16 weights {_weights_text(df)}; "
-             f"seeds {_values(df, 'seed')}.", "", *findings_markdown(df, cells, found),
-             "## How to read the tables", "", LEGEND, ""]
+             f"device {_values(df, 'device')}; frozen {backbone_text(df)} weights "
+             f"{_weights_text(df)}; seeds {_values(df, 'seed')}.", "",
+             *findings_markdown(df, cells, found), "## How to read the tables", "", LEGEND, ""]
     for dataset, part in df.groupby("dataset", sort=False):
         spec = vocab.spec_of(dataset)
         title = f"## {dataset}" + (f": {spec.part}" if spec else "")
@@ -116,12 +134,13 @@ def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
         lines += [title, "",
                   f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
                   f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
-                  f"{'labels' if spec and spec.multi_label else 'classes'}. "
+                  f"{'labels' if multi_label(part) else 'classes'}. "
                   f"Training: {_training_text(part)}. {len(verdicts)} cells: {tally}.",
                   ""]
         for metric in dict.fromkeys(part["metric"]):
             sub = table.loc[(metric, dataset)]
-            lines += [f"### metric: {metric}", "", markdown_table(sub), ""]
+            lines += [f"### metric: {metric}{reference_note(metric)}", "",
+                      markdown_table(sub), ""]
         marked = recommended_misreports(cells[cells["dataset"] == dataset])
         if marked:
             lines += [f"- {misreport_line(cell)}" for cell in marked] + [""]

@@ -43,7 +43,12 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
     if run_dir is None or "head_id" not in df:
         return df
     judged = df[(df["status"] == "ok")].dropna(subset=["head_id", "seed"])
-    for _, part in judged.groupby("dataset", sort=False):
+    # heads of one dataset and one backbone: another base's features are another input
+    if "backbone" in judged:  # rows written before the axis: VGG16's
+        judged = judged.assign(backbone=judged["backbone"].astype(object).where(
+            judged["backbone"].notna(), vocab.DEFAULT_BACKBONE))
+    by = ["dataset"] + (["backbone"] if "backbone" in judged else [])
+    for _, part in judged.groupby(by, sort=False):
         seeds = sorted(part["seed"].unique())
         heads = []
         for head_id in dict.fromkeys(part["head_id"]):
@@ -103,8 +108,15 @@ def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
     return text
 
 
-def _column_label(loss: str, from_logits: bool) -> str:
-    return f"{vocab.short_loss(loss)} logits={str(bool(from_logits)).lower()}"
+def _column_label(loss: str, from_logits: bool, label_smoothing: float = 0.0) -> str:
+    smoothing = f" ls={label_smoothing:g}" if _number(label_smoothing) and label_smoothing \
+        else ""
+    return f"{vocab.short_loss(loss)} logits={str(bool(from_logits)).lower()}{smoothing}"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) \
+        and not np.isnan(value)
 
 
 def shared_heads(df: pd.DataFrame) -> pd.DataFrame:
@@ -136,6 +148,9 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
     """
     sizes = group_sizes(df)
     cells = aggregate.aggregate_seeds(df)
+    if "label_smoothing" not in cells:
+        cells = cells.assign(label_smoothing=0.0)
+    cells["label_smoothing"] = cells["label_smoothing"].fillna(0.0)
     records = cells.to_dict("records")
     notes = [misreport.note(record) for record in records]
     for record, text in zip(records, notes, strict=True):
@@ -144,8 +159,8 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
         misreport=notes,
         value=[_cell_text(row, sizes, markup=False) for row in records],
         value_markdown=[_cell_text(row, sizes, markup=True) for row in records],
-        column=[_column_label(l, f) for l, f in zip(cells["loss"], cells["from_logits"],
-                                                     strict=True)],
+        column=[_column_label(l, f, s) for l, f, s in zip(
+            cells["loss"], cells["from_logits"], cells["label_smoothing"], strict=True)],
         loss_rank=cells["loss"].map(lambda loss: (vocab.LOSSES.names + (loss,)).index(loss)))
 
 
@@ -165,8 +180,8 @@ def cheat_table(df: pd.DataFrame, markup: bool = False,
     """
     cells = cheat_cells(df) if cells is None else cells
     index = ["metric"] + _TABLE_ROWS
-    columns = cells.sort_values(["loss_rank", "from_logits"], ascending=[True, False],
-                                kind="stable")["column"].unique()
+    columns = cells.sort_values(["loss_rank", "from_logits", "label_smoothing"],
+                                ascending=[True, False, True], kind="stable")["column"].unique()
     table = cells.pivot_table(index=index, columns="column",
                               values="value_markdown" if markup else "value", aggfunc="first",
                               fill_value="", sort=False)
@@ -182,7 +197,8 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
     """What a run is, for headers: each field the distinct values of its column.
 
     Returns:
-        `run`, `framework`, `keras`, `tf`, `weights`, `device`, `seeds`, `epochs`, `n_train`,
+        `run`, `framework`, `backbone`, `keras`, `tf`, `weights`, `device`, `seeds`, `epochs`,
+        `n_train`,
         `n_test`, and `data`, the data of each dataset (`name: data_detail; ...`);
         `?` where the rows lack the column.
     """
@@ -196,6 +212,7 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
 
     detail = "data_detail" if "data_detail" in df else "data_source"
     return {"run": values(df, "run_name"), "framework": values(df, "framework"),
+            "backbone": backbone_text(df),
             "keras": values(df, "keras_version"),
             "tf": values(df, "tf_version"), "weights": values(df, "weights"),
             "device": values(df, "device"), "seeds": values(df, "seed"),
@@ -205,15 +222,28 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
                               for name, part in df.groupby("dataset", sort=False))}
 
 
+def backbone_text(df: pd.DataFrame) -> str:
+    """The run's bases for headers, e.g. 'VGG16' or 'VGG16, MobileNetV2'."""
+    names = list(dict.fromkeys(df["backbone"].dropna())) if "backbone" in df else []
+    return ", ".join(vocab.BACKBONES[n].keras_class if n in vocab.BACKBONES else str(n)
+                     for n in names or [vocab.DEFAULT_BACKBONE])
+
+
 def by_framework(df: pd.DataFrame) -> pd.DataFrame:
-    """For tables: when a run has several frameworks, each dataset's section becomes one
-    per framework ('mnist · jax'), framework by framework; results.csv keeps the columns."""
-    if "framework" not in df or df["framework"].nunique() <= 1:
+    """For tables: when a run has several frameworks (or backbones), each dataset's section
+    becomes one per framework and backbone ('mnist · jax', 'mnist · mobilenet_v2'),
+    framework by framework; results.csv keeps the columns."""
+    split = [c for c in ("framework", "backbone") if c in df and df[c].nunique() > 1]
+    if not split:
         return df
-    order = {name: i for i, name in enumerate(dict.fromkeys(df["framework"]))}
-    shown = df.assign(dataset=df["dataset"] + vocab.SECTION_SEPARATOR + df["framework"],
-                      _order=df["framework"].map(order))
-    return shown.sort_values("_order", kind="stable").drop(columns="_order")
+    shown = df.copy()
+    for column in split:
+        shown["dataset"] = shown["dataset"] + vocab.SECTION_SEPARATOR + shown[column]
+    if "framework" in split:
+        order = {name: i for i, name in enumerate(dict.fromkeys(df["framework"]))}
+        shown = shown.assign(_order=df["framework"].map(order)).sort_values(
+            "_order", kind="stable").drop(columns="_order")
+    return shown
 
 
 def csv_text(df: pd.DataFrame) -> str:

@@ -26,8 +26,16 @@ T = TypeVar("T")
 
 
 def keras_loss(cell: Cell):
-    """The Keras loss object of a cell, e.g. `CategoricalCrossentropy(from_logits=True)`."""
-    return vocab.LOSSES[cell.loss].build(backends.keras(), cell.from_logits)
+    """The Keras loss object of a cell, e.g. `CategoricalCrossentropy(from_logits=True)`
+    (see `vocab.Loss.arguments` for the arguments a loss gets)."""
+    return vocab.LOSSES[cell.loss].build(backends.keras(), cell.from_logits,
+                                         cell.label_smoothing)
+
+
+def keras_metric(cell: Cell):
+    """What `compile(metrics=[...])` gets for a cell: its metric's name, or the metric
+    object where the entry has arguments (`binary_accuracy_logits`)."""
+    return vocab.metric(cell.metric).build(backends.keras())
 
 
 def head_layer(cell: Cell, seed: int, name: str | None = None):
@@ -202,8 +210,12 @@ def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
     for c in cells:
         row = {**shared, **evaluate(c)}
         row["warnings"] = list(dict.fromkeys(shared["warnings"] + row.pop("eval_warnings")))
-        row["metric_gap"] = (row["test_metric"] - row["reference_accuracy"]
-                             if row["status"] == "ok" else None)
+        entry = vocab.metric(c.metric)
+        row["metric_reference"] = judge.metric_reference(
+            entry.reference, final, labels, activation, shared["reference_accuracy"])
+        row["metric_gap"] = (row["test_metric"] - row["metric_reference"]
+                             if row["status"] == "ok" and row["metric_reference"] is not None
+                             else None)
         row["verdict"] = judge.verdict(row)
         rows.append(row)
     kernel, bias = weights

@@ -98,9 +98,11 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
         phase.name = "fit"
         train_ds = image_pipeline(arrays.train_images, backbone.input_size,
                                   training.batch_size, y_train,
-                                  seed if training.shuffle else None, drop)
+                                  seed if training.shuffle else None, drop,
+                                  preprocess=backbone.preprocess)
         test_images = np.concatenate(list(image_pipeline(
-            arrays.test_images, backbone.input_size, backbone.batch_size)))
+            arrays.test_images, backbone.input_size, backbone.batch_size,
+            preprocess=backbone.preprocess)))
         recorder = TestOutputs(test_images)
         start = time.perf_counter()
         history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
@@ -113,7 +115,7 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
         return failure
     model, base, y_test, test_images, history, recorder = trained
     test_ds = image_pipeline(arrays.test_images, backbone.input_size, training.batch_size,
-                             y_test)
+                             y_test, preprocess=backbone.preprocess)
     test_features = np.asarray(base.predict(test_images, batch_size=backbone.batch_size,
                                             verbose=0))
     per_epoch = recorder.head(0)
@@ -135,7 +137,7 @@ def verify(cell: Cell, row: dict[str, Any], head_weights: list[np.ndarray],
     model, base = compose(backbone, cell, seed, head_weights=head_weights)
     y_test = encode_labels(arrays.test_labels, cell.encoding, cell.num_classes, cell.units)
     test_ds = image_pipeline(arrays.test_images, backbone.input_size,
-                             cell.training.batch_size, y_test)
+                             cell.training.batch_size, y_test, preprocess=backbone.preprocess)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = evaluate_metric(model, cell, test_ds, y_test, [])

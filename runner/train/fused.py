@@ -35,6 +35,7 @@ from runner.train.common import (
     finish_head,
     head_layer,
     keras_loss,
+    keras_metric,
     steps_per_epoch,
     warning_texts,
 )
@@ -64,7 +65,7 @@ def _probe_metric(model, output: str, cell: Cell, x: np.ndarray, y: np.ndarray,
 
     probe = keras.Model(model.input, model.get_layer(output).output)
     try:
-        probe.compile(loss=keras_loss(cell), metrics=[cell.metric], run_eagerly=True)
+        probe.compile(loss=keras_loss(cell), metrics=[keras_metric(cell)], run_eagerly=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             probe.evaluate(x, y, batch_size=len(x), verbose=0)
@@ -217,8 +218,8 @@ def _evaluate_shared(model, names: list[str], groups: list[list[Cell]], features
                 single = keras.Model(model.input, model.get_layer(name).output)
                 evaluations[(k, c.metric)] = authentic[c.metric] = evaluate_metric(
                     single, c, test_ds, y_test, recorder.head(k))
-    metrics = {n: [c.metric for c in g if works[c.metric]] for n, g in zip(names, groups,
-                                                                           strict=True)}
+    metrics = {n: [c for c in g if works[c.metric]] for n, g in zip(names, groups,
+                                                                    strict=True)}
     if any(metrics.values()):
         evaluations.update(_evaluate_eagerly(model, names, groups, metrics, test_ds, y_test,
                                              recorder))
@@ -226,7 +227,7 @@ def _evaluate_shared(model, names: list[str], groups: list[list[Cell]], features
 
 
 def _evaluate_eagerly(model, names: list[str], groups: list[list[Cell]],
-                      metrics: dict[str, list[str]], test_ds, y_test: np.ndarray,
+                      metrics: dict[str, list[Cell]], test_ds, y_test: np.ndarray,
                       recorder: TestOutputs) -> dict[tuple[int, str], dict[str, Any]]:
     """What `evaluate` computes, batch by batch in eager mode: no graph to trace.
 
@@ -241,7 +242,8 @@ def _evaluate_eagerly(model, names: list[str], groups: list[list[Cell]],
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the heads' own warnings come from their probes
-        model.compile(loss=losses, metrics=metrics)
+        model.compile(loss=losses, metrics={n: [keras_metric(c) for c in cells]
+                                            for n, cells in metrics.items()})
         totals = {n: np.float32(0.0) for n in names}
         count = np.float32(0.0)
         for x, y in test_ds:
@@ -253,16 +255,18 @@ def _evaluate_eagerly(model, names: list[str], groups: list[list[Cell]],
             count += size
         scores = {k: float(v) for k, v in model.get_metrics_result().items()}
     seconds = round((time.perf_counter() - start) / len(names), 3)
-    resolved = _resolved_metrics(model, [f"{n}_{m}" for n in names for m in metrics[n]])
+    resolved = _resolved_metrics(model, [f"{n}_{c.metric}" for n in names
+                                         for c in metrics[n]])
     evaluations = {}
     for k, (group, name) in enumerate(zip(groups, names, strict=True)):
         for c in group:
-            if c.metric in metrics[name]:
+            if c in metrics[name]:
                 kind = resolved[f"{name}_{c.metric}"]
                 evaluations[(k, c.metric)] = {
                     "test_metric": scores[f"{name}_{c.metric}"],
                     "test_loss": float(totals[name] / count), "metric_resolved": kind,
-                    "history_test_metric": metric_history(kind, y_test, recorder.head(k)),
+                    "history_test_metric": metric_history(kind, y_test, recorder.head(k),
+                                                          c.metric),
                     "eval_seconds": seconds, "eval_warnings": []}
     return evaluations
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from runner.data.multilabel import majority_label_set
+from runner.vocab import TOP_K
 
 MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
 DEGENERATE_MARGIN = 0.02  # reference accuracy must beat the majority rate by more than this
@@ -82,6 +83,44 @@ def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str) -> boo
     return bool(len(np.unique(_predictions(outputs, labels, activation), axis=0)) <= 1)
 
 
+def top_k_accuracy(outputs: np.ndarray, labels: np.ndarray, k: int = TOP_K) -> float | None:
+    """Share of images whose true class is among the k highest outputs (ties at the k-th
+    place count as in, as `tf.math.in_top_k` counts them); None for multi-label data.
+
+    A head with fewer outputs than k classes ranks all of them: every image is right.
+    A 1-unit head of a binary task ranks its 2 classes by the sign of its output
+    around its threshold, as `predicted_classes` reads it.
+    """
+    labels = np.asarray(labels)
+    outputs = np.asarray(outputs)
+    if labels.ndim == 2:
+        return None
+    if outputs.ndim == 1 or outputs.shape[1] == 1:
+        return 1.0 if k >= 2 else None  # k = 1 would be `reference_accuracy`
+    true_scores = outputs[np.arange(len(labels)), labels.astype(np.int64)]
+    higher = (outputs > true_scores[:, None]).sum(axis=1)
+    return float(np.mean(higher < k))
+
+
+def metric_reference(kind: str | None, outputs: np.ndarray, labels: np.ndarray,
+                     activation: str, accuracy: float) -> float | None:
+    """What a metric of this reference kind should report, from the raw test outputs.
+
+    Args:
+        kind: the metric entry's `reference` ('accuracy', 'top_k' or None).
+        accuracy: the head's `reference_accuracy` (the 'accuracy' kind's value).
+
+    Returns:
+        The value, or None where the metric has no reference (no `misleading` verdict).
+    """
+    if kind == "accuracy":
+        return accuracy
+    if kind == "top_k":
+        return top_k_accuracy(outputs, labels)
+    assert kind is None, kind
+    return None
+
+
 def judge(outputs: np.ndarray, labels: np.ndarray, activation: str) -> dict[str, Any]:
     """The result columns that judge a head by its test outputs alone.
 
@@ -100,7 +139,9 @@ def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str
 
     error: the cell failed. degenerate: constant predictions, or a reference
     accuracy not above the majority rate by more than `DEGENERATE_MARGIN`.
-    misleading: |test_metric - reference_accuracy| > `tolerance`.
+    misleading: |metric_gap| > `tolerance`, the metric minus what it should report
+    (`metric_reference`); a metric without a reference has no gap, so is never
+    misleading.
     """
     if row.get("status") != "ok":
         return "error"
@@ -127,4 +168,5 @@ def resolved_metric_name(metric_object: Any) -> str:
     if name == "MeanMetricWrapper":
         fn = getattr(metric_object, "_fn", None)
         return getattr(fn, "__name__", name)
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    # 'AUC' -> 'auc', 'SparseTopKCategoricalAccuracy' -> 'sparse_top_k_categorical_accuracy'
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()

@@ -8,12 +8,14 @@ numbers by the tests.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from typing import Any
 
 import numpy as np
 
+from runner import vocab
 from runner.data.pipeline import feature_pipeline
 from runner.features.cache import Features
 from runner.grid import Cell
@@ -27,6 +29,7 @@ from runner.train.common import (
     error_fields,
     finish_head,
     keras_loss,
+    keras_metric,
     run_phases,
     steps_per_epoch,
     warning_texts,
@@ -88,13 +91,21 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
         lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
 
 
-def metric_history(resolved: str, y_test: np.ndarray,
-                   per_epoch: list[np.ndarray]) -> list[float] | None:
+def metric_history(resolved: str, y_test: np.ndarray, per_epoch: list[np.ndarray],
+                   metric: str | None = None) -> list[float] | None:
     """The resolved Keras metric on the test split after each epoch, in one call over
     all epochs stacked (its per-image values, averaged per epoch); None if it cannot
-    be computed that way."""
+    be computed that way.
+
+    Args:
+        metric: the cell's metric; its entry's arguments (a threshold) are passed on.
+    """
     keras = backends.keras()
+    entry = vocab.metric(metric) if metric else None
+    arguments = dict(entry.arguments) if entry else {}
     function = getattr(keras.metrics, resolved, None)
+    if arguments and callable(function):
+        function = functools.partial(function, **arguments)
     if not callable(function) or not per_epoch:
         return None
     stacked = np.concatenate(per_epoch)
@@ -124,7 +135,7 @@ def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
         try:
             # Recompiling keeps the trained weights; the metric is passed as the
             # string users write, so Keras resolves it ('accuracy') its own way.
-            model.compile(loss=keras_loss(cell), metrics=[cell.metric])
+            model.compile(loss=keras_loss(cell), metrics=[keras_metric(cell)])
             phase = "evaluate"
             start = time.perf_counter()
             scores = model.evaluate(test_ds, verbose=0, return_dict=True)
@@ -137,5 +148,5 @@ def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
     resolved = judge.resolved_metric_name(metric_object)
     return {"test_metric": float(scores[metric_keys[0]]), "test_loss": float(scores["loss"]),
             "metric_resolved": resolved,
-            "history_test_metric": metric_history(resolved, y_test, per_epoch),
+            "history_test_metric": metric_history(resolved, y_test, per_epoch, cell.metric),
             "eval_seconds": eval_seconds, "eval_warnings": warning_texts(caught)}

@@ -1,23 +1,32 @@
-"""Every name a config can use, one registry entry each: the axes and the datasets."""
+"""Every name a config can use, one registry entry each: the axes, the datasets, the backbones."""
 
 from runner.vocab.axes import (
     ACTIVATIONS,
     AXES,
-    BACKBONES,
     DEFAULT_FRAMEWORK,
     ENCODINGS,
     FRAMEWORKS,
     LOSSES,
     METRICS,
+    OPEN_SOURCES,
     SOURCES,
+    TOP_K,
+    TUTORIAL_LOSSES,
+    TUTORIAL_METRICS,
     WEIGHTS,
+    Metric,
+    metric,
     recommended,
     short_loss,
     task,
 )
+from runner.vocab.backbones import BACKBONES, DEFAULT_BACKBONE, PREPROCESSINGS, BackboneSpec
 from runner.vocab.datasets import DATASETS, SECTION_SEPARATOR, DatasetSpec, spec_of
 from runner.vocab.registry import Registry
 
-__all__ = ["ACTIVATIONS", "AXES", "BACKBONES", "DATASETS", "DEFAULT_FRAMEWORK", "ENCODINGS",
-           "FRAMEWORKS", "LOSSES", "METRICS", "SECTION_SEPARATOR", "SOURCES", "WEIGHTS",
-           "DatasetSpec", "Registry", "recommended", "short_loss", "spec_of", "task"]
+__all__ = ["ACTIVATIONS", "AXES", "BACKBONES", "DATASETS", "DEFAULT_BACKBONE",
+           "DEFAULT_FRAMEWORK", "ENCODINGS", "FRAMEWORKS", "LOSSES", "METRICS", "OPEN_SOURCES",
+           "PREPROCESSINGS", "SECTION_SEPARATOR", "SOURCES", "TOP_K",
+           "TUTORIAL_LOSSES", "TUTORIAL_METRICS", "WEIGHTS", "BackboneSpec",
+           "DatasetSpec", "Metric", "Registry", "metric", "recommended", "short_loss",
+           "spec_of", "task"]

@@ -66,11 +66,14 @@ class Activation:
 
 @dataclasses.dataclass(frozen=True)
 class Loss:
-    """A Keras loss, built as `keras.losses.<keras_class>(from_logits=...)`.
+    """A Keras loss, built as `keras.losses.<keras_class>(...)` with the cell's arguments.
 
     Attributes:
         short: its label in table headers (`BCE`).
-        recommended: what the tutorial recommends with it, per task and encoding.
+        takes: which of the grid's loss arguments (`from_logits`, `label_smoothing`) its
+            Keras class accepts.
+        recommended: what the tutorial recommends with it, per task and encoding (for the
+            losses the tutorial does not use: its advice carried over, see `build`).
     """
 
     name: str
@@ -78,27 +81,65 @@ class Loss:
     short: str
     description: str
     recommended: Recommendations = dataclasses.field(default_factory=dict)
+    takes: tuple[str, ...] = ("from_logits", "label_smoothing")
 
     @property
     def aliases(self) -> tuple[str, ...]:
         return (self.keras_class,)  # the tutorial writes the class names
 
-    def build(self, keras: Any, from_logits: bool) -> Any:
+    def arguments(self, from_logits: bool, label_smoothing: float = 0.0) -> dict[str, Any]:
+        """The keyword arguments the loss is built with.
+
+        An argument the class accepts is passed as the cell says (`label_smoothing`
+        only when not 0, its default). One it does not accept is left out at the value
+        that means what the loss does anyway (`from_logits=False`: the outputs are
+        taken as they are, as a hinge loss takes them; `label_smoothing=0`) and passed
+        otherwise, so that Keras's own error for it is the cell's result.
+        """
+        kwargs: dict[str, Any] = {}
+        if from_logits or "from_logits" in self.takes:
+            kwargs["from_logits"] = bool(from_logits)
+        if label_smoothing:
+            kwargs["label_smoothing"] = float(label_smoothing)
+        return kwargs
+
+    def build(self, keras: Any, from_logits: bool, label_smoothing: float = 0.0) -> Any:
         """The loss object, from the Keras module of this process (Keras 3 or 2)."""
-        return getattr(keras.losses, self.keras_class)(from_logits=from_logits)
+        return getattr(keras.losses, self.keras_class)(
+            **self.arguments(from_logits, label_smoothing))
 
 
 @dataclasses.dataclass(frozen=True)
 class Metric:
-    """A Keras accuracy metric, passed to `compile` as its name (so Keras resolves it)."""
+    """A Keras metric of the grid, and what it should report.
+
+    Attributes:
+        keras_class: the Keras class it resolves to (or, for a metric the config names
+            without an entry here, the name Keras resolves).
+        arguments: constructor arguments; without any, the metric is passed to `compile`
+            as its name, so that Keras resolves it (`accuracy`) its own way.
+        reference: what its value should equal, computed from the head's raw outputs
+            without Keras (`train.judge.metric_reference`): `accuracy` (the head's
+            accuracy), `top_k` (the true class among the `k` highest outputs), or None:
+            no reference, so no `misleading` verdict.
+    """
 
     name: str
     keras_class: str
     description: str
+    arguments: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    reference: str | None = "accuracy"
+    alias: bool = True  # its Keras class name is an alias of it
 
     @property
     def aliases(self) -> tuple[str, ...]:
-        return (self.keras_class,)
+        return (self.keras_class,) if self.alias else ()
+
+    def build(self, keras: Any) -> Any:
+        """What `compile(metrics=[...])` gets: the name, or the metric object."""
+        if not self.arguments:
+            return self.name
+        return getattr(keras.metrics, self.keras_class)(name=self.name, **self.arguments)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,25 +170,48 @@ ACTIVATIONS = Registry("activation", [
     Activation("softmax", "softmax", "outputs squashed to sum to 1"),
 ])
 _MULTILABEL_BCE = (("sigmoid", False, "binary_accuracy"), ("none", True, "binary_accuracy"))
+_BINARY_BCE = (("sigmoid", False, "binary_accuracy"), ("none", True, "binary_accuracy"))
+_CCE = (("none", True, "categorical_accuracy"), ("sigmoid", False, "categorical_accuracy"),
+        ("softmax", False, "categorical_accuracy"))
+_BCE_ADVICE = {("binary", "integer"): _BINARY_BCE,
+               ("binary", "onehot"): (("none", True, "categorical_accuracy"),
+                                      ("sigmoid", False, "categorical_accuracy")),
+               # independent labels (seeds 000, 004), scored per label as 0./1. labels are
+               ("multilabel", "multihot"): _MULTILABEL_BCE}
+# A hinge loss reads raw scores (no activation, no from_logits) with a margin at 0: the
+# tutorial's advice for its logit heads, read at that threshold.
+_HINGE_ADVICE = {(task, encoding): (("none", False, "binary_accuracy_logits"),)
+                 for task, encoding in (("binary", "integer"), ("multilabel", "multihot"))}
+_NO_ARGUMENTS: tuple[str, ...] = ()
 LOSSES = Registry("loss", [
     Loss("binary_crossentropy", "BinaryCrossentropy", "BCE",
-         "binary cross-entropy, each output on its own", recommended={
-             ("binary", "integer"): (("sigmoid", False, "binary_accuracy"),
-                                     ("none", True, "binary_accuracy")),
-             ("binary", "onehot"): (("none", True, "categorical_accuracy"),
-                                    ("sigmoid", False, "categorical_accuracy")),
-             # independent labels (seeds 000, 004), scored per label as 0./1. labels are
-             ("multilabel", "multihot"): _MULTILABEL_BCE}),
+         "binary cross-entropy, each output on its own", recommended=_BCE_ADVICE),
     Loss("categorical_crossentropy", "CategoricalCrossentropy", "CCE",
-         "cross-entropy against one-hot (or soft) targets", recommended={
-             ("multiclass", "onehot"): (("none", True, "categorical_accuracy"),
-                                        ("sigmoid", False, "categorical_accuracy"),
-                                        ("softmax", False, "categorical_accuracy"))}),
+         "cross-entropy against one-hot (or soft) targets",
+         recommended={("multiclass", "onehot"): _CCE}),
     Loss("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "SCCE",
          "cross-entropy against class indices", recommended={
              ("multiclass", "integer"): (("sigmoid", False, "sparse_categorical_accuracy"),
                                          ("softmax", False, "sparse_categorical_accuracy"),
-                                         ("none", True, "sparse_categorical_accuracy"))}),
+                                         ("none", True, "sparse_categorical_accuracy"))},
+         takes=("from_logits",)),
+    # Focal losses: cross-entropy down-weighting easy examples; the advice is their
+    # cross-entropy's.
+    Loss("binary_focal_crossentropy", "BinaryFocalCrossentropy", "BFCE",
+         "binary focal cross-entropy (gamma 2), each output on its own",
+         recommended=_BCE_ADVICE),
+    Loss("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", "CFCE",
+         "focal cross-entropy against one-hot targets (alpha 0.25, gamma 2)",
+         recommended={("multiclass", "onehot"): _CCE}),
+    Loss("hinge", "Hinge", "Hinge", "mean max(1 - y*s, 0) per output, 0/1 labels read as "
+         "-1/1; no from_logits, no label_smoothing", recommended=_HINGE_ADVICE,
+         takes=_NO_ARGUMENTS),
+    Loss("squared_hinge", "SquaredHinge", "SqHinge", "the hinge, squared",
+         recommended=_HINGE_ADVICE, takes=_NO_ARGUMENTS),
+    Loss("categorical_hinge", "CategoricalHinge", "CatHinge",
+         "max(0, 1 + best wrong score - true score) against one-hot targets",
+         recommended={(task, "onehot"): (("none", False, "categorical_accuracy"),)
+                      for task in ("binary", "multiclass")}, takes=_NO_ARGUMENTS),
 ])
 METRICS = Registry("metric", [
     Metric("accuracy", "Accuracy", "the string Keras resolves by the shapes it sees"),
@@ -155,7 +219,18 @@ METRICS = Registry("metric", [
     Metric("categorical_accuracy", "CategoricalAccuracy", "argmax against one-hot argmax"),
     Metric("sparse_categorical_accuracy", "SparseCategoricalAccuracy",
            "argmax against class indices"),
+    Metric("binary_accuracy_logits", "BinaryAccuracy", "`BinaryAccuracy(threshold=0.0)`: "
+           "per output, thresholded at 0, the threshold of a logit (a head without "
+           "activation)", arguments={"threshold": 0.0}, alias=False),
+    Metric("top_k_categorical_accuracy", "TopKCategoricalAccuracy", "the one-hot label's "
+           "class among the 5 highest outputs", reference="top_k"),
+    Metric("sparse_top_k_categorical_accuracy", "SparseTopKCategoricalAccuracy",
+           "the class index among the 5 highest outputs", reference="top_k"),
 ])
+# What a grid crosses when it does not list the axis: the tutorial's losses and metrics.
+TUTORIAL_LOSSES = LOSSES.names[:3]
+TUTORIAL_METRICS = METRICS.names[:4]
+TOP_K = 5  # Keras's default k of its top-k metrics, which the grid passes by name
 _KERAS3 = {"TF_USE_LEGACY_KERAS": "0"}
 FRAMEWORKS = Registry("framework", [
     Framework("tensorflow", "tensorflow", None, {"KERAS_BACKEND": "tensorflow", **_KERAS3},
@@ -172,8 +247,20 @@ DEFAULT_FRAMEWORK = FRAMEWORKS.names[0]
 # The grid's axes, in the order cells are named and tables are laid out.
 AXES = ("encoding", "activation", "loss", "from_logits", "metric")
 SOURCES = ("tfds", "embedded", "auto")
+# A dataset that is not catalogued comes from one of these (the data's own files say its
+# classes): any TFDS image classification dataset, a folder of images, an .npz file.
+OPEN_SOURCES = ("tfds", "folder", "npz")
 WEIGHTS = ("imagenet", "random", "auto")
-BACKBONES = ("vgg16",)
+
+
+def metric(name: str) -> Metric:
+    """The metric entry of a name; a Keras metric the registry does not list (the config
+    accepts any that Keras resolves) gets one without a reference."""
+    entry = METRICS.get(name)
+    if entry is not None:
+        return entry
+    return Metric(name, name, "a Keras metric by name: no reference", reference=None,
+                  alias=False)
 
 
 def short_loss(name: str) -> str:

@@ -24,7 +24,7 @@ MINI = {
     "training": {"epochs": 3, "batch_size": 16, "learning_rate": 0.01, "seed": 42},
     "datasets": [DATASET],
     "grid": {"encoding": ["multihot"], "activation": list(vocab.ACTIVATIONS.names),
-             "loss": list(vocab.LOSSES.names), "from_logits": [True, False],
+             "loss": list(vocab.TUTORIAL_LOSSES), "from_logits": [True, False],
              "metric": ["accuracy", "binary_accuracy", "categorical_accuracy"]},
 }
 

@@ -114,3 +114,45 @@ def test_bfloat16_features_are_close_to_float32_and_cached_apart(images):
     import keras
 
     assert keras.config.dtype_policy().name == "float32"  # heads stay float32
+
+
+def test_vgg16_keeps_its_weights_label_and_cache_fingerprint():
+    backbone = build_backbone(BackboneConfig(weights="random"))
+    assert (backbone.fingerprint, backbone.preprocessing, backbone.preprocess) == (
+        "vgg16/random(he_normal,seed=0)", "tutorial", None)
+
+
+@pytest.mark.slow
+def test_a_second_backbone_s_random_features_are_usable():
+    """MobileNetV2 at 32 px, its own preprocessing, He init with depthwise fan-in: a head
+    on 200 digits beats chance (0.1) on 100 others. Its random features are weak (VGG16's
+    give a head several times this accuracy): the test holds them above chance only,
+    where 17 of 100 right would be a 1-in-50 fluke of guessing."""
+    import keras
+
+    from runner.data.embedded import embedded_mnist, interleaved_split
+
+    images, labels = embedded_mnist()
+    train, test = (ix[:n] for ix, n in zip(interleaved_split(labels, 10), (200, 100),
+                                            strict=True))
+    backbone = build_backbone(BackboneConfig(name="mobilenet_v2", weights="random"))
+    assert backbone.weights == "random(he_normal_fan_in,seed=0)"
+    assert backbone.fingerprint == "mobilenet_v2/random(he_normal_fan_in,seed=0)/" \
+                                   "preprocessing=model"
+    x_train, x_test = (extract_features(backbone, images[ix]) for ix in (train, test))
+    assert x_train.shape == (200, 1280) and np.isfinite(x_train).all()
+    keras.utils.set_random_seed(0)
+    head = keras.Sequential([keras.Input((1280,)), keras.layers.Dense(10)])
+    head.compile(keras.optimizers.Adam(1e-2),
+                 keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    head.fit(x_train, labels[train], epochs=50, batch_size=32, verbose=0)
+    accuracy = float(np.mean(head.predict(x_test, verbose=0).argmax(1) == labels[test]))
+    assert accuracy > 0.17, accuracy
+
+
+def test_imagenet_of_another_backbone_offline_names_it(no_imagenet):
+    start = time.monotonic()
+    with pytest.raises(WeightsError) as error:
+        build_backbone(BackboneConfig(name="mobilenet_v2", weights="imagenet"))
+    assert time.monotonic() - start < 10
+    assert "the ImageNet MobileNetV2 weights are not in" in str(error.value)

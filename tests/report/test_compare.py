@@ -98,7 +98,7 @@ def test_header_names_the_runs_and_how_they_differ():
     assert text.startswith("# Comparison: A `results/a` vs. B `results/b`")
     assert "| Keras | 3.15.1 | 3.16.0 |" in text
     assert "| run name | hand | other |" in text
-    assert "The runs differ in: Keras, VGG16 weights." in text
+    assert "The runs differ in: Keras, backbone weights." in text
     same = compare.compare_runs(a, a, "a", "a")
     assert "The runs agree in software" in same
     assert "2 × sqrt(s_a²/n_a + s_b²/n_b)" in same  # the noise rule is stated

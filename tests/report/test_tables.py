@@ -150,3 +150,24 @@ def test_no_mark_without_a_recommendation():
     text = cheat_markdown(df, cheat_table(df, markup=True))
     assert "†" not in text.split("misreports (the note")[1]  # the legend names the mark
     assert "0.8550 misleading" in text
+
+
+def test_a_section_per_backbone_and_a_column_per_label_smoothing():
+    from runner.report.tables import by_framework
+
+    rows = [_row("onehot", "softmax", "categorical_crossentropy", False, "accuracy", value,
+                 cell_id=f"c{i}", backbone=backbone, label_smoothing=smoothing)
+            for i, (backbone, smoothing, value) in enumerate([
+                ("vgg16", 0.0, 0.5), ("vgg16", 0.1, 0.6), ("mobilenet_v2", 0.0, 0.7)])]
+    rows.append(_row("onehot", "softmax", "auc", False, "auc", 0.9, cell_id="c3",
+                     backbone="vgg16", label_smoothing=0.0))
+    df = by_framework(annotate(pd.DataFrame(rows)))
+    assert list(dict.fromkeys(df["dataset"])) == ["mnist · vgg16", "mnist · mobilenet_v2"]
+    table = cheat_table(df, markup=True)
+    assert list(table.columns)[:2] == ["CCE logits=false", "CCE logits=false ls=0.1"]
+    assert table.loc[("accuracy", "mnist · vgg16", "onehot", 10, "softmax"),
+                     "CCE logits=false ls=0.1"] == "0.6000"
+    text = cheat_markdown(df, table)
+    assert "## mnist · mobilenet_v2" in text and "frozen VGG16, MobileNetV2 weights" in text
+    assert "### metric: auc (no reference: never judged `misleading`)" in text
+    assert "`ls=x`: with `label_smoothing=x`" in text

@@ -110,6 +110,32 @@ def test_multi_label_verdicts(row, expected):
 
 @pytest.mark.parametrize("name, expected", [
     ("SparseCategoricalAccuracy", "sparse_categorical_accuracy"),
-    ("BinaryAccuracy", "binary_accuracy"), ("Accuracy", "accuracy")])
+    ("BinaryAccuracy", "binary_accuracy"), ("Accuracy", "accuracy"), ("AUC", "auc"),
+    ("SparseTopKCategoricalAccuracy", "sparse_top_k_categorical_accuracy")])
 def test_resolved_metric_name(name, expected):
     assert judge.resolved_metric_name(type(name, (), {})()) == expected
+
+
+@pytest.mark.parametrize("outputs, labels, k, expected", [
+    ([[3, 2, 1, 0], [0, 1, 2, 3], [1, 1, 1, 1]], [1, 0, 2], 2, 2 / 3),  # ties count as in
+    ([[3, 2, 1, 0], [0, 1, 2, 3]], [3, 0], 3, 0.0),
+    ([[3, 2, 1, 0], [0, 1, 2, 3]], [3, 0], 4, 1.0),
+    ([[0.2, 0.8]], [0], 5, 1.0),  # fewer outputs than k: every class is in the top k
+    ([[0.7], [0.1]], [0, 1], 5, 1.0),  # one unit ranks its two classes
+])
+def test_top_k_accuracy(outputs, labels, k, expected):
+    got = judge.top_k_accuracy(np.array(outputs, float), np.array(labels), k)
+    assert got == pytest.approx(expected)
+
+
+def test_metric_references_by_kind():
+    outputs, labels = np.array([[2.0, 1.0, 0.0]] * 2), np.array([1, 2])
+    assert judge.metric_reference("accuracy", outputs, labels, "none", 0.25) == 0.25
+    assert judge.metric_reference("top_k", outputs, labels, "none", 0.0) == 1.0  # 3 < k
+    assert judge.metric_reference(None, outputs, labels, "none", 0.5) is None
+    assert judge.top_k_accuracy(outputs, np.eye(3)[labels]) is None  # multi-label rows
+
+
+def test_a_metric_without_a_reference_is_never_misleading():
+    assert judge.verdict(row(value=0.95, reference=0.6, metric_gap=None)) == "ok"
+    assert judge.verdict(row(value=0.95, reference=0.6)) == "misleading"

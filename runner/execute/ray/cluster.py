@@ -79,12 +79,12 @@ class RayCluster:
                                      self.device, found)
         return common
 
-    def extract(self, dataset: str) -> tuple[Any, Any]:
-        """Start a dataset's feature task: (its warnings' ref, its features' ref)."""
+    def extract(self, key: tuple[str, str]) -> tuple[Any, Any]:
+        """Start a (dataset, backbone)'s feature task: (its warnings' ref, its features' ref)."""
         import ray
 
         task = ray.remote(ray_tasks.extract).options(num_returns=2, **self._options())
-        return task.remote(self.setup, dataset)
+        return task.remote(self.setup, key)
 
     def train(self, unit: Unit, loaded: Any) -> Any:
         """Start a unit's task; returns its generator of ("training",) and ("done", ...).

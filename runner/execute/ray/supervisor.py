@@ -28,7 +28,7 @@ from typing import Any
 from runner.config import Config
 from runner.errors import Interrupted
 from runner.execute.base import POLL_SECONDS, GracefulStop, error_rows, timeout_cause
-from runner.execute.plan import Unit
+from runner.execute.plan import DataKey, Unit
 from runner.execute.ray.cluster import RayCluster, first_line
 from runner.grid import Cell
 from runner.store.rundir import RunDir
@@ -63,7 +63,7 @@ class RaySupervisor(GracefulStop):
         self.progress, self.warn = progress, warn
         self._queue: collections.deque[Unit] = collections.deque()
         self._flights: dict[Any, _Flight] = {}  # a task's generator -> its unit
-        self._features: dict[str, _Features] = {}  # dataset -> its feature task
+        self._features: dict[DataKey, _Features] = {}  # (dataset, backbone) -> its task
         self._common: dict[str, Any] = {}
         self._bar: Any = None
 
@@ -116,9 +116,10 @@ class RaySupervisor(GracefulStop):
         for unit in self._queue:
             loaded = None
             if unit.mode == "cached":
-                if unit.dataset not in self._features:
-                    self._features[unit.dataset] = _Features(*self.cluster.extract(unit.dataset))
-                features = self._features[unit.dataset]
+                if unit.data_key not in self._features:
+                    self._features[unit.data_key] = _Features(
+                        *self.cluster.extract(unit.data_key))
+                features = self._features[unit.data_key]
                 if not features.ready:
                     waiting.append(unit)
                     continue
@@ -146,20 +147,20 @@ class RaySupervisor(GracefulStop):
                 ray.cancel(generator, force=True)  # kills its worker; the outcome comes next
                 flight.cancelled = True
 
-    def _features_event(self, dataset: str) -> None:
+    def _features_event(self, key: DataKey) -> None:
         import ray
 
         try:
-            texts = ray.get(self._features[dataset].texts)
+            texts = ray.get(self._features[key].texts)
         except ray.exceptions.RayError as e:  # the feature task died: so do its units
-            del self._features[dataset]  # the next unit of the dataset starts another
-            waiting = [u for u in self._queue if u.mode == "cached" and u.dataset == dataset]
+            del self._features[key]  # the next unit of the dataset starts another
+            waiting = [u for u in self._queue if u.mode == "cached" and u.data_key == key]
             self._queue = collections.deque(u for u in self._queue if u not in waiting)
             for unit in waiting:
                 self._died(unit, "crashed", _death(e),
                            doing="computing the features of this cell's dataset")
             return
-        self._features[dataset].ready = True
+        self._features[key].ready = True
         for text in texts:
             self.warn(text)
 
@@ -172,12 +173,12 @@ class RaySupervisor(GracefulStop):
         except ray.exceptions.RayError as e:
             del self._flights[generator]
             if isinstance(e, ray.exceptions.ObjectLostError):  # e.g. the node holding them
-                self._features.pop(flight.unit.dataset, None)
+                self._features.pop(flight.unit.data_key, None)
             if flight.cancelled:
                 self._died(flight.unit, "timeout", timeout_cause(flight.unit))
             else:
                 self._died(flight.unit, "crashed", _death(e))
-            self._release(flight.unit.dataset)
+            self._release(flight.unit.data_key)
             return
         if item[0] == "training":
             if flight.unit.budget_seconds is not None:
@@ -189,7 +190,7 @@ class RaySupervisor(GracefulStop):
             self.warn(text)
         for rows, result in results:
             self._write(rows, result.logits)
-        self._release(flight.unit.dataset)
+        self._release(flight.unit.data_key)
 
     def _died(self, unit: Unit, phase: str, cause: str,
               doing: str = "training this cell") -> None:
@@ -201,12 +202,12 @@ class RaySupervisor(GracefulStop):
             return
         self._write(error_rows(self.config, unit, phase, cause, self._common, doing), None)
 
-    def _release(self, dataset: str) -> None:
+    def _release(self, key: DataKey) -> None:
         """Drop a dataset's features once no unit needs them: the object store frees them."""
-        needed = any(u.dataset == dataset for u in self._queue) or any(
-            f.unit.dataset == dataset for f in self._flights.values())
+        needed = any(u.data_key == key for u in self._queue) or any(
+            f.unit.data_key == key for f in self._flights.values())
         if not needed:
-            self._features.pop(dataset, None)
+            self._features.pop(key, None)
 
     def _write(self, rows: list[dict], logits: Any) -> None:
         self.run_dir.append(rows, logits)

@@ -16,7 +16,7 @@ from typing import Any
 from runner.config import Config
 from runner.errors import CheatgridWarning, ResourceUnavailable
 from runner.execute.base import inject_crash
-from runner.execute.plan import Unit
+from runner.execute.plan import DataKey, Unit
 from runner.execute.prepare import Prepared, UnitRunner, prepare
 from runner.grid import Cell
 from runner.train.backends import import_tensorflow
@@ -38,12 +38,12 @@ class TaskRunner(UnitRunner):
 
     def __init__(self, config: Config, prepared: Prepared):
         super().__init__(config, prepared)
-        self.shared: dict[str, Any] = {}  # dataset -> what UnitRunner.load returns
+        self.shared: dict[DataKey, Any] = {}  # data key -> what UnitRunner.load returns
 
-    def load(self, name: str, mode: str) -> tuple[Any, dict, dict | None]:
+    def load(self, key: DataKey, mode: str) -> tuple[Any, dict, dict | None]:
         if mode == "cached":
-            return self.shared[name]
-        return super().load(name, mode)  # end-to-end: the images, loaded here once
+            return self.shared[key]
+        return super().load(key, mode)  # end-to-end: the images, loaded here once
 
 
 _RUNNERS: dict[str, TaskRunner] = {}  # token -> runner, in each Ray worker process
@@ -84,8 +84,9 @@ def decide(config: Config, cells: list[Cell], use_cache: bool, device: str) -> t
     return prepared.decisions, common, texts
 
 
-def extract(setup: Setup, dataset: str) -> tuple[list[str], tuple]:
-    """Task with two returns: its warnings, and a dataset's (features, meta, failure).
+def extract(setup: Setup, key: DataKey) -> tuple[list[str], tuple]:
+    """Task with two returns: its warnings, and a (dataset, backbone)'s (features, meta,
+    failure).
 
     A dataset that cannot be loaded is not an exception here: its failure is
     recorded on every cell, as locally.
@@ -93,7 +94,7 @@ def extract(setup: Setup, dataset: str) -> tuple[list[str], tuple]:
     texts: list[str] = []
     with _collected(texts):
         prepared = _runner(setup).prepared
-        loaded = UnitRunner(setup.config, prepared).load(dataset, "cached")
+        loaded = UnitRunner(setup.config, prepared).load(key, "cached")
     return texts, loaded
 
 
@@ -107,8 +108,8 @@ def train(setup: Setup, unit: Unit, loaded: tuple | None):
     texts: list[str] = []
     with _collected(texts):
         runner = _runner(setup)
-        runner.shared = {} if loaded is None else {unit.dataset: loaded}
-        runner.load(unit.dataset, unit.mode)  # images first: their time is not the cells'
+        runner.shared = {} if loaded is None else {unit.data_key: loaded}
+        runner.load(unit.data_key, unit.mode)  # images first: their time is not the cells'
     yield ("training",)
     try:
         inject_crash(unit)

@@ -1,0 +1,201 @@
+"""What a dataset of an open source says of itself, read when the config is parsed.
+
+`describe` reads a folder's class sub-folders, an .npz file's array headers and
+labels, or a TFDS builder's `info.features` (`describe_tfds`), checks them, and
+returns the `DatasetFacts` the grid needs (classes, their names, the kind of
+labels). Nothing here loads an image: a folder is listed, an .npz's image arrays
+are known by their headers. Problems are `ConfigError`s that name the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+import zipfile
+from typing import Any
+
+from runner.config.checks import Checker
+from runner.config.dataset import DatasetFacts
+
+# The extensions `keras.utils.image_dataset_from_directory` reads
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+NPZ_ARRAYS = ("train_images", "train_labels", "test_images", "test_labels")
+
+
+def keras_metric_error(name: str) -> str | None:
+    """Why Keras cannot resolve a metric name (None: it can). Imports Keras."""
+    import keras
+
+    try:
+        keras.metrics.get(name)
+    except (ValueError, TypeError) as e:
+        return str(e).splitlines()[0]
+    return None
+
+
+def describe(check: Checker, values: dict[str, Any], path: str) -> DatasetFacts:
+    """The facts of a dataset of source `tfds`, `folder` or `npz` (parsed keys in `values`).
+
+    Raises:
+        ConfigError: the data cannot be read, or is not what the source expects.
+    """
+    source = values["source"]
+    location = values.get("path")
+    if source == "tfds":
+        if location is not None:
+            raise check.fail(f"{path}.path", "no 'path' for `source: tfds` (TFDS reads "
+                             "`data_dir`)", location)
+        from runner.config.describe_tfds import describe_tfds
+
+        return describe_tfds(check, values, path)
+    for key in ("image_key", "label_key", "split", "data_dir"):
+        if values.get(key) is not None:
+            raise check.fail(f"{path}.{key}", f"no '{key}' for `source: {source}` (a TFDS "
+                             "key)", values[key])
+    if location is None:
+        what = "directory" if source == "folder" else ".npz file"
+        raise check.fail(f"{path}.path", f"the {what} of `source: {source}`", None)
+    where = pathlib.Path(location).expanduser()
+    return (_folder if source == "folder" else _npz)(check, where, f"{path}.path")
+
+
+def _images_of(directory: pathlib.Path) -> list[pathlib.Path]:
+    return sorted(p for p in directory.rglob("*")
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def _class_dirs(directory: pathlib.Path) -> list[pathlib.Path]:
+    return sorted((p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.name)
+
+
+def _folder(check: Checker, directory: pathlib.Path, path: str) -> DatasetFacts:
+    """Classes from sub-folder names, in sorted order (as Keras's directory reader)."""
+    if not directory.is_dir():
+        raise check.fail(path, "an existing directory of class sub-folders", str(directory))
+    split_dirs = [directory / "train", directory / "test"]
+    both = all(d.is_dir() for d in split_dirs)
+    roots = split_dirs if both else [directory]
+    listing = hashlib.sha256()
+    counts: list[dict[str, int]] = []
+    for root in roots:
+        classes = _class_dirs(root)
+        if len(classes) < 2:
+            raise check.fail(path, "a directory with at least 2 class sub-folders (or "
+                             "train/ and test/ each with them)", str(root),
+                             f"found {len(classes)}: {[c.name for c in classes]}")
+        found = {}
+        for class_dir in classes:
+            images = _images_of(class_dir)
+            if not images:
+                raise check.fail(path, f"at least one image ({', '.join(IMAGE_EXTENSIONS)}) "
+                                 "in every class sub-folder", str(directory),
+                                 f"{class_dir} has none")
+            found[class_dir.name] = len(images)
+            for image in images:
+                stat = image.stat()
+                listing.update(f"{image.relative_to(directory)}|{stat.st_size}|"
+                               f"{stat.st_mtime_ns}\n".encode())
+        counts.append(found)
+    names = tuple(counts[0])
+    if both and set(counts[1]) != set(names):
+        only = sorted(set(names) ^ set(counts[1]))
+        raise check.fail(path, "the same class sub-folders in train/ and test/",
+                         str(directory), f"only in one of them: {only}")
+    images = sum(sum(c.values()) for c in counts)
+    layout = "train/ and test/" if both else "one sub-folder per class, test held out"
+    return DatasetFacts(
+        num_classes=len(names), class_names=names, multi_label=False,
+        splits=("train", "test") if both else ("train", None),
+        fingerprint=f"folder:{listing.hexdigest()[:16]}",
+        detail=f"folder {directory} ({layout}; {len(names)} classes, {images} images)")
+
+
+def _header(archive: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], Any]:
+    """An array's shape and dtype from its .npy header, without reading its data."""
+    import numpy as np
+
+    with archive.open(f"{name}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read(f)
+    return tuple(shape), dtype
+
+
+def _npz(check: Checker, file: pathlib.Path, path: str) -> DatasetFacts:
+    import numpy as np
+
+    def bad(array: str, expected: str, received: Any) -> Exception:
+        return check.fail(path, f"{file.name}: '{array}' {expected}", received)
+
+    if not file.is_file():
+        raise check.fail(path, "an existing .npz file", str(file))
+    try:
+        with zipfile.ZipFile(file) as archive:
+            stored = {n.removesuffix(".npy") for n in archive.namelist()}
+            missing = [a for a in NPZ_ARRAYS if a not in stored]
+            if missing:
+                raise check.fail(path, f"an .npz with the arrays {list(NPZ_ARRAYS)} (and "
+                                 "optionally 'class_names')", str(file),
+                                 f"it lacks {missing}; it has {sorted(stored)}")
+            headers = {a: _header(archive, a) for a in ("train_images", "test_images")}
+        with np.load(file, allow_pickle=False) as npz:
+            labels = {a: npz[a] for a in ("train_labels", "test_labels")}
+            names = npz["class_names"] if "class_names" in stored else None
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise check.fail(path, "an .npz file numpy reads with allow_pickle=False",
+                         str(file), f"{type(e).__name__}: {e}") from None
+    for split in ("train", "test"):
+        shape, dtype = headers[f"{split}_images"]
+        if dtype != np.uint8 or len(shape) not in (3, 4) or (
+                len(shape) == 4 and shape[3] not in (1, 3)):
+            raise bad(f"{split}_images", "uint8 (N, H, W), (N, H, W, 1) or (N, H, W, 3); "
+                      "scale floats with (x * 255).round().astype('uint8')",
+                      f"{dtype} {shape}")
+        if shape[0] < 1:
+            raise bad(f"{split}_images", "at least one image", shape)
+    if headers["train_images"][0][1:] != headers["test_images"][0][1:]:
+        raise bad("test_images", f"the image shape of train_images "
+                  f"{headers['train_images'][0][1:]}", headers["test_images"][0][1:])
+    train, test = labels["train_labels"], labels["test_labels"]
+    multi_label = train.ndim == 2
+    for split, array in (("train", train), ("test", test)):
+        n = headers[f"{split}_images"][0][0]
+        kind = np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_
+        if not kind or array.ndim not in (1, 2) or array.ndim != train.ndim:
+            raise bad(f"{split}_labels", "integers: class indices (N,) or 0/1 rows (N, L) for "
+                      "multi-label data, as train_labels", f"{array.dtype} {array.shape}")
+        if len(array) != n:
+            raise bad(f"{split}_labels", f"one label per image ({n})", len(array))
+    if names is not None and (names.ndim != 1 or names.dtype.kind != "U"):
+        raise bad("class_names", "a 1-D array of strings", f"{names.dtype} {names.shape}")
+    if multi_label:
+        num_classes = train.shape[1]
+        if test.shape[1] != num_classes:
+            raise bad("test_labels", f"{num_classes} columns, as train_labels", test.shape)
+        for split, array in (("train", train), ("test", test)):
+            if not np.isin(array, (0, 1)).all():
+                raise bad(f"{split}_labels", "0/1 values only (multi-label rows)",
+                          sorted(set(np.unique(array).tolist()) - {0, 1})[:5])
+    else:
+        num_classes = len(names) if names is not None else int(train.max()) + 1
+        for split, array in (("train", train), ("test", test)):
+            if array.min() < 0 or array.max() >= num_classes:
+                raise bad(f"{split}_labels", f"class indices from 0 to {num_classes - 1}",
+                          f"values from {array.min()} to {array.max()}")
+    if num_classes < 2:
+        raise bad("train_labels", "at least 2 classes (or labels)", num_classes)
+    if names is not None and len(names) != num_classes:
+        raise bad("class_names", f"{num_classes} names, one per class", len(names))
+    digest = hashlib.sha256()
+    with open(file, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    shown = tuple(str(n) for n in names) if names is not None else tuple(
+        str(i) for i in range(num_classes))
+    return DatasetFacts(
+        num_classes=num_classes, class_names=shown, multi_label=multi_label,
+        fingerprint=f"npz:sha256:{digest.hexdigest()[:16]}",
+        detail=f"npz {file} ({num_classes} {'labels' if multi_label else 'classes'}, "
+               f"{len(train)} train / {len(test)} test images)")
