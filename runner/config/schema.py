@@ -67,6 +67,13 @@ def _share(device: str) -> Parser:
     return parse
 
 
+def _seconds(check: Checker, value: Any, path: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 <= value <= MAX_INT:
+        raise check.fail(path, f"a number of seconds from 0 to {MAX_INT:,}", value)
+    return value
+
+
 _AXES = {"encoding": (vocab.ENCODINGS, "[integer, onehot, multihot]"),
          "activation": (vocab.ACTIVATIONS, "[none]"), "loss": (vocab.LOSSES,
                                                              "[binary_crossentropy]"),
@@ -231,6 +238,11 @@ class ResourcesConfig:
     cpus_per_task: float = setting(1, parse=_share("CPU"), why="`--executor ray` only: the "
                                    "CPUs each Ray task asks for: a share of one CPU up to 1, "
                                    "or whole CPUs")
+    node_wait_seconds: float = setting(60, parse=_seconds, why="`--executor ray` only: how "
+                                       "long a run waits, once a node has gone, for a node "
+                                       "that can take its tasks (an autoscaler may add one) "
+                                       "before it records the cells left as `phase: crashed`, "
+                                       "`NodeLost` (see [Ray](ray.md#when-a-node-goes))")
 
 
 @dataclasses.dataclass(frozen=True)

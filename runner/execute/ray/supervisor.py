@@ -10,10 +10,11 @@ task trains one `execute.Unit` and yields a mark once its data is ready, so that
 `training.cell_timeout_seconds` counts training only, as locally.
 
 This process (the driver) stays the only writer of results.jsonl: each unit's
-rows are appended as its task finishes. A task that dies (worker killed, node
-lost, an exception in Ray or in the task) is handled as the local supervisor
-handles a dead worker: its unit is split into single groups, and a group that
-dies again is recorded `phase: crashed`.
+rows are appended as its task finishes. A task that dies (worker killed, an
+exception in Ray or in the task) is handled as the local supervisor handles a
+dead worker: its unit is split into single groups, and a group that dies again
+is recorded `phase: crashed`. A task whose node went is not the cells' fault:
+its unit runs again, whole, on the nodes left (see `nodes.py`).
 """
 
 from __future__ import annotations
@@ -30,17 +31,22 @@ from runner.errors import Interrupted
 from runner.execute.base import POLL_SECONDS, GracefulStop, error_rows, timeout_cause
 from runner.execute.plan import Unit
 from runner.execute.ray.cluster import RayCluster, first_line
+from runner.execute.ray.losses import NodeLosses
+from runner.execute.ray.nodes import MAX_NODE_LOSSES, NodeWatch, alive_nodes, lost_node
 from runner.grid import Cell
 from runner.store.rundir import RunDir
 
 
 @dataclasses.dataclass
 class _Flight:
-    """A unit's task: its deadline once training started, whether it was cancelled."""
+    """A unit's task: its input, its deadline once training started, where it trains."""
 
     unit: Unit
+    loaded: Any  # the ref of the features it was given (None: end-to-end)
+    started: float = dataclasses.field(default_factory=time.monotonic)
     deadline: float | None = None
     cancelled: bool = False
+    node: str | None = None  # the Ray node's id, once the task said
 
 
 @dataclasses.dataclass
@@ -50,9 +56,10 @@ class _Features:
     texts: Any
     loaded: Any
     ready: bool = False
+    started: float = dataclasses.field(default_factory=time.monotonic)
 
 
-class RaySupervisor(GracefulStop):
+class RaySupervisor(NodeLosses, GracefulStop):
     """Runs the remaining units of a grid as Ray tasks; the only writer of results."""
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
@@ -66,6 +73,10 @@ class RaySupervisor(GracefulStop):
         self._features: dict[str, _Features] = {}  # dataset -> its feature task
         self._common: dict[str, Any] = {}
         self._bar: Any = None
+        self._nodes = NodeWatch()
+        self._unit_losses: collections.Counter[Unit] = collections.Counter()
+        self._feature_losses: collections.Counter[str] = collections.Counter()
+        self._stranded_since: float | None = None
 
     def start(self) -> None:
         """Connect and decide data sources and weights once (a first task).
@@ -85,6 +96,7 @@ class RaySupervisor(GracefulStop):
         from tqdm import tqdm
 
         self._queue = collections.deque(units)
+        self._nodes.start()
         total = sum(len(u.cells) for u in units)
         previous = signal.signal(signal.SIGINT, self._request_stop)
         try:
@@ -93,6 +105,7 @@ class RaySupervisor(GracefulStop):
                 while self._queue or self._flights:
                     self._submit()
                     self._receive()
+                    self._watch()
                     if self.stop_requested:
                         raise Interrupted()
         finally:
@@ -106,6 +119,11 @@ class RaySupervisor(GracefulStop):
         for unit in self._queue:
             loaded = None
             if unit.mode == "cached":
+                if self._feature_losses[unit.dataset] >= MAX_NODE_LOSSES:
+                    self._record_lost(unit, f"node lost: the Ray nodes computing or holding the "
+                                      f"features of {unit.dataset} went {MAX_NODE_LOSSES} times",
+                                      "computing the features of this cell's dataset")
+                    continue
                 if unit.dataset not in self._features:
                     self._features[unit.dataset] = _Features(*self.cluster.extract(unit.dataset))
                 features = self._features[unit.dataset]
@@ -113,7 +131,7 @@ class RaySupervisor(GracefulStop):
                     waiting.append(unit)
                     continue
                 loaded = features.loaded
-            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit)
+            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit, loaded)
         self._queue = waiting
 
     def _receive(self) -> None:
@@ -141,8 +159,13 @@ class RaySupervisor(GracefulStop):
 
         try:
             texts = ray.get(self._features[dataset].texts)
-        except ray.exceptions.RayError as e:  # the feature task died: so do its units
-            del self._features[dataset]  # the next unit of the dataset starts another
+        except ray.exceptions.RayError as e:
+            if lost_node(e):  # not the data's fault: computed again, on a node left
+                seconds = time.monotonic() - self._features[dataset].started
+                self._forget_features(dataset, f"the Ray node computing the features of "
+                                      f"{dataset} went ({seconds:.1f} s in)")
+                return
+            del self._features[dataset]  # the feature task died: so do its units
             waiting = [u for u in self._queue if u.mode == "cached" and u.dataset == dataset]
             self._queue = collections.deque(u for u in self._queue if u not in waiting)
             for unit in waiting:
@@ -161,15 +184,16 @@ class RaySupervisor(GracefulStop):
             item = ray.get(next(generator))
         except ray.exceptions.RayError as e:
             del self._flights[generator]
-            if isinstance(e, ray.exceptions.ObjectLostError):  # e.g. the node holding them
-                self._features.pop(flight.unit.dataset, None)
             if flight.cancelled:
                 self._died(flight.unit, "timeout", timeout_cause(flight.unit))
+            elif lost_node(e) or flight.node is not None and flight.node not in alive_nodes():
+                self._lost(flight, e)
             else:
                 self._died(flight.unit, "crashed", _death(e))
             self._release(flight.unit.dataset)
             return
         if item[0] == "training":
+            flight.node = item[1]
             if flight.unit.budget_seconds is not None:
                 flight.deadline = time.monotonic() + flight.unit.budget_seconds
             return
