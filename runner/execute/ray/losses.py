@@ -64,14 +64,12 @@ class NodeLosses:
             where = f"the features of {unit.dataset} went with their Ray node"
         what = (f"{unit.dataset} {unit.groups[0][0].encoding} seed {unit.seed} "
                 f"({len(unit.cells)} cells, {time.monotonic() - flight.started:.1f} s in)")
+        count = f"{losses} of {MAX_NODE_LOSSES} losses"
         if losses >= MAX_NODE_LOSSES:
-            self.warn(f"{where} while training {what}: recorded as NodeLost, the {losses}th "
-                      "loss")
-            self._record_lost(unit, f"node lost: {where}, the {losses}th time for this unit "
-                              f"({first_line(error)})")
+            self.warn(f"{where} while training {what}: recorded as NodeLost ({count})")
+            self._record_lost(unit, f"node lost: {where} ({count}; {first_line(error)})")
             return
-        self.warn(f"{where} while training {what}: queued again ({losses} of "
-                  f"{MAX_NODE_LOSSES} losses)")
+        self.warn(f"{where} while training {what}: queued again ({count})")
         self._queue.append(unit)
 
     def _forget_features(self, dataset: str, what: str) -> None:
