@@ -38,6 +38,13 @@ SMALL = {"name": "small",
                   "from_logits": [False], "metric": ["accuracy", "binary_accuracy"]}}
 CELLS = 2 * 2 * 2 * 1 * 2  # SMALL's cells per seed
 
+TIMES = ["train_seconds", "eval_seconds", "finished_at"]  # the only columns allowed to differ
+# What a cell's training gave: comparable between runs with other seeds or other cells
+# (head ids hash the seed list; equivalence groups number the heads of a run).
+OUTCOME = ["status", "phase", "error_type", "test_metric", "test_loss", "reference_accuracy",
+           "majority_rate", "metric_resolved", "metric_gap", "verdict", "diverged",
+           "constant_predictions", "n_train", "n_test", "weights"]
+
 
 PROVENANCE = {"run_name": "hand", "keras_version": "3.15.1", "tf_version": "2.21.0",
               "weights": "random(he_normal,seed=0)", "weights_requested": "random",
@@ -148,3 +155,39 @@ def write_image_folder(root: pathlib.Path, classes: tuple[int, ...], per_class: 
         side = sizes[i % len(sizes)]
         Image.fromarray(image).resize((side, side)).save(folder / f"{i:04d}.png")
     return root
+
+
+def write_config(folder: pathlib.Path, doc: dict) -> pathlib.Path:
+    """`doc` as `<name>.yaml` in `folder`."""
+    path = folder / f"{doc['name']}.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def grid(config: pathlib.Path, out: pathlib.Path, *flags: str) -> int:
+    """`cheatgrid grid` in this process, without cache or progress bar: its exit code."""
+    return cli.main(["grid", str(config), "--out", str(out), "--no-progress", "--no-cache",
+                     *flags])
+
+
+def results_table(out: pathlib.Path) -> pd.DataFrame:
+    """A run's results.csv indexed by (cell id, seed); fails when a pair is there twice."""
+    table = pd.read_csv(out / "results.csv")
+    keys = list(zip(table["cell_id"], table["seed"], strict=True))
+    assert len(keys) == len(set(keys)), "a (cell, seed) written twice"
+    return table.set_index(["cell_id", "seed"]).sort_index()
+
+
+def same_results(expected: pd.DataFrame, got: pd.DataFrame,
+                 columns: list[str] | None = None) -> None:
+    """The same rows; equal in `columns`, by default all but the times."""
+    assert list(expected.index) == list(got.index)
+    columns = columns or [c for c in expected.columns if c not in TIMES]
+    # A TensorFlow runtime error names whichever failing op reported first, which can
+    # change from one run to the next (docs: `error_message`); its type does not.
+    racy = expected["error_type"] == "InvalidArgumentError"
+    expected, got = expected.copy(), got.copy()
+    if "error_message" in columns:
+        expected.loc[racy, "error_message"] = got.loc[racy, "error_message"]
+    # dtype aside: a column that is empty on crash rows reads back as object
+    pd.testing.assert_frame_equal(expected[columns], got[columns], check_dtype=False)

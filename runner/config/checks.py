@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from runner import vocab
 from runner.errors import ConfigError, did_you_mean
 
 MAX_INT = 10**9  # anything larger is a typo, not an experiment
@@ -131,3 +132,42 @@ def items(parse: Parser, example: str) -> Parser:
     """A non-empty list without duplicates, each item parsed by `parse`."""
     return lambda check, value, path: check.items(
         value, path, lambda v, p: parse(check, v, p), example)
+
+
+def weights(check: Checker, value: Any, path: str) -> str:
+    expected = f"one of {list(vocab.WEIGHTS)} or a path to a '.h5' / '.weights.h5' file"
+    if not isinstance(value, str) or not value:
+        raise check.fail(path, expected, value)
+    if value not in vocab.WEIGHTS and not value.endswith(".h5"):
+        raise check.fail(path, expected, value,
+                         did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
+    return value
+
+def drop_remainder(check: Checker, value: Any, path: str) -> str | bool:
+    if not (value == "tutorial" or isinstance(value, bool)):
+        raise check.fail(path, "true, false or 'tutorial'", value)
+    return value
+
+def device_share(device: str) -> Parser:
+    """Ray's rule for a task's resources: a share of one device, or whole devices."""
+    def parse(check: Checker, value: Any, path: str) -> float:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not 0 <= value <= MAX_INT or (value > 1 and value != int(value)) \
+                or (device == "CPU" and value == 0):
+            zero = "0, " if device == "GPU" else ""
+            raise check.fail(path, f"{zero}a share of one {device} up to 1 (e.g. 0.5), or a "
+                             f"whole number of {device}s", value)
+        return value
+    return parse
+
+def seconds(check: Checker, value: Any, path: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 <= value <= MAX_INT:
+        raise check.fail(path, f"a number of seconds from 0 to {MAX_INT:,}", value)
+    return value
+
+def label_smoothing(check: Checker, value: Any, path: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 <= value < 1:
+        raise check.fail(path, "a number from 0 up to (not including) 1, e.g. 0.1", value)
+    return float(value)

@@ -10,42 +10,12 @@ from typing import Any
 
 from runner import vocab
 from runner.config import checks
-from runner.config.checks import MAX_INT, Checker, Parser
+from runner.config.checks import Checker, Parser
 from runner.config.dataset import DatasetConfig, DatasetFacts
 from runner.config.fields import setting
 
-PRECISIONS = ("float32", "bfloat16")  # the backbone's arithmetic; float32 is the tutorial's
 __all__ = ["BackboneConfig", "Config", "DatasetConfig", "DatasetFacts", "GridConfig",
            "Override", "ResourcesConfig", "TrainingConfig", "axis_value", "keys", "setting"]
-
-
-def _weights(check: Checker, value: Any, path: str) -> str:
-    expected = f"one of {list(vocab.WEIGHTS)} or a path to a '.h5' / '.weights.h5' file"
-    if not isinstance(value, str) or not value:
-        raise check.fail(path, expected, value)
-    if value not in vocab.WEIGHTS and not value.endswith(".h5"):
-        raise check.fail(path, expected, value,
-                         checks.did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
-    return value
-
-
-def _drop_remainder(check: Checker, value: Any, path: str) -> str | bool:
-    if not (value == "tutorial" or isinstance(value, bool)):
-        raise check.fail(path, "true, false or 'tutorial'", value)
-    return value
-
-
-def _share(device: str) -> Parser:
-    """Ray's rule for a task's resources: a share of one device, or whole devices."""
-    def parse(check: Checker, value: Any, path: str) -> float:
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number or not 0 <= value <= MAX_INT or (value > 1 and value != int(value)) \
-                or (device == "CPU" and value == 0):
-            zero = "0, " if device == "GPU" else ""
-            raise check.fail(path, f"{zero}a share of one {device} up to 1 (e.g. 0.5), or a "
-                             f"whole number of {device}s", value)
-        return value
-    return parse
 
 
 _AXES = {"encoding": (vocab.ENCODINGS, "[integer, onehot, multihot]"),
@@ -56,13 +26,6 @@ _AXES = {"encoding": (vocab.ENCODINGS, "[integer, onehot, multihot]"),
          "backbone": (vocab.BACKBONES, "[vgg16, mobilenet_v2]"),
          "label_smoothing": (None, "[0.0, 0.1]")}
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _label_smoothing(check: Checker, value: Any, path: str) -> float:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not 0 <= value < 1:
-        raise check.fail(path, "a number from 0 up to (not including) 1, e.g. 0.1", value)
-    return float(value)
 
 
 def _metric(check: Checker, value: Any, path: str) -> str:
@@ -94,7 +57,7 @@ def axis_value(axis: str) -> Parser:
     if axis == "metric":
         return _metric
     if axis == "label_smoothing":
-        return _label_smoothing
+        return checks.label_smoothing
     registry = _AXES[axis][0]
     if registry is None:
         return checks.boolean
@@ -113,7 +76,7 @@ class BackboneConfig:
                         "tutorial's) or any `keras.applications` model without its top, in "
                         "snake case (see [Backbones](data.md#backbones)); `grid.backbone` "
                         "crosses several")
-    weights: str = setting("random", parse=_weights, why="see [Weights](data.md#weights): "
+    weights: str = setting("random", parse=checks.weights, why="see [Weights](data.md#weights): "
                            "`imagenet`, `random`, `auto`, or a path to a `.h5` / "
                            "`.weights.h5` file")
     input_size: int = setting(32, parse=checks.integer(32), why="image side in pixels, at "
@@ -129,7 +92,7 @@ class BackboneConfig:
         "to RGB (the tutorial's, for every base); `model`: resize, grey to RGB, then the "
         "application's own `preprocess_input` on 0-255 pixels")
     precision: str = setting(
-        "float32", parse=checks.choice(lambda: PRECISIONS), new=True, why="the frozen "
+        "float32", parse=checks.choice(lambda: vocab.PRECISIONS), new=True, why="the frozen "
         "backbone's arithmetic: `bfloat16` runs its feature pass under Keras's "
         "`mixed_bfloat16` policy (far faster on CPUs with AMX and on recent accelerators; "
         "the features, and so the numbers, change a little; heads stay float32). Rows "
@@ -155,7 +118,7 @@ class TrainingConfig:
     shuffle: bool = setting(False, parse=checks.boolean, why="reshuffle the training data "
                             "every epoch (seeded); the tutorial does not")
     drop_remainder: str | bool = setting(
-        "tutorial", parse=_drop_remainder, why="drop the last partial training batch: "
+        "tutorial", parse=checks.drop_remainder, why="drop the last partial training batch: "
         "`tutorial` = for integer labels only (its `batch(64, drop_remainder=True)`; one-hot "
         "uses `batch(64)`), or `true` / `false` for all. Evaluation always uses the whole "
         "test split")
@@ -228,13 +191,18 @@ class Override:
 class ResourcesConfig:
     """What each Ray task asks of the cluster (`--executor ray`); the local runner ignores it."""
 
-    gpus_per_task: float = setting(0, parse=_share("GPU"), why="`--executor ray` only: the "
-                                   "GPUs each Ray task asks for: `0`, a share of one GPU up to "
-                                   "1 (e.g. `0.5`), or whole GPUs; `1` runs one unit per GPU "
-                                   "(see [Ray](ray.md))")
-    cpus_per_task: float = setting(1, parse=_share("CPU"), why="`--executor ray` only: the "
-                                   "CPUs each Ray task asks for: a share of one CPU up to 1, "
-                                   "or whole CPUs")
+    gpus_per_task: float = setting(0, parse=checks.device_share("GPU"), why="`--executor "
+                                   "ray` only: the GPUs each Ray task asks for: `0`, a share of "
+                                   "one GPU up to 1 (e.g. `0.5`), or whole GPUs; `1` runs one "
+                                   "unit per GPU (see [Ray](ray.md))")
+    cpus_per_task: float = setting(1, parse=checks.device_share("CPU"), why="`--executor "
+                                   "ray` only: the CPUs each Ray task asks for: a share of one "
+                                   "CPU up to 1, or whole CPUs")
+    node_wait_seconds: float = setting(60, parse=checks.seconds, why="`--executor ray` only: how "
+                                       "long a run waits, once a node has gone, for a node "
+                                       "that can take its tasks (an autoscaler may add one) "
+                                       "before it records the cells left as `phase: crashed`, "
+                                       "`NodeLost` (see [Ray](ray.md#when-a-node-goes))")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,8 @@
 An executor (the local supervisor, or Ray's) runs the grid's units and hands each
 unit's rows to the run directory; a unit whose worker dies or overruns its time
 is split into single groups, and a single group that dies is recorded with
-these rows.
+these rows. (A Ray node that goes is not a death of the unit's: its units run
+again, see `ray/nodes.py`, and are recorded only when no node is left for them.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from runner.train.device import nvidia_gpus
 CRASH_ENV = "CHEATGRID_CRASH_CELL"  # fault injection: crash on cells whose name holds this
 POLL_SECONDS = 0.2  # how often an executor looks up from waiting (Ctrl-C, deadlines)
 
-_DEATHS = {"crashed": "WorkerCrashed", "timeout": "CellTimeout"}  # phase -> error_type
+# how it ended -> (phase, error_type)
+_DEATHS = {"crashed": ("crashed", "WorkerCrashed"), "timeout": ("timeout", "CellTimeout"),
+           "node lost": ("crashed", "NodeLost")}
 
 
 def timeout_cause(unit: Unit) -> str:
@@ -30,18 +33,19 @@ def timeout_cause(unit: Unit) -> str:
     return f"killed after {unit.timeout_seconds:g} s per group (training.cell_timeout_seconds)"
 
 
-def error_rows(config: Config, unit: Unit, phase: str, cause: str, common: dict[str, Any],
+def error_rows(config: Config, unit: Unit, death: str, cause: str, common: dict[str, Any],
                doing: str = "training this cell") -> list[dict]:
-    """Rows for a one-group unit whose worker crashed or timed out.
+    """Rows for a one-group unit whose worker crashed or timed out, or whose Ray nodes went.
 
     Args:
-        phase: 'crashed' or 'timeout'.
+        death: 'crashed', 'timeout' or 'node lost' (`phase: crashed`, `NodeLost`).
         cause: how it ended, e.g. 'the worker died of signal 11 (SIGSEGV)'.
         doing: what the worker was doing then.
     """
     assert len(unit.groups) == 1, "split a unit before recording its death"
+    phase, error_type = _DEATHS[death]
     return [{**cell_columns(config, c, unit.seed), "status": "error", "phase": phase,
-             "error_type": _DEATHS[phase], "error_message": f"{cause} while {doing}",
+             "error_type": error_type, "error_message": f"{cause} while {doing}",
              "warnings": [], "verdict": "error", **common, "framework": c.framework}
             for c in unit.groups[0]]
 

@@ -18,6 +18,12 @@ from runner.grid import Cell, settings_hash, training_groups
 DataKey = tuple[str, str]  # (dataset, backbone): one set of features
 
 
+def data_label(key: DataKey) -> str:
+    """A data key as messages name it: the dataset, with `@backbone` unless it is VGG16."""
+    dataset, backbone = key
+    return dataset if backbone == vocab.DEFAULT_BACKBONE else f"{dataset}@{backbone}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Unit:
     """Cell groups (each: cells differing only in metric) trained by one call."""

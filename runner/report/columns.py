@@ -36,11 +36,12 @@ COLUMN_GROUPS = (
     (("seed",), "the run's seed (one row per cell and seed)"),
     (("status",), "`ok` or `error`"),
     (("phase",), "where an error was raised: `data` (loading or the backbone's pass), `labels`, "
-     "`build`, `compile`, `fit`, `evaluate`, or `crashed` (the worker died) / `timeout` "
-     "(`cell_timeout_seconds`); empty when ok"),
+     "`build`, `compile`, `fit`, `evaluate`, or `crashed` (the worker died, or no Ray node "
+     "was left for it) / `timeout` (`cell_timeout_seconds`); empty when ok"),
     (("error_type", "error_message"), "the exception's class and one informative line (for "
      "TensorFlow graph errors: the message after the stack, and the Keras function it came "
-     "from); `WorkerCrashed` with the signal or exit code, `CellTimeout`; where a graph fails "
+     "from); `WorkerCrashed` with the signal or exit code, `NodeLost` (`--executor ray`: see "
+     "[When a node goes](ray.md#when-a-node-goes)), `CellTimeout`; where a graph fails "
      "in two ops at once the message may name either from run to run, so `compare` goes by "
      "`error_type`"),
     (("test_metric", "test_loss"), "the metric and the loss on the test split after training"),

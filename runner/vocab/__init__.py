@@ -9,6 +9,7 @@ from runner.vocab.axes import (
     LOSSES,
     METRICS,
     OPEN_SOURCES,
+    PRECISIONS,
     SOURCES,
     TOP_K,
     TUTORIAL_LOSSES,
@@ -27,6 +28,6 @@ from runner.vocab.registry import Registry
 __all__ = ["ACTIVATIONS", "AXES", "BACKBONES", "DATASETS", "DEFAULT_BACKBONE",
            "DEFAULT_FRAMEWORK", "ENCODINGS", "FRAMEWORKS", "LOSSES", "METRICS", "OPEN_SOURCES",
            "PREPROCESSINGS", "SECTION_SEPARATOR", "SOURCES", "TOP_K",
-           "TUTORIAL_LOSSES", "TUTORIAL_METRICS", "WEIGHTS", "BackboneSpec",
+           "PRECISIONS", "TUTORIAL_LOSSES", "TUTORIAL_METRICS", "WEIGHTS", "BackboneSpec",
            "DatasetSpec", "Metric", "Registry", "metric", "recommended", "short_loss",
            "spec_of", "task"]

@@ -251,6 +251,7 @@ SOURCES = ("tfds", "embedded", "auto")
 # classes): any TFDS image classification dataset, a folder of images, an .npz file.
 OPEN_SOURCES = ("tfds", "folder", "npz")
 WEIGHTS = ("imagenet", "random", "auto")
+PRECISIONS = ("float32", "bfloat16")  # the backbone's arithmetic; float32 is the tutorial's
 
 
 def metric(name: str) -> Metric:

@@ -134,6 +134,8 @@ BAD_DOCUMENTS = [
     (lambda d: _set(d, "resources", {"cpus_per_task": 0}),
      ["'resources.cpus_per_task'", "a share of one CPU up to 1", "cpus_per_task=0"]),
     (lambda d: _set(d, "resources", {"gpus_per_task": -1}), ["'resources.gpus_per_task'"]),
+    (lambda d: _set(d, "resources", {"node_wait_seconds": -1}),
+     ["'resources.node_wait_seconds'", "a number of seconds from 0", "node_wait_seconds=-1"]),
     (lambda d: _set(d, "name", "../escape"), ["'name'", "names the run directory"]),
     (lambda d: _set(d, "exclude", [{"los": "binary_crossentropy"}]),
      ["Unknown key 'exclude[0].los'", "Did you mean 'loss'?"]),
@@ -252,10 +254,12 @@ def test_resolved_config_round_trips(tiny_doc):
 
 
 def test_resources_parse_and_round_trip(tiny_doc):
-    assert parse_config(tiny_doc).resources == ResourcesConfig(gpus_per_task=0, cpus_per_task=1)
-    tiny_doc["resources"] = {"gpus_per_task": 0.5, "cpus_per_task": 2}
+    assert parse_config(tiny_doc).resources == ResourcesConfig(gpus_per_task=0, cpus_per_task=1,
+                                                               node_wait_seconds=60)
+    tiny_doc["resources"] = {"gpus_per_task": 0.5, "cpus_per_task": 2, "node_wait_seconds": 0}
     config = parse_config(tiny_doc)
-    assert config.resources == ResourcesConfig(gpus_per_task=0.5, cpus_per_task=2)
+    assert config.resources == ResourcesConfig(gpus_per_task=0.5, cpus_per_task=2,
+                                               node_wait_seconds=0)
     assert dataclasses.replace(parse_config(config.to_dict()), source_path=None) == config
 
 

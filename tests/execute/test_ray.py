@@ -17,58 +17,22 @@ import sys
 import threading
 import time
 
-import pandas as pd
 import pytest
-import yaml
 
-from runner.cli import main as cli
 from runner.execute.base import CRASH_ENV
-from tests.support import CELLS, SMALL
+from tests.support import (
+    CELLS,
+    OUTCOME,
+    SMALL,
+    grid,
+    results_table,
+    same_results,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow  # real fits, fuzzing or subprocess runs
 
 ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
-TIMES = ["train_seconds", "eval_seconds", "finished_at"]  # the only columns allowed to differ
-# What a cell's training gave: comparable between runs with other seeds or other cells
-# (head ids hash the seed list; equivalence groups number the heads of a run).
-OUTCOME = ["status", "phase", "error_type", "test_metric", "test_loss", "reference_accuracy",
-           "majority_rate", "metric_resolved", "metric_gap", "verdict", "diverged",
-           "constant_predictions", "n_train", "n_test", "weights"]
-
-
-def _write(folder: pathlib.Path, doc: dict) -> pathlib.Path:
-    path = folder / f"{doc['name']}.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return path
-
-
-def _grid(config: pathlib.Path, out: pathlib.Path, *flags: str) -> int:
-    return cli.main(["grid", str(config), "--out", str(out), "--no-progress", "--no-cache",
-                     *flags])
-
-
-def _table(out: pathlib.Path) -> pd.DataFrame:
-    table = pd.read_csv(out / "results.csv")
-    keys = list(zip(table["cell_id"], table["seed"], strict=True))
-    assert len(keys) == len(set(keys)), "a (cell, seed) written twice"
-    return table.set_index(["cell_id", "seed"]).sort_index()
-
-
-def _same_results(local: pd.DataFrame, ray_run: pd.DataFrame,
-                  columns: list[str] | None = None) -> None:
-    """The same rows; equal in `columns`, by default all but the times."""
-    assert list(local.index) == list(ray_run.index)
-    columns = columns or [c for c in local.columns if c not in TIMES]
-    # A TensorFlow runtime error names whichever failing op reported first, which can
-    # change from one run to the next (README: `error_message`); its type does not.
-    racy = local["error_type"] == "InvalidArgumentError"
-    local, ray_run = local.copy(), ray_run.copy()
-    if "error_message" in columns:
-        local.loc[racy, "error_message"] = ray_run.loc[racy, "error_message"]
-    # dtype aside: a column that is empty on crash rows reads back as object
-    pd.testing.assert_frame_equal(local[columns], ray_run[columns], check_dtype=False)
-
-
 CRASHING = "onehot/softmax/binary_crossentropy/logits=true"  # only one test has such cells
 
 
@@ -81,7 +45,8 @@ def cluster():
     """
     with pytest.MonkeyPatch.context() as env:
         env.setenv(CRASH_ENV, CRASHING)
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+        # address="local": never a cluster that another `ray start` left recorded in /tmp/ray
+        ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR")
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -92,15 +57,15 @@ def cluster():
 def local(tmp_path_factory):
     """SMALL run by the local executor: what Ray must reproduce."""
     root = tmp_path_factory.mktemp("local")
-    assert _grid(_write(root, SMALL), root / "run") == 0
-    return _table(root / "run")
+    assert grid(write_config(root, SMALL), root / "run") == 0
+    return results_table(root / "run")
 
 
 def test_ray_gives_the_local_executors_results(cluster, local, tmp_path):
-    assert _grid(_write(tmp_path, SMALL), tmp_path / "run", "--executor", "ray") == 0
-    ray_run = _table(tmp_path / "run")
+    assert grid(write_config(tmp_path, SMALL), tmp_path / "run", "--executor", "ray") == 0
+    ray_run = results_table(tmp_path / "run")
     assert (ray_run["status"] == "ok").sum() > 0 and (ray_run["status"] == "error").sum() > 0
-    _same_results(local, ray_run)
+    same_results(local, ray_run)
 
 
 def _running_tasks(name: str) -> list[int]:
@@ -131,28 +96,28 @@ def test_a_killed_worker_loses_nothing_and_runs_nothing_twice(cluster, local, tm
 
     killer = threading.Thread(target=kill_one_training_worker, daemon=True)
     killer.start()
-    config = _write(tmp_path, {**SMALL, "training": {**SMALL["training"], "seeds": [1]}})
+    config = write_config(tmp_path, {**SMALL, "training": {**SMALL["training"], "seeds": [1]}})
     try:
-        assert _grid(config, tmp_path / "run", "--executor", "ray") == 0
+        assert grid(config, tmp_path / "run", "--executor", "ray") == 0
     finally:
         finished.set()
         killer.join()
     assert killed, "no Ray worker was seen training"
-    ray_run = _table(tmp_path / "run")
+    ray_run = results_table(tmp_path / "run")
     # The killed unit ran again one head at a time: the same numbers, trained alone.
     assert (ray_run["heads_trained_together"] == 1).sum() > 0
     seed_1 = local[local.index.get_level_values("seed") == 1]
-    _same_results(seed_1, ray_run, OUTCOME)
+    same_results(seed_1, ray_run, OUTCOME)
     capsys.readouterr()
-    assert _grid(config, tmp_path / "run", "--executor", "ray") == 0
+    assert grid(config, tmp_path / "run", "--executor", "ray") == 0
     assert f"{CELLS} of {CELLS} cell runs already done, 0 to run" in capsys.readouterr().err
 
 
 def test_a_cell_that_kills_its_worker_again_is_recorded(cluster, tmp_path):
     doc = {**SMALL, "training": {**SMALL["training"], "seeds": [1]},
            "grid": {**SMALL["grid"], "encoding": ["onehot"], "from_logits": [True]}}
-    assert _grid(_write(tmp_path, doc), tmp_path / "run", "--executor", "ray") == 0
-    ray_run = _table(tmp_path / "run")
+    assert grid(write_config(tmp_path, doc), tmp_path / "run", "--executor", "ray") == 0
+    ray_run = results_table(tmp_path / "run")
     crashed = ray_run[ray_run["phase"] == "crashed"]
     assert set(crashed["name"].str.rsplit("/", n=1).str[0]) == {f"mnist_binary/{CRASHING}"}
     assert set(crashed["error_type"]) == {"WorkerCrashed"}
@@ -167,9 +132,9 @@ def test_a_cell_over_its_timeout_is_cancelled_and_recorded(cluster, tmp_path):
            "grid": {**SMALL["grid"], "encoding": ["onehot"], "activation": ["softmax"],
                     "loss": ["binary_crossentropy"]}}
     start = time.monotonic()
-    assert _grid(_write(tmp_path, doc), tmp_path / "run", "--executor", "ray") == 0
+    assert grid(write_config(tmp_path, doc), tmp_path / "run", "--executor", "ray") == 0
     assert time.monotonic() - start < 60
-    table = _table(tmp_path / "run")
+    table = results_table(tmp_path / "run")
     assert set(table["phase"]) == {"timeout"} and set(table["error_type"]) == {"CellTimeout"}
     assert "cell_timeout_seconds" in table["error_message"].iloc[0]
 
@@ -178,7 +143,7 @@ def test_ctrl_c_on_a_cluster_driver_then_resume(cluster, local, tmp_path, capsys
     doc = {**SMALL, "training": {**SMALL["training"], "seeds": [1, 2, 3]},
            "grid": {**SMALL["grid"], "encoding": ["onehot"]}}
     runs = 3 * CELLS // 2
-    config, out = _write(tmp_path, doc), tmp_path / "run"
+    config, out = write_config(tmp_path, doc), tmp_path / "run"
     driver = subprocess.Popen(
         [sys.executable, "-m", "runner", "grid", str(config), "--out", str(out),
          "--no-progress", "--no-cache", "--executor", "ray", "--ray-address", cluster],
@@ -193,18 +158,18 @@ def test_ctrl_c_on_a_cluster_driver_then_resume(cluster, local, tmp_path, capsys
     lines = results.read_text().splitlines()
     assert 0 < len(lines) < runs and all(json.loads(line) for line in lines)
     assert (out / "results.csv").is_file()
-    assert _grid(config, out, "--executor", "ray") == 0
+    assert grid(config, out, "--executor", "ray") == 0
     assert f"{len(lines)} of {runs} cell runs already done" in capsys.readouterr().err
-    resumed = _table(out)
+    resumed = results_table(out)
     assert len(resumed) == runs
     onehot = local[local["encoding"] == "onehot"]
-    _same_results(onehot, resumed.loc[onehot.index], OUTCOME)
+    same_results(onehot, resumed.loc[onehot.index], OUTCOME)
 
 
 def test_resources_no_node_has_stop_the_run_before_anything_is_written(cluster, tmp_path,
                                                                        capsys):
-    config = _write(tmp_path, {**SMALL, "resources": {"gpus_per_task": 1}})
-    assert _grid(config, tmp_path / "run", "--executor", "ray") == 2
+    config = write_config(tmp_path, {**SMALL, "resources": {"gpus_per_task": 1}})
+    assert grid(config, tmp_path / "run", "--executor", "ray") == 2
     err = capsys.readouterr().err
     assert "Expected a Ray node with 1 CPU and 1 GPU for one task" in err
     assert "Received: nodes with 2 CPU, 0 GPU" in err
@@ -217,7 +182,7 @@ def test_an_address_that_does_not_answer_is_refused_at_once(tmp_path):
         port = probe.getsockname()[1]
     start = time.monotonic()
     run = subprocess.run(
-        [sys.executable, "-m", "runner", "grid", str(_write(tmp_path, SMALL)), "--out",
+        [sys.executable, "-m", "runner", "grid", str(write_config(tmp_path, SMALL)), "--out",
          str(tmp_path / "run"), "--executor", "ray", "--ray-address", f"127.0.0.1:{port}"],
         capture_output=True, text=True, timeout=120)
     assert run.returncode == 2, run.stderr
@@ -226,10 +191,10 @@ def test_an_address_that_does_not_answer_is_refused_at_once(tmp_path):
 
 
 def test_ray_flags_are_checked(tmp_path, capsys, monkeypatch):
-    config = _write(tmp_path, SMALL)
-    assert _grid(config, tmp_path / "run", "--ray-address", "auto") == 2
+    config = write_config(tmp_path, SMALL)
+    assert grid(config, tmp_path / "run", "--ray-address", "auto") == 2
     assert "--ray-address: Expected --executor ray" in capsys.readouterr().err
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)  # no 'ray' extra
-    assert _grid(config, tmp_path / "run", "--executor", "ray") == 2
+    assert grid(config, tmp_path / "run", "--executor", "ray") == 2
     assert "pip install 'cheatgrid[ray]'" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()

@@ -20,6 +20,7 @@ from runner.config import Config
 from runner.errors import ResourceUnavailable
 from runner.execute.plan import Unit
 from runner.execute.ray import tasks as ray_tasks
+from runner.execute.ray.nodes import alive_nodes
 from runner.grid import Cell
 from runner.train import backends as framework
 
@@ -64,7 +65,7 @@ class RayCluster:
         self._connect()
         try:
             self._check_resources()
-            decide = ray.remote(ray_tasks.decide).options(**self._options())
+            decide = ray.remote(ray_tasks.decide).options(**self.options("decide"))
             found, common, texts = ray.get(decide.remote(self.config, self.cells,
                                                          self.use_cache, self.device))
         except ResourceUnavailable:
@@ -83,17 +84,18 @@ class RayCluster:
         """Start a (dataset, backbone)'s feature task: (its warnings' ref, its features' ref)."""
         import ray
 
-        task = ray.remote(ray_tasks.extract).options(num_returns=2, **self._options())
+        task = ray.remote(ray_tasks.extract).options(num_returns=2,
+                                                     **self.options("extract"))
         return task.remote(self.setup, key)
 
     def train(self, unit: Unit, loaded: Any) -> Any:
-        """Start a unit's task; returns its generator of ("training",) and ("done", ...).
+        """Start a unit's task; its generator of ("training", node id) and ("done", ...).
 
         A framework other than Keras 3 on TensorFlow gets Ray workers of its own (a
         runtime environment that selects it before Keras is imported)."""
         import ray
 
-        options = self._options()
+        options = self.options("train", unit)
         if unit.framework != framework.DEFAULT:
             options["runtime_env"] = {"env_vars": framework.environment(unit.framework)}
         task = ray.remote(ray_tasks.train).options(num_returns="streaming", **options)
@@ -107,11 +109,27 @@ class RayCluster:
             ray.shutdown()
             self._owned = False
 
-    def _options(self) -> dict[str, Any]:
+    def options(self, task: str, unit: Unit | None = None) -> dict[str, Any]:
+        """The Ray options of a task: 'decide', 'extract' (features) or 'train' (`unit`).
+
+        Every task asks for the config's `resources`; the tests place tasks on chosen
+        nodes by adding a scheduling strategy here.
+        """
         resources = self.config.resources
         # max_retries=0: Ray would rerun a dead task on its own; the driver decides instead.
         return {"num_cpus": resources.cpus_per_task, "num_gpus": resources.gpus_per_task,
                 "max_retries": 0}
+
+    def unmet(self, nodes: dict[str, dict[str, Any]]) -> str | None:
+        """Why no node of `nodes` (Ray's records of the live ones) can take a task, or None."""
+        need = {"CPU": self.config.resources.cpus_per_task,
+                "GPU": self.config.resources.gpus_per_task}
+        have = [n["Resources"] for n in nodes.values()]
+        if any(all(node.get(k, 0) >= v for k, v in need.items()) for node in have):
+            return None
+        shown = "; ".join(f"{n.get('CPU', 0):g} CPU, {n.get('GPU', 0):g} GPU" for n in have)
+        return (f"Expected a Ray node with {need['CPU']:g} CPU and {need['GPU']:g} GPU for one "
+                f"task. Received: nodes with {shown or 'nothing'}")
 
     def _connect(self) -> None:
         import ray
@@ -136,17 +154,9 @@ class RayCluster:
 
     def _check_resources(self) -> None:
         """Refuse a run that no node could ever start (Ray would wait for ever)."""
-        import ray
-
-        need = {"CPU": self.config.resources.cpus_per_task,
-                "GPU": self.config.resources.gpus_per_task}
-        nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
-        if any(all(node.get(k, 0) >= v for k, v in need.items()) for node in nodes):
-            return
-        have = "; ".join(f"{n.get('CPU', 0):g} CPU, {n.get('GPU', 0):g} GPU" for n in nodes)
-        raise ResourceUnavailable(
-            f"Invalid value for 'resources': Expected a Ray node with {need['CPU']:g} CPU and "
-            f"{need['GPU']:g} GPU for one task. Received: nodes with {have or 'nothing'}")
+        why = self.unmet(alive_nodes())
+        if why is not None:
+            raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
 
 
 def _probe(address: str) -> None:

@@ -10,10 +10,11 @@ task trains one `execute.Unit` and yields a mark once its data is ready, so that
 `training.cell_timeout_seconds` counts training only, as locally.
 
 This process (the driver) stays the only writer of results.jsonl: each unit's
-rows are appended as its task finishes. A task that dies (worker killed, node
-lost, an exception in Ray or in the task) is handled as the local supervisor
-handles a dead worker: its unit is split into single groups, and a group that
-dies again is recorded `phase: crashed`.
+rows are appended as its task finishes. A task that dies (worker killed, an
+exception in Ray or in the task) is handled as the local supervisor handles a
+dead worker: its unit is split into single groups, and a group that dies again
+is recorded `phase: crashed`. A task whose node went is not the cells' fault:
+its unit runs again, whole, on the nodes left (see `nodes.py`).
 """
 
 from __future__ import annotations
@@ -28,19 +29,24 @@ from typing import Any
 from runner.config import Config
 from runner.errors import Interrupted
 from runner.execute.base import POLL_SECONDS, GracefulStop, error_rows, timeout_cause
-from runner.execute.plan import DataKey, Unit
+from runner.execute.plan import DataKey, Unit, data_label
 from runner.execute.ray.cluster import RayCluster, first_line
+from runner.execute.ray.losses import NodeLosses
+from runner.execute.ray.nodes import MAX_NODE_LOSSES, NodeWatch, alive_nodes, lost_node
 from runner.grid import Cell
 from runner.store.rundir import RunDir
 
 
 @dataclasses.dataclass
 class _Flight:
-    """A unit's task: its deadline once training started, whether it was cancelled."""
+    """A unit's task: its input, its deadline once training started, where it trains."""
 
     unit: Unit
+    loaded: Any  # the ref of the features it was given (None: end-to-end)
+    started: float = dataclasses.field(default_factory=time.monotonic)
     deadline: float | None = None
     cancelled: bool = False
+    node: str | None = None  # the Ray node's id, once the task said
 
 
 @dataclasses.dataclass
@@ -50,9 +56,10 @@ class _Features:
     texts: Any
     loaded: Any
     ready: bool = False
+    started: float = dataclasses.field(default_factory=time.monotonic)
 
 
-class RaySupervisor(GracefulStop):
+class RaySupervisor(NodeLosses, GracefulStop):
     """Runs the remaining units of a grid as Ray tasks; the only writer of results."""
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
@@ -66,6 +73,10 @@ class RaySupervisor(GracefulStop):
         self._features: dict[DataKey, _Features] = {}  # (dataset, backbone) -> its task
         self._common: dict[str, Any] = {}
         self._bar: Any = None
+        self._nodes = NodeWatch()
+        self._unit_losses: collections.Counter[Unit] = collections.Counter()
+        self._feature_losses: collections.Counter[str] = collections.Counter()
+        self._stranded_since: float | None = None
 
     @property
     def decisions(self) -> dict[str, Any]:
@@ -95,6 +106,7 @@ class RaySupervisor(GracefulStop):
         from tqdm import tqdm
 
         self._queue = collections.deque(units)
+        self._nodes.start()
         total = sum(len(u.cells) for u in units)
         previous = signal.signal(signal.SIGINT, self._request_stop)
         try:
@@ -103,6 +115,7 @@ class RaySupervisor(GracefulStop):
                 while self._queue or self._flights:
                     self._submit()
                     self._receive()
+                    self._watch()
                     if self.stop_requested:
                         raise Interrupted()
         finally:
@@ -116,15 +129,20 @@ class RaySupervisor(GracefulStop):
         for unit in self._queue:
             loaded = None
             if unit.mode == "cached":
+                if self._feature_losses[unit.data_key] >= MAX_NODE_LOSSES:
+                    self._record_lost(unit, "node lost: the Ray nodes computing or holding the "
+                                      f"features of {data_label(unit.data_key)} went "
+                                      f"{MAX_NODE_LOSSES} times",
+                                      "computing the features of this cell's dataset")
+                    continue
                 if unit.data_key not in self._features:
-                    self._features[unit.data_key] = _Features(
-                        *self.cluster.extract(unit.data_key))
+                    self._features[unit.data_key] = _Features(*self.cluster.extract(unit.data_key))
                 features = self._features[unit.data_key]
                 if not features.ready:
                     waiting.append(unit)
                     continue
                 loaded = features.loaded
-            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit)
+            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit, loaded)
         self._queue = waiting
 
     def _receive(self) -> None:
@@ -152,8 +170,13 @@ class RaySupervisor(GracefulStop):
 
         try:
             texts = ray.get(self._features[key].texts)
-        except ray.exceptions.RayError as e:  # the feature task died: so do its units
-            del self._features[key]  # the next unit of the dataset starts another
+        except ray.exceptions.RayError as e:
+            if lost_node(e):  # not the data's fault: computed again, on a node left
+                seconds = time.monotonic() - self._features[key].started
+                self._forget_features(key, f"the Ray node computing the features of "
+                                      f"{data_label(key)} went ({seconds:.1f} s in)")
+                return
+            del self._features[key]  # the feature task died: so do its units
             waiting = [u for u in self._queue if u.mode == "cached" and u.data_key == key]
             self._queue = collections.deque(u for u in self._queue if u not in waiting)
             for unit in waiting:
@@ -172,15 +195,16 @@ class RaySupervisor(GracefulStop):
             item = ray.get(next(generator))
         except ray.exceptions.RayError as e:
             del self._flights[generator]
-            if isinstance(e, ray.exceptions.ObjectLostError):  # e.g. the node holding them
-                self._features.pop(flight.unit.data_key, None)
             if flight.cancelled:
                 self._died(flight.unit, "timeout", timeout_cause(flight.unit))
+            elif lost_node(e) or flight.node is not None and flight.node not in alive_nodes():
+                self._lost(flight, e)
             else:
                 self._died(flight.unit, "crashed", _death(e))
             self._release(flight.unit.data_key)
             return
         if item[0] == "training":
+            flight.node = item[1]
             if flight.unit.budget_seconds is not None:
                 flight.deadline = time.monotonic() + flight.unit.budget_seconds
             return

@@ -3,7 +3,7 @@
 Each task prepares exactly as the local worker does (`execute.prepare` with the
 driver's decisions, op determinism on), once per Ray worker process and run, so
 the same seeds give the same numbers as the local executor. The driver wraps
-these functions with `ray.remote`; this module does not import Ray.
+these functions with `ray.remote`; Ray is imported only inside them.
 """
 
 from __future__ import annotations
@@ -102,15 +102,17 @@ def train(setup: Setup, unit: Unit, loaded: tuple | None):
     """Task (a generator): train a unit on its dataset's shared features.
 
     Yields:
-        ("training",) once the data is ready, then ("done", [(rows, GroupResult)
-        per group], warnings).
+        ("training", the Ray node's id) once the data is ready, then ("done",
+        [(rows, GroupResult) per group], warnings).
     """
+    import ray
+
     texts: list[str] = []
     with _collected(texts):
         runner = _runner(setup)
         runner.shared = {} if loaded is None else {unit.data_key: loaded}
         runner.load(unit.data_key, unit.mode)  # images first: their time is not the cells'
-    yield ("training",)
+    yield ("training", ray.get_runtime_context().get_node_id())
     try:
         inject_crash(unit)
         with _collected(texts):
