@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from runner import vocab
+from runner.cli import check as check_command
 from runner.cli.commands import cmd_cell, cmd_compare, cmd_grid, cmd_table
 from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
 from runner.errors import (
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_b", help="the second run directory (B)")
     compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md)")
     compare.set_defaults(func=cmd_compare)
+    check_command.add_parser(sub)
 
     for p in (grid, cell):
         p.add_argument("--device", default="auto", choices=DEVICES,
