@@ -53,6 +53,8 @@ def main() -> int:
     parser.add_argument("--run-dir", help="an existing run directory (no grid is run)")
     parser.add_argument("--outputs", action="store_true",
                         help="also check the trained heads' stored test outputs")
+    parser.add_argument("--dataset", action="append",
+                        help="only this dataset's cells (repeatable; default: all)")
     parser.add_argument("--json", help="write the summaries and every comparison here")
     args = parser.parse_args()
     source = args.run_dir or f"{args.config}, run fresh"
@@ -67,10 +69,12 @@ def main() -> int:
         from runner.train import backends
 
         backends.import_tensorflow(verbose=False)
-        found = agreement.compare_run(run_dir, progress=_progress)
+        datasets = tuple(args.dataset) if args.dataset else None
+        found = agreement.compare_run(run_dir, progress=_progress, datasets=datasets)
         results["before_training"] = _print(found, "before training", source)
         if args.outputs:
-            found = agreement.compare_run(run_dir, outputs=True, progress=_progress)
+            found = agreement.compare_run(run_dir, outputs=True, progress=_progress,
+                                          datasets=datasets)
             results["outputs"] = _print(found, "on the trained heads' test outputs", source)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=2))

@@ -88,8 +88,8 @@ def _model(row: dict[str, Any], metrics: list[str], feature_dim: int, activation
     return model
 
 
-def compare_run(run_dir: str | pathlib.Path, outputs: bool = False,
-                progress=None) -> list[Comparison]:
+def compare_run(run_dir: str | pathlib.Path, outputs: bool = False, progress=None,
+                datasets: tuple[str, ...] | None = None) -> list[Comparison]:
     """Check every cell of a run of this process's framework and compare the verdicts.
 
     Args:
@@ -97,12 +97,15 @@ def compare_run(run_dir: str | pathlib.Path, outputs: bool = False,
         outputs: check the trained heads' stored test outputs instead of checking
             before training.
         progress: called with (heads done, heads in all) after each head.
+        datasets: only the cells of these datasets (default: all).
 
     Returns:
         One comparison per cell, in the run's order.
     """
     run_dir = pathlib.Path(run_dir)
     cells = cell_verdicts(store.read_rows(run_dir / store.RESULTS_FILE), backends.current())
+    if datasets is not None:
+        cells = {k: row for k, row in cells.items() if row["dataset"] in datasets}
     labels = _labels(run_dir, list(cells.values()))
     heads: dict[tuple, list[dict[str, Any]]] = {}
     for row in cells.values():
