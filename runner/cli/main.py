@@ -1,4 +1,5 @@
-"""Command line: `cheatgrid grid | cell | table | compare` (also `python -m runner`).
+"""Command line: `cheatgrid grid | cell | table | compare | check | snippets` (also
+`python -m runner`).
 
 Exit codes: 0 done (failed cells are results, not failures), 1 results could not be
 written or `--verify` found a mismatch, 2 bad input (config, flags, unavailable data,
@@ -11,6 +12,7 @@ import argparse
 import sys
 
 from runner import vocab
+from runner.cli import check as check_command
 from runner.cli import snippets as snippets_command
 from runner.cli.commands import cmd_cell, cmd_compare, cmd_grid, cmd_table
 from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_b", help="the second run directory (B)")
     compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md)")
     compare.set_defaults(func=cmd_compare)
-
+    check_command.add_parser(sub)
     snippets_command.add_parser(sub)
 
     for p in (grid, cell):

@@ -1,0 +1,178 @@
+"""`check_model`: the cheat table applied to one compiled model and its labels.
+
+The labels and the model are read (`inspect`), a probe head is run with the
+model's loss and each metric on the labels (`probe`), the grid's rules judge
+each metric (`rules`), and the committed sample cell of the same configuration
+is cited as evidence (`evidence`). With `inputs`, the model's own outputs are
+judged by the grid's `train.judge`, as the grid judges a trained head.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any
+
+import numpy as np
+
+from runner import vocab
+from runner.check import evidence, findings, rules
+from runner.check.inspect import Head, Labels, read_labels, read_model
+from runner.check.probe import MetricProbe, metric_values, run_probe
+from runner.check.report import CheckReport, MetricReport
+from runner.data.pipeline import encode_labels
+from runner.errors import UsageError
+from runner.grid import tutorial_units
+from runner.train import backends, judge
+
+PREDICT_BATCH_SIZE = 256
+SYNTHETIC_ROWS = 512
+
+
+def check_model(model: Any, labels: Any, inputs: Any = None, *,
+                samples_dir: str | pathlib.Path | None = None,
+                label_source: str = "given") -> CheckReport:
+    """Check a compiled model against its labels, before (or after) it trains.
+
+    Args:
+        model: a compiled Keras 3 model with one output of shape (batch, units).
+        labels: the labels it is (to be) fitted on: class indices, float 0./1., one-hot
+            or multi-hot rows, as an array.
+        inputs: optional inputs for the same rows; the verdicts are then the grid's rules
+            on the model's outputs, so pass a trained model.
+        samples_dir: where the committed sample runs are (default: the repository's
+            results/samples/; a folder without them: no evidence is cited).
+        label_source: how the report names where the labels came from.
+
+    Returns:
+        The report; `report.exit_code` is 0 when every verdict is ok.
+
+    Raises:
+        UsageError: labels that fit no encoding, a model check cannot read, or inputs
+            the model does not accept or of another length than the labels.
+    """
+    keras = backends.keras()
+    seen = read_labels(labels)
+    head = read_model(model)
+    if seen.encoding == "integer" and head.units > seen.classes:
+        # K units read class indices as K classes (labels, a first batch, may miss some)
+        seen = dataclasses.replace(seen, classes=head.units)
+    outputs = None if inputs is None else _outputs(model, inputs, seen.rows)
+    samples = pathlib.Path(samples_dir) if samples_dir is not None else None
+    backend = backends.backend()
+    probe = run_probe(seen, head)
+    run, framework = ((evidence.DEFAULT_RUN, "tensorflow") if backend == "tensorflow"
+                      else (evidence.FRAMEWORKS_RUN, backend))
+    key = _key(seen, head)
+    rows = evidence.cells(key, run, framework, samples) if key else []
+    values = metric_values(head, seen, outputs, probe.metrics) if outputs is not None else {}
+    base = judge.judge(outputs, seen.judged, head.activation) if outputs is not None else {}
+    reports = []
+    for metric in probe.metrics:
+        judgement = rules.verdict(seen, head, probe, metric)
+        found = None
+        if values.get(metric.label) is not None:
+            found = {**base, "test_metric": values[metric.label],
+                     "metric_gap": values[metric.label] - base["reference_accuracy"]}
+            judgement = rules.measured({"status": "ok", **found}, judgement)
+        row = evidence.metric_row(rows, grid_metric(metric))
+        reports.append(MetricReport(
+            metric.label, metric.resolved, judgement.verdict, judgement.why, judgement.fix,
+            judgement.certainty, _error(metric), found, row and evidence.cite(row, run)))
+    first = grid_metric(probe.metrics[0]) if probe.metrics else None
+    trained = next((r for r in rows if r["status"] == "ok"), None)  # any metric: one head
+    notes = [findings.portability(seen, head, backend, key, first, samples),
+             findings.identical_heads(trained, run, samples)]
+    notes += findings.hints(seen, head) + findings.keras_warnings(probe)
+    if not head.metrics:
+        notes.append(findings.Finding("model", "no metric is compiled: nothing to judge",
+                                      rules.right_metric(seen, head)))
+    return CheckReport(
+        seen.encoding, seen.detail, seen.classes, seen.rows, head.units, head.activation,
+        head.loss_name, head.from_logits, backend, keras.version(),
+        "outputs" if outputs is not None else "before training", label_source,
+        tuple(reports), tuple(n for n in notes if n is not None))
+
+
+def _key(labels: Labels, head: Head) -> evidence.Key | None:
+    if head.loss_name not in vocab.LOSSES or head.activation not in vocab.ACTIVATIONS:
+        return None
+    return evidence.Key(labels.task, labels.encoding,
+                        evidence.units_role(head.units, labels.classes), head.activation,
+                        head.loss_name, head.from_logits)
+
+
+def grid_metric(metric: MetricProbe) -> str | None:
+    """The grid's metric name that compiles to the same metric, or None (e.g. a threshold
+    the grid never used, or `keras.metrics.Accuracy`, which the string 'accuracy' is not)."""
+    if isinstance(metric.metric, str):
+        return metric.metric if metric.metric in vocab.METRICS.names else None
+    name = getattr(metric.metric, "__name__", None) or metric.resolved
+    if metric.threshold not in (None, 0.5) or name == "accuracy":
+        return None
+    return name if name in vocab.METRICS.names else None
+
+
+def _error(metric: MetricProbe) -> dict[str, Any] | None:
+    if metric.error is None:
+        return None
+    return {k: metric.error[k] for k in ("phase", "error_type", "error_message")}
+
+
+def _outputs(model: Any, inputs: Any, rows: int) -> np.ndarray:
+    length = len(inputs[0]) if isinstance(inputs, (list, tuple)) else len(inputs)
+    if length != rows:
+        raise UsageError(f"inputs: Expected as many rows as labels ({rows}). Received: {length}")
+    try:
+        outputs = model.predict(inputs, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+    except Exception as e:
+        message = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise UsageError(f"inputs: Expected inputs the model accepts. Received: "
+                         f"{type(e).__name__}: {message}") from None
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if not np.isfinite(outputs).all():
+        raise UsageError("inputs: Expected finite model outputs. Received: NaN or infinite "
+                         "outputs (has the model diverged?)")
+    return outputs
+
+
+def synthetic_labels(encoding: str, classes: int, units: int,
+                     rows: int = SYNTHETIC_ROWS) -> np.ndarray:
+    """Labels of an encoding as the grid feeds them: every class in turn; multi-hot rows
+    with one label, or two every other row."""
+    indices = np.arange(rows) % classes
+    if not vocab.ENCODINGS[encoding].multi_label:
+        return encode_labels(indices, encoding, classes, units)
+    hot = np.zeros((rows, classes), dtype=np.int64)
+    hot[np.arange(rows), indices] = 1
+    second = (indices + 1 + (np.arange(rows) // classes) % (classes - 1)) % classes
+    odd = np.arange(1, rows, 2)
+    hot[odd, second[odd]] = 1
+    return encode_labels(hot, encoding, classes, units)
+
+
+def check_flags(encoding: str, classes: int, activation: str, loss: str, from_logits: bool,
+                metrics: list[str], units: int | None = None, **options: Any) -> CheckReport:
+    """Check a configuration given by name: the grid's head on 512 features, compiled
+    with the loss and metrics, on synthetic labels of the encoding.
+
+    Raises:
+        UsageError: an unknown encoding, activation, loss or metric, or fewer than 2 classes.
+    """
+    for registry, value in ((vocab.ENCODINGS, encoding), (vocab.ACTIVATIONS, activation),
+                            (vocab.LOSSES, loss), *((vocab.METRICS, m) for m in metrics)):
+        if value not in registry:
+            raise UsageError(f"Invalid value for '{registry.kind}': Expected one of "
+                             f"{list(registry.names)}. Received: {registry.kind}={value!r}")
+    if classes < 2:
+        raise UsageError(f"--classes: Expected at least 2. Received: {classes}")
+    keras = backends.keras()
+    units = units or tutorial_units(classes, encoding)
+    inputs = keras.Input((512,))
+    dense = keras.layers.Dense(units, activation=vocab.ACTIVATIONS[activation].keras)
+    model = keras.Model(inputs, dense(inputs))
+    model.compile(optimizer="adam", loss=vocab.LOSSES[loss].build(keras, from_logits),
+                  metrics=[vocab.METRICS[m].name for m in metrics])
+    labels = synthetic_labels(vocab.ENCODINGS[encoding].name, classes, units)
+    return check_model(model, labels, label_source=f"synthetic {encoding} labels from flags",
+                       **options)

@@ -1,0 +1,146 @@
+"""The committed sample runs as evidence: the cell of a configuration, its numbers, its group.
+
+`results/samples/default` is `configs/default.yaml` run on TensorFlow (one dataset per
+tutorial part); `results/samples/frameworks` is Parts A and B on four frameworks.
+A configuration is matched to a sample cell by what transfers between datasets:
+the task (binary, multi-class, multi-label), the label encoding, the units (one,
+one per class, or a number), the activation, the loss, from_logits and the metric.
+The files are read with the standard library (results.csv, the documented columns).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import pathlib
+from typing import Any
+
+from runner import vocab
+from runner.train.judge import MISLEADING_TOLERANCE
+
+SAMPLES_DIR = pathlib.Path(__file__).resolve().parents[2] / "results" / "samples"
+DEFAULT_RUN, FRAMEWORKS_RUN = "default", "frameworks"
+_FLOATS = ("test_metric", "reference_accuracy", "majority_rate", "metric_gap")
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    """What a sample cell must share with a configuration to stand for it."""
+
+    task: str
+    encoding: str
+    units: str  # '1', 'classes' (one per class or label) or the number
+    activation: str
+    loss: str
+    from_logits: bool
+
+
+def units_role(units: int, classes: int) -> str:
+    """'1', 'classes' when there is one unit per class, else the number of units."""
+    return "1" if units == 1 else "classes" if units == classes else str(units)
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: pathlib.Path) -> tuple[dict[str, Any], ...]:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = []
+        for raw in csv.DictReader(f):
+            row: dict[str, Any] = dict(raw)
+            row["from_logits"] = raw["from_logits"] == "True"
+            row["units"], row["num_classes"] = int(raw["units"]), int(raw["num_classes"])
+            for name in _FLOATS:
+                row[name] = float(raw[name]) if raw.get(name) else None
+            rows.append(row)
+    return tuple(rows)
+
+
+def sample_rows(run: str, samples_dir: pathlib.Path | None = None) -> tuple[dict[str, Any], ...]:
+    """The rows of a committed sample run, or () when it is not on this machine (an
+    installed package without the repository's results/)."""
+    path = (samples_dir or SAMPLES_DIR) / run / "results.csv"
+    return _read(path) if path.is_file() else ()
+
+
+def row_key(row: dict[str, Any]) -> Key:
+    return Key(vocab.task(row["num_classes"], row["encoding"]), row["encoding"],
+               units_role(row["units"], row["num_classes"]), row["activation"], row["loss"],
+               row["from_logits"])
+
+
+def cells(key: Key, run: str, framework: str | None = None,
+          samples_dir: pathlib.Path | None = None) -> list[dict[str, Any]]:
+    """The rows of `run` (one framework's, if given) that stand for `key`, all metrics."""
+    return [row for row in sample_rows(run, samples_dir) if row_key(row) == key
+            and (framework is None or row.get("framework") == framework)]
+
+
+def metric_row(rows: list[dict[str, Any]], metric: str | None) -> dict[str, Any] | None:
+    """The row of `metric` (a name of `vocab.METRICS`) among one configuration's rows."""
+    if metric is None:
+        return None
+    return next((row for row in rows if row["metric"] == metric), None)
+
+
+def cite(row: dict[str, Any], run: str) -> str:
+    """One line naming a sample cell and what it measured."""
+    name = row["name"]  # a framework other than the default's already leads the name
+    name = name if name.startswith(f"{row['framework']}:") else f"{row['framework']}:{name}"
+    where = f"results/samples/{run}/results.csv, {name}"
+    if row["status"] != "ok":
+        return f"{where}: error ({row['error_type']}: {row['error_message']})"
+    value = row["test_metric"]
+    measured = (f"{row['metric_resolved']} {value:.3f}, " if value is not None else "")
+    return (f"{where}: {row['verdict']} ({measured}reference accuracy "
+            f"{row['reference_accuracy']:.3f}, majority {row['majority_rate']:.3f}; "
+            f"{row['epochs']} epochs on {row['data_detail'].split(' (')[0]})")
+
+
+def same_heads(row: dict[str, Any], run: str,
+               samples_dir: pathlib.Path | None = None) -> list[str]:
+    """The other heads (activation/loss/logits) of the row's dataset and framework that
+    trained identically to it (its `equivalence_group`), in grid order."""
+    group = row.get("equivalence_group")
+    if not group:
+        return []
+    names = [r["name"].rsplit("/", 1)[0] for r in sample_rows(run, samples_dir)
+             if r["dataset"] == row["dataset"] and r.get("framework") == row.get("framework")
+             and r.get("equivalence_group") == group]
+    own = row["name"].rsplit("/", 1)[0]
+    return [name.split("/", 2)[2] for name in dict.fromkeys(names) if name != own]
+
+
+def across_frameworks(key: Key, metric: str | None,
+                      samples_dir: pathlib.Path | None = None) -> list[dict[str, Any]]:
+    """The configuration's row on each framework of the frameworks run: the row of
+    `metric`, or where the grid has no such metric, the head's first trained row."""
+    by_framework: dict[str, list[dict[str, Any]]] = {}
+    for row in cells(key, FRAMEWORKS_RUN, samples_dir=samples_dir):
+        by_framework.setdefault(row["framework"], []).append(row)
+    found = []
+    for name in vocab.FRAMEWORKS.names:
+        rows = by_framework.get(name, [])
+        row = metric_row(rows, metric) or next((r for r in rows if r["status"] == "ok"),
+                                               rows[0] if rows else None)
+        if row is not None:
+            found.append(row)
+    return found
+
+
+def outcome(row: dict[str, Any]) -> str:
+    """A row's verdict and reference accuracy in a few words ('ok 0.903', 'error')."""
+    if row["status"] != "ok":
+        return f"error ({row['error_type']})"
+    return f"{row['verdict']}, reference accuracy {row['reference_accuracy']:.3f}"
+
+
+def spread(rows: list[dict[str, Any]]) -> str:
+    """Whether one configuration's rows on several frameworks disagree, as the frameworks
+    table counts it: in status or verdict, or in reference accuracy by more than 0.02."""
+    outcomes = {(row["status"], row["verdict"]) for row in rows}
+    accuracies = [row["reference_accuracy"] for row in rows
+                  if row["reference_accuracy"] is not None]
+    if len(outcomes) > 1 or (accuracies and max(accuracies) - min(accuracies)
+                             > MISLEADING_TOLERANCE):
+        return "it trains differently there (verdict, or accuracy by more than 0.02)"
+    return f"the same verdict, and accuracy within {MISLEADING_TOLERANCE}, on each"

@@ -1,0 +1,152 @@
+"""The verdict rules on hand-made labels, heads and probe results (no Keras)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runner.check import rules
+from runner.check.inspect import Head, read_labels
+from runner.check.probe import MetricProbe, Probe
+
+BINARY = np.array([0.0, 1.0] * 4)  # float 0./1., 2 classes
+CLASSES = np.arange(8) % 4  # class indices, 4 classes
+ONEHOT = np.eye(4)[CLASSES]
+PAIRS = np.eye(2)[[0, 1] * 4]  # one-hot, 2 classes
+MULTI = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1]])  # half the rows 2 labels
+
+
+def head(units, activation, loss, from_logits=False):
+    return Head(units, activation, None, loss, loss, from_logits, ())
+
+
+def probe(constant_outputs=False, constant_loss=False, weights_moved=True):
+    return Probe(128, 64, None, weights_moved, constant_outputs, constant_loss, [], [])
+
+
+def metric(resolved, threshold=None, error=None):
+    return MetricProbe(resolved, resolved, resolved, threshold, error)
+
+
+BCE, CCE, SCCE = ("binary_crossentropy", "categorical_crossentropy",
+                  "sparse_categorical_crossentropy")
+
+
+@pytest.mark.parametrize("labels, units, activation, loss, logits, resolved, threshold, "
+                         "verdict, certainty", [
+    # one unit, binary labels: binary_accuracy reads the output as the reference does
+    (BINARY, 1, "sigmoid", BCE, False, "binary_accuracy", 0.5, "ok", "certain"),
+    (BINARY, 1, "none", BCE, True, "binary_accuracy", 0.5, "misleading", "expected"),
+    (BINARY, 1, "none", BCE, True, "binary_accuracy", 0.0, "ok", "certain"),
+    (BINARY, 1, "sigmoid", BCE, False, "categorical_accuracy", None, "misleading", "certain"),
+    (BINARY, 1, "sigmoid", BCE, False, "sparse_categorical_accuracy", None, "misleading",
+     "certain"),
+    # class indices: the sparse metric is the reference; categorical reads indices as rows
+    (CLASSES, 4, "softmax", SCCE, False, "sparse_categorical_accuracy", None, "ok", "certain"),
+    (CLASSES, 4, "softmax", SCCE, False, "categorical_accuracy", None, "misleading", "certain"),
+    # one-hot rows: per-output accuracy equals the argmax only for two softmax outputs
+    (ONEHOT, 4, "softmax", CCE, False, "categorical_accuracy", None, "ok", "certain"),
+    (ONEHOT, 4, "softmax", CCE, False, "binary_accuracy", 0.5, "misleading", "expected"),
+    (PAIRS, 2, "softmax", CCE, False, "binary_accuracy", 0.5, "ok", "certain"),
+    (PAIRS, 2, "sigmoid", BCE, False, "binary_accuracy", 0.5, "ok", "expected"),
+    (PAIRS, 2, "sigmoid", CCE, False, "binary_accuracy", 0.5, "misleading", "expected"),
+    (PAIRS, 2, "none", BCE, True, "binary_accuracy", 0.5, "misleading", "expected"),
+    # multi-hot rows: the reference is exact match, which no built-in metric reports
+    (MULTI, 3, "sigmoid", BCE, False, "binary_accuracy", 0.5, "misleading", "expected"),
+    (MULTI, 3, "sigmoid", BCE, False, "categorical_accuracy", None, "misleading", "expected"),
+    # keras.metrics.Accuracy compares values; other metrics are not judged
+    (ONEHOT, 4, "softmax", CCE, False, "accuracy", None, "misleading", "expected"),
+    (ONEHOT, 4, "softmax", CCE, False, "auc", None, "ok", None),
+])
+def test_metric_verdicts(labels, units, activation, loss, logits, resolved, threshold, verdict,
+                         certainty):
+    found = rules.metric_judgement(read_labels(labels), head(units, activation, loss, logits),
+                                   metric(resolved, threshold))
+    assert (found.verdict, found.certainty) == (verdict, certainty), found.why
+    assert (found.fix is None) == (verdict == "ok")
+
+
+def test_before_training_ok_and_misleading_are_only_expected():
+    # the metric reads the output as the reference does, for any weights: but the head may
+    # still not learn, which makes the grid's verdict degenerate
+    found = rules.verdict(read_labels(BINARY), head(1, "sigmoid", BCE), probe(),
+                          metric("binary_accuracy", 0.5))
+    assert (found.verdict, found.certainty) == ("ok", "expected")
+    assert found.why.endswith("this holds whatever the weights, if the head learns at all")
+
+
+@pytest.mark.parametrize("labels, units, activation, loss, logits, seen, verdict, certainty, "
+                         "says", [
+    (BINARY, 1, "softmax", BCE, False, {"constant_outputs": True}, "degenerate", "certain",
+     "a softmax over one unit is 1.0"),
+    (BINARY, 1, "sigmoid", CCE, False, {"constant_loss": True}, "degenerate", "certain",
+     "compares the output with itself"),
+    (BINARY, 1, "none", CCE, True, {"constant_loss": True}, "degenerate", "certain",
+     "its gradient here is not zero"),
+    (BINARY, 1, "none", BCE, False, {}, "degenerate", "expected", "Keras clips it"),
+    (ONEHOT, 4, "none", CCE, False, {}, "degenerate", "expected", "divides it by the sum"),
+    (CLASSES, 4, "none", SCCE, False, {}, "ok", "expected", "argmax"),  # poor, not degenerate
+    (MULTI, 3, "sigmoid", CCE, False, {}, "degenerate", "expected", "never their level"),
+    (MULTI, 3, "none", CCE, True, {}, "degenerate", "expected", "never their level"),
+    (MULTI, 3, "softmax", CCE, False, {}, "misleading", "expected", "exact"),
+    # every row two labels: a softmax (at most one above 0.5) gets none right
+    (np.array([[1, 1, 0], [0, 1, 1]] * 3), 3, "softmax", BCE, False, {}, "degenerate",
+     "certain", "only the 0.0% of images"),
+])
+def test_head_verdicts(labels, units, activation, loss, logits, seen, verdict, certainty, says):
+    resolved = "sparse_categorical_accuracy" if labels.ndim == 1 and units > 1 else \
+        "categorical_accuracy" if units > 1 else "binary_accuracy"
+    found = rules.verdict(read_labels(labels), head(units, activation, loss, logits),
+                          probe(**seen), metric(resolved))
+    assert (found.verdict, found.certainty) == (verdict, certainty), found.why
+    assert says in found.why
+
+
+def test_an_error_keras_raises_comes_first():
+    error = {"status": "error", "phase": "evaluate", "error_type": "ValueError",
+             "error_message": "Incompatible shapes: [64] vs. [64,4]"}
+    found = rules.verdict(read_labels(CLASSES), head(4, "softmax", SCCE),
+                          probe(constant_outputs=True), metric("binary_accuracy", error=error))
+    assert (found.verdict, found.certainty) == ("error", "certain")
+    assert found.why == ("Keras raises in evaluate: ValueError: Incompatible shapes: [64] vs. "
+                         "[64,4]")
+    assert found.fix == "metrics=['sparse_categorical_accuracy']"
+
+
+@pytest.mark.parametrize("labels, units, activation, fix", [
+    (BINARY, 1, "sigmoid", "metrics=['binary_accuracy']"),
+    (BINARY, 1, "none", "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"),
+    (CLASSES, 4, "softmax", "metrics=['sparse_categorical_accuracy']"),
+    (ONEHOT, 4, "none", "metrics=['categorical_accuracy']"),
+])
+def test_right_metric(labels, units, activation, fix):
+    assert rules.right_metric(read_labels(labels), head(units, activation, BCE)) == fix
+
+
+@pytest.mark.parametrize("labels, activation, fix", [
+    # the tutorial's recommendation for the labels, keeping the activation where it allows
+    (BINARY, "softmax", "keras.layers.Dense(1, activation='sigmoid') with "
+                        "loss=keras.losses.BinaryCrossentropy()"),
+    (BINARY, "none", "keras.layers.Dense(1) with "
+                     "loss=keras.losses.BinaryCrossentropy(from_logits=True)"),
+    (CLASSES, "softmax", "keras.layers.Dense(4, activation='softmax') with "
+                         "loss=keras.losses.SparseCategoricalCrossentropy()"),
+    (MULTI, "sigmoid", "keras.layers.Dense(3, activation='sigmoid') with "
+                       "loss=keras.losses.BinaryCrossentropy()"),
+])
+def test_right_head(labels, activation, fix):
+    assert rules.right_head(read_labels(labels), head(1, activation, CCE)) == fix
+
+
+@pytest.mark.parametrize("activation, loss, logits, recovers", [
+    ("sigmoid", BCE, False, False),  # the activation the loss expects: the same everywhere
+    ("softmax", CCE, False, False),
+    ("none", CCE, True, False),
+    ("sigmoid", BCE, True, True),  # from_logits=True on probabilities
+    ("softmax", SCCE, True, True),
+    ("sigmoid", SCCE, False, True),  # another activation than the loss expects
+    ("softmax", BCE, False, True),
+])
+def test_logit_recovery(activation, loss, logits, recovers):
+    assert (rules.logit_recovery(head(4, activation, loss, logits), "tensorflow")
+            is not None) == recovers
