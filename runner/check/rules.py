@@ -21,11 +21,18 @@ from runner.grid import tutorial_units
 from runner.train import judge
 
 CERTAIN, EXPECTED, MEASURED = "certain", "expected", "measured"
-# Cross-entropies by what they compare: each output with its own 0/1 target (what a sigmoid
-# gives), or the outputs with each other (what a softmax gives).
-PER_OUTPUT = ("binary_crossentropy",)
-RELATIVE = ("categorical_crossentropy", "sparse_categorical_crossentropy")
-assert set(PER_OUTPUT + RELATIVE) == set(vocab.LOSSES.names), "every loss is classified"
+# Losses by what they compare: each output with its own 0/1 target (what a sigmoid gives),
+# the outputs with each other (what a softmax gives), or a margin on raw scores.
+PER_OUTPUT = ("binary_crossentropy", "binary_focal_crossentropy")
+RELATIVE = ("categorical_crossentropy", "sparse_categorical_crossentropy",
+            "categorical_focal_crossentropy")
+MARGIN = ("hinge", "squared_hinge", "categorical_hinge")
+assert set(PER_OUTPUT + RELATIVE + MARGIN) == set(vocab.LOSSES.names), "every loss classified"
+# The cross-entropies whose TensorFlow ops read the logits behind a sigmoid or softmax
+# output (`_get_logits`); the focal losses compute from the probabilities (the binary one
+# only partly), so no portability finding is claimed for them.
+RECOVERED = ("binary_crossentropy", "categorical_crossentropy",
+             "sparse_categorical_crossentropy")
 ACCURACIES = ("binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
               "accuracy")
 
@@ -235,7 +242,7 @@ def logit_recovery(head: Head, backend: str) -> str | None:
     `_get_logits`); JAX and PyTorch compute it from the outputs as given. The two agree
     only for the activation the loss expects with from_logits=False.
     """
-    expected = link(head.loss_name)
+    expected = link(head.loss_name) if head.loss_name in RECOVERED else None
     if head.activation not in ("sigmoid", "softmax") or expected is None or (
             head.activation == expected and not head.from_logits):
         return None
