@@ -10,7 +10,7 @@ BASE_EXTRAS := $(if $(GPU),[gpu],)
 comma := ,
 TEST_EXTRAS := [dev,jax,torch,legacy,ray$(if $(GPU),$(comma)gpu,)]
 
-.PHONY: install install-test grid test lint docs bench clean
+.PHONY: install install-test grid test lint docs samples bench clean
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -41,6 +41,19 @@ lint: install-test
 # Rewrite the sections of docs/ that are generated from the code.
 docs: install
 	$(BIN)/python scripts/docs.py
+
+# The committed sample runs (results/samples/), their claims and snippets, and the sections
+# of docs/ generated from them: run after a change of behaviour, then commit what changed.
+samples: install-test
+	$(BIN)/cheatgrid grid configs/default.yaml --out results/samples/default --force --no-progress
+	$(BIN)/cheatgrid grid configs/frameworks.yaml --out results/samples/frameworks --force --no-progress
+	$(BIN)/cheatgrid snippets --out results/samples/default/snippets.md
+	cp results/samples/default/snippets.md results/samples/default/snippets.json results/samples/frameworks/
+	cp results/samples/default/snippets.md docs/snippets.md
+	$(BIN)/cheatgrid table results/samples/default --claims --readme docs/claims.md
+	$(BIN)/cheatgrid table results/samples/frameworks --claims --readme docs/frameworks.md
+	rm -f results/samples/*/results.*.jsonl.bak results/samples/*/compare_samples.md
+	rm -rf results/samples/*/predictions.*.bak
 
 clean:
 	rm -rf $(VENV) build *.egg-info
