@@ -30,8 +30,12 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 grid: install
 	$(BIN)/cheatgrid grid configs/default.yaml
 
+# Two test processes (pytest-xdist), a test file each at a time (its module fixtures, grid
+# runs, are built once): most tests wait on TensorFlow start-up and tracing,
+# not on both cores. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # ruff, and the import layers of runner/ (pyproject.toml's import-linter contracts)
 lint: install-test
@@ -60,4 +64,4 @@ clean:
 
 # Speed and memory targets, measured in one run (about 20 minutes on 2 CPU cores).
 bench: install
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py --readme docs/speed.md
