@@ -111,8 +111,14 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _same_model(a: Head, b: Head) -> bool:
-    return a.group is not None and a.group == b.group
+def _on_training(holds: bool, shows: str, a: Head, b: Head, rows: pd.DataFrame,
+                 heads: list[Head], metric: str) -> Finding:
+    """A finding judged on training, saying when heads `a` and `b` are one trained model."""
+    same = a.group is not None and a.group == b.group
+    if same:
+        shows += f"; one trained model (identical test logits, group {a.group})"
+    return Finding(holds, shows, ON_TRAINING, f"same model, group {a.group}" if same else "",
+                   metric_notes(rows, heads, metric))
 
 
 def same_training(part: str, a: dict, b: dict, tolerance: float, metric: str,
@@ -129,13 +135,9 @@ def same_training(part: str, a: dict, b: dict, tolerance: float, metric: str,
                            ON_TRAINING)
         gap = abs(ha.reference - hb.reference)
         holds = gap <= tolerance + _EPSILON
-        same = _same_model(ha, hb)
         shows = (f"reference accuracy {ha.label} {_fmt(ha.reference)}, {hb.label} "
                  f"{_fmt(hb.reference)} (difference {gap:.4f})")
-        if same:
-            shows += f"; one trained model (identical test logits, group {ha.group})"
-        return Finding(holds, shows, ON_TRAINING, f"same model, group {ha.group}" if same else "",
-                       metric_notes(rows, [ha, hb], metric))
+        return _on_training(holds, shows, ha, hb, rows, [ha, hb], metric)
     return check
 
 
@@ -179,13 +181,9 @@ def as_good_as_best(part: str, where: dict, among: dict, metric: str) -> Check:
         top = head(rows, {**among, "activation": activation, "loss": loss,
                           "from_logits": from_logits})
         holds = this.reference >= best - SIMILAR_TOLERANCE - _EPSILON
-        same = _same_model(this, top)
         shows = (f"reference accuracy {this.label} {_fmt(this.reference)}; the best other "
                  f"head, {top.label}, {_fmt(float(best))}")
-        if same:
-            shows += f"; one trained model (group {this.group})"
-        return Finding(holds, shows, ON_TRAINING, f"same model, group {this.group}" if same else "",
-                       metric_notes(rows, [this], metric))
+        return _on_training(holds, shows, this, top, rows, [this], metric)
     return check
 
 
