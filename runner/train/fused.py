@@ -11,25 +11,30 @@ and read through their own activations. The unit's distinct heads then train in 
 over every epoch and batch, traced once per (kinds, shape) and reused across datasets and
 seeds; each head's metrics are computed once over its whole test output (`evaluation`).
 
-A head whose kind fails to trace or to run on the first batch is trained by the reference
+A head whose kind fails to trace, or to run on the first batch when the unit's program
+fails, is trained by the reference
 path (`reference.train_group`), so that its error is the one Keras raises there: once per
-distinct failure per process, which later units and seeds reuse. If the program fails
-anyway, every head of the unit falls back to the reference path.
+distinct failure (the same error on the same shape) per process, which later heads, units
+and seeds reuse with their own warnings. If the program fails anyway,
+every head of the unit falls back to the reference path.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
+from runner.errors import CheatgridWarning
 from runner.features.cache import Features
 from runner.grid import Cell
 from runner.train import backends, evaluation
 from runner.train.common import (
     GroupResult,
     encode_splits,
+    error_summary,
     finish_head,
     steps_per_epoch,
     warning_texts,
@@ -46,14 +51,12 @@ class Failure:
     """A head kind that raised while being traced, and the warnings it gave before."""
 
     def __init__(self, error: BaseException, caught: list[str]):
-        self.signature = (type(error).__name__, str(error))
+        self.signature = (type(error).__name__, error_summary(error))
         self.warnings = caught
 
 
 def _traced(kind: Kind, shape: Shape, static_batch: bool):
     """A head kind traced for a shape (cached per process), or its `Failure`."""
-    import warnings
-
     key = (backends.current(), kind, shape, static_batch)
     if key not in _TRACED:
         programs = for_framework()
@@ -61,6 +64,7 @@ def _traced(kind: Kind, shape: Shape, static_batch: bool):
             warnings.simplefilter("always")
             try:
                 _TRACED[key] = programs.trace(kind, shape, static_batch)
+                _TRACED[key].warnings = warning_texts(caught)
             except Exception as e:
                 _TRACED[key] = Failure(e, warning_texts(caught))
     return _TRACED[key]
@@ -97,23 +101,37 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
     heads, results = [], {}
     for group in groups:
         traced = _traced(Kind.of(group[0]), shape, shape.static_batch)
-        failure = traced if isinstance(traced, Failure) else _probe(traced, batch, kernel)
-        if failure is None:
-            heads.append((group, traced))
+        if isinstance(traced, Failure):
+            results[id(group)] = _failed(group, traced, shape, features, seed)
         else:
-            results[id(group)] = _failed(group, failure, shape, features, seed)
+            heads.append((group, traced))
     if heads:
         try:
-            trained = _train(heads, shape, kernel, features, y_train, y_test, seed)
-        except Exception:  # rare: a failure the probes did not foresee
-            trained = {id(g): train_group(g, features, seed) for g, _ in heads}
-        results.update(trained)
+            results.update(_train(heads, shape, kernel, features, y_train, y_test, seed))
+        except Exception as e:  # an error Keras raises only when it runs: find its heads
+            running = []
+            for group, traced in heads:
+                failure = _probe(traced, batch, kernel)
+                if failure is None:
+                    running.append((group, traced))
+                else:
+                    results[id(group)] = _failed(group, failure, shape, features, seed)
+            try:
+                if len(running) == len(heads):
+                    raise e
+                results.update(_train(running, shape, kernel, features, y_train, y_test, seed)
+                               if running else {})
+            except Exception as again:  # not on the first batch: train them one by one
+                warnings.warn(f"{cell.dataset}: the fast path failed ({error_summary(again)}); "
+                              "training these heads on the reference path instead, one model "
+                              "each", CheatgridWarning, stacklevel=2)
+                results.update({id(g): train_group(g, features, seed) for g, _ in running})
     return [results[id(g)] for g in groups]
 
 
 def _probe(traced, batch: tuple[np.ndarray, np.ndarray], kernel: np.ndarray) -> Failure | None:
-    """What running a traced head on the first batch raises (errors Keras raises at run
-    time, e.g. a class index out of range), or None."""
+    """What running a traced head on the first batch raises (errors Keras raises only when
+    it runs, e.g. a class index out of range), or None."""
     try:
         for_framework().probe(traced, batch[0], batch[1], kernel,
                               np.zeros(kernel.shape[1], np.float32))
@@ -125,13 +143,13 @@ def _probe(traced, batch: tuple[np.ndarray, np.ndarray], kernel: np.ndarray) -> 
 def _failed(group: list[Cell], failure: Failure, shape: Shape, features: Features,
             seed: int) -> GroupResult:
     """A failing head's rows: the reference path's, once per distinct failure."""
-    kind = Kind.of(group[0])
-    key = (backends.current(), kind, shape, failure.signature, tuple(failure.warnings))
+    cell = group[0]
+    key = (backends.current(), shape, failure.signature)
     if key not in _FAILED or _FAILED[key].logits is not None:
         _FAILED[key] = train_group(group, features, seed)
         return _FAILED[key]
-    rows = [{**row, "head_id": group[0].head_id} for row in _FAILED[key].rows[:1]
-            for _ in group]
+    rows = [{**row, "head_id": cell.head_id, "warnings": failure.warnings}
+            for row in _FAILED[key].rows[:1] for _ in group]
     return GroupResult(rows, None)
 
 
@@ -157,22 +175,24 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
                            training.epochs, training.learning_rate)
     test_loss = program.test_loss(features.test_x, y_test)
     seconds = round((time.perf_counter() - start) / len(heads), 3)
+    logits = programs.test_logits(features.test_x, result["kernels"], result["biases"])
+    metrics = None
     rows = {}
     index = {f: k for k, f in enumerate(distinct)}
     for group, traced in heads:
         k = index[traced.fingerprint]
         kind = Kind.of(group[0])
-        per_epoch = [programs.outputs(kind, features.test_x, kernels[k], biases[k])
-                     for kernels, biases in zip(result["kernels"], result["biases"],
-                                                strict=True)]
+        per_epoch = [programs.activate(kind, z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
+        metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
+                                                    features.test_x, y_test, per_epoch[-1])
+        columns = evaluation.evaluate(metrics, group, y_test, per_epoch[-1], per_epoch,
+                                      float(test_loss[k]))
         shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
                   "train_seconds": seconds, "warnings": traced.warnings}
         rows[id(group)] = finish_head(
             group, shared, result["losses"][:, k], per_epoch, weights, features.test_x,
-            features.test_labels,
-            lambda c, p=per_epoch, w=weights, k=k: evaluation.evaluate(
-                c, features.test_x, y_test, p[-1], p, float(test_loss[k]), w))
+            features.test_labels, lambda c, columns=columns: columns[c.metric])
     return rows
 
 

@@ -13,7 +13,6 @@ and seeds: its weights are re-initialised and the optimizer's state reset in pla
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ class Traced:
 
     function: Any  # (x, kernel, bias, y) -> (loss, d loss / d kernel, d loss / d bias)
     fingerprint: str  # equal for kinds whose training computes the same thing
-    warnings: list[str]
+    warnings: list[str]  # what Keras warned while it was traced (the caller records them)
 
 
 def _tf():
@@ -58,7 +57,8 @@ def _specs(shape: Shape, batch: int | None):
 
 
 def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
-    """Trace a head kind: Keras's errors while tracing propagate (the caller records them).
+    """Trace a head kind. Keras's errors and warnings while tracing propagate: the caller
+    records them.
 
     Args:
         static_batch: trace with the batch size known, as Keras traces a `fit` whose
@@ -75,11 +75,8 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
 
     function = tf.function(head, autograph=False, input_signature=_specs(
         shape, shape.batch_size if static_batch else None))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        concrete = function.get_concrete_function()
-    texts = [str(w.message).strip().splitlines()[0] for w in caught if str(w.message).strip()]
-    return Traced(concrete, fingerprint(concrete.graph), list(dict.fromkeys(texts)))
+    concrete = function.get_concrete_function()
+    return Traced(concrete, fingerprint(concrete.graph), [])
 
 
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
@@ -212,16 +209,49 @@ class Program:
         return self._evaluate(x, y).numpy()
 
 
-def outputs(kind: Kind, x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """A head's outputs (after its activation) as `model(x)` computes them eagerly."""
+_WIDE_EXACT: dict[tuple, bool] = {}  # (rows, features, units, columns) -> checked
+
+
+def test_logits(x: np.ndarray, kernels: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """Each head's logits after each epoch, as `model(x)` computes them eagerly before its
+    activation.
+
+    Args:
+        kernels, biases: (E, heads, D, units) and (E, heads, units).
+
+    Returns:
+        (E, heads, N, units). One matrix product for all epochs and heads where it gives
+        each head's columns exactly as the head's own product does (checked once per
+        shape: a one-unit product is a matrix-vector product, computed otherwise).
+    """
+    epochs, heads, features, units = kernels.shape
+    wide = np.ascontiguousarray(kernels.transpose(2, 0, 1, 3).reshape(features, -1))
+    key = (len(x), features, units, wide.shape[1])
+    if key not in _WIDE_EXACT:
+        z = backends.to_numpy(dense(x, wide, biases.reshape(-1)))
+        narrow = [backends.to_numpy(dense(x, kernels[e, h], biases[e, h]))
+                  for e, h in ((0, 0), (epochs - 1, heads - 1))]
+        _WIDE_EXACT[key] = np.array_equal(z[:, :units], narrow[0]) and \
+            np.array_equal(z[:, -units:], narrow[1])
+    if _WIDE_EXACT[key]:
+        z = backends.to_numpy(dense(x, wide, biases.reshape(-1)))
+        return z.reshape(len(x), epochs, heads, units).transpose(1, 2, 0, 3)
+    return np.stack([np.stack([backends.to_numpy(dense(x, kernels[e, h], biases[e, h]))
+                               for h in range(heads)]) for e in range(epochs)])
+
+
+def activate(kind: Kind, logits: np.ndarray) -> np.ndarray:
+    """A head's outputs from its logits, through its activation, eagerly as `model(x)`."""
     activation, _ = head_parts(kind)
-    return backends.to_numpy(activation(dense(x, kernel, bias)))
+    return backends.to_numpy(activation(_tf().constant(logits)))
 
 
 def metric_loop(model, batch_size: int):
-    """(labels, outputs) -> `model`'s metric results after updating them batch by batch, as
-    `evaluate` does (`compute_metrics` per batch of `batch_size`), traced once."""
+    """(labels, outputs) -> the values of `model`'s compiled metrics, in order, after
+    updating them batch by batch as `evaluate` does (`compute_metrics` per batch of
+    `batch_size`), traced once."""
     tf = _tf()
+    built = backends.compiled_metrics(model)
 
     def loop(y, outputs):
         def step(s, done):
@@ -231,6 +261,6 @@ def metric_loop(model, batch_size: int):
 
         steps = (tf.shape(y)[0] + batch_size - 1) // batch_size
         tf.while_loop(lambda s, _: s < steps, step, (0, 0), parallel_iterations=1)
-        return model.get_metrics_result()
+        return [m.result() for m in built]
 
     return tf.function(loop, autograph=False, reduce_retracing=True)
