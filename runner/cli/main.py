@@ -9,6 +9,7 @@ weights or device, a busy or foreign run directory), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from runner import vocab
@@ -130,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cheatgrid: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `cheatgrid configs | head`: the reader is gone
+        # stdout to /dev/null, or Python's own flush at exit raises again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

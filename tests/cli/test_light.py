@@ -37,3 +37,11 @@ def test_import_runner_is_light_and_its_api_comes_on_first_use():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, check=True)
     assert done.stdout.splitlines() == ["[]", "runner.api runner.api runner.api"], done.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    done = subprocess.Popen([sys.executable, "-m", "runner", "grid", "smoke", "--dry-run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    done.stdout.close()  # before it writes: `cheatgrid ... | head -0`
+    assert done.wait(timeout=60) == 1
+    assert done.stderr.read() == b""
