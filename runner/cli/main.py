@@ -2,7 +2,7 @@
 `python -m runner`).
 
 Exit codes: 0 done (failed cells are results, not failures), 1 results could not be
-written or `--verify` found a mismatch, 2 bad input (config, flags, unavailable data,
+written, `--verify` found a mismatch or stdout's reader left early, 2 bad input (config, flags, unavailable data,
 weights or device, a busy or foreign run directory), 130 interrupted.
 """
 
@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     grid.set_defaults(func=cmd_grid)
 
     cell = sub.add_parser("cell", help="run one cell and print its result")
-    cell.add_argument("config", nargs="?", help="YAML config holding the cell")
+    cell.add_argument("config", nargs="?", help="the config holding the cell: a YAML file or "
+                      "a ready config's name")
     cell.add_argument("--cell", help="cell id (or 6+ leading digits) or name")
     cell.add_argument("--dataset", default="mnist", choices=sorted(vocab.DATASETS.names))
     cell.add_argument("--encoding", choices=vocab.ENCODINGS.names)
