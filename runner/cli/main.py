@@ -2,8 +2,9 @@
 `python -m runner`).
 
 Exit codes: 0 done (failed cells are results, not failures), 1 results could not be
-written, `--verify` found a mismatch or stdout's reader left early, 2 bad input (config, flags, unavailable data,
-weights or device, a busy or foreign run directory), 130 interrupted.
+written, `--verify` found a mismatch or stdout's reader left early, 2 bad input (config,
+flags, unavailable data, weights or device, a busy or foreign run directory), 130
+interrupted.
 """
 
 from __future__ import annotations
