@@ -40,8 +40,8 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
             or multi-hot rows, as an array.
         inputs: optional inputs for the same rows; the verdicts are then the grid's rules
             on the model's outputs, so pass a trained model.
-        samples_dir: where the committed sample runs are (default: the repository's
-            results/samples/; a folder without them: no evidence is cited).
+        samples_dir: a folder of sample runs (`<run>/results.csv`) to cite instead of
+            the facts the package ships (`evidence`); one without them: none is cited.
         label_source: how the report names where the labels came from.
 
     Returns:
