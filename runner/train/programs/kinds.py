@@ -50,9 +50,18 @@ class Shape:
                    bool(training.shuffle))
 
 
-def head_parts(kind: Kind) -> tuple[Any, Any]:
-    """The activation function and the loss object of a kind, from this process's Keras."""
+def activation_of(kind: Kind) -> Any:
+    """The activation function of a kind, from this process's Keras."""
+    return backends.keras().activations.get(vocab.ACTIVATIONS[kind.activation].keras)
+
+
+def compiled_loss(kind: Kind, shape: Shape) -> Any:
+    """A head model compiled with the kind's loss: its `compute_loss` is the loss as the
+    reference path's `fit` computes it (Keras 2 gives rank-1 labels a trailing axis there,
+    for one)."""
     keras = backends.keras()
-    activation = keras.activations.get(vocab.ACTIVATIONS[kind.activation].keras)
-    loss = vocab.LOSSES[kind.loss].build(keras, kind.from_logits, kind.label_smoothing)
-    return activation, loss
+    inputs = keras.Input((shape.feature_dim,))
+    model = keras.Model(inputs, keras.layers.Dense(shape.units)(inputs))
+    model.compile(loss=vocab.LOSSES[kind.loss].build(keras, kind.from_logits,
+                                                     kind.label_smoothing))
+    return model

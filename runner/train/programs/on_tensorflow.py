@@ -19,7 +19,7 @@ import numpy as np
 
 from runner.train import backends
 from runner.train.programs.graphs import fingerprint
-from runner.train.programs.kinds import Kind, Shape, head_parts
+from runner.train.programs.kinds import Kind, Shape, activation_of, compiled_loss
 
 
 @dataclasses.dataclass
@@ -65,12 +65,12 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
             dataset drops its last partial batch; else with an unknown batch size.
     """
     tf = _tf()
-    activation, loss = head_parts(kind)
+    activation, model = activation_of(kind), compiled_loss(kind, shape)
 
     def head(x, kernel, bias, y):
         with tf.GradientTape() as tape:
             tape.watch([kernel, bias])
-            value = loss(y, activation(dense(x, kernel, bias)))
+            value = model.compute_loss(x=x, y=y, y_pred=activation(dense(x, kernel, bias)))
         return (value, *tape.gradient(value, [kernel, bias]))
 
     function = tf.function(head, autograph=False, input_signature=_specs(
@@ -242,8 +242,7 @@ def test_logits(x: np.ndarray, kernels: np.ndarray, biases: np.ndarray) -> np.nd
 
 def activate(kind: Kind, logits: np.ndarray) -> np.ndarray:
     """A head's outputs from its logits, through its activation, eagerly as `model(x)`."""
-    activation, _ = head_parts(kind)
-    return backends.to_numpy(activation(_tf().constant(logits)))
+    return backends.to_numpy(activation_of(kind)(_tf().constant(logits)))
 
 
 def metric_loop(model, batch_size: int):
