@@ -21,6 +21,7 @@ every head of the unit falls back to the reference path.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from typing import Any
@@ -39,7 +40,7 @@ from runner.train.common import (
     steps_per_epoch,
     warning_texts,
 )
-from runner.train.programs import Kind, Shape, for_framework
+from runner.train.programs import Kind, Shape, for_framework, outputs
 from runner.train.reference import train_group
 
 _TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or Failure
@@ -175,14 +176,14 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
                            training.epochs, training.learning_rate)
     test_loss = program.test_loss(features.test_x, y_test)
     seconds = round((time.perf_counter() - start) / len(heads), 3)
-    logits = programs.test_logits(features.test_x, result["kernels"], result["biases"])
+    logits = outputs.test_logits(features.test_x, result["kernels"], result["biases"])
     metrics = None
     rows = {}
     index = {f: k for k, f in enumerate(distinct)}
     for group, traced in heads:
         k = index[traced.fingerprint]
         kind = Kind.of(group[0])
-        per_epoch = [programs.activate(kind, z) for z in logits[:, k]]
+        per_epoch = [outputs.activate(kind, z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
         metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
                                                     features.test_x, y_test, per_epoch[-1])
@@ -209,19 +210,22 @@ def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
     keras = backends.keras()
     seen: list[np.ndarray] = []
 
-    class Recorder(keras.Model):
-        def train_step(self, data):
-            seen.append(np.asarray(backends.to_numpy(data[0]))[:, 0].astype(np.int32))
-            return {"batches": len(seen)}  # Keras wants some log
+    class Recorder(keras.layers.Layer):  # eagerly (run_eagerly): sees every batch fed
+        def call(self, x):
+            with contextlib.suppress(Exception):  # not a symbolic call while Keras builds
+                seen.append(np.asarray(backends.to_numpy(x))[:, 0].astype(np.int32))
+            return x
 
     drop = training.drops_remainder(cell.encoding)
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((1,))
-    model = Recorder(inputs, inputs)
-    model.compile(run_eagerly=True, steps_per_execution=backends.execution_steps(
+    model = keras.Model(inputs, Recorder()(inputs))
+    model.compile(loss="mse", run_eagerly=True, steps_per_execution=backends.execution_steps(
         steps_per_epoch(n, training.batch_size, drop)))
     indices = np.arange(n, dtype=np.float32)[:, None]
-    model.fit(feature_pipeline(indices, indices, training.batch_size, shuffle_seed=seed,
-                               drop_remainder=drop), epochs=training.epochs, verbose=0,
-              shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # it has no weights to train, on purpose
+        model.fit(feature_pipeline(indices, indices, training.batch_size,
+                                   shuffle_seed=seed, drop_remainder=drop),
+                  epochs=training.epochs, verbose=0, shuffle=False)
     return np.concatenate(seen).reshape(training.epochs, -1)

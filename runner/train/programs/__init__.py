@@ -14,7 +14,14 @@ __all__ = ["Kind", "Shape", "for_framework"]
 
 
 def for_framework() -> ModuleType:
-    """The program module of this process's framework."""
+    """The program module of this process's framework: TensorFlow's for Keras 3 on
+    TensorFlow and for Keras 2."""
+    from runner.train import backends
+
+    if backends.backend() == "jax":
+        from runner.train.programs import on_jax
+
+        return on_jax
     from runner.train.programs import on_tensorflow
 
     return on_tensorflow
