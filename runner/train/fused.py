@@ -46,6 +46,7 @@ from runner.train.reference import train_group
 _TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or Failure
 _PROGRAMS: dict[tuple, Any] = {}  # (framework, shape, fingerprints) -> Program
 _FAILED: dict[tuple, GroupResult] = {}  # a failure's key -> the reference path's result
+_WARNED: dict[tuple, list[str]] = {}  # (framework, kind, shape, batch size) -> warnings
 
 
 class Failure:
@@ -177,6 +178,7 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
     test_loss = program.test_loss(features.test_x, y_test)
     seconds = round((time.perf_counter() - start) / len(heads), 3)
     logits = outputs.test_logits(features.test_x, result["kernels"], result["biases"])
+    sizes = _batch_sizes(shape, len(y_train), len(y_test))
     metrics = None
     rows = {}
     index = {f: k for k, f in enumerate(distinct)}
@@ -189,12 +191,36 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
                                                     features.test_x, y_test, per_epoch[-1])
         columns = evaluation.evaluate(metrics, group, y_test, per_epoch[-1], per_epoch,
                                       float(test_loss[k]))
+        warned = [w for size in sizes for w in _warnings_at(traced, group[0], shape, size)]
         shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
-                  "train_seconds": seconds, "warnings": traced.warnings}
+                  "train_seconds": seconds,
+                  "warnings": list(dict.fromkeys(traced.warnings + warned))}
         rows[id(group)] = finish_head(
             group, shared, result["losses"][:, k], per_epoch, weights, features.test_x,
             features.test_labels, lambda c, columns=columns: columns[c.metric])
     return rows
+
+
+def _batch_sizes(shape: Shape, n_train: int, n_test: int) -> list[int]:
+    """The batch sizes a head meets besides `shape.batch_size`: the last partial batch of
+    training (unless dropped) and the test split's batches."""
+    batch = shape.batch_size
+    sizes = [n_train % batch] if not shape.static_batch else []
+    sizes += [min(batch, n_test), n_test % batch]
+    return [s for s in dict.fromkeys(sizes) if s and s != batch]
+
+
+def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
+    """What Keras warns when the head runs on a batch of `size` (its warnings can name the
+    batch's shape), where the array library runs or traces each size anew."""
+    key = (backends.current(), Kind.of(cell), shape, size)
+    if key not in _WARNED:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with contextlib.suppress(Exception):  # the batch's own errors surface elsewhere
+                for_framework().run_at(traced, shape, size)
+        _WARNED[key] = warning_texts(caught)
+    return _WARNED[key]
 
 
 def _order(cell: Cell, n: int, seed: int) -> np.ndarray:

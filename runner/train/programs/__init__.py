@@ -22,6 +22,10 @@ def for_framework() -> ModuleType:
         from runner.train.programs import on_jax
 
         return on_jax
+    if backends.backend() == "torch":
+        from runner.train.programs import on_torch
+
+        return on_torch
     from runner.train.programs import on_tensorflow
 
     return on_tensorflow

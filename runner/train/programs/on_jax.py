@@ -82,6 +82,15 @@ def fingerprint(closed) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def run_at(traced: Traced, shape: Shape, batch_size: int) -> None:
+    """Trace a head for another batch size (JAX traces every size it meets): what Keras
+    warns names the size."""
+    import jax
+
+    specs = _specs(dataclasses.replace(shape, batch_size=batch_size))
+    jax.eval_shape(traced.function, *specs)
+
+
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
           bias: np.ndarray) -> None:
     """Run a traced head on one batch: raises what Keras raises only when it runs."""
