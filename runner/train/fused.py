@@ -11,7 +11,7 @@ and read through their own activations. The unit's distinct heads then train in 
 over every epoch and batch, traced once per (kinds, shape) and reused across datasets and
 seeds; each head's metrics are computed once over its whole test output (`evaluation`).
 
-A head whose kind fails to trace, or to run on the first batch when the unit's program
+A head whose kind fails to trace, or to run on some training batch when the unit's program
 fails, is trained by the reference
 path (`reference.train_group`), so that its error is the one Keras raises there: once per
 distinct failure (the same error on the same shape) per process, which later heads, units
@@ -99,7 +99,6 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
         return [train_group(g, features, seed) for g in groups]
     shape = Shape.of(cell, features.train_x.shape[1], y_train)
     kernel = initial_kernel(cell.units, shape.feature_dim, seed)
-    batch = (features.train_x[:shape.batch_size], y_train[:shape.batch_size])
     heads, results = [], {}
     for group in groups:
         traced = _traced(Kind.of(group[0]), shape, shape.static_batch)
@@ -113,7 +112,7 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
         except Exception as e:  # an error Keras raises only when it runs: find its heads
             running = []
             for group, traced in heads:
-                failure = _probe(traced, batch, kernel)
+                failure = _probe(traced, shape, features.train_x, y_train, kernel)
                 if failure is None:
                     running.append((group, traced))
                 else:
@@ -123,7 +122,7 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
                     raise e
                 results.update(_train(running, shape, kernel, features, y_train, y_test, seed)
                                if running else {})
-            except Exception as again:  # not on the first batch: train them one by one
+            except Exception as again:  # not foreseen: train them one by one
                 warnings.warn(f"{cell.dataset}: the fast path failed ({error_summary(again)}); "
                               "training these heads on the reference path instead, one model "
                               "each", CheatgridWarning, stacklevel=2)
@@ -131,12 +130,16 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
     return [results[id(g)] for g in groups]
 
 
-def _probe(traced, batch: tuple[np.ndarray, np.ndarray], kernel: np.ndarray) -> Failure | None:
-    """What running a traced head on the first batch raises (errors Keras raises only when
-    it runs, e.g. a class index out of range), or None."""
+def _probe(traced, shape: Shape, x: np.ndarray, y: np.ndarray,
+           kernel: np.ndarray) -> Failure | None:
+    """What running a traced head on each training batch raises (errors Keras raises only
+    when it runs, e.g. a class index out of range in some batch), or None."""
+    batch, bias = shape.batch_size, np.zeros(kernel.shape[1], np.float32)
+    end = len(x) // batch * batch if shape.static_batch else len(x)
     try:
-        for_framework().probe(traced, batch[0], batch[1], kernel,
-                              np.zeros(kernel.shape[1], np.float32))
+        for start in range(0, end, batch):
+            for_framework().probe(traced, x[start:start + batch], y[start:start + batch],
+                                  kernel, bias)
     except Exception as e:
         return Failure(e, traced.warnings)
     return None

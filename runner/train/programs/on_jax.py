@@ -28,6 +28,8 @@ class Traced:
 
     function: Any  # (x, kernel, bias, y) -> (loss, d loss / d kernel, d loss / d bias)
     fingerprint: str
+    model: Any  # the compiled model whose `compute_loss` it calls (Keras 2 keeps a loss
+    # tracker's variables in it: they must outlive the trace)
     warnings: list[str]
 
 
@@ -55,7 +57,7 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
         value, gradients = jax.value_and_grad(loss)((kernel, bias))
         return (value, *gradients)
 
-    return Traced(head, fingerprint(jax.make_jaxpr(head)(*_specs(shape))), [])
+    return Traced(head, fingerprint(jax.make_jaxpr(head)(*_specs(shape))), model, [])
 
 
 def fingerprint(closed) -> str:

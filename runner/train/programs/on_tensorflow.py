@@ -29,6 +29,8 @@ class Traced:
 
     function: Any  # (x, kernel, bias, y) -> (loss, d loss / d kernel, d loss / d bias)
     fingerprint: str  # equal for kinds whose training computes the same thing
+    model: Any  # the compiled model whose `compute_loss` it calls (Keras 2 keeps a loss
+    # tracker's variables in it: they must outlive the trace)
     warnings: list[str]  # what Keras warned while it was traced (the caller records them)
 
 
@@ -67,7 +69,7 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
     function = tf.function(head, autograph=False, input_signature=_specs(
         shape, shape.batch_size if static_batch else None))
     concrete = function.get_concrete_function()
-    return Traced(concrete, fingerprint(concrete.graph), [])
+    return Traced(concrete, fingerprint(concrete.graph), model, [])
 
 
 def run_at(traced: Traced, shape: Shape, batch_size: int) -> None:

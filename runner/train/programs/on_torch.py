@@ -29,6 +29,8 @@ class Traced:
 
     function: Any  # (x, kernel, bias, y) -> (loss, d loss / d kernel, d loss / d bias)
     fingerprint: str
+    model: Any  # the compiled model whose `compute_loss` it calls (Keras 2 keeps a loss
+    # tracker's variables in it: they must outlive the trace)
     warnings: list[str]
 
 
@@ -58,7 +60,7 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
     recorder = _Recorder(inputs)
     with recorder:
         outputs = head(*inputs)
-    return Traced(head, recorder.fingerprint(outputs), [])
+    return Traced(head, recorder.fingerprint(outputs), model, [])
 
 
 class _Recorder:
@@ -123,14 +125,21 @@ class _Recorder:
         self.ops.append((writes, text, reads))
 
     def fingerprint(self, outputs) -> str:
-        """A digest of the recorded operations that feed `outputs`."""
+        """A digest of the recorded operations that feed `outputs`, their values renamed in
+        order of appearance (so that dead operations before them change nothing)."""
+        import re
+
         live = {self.names.get(self._key(t), "") for t in outputs}
         kept = []
         for writes, text, reads in reversed(self.ops):
             if live.intersection(writes):
                 kept.append(f"{writes}={text}")
                 live.update(reads)
-        return hashlib.sha256("\n".join(reversed(kept)).encode()).hexdigest()
+        text = "\n".join(reversed(kept))
+        order = dict.fromkeys(re.findall(r"v\d+_\d+", text))
+        renamed = {name: f"c{i}" for i, name in enumerate(order)}
+        text = re.sub(r"v\d+_\d+", lambda m: renamed[m.group(0)], text)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
