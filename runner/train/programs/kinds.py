@@ -55,13 +55,26 @@ def activation_of(kind: Kind) -> Any:
     return backends.keras().activations.get(vocab.ACTIVATIONS[kind.activation].keras)
 
 
-def compiled_loss(kind: Kind, shape: Shape) -> Any:
-    """A head model compiled with the kind's loss: its `compute_loss` is the loss as the
-    reference path's `fit` computes it (Keras 2 gives rank-1 labels a trailing axis there,
-    for one)."""
+def head_model(kind: Kind, shape: Shape) -> Any:
+    """The head as the reference path builds and compiles it (see `forward`)."""
     keras = backends.keras()
     inputs = keras.Input((shape.feature_dim,))
-    model = keras.Model(inputs, keras.layers.Dense(shape.units)(inputs))
+    activation = vocab.ACTIVATIONS[kind.activation].keras
+    model = keras.Model(inputs, keras.layers.Dense(shape.units, activation=activation)(inputs))
     model.compile(loss=vocab.LOSSES[kind.loss].build(keras, kind.from_logits,
                                                      kind.label_smoothing))
     return model
+
+
+def forward(model: Any, kernel: Any, bias: Any, x: Any, y: Any) -> Any:
+    """The loss of `head_model`'s head with the given weights, computed as the reference
+    path's `fit` computes it: through the model's own call (Keras 2 hands the loss a new
+    tensor there, so that it cannot read the logits behind a sigmoid) and its
+    `compute_loss` (Keras 2 gives rank-1 labels a trailing axis there)."""
+    if backends.current() == "tf_keras":  # no stateless call: the weights go in its variables
+        layer = model.layers[-1]
+        layer.kernel.assign(kernel)
+        layer.bias.assign(bias)
+        return model.compute_loss(x=x, y=y, y_pred=model(x, training=True))
+    y_pred, _ = model.stateless_call([kernel, bias], [], x, training=True)
+    return model.compute_loss(x=x, y=y, y_pred=y_pred)

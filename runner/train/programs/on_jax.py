@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from runner.train import backends
-from runner.train.programs.kinds import Kind, Shape, activation_of, compiled_loss
-from runner.train.programs.outputs import dense
+from runner.train.programs.kinds import Kind, Shape, forward, head_model
 
 
 @dataclasses.dataclass
@@ -48,11 +47,11 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
     nothing). Keras's errors and warnings while tracing propagate to the caller."""
     import jax
 
-    activation, model = activation_of(kind), compiled_loss(kind, shape)
+    model = head_model(kind, shape)
 
     def head(x, kernel, bias, y):
         def loss(weights):
-            return model.compute_loss(x=x, y=y, y_pred=activation(dense(x, *weights)))
+            return forward(model, *weights, x, y)
 
         value, gradients = jax.value_and_grad(loss)((kernel, bias))
         return (value, *gradients)

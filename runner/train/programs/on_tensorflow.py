@@ -19,8 +19,7 @@ import numpy as np
 
 from runner.train import backends
 from runner.train.programs.graphs import fingerprint
-from runner.train.programs.kinds import Kind, Shape, activation_of, compiled_loss
-from runner.train.programs.outputs import dense
+from runner.train.programs.kinds import Kind, Shape, forward, head_model
 
 
 @dataclasses.dataclass
@@ -58,13 +57,16 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
             dataset drops its last partial batch; else with an unknown batch size.
     """
     tf = _tf()
-    activation, model = activation_of(kind), compiled_loss(kind, shape)
+    model = head_model(kind, shape)
+    weights = model.layers[-1].trainable_weights  # Keras 2 reads its weights from these
 
     def head(x, kernel, bias, y):
         with tf.GradientTape() as tape:
             tape.watch([kernel, bias])
-            value = model.compute_loss(x=x, y=y, y_pred=activation(dense(x, kernel, bias)))
-        return (value, *tape.gradient(value, [kernel, bias]))
+            value = forward(model, kernel, bias, x, y)
+        gradients = tape.gradient(value, [kernel, bias] if backends.current() != "tf_keras"
+                                  else weights)
+        return (value, *gradients)
 
     function = tf.function(head, autograph=False, input_signature=_specs(
         shape, shape.batch_size if static_batch else None))

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from runner.train import backends
-from runner.train.programs.kinds import Kind, Shape, activation_of, compiled_loss
-from runner.train.programs.outputs import dense
+from runner.train.programs.kinds import Kind, Shape, forward, head_model
 
 
 @dataclasses.dataclass
@@ -45,11 +44,11 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
     """Run a head kind once on zeros of the shape, recording its operations. Keras's
     errors and warnings propagate to the caller."""
     torch = _torch()
-    activation, model = activation_of(kind), compiled_loss(kind, shape)
+    model = head_model(kind, shape)
 
     def head(x, kernel, bias, y):
         kernel, bias = (torch.as_tensor(w).detach().requires_grad_() for w in (kernel, bias))
-        value = model.compute_loss(x=x, y=y, y_pred=activation(dense(x, kernel, bias)))
+        value = forward(model, kernel, bias, x, y)
         gradients = torch.autograd.grad(value, [kernel, bias])
         return (value.detach(), *gradients)
 
