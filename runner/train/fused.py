@@ -167,11 +167,8 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
     for group, traced in heads:
         distinct.setdefault(traced.fingerprint, (group, traced))
     key = (backends.current(), shape, tuple(distinct))
-    if key not in _PROGRAMS:  # the test loss is traced as `evaluate` traces it: batch unknown
-        evaluators = [_traced(Kind.of(g[0]), shape, False) if shape.static_batch else t
-                      for g, t in distinct.values()]
-        _PROGRAMS[key] = programs.Program(shape, [t for _, t in distinct.values()],
-                                          evaluators)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = programs.Program(shape, [t for _, t in distinct.values()])
     program = _PROGRAMS[key]
     training = heads[0][0][0].training
     start = time.perf_counter()

@@ -103,7 +103,7 @@ def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
 class Program:
     """The heads of a unit, trained together: one jitted epoch, compiled once per shape."""
 
-    def __init__(self, shape: Shape, heads: list[Traced], evaluators: list[Traced]):
+    def __init__(self, shape: Shape, heads: list[Traced]):
         import jax
 
         keras = backends.keras()
@@ -125,8 +125,9 @@ class Program:
 
         self._step = jax.jit(step)
         self._epoch = jax.jit(lambda state, xs, ys: jax.lax.scan(step, state, (xs, ys)))
+        models = [h.model for h in heads]
         self._losses = jax.jit(lambda kernel, bias, x, y: jax.numpy.stack(
-            [f(x, kernel[k], bias[k], y)[0] for k, f in enumerate(functions)]))
+            [forward(m, kernel[k], bias[k], x, y) for k, m in enumerate(models)]))
 
     def train(self, kernel: np.ndarray, x: np.ndarray, y: np.ndarray, order: np.ndarray,
               epochs: int, learning_rate: float) -> dict[str, np.ndarray]:

@@ -88,12 +88,11 @@ class Program:
     """The heads of a unit, trained together: one traced loop over every epoch and batch.
 
     Args:
-        heads: each trained head's traced kind, static-batch as the shape says.
-        evaluators: each head's kind traced with an unknown batch size (as `evaluate`
-            traces it), for the test loss.
+        heads: each trained head's traced kind, static-batch as the shape says. Its test
+            loss is traced apart, with an unknown batch size as `evaluate` traces it.
     """
 
-    def __init__(self, shape: Shape, heads: list[Traced], evaluators: list[Traced]):
+    def __init__(self, shape: Shape, heads: list[Traced]):
         tf = _tf()
         keras = backends.keras()
 
@@ -104,8 +103,9 @@ class Program:
         self.optimizer = keras.optimizers.Adam(learning_rate=0.001)
         self.optimizer.build([self.kernel, self.bias])
         functions = [h.function for h in heads]
-        evaluate = [e.function for e in evaluators]
         data = _specs(shape, None)
+        evaluate = [tf.function(lambda x, k, b, y, m=h.model: forward(m, k, b, x, y),
+                                autograph=False, input_signature=data) for h in heads]
         self._train = tf.function(
             lambda x, y, order, epochs: self._loop(functions, x, y, order, epochs),
             autograph=False, input_signature=[
@@ -172,7 +172,7 @@ class Program:
 
         def step(s, total, count):
             xb, yb = x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch]
-            losses = tf.stack([f(xb, k, b, yb)[0] for f, k, b in
+            losses = tf.stack([f(xb, k, b, yb) for f, k, b in
                                zip(functions, kernels, biases, strict=True)])
             size = tf.cast(tf.shape(xb)[0], tf.float32)
             return s + 1, total + losses * size, count + size

@@ -161,9 +161,10 @@ def run_at(traced: Traced, shape: Shape, batch_size: int) -> None:
 class Program:
     """The heads of a unit, trained together step by step, each with its own weights."""
 
-    def __init__(self, shape: Shape, heads: list[Traced], evaluators: list[Traced]):
+    def __init__(self, shape: Shape, heads: list[Traced]):
         keras = backends.keras()
         self.shape, self.functions = shape, [h.function for h in heads]
+        self.models = [h.model for h in heads]
         self.variables = [keras.Variable(np.zeros(s, np.float32)) for _ in heads
                           for s in ((shape.feature_dim, shape.units), (shape.units,))]
         self.optimizer = keras.optimizers.Adam(learning_rate=0.001)
@@ -216,10 +217,12 @@ class Program:
         batch = self.shape.batch_size
         x, y = torch.as_tensor(x), torch.as_tensor(y)
         chunks = range(0, len(x), batch)
-        values = [np.asarray([float(f(x[i:i + batch], self.variables[2 * k].value,
-                                      self.variables[2 * k + 1].value, y[i:i + batch])[0])
-                              for k, f in enumerate(self.functions)], np.float32)
-                  for i in chunks]
+        with torch.no_grad():
+            values = [np.asarray([float(forward(m, self.variables[2 * k].value,
+                                                self.variables[2 * k + 1].value,
+                                                x[i:i + batch], y[i:i + batch]))
+                                  for k, m in enumerate(self.models)], np.float32)
+                      for i in chunks]
         return _mean(values, [len(x[i:i + batch]) for i in chunks])
 
 
