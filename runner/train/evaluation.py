@@ -127,7 +127,9 @@ def evaluate(metrics: Metrics, cells: list[Cell], y_test: np.ndarray, outputs: n
     for cell in cells:
         name = cell.metric
         if name in metrics.errors:
-            columns[name] = dict(metrics.errors[name])
+            # the probe model's warnings came from another head's loss: a head's own are
+            # those its training recorded
+            columns[name] = {**metrics.errors[name], "eval_warnings": []}
             continue
         resolved = metrics.resolved[name]
         columns[name] = {
