@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -148,6 +149,8 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
     from runner.train import backends
 
     backends.activate(name)  # before anything imports Keras
+    if backends.backend_of(name) == "tensorflow":  # TFLite imports JAX at start if it can:
+        sys.modules.setdefault("jax", None)  # seconds this worker never uses
     backends.import_tensorflow(verbose=False)
     from runner.errors import CheatgridWarning
     from runner.execute.prepare import UnitRunner, prepare

@@ -57,6 +57,12 @@ def keras() -> ModuleType:
     return keras3
 
 
+def backend_of(name: str) -> str:
+    """The array library under a framework's Keras."""
+    return "tensorflow" if name == "tf_keras" else vocab.FRAMEWORKS[name].environment.get(
+        "KERAS_BACKEND", DEFAULT)
+
+
 def backend() -> str:
     """The array library under Keras: 'tensorflow', 'jax' or 'torch'."""
     return "tensorflow" if current() == "tf_keras" else keras().backend.backend()
