@@ -55,6 +55,9 @@ class Probe:
         constant_outputs: whether the probe's outputs are the same for every input.
         constant_loss: whether the loss is the same for the outputs of two differently
             initialised probe heads (None: it could not be computed).
+        label_free: whether the loss is the same when the labels are moved one row on,
+            for both heads' outputs: it does not read the labels (None: it could not be
+            computed, or the labels hold one class).
         metrics: one `MetricProbe` per compiled metric.
         warnings: Keras's warnings while compiling, fitting and evaluating.
     """
@@ -65,6 +68,7 @@ class Probe:
     weights_moved: bool | None
     constant_outputs: bool
     constant_loss: bool | None
+    label_free: bool | None
     metrics: list[MetricProbe]
     warnings: list[str]
 
@@ -124,7 +128,12 @@ def run_probe(labels: Labels, head: Head) -> Probe:
         model = _head(head)
         outputs = backends.to_numpy(model(x, training=False))
         constant = bool(np.all(outputs == outputs[:1]))
-        same_loss = _same_loss(head, y, model(x), _head(head, seed=1)(x))
+        first, second = model(x), _head(head, seed=1)(x)
+        same_loss = _same_loss(head, y, y, first, second)
+        shifted = np.roll(y, 1, axis=0)  # every row's label moved one row on
+        label_free = None if len(np.unique(y, axis=0)) < 2 else _both(
+            _same_loss(head, y, shifted, first, first),
+            _same_loss(head, y, shifted, second, second))
         phase = "compile"
         try:
             model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=_copy(head.loss))
@@ -139,16 +148,26 @@ def run_probe(labels: Labels, head: Head) -> Probe:
             metrics = [MetricProbe(metric_label(m), m, error=fit_error) for m in head.metrics]
         else:
             metrics = evaluate_metrics(model, head.loss, list(head.metrics), x, y, size)
-    return Probe(len(y), size, fit_error, moved, constant, same_loss, metrics,
+    return Probe(len(y), size, fit_error, moved, constant, same_loss, label_free, metrics,
                  warning_texts(caught))
 
 
-def _same_loss(head: Head, y: np.ndarray, first: Any, second: Any) -> bool | None:
-    """Whether the loss has the same value on two different sets of outputs."""
+def _both(first: bool | None, second: bool | None) -> bool | None:
+    return None if first is None or second is None else first and second
+
+
+def _same_loss(head: Head, y: np.ndarray, y_other: np.ndarray, first: Any,
+               second: Any) -> bool | None:
+    """Whether the loss has the same value for (y, first) as for (y_other, second)."""
     keras = backends.keras()
     loss = keras.losses.get(head.loss) if isinstance(head.loss, str) else _copy(head.loss)
+    if not hasattr(loss, "get_config"):
+        # a loss function, as `compile` gets it: compile wraps it so that class indices
+        # (N,) meet outputs (N, units) as (N, 1), which the function alone does not
+        y, y_other = (v[:, None] if v.ndim == 1 else v for v in (y, y_other))
     try:
-        values = [backends.to_numpy(loss(y, outputs)) for outputs in (first, second)]
+        values = [backends.to_numpy(loss(labels, outputs))
+                  for labels, outputs in ((y, first), (y_other, second))]
     except Exception:  # Keras raises on these labels: fit shows it
         return None
     return bool(np.array_equal(*values))
