@@ -59,7 +59,8 @@ def _fit(entry, seed: int, scale: float) -> dict:
             message = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
             return {"error": f"{type(e).__name__}: {message}"}
         outputs = np.asarray(model.predict(x[TRAIN_ROWS:], verbose=0), dtype=np.float64)
-    labels = raw[TRAIN_ROWS:]
+    # judged as the user's labels read: class indices counted as written (from 1, in R)
+    labels = raw[TRAIN_ROWS:] + (entry.first if entry.encoding == "integer" else 0)
     found = judge.judge(outputs, labels, head.activation, head.loss_name, head.from_logits)
     metrics = {}
     for built in backends.compiled_metrics(model):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from runner import vocab
-from runner.check import evidence, findings, rules
+from runner.check import evidence, findings, fixes, rules
 from runner.check import head as head_verdict
 from runner.check.inspect import Head, Labels, read_labels, read_model, trained
 from runner.check.probe import MetricProbe, metric_values, run_probe
@@ -59,10 +59,10 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     if seen.encoding == "integer" and head.units > seen.classes:
         # K units read class indices as K classes (labels, a first batch, may miss some)
         seen = dataclasses.replace(seen, classes=head.units)
-    untrained = inputs is not None and trained(model) is False
-    if untrained:  # its outputs say nothing about training: judged before training
-        inputs = None
     outputs = None if inputs is None else _outputs(model, inputs, seen.rows)
+    untrained = outputs is not None and trained(model) is False
+    if untrained:  # its outputs say nothing about training: judged before training
+        outputs = None
     samples = pathlib.Path(samples_dir) if samples_dir is not None else None
     backend = backends.backend()
     probe = run_probe(seen, head)
@@ -94,7 +94,7 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         notes.append(findings.untrained())
     if not head.metrics:
         notes.append(findings.Finding("model", "no metric is compiled: only the head is judged",
-                                      rules.right_metric(seen, head)))
+                                      fixes.right_metric(seen, head)))
     return CheckReport(
         seen.encoding, seen.detail, seen.classes, seen.rows, head.units, head.activation,
         head.loss_name, head.from_logits, backend, keras.version(),

@@ -8,8 +8,10 @@ and whether the activation is a layer of its own), the loss and metrics as writt
 arguments) and the labels (encoding, classes, shape, dtype, first class index).
 The body of the user's model is not the point: every entry gets the same one,
 `Dense(HIDDEN, relu)` on `FEATURES` synthetic features that carry the labels
-(`data`). The outcome recorded in an entry (`outcome`, `measured`) is measured by
-training it next to the textbook head for the same labels (scripts/check_corpus.py).
+(`data`), trained with the head; or none where the user trains a head on a frozen
+base (`body: frozen`): the features go straight into the last layer. The outcome
+recorded in an entry (`outcome`, `measured`) is measured by training it next to the
+textbook head for the same labels (scripts/check_corpus.py).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import yaml
 
 from runner import vocab
-from runner.check import head
+from runner.check import fixes
 from runner.errors import UsageError
 from runner.train import backends, judge
 
@@ -32,6 +34,7 @@ SEPARATION = 1.8  # the class centres' spread (times classes ** 0.2): Bayes accu
 KINDS = ("github issue", "github pull request", "keras-io example", "q&a page")
 ENCODINGS = ("integer", "onehot", "multihot")
 LAYERS = ("dense", "activation", "softmax", "custom")  # where the activation is written
+BODIES = ("trainable", "frozen")  # whether the layers below the head train with it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Entry:
             Activation(...)), `softmax` (Dense(units) then Softmax()) or `custom` (the Dense
             inside a Layer subclass of the user's).
         after: layers after the activation, as written (`dropout`).
+        body: `trainable` (a hidden layer trains with the head) or `frozen` (the head alone
+            on fixed features: a frozen base, as in transfer learning).
         loss, metrics: as written: a string, {function: name} or {class: Name, args: {...}}.
         encoding, classes: the labels' encoding (`ENCODINGS`) and number of classes (labels).
         column: integer labels of shape (N, 1) rather than (N,).
@@ -69,6 +74,7 @@ class Entry:
     classes: int
     layer: str = "dense"
     after: tuple[str, ...] = ()
+    body: str = "trainable"
     column: bool = False
     floats: bool = False
     first: int = 0
@@ -91,7 +97,7 @@ def load(path: str | pathlib.Path) -> Entry:
     path = pathlib.Path(path)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     fields = {f.name for f in dataclasses.fields(Entry)} - {"name"}
-    head = data.pop("head", {})  # units, activation, layer, after
+    head = data.pop("head", {})  # units, activation, layer, after, body
     unknown = (set(data) | set(head)) - fields
     if unknown:
         raise UsageError(f"{path.name}: Expected the keys {sorted(fields)}. Received: "
@@ -99,7 +105,7 @@ def load(path: str | pathlib.Path) -> Entry:
     entry = Entry(name=path.stem, **{k: tuple(v) if k in ("metrics", "after") else v
                                      for k, v in {**head, **data}.items()})
     for value, allowed in ((entry.kind, KINDS), (entry.encoding, ENCODINGS),
-                           (entry.layer, LAYERS)):
+                           (entry.layer, LAYERS), (entry.body, BODIES)):
         if value not in allowed:
             raise UsageError(f"{path.name}: Expected one of {list(allowed)}. Received: "
                              f"{value!r}")
@@ -121,7 +127,8 @@ def dump(entry: Entry) -> str:
     data = {k: v for k, v in dataclasses.asdict(entry).items()
             if k not in defaults or v != defaults[k] or k in ("outcome", "measured")}
     data.pop("name")
-    head = {k: data.pop(k) for k in ("units", "activation", "layer", "after") if k in data}
+    head = {k: data.pop(k) for k in ("units", "activation", "layer", "after", "body")
+            if k in data}
     if "after" in head:
         head["after"] = list(head["after"])
     ordered = {k: data.pop(k) for k in ("source", "kind", "title", "written")}
@@ -191,7 +198,8 @@ def build(entry: Entry, seed: int = 0, learning_rate: float = 1e-3) -> Any:
     keras = backends.keras()
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((FEATURES,))
-    x = keras.layers.Dense(HIDDEN, activation="relu")(inputs)
+    x = inputs if entry.body == "frozen" else keras.layers.Dense(HIDDEN,
+                                                                 activation="relu")(inputs)
     if entry.layer == "dense":
         x = keras.layers.Dense(entry.units, activation=entry.activation)(x)
     elif entry.layer == "custom":
@@ -211,9 +219,9 @@ def build(entry: Entry, seed: int = 0, learning_rate: float = 1e-3) -> Any:
 
 
 def textbook(entry: Entry) -> Entry:
-    """The textbook head for the entry's labels (`head.textbook`), as an entry."""
+    """The textbook head for the entry's labels (`fixes.textbook`), as an entry."""
     task = vocab.task(entry.classes, entry.encoding)
-    units, activation, loss = head.textbook(task, entry.encoding, entry.classes)
+    units, activation, loss = fixes.textbook(task, entry.encoding, entry.classes)
     return dataclasses.replace(entry, units=units, activation=activation, loss=loss,
                                metrics=(), layer="dense", after=(), first=0, outcome=None,
                                measured=None)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from runner import vocab
-from runner.check import evidence, rules
+from runner.check import evidence, fixes, rules
 from runner.check.inspect import UNKNOWN, Head, Labels
 from runner.check.probe import Probe
 
@@ -59,7 +59,7 @@ def portability(labels: Labels, head: Head, backend: str, key: evidence.Key | No
     # unit, or over labels that are not exclusive)
     portable = rules.link(head.loss_name) == "sigmoid" or (
         head.units > 1 and labels.task != "multilabel")
-    fix = portable_head(head) if portable else rules.right_head(labels, head)
+    fix = portable_head(head) if portable else fixes.right_head(labels, head)
     return Finding("portability", text, fix,
                    tuple(evidence.cite(row, evidence.FRAMEWORKS_RUN) for row in rows))
 
@@ -109,7 +109,7 @@ def hints(labels: Labels, head: Head) -> list[Finding]:
         found.append(Finding("training", "softmax outputs sum to 1, so at most one exceeds 0.5: "
                              f"the {1 - labels.at_most_one_label:.1%} of these images with two "
                              "or more labels can never be right",
-                             rules.right_head(labels, head)))
+                             fixes.right_head(labels, head)))
     if head.activation not in vocab.ACTIVATIONS and head.activation != UNKNOWN:
         found.append(Finding("model", f"the last activation is {head.activation}, which the "
                              "grid does not cover: verdicts read it as a probability (threshold "

@@ -15,7 +15,7 @@ import pathlib
 from typing import Any
 
 from runner import vocab
-from runner.check import evidence, rules
+from runner.check import evidence, fixes, rules
 from runner.check.inspect import Head, Labels
 from runner.check.probe import Probe
 from runner.check.rules import CERTAIN, EXPECTED, MEASURED, Judgement
@@ -42,26 +42,6 @@ class HeadReport:
         return {**dataclasses.asdict(self), "evidence": list(self.evidence)}
 
 
-def textbook(task: str, encoding: str, classes: int) -> tuple[int, str, str]:
-    """The textbook head for these labels: (units, activation, loss). One sigmoid output with
-    binary cross-entropy for two classes as indices, sigmoid outputs with binary
-    cross-entropy for multi-hot rows, else one softmax output per class with the
-    cross-entropy of the encoding (sparse for class indices)."""
-    if task == "multilabel":
-        return classes, "sigmoid", "binary_crossentropy"
-    if encoding == "integer" and classes == 2:
-        return 1, "sigmoid", "binary_crossentropy"
-    return classes, "softmax", ("sparse_categorical_crossentropy" if encoding == "integer"
-                                else "categorical_crossentropy")
-
-
-def textbook_code(labels: Labels) -> str:
-    """The textbook head for these labels, as code."""
-    units, activation, loss = textbook(labels.task, labels.encoding, labels.classes)
-    return (f"keras.layers.Dense({units}, activation={activation!r}) with "
-            f"loss=keras.losses.{vocab.LOSSES[loss].keras_class}()")
-
-
 def impaired(labels: Labels, head: Head) -> Judgement | None:
     """Why the head learns less than the textbook head for these labels, or None."""
     cap = rules.capped(labels, head)
@@ -69,9 +49,16 @@ def impaired(labels: Labels, head: Head) -> Judgement | None:
         return Judgement("impaired", f"{head.units} output(s) for {labels.classes} classes: "
                          f"classes the outputs cannot name are never predicted, so at most "
                          f"{cap:.1%} of these rows can be right, whatever the weights",
-                         CERTAIN, textbook_code(labels))
+                         CERTAIN, fixes.textbook_code(labels))
+    if head.loss_name == "mean_absolute_error" and labels.classes > 2:
+        return Judgement("impaired", "mean absolute error pulls each output to the median of "
+                         "its 0/1 target: an output rises only where its class is more likely "
+                         "than not, so the head learns the confident inputs only",
+                         EXPECTED, fixes.textbook_code(labels))
     found = rules.unbounded_cross_entropy(head)
-    if found is not None:  # the sparse cross-entropy: it learns, poorly (degenerate for others)
+    if found is not None and head.loss_name == "sparse_categorical_crossentropy":
+        # it learns, poorly (the other cross-entropies: degenerate on frozen features, and
+        # about as good as the textbook head where layers below train: `findings`)
         return Judgement("impaired", f"{found}; such heads learn, far below the textbook head",
                          EXPECTED, f"keras.losses.{vocab.LOSSES[head.loss_name].keras_class}"
                          "(from_logits=True)")
@@ -86,11 +73,11 @@ def judge_head(labels: Labels, head: Head, probe: Probe, rows: list[dict[str, An
         rows: the sample run's rows of this configuration (`evidence.cells`), any metric.
         run: the sample run they come from.
     """
-    book = textbook_code(labels)
+    book = fixes.textbook_code(labels)
     if probe.fit_error is not None:
         error = probe.fit_error
         return HeadReport("error", f"Keras raises in {error['phase']}: {error['error_type']}: "
-                          f"{error['error_message']}", rules.right_head(labels, head), CERTAIN,
+                          f"{error['error_message']}", fixes.right_head(labels, head), CERTAIN,
                           book)
     found = rules.degenerate(labels, head, probe) or impaired(labels, head)
     cited = _evidence(rows, run, samples_dir)

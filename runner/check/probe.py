@@ -58,6 +58,8 @@ class Probe:
         label_free: whether the loss is the same when the labels are moved one row on,
             for both heads' outputs: it does not read the labels (None: it could not be
             computed, or the labels hold one class).
+        diverged: whether one epoch of Adam left a weight NaN or infinite (None: fit
+            failed).
         metrics: one `MetricProbe` per compiled metric.
         warnings: Keras's warnings while compiling, fitting and evaluating.
     """
@@ -71,6 +73,7 @@ class Probe:
     label_free: bool | None
     metrics: list[MetricProbe]
     warnings: list[str]
+    diverged: bool | None = None
 
 
 def probe_labels(labels: Labels) -> np.ndarray:
@@ -122,7 +125,7 @@ def run_probe(labels: Labels, head: Head) -> Probe:
     y = probe_labels(labels)
     size = batch_size(head.units, y.shape[1] if y.ndim == 2 else 1)
     x = np.random.default_rng(0).normal(0.0, 0.5, (len(y), PROBE_FEATURES)).astype(np.float32)
-    fit_error, moved, metrics = None, None, []
+    fit_error, moved, diverged, metrics = None, None, None, []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = _head(head)
@@ -140,8 +143,9 @@ def run_probe(labels: Labels, head: Head) -> Probe:
             before = [w.copy() for w in model.get_weights()]
             phase = "fit"
             model.fit(x, y, batch_size=size, epochs=1, verbose=0, shuffle=False)
-            moved = any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(),
-                                                                 strict=True))
+            after = model.get_weights()
+            moved = any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+            diverged = not all(np.isfinite(w).all() for w in after)
         except Exception as e:
             fit_error = error_fields(phase, e)
         if fit_error is not None:  # the grid's cells of a head that cannot train
@@ -149,7 +153,7 @@ def run_probe(labels: Labels, head: Head) -> Probe:
         else:
             metrics = evaluate_metrics(model, head.loss, list(head.metrics), x, y, size)
     return Probe(len(y), size, fit_error, moved, constant, same_loss, label_free, metrics,
-                 warning_texts(caught))
+                 warning_texts(caught), diverged)
 
 
 def _both(first: bool | None, second: bool | None) -> bool | None:

@@ -17,9 +17,9 @@ import dataclasses
 import numpy as np
 
 from runner import vocab
+from runner.check import fixes
 from runner.check.inspect import Head, Labels
 from runner.check.probe import MetricProbe, Probe
-from runner.grid import tutorial_units
 from runner.train import judge
 
 CERTAIN, EXPECTED, MEASURED = "certain", "expected", "measured"
@@ -106,7 +106,7 @@ def capped(labels: Labels, head: Head) -> float | None:
 
 def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
     """Why the head cannot carry the answer, or None. Holds for every metric of the head."""
-    fix = right_head(labels, head)
+    fix = fixes.right_head(labels, head)
     cap = capped(labels, head)
     if cap is not None and cap <= labels.majority_rate + judge.DEGENERATE_MARGIN:
         return Judgement("degenerate", f"{head.units} output(s) for {labels.classes} classes: "
@@ -127,6 +127,13 @@ def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
         return Judgement("degenerate", "the loss does not read the labels: moving every "
                          f"label one row on leaves it unchanged{why}, so training pulls every "
                          "input towards the same output", CERTAIN, fix)
+    compares = vocab.LOSSES[head.loss_name].compares if head.loss_name in vocab.LOSSES else None
+    if labels.encoding == "integer" and head.units > 1 and compares in (
+            "per_output", "distance", "margin"):
+        return Judgement("degenerate", f"class indices in one column against {head.units} "
+                         "outputs of a loss that compares each output with its own target: "
+                         "Keras compares every output with the same index, so the outputs "
+                         "learn the same thing and their argmax says nothing", EXPECTED, fix)
     if probe.constant_outputs:
         why = ("a softmax over one unit is 1.0 for every input" if head.activation == "softmax"
                and head.units == 1 else f"the {head.activation} output is the same for every "
@@ -141,6 +148,28 @@ def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
                  if one_unit and probe.weights_moved else "")
         return Judgement("degenerate", "the loss cannot move the outputs towards the labels: it "
                          f"has the same value whatever the outputs{why}{drift}", CERTAIN, fix)
+    if head.activation == "relu" and head.loss_name in RELATIVE and not head.from_logits \
+            and head.loss_name != "sparse_categorical_crossentropy":
+        return Judgement("degenerate", "a relu output is 0 in every unit for some inputs, and "
+                         "categorical cross-entropy divides the outputs by their sum: 0 / 0 is "
+                         "NaN, which training spreads to every weight, whatever trains below",
+                         EXPECTED, fix)
+    if head.activation == "relu" and not head.trains_below and \
+            head.loss_name != "sparse_categorical_crossentropy":
+        return Judgement("degenerate", "a relu output that turns negative is 0 with no "
+                         "gradient, and on frozen features nothing below brings it back: such "
+                         "outputs die and the head predicts one class", EXPECTED, fix)
+    if head.loss_name == "mean_absolute_error" and (labels.task == "multilabel" or (
+            labels.classes > 2 and head.activation == "sigmoid")):
+        return Judgement("degenerate", "mean absolute error pulls each output to the median "
+                         "of its 0/1 target, which is 0 for a class (or label) that most inputs "
+                         "lack" + (", and a sigmoid's gradient vanishes on the way there"
+                                   if head.activation == "sigmoid" else "") +
+                         ": every output goes to 0", EXPECTED, fix)
+    if probe.diverged:
+        return Judgement("degenerate", "one epoch of the probe head with this loss left its "
+                         "weights NaN or infinite: the loss is not finite on such outputs",
+                         EXPECTED, fix)
     found = unbounded_cross_entropy(head)
     if found is not None and head.loss_name != "sparse_categorical_crossentropy" and \
             not head.trains_below:
@@ -166,7 +195,7 @@ def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
 
 def metric_judgement(labels: Labels, head: Head, metric: MetricProbe) -> Judgement:
     """`misleading` or `ok` for a metric Keras built without raising, with the reason."""
-    name, fix = metric.resolved, right_metric(labels, head)
+    name, fix = metric.resolved, fixes.right_metric(labels, head)
     rule = f"the grid's reference accuracy: {reference_rule(labels, head)}"
     if name not in ACCURACIES:
         return Judgement("ok", f"{name} is not an accuracy metric: only errors and degenerate "
@@ -229,8 +258,8 @@ def _binary(labels: Labels, head: Head, metric: MetricProbe, rule: str,
 def verdict(labels: Labels, head: Head, probe: Probe, metric: MetricProbe) -> Judgement:
     """The grid's verdict for one metric, in the grid's precedence."""
     if metric.error is not None:
-        fix = right_head(labels, head) if metric.error["phase"] == "fit" else \
-            right_metric(labels, head)
+        fix = fixes.right_head(labels, head) if metric.error["phase"] == "fit" else \
+            fixes.right_metric(labels, head)
         return Judgement("error", f"Keras raises in {metric.error['phase']}: "
                          f"{metric.error['error_type']}: {metric.error['error_message']}",
                          CERTAIN, fix)
@@ -256,34 +285,3 @@ def measured(row: dict, before: Judgement) -> Judgement:
     agrees = "as expected" if found == before.verdict else f"expected {before.verdict}"
     return Judgement(found, f"{numbers}; {agrees} before training: {before.why}", MEASURED,
                      before.fix if found != "ok" else None)
-
-
-def right_metric(labels: Labels, head: Head) -> str:
-    """The metric that reports the grid's reference accuracy for these labels, as code."""
-    cut = threshold(head)
-    if labels.task == "multilabel":
-        return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
-                f"(y_true > 0.5) == (y_pred > {cut:g}), axis=-1), 'float32')  # metrics="
-                "[exact_match]; keep 'binary_accuracy' if per-label accuracy is what you want")
-    if head.units == 1:
-        return ("metrics=['binary_accuracy']" if cut == 0.5 else
-                "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]")
-    name = "sparse_categorical_accuracy" if labels.encoding == "integer" else \
-        "categorical_accuracy"
-    return f"metrics=[{name!r}]"
-
-
-def right_head(labels: Labels, head: Head) -> str:
-    """The tutorial's recommended head and loss for these labels (`vocab`'s recommendations),
-    keeping the model's activation where the tutorial allows it, as code."""
-    options = [(loss.name, *advice) for loss in vocab.LOSSES
-               for advice in loss.recommended.get((labels.task, labels.encoding), ())]
-    if not options:
-        return "see the cheat table for these labels"
-    loss, activation, from_logits, _ = next(
-        (o for o in options if o[1] == head.activation), options[0])
-    units = tutorial_units(labels.classes, labels.encoding)
-    dense = (f"keras.layers.Dense({units})" if activation == "none" else
-             f"keras.layers.Dense({units}, activation={activation!r})")
-    arguments = "from_logits=True" if from_logits else ""
-    return f"{dense} with loss=keras.losses.{vocab.LOSSES[loss].keras_class}({arguments})"

@@ -137,8 +137,8 @@ LOSSES = Registry("loss", [
          "no from_logits, no label_smoothing", "distance",
          f"{_REGRESSION}#meansquarederror-class",
          takes=_NO_ARGUMENTS, also=("mse",)),
-    Loss("mean_absolute_error", "MeanAbsoluteError", "MAE", "mean |y - output| per output; "
-         "no from_logits, no label_smoothing", "distance",
+    Loss("mean_absolute_error", "MeanAbsoluteError", "MAE", "mean absolute difference of y "
+         "and the output, per output; no from_logits, no label_smoothing", "distance",
          f"{_REGRESSION}#meanabsoluteerror-class", takes=_NO_ARGUMENTS, also=("mae",)),
 ])
 TUTORIAL_LOSSES = LOSSES.names[:3]  # what a grid crosses when it lists no loss

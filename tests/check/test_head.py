@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runner.check import evidence, head
+from runner.check import evidence, fixes, head
 from runner.check.inspect import read_labels
 from tests.check.test_rules import BINARY, CLASSES, MULTI, ONEHOT, probe
 from tests.check.test_rules import head as make_head
@@ -21,11 +21,11 @@ SCCE = "sparse_categorical_crossentropy"
     ("multilabel", "multihot", 5, (5, "sigmoid", "binary_crossentropy")),
 ])
 def test_the_textbook_head_for_each_kind_of_labels(task, encoding, classes, expected):
-    assert head.textbook(task, encoding, classes) == expected
+    assert fixes.textbook(task, encoding, classes) == expected
 
 
 def test_the_textbook_head_as_code():
-    assert head.textbook_code(read_labels(CLASSES)) == (
+    assert fixes.textbook_code(read_labels(CLASSES)) == (
         "keras.layers.Dense(4, activation='softmax') with "
         "loss=keras.losses.SparseCategoricalCrossentropy()")
 
@@ -35,12 +35,16 @@ def test_the_textbook_head_as_code():
     (BINARY, 1, "softmax", "mean_squared_error", False, {"constant_outputs": True},
      "degenerate", "certain", "a softmax over one unit is 1.0"),
     # three classes on one output: classes 0 and 1 only
-    (np.arange(9) % 3, 1, "sigmoid", "binary_crossentropy", False, {}, "impaired", "certain",
+    (np.arange(9) % 3, 1, "sigmoid", "mean_squared_error", False, {}, "impaired", "certain",
      "at most 66.7% of these rows"),
+    # ... and binary cross-entropy reads index 2 as a target above 1
+    (np.arange(9) % 3, 1, "sigmoid", "binary_crossentropy", False, {}, "degenerate",
+     "expected", "falls without bound"),
     # two outputs for four classes: classes 0 and 1 only
     (CLASSES, 2, "softmax", "categorical_crossentropy", False, {}, "impaired", "certain",
      "at most 50.0%"),
     (CLASSES, 4, "none", SCCE, False, {}, "impaired", "expected", "a linear output"),
+    (ONEHOT, 4, "softmax", "mean_absolute_error", False, {}, "impaired", "expected", "median"),
     (CLASSES, 4, "none", SCCE, True, {}, "ok", "expected", "training decides"),
     (ONEHOT, 4, "softmax", "categorical_crossentropy", False, {}, "ok", "expected", "decides"),
     (MULTI, 3, "sigmoid", "binary_crossentropy", False, {}, "ok", "expected", "decides"),

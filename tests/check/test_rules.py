@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runner.check import findings, rules
+from runner.check import findings, fixes, rules
 from runner.check.inspect import Head, read_labels
 from runner.check.probe import MetricProbe, Probe
 
@@ -21,9 +21,10 @@ def head(units, activation, loss, from_logits=False, trains_below=False):
     return Head(units, activation, None, loss, loss, from_logits, (), (), trains_below)
 
 
-def probe(constant_outputs=False, constant_loss=False, weights_moved=True, label_free=False):
+def probe(constant_outputs=False, constant_loss=False, weights_moved=True, label_free=False,
+          diverged=False):
     return Probe(128, 64, None, weights_moved, constant_outputs, constant_loss, label_free, [],
-                 [])
+                 [], diverged)
 
 
 def metric(resolved, threshold=None, error=None):
@@ -100,9 +101,18 @@ def test_before_training_ok_and_misleading_are_only_expected():
     # class indices beyond what one output can name, most rows in class 5
     (np.array([0, 1] + [5] * 10), 1, "sigmoid", BCE, False, {}, "degenerate", "certain",
      "only the 16.7% of rows"),
-    (ONEHOT, 4, "relu", CCE, False, {}, "degenerate", "expected", "a relu output fed to"),
+    (ONEHOT, 4, "relu", CCE, False, {}, "degenerate", "expected", "0 / 0 is NaN"),
+    (BINARY, 1, "sigmoid", BCE, False, {"diverged": True}, "degenerate", "expected", "NaN"),
     (BINARY, 1, "tanh", BCE, False, {}, "degenerate", "expected", "a tanh output fed to"),
     (BINARY, 1, "tanh", "hinge", False, {}, "ok", "expected", "threshold"),
+    (ONEHOT, 4, "relu", "mean_squared_error", False, {}, "degenerate", "expected",
+     "outputs die"),  # on frozen features
+    (ONEHOT, 4, "sigmoid", "mean_absolute_error", False, {}, "degenerate", "expected",
+     "median"),
+    (PAIRS, 2, "sigmoid", "mean_absolute_error", False, {}, "ok", "expected", "argmax"),
+    # one column of class indices against two outputs of a mean squared error
+    (BINARY, 2, "sigmoid", "mean_squared_error", False, {}, "degenerate", "expected",
+     "every output with the same index"),
 ])
 def test_head_verdicts(labels, units, activation, loss, logits, seen, verdict, certainty, says):
     resolved = "sparse_categorical_accuracy" if labels.ndim == 1 and units > 1 else \
@@ -141,7 +151,7 @@ def test_an_error_keras_raises_comes_first():
     (ONEHOT, 4, "none", True, "metrics=['categorical_accuracy']"),
 ])
 def test_right_metric(labels, units, activation, logits, fix):
-    assert rules.right_metric(read_labels(labels), head(units, activation, BCE, logits)) == fix
+    assert fixes.right_metric(read_labels(labels), head(units, activation, BCE, logits)) == fix
 
 
 @pytest.mark.parametrize("labels, activation, fix", [
@@ -156,7 +166,7 @@ def test_right_metric(labels, units, activation, logits, fix):
                        "loss=keras.losses.BinaryCrossentropy()"),
 ])
 def test_right_head(labels, activation, fix):
-    assert rules.right_head(read_labels(labels), head(1, activation, CCE)) == fix
+    assert fixes.right_head(read_labels(labels), head(1, activation, CCE)) == fix
 
 
 @pytest.mark.parametrize("activation, loss, logits, recovers", [
