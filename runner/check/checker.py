@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from runner import vocab
-from runner.check import evidence, findings, fixes, rules
+from runner.check import evidence, findings, fixes, inspect, rules
 from runner.check import head as head_verdict
-from runner.check.inspect import Head, Labels, read_labels, read_model, trained
+from runner.check.inspect import Head, Labels, read_labels, read_model
 from runner.check.probe import MetricProbe, metric_values, run_probe
 from runner.check.report import CheckReport, MetricReport
 from runner.data.pipeline import encode_labels
@@ -32,7 +32,7 @@ SYNTHETIC_ROWS = 512
 
 def check_model(model: Any, labels: Any, inputs: Any = None, *,
                 samples_dir: str | pathlib.Path | None = None,
-                label_source: str = "given") -> CheckReport:
+                label_source: str = "given", trained: bool | None = None) -> CheckReport:
     """Check a compiled model against its labels, before (or after) it trains.
 
     Args:
@@ -45,6 +45,9 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         samples_dir: where the committed sample runs are (default: the repository's
             results/samples/; a folder without them: no evidence is cited).
         label_source: how the report names where the labels came from.
+        trained: whether the model's outputs are a trained head's (None: its optimizer
+            says, by the steps it has taken; a model that only applies an activation to
+            a trained head's stored outputs says True).
 
     Returns:
         The report; `report.exit_code` is 0 when the head's and every metric's verdict is ok.
@@ -60,7 +63,8 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         # K units read class indices as K classes (labels, a first batch, may miss some)
         seen = dataclasses.replace(seen, classes=head.units)
     outputs = None if inputs is None else _outputs(model, inputs, seen.rows)
-    untrained = outputs is not None and trained(model) is False
+    untrained = outputs is not None and (trained is False or (
+        trained is None and inspect.trained(model) is False))
     if untrained:  # its outputs say nothing about training: judged before training
         outputs = None
     samples = pathlib.Path(samples_dir) if samples_dir is not None else None
