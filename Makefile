@@ -46,8 +46,10 @@ lint: install-test
 docs: install
 	$(BIN)/python scripts/docs.py
 
-# The committed sample runs (results/samples/), their claims and snippets, and the sections
-# of docs/ generated from them: run after a change of behaviour, then commit what changed.
+# The committed sample runs (results/samples/), their claims and snippets, the sections
+# of docs/ generated from them, and the facts of them that the package ships for
+# `cheatgrid check` (runner/check/samples/): run after a change of behaviour, then commit
+# what changed.
 samples: install-test
 	$(BIN)/cheatgrid grid configs/default.yaml --out results/samples/default --force --no-progress
 	$(BIN)/cheatgrid grid configs/frameworks.yaml --out results/samples/frameworks --force --no-progress
@@ -57,6 +59,7 @@ samples: install-test
 	cp results/samples/default/snippets.md docs/snippets.md
 	$(BIN)/cheatgrid table results/samples/default --claims --readme docs/claims.md
 	$(BIN)/cheatgrid table results/samples/frameworks --claims --readme docs/frameworks.md
+	$(BIN)/python scripts/sample_facts.py
 	rm -f results/samples/*/results.*.jsonl.bak results/samples/*/compare_samples.md
 	rm -rf results/samples/*/predictions.*.bak
 

@@ -58,7 +58,8 @@ class CheckCallback(_keras.callbacks.Callback):
         labels: the labels to check against; default: the first training batch's.
         confirm: also check at the end of `fit` on the first batch's inputs.
         stream: where the reports are printed (default: stdout).
-        samples_dir: where the committed sample runs are (see `check_model`).
+        samples_dir: a folder of sample runs to cite instead of the shipped facts (see
+            `check_model`).
 
     Attributes:
         report: the report at the start of `fit` (None when it could not run).

@@ -42,8 +42,8 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         inputs: optional inputs for the same rows; the verdicts are then the grid's rules
             on the model's outputs, so pass a trained model (one whose optimizer has taken
             no step is judged before training, and the report says so).
-        samples_dir: where the committed sample runs are (default: the repository's
-            results/samples/; a folder without them: no evidence is cited).
+        samples_dir: a folder of sample runs (`<run>/results.csv`) to cite instead of
+            the facts the package ships (`evidence`); one without them: none is cited.
         label_source: how the report names where the labels came from.
         trained: whether the model's outputs are a trained head's (None: its optimizer
             says, by the steps it has taken; a model that only applies an activation to

@@ -7,7 +7,11 @@ tutorial (relu, tanh, the regression losses), on TensorFlow.
 A configuration is matched to a sample cell by what transfers between datasets:
 the task (binary, multi-class, multi-label), the label encoding, the units (one,
 one per class, or a number), the activation, the loss, from_logits and the metric.
-The files are read with the standard library (results.csv, the documented columns).
+
+The package carries the facts it cites: the columns of each sample run's results.csv
+that are read here (`FACT_COLUMNS`), in `runner/check/samples/<run>.csv`, written by
+`scripts/sample_facts.py` (`make samples`), so that an installed package cites them
+without the repository. The files are read with the standard library.
 """
 
 from __future__ import annotations
@@ -15,15 +19,37 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import importlib.resources
+import io
 import pathlib
 from typing import Any
 
 from runner import vocab
 from runner.train.judge import MISLEADING_TOLERANCE
 
-SAMPLES_DIR = pathlib.Path(__file__).resolve().parents[2] / "results" / "samples"
 DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN = "default", "frameworks", "users"
-_FLOATS = ("test_metric", "reference_accuracy", "majority_rate", "metric_gap")
+# the columns of results.csv read here: all that the package ships of the sample runs
+FACT_COLUMNS = ("name", "framework", "dataset", "encoding", "num_classes", "units",
+                "activation", "loss", "from_logits", "metric", "status", "error_type",
+                "error_message", "metric_resolved", "test_metric", "reference_accuracy",
+                "majority_rate", "verdict", "epochs", "data_detail", "equivalence_group")
+_FLOATS = ("test_metric", "reference_accuracy", "majority_rate")
+
+
+def facts_dir() -> pathlib.Path:
+    """Where the package keeps the sample runs' facts: `<run>.csv` each."""
+    return pathlib.Path(str(importlib.resources.files("runner") / "check" / "samples"))
+
+
+def facts_csv(results_csv: pathlib.Path) -> str:
+    """A sample run's results.csv cut to `FACT_COLUMNS`, rows in the run's order."""
+    with open(results_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, FACT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,9 +84,9 @@ def _read(path: pathlib.Path) -> tuple[dict[str, Any], ...]:
 
 
 def sample_rows(run: str, samples_dir: pathlib.Path | None = None) -> tuple[dict[str, Any], ...]:
-    """The rows of a committed sample run, or () when it is not on this machine (an
-    installed package without the repository's results/)."""
-    path = (samples_dir or SAMPLES_DIR) / run / "results.csv"
+    """The rows of a committed sample run: the facts the package ships, or with
+    `samples_dir` its `<run>/results.csv` (() when there is none)."""
+    path = samples_dir / run / "results.csv" if samples_dir else facts_dir() / f"{run}.csv"
     return _read(path) if path.is_file() else ()
 
 

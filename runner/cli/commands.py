@@ -1,4 +1,5 @@
-"""The subcommands behind `cheatgrid grid | cell | table | compare`.
+"""The subcommands that train: `cheatgrid grid | cell`, and `run_and_table`, which the
+Python API shares.
 
 Each takes the parsed arguments and returns an exit code; bad input raises
 (`UsageError`, `ConfigError`, ...), which `cli.main` turns into one line and exit 2.
@@ -37,7 +38,12 @@ def _cells(config: Config) -> list[Cell]:
         return expand(config)
 
 
-def _run_dir(config: Config, out: str | None) -> pathlib.Path:
+def run_dir_of(config: Config, out: str | pathlib.Path | None) -> pathlib.Path:
+    """Where a run goes: `out`, else results/<name>/ under the working directory.
+
+    Raises:
+        UsageError: `out` is a file.
+    """
     run_dir = pathlib.Path(out) if out else pathlib.Path("results") / config.name
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--out {run_dir}: Expected a directory. Received: a file")
@@ -54,31 +60,55 @@ def cmd_grid(args: argparse.Namespace) -> int:
         print(f"{len(cells)} cells ({groups} trained heads) in {len(config.datasets)} "
               f"dataset(s); nothing trained, nothing written.")
         return 0
-    run_dir = _run_dir(config, args.out)
-    if args.ray_address is not None and args.executor != "ray":
+    run_dir = run_dir_of(config, args.out)
+    rows, tables = run_and_table(
+        config, cells, run_dir, command=_command(args.out, run_dir),
+        progress=not args.no_progress, use_cache=not args.no_cache, device=args.device,
+        force=args.force, retry_errors=args.retry_errors, executor=args.executor,
+        ray_address=args.ray_address, verbose=args.verbose)
+    from runner.report.summary import find_sample, summary_lines
+
+    sample = find_sample(config.name, config.source_path)
+    for line in summary_lines(tables, run_dir, rows, sample):
+        print(f"cheatgrid: {line}")
+    return 0
+
+
+def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, command: str,
+                  progress: bool = True, use_cache: bool = True, device: str = "auto",
+                  force: bool = False, retry_errors: bool = False, executor: str = "local",
+                  ray_address: str | None = None, verbose: bool = False,
+                  ) -> tuple[list[dict[str, Any]], Any]:
+    """Run (or resume) a grid into `run_dir` and write its tables, as `cheatgrid grid` does;
+    its lines go to stderr as they happen.
+
+    Returns:
+        The rows (one per cell and seed) and what the tables were written from
+        (`report.write.Tables`).
+
+    Raises:
+        UsageError: a Ray address without the Ray executor, or Ray not installed.
+        ConfigError, ResourceUnavailable, RunDirError, RunAborted, Interrupted: as
+            `execute.run.run_grid`.
+    """
+    if ray_address is not None and executor != "ray":
         raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
-                         f"--executor {args.executor}")
-    if args.executor == "ray":
+                         f"--executor {executor}")
+    if executor == "ray":
         from runner.execute.ray.cluster import require_ray
 
         require_ray()
     from runner.execute.run import run_grid  # TensorFlow runs in its worker process
 
     written: list[Any] = []
-    with warnings_shown(args.verbose):
-        rows = run_grid(config, cells, run_dir, command=_command(args.out, run_dir),
-                        progress=not args.no_progress, use_cache=not args.no_cache,
-                        device=args.device, force=args.force, retry_errors=args.retry_errors,
-                        executor=args.executor, ray_address=args.ray_address,
+    with warnings_shown(verbose):
+        rows = run_grid(config, cells, run_dir, command=command, progress=progress,
+                        use_cache=use_cache, device=device, force=force,
+                        retry_errors=retry_errors, executor=executor, ray_address=ray_address,
                         finish=lambda path, rows: written.append(_write_tables(path, rows)),
                         warn=lambda text: print(f"cheatgrid: {text}", file=sys.stderr,
                                                 flush=True))
-    from runner.report.summary import find_sample, summary_lines
-
-    sample = find_sample(config.name, config.source_path)
-    for line in summary_lines(written[-1], run_dir, rows, sample):
-        print(f"cheatgrid: {line}")
-    return 0
+    return rows, written[-1]
 
 
 def _command(out: str | None, run_dir: pathlib.Path) -> str:
@@ -187,87 +217,3 @@ def _print_row(row: dict[str, Any]) -> None:
     for key in keys:
         if row.get(key) is not None:
             print(f"{key:>14}: {row[key]}")
-
-
-def cmd_table(args: argparse.Namespace) -> int:
-    from runner.report.write import write_tables
-    from runner.store import results as store
-
-    results = pathlib.Path(args.run_dir) / store.RESULTS_FILE
-    if not results.is_file():
-        raise UsageError(f"table: Expected a run directory with {store.RESULTS_FILE}. "
-                         f"Received: {args.run_dir}")
-    with warnings_shown(verbose=False):
-        rows = store.read_rows(results)
-    if not rows:
-        raise UsageError(f"table: {results} holds no result rows")
-    if args.claims or args.readme:  # first, so that report.html embeds the new claims.md
-        from runner.train.backends import import_tensorflow
-
-        import_tensorflow(verbose=False)  # claims run the seeds' snippets in Keras
-        _write_claims(pathlib.Path(args.run_dir), rows, args.readme)
-    for path in write_tables(args.run_dir, rows).values():
-        print(path)
-    return 0
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from runner.report.compare import compare_runs
-    from runner.store import results as store
-    from runner.store.atomic import atomic_write
-
-    runs = []
-    for run_dir in (args.run_a, args.run_b):
-        results = pathlib.Path(run_dir) / store.RESULTS_FILE
-        if not results.is_file():
-            raise UsageError(f"compare: Expected a run directory with {store.RESULTS_FILE}. "
-                             f"Received: {run_dir}")
-        with warnings_shown(verbose=False):
-            runs.append(store.read_rows(results))
-        if not runs[-1]:
-            raise UsageError(f"compare: {results} holds no result rows")
-    out = pathlib.Path(args.out) if args.out else (
-        pathlib.Path(args.run_b) / f"compare_{pathlib.Path(args.run_a).resolve().name}.md")
-    if out.is_dir() or not out.parent.is_dir():
-        raise UsageError(f"--out: Expected a file path in an existing directory. "
-                         f"Received: {out}")
-    text = compare_runs(runs[0], runs[1], label_a=args.run_a, label_b=args.run_b)
-    sys.stdout.write(text)
-    atomic_write(out, text)
-    print(f"cheatgrid: wrote {out}", file=sys.stderr)  # stdout stays pure Markdown
-    return 0
-
-
-def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
-    """claims.md (and, for a run over several frameworks, frameworks.md), and the README's
-    section between its markers: the claims for a run on one framework, the frameworks'
-    table for a run on several. The claims about Keras functions read the run's
-    snippets.json when it has one, else run the snippets in this process."""
-    from runner.report.markdown import splice_section
-    from runner.report.tables import annotate, results_frame
-    from runner.store.atomic import atomic_write
-    from runner.tutorial import claims, frameworks, snippet_table
-
-    df = annotate(results_frame(rows), run_dir)
-    snippets = run_dir / "snippets.json"  # written by `cheatgrid snippets --out RUN_DIR/...`
-    try:
-        runs = snippet_table.load_runs(snippets) if snippets.is_file() else None
-    except ValueError as e:
-        raise UsageError(f"table: {e}") from None
-    sections = [("claims.md", claims.claims_markdown(df, runs), claims.README_BEGIN,
-                 claims.README_END)]
-    if "framework" in df and df["framework"].nunique() > 1:
-        sections.append(("frameworks.md", frameworks.frameworks_markdown(df),
-                         frameworks.README_BEGIN, frameworks.README_END))
-    for name, text, _, _ in sections:
-        atomic_write(run_dir / name, text)
-        print(run_dir / name)
-    if readme:
-        name, section, begin, end = sections[-1]
-        path = pathlib.Path(readme)
-        try:
-            text = splice_section(path.read_text(encoding="utf-8"), section, begin, end)
-        except (OSError, ValueError) as e:
-            raise UsageError(f"--readme {path}: {e}") from None
-        atomic_write(path, text)
-        print(f"{path}: the section of {name} updated")

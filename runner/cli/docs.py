@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from runner import vocab
 from runner.config.docs import key_table
+from runner.config.ready import ready_configs, summary
 from runner.report.columns import columns_table
 from runner.report.markdown import splice_section
 
@@ -63,6 +64,13 @@ def backbones_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def ready_table() -> str:
+    """The ready configs: each name and its summary line (the file's first comment)."""
+    lines = ["| name | what |", "|---|---|"]
+    lines += [f"| `{name}` | {summary(path)} |" for name, path in ready_configs().items()]
+    return "\n".join(lines) + "\n"
+
+
 def cli_reference() -> str:
     """`cheatgrid --help` and each subcommand's help, as code blocks."""
     from runner.cli.main import build_parser
@@ -83,6 +91,7 @@ def cli_reference() -> str:
 GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("config.md", "config-keys", "runner/config/schema.py", key_table),
     ("config.md", "axes", "runner/vocab/axes.py", axes_table),
+    ("config.md", "ready-configs", "runner/configs/*.yaml", ready_table),
     ("data.md", "datasets", "runner/vocab/datasets.py", datasets_table),
     ("data.md", "backbones", "runner/vocab/backbones.py", backbones_table),
     ("outputs.md", "columns", "runner/report/columns.py", columns_table),

@@ -1,20 +1,23 @@
-"""Command line: `cheatgrid grid | cell | table | compare | check | snippets` (also
+"""Command line: `cheatgrid grid | cell | table | compare | configs | check | snippets` (also
 `python -m runner`).
 
 Exit codes: 0 done (failed cells are results, not failures), 1 results could not be
-written or `--verify` found a mismatch, 2 bad input (config, flags, unavailable data,
-weights or device, a busy or foreign run directory), 130 interrupted.
+written, `--verify` found a mismatch or stdout's reader left early, 2 bad input (config,
+flags, unavailable data, weights or device, a busy or foreign run directory), 130
+interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from runner import vocab
 from runner.cli import check as check_command
 from runner.cli import snippets as snippets_command
-from runner.cli.commands import cmd_cell, cmd_compare, cmd_grid, cmd_table
+from runner.cli.commands import cmd_cell, cmd_grid
+from runner.cli.readers import cmd_compare, cmd_configs, cmd_table
 from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
 from runner.errors import (
     ConfigError,
@@ -37,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     grid = sub.add_parser("grid", help="run every cell of a config")
-    grid.add_argument("config", help="YAML grid config, e.g. configs/default.yaml")
-    grid.add_argument("--out", help="run directory (default: results/<name>/)")
+    grid.add_argument("config", help="a YAML grid config file, or a ready config's name "
+                      "(`cheatgrid configs`), e.g. smoke or default")
+    grid.add_argument("--out", help="run directory (default: results/<name>/ under the "
+                      "working directory)")
     grid.add_argument("--dry-run", action="store_true", help="list the cells, train nothing")
     grid.add_argument("--no-progress", action="store_true", help="no progress bar")
     grid.add_argument("--force", action="store_true",
@@ -53,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     grid.set_defaults(func=cmd_grid)
 
     cell = sub.add_parser("cell", help="run one cell and print its result")
-    cell.add_argument("config", nargs="?", help="YAML config holding the cell")
+    cell.add_argument("config", nargs="?", help="the config holding the cell: a YAML file or "
+                      "a ready config's name")
     cell.add_argument("--cell", help="cell id (or 6+ leading digits) or name")
     cell.add_argument("--dataset", default="mnist", choices=sorted(vocab.DATASETS.names))
     cell.add_argument("--encoding", choices=vocab.ENCODINGS.names)
@@ -86,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_b", help="the second run directory (B)")
     compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md)")
     compare.set_defaults(func=cmd_compare)
+    configs = sub.add_parser("configs", help="the ready configs that ship with cheatgrid",
+                             description="List the ready configs, a line each; with a NAME, "
+                             "print its YAML (to start your own: cheatgrid configs smoke > "
+                             "mine.yaml).")
+    configs.add_argument("name", nargs="?", help="a ready config's name")
+    configs.set_defaults(func=cmd_configs)
     check_command.add_parser(sub)
     snippets_command.add_parser(sub)
 
@@ -121,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cheatgrid: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `cheatgrid configs | head`: the reader is gone
+        # stdout to /dev/null, or Python's own flush at exit raises again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from runner.config import schema
 from runner.config.checks import Checker
 from runner.config.describe import describe
 from runner.config.patterns import entries, override, pattern
+from runner.config.ready import find_config
 from runner.config.schema import (
     BackboneConfig,
     Config,
@@ -249,18 +250,22 @@ def read_document(path: str | pathlib.Path) -> Any:
         raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
 
 
-def load_config(path: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Config:
+def load_config(config: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Config:
     """Read and validate a YAML config file, with `--set KEY=VALUE` settings applied.
 
+    Args:
+        config: a file, or the name of a ready config (`ready.find_config`).
+
     Raises:
-        ConfigError: missing or unreadable file, YAML syntax error, a malformed
-            setting, or invalid content.
+        ConfigError: no such file or ready config, an unreadable file, YAML syntax error,
+            a malformed setting, or invalid content.
     """
-    path = pathlib.Path(path)
-    raw = apply_settings(read_document(path), sets, origin=str(path))
-    origin = f"{path} (with --set)" if sets else str(path)
-    config = parse_config(raw, origin=origin, default_name=path.stem)
-    return dataclasses.replace(config, source_path=str(path))
+    path = find_config(config)
+    named = str(config)  # errors name the config as it was given
+    raw = apply_settings(read_document(path), sets, origin=named)
+    origin = f"{named} (with --set)" if sets else named
+    parsed = parse_config(raw, origin=origin, default_name=path.stem)
+    return dataclasses.replace(parsed, source_path=str(path))
 
 
 def quick(config: Config) -> Config:

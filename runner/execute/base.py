@@ -114,7 +114,7 @@ class ProgressBars:
             self.listener(what, done, total)
         if not self.enabled:
             return
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # widgets in Jupyter, text in a terminal
 
         if what not in self._bars:
             unit = "image" if what.startswith("features") else "example"

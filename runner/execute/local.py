@@ -56,7 +56,7 @@ class Supervisor(GracefulStop):
         self.decisions = self.workers[framework.DEFAULT].start(None)
 
     def run(self, units: list[Unit]) -> None:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # widgets in Jupyter, text in a terminal
 
         queue = collections.deque(units)
         total = sum(len(u.cells) for u in units)

@@ -29,7 +29,6 @@ from runner.features.backbone import Backbone, extract_features
 from runner.store.atomic import atomic_write
 
 CACHE_ENV = "CHEATGRID_CACHE_DIR"
-DEFAULT_CACHE_DIR = "~/.cache/cheatgrid"
 # Bump when data.image_pipeline changes what the backbone sees.
 PREPROCESSING = "resize(bilinear)->/255->grayscale_to_rgb v1"
 # Bump when data.open_sources changes how folders, .npz files or TFDS datasets are read.
@@ -48,8 +47,14 @@ class Features:
 
 
 def cache_dir() -> pathlib.Path:
-    """Where features are cached: $CHEATGRID_CACHE_DIR, else ~/.cache/cheatgrid."""
-    return pathlib.Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser()
+    """Where features are cached: $CHEATGRID_CACHE_DIR, else the user's cache directory
+    (platformdirs: `$XDG_CACHE_HOME/cheatgrid`, by default `~/.cache/cheatgrid`, on Linux;
+    `~/Library/Caches/cheatgrid` on macOS)."""
+    import platformdirs
+
+    given = os.environ.get(CACHE_ENV)
+    return pathlib.Path(given).expanduser() if given else \
+        pathlib.Path(platformdirs.user_cache_dir("cheatgrid", appauthor=False))
 
 
 def _versions() -> dict[str, str]:

@@ -86,7 +86,8 @@ def _header(df: pd.DataFrame, with_claims: bool, with_snippets: bool = False) ->
             f"<dt>data</dt><dd><ul>{data}</ul></dd></dl><nav>{nav}</nav>")
 
 
-def _findings(found: list[tuple[str, list[str]]]) -> str:
+def findings_html(found: list[tuple[str, list[str]]]) -> str:
+    """The findings section (`findings.findings`'s lines, by kind)."""
     parts = ["<section id='findings'><h2>Findings</h2>"]
     for kind, items in found:
         if items:
@@ -254,7 +255,7 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
         for name, part in df.groupby("dataset", sort=False))
     found = findings(df, cells) if found is None else found
     errors = error_items(df) if errors is None else errors
-    body = (_header(df, bool(claims), bool(snippets)) + _findings(found) + _legend() +
+    body = (_header(df, bool(claims), bool(snippets)) + findings_html(found) + _legend() +
             sections + claims + snippets + _errors(errors) + _curves(df, by_entry))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"

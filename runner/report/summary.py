@@ -19,10 +19,11 @@ COMPARISON_FILE = "compare_samples.md"
 
 def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
     """The committed sample run named `name`: under results/samples/ of the working
-    directory, or of the checkout the config file is in (configs/ beside results/)."""
+    directory, or of the checkout the config file is in (configs/ beside results/; the
+    path as given, since a checkout's configs/ is a link into the package)."""
     roots = [pathlib.Path.cwd()]
     if config_path:
-        roots.append(pathlib.Path(config_path).resolve().parent.parent)
+        roots.append(pathlib.Path(config_path).absolute().parent.parent)
     for root in roots:
         candidate = root / SAMPLES / name
         if (candidate / store.RESULTS_FILE).is_file():

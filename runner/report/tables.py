@@ -246,10 +246,15 @@ def by_framework(df: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def csv_text(df: pd.DataFrame) -> str:
-    """results.csv's text: the histories left out, each row's warnings in one cell."""
+def results_table(df: pd.DataFrame) -> pd.DataFrame:
+    """results.csv as a DataFrame: the histories left out, each row's warnings in one cell."""
     flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
     if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
         flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
                             for w in flat["warnings"]]
-    return flat.to_csv(index=False)
+    return flat
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """results.csv's text (`results_table`)."""
+    return results_table(df).to_csv(index=False)

@@ -1,93 +1,87 @@
-"""Train many heads at once: the fast path, with the reference path's numbers.
+"""The fast path: a unit's heads trained by one compiled program, with the reference path's
+numbers.
 
-Once features are cached, per-cell overhead dominates: every `fit` traces a
-graph and dispatches every step from Python. Heads of one dataset, label
-encoding and training settings are trained here as independent outputs of one
-Keras model: no parameter is shared, the total loss is the sum of the heads'
-losses (so each head's gradient is its own loss's gradient), and Adam updates
-each parameter from that parameter's gradient alone, so every head follows the
-trajectory it would follow alone. A whole epoch runs per call
-(`steps_per_execution`), and all heads' metrics are evaluated in one call.
+A unit's heads share their features, labels, schedule and seed. Each head's kind is traced
+once per worker process (`programs`): a function computing the head as Keras's `Dense`, its
+activation, its loss and the loss's gradients with this Keras's own ops, so that a head
+trains to the bit as the reference path trains it. Heads whose traced training is the same
+computation (Keras reads the logits behind a sigmoid or softmax output, so a sigmoid head
+with `from_logits=False` trains as a linear one with `from_logits=True`) are trained once
+and read through their own activations. The unit's distinct heads then train in one program
+over every epoch and batch, traced once per (kinds, shape) and reused across datasets and
+seeds; each head's metrics are computed once over its whole test output (`evaluation`).
 
-Anything that would make one head fail stays out of the shared model: a head
-whose loss fails on a probe batch, or a metric that fails on a probe batch, is
-run through the reference path (`reference.train_group` / `reference.evaluate_metric`)
-so that its error is the one Keras raises there. If the shared model fails
-anyway, every head falls back to the reference path.
+A head whose kind fails to trace, or to run on the first batch when the unit's program
+fails, is trained by the reference
+path (`reference.train_group`), so that its error is the one Keras raises there: once per
+distinct failure (the same error on the same shape) per process, which later heads, units
+and seeds reuse with their own warnings. If the program fails anyway,
+every head of the unit falls back to the reference path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from typing import Any
 
 import numpy as np
 
-from runner.data.pipeline import feature_pipeline
+from runner.errors import CheatgridWarning
 from runner.features.cache import Features
 from runner.grid import Cell
-from runner.train import backends, judge
+from runner.train import backends, evaluation
 from runner.train.common import (
     GroupResult,
-    TestOutputs,
     encode_splits,
+    error_summary,
     finish_head,
-    head_layer,
-    keras_loss,
-    keras_metric,
     steps_per_epoch,
     warning_texts,
 )
-from runner.train.reference import evaluate_metric, metric_history, train_group
+from runner.train.programs import Kind, Shape, for_framework, outputs
+from runner.train.reference import train_group
+
+_TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or Failure
+_PROGRAMS: dict[tuple, Any] = {}  # (framework, shape, fingerprints) -> Program
+_FAILED: dict[tuple, GroupResult] = {}  # a failure's key -> the reference path's result
+_WARNED: dict[tuple, list[str]] = {}  # (framework, kind, shape, batch size) -> warnings
 
 
-def _signature(error: Exception) -> tuple[str, str]:
-    return type(error).__name__, str(error)
+class Failure:
+    """A head kind that raised while being traced, and the warnings it gave before."""
+
+    def __init__(self, error: BaseException, caught: list[str]):
+        self.signature = (type(error).__name__, error_summary(error))
+        self.warnings = caught
 
 
-def _probe_loss(cell: Cell, x: np.ndarray, y: np.ndarray, seed: int,
-                ) -> tuple[tuple[str, str] | None, list[str]]:
-    """The loss's error on one batch (None if it computes) and the warnings it raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            keras_loss(cell)(y, head_layer(cell, seed)(x))
-        except Exception as e:
-            return _signature(e), warning_texts(caught)
-    return None, warning_texts(caught)
+def _traced(kind: Kind, shape: Shape, static_batch: bool):
+    """A head kind traced for a shape (cached per process), or its `Failure`."""
+    key = (backends.current(), kind, shape, static_batch)
+    if key not in _TRACED:
+        programs = for_framework()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                _TRACED[key] = programs.trace(kind, shape, static_batch)
+                _TRACED[key].warnings = warning_texts(caught)
+            except Exception as e:
+                _TRACED[key] = Failure(e, warning_texts(caught))
+    return _TRACED[key]
 
 
-def _probe_metric(model, output: str, cell: Cell, x: np.ndarray, y: np.ndarray,
-                  ) -> tuple[str, str] | None:
-    """The error of `cell.metric` on one batch of one head's output (None if it works)."""
+def initial_kernel(units: int, feature_dim: int, seed: int) -> np.ndarray:
+    """The kernel every head of a unit starts from: `GlorotUniform(seed)`, as `Dense` draws it."""
     keras = backends.keras()
-
-    probe = keras.Model(model.input, model.get_layer(output).output)
-    try:
-        probe.compile(loss=keras_loss(cell), metrics=[keras_metric(cell)], run_eagerly=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            probe.evaluate(x, y, batch_size=len(x), verbose=0)
-    except Exception as e:
-        return _signature(e)
-    return None
-
-
-def _reused(result: GroupResult, group: list[Cell], head_warnings: list[str]) -> GroupResult:
-    """Another head's error result, as this head's: same error, its own id and warnings."""
-    rows = [{**row, "head_id": group[0].head_id, "warnings": head_warnings}
-            for row in result.rows[:1] for _ in group]
-    return GroupResult(rows, None)
+    initializer = keras.initializers.GlorotUniform(seed=seed)
+    return np.asarray(backends.to_numpy(initializer((feature_dim, units))), np.float32)
 
 
 def train_together(groups: list[list[Cell]], features: Features, seed: int,
                    ) -> list[GroupResult]:
-    """Train several heads (each a group of cells differing only in metric) at once.
-
-    Heads whose loss fails on the probe batch run the reference path, once per
-    distinct failure (same error and warnings on the probe: same failure in
-    `fit`); the others share one model.
+    """Train a unit's heads (each a group of cells differing only in metric).
 
     Args:
         groups: groups whose cells share `together_key` (asserted).
@@ -103,180 +97,161 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
         y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)
     except Exception:  # the reference path records the error per cell
         return [train_group(g, features, seed) for g in groups]
-    batch = cell.training.batch_size
-    probes = [_probe_loss(g[0], features.train_x[:batch], y_train[:batch], seed)
-              for g in groups]
-    results: dict[int, GroupResult] = {}
-    failures: dict[tuple, GroupResult] = {}
-    for group, (error, caught) in zip(groups, probes, strict=True):
-        if error is None:
-            continue
-        key = (error, tuple(caught))
-        if key in failures and failures[key].logits is None:
-            results[id(group)] = _reused(failures[key], group, caught)
+    shape = Shape.of(cell, features.train_x.shape[1], y_train)
+    kernel = initial_kernel(cell.units, shape.feature_dim, seed)
+    batch = (features.train_x[:shape.batch_size], y_train[:shape.batch_size])
+    heads, results = [], {}
+    for group in groups:
+        traced = _traced(Kind.of(group[0]), shape, shape.static_batch)
+        if isinstance(traced, Failure):
+            results[id(group)] = _failed(group, traced, shape, features, seed)
         else:
-            results[id(group)] = failures[key] = train_group(group, features, seed)
-    shared = [(g, caught) for g, (error, caught) in zip(groups, probes, strict=True)
-              if error is None]
-    if len(shared) > 1:
+            heads.append((group, traced))
+    if heads:
         try:
-            trained = _fit_shared([g for g, _ in shared], [c for _, c in shared], features,
-                                  y_train, y_test, seed)
-            results.update({id(g): r for (g, _), r in zip(shared, trained, strict=True)})
-        except Exception:  # rare: a failure the probes did not foresee
-            pass
-    return [results.get(id(g)) or train_group(g, features, seed) for g in groups]
+            results.update(_train(heads, shape, kernel, features, y_train, y_test, seed))
+        except Exception as e:  # an error Keras raises only when it runs: find its heads
+            running = []
+            for group, traced in heads:
+                failure = _probe(traced, batch, kernel)
+                if failure is None:
+                    running.append((group, traced))
+                else:
+                    results[id(group)] = _failed(group, failure, shape, features, seed)
+            try:
+                if len(running) == len(heads):
+                    raise e
+                results.update(_train(running, shape, kernel, features, y_train, y_test, seed)
+                               if running else {})
+            except Exception as again:  # not on the first batch: train them one by one
+                warnings.warn(f"{cell.dataset}: the fast path failed ({error_summary(again)}); "
+                              "training these heads on the reference path instead, one model "
+                              "each", CheatgridWarning, stacklevel=2)
+                results.update({id(g): train_group(g, features, seed) for g, _ in running})
+    return [results[id(g)] for g in groups]
 
 
-def _fit_shared(groups: list[list[Cell]], head_warnings: list[list[str]],
-                features: Features, y_train: np.ndarray, y_test: np.ndarray,
-                seed: int) -> list[GroupResult]:
-    """Fit the heads as outputs of one model, then evaluate all their metrics at once."""
-    keras = backends.keras()
-
-    cell = groups[0][0]
-    training = cell.training
-    names = [f"head_{k}" for k in range(len(groups))]
-    drop = training.drops_remainder(cell.encoding)
-    # Warnings of the shared model cannot be told apart by head; each head keeps those
-    # its own loss raised on the probe batch, which are the ones it raises alone.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        keras.utils.set_random_seed(seed)
-        inputs = keras.Input((features.train_x.shape[1],))
-        outputs = [head_layer(g[0], seed, name)(inputs) for g, name in zip(groups, names,
-                                                                          strict=True)]
-        model = keras.Model(inputs, outputs)
-        losses = {n: keras_loss(g[0]) for n, g in zip(names, groups, strict=True)}
-        model.compile(optimizer=keras.optimizers.Adam(training.learning_rate), loss=losses,
-                      metrics={n: [_epoch_loss(loss)] for n, loss in losses.items()},
-                      steps_per_execution=backends.execution_steps(
-                          steps_per_epoch(len(y_train), training.batch_size, drop)))
-        train_ds = feature_pipeline(features.train_x, y_train, training.batch_size,
-                                    shuffle_seed=seed if training.shuffle else None,
-                                    drop_remainder=drop)
-        train_ds = train_ds.map(lambda x, y: (x, {n: y for n in names}))
-        batch = training.batch_size
-        backends.build_before_fit(model, features.train_x[:batch],
-                                   {n: y_train[:batch] for n in names})
-        recorder = TestOutputs(features.test_x)
-        start = time.perf_counter()
-        history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
-                            callbacks=[recorder.callback])
-        seconds = round((time.perf_counter() - start) / len(groups), 3)
-    evaluations = _evaluate_shared(model, names, groups, features, y_test, recorder)
-    results = []
-    for k, (group, name) in enumerate(zip(groups, names, strict=True)):
-        shared = {"head_id": group[0].head_id, "heads_trained_together": len(groups),
-                  "train_seconds": seconds,
-                  "warnings": head_warnings[k]}
-        results.append(finish_head(group, shared, history.history[f"{name}_epoch_loss"],
-                                   recorder.head(k), model.get_layer(name).get_weights(),
-                                   features.test_x, features.test_labels,
-                                   lambda c, k=k: evaluations[(k, c.metric)]))
-    return results
+def _probe(traced, batch: tuple[np.ndarray, np.ndarray], kernel: np.ndarray) -> Failure | None:
+    """What running a traced head on the first batch raises (errors Keras raises only when
+    it runs, e.g. a class index out of range), or None."""
+    try:
+        for_framework().probe(traced, batch[0], batch[1], kernel,
+                              np.zeros(kernel.shape[1], np.float32))
+    except Exception as e:
+        return Failure(e, traced.warnings)
+    return None
 
 
-def _epoch_loss(loss):
-    """A head's training loss per epoch, averaged per image as a single-output model
-    reports it (batch means weighted by batch size).
-
-    Keras's own per-output loss of a multi-output model weights batches by their
-    static size, unknown for a last partial batch, and then averages batches
-    unweighted. This metric averages the loss's per-image values instead: the
-    same quantity, up to float rounding.
-    """
-    keras = backends.keras()
-
-    return keras.metrics.MeanMetricWrapper(loss.call, name="epoch_loss")
-
-
-def _evaluate_shared(model, names: list[str], groups: list[list[Cell]], features: Features,
-                     y_test: np.ndarray, recorder: TestOutputs,
-                     ) -> dict[tuple[int, str], dict[str, Any]]:
-    """Each (head, metric) evaluation, as `reference.evaluate_metric` returns it."""
-    keras = backends.keras()
-
-    batch = groups[0][0].training.batch_size
-    x, y = features.test_x[:batch], y_test[:batch]
-    errors: dict[str, tuple[str, str] | None] = {}
-    for group, name in zip(groups, names, strict=True):
-        for c in group:  # whether a metric works depends on shapes alone: probe it once
-            if c.metric not in errors:
-                errors[c.metric] = _probe_metric(model, name, c, x, y)
-    works = {metric: error is None for metric, error in errors.items()}
-    test_ds = feature_pipeline(features.test_x, y_test, batch)
-    evaluations: dict[tuple[int, str], dict[str, Any]] = {}
-    authentic: dict[str, dict[str, Any]] = {}
-    for k, (group, name) in enumerate(zip(groups, names, strict=True)):
-        for c in group:
-            if works[c.metric]:
-                continue
-            if c.metric in authentic:  # the same metric on the same shapes: the same error
-                evaluations[(k, c.metric)] = {**authentic[c.metric], "eval_warnings": []}
-            else:  # its authentic error, from the reference path, once per metric
-                single = keras.Model(model.input, model.get_layer(name).output)
-                evaluations[(k, c.metric)] = authentic[c.metric] = evaluate_metric(
-                    single, c, test_ds, y_test, recorder.head(k))
-    metrics = {n: [c for c in g if works[c.metric]] for n, g in zip(names, groups,
-                                                                    strict=True)}
-    if any(metrics.values()):
-        evaluations.update(_evaluate_eagerly(model, names, groups, metrics, test_ds, y_test,
-                                             recorder))
-    return evaluations
+def _failed(group: list[Cell], failure: Failure, shape: Shape, features: Features,
+            seed: int) -> GroupResult:
+    """A failing head's rows: the reference path's, once per distinct failure."""
+    cell = group[0]
+    key = (backends.current(), shape, failure.signature)
+    if key not in _FAILED or _FAILED[key].logits is not None:
+        _FAILED[key] = train_group(group, features, seed)
+        return _FAILED[key]
+    rows = [{**row, "head_id": cell.head_id, "warnings": failure.warnings}
+            for row in _FAILED[key].rows[:1] for _ in group]
+    return GroupResult(rows, None)
 
 
-def _evaluate_eagerly(model, names: list[str], groups: list[list[Cell]],
-                      metrics: dict[str, list[Cell]], test_ds, y_test: np.ndarray,
-                      recorder: TestOutputs) -> dict[tuple[int, str], dict[str, Any]]:
-    """What `evaluate` computes, batch by batch in eager mode: no graph to trace.
-
-    Metrics go through Keras's own `compute_metrics` (the code `evaluate` runs per
-    batch), so names resolve and values accumulate exactly as there. Each head's
-    loss is averaged as a single-output `evaluate` does it: batch means weighted by
-    batch size, in float32. (Keras's per-output losses of a multi-output model
-    weight batches by their static size, unknown for a last partial batch, and
-    then average batches unweighted.)
-    """
-    losses = {n: keras_loss(g[0]) for n, g in zip(names, groups, strict=True)}
+def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray,
+           features: Features, y_train: np.ndarray, y_test: np.ndarray,
+           seed: int) -> dict[int, GroupResult]:
+    """Train the distinct heads in one program; every head's rows."""
+    programs = for_framework()
+    distinct: dict[str, tuple[list[Cell], Any]] = {}  # fingerprint -> the head trained for it
+    for group, traced in heads:
+        distinct.setdefault(traced.fingerprint, (group, traced))
+    key = (backends.current(), shape, tuple(distinct))
+    if key not in _PROGRAMS:  # the test loss is traced as `evaluate` traces it: batch unknown
+        evaluators = [_traced(Kind.of(g[0]), shape, False) if shape.static_batch else t
+                      for g, t in distinct.values()]
+        _PROGRAMS[key] = programs.Program(shape, [t for _, t in distinct.values()],
+                                          evaluators)
+    program = _PROGRAMS[key]
+    training = heads[0][0][0].training
     start = time.perf_counter()
+    result = program.train(kernel, features.train_x, y_train,
+                           _order(heads[0][0][0], len(y_train), seed),
+                           training.epochs, training.learning_rate)
+    test_loss = program.test_loss(features.test_x, y_test)
+    seconds = round((time.perf_counter() - start) / len(heads), 3)
+    logits = outputs.test_logits(features.test_x, result["kernels"], result["biases"])
+    sizes = _batch_sizes(shape, len(y_train), len(y_test))
+    metrics = None
+    rows = {}
+    index = {f: k for k, f in enumerate(distinct)}
+    for group, traced in heads:
+        k = index[traced.fingerprint]
+        kind = Kind.of(group[0])
+        per_epoch = [outputs.activate(kind, z) for z in logits[:, k]]
+        weights = [result["kernels"][-1][k], result["biases"][-1][k]]
+        metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
+                                                    features.test_x, y_test, per_epoch[-1])
+        columns = evaluation.evaluate(metrics, group, y_test, per_epoch[-1], per_epoch,
+                                      float(test_loss[k]))
+        warned = [w for size in sizes for w in _warnings_at(traced, group[0], shape, size)]
+        shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
+                  "train_seconds": seconds,
+                  "warnings": list(dict.fromkeys(traced.warnings + warned))}
+        rows[id(group)] = finish_head(
+            group, shared, result["losses"][:, k], per_epoch, weights, features.test_x,
+            features.test_labels, lambda c, columns=columns: columns[c.metric])
+    return rows
+
+
+def _batch_sizes(shape: Shape, n_train: int, n_test: int) -> list[int]:
+    """The batch sizes a head meets besides `shape.batch_size`: the last partial batch of
+    training (unless dropped) and the test split's batches."""
+    batch = shape.batch_size
+    sizes = [n_train % batch] if not shape.static_batch else []
+    sizes += [min(batch, n_test), n_test % batch]
+    return [s for s in dict.fromkeys(sizes) if s and s != batch]
+
+
+def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
+    """What Keras warns when the head runs on a batch of `size` (its warnings can name the
+    batch's shape), where the array library runs or traces each size anew."""
+    key = (backends.current(), Kind.of(cell), shape, size)
+    if key not in _WARNED:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with contextlib.suppress(Exception):  # the batch's own errors surface elsewhere
+                for_framework().run_at(traced, shape, size)
+        _WARNED[key] = warning_texts(caught)
+    return _WARNED[key]
+
+
+def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
+    """Each epoch's order of the training images as the reference path's `fit` sees them:
+    recorded from a `fit` of the same pipeline (`feature_pipeline` after
+    `keras.utils.set_random_seed(seed)`), since how often Keras iterates the dataset
+    between epochs is Keras's own business. Empty unless the cell shuffles."""
+    training = cell.training
+    if not training.shuffle:
+        return np.zeros((0, 0), np.int32)
+    from runner.data.pipeline import feature_pipeline
+
+    keras = backends.keras()
+    seen: list[np.ndarray] = []
+
+    class Recorder(keras.layers.Layer):  # eagerly (run_eagerly): sees every batch fed
+        def call(self, x):
+            with contextlib.suppress(Exception):  # not a symbolic call while Keras builds
+                seen.append(np.asarray(backends.to_numpy(x))[:, 0].astype(np.int32))
+            return x
+
+    drop = training.drops_remainder(cell.encoding)
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, Recorder()(inputs))
+    model.compile(loss="mse", run_eagerly=True, steps_per_execution=backends.execution_steps(
+        steps_per_epoch(n, training.batch_size, drop)))
+    indices = np.arange(n, dtype=np.float32)[:, None]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the heads' own warnings come from their probes
-        model.compile(loss=losses, metrics={n: [keras_metric(c) for c in cells]
-                                            for n, cells in metrics.items()})
-        totals = {n: np.float32(0.0) for n in names}
-        count = np.float32(0.0)
-        for x, y in test_ds:
-            outputs = model(x, training=False)
-            model.compute_metrics(x, {n: y for n in names}, outputs, sample_weight=None)
-            size = np.float32(len(x))
-            for name, output in zip(names, outputs, strict=True):
-                totals[name] += np.float32(backends.to_numpy(losses[name](y, output))) * size
-            count += size
-        scores = {k: float(v) for k, v in model.get_metrics_result().items()}
-    seconds = round((time.perf_counter() - start) / len(names), 3)
-    resolved = _resolved_metrics(model, [f"{n}_{c.metric}" for n in names
-                                         for c in metrics[n]])
-    evaluations = {}
-    for k, (group, name) in enumerate(zip(groups, names, strict=True)):
-        for c in group:
-            if c in metrics[name]:
-                kind = resolved[f"{name}_{c.metric}"]
-                evaluations[(k, c.metric)] = {
-                    "test_metric": scores[f"{name}_{c.metric}"],
-                    "test_loss": float(totals[name] / count), "metric_resolved": kind,
-                    "history_test_metric": metric_history(kind, y_test, recorder.head(k),
-                                                          c.metric),
-                    "eval_seconds": seconds, "eval_warnings": []}
-    return evaluations
-
-
-def _resolved_metrics(model, keys: list[str]) -> dict[str, str]:
-    """'head_3_accuracy' -> what Keras built for it.
-
-    Keras keeps the built metric objects in output order, each output's in the
-    order given, under their bare names; `keys` lists them in that order.
-    """
-    built = backends.compiled_metrics(model)
-    assert len(built) == len(keys), (len(built), keys)
-    return {key: judge.resolved_metric_name(m) for key, m in zip(keys, built, strict=True)}
+        warnings.simplefilter("ignore")  # it has no weights to train, on purpose
+        model.fit(feature_pipeline(indices, indices, training.batch_size,
+                                   shuffle_seed=seed, drop_remainder=drop),
+                  epochs=training.epochs, verbose=0, shuffle=False)
+    return np.concatenate(seen).reshape(training.epochs, -1)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 
 import pytest
 
 from runner.cli import main as cli
 from runner.config import ResourcesConfig, load_config, parse_config, quick
+from runner.config.ready import ready_configs
 from runner.errors import ConfigError
 
 
@@ -328,8 +328,7 @@ def test_overrides_parse_and_round_trip(tiny_doc):
     assert quick(config).overrides[0].set == {"epochs": 2}
 
 
-@pytest.mark.parametrize("path", sorted(
-    pathlib.Path(__file__).resolve().parents[2].glob("configs/*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ready_configs().values(), ids=lambda p: p.name)
 def test_shipped_configs_load_and_expand_without_warnings(path, tmp_path):
     import warnings
 

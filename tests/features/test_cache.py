@@ -1,8 +1,11 @@
-"""The feature cache: hits skip all backbone work, keys separate, corruption is rebuilt."""
+"""The feature cache: hits skip all backbone work, keys separate, corruption is rebuilt; where
+it lives."""
 
 from __future__ import annotations
 
 import dataclasses
+import pathlib
+import sys
 import warnings
 
 import numpy as np
@@ -13,7 +16,7 @@ from runner.data.sources import resolve_source
 from runner.errors import CheatgridWarning
 from runner.features import cache as features_module
 from runner.features.backbone import build_backbone
-from runner.features.cache import dataset_features, feature_key
+from runner.features.cache import cache_dir, dataset_features, feature_key
 
 DATASET = DatasetConfig("mnist_binary", max_train_samples=24, max_test_samples=8)
 
@@ -97,3 +100,19 @@ def test_the_feature_pass_reports_its_progress(cache, backbone):
     assert seen == [("features mnist_binary", n, 32) for n in (10, 20, 24, 32)]
     plain, _ = dataset_features(DATASET, resolve_source(DATASET), small, use_cache=False)
     np.testing.assert_array_equal(features.train_x, plain.train_x)  # reporting changes nothing
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"CHEATGRID_CACHE_DIR": "{tmp}/mine", "XDG_CACHE_HOME": "{tmp}/xdg"}, "{tmp}/mine"),
+    ({"XDG_CACHE_HOME": "{tmp}/xdg"}, "{tmp}/xdg/cheatgrid"),
+    ({}, "{home}/.cache/cheatgrid"),
+])
+def test_the_cache_is_the_users_unless_told(env, expected, tmp_path, monkeypatch):
+    if sys.platform != "linux":
+        pytest.skip("XDG_CACHE_HOME is Linux's")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("CHEATGRID_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    assert cache_dir() == pathlib.Path(expected.format(tmp=tmp_path, home=tmp_path / "home"))

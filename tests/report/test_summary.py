@@ -45,6 +45,16 @@ def test_other_settings_or_no_sample_are_said_not_compared(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert find_sample("hand", None) == sample.relative_to(tmp_path)
     assert find_sample("other", str(tmp_path / "configs" / "other.yaml")) is None
+
+
+def test_the_sample_of_a_checkouts_config_is_found_from_elsewhere(tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout"
+    sample = _run(checkout / "results" / "samples" / "hand", ROWS)
+    (checkout / "runner" / "configs").mkdir(parents=True)
+    (checkout / "configs").symlink_to(checkout / "runner" / "configs")  # as in the repository
+    (checkout / "configs" / "hand.yaml").touch()
+    monkeypatch.chdir(tmp_path)
+    assert find_sample("hand", "checkout/configs/hand.yaml") == sample.relative_to(tmp_path)
     other = [{**r, "settings_hash": "s2"} for r in ROWS]  # e.g. another epoch count
     run_dir = _run(tmp_path / "run", other)
     assert "holds other cells or settings" in sample_comparison(run_dir, other, sample)

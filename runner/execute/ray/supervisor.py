@@ -103,7 +103,7 @@ class RaySupervisor(NodeLosses, GracefulStop):
             Interrupted: Ctrl-C; what finished is written, what ran is cancelled.
             OSError: results.jsonl could not be written.
         """
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # widgets in Jupyter, text in a terminal
 
         self._queue = collections.deque(units)
         self._nodes.start()

@@ -1,0 +1,234 @@
+"""The Python API: run a grid or open a finished run, and read it as DataFrames.
+
+    import runner
+    run = runner.run("smoke", quick=True)   # a ready config's name, a YAML file or a dict
+    run.results                             # results.csv as a DataFrame
+    run.cheat_table("mnist", "accuracy")    # one table of cheat_table.md
+    run                                     # in a notebook: its findings and heatmaps
+    runner.open_run("results/smoke")        # a finished run, read back
+
+It does what `cheatgrid grid` does, through the same code: the same run directory
+(results/<name>/ under the working directory unless `out`), the same files, the same
+lines on stderr, and the same exceptions with the same one-line messages
+(`runner.errors`: `ConfigError`, `UsageError`, `ResourceUnavailable`, `RunDirError`,
+`RunAborted`, `Interrupted`). Progress bars are tqdm.auto's: widgets in Jupyter, text in
+a terminal.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from runner.cli.commands import run_and_table, run_dir_of
+from runner.cli.readers import read_run
+from runner.config import Config, apply_settings, load_config, parse_config
+from runner.config import quick as quick_config
+from runner.errors import UsageError, did_you_mean
+from runner.grid import expand
+from runner.report.compare import compare_runs
+from runner.report.findings import TITLES, findings, tally
+from runner.report.heatmaps import heatmap_name, heatmap_png
+from runner.report.html import findings_html
+from runner.report.htmltext import e
+from runner.report.tables import cheat_table, provenance, results_table
+from runner.report.write import Tables, build_tables
+from runner.train.device import DEVICES
+
+EXECUTORS = ("local", "ray")
+
+
+class Comparison(str):
+    """What changed between two runs, as Markdown (`cheatgrid compare`'s text); a notebook
+    renders it."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+class Run:
+    """A run directory's results: a table of rows, the cheat table, the findings.
+
+    Attributes:
+        path: the run directory (results.jsonl, results.csv, cheat_table.md, report.html,
+            heatmap_<dataset>.png).
+    """
+
+    def __init__(self, path: str | os.PathLike, rows: list[dict[str, Any]],
+                 tables: Tables | None = None):
+        self.path = pathlib.Path(path)
+        self._rows = rows
+        self._tables = tables
+
+    @property
+    def tables(self) -> Tables:
+        """The annotated rows and cheat cells every view is made from (computed once)."""
+        if self._tables is None:
+            self._tables = build_tables(self.path, self._rows)
+        return self._tables
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """results.csv as a DataFrame: one row per cell and seed, the documented columns
+        (docs/outputs.md) first."""
+        return results_table(self.tables.rows)
+
+    def cheat_table(self, dataset: str | None = None, metric: str | None = None,
+                    ) -> pd.DataFrame:
+        """The cheat table: rows metric, dataset, encoding, units, activation; columns the
+        loss and from_logits; each entry the test metric (mean ± std over seeds), its
+        verdict when not ok, its group of identical heads, or the error.
+
+        Args:
+            dataset: one dataset's rows only (a run over several frameworks names its
+                sections 'mnist · jax').
+            metric: one metric's rows only. With both, the table is laid out as that
+                table of cheat_table.md.
+
+        Raises:
+            UsageError: a dataset or metric the run does not have.
+        """
+        table = cheat_table(self.tables.shown, cells=self.tables.cells)
+        for level, value in (("metric", metric), ("dataset", dataset)):
+            if value is None:
+                continue
+            have = list(dict.fromkeys(table.index.get_level_values(level)))
+            if value not in have:
+                raise UsageError(f"Invalid value for '{level}': Expected one of {have}. "
+                                 f"Received: {level}={value!r}{did_you_mean(value, have)}")
+            table = table.xs(value, level=level)
+        return table
+
+    @property
+    def findings(self) -> list[str]:
+        """What the run found, a line each, as cheat_table.md opens: the verdicts' tally,
+        the metrics that misreport, the heads that never learn, the identical heads."""
+        return [f"{TITLES[kind]}: {line}" for kind, lines in self._found() for line in lines]
+
+    def compare(self, other: Run | str | os.PathLike) -> Comparison:
+        """What changed from this run (A) to `other` (B), cell by cell, as `cheatgrid
+        compare A B` writes it (written to no file).
+
+        Raises:
+            UsageError: `other` is not a run directory.
+        """
+        other = other if isinstance(other, Run) else open_run(other)
+        return Comparison(compare_runs(self._rows, other._rows, label_a=str(self.path),
+                                       label_b=str(other.path)))
+
+    def _found(self) -> list[tuple[str, list[str]]]:
+        return findings(self.tables.shown, self.tables.cells)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: what the run is, its findings, its heatmaps."""
+        shown, cells = self.tables.shown, self.tables.cells
+        facts = provenance(shown)
+        pictures = []
+        for dataset in dict.fromkeys(shown["dataset"]):
+            file = self.path / heatmap_name(dataset)  # as written, else drawn now
+            png = file.read_bytes() if file.is_file() else heatmap_png(shown, dataset, cells)
+            pictures.append(f'<img alt="heatmap of {e(dataset)}" style="max-width:100%" '
+                            f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+        return (f"<div><p><strong>cheatgrid run {e(facts['run'])}</strong> in "
+                f"<code>{e(self.path)}</code>: Keras {e(facts['keras'])} on "
+                f"{e(facts['framework'])}, device {e(facts['device'])}, weights "
+                f"<code>{e(facts['weights'])}</code>, seeds {e(facts['seeds'])}. Every table: "
+                f"<code>{e(self.path / 'report.html')}</code>.</p>"
+                f"{findings_html(self._found())}{''.join(pictures)}</div>")
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}: {tally(self.tables.cells)})"
+
+
+def _settings(settings: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """`set={"training.epochs": 5}` as `--set` takes it: KEY=VALUE, the value as YAML."""
+    if settings is None:
+        return ()
+    if not isinstance(settings, Mapping):
+        raise UsageError(f"Invalid value for 'set': Expected a dict of config keys and values, "
+                         f"e.g. {{'training.epochs': 5}}. Received: set={settings!r}")
+
+    def plain(value: Any) -> Any:  # NumPy scalars and arrays
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        raise UsageError(f"Invalid value for 'set': Expected values YAML can hold (numbers, "
+                         f"strings, booleans, lists, dicts). Received: {value!r}")
+
+    return tuple(f"{key}={json.dumps(value, default=plain)}" for key, value in settings.items())
+
+
+def _config(config: Any, sets: tuple[str, ...]) -> Config:
+    if isinstance(config, Mapping):
+        raw = apply_settings(dict(config), sets, origin="config")
+        return parse_config(raw, origin="config (with set)" if sets else "config")
+    if isinstance(config, (str, os.PathLike)):
+        return load_config(config, sets)
+    raise UsageError(f"Invalid value for 'config': Expected a YAML file, a ready config's "
+                     f"name or a dict. Received: config of type {type(config).__name__}")
+
+
+def run(config: str | os.PathLike | Mapping[str, Any], *, set: Mapping[str, Any] | None = None,
+        out: str | os.PathLike | None = None, quick: bool = False, progress: bool = True,
+        device: str = "auto", use_cache: bool = True, force: bool = False,
+        retry_errors: bool = False, executor: str = "local",
+        ray_address: str | None = None) -> Run:
+    """Run (or resume) a grid, as `cheatgrid grid` does, and return the run.
+
+    Args:
+        config: a YAML config file, the name of a ready config (`cheatgrid configs`:
+            'smoke', 'default', ...), or a dict in the config's own shape.
+        set: config keys to change, as `--set` takes them, e.g. {'training.epochs': 5,
+            'datasets[0].max_train_samples': 256}; validated like the file.
+        out: the run directory (default: results/<name>/ under the working directory).
+            One that holds results of the same config is resumed.
+        quick: at most 2 epochs, 512 training and 256 test images per dataset (`--quick`).
+        progress: progress bars (tqdm.auto).
+        device: 'auto', 'cpu', 'gpu' or 'tpu' (`--device`; 'tpu' on a Colab TPU runtime).
+        use_cache: read and write the feature cache (False: `--no-cache`).
+        force: set earlier results aside (renamed, not deleted) and run every cell.
+        retry_errors: when resuming, run the cells whose status is error again.
+        executor, ray_address: 'local', or 'ray' on the cluster at `ray_address` (see
+            docs/ray.md).
+
+    Returns:
+        The finished run.
+
+    Raises:
+        ConfigError: a config (or setting) that cannot be run as written.
+        UsageError: a bad argument.
+        ResourceUnavailable: device, weights or data cannot be had (nothing written).
+        RunDirError: `out` is busy, unwritable or holds another config's results.
+        RunAborted: results could not be written (what was written is kept).
+        Interrupted: the kernel was interrupted; the finished cells are kept and tabled.
+    """
+    for name, value, allowed in (("device", device, DEVICES), ("executor", executor,
+                                                                EXECUTORS)):
+        if value not in allowed:
+            raise UsageError(f"Invalid value for '{name}': Expected one of {list(allowed)}. "
+                             f"Received: {name}={value!r}")
+    parsed = _config(config, _settings(set))
+    parsed = quick_config(parsed) if quick else parsed
+    run_dir = run_dir_of(parsed, out)
+    named = "config" if isinstance(config, Mapping) else repr(str(config))
+    command = (f"runner.run({named}, out={str(run_dir)!r}" +
+               (f", set={dict(set)!r}" if set else "") + ", quick=True" * quick + ")")
+    rows, tables = run_and_table(
+        parsed, expand(parsed), run_dir, command=command, progress=progress,
+        use_cache=use_cache, device=device, force=force, retry_errors=retry_errors,
+        executor=executor, ray_address=ray_address)
+    return Run(run_dir, rows, tables)
+
+
+def open_run(path: str | os.PathLike) -> Run:
+    """A finished (or interrupted) run, read from its directory's results.jsonl.
+
+    Raises:
+        UsageError: no results.jsonl there, or one without rows.
+    """
+    return Run(path, read_run(path, "open_run"))
