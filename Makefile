@@ -53,6 +53,7 @@ docs: install
 samples: install-test
 	$(BIN)/cheatgrid grid configs/default.yaml --out results/samples/default --force --no-progress
 	$(BIN)/cheatgrid grid configs/frameworks.yaml --out results/samples/frameworks --force --no-progress
+	$(BIN)/cheatgrid grid configs/users.yaml --out results/samples/users --force --no-progress
 	$(BIN)/cheatgrid snippets --out results/samples/default/snippets.md
 	cp results/samples/default/snippets.md results/samples/default/snippets.json results/samples/frameworks/
 	cp results/samples/default/snippets.md docs/snippets.md

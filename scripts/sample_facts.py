@@ -15,12 +15,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # runner.check imports Tenso
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runner.check.evidence import DEFAULT_RUN, FRAMEWORKS_RUN, facts_csv, facts_dir  # noqa: E402
+from runner.check.evidence import (  # noqa: E402
+    DEFAULT_RUN,
+    FRAMEWORKS_RUN,
+    USERS_RUN,
+    facts_csv,
+    facts_dir,
+)
 from runner.store.atomic import atomic_write  # noqa: E402
 
 
 def main() -> int:
-    for run in (DEFAULT_RUN, FRAMEWORKS_RUN):
+    for run in (DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN):
         path = facts_dir() / f"{run}.csv"
         text = facts_csv(ROOT / "results" / "samples" / run / "results.csv")
         if not path.is_file() or path.read_text(encoding="utf-8") != text:

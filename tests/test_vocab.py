@@ -30,7 +30,12 @@ def test_recommended(args, expected):
     (vocab.LOSSES, "BinaryCrossentropy", "binary_crossentropy"),
     (vocab.LOSSES, "binary_crossentropy", "binary_crossentropy"),
     (vocab.METRICS, "SparseCategoricalAccuracy", "sparse_categorical_accuracy"),
-    (vocab.ACTIVATIONS, "linear", "none"),
+    (vocab.ACTIVATIONS, "linear", "none"),  # as users write it
+    (vocab.ACTIVATIONS, "relu", "relu"),
+    (vocab.ACTIVATIONS, "tanh", "tanh"),
+    (vocab.LOSSES, "mse", "mean_squared_error"),
+    (vocab.LOSSES, "MeanAbsoluteError", "mean_absolute_error"),
+    (vocab.LOSSES, "mae", "mean_absolute_error"),
     (vocab.LOSSES, "bce", None),
     (vocab.METRICS, 3, None),
 ])
@@ -119,3 +124,15 @@ def test_every_backbone_is_a_keras_application_with_its_preprocessing():
     assert vocab.BACKBONES.canonical("MobileNetV2") == "mobilenet_v2"
     assert [b.default_preprocessing for b in (vocab.BACKBONES["vgg16"],
                                               vocab.BACKBONES["vgg19"])] == ["tutorial", "model"]
+
+
+def test_activations_and_losses_cite_where_keras_documents_them():
+    for entry in (*vocab.ACTIVATIONS, *vocab.LOSSES):
+        assert entry.docs.startswith("https://keras.io/api/"), entry.name
+    assert {loss.compares for loss in vocab.LOSSES} == set(vocab.COMPARES)
+    low, high = vocab.ACTIVATIONS["relu"].bounds
+    assert (low, high) == (0.0, None)
+
+
+def test_a_grid_that_lists_no_activation_crosses_the_tutorials_three():
+    assert vocab.TUTORIAL_ACTIVATIONS == ("none", "sigmoid", "softmax")

@@ -123,7 +123,9 @@ def compare_run(run_dir: str | pathlib.Path, outputs: bool = False, progress=Non
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Keras on the model as the user builds it
             model = _model(first, [r["metric"] for r in group], FEATURES, outputs)
-        report = check_model(model, encoded, logits, label_source="the run's dataset")
+        # with outputs, the model only applies the activation to a trained head's logits
+        report = check_model(model, encoded, logits, label_source="the run's dataset",
+                             trained=True if outputs else None)
         for row, metric in zip(group, report.metrics, strict=True):
             found.append(Comparison(row["name"], row["verdict"], metric.verdict,
                                     metric.certainty, metric.why, row))

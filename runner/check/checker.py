@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from runner import vocab
-from runner.check import evidence, findings, rules
+from runner.check import evidence, findings, fixes, inspect, rules
+from runner.check import head as head_verdict
 from runner.check.inspect import Head, Labels, read_labels, read_model
 from runner.check.probe import MetricProbe, metric_values, run_probe
 from runner.check.report import CheckReport, MetricReport
@@ -31,7 +32,7 @@ SYNTHETIC_ROWS = 512
 
 def check_model(model: Any, labels: Any, inputs: Any = None, *,
                 samples_dir: str | pathlib.Path | None = None,
-                label_source: str = "given") -> CheckReport:
+                label_source: str = "given", trained: bool | None = None) -> CheckReport:
     """Check a compiled model against its labels, before (or after) it trains.
 
     Args:
@@ -39,13 +40,17 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         labels: the labels it is (to be) fitted on: class indices, float 0./1., one-hot
             or multi-hot rows, as an array.
         inputs: optional inputs for the same rows; the verdicts are then the grid's rules
-            on the model's outputs, so pass a trained model.
+            on the model's outputs, so pass a trained model (one whose optimizer has taken
+            no step is judged before training, and the report says so).
         samples_dir: a folder of sample runs (`<run>/results.csv`) to cite instead of
             the facts the package ships (`evidence`); one without them: none is cited.
         label_source: how the report names where the labels came from.
+        trained: whether the model's outputs are a trained head's (None: its optimizer
+            says, by the steps it has taken; a model that only applies an activation to
+            a trained head's stored outputs says True).
 
     Returns:
-        The report; `report.exit_code` is 0 when every verdict is ok.
+        The report; `report.exit_code` is 0 when the head's and every metric's verdict is ok.
 
     Raises:
         UsageError: labels that fit no encoding, a model check cannot read, or inputs
@@ -58,15 +63,20 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         # K units read class indices as K classes (labels, a first batch, may miss some)
         seen = dataclasses.replace(seen, classes=head.units)
     outputs = None if inputs is None else _outputs(model, inputs, seen.rows)
+    untrained = outputs is not None and (trained is False or (
+        trained is None and inspect.trained(model) is False))
+    if untrained:  # its outputs say nothing about training: judged before training
+        outputs = None
     samples = pathlib.Path(samples_dir) if samples_dir is not None else None
     backend = backends.backend()
     probe = run_probe(seen, head)
-    run, framework = ((evidence.DEFAULT_RUN, "tensorflow") if backend == "tensorflow"
-                      else (evidence.FRAMEWORKS_RUN, backend))
     key = _key(seen, head)
-    rows = evidence.cells(key, run, framework, samples) if key else []
+    run, rows = _sample_cells(key, backend, samples)
     values = metric_values(head, seen, outputs, probe.metrics) if outputs is not None else {}
     base = judge.judge(outputs, seen.judged, head.activation) if outputs is not None else {}
+    verdict = head_verdict.judge_head(seen, head, probe, rows, run, samples)
+    if outputs is not None:
+        verdict = head_verdict.measured(verdict, base)
     reports = []
     for metric in probe.metrics:
         judgement = rules.verdict(seen, head, probe, metric)
@@ -80,18 +90,35 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
             metric.label, metric.resolved, judgement.verdict, judgement.why, judgement.fix,
             judgement.certainty, _error(metric), found, row and evidence.cite(row, run)))
     first = grid_metric(probe.metrics[0]) if probe.metrics else None
-    trained = next((r for r in rows if r["status"] == "ok"), None)  # any metric: one head
+    sample = next((r for r in rows if r["status"] == "ok"), None)  # any metric: one head
     notes = [findings.portability(seen, head, backend, key, first, samples),
-             findings.identical_heads(trained, run, samples)]
+             findings.identical_heads(sample, run, samples)]
     notes += findings.hints(seen, head) + findings.keras_warnings(probe)
+    if untrained:
+        notes.append(findings.untrained())
     if not head.metrics:
-        notes.append(findings.Finding("model", "no metric is compiled: nothing to judge",
-                                      rules.right_metric(seen, head)))
+        notes.append(findings.Finding("model", "no metric is compiled: only the head is judged",
+                                      fixes.right_metric(seen, head)))
     return CheckReport(
         seen.encoding, seen.detail, seen.classes, seen.rows, head.units, head.activation,
         head.loss_name, head.from_logits, backend, keras.version(),
-        "outputs" if outputs is not None else "before training", label_source,
+        "outputs" if outputs is not None else "before training", label_source, verdict,
         tuple(reports), tuple(n for n in notes if n is not None))
+
+
+def _sample_cells(key: evidence.Key | None, backend: str,
+                  samples: pathlib.Path | None) -> tuple[str, list[dict[str, Any]]]:
+    """The sample run that stands for this backend and its rows of the configuration: on
+    TensorFlow the default run's, else (relu, tanh, the regression losses) the users run's;
+    on JAX and PyTorch the frameworks run's."""
+    if backend != "tensorflow":
+        return evidence.FRAMEWORKS_RUN, evidence.cells(key, evidence.FRAMEWORKS_RUN, backend,
+                                                       samples) if key else []
+    for run in (evidence.DEFAULT_RUN, evidence.USERS_RUN):
+        rows = evidence.cells(key, run, "tensorflow", samples) if key else []
+        if rows:
+            return run, rows
+    return evidence.DEFAULT_RUN, []
 
 
 def _key(labels: Labels, head: Head) -> evidence.Key | None:

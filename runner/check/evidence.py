@@ -1,7 +1,9 @@
 """The committed sample runs as evidence: the cell of a configuration, its numbers, its group.
 
 `results/samples/default` is `configs/default.yaml` run on TensorFlow (one dataset per
-tutorial part); `results/samples/frameworks` is Parts A and B on four frameworks.
+tutorial part); `results/samples/frameworks` is Parts A and B on four frameworks;
+`results/samples/users` is `configs/users.yaml`, the heads users write beyond the
+tutorial (relu, tanh, the regression losses), on TensorFlow.
 A configuration is matched to a sample cell by what transfers between datasets:
 the task (binary, multi-class, multi-label), the label encoding, the units (one,
 one per class, or a number), the activation, the loss, from_logits and the metric.
@@ -25,7 +27,7 @@ from typing import Any
 from runner import vocab
 from runner.train.judge import MISLEADING_TOLERANCE
 
-DEFAULT_RUN, FRAMEWORKS_RUN = "default", "frameworks"
+DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN = "default", "frameworks", "users"
 # the columns of results.csv read here: all that the package ships of the sample runs
 FACT_COLUMNS = ("name", "framework", "dataset", "encoding", "num_classes", "units",
                 "activation", "loss", "from_logits", "metric", "status", "error_type",

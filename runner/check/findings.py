@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from runner import vocab
-from runner.check import evidence, rules
-from runner.check.inspect import Head, Labels
+from runner.check import evidence, fixes, rules
+from runner.check.inspect import UNKNOWN, Head, Labels
 from runner.check.probe import Probe
 
 
@@ -40,7 +40,7 @@ class Finding:
 def portability(labels: Labels, head: Head, backend: str, key: evidence.Key | None,
                 metric: str | None, samples_dir: pathlib.Path | None) -> Finding | None:
     """A head that TensorFlow trains from recovered logits, with the frameworks run's cells."""
-    mechanism = rules.logit_recovery(head, backend)
+    mechanism = logit_recovery(head, backend)
     if mechanism is None:
         return None
     rows = evidence.across_frameworks(key, metric, samples_dir) if key else []
@@ -59,7 +59,7 @@ def portability(labels: Labels, head: Head, backend: str, key: evidence.Key | No
     # unit, or over labels that are not exclusive)
     portable = rules.link(head.loss_name) == "sigmoid" or (
         head.units > 1 and labels.task != "multilabel")
-    fix = rules.portable_head(head) if portable else rules.right_head(labels, head)
+    fix = portable_head(head) if portable else fixes.right_head(labels, head)
     return Finding("portability", text, fix,
                    tuple(evidence.cite(row, evidence.FRAMEWORKS_RUN) for row in rows))
 
@@ -83,33 +83,34 @@ def keras_warnings(probe: Probe) -> list[Finding]:
     return [Finding("keras_warning", f"Keras warns: {text}") for text in probe.warnings]
 
 
+def untrained() -> Finding:
+    """Inputs given with a model whose optimizer has taken no step."""
+    return Finding("model", "the model has not been trained (its optimizer has taken no "
+                   "step): the outputs of an untrained model say nothing about how it trains, "
+                   "so the inputs were set aside and the verdicts are before training; pass "
+                   "the model after fit to judge its outputs")
+
+
 def hints(labels: Labels, head: Head) -> list[Finding]:
     """What the labels and the head say on their own, where no verdict covers it."""
     found = [Finding("model", note) for note in head.notes]
     if len(np.unique(labels.judged, axis=0)) == 1:
         found.append(Finding("labels", "the labels hold a single class (or label set): no model "
                              "can beat always predicting it; are they shuffled, or complete?"))
-    if labels.encoding == "integer" and head.units == 1 and labels.classes > 2:
-        found.append(Finding("labels", f"{labels.classes} classes on one output unit: it can "
-                             "only tell class 0 from 1, and the loss reads larger indices as "
-                             "targets above 1", rules.right_head(labels, head)))
-    elif labels.encoding == "integer" and 1 < head.units < labels.classes:
-        found.append(Finding("labels", f"{labels.classes} classes on {head.units} output units: "
-                             f"classes {head.units} and above can never be predicted",
-                             rules.right_head(labels, head)))
-    if head.activation == "none" and not head.from_logits and \
-            head.loss_name == "sparse_categorical_crossentropy":
-        found.append(Finding("training", "a linear output fed to SparseCategoricalCrossentropy "
-                             "with from_logits=False: Keras takes the log of the outputs "
-                             "clipped into [1e-7, 1 - 1e-7], so outputs outside (0, 1) get no "
-                             "gradient; it trains, poorly",
-                             "keras.losses.SparseCategoricalCrossentropy(from_logits=True)"))
+    unbounded = rules.unbounded_cross_entropy(head)
+    if unbounded is not None and head.trains_below and \
+            head.loss_name != "sparse_categorical_crossentropy":
+        found.append(Finding("training", f"{unbounded}; the layers below the output train "
+                             "too and can bring it into (0, 1), so it usually learns, but the "
+                             "loss is not reading what the layer computes",
+                             f"keras.losses.{vocab.LOSSES[head.loss_name].keras_class}"
+                             "(from_logits=True)"))
     if labels.task == "multilabel" and head.activation == "softmax":
         found.append(Finding("training", "softmax outputs sum to 1, so at most one exceeds 0.5: "
                              f"the {1 - labels.at_most_one_label:.1%} of these images with two "
                              "or more labels can never be right",
-                             rules.right_head(labels, head)))
-    if head.activation not in vocab.ACTIVATIONS:
+                             fixes.right_head(labels, head)))
+    if head.activation not in vocab.ACTIVATIONS and head.activation != UNKNOWN:
         found.append(Finding("model", f"the last activation is {head.activation}, which the "
                              "grid does not cover: verdicts read it as a probability (threshold "
                              "0.5), and no sample cell stands for it"))
@@ -117,3 +118,37 @@ def hints(labels: Labels, head: Head) -> list[Finding]:
         found.append(Finding("model", f"the loss {head.loss_name} is not one the grid covers: "
                              "only what Keras raises and what the probe shows is judged"))
     return found
+
+
+def logit_recovery(head: Head, backend: str) -> str | None:
+    """Where the loss reads other outputs on TensorFlow than on JAX or PyTorch, in words.
+
+    Keras on TensorFlow computes a cross-entropy from the logits behind a sigmoid or
+    softmax output, whatever `from_logits` says (keras/src/backend/tensorflow/nn.py,
+    `_get_logits`); JAX and PyTorch compute it from the outputs as given. The two agree
+    only for the activation the loss expects with from_logits=False.
+    """
+    expected = rules.link(head.loss_name) if head.loss_name in rules.RECOVERED else None
+    if head.activation not in ("sigmoid", "softmax") or expected is None or (
+            head.activation == expected and not head.from_logits):
+        return None
+    short = vocab.short_loss(head.loss_name)
+    if head.from_logits:
+        told = f"{short}(from_logits=True) on a {head.activation} output"
+        elsewhere = f"JAX and PyTorch read the {head.activation}'s outputs as logits"
+    else:
+        told = f"a {head.activation} output to {short}, which expects a {expected}'s"
+        elsewhere = f"JAX and PyTorch compute {short} from the {head.activation}'s outputs"
+    tensorflow = (f"TensorFlow computes the loss from the logits behind the {head.activation}, "
+                  f"so the head trains as none + {short}(from_logits=True)")
+    here = "this backend" if backend == "tensorflow" else "TensorFlow"
+    return f"{told}: {tensorflow} (on {here}); {elsewhere}"
+
+
+def portable_head(head: Head) -> str:
+    """The head that trains on every backend as TensorFlow trains `head`, as code."""
+    loss = vocab.LOSSES[head.loss_name]
+    activation = rules.link(head.loss_name)
+    return (f"keras.layers.Dense({head.units}, activation={activation!r}) with "
+            f"loss=keras.losses.{loss.keras_class}()  # or Dense({head.units}) with "
+            f"{loss.keras_class}(from_logits=True)")

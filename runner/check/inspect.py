@@ -17,6 +17,7 @@ from runner import vocab
 from runner.errors import UsageError
 from runner.train import backends, judge
 
+UNKNOWN = "unknown"  # the activation of a layer check cannot read (a Layer subclass of yours)
 # The layers after the last activation that pass values through unchanged.
 PASS_THROUGH = ("Dropout", "Identity", "ActivityRegularization", "GaussianNoise",
                 "GaussianDropout", "AlphaDropout")
@@ -117,6 +118,8 @@ class Head:
         from_logits: the loss's `from_logits` (False where it has none).
         metrics: the metrics as compiled, flattened (strings, objects or functions).
         notes: what could not be read as expected, in words.
+        trains_below: whether layers below the output's own train with it (a frozen base
+            and its features, as the grid trains its heads: False).
     """
 
     units: int
@@ -127,6 +130,7 @@ class Head:
     from_logits: bool
     metrics: tuple[Any, ...]
     notes: tuple[str, ...] = ()
+    trains_below: bool = True
 
 
 def read_model(model: Any) -> Head:
@@ -161,7 +165,25 @@ def read_model(model: Any) -> Head:
     metrics = tuple(_flatten(config.get("metrics"))) + tuple(
         _flatten(config.get("weighted_metrics")))
     return Head(int(shape[-1]), activation, activation_fn, loss, loss_name(loss),
-                loss_from_logits(loss), metrics, tuple(notes))
+                loss_from_logits(loss), metrics, tuple(notes), trains_below(model, outputs[0]))
+
+
+def trains_below(model: Any, output: Any) -> bool:
+    """Whether any trainable weight of the model lies below the layer that computes `output`
+    (stepping back through layers without weights: Activation, Softmax, Dropout, ...)."""
+    keras = backends.keras()
+    layer = output._keras_history.operation
+    for _ in range(100):  # a bound, not a limit any real model reaches
+        if isinstance(layer, keras.Model) and layer.layers:
+            layer = layer.layers[-1]
+            continue
+        inner = getattr(layer, "input", None)
+        if layer.trainable_weights or inner is None or isinstance(inner, (list, tuple)) or \
+                not hasattr(inner, "_keras_history"):
+            break
+        layer = inner._keras_history.operation
+    own = {id(w) for w in layer.trainable_weights}
+    return any(id(w) not in own for w in model.trainable_weights)
 
 
 def last_activation(output: Any) -> tuple[str, Any, str | None]:
@@ -187,12 +209,24 @@ def last_activation(output: Any) -> tuple[str, Any, str | None]:
     if kind == "Softmax":
         return "softmax", "softmax", None
     function = getattr(layer, "activation", None)
+    if function is None and not type(layer).__module__.startswith("keras."):
+        return UNKNOWN, None, (f"the output comes from {kind}, a layer of your own, whose "
+                               "activation check cannot read: the rules that depend on the "
+                               "activation are not applied")
     if function is None:
         return "none", None, (f"the output comes from a {kind} layer, which has no activation: "
                               "read as linear")
     name = getattr(function, "__name__", str(function))
     name = "none" if name == "linear" else name
     return name, function, None
+
+
+def trained(model: Any) -> bool | None:
+    """Whether the model's optimizer has taken a step (None: no optimizer to ask)."""
+    iterations = getattr(getattr(model, "optimizer", None), "iterations", None)
+    if iterations is None:
+        return None
+    return int(backends.to_numpy(iterations)) > 0
 
 
 def _flatten(metrics: Any) -> list[Any]:

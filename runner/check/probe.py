@@ -55,6 +55,11 @@ class Probe:
         constant_outputs: whether the probe's outputs are the same for every input.
         constant_loss: whether the loss is the same for the outputs of two differently
             initialised probe heads (None: it could not be computed).
+        label_free: whether the loss is the same when the labels are moved one row on,
+            for both heads' outputs: it does not read the labels (None: it could not be
+            computed, or the labels hold one class).
+        diverged: whether one epoch of Adam left a weight NaN or infinite (None: fit
+            failed).
         metrics: one `MetricProbe` per compiled metric.
         warnings: Keras's warnings while compiling, fitting and evaluating.
     """
@@ -65,8 +70,10 @@ class Probe:
     weights_moved: bool | None
     constant_outputs: bool
     constant_loss: bool | None
+    label_free: bool | None
     metrics: list[MetricProbe]
     warnings: list[str]
+    diverged: bool | None = None
 
 
 def probe_labels(labels: Labels) -> np.ndarray:
@@ -118,37 +125,53 @@ def run_probe(labels: Labels, head: Head) -> Probe:
     y = probe_labels(labels)
     size = batch_size(head.units, y.shape[1] if y.ndim == 2 else 1)
     x = np.random.default_rng(0).normal(0.0, 0.5, (len(y), PROBE_FEATURES)).astype(np.float32)
-    fit_error, moved, metrics = None, None, []
+    fit_error, moved, diverged, metrics = None, None, None, []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = _head(head)
         outputs = backends.to_numpy(model(x, training=False))
         constant = bool(np.all(outputs == outputs[:1]))
-        same_loss = _same_loss(head, y, model(x), _head(head, seed=1)(x))
+        first, second = model(x), _head(head, seed=1)(x)
+        same_loss = _same_loss(head, y, y, first, second)
+        shifted = np.roll(y, 1, axis=0)  # every row's label moved one row on
+        label_free = None if len(np.unique(y, axis=0)) < 2 else _both(
+            _same_loss(head, y, shifted, first, first),
+            _same_loss(head, y, shifted, second, second))
         phase = "compile"
         try:
             model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=_copy(head.loss))
             before = [w.copy() for w in model.get_weights()]
             phase = "fit"
             model.fit(x, y, batch_size=size, epochs=1, verbose=0, shuffle=False)
-            moved = any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(),
-                                                                 strict=True))
+            after = model.get_weights()
+            moved = any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+            diverged = not all(np.isfinite(w).all() for w in after)
         except Exception as e:
             fit_error = error_fields(phase, e)
         if fit_error is not None:  # the grid's cells of a head that cannot train
             metrics = [MetricProbe(metric_label(m), m, error=fit_error) for m in head.metrics]
         else:
             metrics = evaluate_metrics(model, head.loss, list(head.metrics), x, y, size)
-    return Probe(len(y), size, fit_error, moved, constant, same_loss, metrics,
-                 warning_texts(caught))
+    return Probe(len(y), size, fit_error, moved, constant, same_loss, label_free, metrics,
+                 warning_texts(caught), diverged)
 
 
-def _same_loss(head: Head, y: np.ndarray, first: Any, second: Any) -> bool | None:
-    """Whether the loss has the same value on two different sets of outputs."""
+def _both(first: bool | None, second: bool | None) -> bool | None:
+    return None if first is None or second is None else first and second
+
+
+def _same_loss(head: Head, y: np.ndarray, y_other: np.ndarray, first: Any,
+               second: Any) -> bool | None:
+    """Whether the loss has the same value for (y, first) as for (y_other, second)."""
     keras = backends.keras()
     loss = keras.losses.get(head.loss) if isinstance(head.loss, str) else _copy(head.loss)
+    if not hasattr(loss, "get_config"):
+        # a loss function, as `compile` gets it: compile wraps it so that class indices
+        # (N,) meet outputs (N, units) as (N, 1), which the function alone does not
+        y, y_other = (v[:, None] if v.ndim == 1 else v for v in (y, y_other))
     try:
-        values = [backends.to_numpy(loss(y, outputs)) for outputs in (first, second)]
+        values = [backends.to_numpy(loss(labels, outputs))
+                  for labels, outputs in ((y, first), (y_other, second))]
     except Exception:  # Keras raises on these labels: fit shows it
         return None
     return bool(np.array_equal(*values))

@@ -1,8 +1,9 @@
 """A check's report: its stable JSON keys and its text rendering.
 
 JSON keys: `label_encoding`, `classes`, `units`, `activation`, `loss`, `from_logits`,
-`backend`, `metrics` (each `name`, `resolved`, `verdict`, `why`, `fix`, with
-`certainty`, `error`, `measured` and `evidence`) and `findings`, with
+`backend`, `verdict` (the whole set-up's), `head` (`verdict`, `why`, `fix`, `certainty`,
+`textbook`, `evidence`), `metrics` (each `name`, `resolved`, `verdict`, `why`, `fix`,
+with `certainty`, `error`, `measured` and `evidence`) and `findings`, with
 `label_detail`, `rows`, `keras_version`, `basis` and `label_source` beside them.
 """
 
@@ -14,6 +15,8 @@ import textwrap
 from typing import Any
 
 from runner.check.findings import Finding
+from runner.check.head import HeadReport
+from runner.train import judge
 
 WIDTH = 100
 
@@ -45,7 +48,8 @@ class MetricReport:
 
 @dataclasses.dataclass(frozen=True)
 class CheckReport:
-    """What check found; `exit_code` is 0 when every verdict is ok, else 1."""
+    """What check found; `exit_code` is 0 when the head's and every metric's verdict is ok,
+    else 1."""
 
     label_encoding: str
     label_detail: str
@@ -59,12 +63,19 @@ class CheckReport:
     keras_version: str
     basis: str  # 'before training' or 'outputs' (the grid's rules on the model's outputs)
     label_source: str
+    head: HeadReport
     metrics: tuple[MetricReport, ...]
     findings: tuple[Finding, ...]
 
     @property
+    def verdict(self) -> str:
+        """The whole set-up's: the first of `judge.OUTCOMES` among the head's and the
+        metrics' verdicts."""
+        return judge.worst([self.head.verdict] + [m.verdict for m in self.metrics])
+
+    @property
     def ok(self) -> bool:
-        return all(m.verdict == "ok" for m in self.metrics)
+        return self.verdict == "ok"
 
     @property
     def exit_code(self) -> int:
@@ -73,6 +84,8 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data, with the documented keys."""
         data = dataclasses.asdict(self)
+        data["verdict"] = self.verdict
+        data["head"] = self.head.to_dict()
         data["metrics"] = [dataclasses.asdict(m) for m in self.metrics]
         data["findings"] = [f.to_dict() for f in self.findings]
         return data
@@ -98,12 +111,22 @@ def render_text(report: CheckReport) -> str:
     """The report as the terminal shows it."""
     logits = f"from_logits={report.from_logits}"
     basis = "on the model's outputs" if report.basis == "outputs" else "before training"
+    head = report.head
+    sure = f" ({head.certainty})" if head.certainty else ""
     lines = [f"cheatgrid check: Keras {report.keras_version} on {report.backend}, "
              f"verdicts {basis}",
              f"  labels   {report.label_encoding} ({report.label_detail}), {report.classes} "
              f"classes, {report.rows} rows ({report.label_source})",
-             f"  head     {report.units} unit(s), activation {report.activation}, loss "
-             f"{report.loss} ({logits})", "", "metrics"]
+             f"  head     {head.verdict.upper()}{sure}: {report.units} unit(s), activation "
+             f"{report.activation}, loss {report.loss} ({logits})"]
+    lines += _wrapped("why: ", head.why, 4)
+    if head.fix:
+        lines += _wrapped("fix: ", head.fix, 4)
+    if head.verdict != "ok":
+        lines += _wrapped("textbook: ", head.textbook, 4)
+    for line in head.evidence:
+        lines += _wrapped("seen: ", line, 4)
+    lines += ["", "metrics"]
     if not report.metrics:
         lines.append("  (none compiled)")
     for m in report.metrics:

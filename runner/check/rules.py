@@ -14,20 +14,25 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from runner import vocab
+from runner.check import fixes
 from runner.check.inspect import Head, Labels
 from runner.check.probe import MetricProbe, Probe
-from runner.grid import tutorial_units
 from runner.train import judge
 
 CERTAIN, EXPECTED, MEASURED = "certain", "expected", "measured"
-# Losses by what they compare: each output with its own 0/1 target (what a sigmoid gives),
-# the outputs with each other (what a softmax gives), or a margin on raw scores.
-PER_OUTPUT = ("binary_crossentropy", "binary_focal_crossentropy")
-RELATIVE = ("categorical_crossentropy", "sparse_categorical_crossentropy",
-            "categorical_focal_crossentropy")
-MARGIN = ("hinge", "squared_hinge", "categorical_hinge")
-assert set(PER_OUTPUT + RELATIVE + MARGIN) == set(vocab.LOSSES.names), "every loss classified"
+
+
+def _comparing(kind: str) -> tuple[str, ...]:
+    return tuple(loss.name for loss in vocab.LOSSES if loss.compares == kind)
+
+
+# Losses by what they compare (`vocab.Loss.compares`): each output with its own 0/1 target
+# (what a sigmoid gives), the outputs with each other (what a softmax gives), a margin on
+# raw scores, or each output's distance to its target (a regression).
+PER_OUTPUT, RELATIVE, MARGIN, DISTANCE = (_comparing(kind) for kind in vocab.COMPARES)
 # The cross-entropies whose TensorFlow ops read the logits behind a sigmoid or softmax
 # output (`_get_logits`); the focal losses compute from the probabilities (the binary one
 # only partly), so no portability finding is claimed for them.
@@ -53,8 +58,30 @@ def link(loss: str) -> str | None:
 
 
 def threshold(head: Head) -> float:
-    """The grid's threshold on one output: 0 on a logit, 0.5 on a probability."""
-    return 0.0 if head.activation == "none" else 0.5
+    """The threshold on one output: 0 on a logit, 0.5 on a probability, by how the loss
+    reads a linear output (`judge.threshold`): the grid's 0 for the linear heads it judges
+    (a linear output to a probability's loss is degenerate there before its threshold
+    counts), 0.5 for one a regression loss, or a cross-entropy with layers training below
+    it, makes a probability."""
+    return judge.threshold(head.activation, head.loss_name, head.from_logits)
+
+
+def unbounded_cross_entropy(head: Head) -> str | None:
+    """Why a cross-entropy cannot read this output as a probability, in words, or None: an
+    output that is not kept in (0, 1) (none, relu, tanh; `vocab.Activation.bounds`) fed to
+    a cross-entropy with from_logits=False, which Keras clips into [1e-7, 1 - 1e-7] before
+    the log (categorical cross-entropy first divides by the sum of the outputs)."""
+    entry = vocab.ACTIVATIONS.get(head.activation)
+    if entry is None or head.from_logits or head.loss_name not in RECOVERED:
+        return None
+    low, high = entry.bounds
+    if low is not None and low >= 0.0 and high is not None and high <= 1.0:
+        return None
+    outputs = "a linear output" if entry.name == "none" else f"a {entry.name} output"
+    return (f"{outputs} fed to a loss that expects probabilities (from_logits=False): Keras "
+            "clips it into [1e-7, 1 - 1e-7] before the log (categorical cross-entropy first "
+            "divides it by the sum of the outputs), so an output outside (0, 1) gets no "
+            "gradient")
 
 
 def reference_rule(labels: Labels, head: Head) -> str:
@@ -67,9 +94,46 @@ def reference_rule(labels: Labels, head: Head) -> str:
     return "the argmax of the outputs is the class"
 
 
+def capped(labels: Labels, head: Head) -> float | None:
+    """The share of rows whose class the outputs can name at all, where fewer outputs than
+    classes read class indices (one output: classes 0 and 1; K outputs: classes below K);
+    None otherwise."""
+    named = max(head.units, 2)
+    if labels.encoding != "integer" or named >= labels.classes:
+        return None
+    return float(np.mean(labels.judged < named))
+
+
 def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
     """Why the head cannot carry the answer, or None. Holds for every metric of the head."""
-    fix = right_head(labels, head)
+    fix = fixes.right_head(labels, head)
+    cap = capped(labels, head)
+    if cap is not None and cap <= labels.majority_rate + judge.DEGENERATE_MARGIN:
+        return Judgement("degenerate", f"{head.units} output(s) for {labels.classes} classes: "
+                         f"only the {cap:.1%} of rows in classes the outputs can name can be "
+                         f"right, not more than the majority rate {labels.majority_rate:.3f} + "
+                         f"{judge.DEGENERATE_MARGIN}", CERTAIN, fix)
+    if cap is not None and head.units == 1 and head.loss_name in PER_OUTPUT:
+        return Judgement("degenerate", f"class indices up to {labels.classes - 1} as the "
+                         "targets of one output's binary cross-entropy: a target t above 1 "
+                         "makes the loss -t log(p) + (t - 1) log(1 - p), which falls without "
+                         "bound as the output nears 1, so every input is pushed to class 1",
+                         EXPECTED, fix)
+    if probe.label_free and not probe.constant_outputs and not probe.constant_loss:
+        columns = labels.values.shape[1] if labels.values.ndim == 2 else 1
+        why = (f" (label rows of {columns} columns against {head.units} output(s): the loss "
+               "compares the output with every column, and every class asks the same of it)"
+               if columns > head.units else "")
+        return Judgement("degenerate", "the loss does not read the labels: moving every "
+                         f"label one row on leaves it unchanged{why}, so training pulls every "
+                         "input towards the same output", CERTAIN, fix)
+    compares = vocab.LOSSES[head.loss_name].compares if head.loss_name in vocab.LOSSES else None
+    if labels.encoding == "integer" and head.units > 1 and compares in (
+            "per_output", "distance", "margin"):
+        return Judgement("degenerate", f"class indices in one column against {head.units} "
+                         "outputs of a loss that compares each output with its own target: "
+                         "Keras compares every output with the same index, so the outputs "
+                         "learn the same thing and their argmax says nothing", EXPECTED, fix)
     if probe.constant_outputs:
         why = ("a softmax over one unit is 1.0 for every input" if head.activation == "softmax"
                and head.units == 1 else f"the {head.activation} output is the same for every "
@@ -84,14 +148,34 @@ def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
                  if one_unit and probe.weights_moved else "")
         return Judgement("degenerate", "the loss cannot move the outputs towards the labels: it "
                          f"has the same value whatever the outputs{why}{drift}", CERTAIN, fix)
-    if head.activation == "none" and not head.from_logits and head.loss_name in (
-            "binary_crossentropy", "categorical_crossentropy"):
-        return Judgement("degenerate", "a linear output fed to a loss that expects "
-                         "probabilities (from_logits=False): Keras clips it into "
-                         "[1e-7, 1 - 1e-7] before the log (categorical cross-entropy first "
-                         "divides it by the sum of the outputs), so an output outside (0, 1) "
-                         "gets no gradient; such heads end up predicting one class", EXPECTED,
-                         fix)
+    if head.activation == "relu" and head.loss_name in RELATIVE and not head.from_logits \
+            and head.loss_name != "sparse_categorical_crossentropy":
+        return Judgement("degenerate", "a relu output is 0 in every unit for some inputs, and "
+                         "categorical cross-entropy divides the outputs by their sum: 0 / 0 is "
+                         "NaN, which training spreads to every weight, whatever trains below",
+                         EXPECTED, fix)
+    if head.activation == "relu" and not head.trains_below and \
+            head.loss_name != "sparse_categorical_crossentropy":
+        return Judgement("degenerate", "a relu output that turns negative is 0 with no "
+                         "gradient, and on frozen features nothing below brings it back: such "
+                         "outputs die and the head predicts one class", EXPECTED, fix)
+    if head.loss_name == "mean_absolute_error" and (labels.task == "multilabel" or (
+            labels.classes > 2 and head.activation == "sigmoid")):
+        return Judgement("degenerate", "mean absolute error pulls each output to the median "
+                         "of its 0/1 target, which is 0 for a class (or label) that most inputs "
+                         "lack" + (", and a sigmoid's gradient vanishes on the way there"
+                                   if head.activation == "sigmoid" else "") +
+                         ": every output goes to 0", EXPECTED, fix)
+    if probe.diverged:
+        return Judgement("degenerate", "one epoch of the probe head with this loss left its "
+                         "weights NaN or infinite: the loss is not finite on such outputs",
+                         EXPECTED, fix)
+    found = unbounded_cross_entropy(head)
+    if found is not None and head.loss_name != "sparse_categorical_crossentropy" and \
+            not head.trains_below:
+        return Judgement("degenerate", f"{found}; on frozen features (nothing below the "
+                         "output trains to bring it into (0, 1)) such heads end up predicting "
+                         "one class", EXPECTED, fix)
     if labels.task == "multilabel" and head.loss_name in RELATIVE and head.activation in (
             "none", "sigmoid"):
         return Judgement("degenerate", "categorical cross-entropy compares the outputs with "
@@ -111,7 +195,7 @@ def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
 
 def metric_judgement(labels: Labels, head: Head, metric: MetricProbe) -> Judgement:
     """`misleading` or `ok` for a metric Keras built without raising, with the reason."""
-    name, fix = metric.resolved, right_metric(labels, head)
+    name, fix = metric.resolved, fixes.right_metric(labels, head)
     rule = f"the grid's reference accuracy: {reference_rule(labels, head)}"
     if name not in ACCURACIES:
         return Judgement("ok", f"{name} is not an accuracy metric: only errors and degenerate "
@@ -174,8 +258,8 @@ def _binary(labels: Labels, head: Head, metric: MetricProbe, rule: str,
 def verdict(labels: Labels, head: Head, probe: Probe, metric: MetricProbe) -> Judgement:
     """The grid's verdict for one metric, in the grid's precedence."""
     if metric.error is not None:
-        fix = right_head(labels, head) if metric.error["phase"] == "fit" else \
-            right_metric(labels, head)
+        fix = fixes.right_head(labels, head) if metric.error["phase"] == "fit" else \
+            fixes.right_metric(labels, head)
         return Judgement("error", f"Keras raises in {metric.error['phase']}: "
                          f"{metric.error['error_type']}: {metric.error['error_message']}",
                          CERTAIN, fix)
@@ -201,68 +285,3 @@ def measured(row: dict, before: Judgement) -> Judgement:
     agrees = "as expected" if found == before.verdict else f"expected {before.verdict}"
     return Judgement(found, f"{numbers}; {agrees} before training: {before.why}", MEASURED,
                      before.fix if found != "ok" else None)
-
-
-def right_metric(labels: Labels, head: Head) -> str:
-    """The metric that reports the grid's reference accuracy for these labels, as code."""
-    cut = threshold(head)
-    if labels.task == "multilabel":
-        return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
-                f"(y_true > 0.5) == (y_pred > {cut:g}), axis=-1), 'float32')  # metrics="
-                "[exact_match]; keep 'binary_accuracy' if per-label accuracy is what you want")
-    if head.units == 1:
-        return ("metrics=['binary_accuracy']" if cut == 0.5 else
-                "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]")
-    name = "sparse_categorical_accuracy" if labels.encoding == "integer" else \
-        "categorical_accuracy"
-    return f"metrics=[{name!r}]"
-
-
-def right_head(labels: Labels, head: Head) -> str:
-    """The tutorial's recommended head and loss for these labels (`vocab`'s recommendations),
-    keeping the model's activation where the tutorial allows it, as code."""
-    options = [(loss.name, *advice) for loss in vocab.LOSSES
-               for advice in loss.recommended.get((labels.task, labels.encoding), ())]
-    if not options:
-        return "see the cheat table for these labels"
-    loss, activation, from_logits, _ = next(
-        (o for o in options if o[1] == head.activation), options[0])
-    units = tutorial_units(labels.classes, labels.encoding)
-    dense = (f"keras.layers.Dense({units})" if activation == "none" else
-             f"keras.layers.Dense({units}, activation={activation!r})")
-    arguments = "from_logits=True" if from_logits else ""
-    return f"{dense} with loss=keras.losses.{vocab.LOSSES[loss].keras_class}({arguments})"
-
-
-def logit_recovery(head: Head, backend: str) -> str | None:
-    """Where the loss reads other outputs on TensorFlow than on JAX or PyTorch, in words.
-
-    Keras on TensorFlow computes a cross-entropy from the logits behind a sigmoid or
-    softmax output, whatever `from_logits` says (keras/src/backend/tensorflow/nn.py,
-    `_get_logits`); JAX and PyTorch compute it from the outputs as given. The two agree
-    only for the activation the loss expects with from_logits=False.
-    """
-    expected = link(head.loss_name) if head.loss_name in RECOVERED else None
-    if head.activation not in ("sigmoid", "softmax") or expected is None or (
-            head.activation == expected and not head.from_logits):
-        return None
-    short = vocab.short_loss(head.loss_name)
-    if head.from_logits:
-        told = f"{short}(from_logits=True) on a {head.activation} output"
-        elsewhere = f"JAX and PyTorch read the {head.activation}'s outputs as logits"
-    else:
-        told = f"a {head.activation} output to {short}, which expects a {expected}'s"
-        elsewhere = f"JAX and PyTorch compute {short} from the {head.activation}'s outputs"
-    tensorflow = (f"TensorFlow computes the loss from the logits behind the {head.activation}, "
-                  f"so the head trains as none + {short}(from_logits=True)")
-    here = "this backend" if backend == "tensorflow" else "TensorFlow"
-    return f"{told}: {tensorflow} (on {here}); {elsewhere}"
-
-
-def portable_head(head: Head) -> str:
-    """The head that trains on every backend as TensorFlow trains `head`, as code."""
-    loss = vocab.LOSSES[head.loss_name]
-    activation = link(head.loss_name)
-    return (f"keras.layers.Dense({head.units}, activation={activation!r}) with "
-            f"loss=keras.losses.{loss.keras_class}()  # or Dense({head.units}) with "
-            f"{loss.keras_class}(from_logits=True)")

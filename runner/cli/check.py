@@ -5,7 +5,8 @@ against the cheat table before training.
     cheatgrid check --encoding integer --classes 10 --activation softmax \\
         --loss binary_crossentropy [--from-logits] --metric accuracy [--metric ...]
 
-Exit codes: 0 every verdict ok, 1 any other verdict, 2 bad input (one line).
+Exit codes: 0 the head's and every metric's verdict ok, 1 any other verdict, 2 bad input
+(one line).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     check = subparsers.add_parser(
         "check", help="check a model's compile(...) against its labels, before it trains",
         description="Check a compiled model (or a configuration given by flags) against the "
-        "cheat table: the label encoding, the metric each name resolves to and its verdict "
-        "(error / degenerate / misleading / ok), with the fix and the sample cell as evidence. "
-        "Exit 0: every verdict ok; 1: any other verdict; 2: bad input.")
+        "cheat table: the label encoding, the head's verdict (error / degenerate / impaired / "
+        "ok), the metric each name resolves to and its verdict (error / degenerate / "
+        "misleading / ok), with the fix and the sample cell as evidence. Exit 0: every "
+        "verdict ok; 1: any other verdict; 2: bad input.")
     check.add_argument("model", nargs="?",
                        help="a saved Keras 3 .keras model (loaded in safe mode)")
     check.add_argument("--labels", metavar="LABELS.npy",
@@ -38,7 +40,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     check.add_argument("--classes", type=int, help="without a model: classes (or labels)")
     check.add_argument("--units", type=int, help="without a model: output units (default: the "
                        "tutorial's, 1 for binary integer labels, else one per class)")
-    check.add_argument("--activation", choices=vocab.ACTIVATIONS.names,
+    check.add_argument("--activation", choices=vocab.ACTIVATIONS.names +
+                       tuple(vocab.ACTIVATIONS.aliases),
                        help="without a model: the last activation")
     check.add_argument("--loss", choices=vocab.LOSSES.names + tuple(vocab.LOSSES.aliases),
                        help="without a model: the loss")

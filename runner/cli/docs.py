@@ -25,7 +25,8 @@ def _markers(name: str, source: str) -> tuple[str, str]:
 
 
 def axes_table() -> str:
-    """Every value of every axis, with its aliases and what it is."""
+    """Every value of every axis, with its aliases and what it is (activations and losses
+    linked to where Keras documents them)."""
     lines = ["| axis | value | also accepted | what it is |", "|---|---|---|---|"]
     for axis, registry in (("encoding", vocab.ENCODINGS), ("activation", vocab.ACTIVATIONS),
                            ("loss", vocab.LOSSES), ("metric", vocab.METRICS),
@@ -34,7 +35,9 @@ def axes_table() -> str:
             aliases = ", ".join(f"`{a}`" for a in entry.aliases)
             reference = getattr(entry, "reference", "accuracy")
             note = "" if reference else " (no reference: never `misleading`)"
-            lines.append(f"| {axis} | `{entry.name}` | {aliases} | {entry.description}{note} |")
+            docs = getattr(entry, "docs", None)
+            value = f"[`{entry.name}`]({docs})" if docs else f"`{entry.name}`"
+            lines.append(f"| {axis} | {value} | {aliases} | {entry.description}{note} |")
     return "\n".join(lines) + "\n"
 
 

@@ -148,12 +148,13 @@ class GridConfig:
         "kind (single- or multi-label), so one grid can list all of them; a dataset left with "
         "none, or an `include` of the other kind, is a config error")
     activation: tuple[str, ...] = setting(
-        vocab.ACTIVATIONS.names, parse=_axis("activation"), shown="all",
-        values=vocab.ACTIVATIONS, why="last-layer activations (YAML `null` is `none`)")
+        vocab.TUTORIAL_ACTIVATIONS, parse=_axis("activation"), shown="the tutorial's three",
+        values=vocab.ACTIVATIONS, why="last-layer activations (YAML `null` is `none`; `relu` "
+        "and `tanh`, which users write, only when listed)")
     loss: tuple[str, ...] = setting(
         vocab.TUTORIAL_LOSSES, parse=_axis("loss"), shown="the tutorial's three",
-        values=vocab.LOSSES, why="losses, by name or Keras class name (the focal and hinge "
-        "losses only when listed)")
+        values=vocab.LOSSES, why="losses, by name or Keras class name (the focal, hinge "
+        "and regression losses only when listed)")
     from_logits: tuple[bool, ...] = setting((True, False), parse=_axis("from_logits"),
                                             shown="`[true, false]`", why="passed to the loss")
     metric: tuple[str, ...] = setting(

@@ -14,58 +14,90 @@ from typing import Any
 import numpy as np
 
 from runner.data.multilabel import majority_label_set
-from runner.vocab import TOP_K
+from runner.vocab import LOSSES, TOP_K
 
 MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
 DEGENERATE_MARGIN = 0.02  # reference accuracy must beat the majority rate by more than this
+# A head this far below the best head for the same labels (the textbook head, or the best
+# of a run's heads of that dataset and encoding) is `impaired`: several times the sampling
+# noise of an accuracy on a few hundred test images, and below the gap between the
+# tutorial's good heads (binary against categorical cross-entropy on one-hot labels).
+IMPAIRED_MARGIN = 0.05
 EQUIVALENCE_TOLERANCE = 1e-6  # max |logit difference| for "the same trained head"
 VERDICTS = ("error", "degenerate", "misleading", "ok")  # precedence: first applicable wins
+# A head on its own (check's head verdict): it raises, cannot learn, learns less than the
+# best head for its labels, or learns as well.
+HEAD_VERDICTS = ("error", "degenerate", "impaired", "ok")
+# A whole set-up, head and metrics, in precedence: what check's overall verdict and the
+# outcome measured for a set-up by training it are.
+OUTCOMES = ("error", "degenerate", "impaired", "misleading", "ok")
 
-def predicted_classes(outputs: np.ndarray, activation: str) -> np.ndarray:
+
+def threshold(activation: str, loss: str | None = None, from_logits: bool = False) -> float:
+    """Where one output is cut into class 0 and 1: 0 on a logit, 0.5 on a probability.
+
+    Without a loss, by the activation alone, as the grid judges its cells: a linear output
+    (`none`) is a logit. With the loss, by how the loss reads a linear output: as a logit
+    or a margin score (from_logits=True, a hinge), or as a probability or a 0/1 target
+    (a cross-entropy with from_logits=False, a distance such as mean squared error).
+    """
+    if activation != "none":
+        return 0.5
+    if loss is None:
+        return 0.0
+    entry = LOSSES.get(loss)
+    reads_logits = entry is None or entry.compares == "margin" or bool(from_logits)
+    return 0.0 if reads_logits else 0.5
+
+
+def predicted_classes(outputs: np.ndarray, activation: str, loss: str | None = None,
+                      from_logits: bool = False) -> np.ndarray:
     """Class predictions from raw model outputs.
 
-    2+ units: the argmax. 1 unit: class 1 where the output exceeds 0.5 for a
-    sigmoid/softmax output, 0 for a linear one (a logit), else class 0.
+    2+ units: the argmax. 1 unit: class 1 where the output exceeds `threshold`, else 0.
     """
     outputs = np.asarray(outputs)
     if outputs.ndim == 1:
         outputs = outputs[:, None]
     if outputs.shape[1] >= 2:
         return outputs.argmax(axis=1)
-    threshold = 0.0 if activation == "none" else 0.5
-    return (outputs[:, 0] > threshold).astype(np.int64)
+    return (outputs[:, 0] > threshold(activation, loss, from_logits)).astype(np.int64)
 
 
-def predicted_label_sets(outputs: np.ndarray, activation: str) -> np.ndarray:
-    """Multi-label predictions from raw model outputs: each output on its own, above 0.5
-    for a sigmoid/softmax output, above 0 for a linear one (a logit). Returns bool (N, L)."""
-    return np.asarray(outputs) > (0.0 if activation == "none" else 0.5)
+def predicted_label_sets(outputs: np.ndarray, activation: str, loss: str | None = None,
+                         from_logits: bool = False) -> np.ndarray:
+    """Multi-label predictions from raw model outputs: each output on its own, above
+    `threshold`. Returns bool (N, L)."""
+    return np.asarray(outputs) > threshold(activation, loss, from_logits)
 
 
-def _predictions(outputs: np.ndarray, labels: np.ndarray, activation: str) -> np.ndarray:
+def _predictions(outputs: np.ndarray, labels: np.ndarray, activation: str,
+                 loss: str | None = None, from_logits: bool = False) -> np.ndarray:
     if np.asarray(labels).ndim == 2:
-        return predicted_label_sets(outputs, activation)
-    return predicted_classes(outputs, activation)
+        return predicted_label_sets(outputs, activation, loss, from_logits)
+    return predicted_classes(outputs, activation, loss, from_logits)
 
 
-def reference_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str) -> float:
+def reference_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str,
+                       loss: str | None = None, from_logits: bool = False) -> float:
     """Share of test images predicted right: the true class (labels: class indices), or
     for multi-label data (labels: 0/1 rows) every label right, the exact-match ratio."""
     labels = np.asarray(labels)
     if labels.ndim == 2:
-        right = predicted_label_sets(outputs, activation) == (labels == 1)
+        right = predicted_label_sets(outputs, activation, loss, from_logits) == (labels == 1)
         return float(np.mean(right.all(axis=1)))
-    return float(np.mean(predicted_classes(outputs, activation) == labels))
+    return float(np.mean(predicted_classes(outputs, activation, loss, from_logits) == labels))
 
 
 def hamming_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str,
-                     ) -> float | None:
+                     loss: str | None = None, from_logits: bool = False) -> float | None:
     """Share of single labels predicted right, over every image and label (multi-label
     data only; None for class indices)."""
     labels = np.asarray(labels)
     if labels.ndim != 2:
         return None
-    return float(np.mean(predicted_label_sets(outputs, activation) == (labels == 1)))
+    predicted = predicted_label_sets(outputs, activation, loss, from_logits)
+    return float(np.mean(predicted == (labels == 1)))
 
 
 def majority_rate(labels: np.ndarray) -> float:
@@ -78,9 +110,11 @@ def majority_rate(labels: np.ndarray) -> float:
     return float(counts.max() / counts.sum())
 
 
-def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str) -> bool:
+def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str,
+                loss: str | None = None, from_logits: bool = False) -> bool:
     """Whether the model predicts the same class (or label set) for every test image."""
-    return bool(len(np.unique(_predictions(outputs, labels, activation), axis=0)) <= 1)
+    predicted = _predictions(outputs, labels, activation, loss, from_logits)
+    return bool(len(np.unique(predicted, axis=0)) <= 1)
 
 
 def top_k_accuracy(outputs: np.ndarray, labels: np.ndarray, k: int = TOP_K) -> float | None:
@@ -121,17 +155,23 @@ def metric_reference(kind: str | None, outputs: np.ndarray, labels: np.ndarray,
     return None
 
 
-def judge(outputs: np.ndarray, labels: np.ndarray, activation: str) -> dict[str, Any]:
+def judge(outputs: np.ndarray, labels: np.ndarray, activation: str,
+          loss: str | None = None, from_logits: bool = False) -> dict[str, Any]:
     """The result columns that judge a head by its test outputs alone.
+
+    Args:
+        loss, from_logits: the head's loss, for the threshold of one output (`threshold`);
+            the grid passes none and reads a linear output at 0.
 
     Returns:
         `reference_accuracy`, `hamming_accuracy` (None for single-label data),
         `majority_rate` and `constant_predictions`.
     """
-    return {"reference_accuracy": reference_accuracy(outputs, labels, activation),
-            "hamming_accuracy": hamming_accuracy(outputs, labels, activation),
+    read = (activation, loss, from_logits)
+    return {"reference_accuracy": reference_accuracy(outputs, labels, *read),
+            "hamming_accuracy": hamming_accuracy(outputs, labels, *read),
             "majority_rate": majority_rate(labels),
-            "constant_predictions": is_constant(outputs, labels, activation)}
+            "constant_predictions": is_constant(outputs, labels, *read)}
 
 
 def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str:
@@ -154,6 +194,18 @@ def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str
     if _number(gap) and abs(gap) > tolerance:
         return "misleading"
     return "ok"
+
+
+def impaired(reference: float, best: float) -> bool:
+    """Whether a head that learns is clearly below the best head for the same labels: its
+    reference accuracy more than `IMPAIRED_MARGIN` under `best` (the textbook head's, or
+    the best of a run's heads of that dataset and encoding)."""
+    return reference < best - IMPAIRED_MARGIN
+
+
+def worst(verdicts: list[str]) -> str:
+    """The first of `OUTCOMES` among verdicts (`ok` for none): what a set-up comes to."""
+    return next((v for v in OUTCOMES if v in verdicts), "ok")
 
 
 def _number(value: Any) -> bool:

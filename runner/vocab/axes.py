@@ -1,4 +1,5 @@
-"""The grid's axes: one registry entry per label encoding, activation, loss, metric, framework.
+"""The grid's axes: one registry entry per label encoding, activation, metric, framework
+(the losses are in `losses`).
 
 Adding a value to an axis is adding its entry here (and its tests): the config
 accepts it, the grid crosses it, training builds it, the tables label it.
@@ -12,11 +13,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from runner.vocab.losses import LOSSES
 from runner.vocab.registry import Registry
-
-# A task as the tutorial's recommendations see it: ('binary' | 'multiclass' | 'multilabel',
-# encoding) -> the recommended (activation, from_logits, metric) of a loss.
-Recommendations = Mapping[tuple[str, str], tuple[tuple[str, bool, str], ...]]
 
 
 def _integer(labels: Any, num_classes: int, units: int) -> Any:
@@ -54,59 +52,26 @@ class Encoding:
     aliases: tuple[str, ...] = ()
 
 
+KERAS_ACTIVATIONS = "https://keras.io/api/layers/activations/"
+
+
 @dataclasses.dataclass(frozen=True)
 class Activation:
-    """The last Dense layer's activation; `keras` is what `Dense(activation=...)` gets."""
+    """The last Dense layer's activation.
+
+    Attributes:
+        keras: what `Dense(activation=...)` gets.
+        bounds: the range of its outputs, (low, high), None where unbounded: whether a
+            loss that takes logs of probabilities can read them (`check.rules`).
+        docs: where Keras documents it.
+    """
 
     name: str
     keras: str | None
     description: str
+    bounds: tuple[float | None, float | None]
+    docs: str
     aliases: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Loss:
-    """A Keras loss, built as `keras.losses.<keras_class>(...)` with the cell's arguments.
-
-    Attributes:
-        short: its label in table headers (`BCE`).
-        takes: which of the grid's loss arguments (`from_logits`, `label_smoothing`) its
-            Keras class accepts.
-        recommended: what the tutorial recommends with it, per task and encoding (for the
-            losses the tutorial does not use: its advice carried over, see `build`).
-    """
-
-    name: str
-    keras_class: str
-    short: str
-    description: str
-    recommended: Recommendations = dataclasses.field(default_factory=dict)
-    takes: tuple[str, ...] = ("from_logits", "label_smoothing")
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return (self.keras_class,)  # the tutorial writes the class names
-
-    def arguments(self, from_logits: bool, label_smoothing: float = 0.0) -> dict[str, Any]:
-        """The keyword arguments the loss is built with.
-
-        An argument the class accepts is passed as the cell says (`label_smoothing`
-        only when not 0, its default). One it does not accept is left out at the value
-        that means what the loss does anyway (`from_logits=False`: the outputs are
-        taken as they are, as a hinge loss takes them; `label_smoothing=0`) and passed
-        otherwise, so that Keras's own error for it is the cell's result.
-        """
-        kwargs: dict[str, Any] = {}
-        if from_logits or "from_logits" in self.takes:
-            kwargs["from_logits"] = bool(from_logits)
-        if label_smoothing:
-            kwargs["label_smoothing"] = float(label_smoothing)
-        return kwargs
-
-    def build(self, keras: Any, from_logits: bool, label_smoothing: float = 0.0) -> Any:
-        """The loss object, from the Keras module of this process (Keras 3 or 2)."""
-        return getattr(keras.losses, self.keras_class)(
-            **self.arguments(from_logits, label_smoothing))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,53 +130,18 @@ ENCODINGS = Registry("encoding", [
     Encoding("multihot", True, _multihot, "one float 0./1. column per label, any number on"),
 ])
 ACTIVATIONS = Registry("activation", [
-    Activation("none", None, "no activation: the head outputs logits", aliases=("linear",)),
-    Activation("sigmoid", "sigmoid", "each output squashed to (0, 1) on its own"),
-    Activation("softmax", "softmax", "outputs squashed to sum to 1"),
-])
-_MULTILABEL_BCE = (("sigmoid", False, "binary_accuracy"), ("none", True, "binary_accuracy"))
-_BINARY_BCE = (("sigmoid", False, "binary_accuracy"), ("none", True, "binary_accuracy"))
-_CCE = (("none", True, "categorical_accuracy"), ("sigmoid", False, "categorical_accuracy"),
-        ("softmax", False, "categorical_accuracy"))
-_BCE_ADVICE = {("binary", "integer"): _BINARY_BCE,
-               ("binary", "onehot"): (("none", True, "categorical_accuracy"),
-                                      ("sigmoid", False, "categorical_accuracy")),
-               # independent labels (seeds 000, 004), scored per label as 0./1. labels are
-               ("multilabel", "multihot"): _MULTILABEL_BCE}
-# A hinge loss reads raw scores (no activation, no from_logits) with a margin at 0: the
-# tutorial's advice for its logit heads, read at that threshold.
-_HINGE_ADVICE = {(task, encoding): (("none", False, "binary_accuracy_logits"),)
-                 for task, encoding in (("binary", "integer"), ("multilabel", "multihot"))}
-_NO_ARGUMENTS: tuple[str, ...] = ()
-LOSSES = Registry("loss", [
-    Loss("binary_crossentropy", "BinaryCrossentropy", "BCE",
-         "binary cross-entropy, each output on its own", recommended=_BCE_ADVICE),
-    Loss("categorical_crossentropy", "CategoricalCrossentropy", "CCE",
-         "cross-entropy against one-hot (or soft) targets",
-         recommended={("multiclass", "onehot"): _CCE}),
-    Loss("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "SCCE",
-         "cross-entropy against class indices", recommended={
-             ("multiclass", "integer"): (("sigmoid", False, "sparse_categorical_accuracy"),
-                                         ("softmax", False, "sparse_categorical_accuracy"),
-                                         ("none", True, "sparse_categorical_accuracy"))},
-         takes=("from_logits",)),
-    # Focal losses: cross-entropy down-weighting easy examples; the advice is their
-    # cross-entropy's.
-    Loss("binary_focal_crossentropy", "BinaryFocalCrossentropy", "BFCE",
-         "binary focal cross-entropy (gamma 2), each output on its own",
-         recommended=_BCE_ADVICE),
-    Loss("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", "CFCE",
-         "focal cross-entropy against one-hot targets (alpha 0.25, gamma 2)",
-         recommended={("multiclass", "onehot"): _CCE}),
-    Loss("hinge", "Hinge", "Hinge", "mean max(1 - y*s, 0) per output, 0/1 labels read as "
-         "-1/1; no from_logits, no label_smoothing", recommended=_HINGE_ADVICE,
-         takes=_NO_ARGUMENTS),
-    Loss("squared_hinge", "SquaredHinge", "SqHinge", "the hinge, squared",
-         recommended=_HINGE_ADVICE, takes=_NO_ARGUMENTS),
-    Loss("categorical_hinge", "CategoricalHinge", "CatHinge",
-         "max(0, 1 + best wrong score - true score) against one-hot targets",
-         recommended={(task, "onehot"): (("none", False, "categorical_accuracy"),)
-                      for task in ("binary", "multiclass")}, takes=_NO_ARGUMENTS),
+    Activation("none", None, "no activation: the head outputs logits (`activation=None` or "
+               "`'linear'`, as written)", (None, None), f"{KERAS_ACTIVATIONS}#linear-function",
+               aliases=("linear",)),
+    Activation("sigmoid", "sigmoid", "each output squashed to (0, 1) on its own", (0.0, 1.0),
+               f"{KERAS_ACTIVATIONS}#sigmoid-function"),
+    Activation("softmax", "softmax", "outputs squashed to sum to 1", (0.0, 1.0),
+               f"{KERAS_ACTIVATIONS}#softmax-function"),
+    # What users write beyond the tutorial (issue 27's corpus of real set-ups)
+    Activation("relu", "relu", "max(x, 0): outputs in [0, inf), often written by habit on the "
+               "last layer", (0.0, None), f"{KERAS_ACTIVATIONS}#relu-function"),
+    Activation("tanh", "tanh", "outputs squashed to (-1, 1)", (-1.0, 1.0),
+               f"{KERAS_ACTIVATIONS}#tanh-function"),
 ])
 METRICS = Registry("metric", [
     Metric("accuracy", "Accuracy", "the string Keras resolves by the shapes it sees"),
@@ -227,8 +157,9 @@ METRICS = Registry("metric", [
     Metric("sparse_top_k_categorical_accuracy", "SparseTopKCategoricalAccuracy",
            "the class index among the 5 highest outputs", reference="top_k"),
 ])
-# What a grid crosses when it does not list the axis: the tutorial's losses and metrics.
-TUTORIAL_LOSSES = LOSSES.names[:3]
+# What a grid crosses when it does not list the axis: the tutorial's activations, losses
+# and metrics.
+TUTORIAL_ACTIVATIONS = ACTIVATIONS.names[:3]
 TUTORIAL_METRICS = METRICS.names[:4]
 TOP_K = 5  # Keras's default k of its top-k metrics, which the grid passes by name
 _KERAS3 = {"TF_USE_LEGACY_KERAS": "0"}
@@ -262,11 +193,6 @@ def metric(name: str) -> Metric:
         return entry
     return Metric(name, name, "a Keras metric by name: no reference", reference=None,
                   alias=False)
-
-
-def short_loss(name: str) -> str:
-    """A loss's label in table headers (`BCE`); an unknown name as it is."""
-    return LOSSES[name].short if name in LOSSES else name
 
 
 def task(num_classes: int, encoding: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from runner.check import evidence
 
 SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "results" / "samples"
-RUNS = (evidence.DEFAULT_RUN, evidence.FRAMEWORKS_RUN)
+RUNS = (evidence.DEFAULT_RUN, evidence.FRAMEWORKS_RUN, evidence.USERS_RUN)
 
 
 @pytest.mark.parametrize("run", RUNS)

@@ -80,6 +80,36 @@ def test_last_activation_is_read_through_layers(layers, activation):
     assert (head.units, head.activation) == (3, activation)
 
 
+def test_a_layer_of_your_own_has_an_activation_check_cannot_read():
+    import keras
+
+    class Classifier(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(3, activation="sigmoid")
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    head = read_model(_compiled(keras, [Classifier()]))
+    assert head.activation == "unknown" and "a layer of your own" in head.notes[0]
+
+
+@pytest.mark.parametrize("layers, frozen_below, expected", [
+    (lambda k: [k.layers.Dense(3)], False, False),  # the output's own layer only
+    (lambda k: [k.layers.Dense(8), k.layers.Dense(3), k.layers.Activation("softmax")], False,
+     True),
+    (lambda k: [k.layers.Dense(8), k.layers.Dense(3, activation="softmax")], True, False),
+])
+def test_whether_layers_below_the_output_train(layers, frozen_below, expected):
+    import keras
+
+    built = layers(keras)
+    if frozen_below:  # a frozen base, as in transfer learning
+        built[0].trainable = False
+    assert read_model(_compiled(keras, built)).trains_below is expected
+
+
 @pytest.mark.parametrize("loss, name, from_logits", [
     ("binary_crossentropy", "binary_crossentropy", False),
     ("BinaryCrossentropy", "binary_crossentropy", False),
@@ -87,7 +117,10 @@ def test_last_activation_is_read_through_layers(layers, activation):
      True),
     (lambda k: k.losses.sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
      False),
-    (lambda k: k.losses.MeanSquaredError(), "MeanSquaredError", False),
+    (lambda k: k.losses.MeanSquaredError(), "mean_squared_error", False),  # now in the grid
+    ("mse", "mean_squared_error", False),
+    (lambda k: k.losses.mean_absolute_error, "mean_absolute_error", False),
+    (lambda k: k.losses.KLDivergence(), "KLDivergence", False),  # not in the grid
 ])
 def test_loss_name_and_from_logits(loss, name, from_logits):
     import keras

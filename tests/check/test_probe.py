@@ -78,3 +78,19 @@ def test_probe_labels_keep_every_class_and_fill_two_batches():
                                                 (64, 56, 48)])
 def test_batch_size_never_broadcasts(units, width, size):
     assert batch_size(units, width) == size
+
+
+def test_a_loss_that_does_not_read_the_labels():
+    # one-hot rows of two against one sigmoid output: both classes ask the same of it
+    import keras
+
+    head_ = Head(1, "sigmoid", "sigmoid", "binary_crossentropy", "binary_crossentropy", False,
+                 ())
+    found = run_probe(read_labels(np.eye(2)[[0, 1] * 40]), head_)
+    assert found.label_free or found.fit_error is not None  # Keras 3 may refuse the shapes
+    readable = run_probe(read_labels(BINARY), head(1, "sigmoid", "BinaryCrossentropy", []))
+    assert readable.label_free is False and readable.diverged is False
+    function = Head(1, "sigmoid", "sigmoid", keras.losses.categorical_crossentropy,
+                    "categorical_crossentropy", False, ())
+    # a loss function gets class indices (N,) as (N, 1), as compile gives them to it
+    assert run_probe(read_labels(BINARY), function).constant_loss

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runner.check import rules
+from runner.check import findings, fixes, rules
 from runner.check.inspect import Head, read_labels
 from runner.check.probe import MetricProbe, Probe
 
@@ -16,12 +16,15 @@ PAIRS = np.eye(2)[[0, 1] * 4]  # one-hot, 2 classes
 MULTI = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1]])  # half the rows 2 labels
 
 
-def head(units, activation, loss, from_logits=False):
-    return Head(units, activation, None, loss, loss, from_logits, ())
+def head(units, activation, loss, from_logits=False, trains_below=False):
+    # the grid's head by default: one Dense on frozen features
+    return Head(units, activation, None, loss, loss, from_logits, (), (), trains_below)
 
 
-def probe(constant_outputs=False, constant_loss=False, weights_moved=True):
-    return Probe(128, 64, None, weights_moved, constant_outputs, constant_loss, [], [])
+def probe(constant_outputs=False, constant_loss=False, weights_moved=True, label_free=False,
+          diverged=False):
+    return Probe(128, 64, None, weights_moved, constant_outputs, constant_loss, label_free, [],
+                 [], diverged)
 
 
 def metric(resolved, threshold=None, error=None):
@@ -92,6 +95,24 @@ def test_before_training_ok_and_misleading_are_only_expected():
     # every row two labels: a softmax (at most one above 0.5) gets none right
     (np.array([[1, 1, 0], [0, 1, 1]] * 3), 3, "softmax", BCE, False, {}, "degenerate",
      "certain", "only the 0.0% of images"),
+    # one-hot rows of 2 against one sigmoid output: both classes ask the same of it
+    (PAIRS, 1, "sigmoid", BCE, False, {"label_free": True}, "degenerate", "certain",
+     "label rows of 2 columns against 1 output(s)"),
+    # class indices beyond what one output can name, most rows in class 5
+    (np.array([0, 1] + [5] * 10), 1, "sigmoid", BCE, False, {}, "degenerate", "certain",
+     "only the 16.7% of rows"),
+    (ONEHOT, 4, "relu", CCE, False, {}, "degenerate", "expected", "0 / 0 is NaN"),
+    (BINARY, 1, "sigmoid", BCE, False, {"diverged": True}, "degenerate", "expected", "NaN"),
+    (BINARY, 1, "tanh", BCE, False, {}, "degenerate", "expected", "a tanh output fed to"),
+    (BINARY, 1, "tanh", "hinge", False, {}, "ok", "expected", "threshold"),
+    (ONEHOT, 4, "relu", "mean_squared_error", False, {}, "degenerate", "expected",
+     "outputs die"),  # on frozen features
+    (ONEHOT, 4, "sigmoid", "mean_absolute_error", False, {}, "degenerate", "expected",
+     "median"),
+    (PAIRS, 2, "sigmoid", "mean_absolute_error", False, {}, "ok", "expected", "argmax"),
+    # one column of class indices against two outputs of a mean squared error
+    (BINARY, 2, "sigmoid", "mean_squared_error", False, {}, "degenerate", "expected",
+     "every output with the same index"),
 ])
 def test_head_verdicts(labels, units, activation, loss, logits, seen, verdict, certainty, says):
     resolved = "sparse_categorical_accuracy" if labels.ndim == 1 and units > 1 else \
@@ -100,6 +121,15 @@ def test_head_verdicts(labels, units, activation, loss, logits, seen, verdict, c
                           probe(**seen), metric(resolved))
     assert (found.verdict, found.certainty) == (verdict, certainty), found.why
     assert says in found.why
+
+
+def test_layers_that_train_below_can_bring_an_unbounded_output_into_range():
+    # measured on the corpus: a linear output into BCE(from_logits=False) on a trainable
+    # body learns about as well as the textbook head
+    found = rules.verdict(read_labels(BINARY), head(1, "none", BCE, trains_below=True),
+                          probe(), metric("binary_accuracy", 0.5))
+    # and the loss makes it a probability: read at 0.5, as binary_accuracy reads it
+    assert (found.verdict, found.certainty) == ("ok", "expected")
 
 
 def test_an_error_keras_raises_comes_first():
@@ -113,14 +143,15 @@ def test_an_error_keras_raises_comes_first():
     assert found.fix == "metrics=['sparse_categorical_accuracy']"
 
 
-@pytest.mark.parametrize("labels, units, activation, fix", [
-    (BINARY, 1, "sigmoid", "metrics=['binary_accuracy']"),
-    (BINARY, 1, "none", "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"),
-    (CLASSES, 4, "softmax", "metrics=['sparse_categorical_accuracy']"),
-    (ONEHOT, 4, "none", "metrics=['categorical_accuracy']"),
+@pytest.mark.parametrize("labels, units, activation, logits, fix", [
+    (BINARY, 1, "sigmoid", False, "metrics=['binary_accuracy']"),
+    (BINARY, 1, "none", True, "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"),
+    (BINARY, 1, "none", False, "metrics=['binary_accuracy']"),  # the loss reads a probability
+    (CLASSES, 4, "softmax", False, "metrics=['sparse_categorical_accuracy']"),
+    (ONEHOT, 4, "none", True, "metrics=['categorical_accuracy']"),
 ])
-def test_right_metric(labels, units, activation, fix):
-    assert rules.right_metric(read_labels(labels), head(units, activation, BCE)) == fix
+def test_right_metric(labels, units, activation, logits, fix):
+    assert fixes.right_metric(read_labels(labels), head(units, activation, BCE, logits)) == fix
 
 
 @pytest.mark.parametrize("labels, activation, fix", [
@@ -135,7 +166,7 @@ def test_right_metric(labels, units, activation, fix):
                        "loss=keras.losses.BinaryCrossentropy()"),
 ])
 def test_right_head(labels, activation, fix):
-    assert rules.right_head(read_labels(labels), head(1, activation, CCE)) == fix
+    assert fixes.right_head(read_labels(labels), head(1, activation, CCE)) == fix
 
 
 @pytest.mark.parametrize("activation, loss, logits, recovers", [
@@ -148,5 +179,5 @@ def test_right_head(labels, activation, fix):
     ("softmax", BCE, False, True),
 ])
 def test_logit_recovery(activation, loss, logits, recovers):
-    assert (rules.logit_recovery(head(4, activation, loss, logits), "tensorflow")
+    assert (findings.logit_recovery(head(4, activation, loss, logits), "tensorflow")
             is not None) == recovers

@@ -61,6 +61,17 @@ def test_flags_without_a_model(capsys, loss, code):
     assert "sparse_categorical_accuracy" in out and ("ERROR" in out) == (code == 1)
 
 
+@pytest.mark.slow
+def test_a_linear_activation_as_written_is_none(capsys):
+    found = [_run(capsys, "--encoding", "integer", "--classes", 4, "--activation", activation,
+                  "--loss", "sparse_categorical_crossentropy", "--metric", "accuracy",
+                  "--format", "json") for activation in ("linear", "none")]
+    assert found[0][0] == found[1][0] == 1  # impaired: from_logits=False on a linear output
+    linear, none = (json.loads(out) for _, out, _ in found)
+    assert linear["activation"] == none["activation"] == "none"
+    assert linear["head"]["verdict"] == none["head"]["verdict"] == "impaired"
+
+
 @pytest.mark.parametrize("argv, says", [
     (["{root}/text.keras", "--labels", "{root}/labels.npy"], "MODEL: Expected a Keras 3 .keras"),
     (["{root}/ok.keras", "--labels", "{root}/nan.npy"],

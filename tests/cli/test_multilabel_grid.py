@@ -23,7 +23,7 @@ MINI = {
     "backbone": {"name": "vgg16", "weights": "random", "input_size": 32},
     "training": {"epochs": 3, "batch_size": 16, "learning_rate": 0.01, "seed": 42},
     "datasets": [DATASET],
-    "grid": {"encoding": ["multihot"], "activation": list(vocab.ACTIVATIONS.names),
+    "grid": {"encoding": ["multihot"], "activation": list(vocab.TUTORIAL_ACTIVATIONS),
              "loss": list(vocab.TUTORIAL_LOSSES), "from_logits": [True, False],
              "metric": ["accuracy", "binary_accuracy", "categorical_accuracy"]},
 }

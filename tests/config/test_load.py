@@ -99,7 +99,7 @@ BAD_DOCUMENTS = [
     (lambda d: _set(d, "grid.metric", "accuracy"), ["'grid.metric'", "non-empty list"]),
     (lambda d: _set(d, "grid.metric", ["accuracy", "accuracy"]), ["without duplicates"]),
     (lambda d: _set(d, "grid.metric", ["binary_acuracy"]), ["Did you mean 'binary_accuracy'?"]),
-    (lambda d: _set(d, "grid.activation", ["relu"]), ["'grid.activation[0]'", "'relu'"]),
+    (lambda d: _set(d, "grid.activation", ["elu"]), ["'grid.activation[0]'", "'elu'"]),
     (lambda d: _set(d, "grid.encoding", ["one_hot"]), ["Did you mean 'onehot'?"]),
     (lambda d: _set(d, "grid.from_logits", ["maybe"]),
      ["'grid.from_logits[0]'", "Expected true or false"]),
@@ -265,7 +265,7 @@ def test_resources_parse_and_round_trip(tiny_doc):
 
 def test_config_error_is_a_value_error():
     with pytest.raises(ValueError) as caught:
-        parse_config({"datasets": [{"name": "mnist"}], "grid": {"loss": ["mse"]}})
+        parse_config({"datasets": [{"name": "mnist"}], "grid": {"loss": ["poisson"]}})
     assert isinstance(caught.value, ConfigError)
 
 

@@ -139,3 +139,38 @@ def test_metric_references_by_kind():
 def test_a_metric_without_a_reference_is_never_misleading():
     assert judge.verdict(row(value=0.95, reference=0.6, metric_gap=None)) == "ok"
     assert judge.verdict(row(value=0.95, reference=0.6)) == "misleading"
+
+
+@pytest.mark.parametrize("activation, loss, from_logits, expected", [
+    ("none", None, False, 0.0),  # the grid's reading: a linear output is a logit
+    ("none", "binary_crossentropy", True, 0.0),
+    ("none", "hinge", False, 0.0),  # a margin score
+    ("none", "binary_crossentropy", False, 0.5),  # the loss reads it as a probability
+    ("none", "mse", False, 0.5),  # pulled towards its 0/1 target
+    ("none", "my_own_loss", False, 0.0),  # a loss the registry does not know
+    ("sigmoid", "binary_crossentropy", True, 0.5),
+    ("tanh", "hinge", False, 0.5),
+])
+def test_threshold_by_how_the_loss_reads_an_output(activation, loss, from_logits, expected):
+    assert judge.threshold(activation, loss, from_logits) == expected
+
+
+def test_a_linear_regression_head_is_read_at_one_half():
+    outputs, labels = np.array([[0.3], [0.8], [0.6], [0.1]]), np.array([0, 1, 1, 0])
+    assert judge.reference_accuracy(outputs, labels, "none") == 0.5  # all above 0
+    assert judge.reference_accuracy(outputs, labels, "none", "mean_squared_error") == 1.0
+    found = judge.judge(outputs, labels, "none", "mean_squared_error")
+    assert not found["constant_predictions"]
+
+
+@pytest.mark.parametrize("reference, best, expected", [
+    (0.80, 0.90, True), (0.86, 0.90, False), (0.95, 0.90, False)])
+def test_impaired_is_clearly_below_the_best_head(reference, best, expected):
+    assert judge.impaired(reference, best) is expected
+
+
+@pytest.mark.parametrize("verdicts, expected", [
+    (["ok", "misleading"], "misleading"), (["impaired", "misleading"], "impaired"),
+    (["ok", "error", "degenerate"], "error"), ([], "ok")])
+def test_worst_follows_the_outcomes_precedence(verdicts, expected):
+    assert judge.worst(verdicts) == expected

@@ -1,0 +1,60 @@
+"""The fixes `check` proposes, as lines of code: the metric that reports the grid's
+reference accuracy, the tutorial's head for the labels, the textbook head."""
+
+from __future__ import annotations
+
+from runner import vocab
+from runner.check.inspect import Head, Labels
+from runner.grid import tutorial_units
+from runner.train import judge
+
+
+def textbook(task: str, encoding: str, classes: int) -> tuple[int, str, str]:
+    """The textbook head for these labels: (units, activation, loss). One sigmoid output with
+    binary cross-entropy for two classes as indices, sigmoid outputs with binary
+    cross-entropy for multi-hot rows, else one softmax output per class with the
+    cross-entropy of the encoding (sparse for class indices)."""
+    if task == "multilabel":
+        return classes, "sigmoid", "binary_crossentropy"
+    if encoding == "integer" and classes == 2:
+        return 1, "sigmoid", "binary_crossentropy"
+    return classes, "softmax", ("sparse_categorical_crossentropy" if encoding == "integer"
+                                else "categorical_crossentropy")
+
+
+def textbook_code(labels: Labels) -> str:
+    """The textbook head for these labels, as code."""
+    units, activation, loss = textbook(labels.task, labels.encoding, labels.classes)
+    return (f"keras.layers.Dense({units}, activation={activation!r}) with "
+            f"loss=keras.losses.{vocab.LOSSES[loss].keras_class}()")
+
+
+def right_metric(labels: Labels, head: Head) -> str:
+    """The metric that reports the grid's reference accuracy for these labels, as code."""
+    cut = judge.threshold(head.activation, head.loss_name, head.from_logits)
+    if labels.task == "multilabel":
+        return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
+                f"(y_true > 0.5) == (y_pred > {cut:g}), axis=-1), 'float32')  # metrics="
+                "[exact_match]; keep 'binary_accuracy' if per-label accuracy is what you want")
+    if head.units == 1:
+        return ("metrics=['binary_accuracy']" if cut == 0.5 else
+                "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]")
+    name = "sparse_categorical_accuracy" if labels.encoding == "integer" else \
+        "categorical_accuracy"
+    return f"metrics=[{name!r}]"
+
+
+def right_head(labels: Labels, head: Head) -> str:
+    """The tutorial's recommended head and loss for these labels (`vocab`'s recommendations),
+    keeping the model's activation where the tutorial allows it, as code."""
+    options = [(loss.name, *advice) for loss in vocab.LOSSES
+               for advice in loss.recommended.get((labels.task, labels.encoding), ())]
+    if not options:
+        return "see the cheat table for these labels"
+    loss, activation, from_logits, _ = next(
+        (o for o in options if o[1] == head.activation), options[0])
+    units = tutorial_units(labels.classes, labels.encoding)
+    dense = (f"keras.layers.Dense({units})" if activation == "none" else
+             f"keras.layers.Dense({units}, activation={activation!r})")
+    arguments = "from_logits=True" if from_logits else ""
+    return f"{dense} with loss=keras.losses.{vocab.LOSSES[loss].keras_class}({arguments})"
