@@ -38,8 +38,13 @@ def current() -> str:
 def keras() -> ModuleType:
     """The Keras module of this process: `tf_keras` (Keras 2) or `keras` (Keras 3)."""
     if current() == "tf_keras":
-        import tf_keras
+        try:
+            import tf_keras
+        except ImportError:  # TensorFlow 2.15 and before bundle Keras 2 as `tf.keras`
+            import tensorflow as tf
 
+            tf_keras = tf.keras
+            assert tf_keras.__version__.startswith("2."), "Keras 2 is the tf-keras package"
         return tf_keras
     import keras as keras3
 
@@ -70,6 +75,16 @@ def to_numpy(value):
 
         return np.asarray(value)
     return keras().ops.convert_to_numpy(value)
+
+
+def tensors(*arrays) -> tuple:
+    """Arrays as this Keras's `compute_metrics` takes them: Keras 2 up to 2.12 reads their
+    `shape.as_list()`, so it gets tensors; Keras 3 takes the arrays as they are."""
+    if current() != "tf_keras":
+        return arrays
+    import tensorflow as tf
+
+    return tuple(tf.convert_to_tensor(a) for a in arrays)
 
 
 def build_before_fit(model, x, y) -> None:
