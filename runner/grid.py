@@ -39,7 +39,8 @@ class Cell:
     def params(self) -> dict[str, Any]:
         """The parameters that identify the cell: everything but the training settings;
         the axes added after ids were first stored (framework, backbone, label smoothing,
-        environment) only when not at their defaults, so that the ids of the cells without them stay."""
+        environment) only when not at their defaults, so that the ids of the cells without
+        them stay."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.name != "training" and not (
                     f.name in _DEFAULTS and getattr(self, f.name) == _DEFAULTS[f.name])}

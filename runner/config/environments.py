@@ -55,8 +55,14 @@ class Runtime:
 
     @property
     def label(self) -> str:
-        """How tables name it: the framework in this Python, else the environment."""
-        return self.framework if self.environment == CURRENT else self.environment
+        """How tables name it (`label_of`)."""
+        return label_of(self.environment, self.framework)
+
+
+def label_of(environment: str | None, framework: str) -> str:
+    """A runtime as tables name it: a pinned environment's name, or in this Python (an
+    environment of `current` or none, in rows written before environments) the framework."""
+    return framework if environment in (None, CURRENT) else environment
 
 
 DEFAULT = (EnvironmentConfig(),)

@@ -17,7 +17,8 @@ from runner.config.environments import EnvironmentConfig, Runtime, runtimes
 from runner.config.fields import setting
 
 __all__ = ["BackboneConfig", "Config", "DatasetConfig", "DatasetFacts", "EnvironmentConfig",
-           "GridConfig", "Override", "Runtime", "ResourcesConfig", "TrainingConfig", "axis_value", "keys", "setting"]
+           "GridConfig", "Override", "ResourcesConfig", "Runtime", "TrainingConfig", "axis_value",
+           "keys", "setting"]
 
 
 _AXES = {"encoding": (vocab.ENCODINGS, "[integer, onehot, multihot]"),

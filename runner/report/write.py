@@ -17,7 +17,7 @@ from runner.report.findings import findings
 from runner.report.markdown import cheat_markdown, error_items
 from runner.report.tables import (
     annotate,
-    by_framework,
+    by_runtime,
     cheat_cells,
     cheat_table,
     csv_text,
@@ -32,7 +32,7 @@ class Tables:
 
     Attributes:
         rows: the annotated result rows (`tables.annotate`), one per cell and seed.
-        shown: the same with each dataset's section per framework (`tables.by_framework`).
+        shown: the same with each dataset's section per runtime (`tables.by_runtime`).
         cells: the cheat cells of `shown` (`tables.cheat_cells`).
     """
 
@@ -44,7 +44,7 @@ class Tables:
 def build_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> Tables:
     """Annotate a run's rows (with its stored logits) and aggregate its cells."""
     annotated = annotate(results_frame(rows), pathlib.Path(run_dir))
-    shown = by_framework(annotated)
+    shown = by_runtime(annotated)
     return Tables(annotated, shown, cheat_cells(shown))
 
 
