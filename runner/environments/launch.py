@@ -17,7 +17,6 @@ import os
 import pathlib
 import secrets
 
-import runner
 from runner.features.cache import cache_dir
 from runner.train import backends
 
@@ -41,7 +40,7 @@ def root() -> pathlib.Path:
 
 def package_dir() -> pathlib.Path:
     """This runner package's folder."""
-    return pathlib.Path(runner.__file__).resolve().parent
+    return pathlib.Path(__file__).resolve().parents[1]
 
 
 def runner_link() -> pathlib.Path:
