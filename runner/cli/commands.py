@@ -94,6 +94,11 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
     if ray_address is not None and executor != "ray":
         raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
                          f"--executor {executor}")
+    pinned = [r.environment for r in config.runtimes if r.pins is not None]
+    if executor == "ray" and pinned:
+        raise UsageError(f"--executor ray: Expected environments of this Python only (Ray's "
+                         f"workers run its interpreter). Received: {pinned[0]} in "
+                         "`environments`; run it with --executor local")
     if executor == "ray":
         from runner.execute.ray.cluster import require_ray
 

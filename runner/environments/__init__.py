@@ -25,7 +25,7 @@ def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
 
     Args:
         runtimes: runtimes of a config; those of this Python need nothing.
-        log: receives a line as a build starts and ends, and for each one skipped.
+        log: receives a line as a build starts and ends.
 
     Returns:
         environment name -> its `Launch`, and environment name -> why it was skipped.
@@ -42,7 +42,6 @@ def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
                 _PREPARED[name] = launch(runtime.framework, built["python"])
             except BuildFailed as e:
                 _PREPARED[name] = str(e)
-                log(f"environment {name}: cannot be built, skipping its cells: {e}")
         found = _PREPARED[name]
         if isinstance(found, str):
             skipped[name] = found
