@@ -24,6 +24,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -55,8 +56,12 @@ class BuildFailed(Exception):
 
 
 def requirements(pins: Pins) -> list[str]:
-    """Everything an environment installs: its pins' requirements, then cheatgrid's own."""
-    return [*pins.requirements(), *OWN_REQUIREMENTS]
+    """Everything an environment installs: its pins' requirements, then cheatgrid's own
+    that the pins do not name already."""
+    wanted = pins.requirements()
+    named = {re.split(r"[\[<>=~! ]", r, maxsplit=1)[0] for r in wanted}
+    return wanted + [r for r in OWN_REQUIREMENTS
+                     if re.split(r"[<>=~! ]", r, maxsplit=1)[0] not in named]
 
 
 def key(pins: Pins) -> str:

@@ -88,10 +88,13 @@ CONSTRAINTS = (
     Constraint("tensorflow", "<2.20", "python", "<3.13", "TensorFlow up to 2.19 has no wheels "
                "for Python 3.13"),
 )
-# Packages an environment gets beside its pins, when a pin is at one of these versions.
+# Requirements an environment gets beside its pins, when a pin is at one of these versions
+# (and, for a backend's package, on that backend): (package, versions, requirement, why).
 ADDED = (
     ("keras", "<=3.3.3", "packaging", "Keras up to 3.3.3 imports packaging without "
      "declaring it"),
+    ("keras", "<3.10", "jax[cpu]<0.6.1", "Keras before 3.10 calls jax.spmd_mode in fit and "
+     "evaluate, which JAX removed in 0.6.1"),
 )
 
 
@@ -161,14 +164,15 @@ class Pins:
             wanted.append(f"keras=={self.keras}")
         if self.tf_keras is not None:
             wanted.append(f"tf-keras=={self.tf_keras}")
-        if self.backend == "jax":
-            wanted.append("jax[cpu]")  # heads are small: the CPU build everywhere
-        elif self.backend == "torch":
-            wanted.append("torch")
+        if self.backend in ("jax", "torch"):  # jax: the CPU build (heads are small)
+            wanted.append("jax[cpu]" if self.backend == "jax" else "torch")
         pins = self.as_dict()
         for package, versions, added, _ in ADDED:
             if package in pins and Version(pins[package]) in SpecifierSet(versions):
-                wanted.append(added)
+                name = added.split("[")[0].split("<")[0]
+                if name in ("jax", "torch") and name != self.backend:
+                    continue
+                wanted = [r for r in wanted if not r.startswith(name)] + [added]
         return wanted
 
 
@@ -249,5 +253,5 @@ def constraints_table() -> str:
     lines = ["| when | needs | why |", "|---|---|---|"]
     lines += [f"| {c.package} {c.versions} | {c.requires} {c.allowed} | {c.why} |"
               for c in CONSTRAINTS]
-    lines += [f"| {p} {v} | {a} installed beside it | {why} |" for p, v, a, why in ADDED]
+    lines += [f"| {p} {v} | `{a}` installed beside it | {why} |" for p, v, a, why in ADDED]
     return "\n".join(lines) + "\n"
