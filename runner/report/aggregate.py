@@ -88,8 +88,8 @@ def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
 def runtime_labels(df: pd.DataFrame) -> pd.Series:
     """Each row's runtime as tables name it: its pinned environment (`keras3.4.1-jax`), or in
     the Python cheatgrid runs in, its framework (`tensorflow`, `jax`, ...)."""
-    frameworks = df["framework"].fillna(vocab.DEFAULT_FRAMEWORK) if "framework" in df else \
-        pd.Series(vocab.DEFAULT_FRAMEWORK, index=df.index)
+    frameworks = df["framework"].astype(object).fillna(vocab.DEFAULT_FRAMEWORK) \
+        if "framework" in df else pd.Series(vocab.DEFAULT_FRAMEWORK, index=df.index)
     if "environment" not in df:
         return frameworks
     return pd.Series([label_of(e if isinstance(e, str) else None, f)
