@@ -13,6 +13,7 @@ from runner import vocab
 from runner.check import evidence, rules
 from runner.check.inspect import Head, Labels
 from runner.check.probe import Probe
+from runner.vocab import keras_changes as versions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,12 @@ def identical_heads(row: dict[str, Any] | None, run: str,
 
 def keras_warnings(probe: Probe) -> list[Finding]:
     """What Keras warned about while the probe compiled, trained and evaluated."""
-    return [Finding("keras_warning", f"Keras warns: {text}") for text in probe.warnings]
+    found = []
+    for text in probe.warnings:
+        fact = versions.warning_release(text)
+        since = f" ({fact.text})" if fact is not None else ""
+        found.append(Finding("keras_warning", f"Keras warns: {text}{since}"))
+    return found
 
 
 def hints(labels: Labels, head: Head) -> list[Finding]:

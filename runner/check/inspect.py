@@ -117,6 +117,7 @@ class Head:
         from_logits: the loss's `from_logits` (False where it has none).
         metrics: the metrics as compiled, flattened (strings, objects or functions).
         notes: what could not be read as expected, in words.
+        keras_version: the Keras that compiled it (this process's); empty: the newest.
     """
 
     units: int
@@ -127,6 +128,7 @@ class Head:
     from_logits: bool
     metrics: tuple[Any, ...]
     notes: tuple[str, ...] = ()
+    keras_version: str = ""
 
 
 def read_model(model: Any) -> Head:
@@ -161,7 +163,7 @@ def read_model(model: Any) -> Head:
     metrics = tuple(_flatten(config.get("metrics"))) + tuple(
         _flatten(config.get("weighted_metrics")))
     return Head(int(shape[-1]), activation, activation_fn, loss, loss_name(loss),
-                loss_from_logits(loss), metrics, tuple(notes))
+                loss_from_logits(loss), metrics, tuple(notes), backends.keras().__version__)
 
 
 def last_activation(output: Any) -> tuple[str, Any, str | None]:

@@ -19,6 +19,7 @@ from runner.check.inspect import Head, Labels
 from runner.check.probe import MetricProbe, Probe
 from runner.grid import tutorial_units
 from runner.train import judge
+from runner.vocab import keras_changes as versions
 
 CERTAIN, EXPECTED, MEASURED = "certain", "expected", "measured"
 # Losses by what they compare: each output with its own 0/1 target (what a sigmoid gives),
@@ -203,16 +204,28 @@ def measured(row: dict, before: Judgement) -> Judgement:
                      before.fix if found != "ok" else None)
 
 
+# A 1-unit logit head's accuracy where `BinaryAccuracy(threshold=0.0)` raises (Keras 3.0-3.4):
+# the same comparison, logit > 0, as a metric of its own.
+LOGIT_ACCURACY = ("metrics=[keras.metrics.MeanMetricWrapper(lambda y, z: keras.ops.cast("
+                  "keras.ops.equal(keras.ops.reshape(y, (-1,)) > 0.5, keras.ops.reshape(z, "
+                  "(-1,)) > 0), 'float32'), name='binary_accuracy')]  # from Keras 3.5: "
+                  "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]")
+
+
 def right_metric(labels: Labels, head: Head) -> str:
-    """The metric that reports the grid's reference accuracy for these labels, as code."""
+    """The metric that reports the grid's reference accuracy for these labels, as a line
+    of Python that runs on the Keras that compiled the head (`versions`)."""
     cut = threshold(head)
     if labels.task == "multilabel":
         return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
                 f"(y_true > 0.5) == (y_pred > {cut:g}), axis=-1), 'float32')  # metrics="
                 "[exact_match]; keep 'binary_accuracy' if per-label accuracy is what you want")
     if head.units == 1:
-        return ("metrics=['binary_accuracy']" if cut == 0.5 else
-                "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]")
+        if cut == 0.5:
+            return "metrics=['binary_accuracy']"
+        return ("metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"
+                if versions.holds(versions.THRESHOLD_ZERO, head.keras_version)
+                else LOGIT_ACCURACY)
     name = "sparse_categorical_accuracy" if labels.encoding == "integer" else \
         "categorical_accuracy"
     return f"metrics=[{name!r}]"
@@ -220,18 +233,18 @@ def right_metric(labels: Labels, head: Head) -> str:
 
 def right_head(labels: Labels, head: Head) -> str:
     """The tutorial's recommended head and loss for these labels (`vocab`'s recommendations),
-    keeping the model's activation where the tutorial allows it, as code."""
+    keeping the model's activation where the tutorial allows it, as a line of Python."""
     options = [(loss.name, *advice) for loss in vocab.LOSSES
                for advice in loss.recommended.get((labels.task, labels.encoding), ())]
     if not options:
-        return "see the cheat table for these labels"
+        return "# the tutorial recommends no head for these labels: see the cheat table"
     loss, activation, from_logits, _ = next(
         (o for o in options if o[1] == head.activation), options[0])
     units = tutorial_units(labels.classes, labels.encoding)
     dense = (f"keras.layers.Dense({units})" if activation == "none" else
              f"keras.layers.Dense({units}, activation={activation!r})")
     arguments = "from_logits=True" if from_logits else ""
-    return f"{dense} with loss=keras.losses.{vocab.LOSSES[loss].keras_class}({arguments})"
+    return f"head, loss = {dense}, keras.losses.{vocab.LOSSES[loss].keras_class}({arguments})"
 
 
 def logit_recovery(head: Head, backend: str) -> str | None:
@@ -263,6 +276,6 @@ def portable_head(head: Head) -> str:
     """The head that trains on every backend as TensorFlow trains `head`, as code."""
     loss = vocab.LOSSES[head.loss_name]
     activation = link(head.loss_name)
-    return (f"keras.layers.Dense({head.units}, activation={activation!r}) with "
-            f"loss=keras.losses.{loss.keras_class}()  # or Dense({head.units}) with "
+    return (f"head, loss = keras.layers.Dense({head.units}, activation={activation!r}), "
+            f"keras.losses.{loss.keras_class}()  # or Dense({head.units}) with "
             f"{loss.keras_class}(from_logits=True)")
