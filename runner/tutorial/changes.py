@@ -5,8 +5,9 @@ The run's runtimes (environments, and frameworks of this Python) are ordered int
 lines, one per backend (Keras 2 and 3 on TensorFlow; JAX; PyTorch), each by its Keras
 release, then TensorFlow's. Between two neighbours of a line:
 
-- a cell changes when its status or error, its verdict, the metric Keras resolved for its
-  name, or Keras's warnings about it differ;
+- a cell changes when its status or error differs, or (trained on both) its verdict or
+  the metric Keras resolved for its name, or a warning of Keras's about it appears or goes
+  (its numbers aside: a batch of 64 or of 200);
 - a snippet changes when what it prints (its numbers, True/False and shapes, as
   `snippet_table` compares them), the error it raises, its statement's verdict or its
   warnings differ;
@@ -28,7 +29,6 @@ from runner.tutorial import claims, snippet_table
 from runner.tutorial.snippets import SNIPPETS
 
 SHOWN_CHARS = 160  # a value before or after, in a table cell
-CELL_FIELDS = ("outcome", "verdict", "metric_resolved", "warnings")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,14 +75,34 @@ def release_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
     return {backend: sorted(line, key=lambda r: r.order) for backend, line in lines.items()}
 
 
-def _cell_values(cell: dict[str, Any]) -> dict[str, str]:
+def _cell_values(cell: dict[str, Any]) -> dict[str, Any]:
     error = cell.get("status") == "error"
     warnings = cell.get("warnings")
-    warnings = sorted(set(warnings)) if isinstance(warnings, list) else []
     return {"outcome": f"error: {cell['error_type']}" if error else "ok",
             "verdict": str(cell["verdict"]),
-            "metric_resolved": "" if error else str(cell.get("metric_resolved") or ""),
-            "warnings": " / ".join(w.strip('"')[:100] for w in warnings) or "none"}
+            "metric_resolved": str(cell.get("metric_resolved") or ""),
+            "warnings": {_pattern(w) for w in warnings} if isinstance(warnings, list)
+            else set()}
+
+
+def _pattern(warning: str) -> str:
+    """A warning with its numbers as N: the same warning on a batch of 64 or of 200."""
+    text = re.sub(r"\d+", "N", warning.strip().strip('"'))
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
+
+
+def _differences(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(what, before, after) between one cell's values on two releases: the outcome; the
+    verdict and the metric only where both trained; each warning that appears or goes."""
+    found = []
+    if x["outcome"] != y["outcome"]:
+        found.append(("outcome", x["outcome"], y["outcome"]))
+    elif x["outcome"] == "ok":
+        found += [(what, x[what], y[what]) for what in ("verdict", "metric_resolved")
+                  if x[what] != y[what]]
+    found += [("warning appears", "", w) for w in sorted(y["warnings"] - x["warnings"])]
+    found += [("warning goes", w, "") for w in sorted(x["warnings"] - y["warnings"])]
+    return found
 
 
 def cell_changes(df: pd.DataFrame, line: list[Release]) -> list[dict[str, Any]]:
@@ -99,13 +119,11 @@ def cell_changes(df: pd.DataFrame, line: list[Release]) -> list[dict[str, Any]]:
         a, b = by_release[before.label], by_release[after.label]
         for base_id in a.index.intersection(b.index, sort=False):
             x, y = a.loc[base_id].to_dict(), b.loc[base_id].to_dict()
-            values_x, values_y = _cell_values(x), _cell_values(y)
-            for what in CELL_FIELDS:
-                if values_x[what] != values_y[what]:
-                    changes.append({"before": before, "after": after, "base_id": base_id,
-                                    "name": x["name"].split(":", 1)[-1], "what": what,
-                                    "dataset": x["dataset"], "from": values_x[what],
-                                    "to": values_y[what], "cell": x})
+            x["name"] = x["name"].split(":", 1)[-1]  # without its runtime
+            for what, old, new in _differences(_cell_values(x), _cell_values(y)):
+                changes.append({"before": before, "after": after, "base_id": base_id,
+                                "name": x["name"], "what": what, "dataset": x["dataset"],
+                                "from": old, "to": new, "cell": x})
     return changes
 
 
