@@ -38,12 +38,11 @@ def run_snippets(run_dir: pathlib.Path, config: Config, log: Callable[[str], Non
     runs = {label: run for label, run in runs.items() if label in labels and "failed" not in run}
     missing = [r for r in config.runtimes if r.label not in runs]
     if missing:
-        log(f"running the snippets in {len(missing)} runtime(s): "
-            + ", ".join(r.label for r in missing))
         from runner import environments
 
-        launches, skipped = environments.prepare(missing, log)
+        launches, skipped = environments.prepare(missing, log)  # built already, or named
         names = [r.label for r in missing if r.environment not in skipped]
+        log(f"running the snippets in {len(names)} runtime(s): {', '.join(names)}")
         runs.update(snippet_table.run_frameworks(names, launches=launches))
     runs = {label: runs[label] for label in labels if label in runs}
     snippet_table.write_json(runs, path)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 
 from runner.config import Runtime
 from runner.environments.build import BuildFailed, ensure, manifest
-from runner.environments.launch import Launch, launch
+from runner.environments.launch import Launch, launch_for
 
-__all__ = ["BuildFailed", "Launch", "ensure", "launch", "launch_of", "manifest", "prepare"]
+__all__ = ["BuildFailed", "Launch", "ensure", "launch_for", "manifest", "prepare"]
 
 _PREPARED: dict[str, Launch | str] = {}  # per process: an environment's launch, or why not
 
@@ -39,7 +39,7 @@ def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
         if name not in _PREPARED:
             try:
                 built = ensure(runtime.pins, log)
-                _PREPARED[name] = launch(runtime.framework, built["python"])
+                _PREPARED[name] = launch_for(runtime.framework, built["python"])
             except BuildFailed as e:
                 _PREPARED[name] = str(e)
         found = _PREPARED[name]
@@ -48,10 +48,3 @@ def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
         else:
             ready[name] = found
     return ready, skipped
-
-
-def launch_of(runtime: Runtime, launches: dict[str, Launch]) -> Launch:
-    """A runtime's `Launch`: its environment's, or this Python's for its framework."""
-    if runtime.pins is None:
-        return launch(runtime.framework)
-    return launches[runtime.environment]

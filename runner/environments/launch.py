@@ -72,7 +72,7 @@ def process_environment(framework: str, pinned: bool) -> dict[str, str]:
     return env
 
 
-def launch(framework: str, python: str | None = None) -> Launch:
+def launch_for(framework: str, python: str | None = None) -> Launch:
     """How to start a process of `framework`: in a built environment whose interpreter is
     `python`, or (None) in this Python."""
     import sys

@@ -41,7 +41,7 @@ def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS,
         `snippet_run.run_all`'s object, or {`framework`, `failed`: why} when the
         process died, timed out or printed no result.
     """
-    launch = launch or environments.launch(name)
+    launch = launch or environments.launch_for(name)
     try:
         done = subprocess.run([launch.python, "-m", "runner.tutorial.snippet_run"],
                               env=launch.environment, capture_output=True, text=True,

@@ -196,13 +196,15 @@ def release(package: str, given: str) -> str:
     return max(matches, key=Version)
 
 
-def _newest_tensorflow(keras: str) -> str:
-    """The newest TensorFlow release whose own Keras requirement admits `keras`."""
+def _newest_tensorflow(keras: str, python: str) -> str:
+    """The newest TensorFlow release whose own Keras requirement admits `keras`, with wheels
+    for `python`."""
     for tf in sorted(TENSORFLOW_RELEASES, key=Version, reverse=True):
-        pins = {"tensorflow": tf, "keras": keras, "python": _python()}
+        pins = {"tensorflow": tf, "keras": keras, "python": python}
         if all(c.holds(pins) for c in CONSTRAINTS if c.requires in ("keras", "python")):
             return tf
-    raise ReleaseError(f"a TensorFlow release that admits keras {keras}")
+    raise ReleaseError(f"a TensorFlow release that admits keras {keras} and has wheels for "
+                       f"Python {python} (see the constraints in runner/vocab/releases.py)")
 
 
 def _python() -> str:
@@ -235,7 +237,7 @@ def resolve(given: dict[str, str], python: str | None = None) -> Pins:
             minor = pins["tf_keras"].rsplit(".", 1)[0]
             pins["tensorflow"] = release("tensorflow", minor)
         elif "keras" in pins:
-            pins["tensorflow"] = _newest_tensorflow(pins["keras"])
+            pins["tensorflow"] = _newest_tensorflow(pins["keras"], pins["python"])
         else:
             raise ReleaseError("`keras`, `tensorflow` or `tf_keras` with a version")
     keras2 = "tf_keras" in pins or Version(pins["tensorflow"]) < Version("2.16")
