@@ -24,8 +24,19 @@ def environment(name: str) -> dict[str, str]:
 
 
 def activate(name: str) -> None:
-    """Point this process at a framework; call before anything imports Keras."""
+    """Point this process at a framework; call before anything imports Keras.
+
+    JAX keeps what it compiles in the cache directory (`jax/`), every program however
+    quick to compile: a second run of a grid then compiles nothing, where compiling is
+    most of JAX's cost for heads this small.
+    """
     os.environ.update(environment(name))
+    if name == "jax":
+        from runner.features.cache import cache_dir
+
+        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(cache_dir() / "jax"))
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 def current() -> str:
@@ -77,14 +88,14 @@ def to_numpy(value):
     return keras().ops.convert_to_numpy(value)
 
 
-def tensors(*arrays) -> tuple:
-    """Arrays as this Keras's `compute_metrics` takes them: Keras 2 up to 2.12 reads their
-    `shape.as_list()`, so it gets tensors; Keras 3 takes the arrays as they are."""
-    if current() != "tf_keras":
-        return arrays
-    import tensorflow as tf
+def to_tensor(value):
+    """A NumPy array as this backend's tensor (Keras 2's compiled metrics read `.shape`
+    as a TensorShape)."""
+    if current() == "tf_keras":
+        import tensorflow as tf
 
-    return tuple(tf.convert_to_tensor(a) for a in arrays)
+        return tf.convert_to_tensor(value)
+    return keras().ops.convert_to_tensor(value)
 
 
 def build_before_fit(model, x, y) -> None:

@@ -66,14 +66,14 @@ def _compile(cells: list[Cell], names: tuple[str, ...], x_test: np.ndarray,
     batch = cell.training.batch_size
     by_name = {c.metric: c for c in cells}
     metrics = Metrics([], {}, {})
-    sample = backends.tensors(x_test[:batch], y_test[:batch], outputs[:batch])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a head's warnings come from its training
         for name in names:
             model = build_head(by_name[name], x_test.shape[1], seed=0)
             try:
                 model.compile(loss=keras_loss(cell), metrics=[keras_metric(by_name[name])])
-                model.compute_metrics(*sample, sample_weight=None)
+                model.compute_metrics(*_tensors(x_test[:batch], y_test[:batch],
+                                                outputs[:batch]), sample_weight=None)
                 [built] = backends.compiled_metrics(model)
                 metrics.resolved[name] = judge.resolved_metric_name(built)
                 metrics.names.append(name)
@@ -89,9 +89,15 @@ def _compile(cells: list[Cell], names: tuple[str, ...], x_test: np.ndarray,
             metrics.model = build_head(cell, x_test.shape[1], seed=0)
             metrics.model.compile(loss=keras_loss(cell),
                                   metrics=[keras_metric(by_name[n]) for n in metrics.names])
-            metrics.model.compute_metrics(*sample, sample_weight=None)  # builds them
+            metrics.model.compute_metrics(*_tensors(x_test[:batch], y_test[:batch],
+                                                    outputs[:batch]),
+                                          sample_weight=None)  # builds them
             metrics.loop = for_framework().metric_loop(metrics.model, batch)
     return metrics
+
+
+def _tensors(*arrays: np.ndarray) -> list[Any]:
+    return [backends.to_tensor(a) for a in arrays]
 
 
 def evaluate(metrics: Metrics, cells: list[Cell], y_test: np.ndarray, outputs: np.ndarray,

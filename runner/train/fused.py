@@ -11,7 +11,7 @@ and read through their own activations. The unit's distinct heads then train in 
 over every epoch and batch, traced once per (kinds, shape) and reused across datasets and
 seeds; each head's metrics are computed once over its whole test output (`evaluation`).
 
-A head whose kind fails to trace, or to run on the first batch when the unit's program
+A head whose kind fails to trace, or to run on some training batch when the unit's program
 fails, is trained by the reference
 path (`reference.train_group`), so that its error is the one Keras raises there: once per
 distinct failure (the same error on the same shape) per process, which later heads, units
@@ -21,6 +21,7 @@ every head of the unit falls back to the reference path.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from typing import Any
@@ -39,12 +40,13 @@ from runner.train.common import (
     steps_per_epoch,
     warning_texts,
 )
-from runner.train.programs import Kind, Shape, for_framework
+from runner.train.programs import Kind, Shape, for_framework, outputs
 from runner.train.reference import train_group
 
 _TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or Failure
 _PROGRAMS: dict[tuple, Any] = {}  # (framework, shape, fingerprints) -> Program
 _FAILED: dict[tuple, GroupResult] = {}  # a failure's key -> the reference path's result
+_WARNED: dict[tuple, list[str]] = {}  # (framework, kind, shape, batch size) -> warnings
 
 
 class Failure:
@@ -97,7 +99,6 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
         return [train_group(g, features, seed) for g in groups]
     shape = Shape.of(cell, features.train_x.shape[1], y_train)
     kernel = initial_kernel(cell.units, shape.feature_dim, seed)
-    batch = (features.train_x[:shape.batch_size], y_train[:shape.batch_size])
     heads, results = [], {}
     for group in groups:
         traced = _traced(Kind.of(group[0]), shape, shape.static_batch)
@@ -111,7 +112,7 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
         except Exception as e:  # an error Keras raises only when it runs: find its heads
             running = []
             for group, traced in heads:
-                failure = _probe(traced, batch, kernel)
+                failure = _probe(traced, shape, features.train_x, y_train, kernel)
                 if failure is None:
                     running.append((group, traced))
                 else:
@@ -121,7 +122,7 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
                     raise e
                 results.update(_train(running, shape, kernel, features, y_train, y_test, seed)
                                if running else {})
-            except Exception as again:  # not on the first batch: train them one by one
+            except Exception as again:  # not foreseen: train them one by one
                 warnings.warn(f"{cell.dataset}: the fast path failed ({error_summary(again)}); "
                               "training these heads on the reference path instead, one model "
                               "each", CheatgridWarning, stacklevel=2)
@@ -129,12 +130,16 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
     return [results[id(g)] for g in groups]
 
 
-def _probe(traced, batch: tuple[np.ndarray, np.ndarray], kernel: np.ndarray) -> Failure | None:
-    """What running a traced head on the first batch raises (errors Keras raises only when
-    it runs, e.g. a class index out of range), or None."""
+def _probe(traced, shape: Shape, x: np.ndarray, y: np.ndarray,
+           kernel: np.ndarray) -> Failure | None:
+    """What running a traced head on each training batch raises (errors Keras raises only
+    when it runs, e.g. a class index out of range in some batch), or None."""
+    batch, bias = shape.batch_size, np.zeros(kernel.shape[1], np.float32)
+    end = len(x) // batch * batch if shape.static_batch else len(x)
     try:
-        for_framework().probe(traced, batch[0], batch[1], kernel,
-                              np.zeros(kernel.shape[1], np.float32))
+        for start in range(0, end, batch):
+            for_framework().probe(traced, x[start:start + batch], y[start:start + batch],
+                                  kernel, bias)
     except Exception as e:
         return Failure(e, traced.warnings)
     return None
@@ -175,25 +180,50 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
                            training.epochs, training.learning_rate)
     test_loss = program.test_loss(features.test_x, y_test)
     seconds = round((time.perf_counter() - start) / len(heads), 3)
-    logits = programs.test_logits(features.test_x, result["kernels"], result["biases"])
+    logits = outputs.test_logits(features.test_x, result["kernels"], result["biases"])
+    sizes = _batch_sizes(shape, len(y_train), len(y_test))
     metrics = None
     rows = {}
     index = {f: k for k, f in enumerate(distinct)}
     for group, traced in heads:
         k = index[traced.fingerprint]
         kind = Kind.of(group[0])
-        per_epoch = [programs.activate(kind, z) for z in logits[:, k]]
+        per_epoch = [outputs.activate(kind, z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
         metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
                                                     features.test_x, y_test, per_epoch[-1])
         columns = evaluation.evaluate(metrics, group, y_test, per_epoch[-1], per_epoch,
                                       float(test_loss[k]))
+        warned = [w for size in sizes for w in _warnings_at(traced, group[0], shape, size)]
         shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
-                  "train_seconds": seconds, "warnings": traced.warnings}
+                  "train_seconds": seconds,
+                  "warnings": list(dict.fromkeys(traced.warnings + warned))}
         rows[id(group)] = finish_head(
             group, shared, result["losses"][:, k], per_epoch, weights, features.test_x,
             features.test_labels, lambda c, columns=columns: columns[c.metric])
     return rows
+
+
+def _batch_sizes(shape: Shape, n_train: int, n_test: int) -> list[int]:
+    """The batch sizes a head meets besides `shape.batch_size`: the last partial batch of
+    training (unless dropped) and the test split's batches."""
+    batch = shape.batch_size
+    sizes = [n_train % batch] if not shape.static_batch else []
+    sizes += [min(batch, n_test), n_test % batch]
+    return [s for s in dict.fromkeys(sizes) if s and s != batch]
+
+
+def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
+    """What Keras warns when the head runs on a batch of `size` (its warnings can name the
+    batch's shape), where the array library runs or traces each size anew."""
+    key = (backends.current(), Kind.of(cell), shape, size)
+    if key not in _WARNED:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with contextlib.suppress(Exception):  # the batch's own errors surface elsewhere
+                for_framework().run_at(traced, shape, size)
+        _WARNED[key] = warning_texts(caught)
+    return _WARNED[key]
 
 
 def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
@@ -209,19 +239,22 @@ def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
     keras = backends.keras()
     seen: list[np.ndarray] = []
 
-    class Recorder(keras.Model):
-        def train_step(self, data):
-            seen.append(np.asarray(backends.to_numpy(data[0]))[:, 0].astype(np.int32))
-            return {"batches": len(seen)}  # Keras wants some log
+    class Recorder(keras.layers.Layer):  # eagerly (run_eagerly): sees every batch fed
+        def call(self, x):
+            with contextlib.suppress(Exception):  # not a symbolic call while Keras builds
+                seen.append(np.asarray(backends.to_numpy(x))[:, 0].astype(np.int32))
+            return x
 
     drop = training.drops_remainder(cell.encoding)
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((1,))
-    model = Recorder(inputs, inputs)
-    model.compile(run_eagerly=True, steps_per_execution=backends.execution_steps(
+    model = keras.Model(inputs, Recorder()(inputs))
+    model.compile(loss="mse", run_eagerly=True, steps_per_execution=backends.execution_steps(
         steps_per_epoch(n, training.batch_size, drop)))
     indices = np.arange(n, dtype=np.float32)[:, None]
-    model.fit(feature_pipeline(indices, indices, training.batch_size, shuffle_seed=seed,
-                               drop_remainder=drop), epochs=training.epochs, verbose=0,
-              shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # it has no weights to train, on purpose
+        model.fit(feature_pipeline(indices, indices, training.batch_size,
+                                   shuffle_seed=seed, drop_remainder=drop),
+                  epochs=training.epochs, verbose=0, shuffle=False)
     return np.concatenate(seen).reshape(training.epochs, -1)

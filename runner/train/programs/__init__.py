@@ -14,7 +14,18 @@ __all__ = ["Kind", "Shape", "for_framework"]
 
 
 def for_framework() -> ModuleType:
-    """The program module of this process's framework."""
+    """The program module of this process's framework: TensorFlow's for Keras 3 on
+    TensorFlow and for Keras 2."""
+    from runner.train import backends
+
+    if backends.backend() == "jax":
+        from runner.train.programs import on_jax
+
+        return on_jax
+    if backends.backend() == "torch":
+        from runner.train.programs import on_torch
+
+        return on_torch
     from runner.train.programs import on_tensorflow
 
     return on_tensorflow

@@ -15,9 +15,10 @@ from typing import Any
 def fingerprint(graph: Any) -> str:
     """A digest of everything a graph's outputs depend on.
 
-    Each op is hashed from its type, its attributes and the digests of its inputs
-    (a Merkle hash), so node names, and ops that feed no output (a sigmoid whose output
-    the loss does not read), do not count. The graph's inputs count by position.
+    Each op is hashed from its type, its attributes and the digests of its inputs and,
+    in any order, of the ops it waits for (a Merkle hash), so node names, and ops that
+    feed no output (a sigmoid whose output the loss does not read), do not count. The
+    graph's inputs count by position.
     """
     positions = {t.name: f"input{i}" for i, t in enumerate(graph.inputs)}
     memo: dict[str, str] = {}
@@ -30,7 +31,7 @@ def fingerprint(graph: Any) -> str:
             attributes = sorted((k, v.SerializeToString(deterministic=True))
                                 for k, v in o.node_def.attr.items() if not k.startswith("_"))
             parts = [o.type, repr(attributes), *(tensor(t) for t in o.inputs),
-                     *("^" + op(c) for c in o.control_inputs)]
+                     *sorted("^" + op(c) for c in o.control_inputs)]  # an unordered set
             memo[o.name] = hashlib.sha256("|".join(parts).encode()).hexdigest()
         return memo[o.name]
 

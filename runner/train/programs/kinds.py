@@ -50,9 +50,31 @@ class Shape:
                    bool(training.shuffle))
 
 
-def head_parts(kind: Kind) -> tuple[Any, Any]:
-    """The activation function and the loss object of a kind, from this process's Keras."""
+def activation_of(kind: Kind) -> Any:
+    """The activation function of a kind, from this process's Keras."""
+    return backends.keras().activations.get(vocab.ACTIVATIONS[kind.activation].keras)
+
+
+def head_model(kind: Kind, shape: Shape) -> Any:
+    """The head as the reference path builds and compiles it (see `forward`)."""
     keras = backends.keras()
-    activation = keras.activations.get(vocab.ACTIVATIONS[kind.activation].keras)
-    loss = vocab.LOSSES[kind.loss].build(keras, kind.from_logits, kind.label_smoothing)
-    return activation, loss
+    inputs = keras.Input((shape.feature_dim,))
+    activation = vocab.ACTIVATIONS[kind.activation].keras
+    model = keras.Model(inputs, keras.layers.Dense(shape.units, activation=activation)(inputs))
+    model.compile(loss=vocab.LOSSES[kind.loss].build(keras, kind.from_logits,
+                                                     kind.label_smoothing))
+    return model
+
+
+def forward(model: Any, kernel: Any, bias: Any, x: Any, y: Any) -> Any:
+    """The loss of `head_model`'s head with the given weights, computed as the reference
+    path's `fit` computes it: through the model's own call (Keras 2 hands the loss a new
+    tensor there, so that it cannot read the logits behind a sigmoid) and its
+    `compute_loss` (Keras 2 gives rank-1 labels a trailing axis there)."""
+    if backends.current() == "tf_keras":  # no stateless call: the weights go in its variables
+        layer = model.layers[-1]
+        layer.kernel.assign(kernel)
+        layer.bias.assign(bias)
+        return model.compute_loss(x=x, y=y, y_pred=model(x, training=True))
+    y_pred, _ = model.stateless_call([kernel, bias], [], x, training=True)
+    return model.compute_loss(x=x, y=y, y_pred=y_pred)

@@ -19,7 +19,7 @@ import numpy as np
 
 from runner.train import backends
 from runner.train.programs.graphs import fingerprint
-from runner.train.programs.kinds import Kind, Shape, head_parts
+from runner.train.programs.kinds import Kind, Shape, forward, head_model
 
 
 @dataclasses.dataclass
@@ -28,6 +28,8 @@ class Traced:
 
     function: Any  # (x, kernel, bias, y) -> (loss, d loss / d kernel, d loss / d bias)
     fingerprint: str  # equal for kinds whose training computes the same thing
+    model: Any  # the compiled model whose `compute_loss` it calls (Keras 2 keeps a loss
+    # tracker's variables in it: they must outlive the trace)
     warnings: list[str]  # what Keras warned while it was traced (the caller records them)
 
 
@@ -35,16 +37,6 @@ def _tf():
     import tensorflow as tf
 
     return tf
-
-
-def dense(x, kernel, bias):
-    """What `Dense` computes before its activation, with the ops this Keras uses."""
-    if backends.current() == "tf_keras":
-        tf = _tf()
-
-        return tf.nn.bias_add(tf.matmul(x, kernel), bias)
-    keras = backends.keras()
-    return keras.ops.add(keras.ops.matmul(x, kernel), bias)
 
 
 def _specs(shape: Shape, batch: int | None):
@@ -65,18 +57,25 @@ def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
             dataset drops its last partial batch; else with an unknown batch size.
     """
     tf = _tf()
-    activation, loss = head_parts(kind)
+    model = head_model(kind, shape)
+    weights = model.layers[-1].trainable_weights  # Keras 2 reads its weights from these
 
     def head(x, kernel, bias, y):
         with tf.GradientTape() as tape:
             tape.watch([kernel, bias])
-            value = loss(y, activation(dense(x, kernel, bias)))
-        return (value, *tape.gradient(value, [kernel, bias]))
+            value = forward(model, kernel, bias, x, y)
+        gradients = tape.gradient(value, [kernel, bias] if backends.current() != "tf_keras"
+                                  else weights)
+        return (value, *gradients)
 
     function = tf.function(head, autograph=False, input_signature=_specs(
         shape, shape.batch_size if static_batch else None))
     concrete = function.get_concrete_function()
-    return Traced(concrete, fingerprint(concrete.graph), [])
+    return Traced(concrete, fingerprint(concrete.graph), model, [])
+
+
+def run_at(traced: Traced, shape: Shape, batch_size: int) -> None:
+    """Nothing: a traced head's warnings name the batch size as Keras's traces do."""
 
 
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
@@ -210,43 +209,6 @@ class Program:
     def test_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Each head's loss on the test split with the trained weights, as `evaluate`'s."""
         return self._evaluate(x, y).numpy()
-
-
-_WIDE_EXACT: dict[tuple, bool] = {}  # (rows, features, units, columns) -> checked
-
-
-def test_logits(x: np.ndarray, kernels: np.ndarray, biases: np.ndarray) -> np.ndarray:
-    """Each head's logits after each epoch, as `model(x)` computes them eagerly before its
-    activation.
-
-    Args:
-        kernels, biases: (E, heads, D, units) and (E, heads, units).
-
-    Returns:
-        (E, heads, N, units). One matrix product for all epochs and heads where it gives
-        each head's columns exactly as the head's own product does (checked once per
-        shape: a one-unit product is a matrix-vector product, computed otherwise).
-    """
-    epochs, heads, features, units = kernels.shape
-    wide = np.ascontiguousarray(kernels.transpose(2, 0, 1, 3).reshape(features, -1))
-    key = (len(x), features, units, wide.shape[1])
-    if key not in _WIDE_EXACT:
-        z = backends.to_numpy(dense(x, wide, biases.reshape(-1)))
-        narrow = [backends.to_numpy(dense(x, kernels[e, h], biases[e, h]))
-                  for e, h in ((0, 0), (epochs - 1, heads - 1))]
-        _WIDE_EXACT[key] = np.array_equal(z[:, :units], narrow[0]) and \
-            np.array_equal(z[:, -units:], narrow[1])
-    if _WIDE_EXACT[key]:
-        z = backends.to_numpy(dense(x, wide, biases.reshape(-1)))
-        return z.reshape(len(x), epochs, heads, units).transpose(1, 2, 0, 3)
-    return np.stack([np.stack([backends.to_numpy(dense(x, kernels[e, h], biases[e, h]))
-                               for h in range(heads)]) for e in range(epochs)])
-
-
-def activate(kind: Kind, logits: np.ndarray) -> np.ndarray:
-    """A head's outputs from its logits, through its activation, eagerly as `model(x)`."""
-    activation, _ = head_parts(kind)
-    return backends.to_numpy(activation(_tf().constant(logits)))
 
 
 def metric_loop(model, batch_size: int):
