@@ -38,14 +38,18 @@ from runner.vocab.releases import Pins
 
 MANIFEST = "cheatgrid-environment.json"
 # What runner itself imports in an environment's worker and snippets, besides Keras and
-# TensorFlow (which bring NumPy): the config (PyYAML), version arithmetic (packaging).
-OWN_REQUIREMENTS = ("pyyaml>=6", "packaging>=23")
+# TensorFlow (which bring NumPy): the config (PyYAML), version arithmetic (packaging), the
+# cache directory (platformdirs: JAX's compilation cache lives there).
+OWN_REQUIREMENTS = ("pyyaml>=6", "packaging>=23", "platformdirs>=3")
 BUILD_TIMEOUT_SECONDS = 3600  # TensorFlow's wheels are large; a slow mirror takes a while
-# What an environment's interpreter prints once built: the versions its rows will carry.
-_PROBE = ("import json, os, sys\n"
+# What an environment's interpreter prints once built: the versions its rows will carry,
+# after importing what its workers and snippets import (a missing package shows here).
+_PROBE = ("import json, sys\n"
           "from runner.train import backends\n"
+          "backends.activate(sys.argv[1])\n"
           "backends.import_tensorflow(verbose=False)\n"
           "import tensorflow as tf\n"
+          "import runner.execute.prepare, runner.execute.worker, runner.tutorial.snippet_run\n"
           "keras = backends.keras()\n"
           "print(json.dumps({'keras': keras.__version__, 'tensorflow': tf.__version__, "
           "'backend': backends.backend(), 'python': sys.version.split()[0]}))\n")
@@ -185,14 +189,15 @@ def _reason(stderr: str) -> str:
 
 def _probe(pins: Pins, python: pathlib.Path) -> dict[str, str]:
     """The versions a built environment runs (imported there, with its framework)."""
-    done = subprocess.run([str(python), "-c", _PROBE], capture_output=True, text=True,
+    done = subprocess.run([str(python), "-c", _PROBE, pins.framework], capture_output=True,
+                          text=True,
                           env=process_environment(pins.framework, pinned=True),
                           timeout=600, stdin=subprocess.DEVNULL)
     try:
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise BuildFailed(f"built, but Keras does not import there: {tail[:200]}") from None
+        raise BuildFailed(f"built, but cheatgrid does not run there: {tail[:200]}") from None
 
 
 def _uv_version() -> str:
