@@ -49,7 +49,8 @@ docs: install
 # The committed sample runs (results/samples/), their claims and snippets, the sections
 # of docs/ generated from them, and the facts of them that the package ships for
 # `cheatgrid check` (runner/check/samples/): run after a change of behaviour, then commit
-# what changed.
+# what changed. The releases run builds its environments with uv the first time (a few GB
+# of wheels from PyPI; then seconds each, from uv's cache).
 samples: install-test
 	$(BIN)/cheatgrid grid configs/default.yaml --out results/samples/default --force --no-progress
 	$(BIN)/cheatgrid grid configs/frameworks.yaml --out results/samples/frameworks --force --no-progress
@@ -59,6 +60,8 @@ samples: install-test
 	cp results/samples/default/snippets.md docs/snippets.md
 	$(BIN)/cheatgrid table results/samples/default --claims --readme docs/claims.md
 	$(BIN)/cheatgrid table results/samples/frameworks --claims --readme docs/frameworks.md
+	$(BIN)/cheatgrid grid configs/releases.yaml --out results/samples/releases --force --no-progress
+	$(BIN)/cheatgrid table results/samples/releases --claims --readme docs/releases.md
 	$(BIN)/python scripts/sample_facts.py
 	rm -f results/samples/*/results.*.jsonl.bak results/samples/*/compare_samples.md
 	rm -rf results/samples/*/predictions.*.bak

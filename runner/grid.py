@@ -12,6 +12,7 @@ from typing import Any
 
 from runner import vocab
 from runner.config import Config, DatasetConfig, TrainingConfig, fields
+from runner.config.environments import CURRENT
 from runner.errors import CheatgridWarning
 
 
@@ -30,22 +31,26 @@ class Cell:
     framework: str = vocab.DEFAULT_FRAMEWORK  # which Keras trains the head
     backbone: str = vocab.DEFAULT_BACKBONE  # the frozen base whose features it reads
     label_smoothing: float = 0.0  # passed to the loss when not 0
+    environment: str = CURRENT  # where it trains: this Python, or a pinned environment's name
     # The effective training settings (config + overrides): not part of the id.
     training: TrainingConfig = dataclasses.field(default=TrainingConfig(), compare=False)
 
     @property
     def params(self) -> dict[str, Any]:
         """The parameters that identify the cell: everything but the training settings;
-        the axes added after ids were first stored (framework, backbone, label smoothing)
-        only when not at their defaults, so that the ids of the cells without them stay."""
+        the axes added after ids were first stored (framework, backbone, label smoothing,
+        environment) only when not at their defaults, so that the ids of the cells without
+        them stay."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.name != "training" and not (
                     f.name in _DEFAULTS and getattr(self, f.name) == _DEFAULTS[f.name])}
 
     @property
     def base_id(self) -> str:
-        """The id of the same cell on the default framework: matches across frameworks."""
-        return dataclasses.replace(self, framework=vocab.DEFAULT_FRAMEWORK).cell_id
+        """The id of the same cell on the default framework in this Python: matches across
+        frameworks and environments."""
+        return dataclasses.replace(self, framework=vocab.DEFAULT_FRAMEWORK,
+                                   environment=CURRENT).cell_id
 
     @property
     def cell_id(self) -> str:
@@ -73,8 +78,9 @@ class Cell:
 
     @property
     def name(self) -> str:
-        """`[framework:]dataset[@backbone]/encoding/activation[/units=N]/loss/logits=..
-        [/label_smoothing=x]/metric`: the bracketed parts only when not the default."""
+        """`[framework:|environment:]dataset[@backbone]/encoding/activation[/units=N]/loss/
+        logits=..[/label_smoothing=x]/metric`: the bracketed parts only when not the
+        default (a pinned environment's name says its framework)."""
         logits = f"logits={'true' if self.from_logits else 'false'}"
         dataset = self.dataset + ("" if self.backbone == vocab.DEFAULT_BACKBONE
                                   else f"@{self.backbone}")
@@ -83,25 +89,28 @@ class Cell:
             parts.insert(5, f"label_smoothing={self.label_smoothing:g}")
         if self.units != tutorial_units(self.num_classes, self.encoding):
             parts.insert(3, f"units={self.units}")  # only unusual heads spell it out
-        prefix = "" if self.framework == vocab.DEFAULT_FRAMEWORK else f"{self.framework}:"
+        prefix = f"{self.environment}:" if self.environment != CURRENT else \
+            "" if self.framework == vocab.DEFAULT_FRAMEWORK else f"{self.framework}:"
         return prefix + "/".join(parts)
 
     @property
     def training_key(self) -> tuple[Any, ...]:
         """Cells with the same key differ only in metric and share one trained head."""
-        return (self.framework, self.backbone, self.dataset, self.encoding, self.activation,
+        return (self.environment, self.framework, self.backbone, self.dataset, self.encoding,
+                self.activation,
                 self.loss, self.from_logits, self.label_smoothing, self.units, self.training)
 
     @property
     def together_key(self) -> tuple[Any, ...]:
         """Heads with the same key can be trained together (same features and labels, same
         schedule)."""
-        return (self.framework, self.backbone, self.dataset, self.encoding, self.units,
+        return (self.environment, self.framework, self.backbone, self.dataset, self.encoding,
+                self.units,
                 self.num_classes, self.training)
 
 
 _DEFAULTS = {"framework": vocab.DEFAULT_FRAMEWORK, "backbone": vocab.DEFAULT_BACKBONE,
-             "label_smoothing": 0.0}
+             "label_smoothing": 0.0, "environment": CURRENT}
 
 
 def settings_hash(config: Config, cell: Cell, seed: int) -> str:
@@ -113,6 +122,8 @@ def settings_hash(config: Config, cell: Cell, seed: int) -> str:
     identity = {"cell": cell.params, "training": training,
                 "dataset": fields.identity(config.dataset(cell.dataset)),
                 "backbone": fields.identity(config.backbone)}
+    if cell.environment != CURRENT:  # its releases, whatever its name
+        identity["environment"] = config.runtime(cell.environment, cell.framework).pins.as_dict()
     canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
@@ -164,7 +175,7 @@ def _with_overrides(config: Config, cells: list[Cell]) -> list[Cell]:
 
 
 def expand(config: Config) -> list[Cell]:
-    """All cells of a config, in a stable order (framework, dataset, backbone, then the axes
+    """All cells of a config, in a stable order (runtime, dataset, backbone, then the axes
     in config order), each carrying its effective training settings (`overrides` applied).
     A dataset is crossed with the listed encodings that apply to its labels
     (`DatasetConfig.encodings`).
@@ -173,7 +184,7 @@ def expand(config: Config) -> list[Cell]:
     no cell and `include` entries already in the grid: usually typos.
     """
     cells: list[Cell] = []
-    for framework in config.grid.framework:  # framework-major: one worker per framework
+    for runtime in config.runtimes:  # runtime-major: one worker per framework and environment
         for dataset in config.datasets:
             for backbone in config.backbones:  # then one feature set at a time
                 axes = _axes(config)
@@ -183,7 +194,8 @@ def expand(config: Config) -> list[Cell]:
                 axes["encoding"] = tuple(e for e in config.grid.encoding
                                          if e in dataset.encodings)
                 for combo in itertools.product(*axes.values()):
-                    cells.append(_make_cell(dataset, framework=framework, backbone=backbone,
+                    cells.append(_make_cell(dataset, framework=runtime.framework,
+                                            environment=runtime.environment, backbone=backbone,
                                             **dict(zip(axes, combo, strict=True))))
     used = [False] * len(config.exclude)
     kept = []

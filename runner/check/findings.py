@@ -13,6 +13,7 @@ from runner import vocab
 from runner.check import evidence, fixes, rules
 from runner.check.inspect import UNKNOWN, Head, Labels
 from runner.check.probe import Probe
+from runner.vocab import keras_changes as versions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,12 @@ def identical_heads(row: dict[str, Any] | None, run: str,
 
 def keras_warnings(probe: Probe) -> list[Finding]:
     """What Keras warned about while the probe compiled, trained and evaluated."""
-    return [Finding("keras_warning", f"Keras warns: {text}") for text in probe.warnings]
+    found = []
+    for text in probe.warnings:
+        fact = versions.warning_release(text)
+        since = f" ({fact.text})" if fact is not None else ""
+        found.append(Finding("keras_warning", f"Keras warns: {text}{since}"))
+    return found
 
 
 def untrained() -> Finding:
@@ -149,6 +155,6 @@ def portable_head(head: Head) -> str:
     """The head that trains on every backend as TensorFlow trains `head`, as code."""
     loss = vocab.LOSSES[head.loss_name]
     activation = rules.link(head.loss_name)
-    return (f"keras.layers.Dense({head.units}, activation={activation!r}) with "
-            f"loss=keras.losses.{loss.keras_class}()  # or Dense({head.units}) with "
+    return (f"head, loss = keras.layers.Dense({head.units}, activation={activation!r}), "
+            f"keras.losses.{loss.keras_class}()  # or Dense({head.units}) with "
             f"{loss.keras_class}(from_logits=True)")

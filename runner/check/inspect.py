@@ -120,6 +120,7 @@ class Head:
         notes: what could not be read as expected, in words.
         trains_below: whether layers below the output's own train with it (a frozen base
             and its features, as the grid trains its heads: False).
+        keras_version: the Keras that compiled it (this process's); empty: the newest.
     """
 
     units: int
@@ -131,6 +132,7 @@ class Head:
     metrics: tuple[Any, ...]
     notes: tuple[str, ...] = ()
     trains_below: bool = True
+    keras_version: str = ""
 
 
 def read_model(model: Any) -> Head:
@@ -165,7 +167,8 @@ def read_model(model: Any) -> Head:
     metrics = tuple(_flatten(config.get("metrics"))) + tuple(
         _flatten(config.get("weighted_metrics")))
     return Head(int(shape[-1]), activation, activation_fn, loss, loss_name(loss),
-                loss_from_logits(loss), metrics, tuple(notes), trains_below(model, outputs[0]))
+                loss_from_logits(loss), metrics, tuple(notes), trains_below(model, outputs[0]),
+                backends.keras().__version__)
 
 
 def trains_below(model: Any, output: Any) -> bool:

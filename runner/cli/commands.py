@@ -94,6 +94,11 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
     if ray_address is not None and executor != "ray":
         raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
                          f"--executor {executor}")
+    pinned = [r.environment for r in config.runtimes if r.pins is not None]
+    if executor == "ray" and pinned:
+        raise UsageError(f"--executor ray: Expected environments of this Python only (Ray's "
+                         f"workers run its interpreter). Received: {pinned[0]} in "
+                         "`environments`; run it with --executor local")
     if executor == "ray":
         from runner.execute.ray.cluster import require_ray
 
@@ -101,13 +106,22 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
     from runner.execute.run import run_grid  # TensorFlow runs in its worker process
 
     written: list[Any] = []
+
+    def warn(text: str) -> None:
+        print(f"cheatgrid: {text}", file=sys.stderr, flush=True)
+
     with warnings_shown(verbose):
         rows = run_grid(config, cells, run_dir, command=command, progress=progress,
                         use_cache=use_cache, device=device, force=force,
                         retry_errors=retry_errors, executor=executor, ray_address=ray_address,
                         finish=lambda path, rows: written.append(_write_tables(path, rows)),
-                        warn=lambda text: print(f"cheatgrid: {text}", file=sys.stderr,
-                                                flush=True))
+                        warn=warn)
+        if pinned:  # the snippets in every runtime, then what changed when
+            from runner.cli.releases import run_snippets, write_changes
+
+            run_snippets(run_dir, config, warn)
+            if write_changes(run_dir, rows) is not None:
+                written.append(_write_tables(run_dir, rows))  # report.html embeds it
     return rows, written[-1]
 
 

@@ -71,6 +71,22 @@ def ready_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def releases_table() -> str:
+    """The releases an environment can pin, per package, newest first."""
+    from runner.vocab import releases
+
+    lines = ["| package | releases |", "|---|---|"]
+    lines += [f"| `{package}` | " + ", ".join(reversed(known)) + " |"
+              for package, known in releases.RELEASES.items()]
+    return "\n".join(lines) + "\n"
+
+
+def constraints_table() -> str:
+    from runner.vocab import releases
+
+    return releases.constraints_table()
+
+
 def cli_reference() -> str:
     """`cheatgrid --help` and each subcommand's help, as code blocks."""
     from runner.cli.main import build_parser
@@ -96,6 +112,8 @@ GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("data.md", "backbones", "runner/vocab/backbones.py", backbones_table),
     ("outputs.md", "columns", "runner/report/columns.py", columns_table),
     ("cli.md", "cli", "runner/cli/main.py", cli_reference),
+    ("releases.md", "known-releases", "runner/vocab/releases.py", releases_table),
+    ("releases.md", "constraints", "runner/vocab/releases.py", constraints_table),
 )
 
 

@@ -87,10 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--readme", help="write the claims into this README's claims section")
     table.set_defaults(func=cmd_table)
 
-    compare = sub.add_parser("compare", help="what changed between two runs, cell by cell")
+    compare = sub.add_parser("compare", help="what changed between two runs, or two "
+                             "environments of one run, cell by cell")
     compare.add_argument("run_a", help="the first run directory (A)")
-    compare.add_argument("run_b", help="the second run directory (B)")
-    compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md)")
+    compare.add_argument("run_b", nargs="?", help="the second run directory (B); none with "
+                         "--environments")
+    compare.add_argument("--environments", metavar="A,B", help="compare two environments (or "
+                         "frameworks) of RUN_A, e.g. keras3.4.1-jax,keras3.5.0-jax")
+    compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md; "
+                         "with --environments, RUN_A/compare_<A>_vs_<B>.md)")
     compare.set_defaults(func=cmd_compare)
     configs = sub.add_parser("configs", help="the ready configs that ship with cheatgrid",
                              description="List the ready configs, a line each; with a NAME, "

@@ -14,14 +14,16 @@ from runner.config.schema import (
     Config,
     DatasetConfig,
     DatasetFacts,
+    EnvironmentConfig,
     GridConfig,
     Override,
     ResourcesConfig,
+    Runtime,
     TrainingConfig,
 )
 from runner.config.sets import apply_settings
 
 __all__ = ["QUICK_EPOCHS", "QUICK_TEST_SAMPLES", "QUICK_TRAIN_SAMPLES", "BackboneConfig",
-           "Config", "DatasetConfig", "DatasetFacts", "GridConfig", "Override", "ResourcesConfig",
-           "TrainingConfig", "apply_settings", "framework_missing", "load_config",
-           "parse_config", "quick"]
+           "Config", "DatasetConfig", "DatasetFacts", "EnvironmentConfig", "GridConfig",
+           "Override", "ResourcesConfig", "Runtime", "TrainingConfig", "apply_settings",
+           "framework_missing", "load_config", "parse_config", "quick"]

@@ -20,6 +20,7 @@ from runner import vocab
 from runner.config import schema
 from runner.config.checks import Checker
 from runner.config.describe import describe
+from runner.config.environments import CURRENT, DEFAULT, parse_environments
 from runner.config.patterns import entries, override, pattern
 from runner.config.ready import find_config
 from runner.config.schema import (
@@ -213,16 +214,40 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
         overrides=entries(check, raw.get("overrides"), "overrides",
                            lambda v, p: override(check, v, p, names)),
         resources=ResourcesConfig(**_section(check, ResourcesConfig,
-                                             raw.get("resources", {}), "resources")))
-    others = [f for f in config.grid.framework if f != vocab.DEFAULT_FRAMEWORK]
+                                             raw.get("resources", {}), "resources")),
+        environments=parse_environments(check, raw["environments"])
+        if "environments" in raw else DEFAULT)
+    _check_runtimes(check, config, raw)
+    _check_encodings(check, config)
+    return config
+
+
+def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None:
+    """`grid.framework` needs `current` among the environments; the frameworks of this
+    Python must be installed; end-to-end training runs on this Python's TensorFlow only."""
+    if config.grid.framework != (vocab.DEFAULT_FRAMEWORK,) and not any(
+            e.pins is None and e.framework is None for e in config.environments):
+        raise check.fail("grid.framework", f"no other value than the default without "
+                         f"'{CURRENT}' in `environments` (the framework axis is the current "
+                         "environment's backends)", list(config.grid.framework))
+    here = tuple(r.framework for r in config.runtimes if r.pins is None)
+    absent = [f for f in framework_missing(here) if f not in config.grid.framework]
+    if absent:
+        extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
+        raise check.fail("environments", f"installed frameworks for this Python's "
+                         f"environments; {absent} need `pip install -e '.[{extras}]'`",
+                         raw["environments"])
+    others = [r.label for r in config.runtimes
+              if (r.environment, r.framework) != (CURRENT, vocab.DEFAULT_FRAMEWORK)]
     end_to_end = config.training.end_to_end(config.backbone) or any(
         o.set.get("feature_cache") is False for o in config.overrides)
     if others and end_to_end:
-        raise check.fail("grid.framework", "only 'tensorflow' with end-to-end training "
-                         "(backbone.trainable or training.feature_cache: false): the other "
-                         "frameworks train heads on features", list(config.grid.framework))
-    _check_encodings(check, config)
-    return config
+        key = "grid.framework" if "environments" not in raw else "environments"
+        received = list(config.grid.framework) if key == "grid.framework" else others
+        raise check.fail(key, "only 'tensorflow' with end-to-end training (backbone."
+                         "trainable or training.feature_cache: false), on this Python: the "
+                         "other frameworks and environments train heads on features",
+                         received)
 
 
 def read_document(path: str | pathlib.Path) -> Any:

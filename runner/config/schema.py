@@ -12,10 +12,13 @@ from runner import vocab
 from runner.config import checks
 from runner.config.checks import Checker, Parser
 from runner.config.dataset import DatasetConfig, DatasetFacts
+from runner.config.environments import DEFAULT as DEFAULT_ENVIRONMENTS
+from runner.config.environments import EnvironmentConfig, Runtime, runtimes
 from runner.config.fields import setting
 
-__all__ = ["BackboneConfig", "Config", "DatasetConfig", "DatasetFacts", "GridConfig",
-           "Override", "ResourcesConfig", "TrainingConfig", "axis_value", "keys", "setting"]
+__all__ = ["BackboneConfig", "Config", "DatasetConfig", "DatasetFacts", "EnvironmentConfig",
+           "GridConfig", "Override", "ResourcesConfig", "Runtime", "TrainingConfig", "axis_value",
+           "keys", "setting"]
 
 
 _AXES = {"encoding": (vocab.ENCODINGS, "[integer, onehot, multihot]"),
@@ -229,12 +232,28 @@ class Config:
         "is a warning. E.g. `{when: {encoding: integer}, set: {training.epochs: 40}}`")
     resources: ResourcesConfig = setting(ResourcesConfig(), parse=None,
                                          why="what each Ray task asks for")
+    environments: tuple[EnvironmentConfig, ...] = setting(
+        DEFAULT_ENVIRONMENTS, parse=None, shown="`[current]`", new=True, why="where the heads "
+        "and the snippets run: `current` (this Python, with each `grid.framework`), "
+        "`{backend: jax}` (this Python, another backend), or releases that cheatgrid "
+        "builds an environment of with uv: `{keras: '3.4.1', backend: jax}`, `{keras: "
+        "'3.0.5', tensorflow: '2.16.2'}`, `{tensorflow: '2.12.1'}` (its Keras 2), "
+        "`{tf_keras: '2.21.0'}`; see [Releases](releases.md)")
     source_path: str | None = None  # the file it was read from: not a key
 
     @property
     def backbones(self) -> tuple[str, ...]:
         """The backbones the grid crosses: `grid.backbone`, else `backbone.name`."""
         return self.grid.backbone or (self.backbone.name,)
+
+    @property
+    def runtimes(self) -> tuple[Runtime, ...]:
+        """Where the grid's heads train: each environment with its framework(s)."""
+        return runtimes(self.environments, self.grid.framework)
+
+    def runtime(self, environment: str, framework: str) -> Runtime:
+        return next(r for r in self.runtimes
+                    if (r.environment, r.framework) == (environment, framework))
 
     def dataset(self, name: str) -> DatasetConfig:
         return next(d for d in self.datasets if d.name == name)
@@ -251,6 +270,8 @@ class Config:
         for dataset in raw["datasets"]:
             if dataset["split"] is not None:
                 dataset["split"] = dict(zip(("train", "test"), dataset["split"], strict=True))
+        if "environments" in raw:
+            raw["environments"] = [e.to_raw() for e in self.environments]
         for override in raw["overrides"]:
             override["set"] = {f"training.{k}": v for k, v in override["set"].items()}
         return raw

@@ -1,4 +1,5 @@
-"""The local executor: the grid's units sent one at a time to a worker process per framework.
+"""The local executor: the grid's units sent one at a time to a worker process per runtime
+(a framework of this Python, or a built environment).
 
 The supervisor sends units to a worker process (`worker.py`) and hands every
 finished group to the run directory at once; a worker that dies (segfault,
@@ -12,9 +13,10 @@ from __future__ import annotations
 import collections
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.config import Config
+from runner.config.environments import CURRENT
 from runner.errors import WorkerGone
 from runner.execute.base import GracefulStop, ProgressBars, error_rows, timeout_cause
 from runner.execute.plan import Unit
@@ -23,29 +25,42 @@ from runner.grid import Cell
 from runner.store.rundir import RunDir
 from runner.train import backends as framework
 
+if TYPE_CHECKING:
+    from runner.environments import Launch
+
+_FEATURES = (CURRENT, framework.DEFAULT)  # the runtime that computes every feature
+
 
 class Supervisor(GracefulStop):
-    """Runs the remaining units of a grid, one at a time, each in a worker of its framework.
+    """Runs the remaining units of a grid, one at a time, each in a worker of its runtime.
 
-    The TensorFlow worker is started first: it decides data sources and weights and
-    computes the features, which it hands (through here) to the other frameworks.
+    The worker of this Python's TensorFlow is started first: it decides data sources and
+    weights and computes the features, which it hands (through here) to the other
+    frameworks and environments as arrays.
     """
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
                  device: str, progress: bool, warn: Callable[[str], None],
-                 on_progress: Callable[[str, int, int], None] | None = None):
+                 on_progress: Callable[[str, int, int], None] | None = None,
+                 launches: dict[str, Launch] | None = None):
+        """Args:
+            launches: each built environment's interpreter (`environments.prepare`), for
+                the cells of pinned environments.
+        """
         self.config, self.run_dir, self.progress = config, run_dir, progress
         self.bars = ProgressBars(progress, on_progress)
-        self.workers = {name: Worker(config, cells, use_cache, device, name, warn,
-                                     self.bars.update)
-                        for name in dict.fromkeys([framework.DEFAULT] +
-                                                  [c.framework for c in cells])}
+        launches = launches or {}
+        self.workers = {
+            key: Worker(config, cells, use_cache, device if key[0] == CURRENT else "auto",
+                        key[1], warn, self.bars.update, launch=launches.get(key[0]))
+            for key in dict.fromkeys([_FEATURES] + [(c.environment, c.framework)
+                                                    for c in cells])}
         self.decisions: dict[str, Any] | None = None
 
     @property
     def common(self) -> dict[str, Any]:
         """The provenance the first worker's rows carry (device, versions, weights)."""
-        return self.workers[framework.DEFAULT].provenance
+        return self.workers[_FEATURES].provenance
 
     def start(self) -> None:
         """Start the TensorFlow worker and take its decisions.
@@ -53,7 +68,7 @@ class Supervisor(GracefulStop):
         Raises:
             ResourceUnavailable: device, weights or data cannot be had.
         """
-        self.decisions = self.workers[framework.DEFAULT].start(None)
+        self.decisions = self.workers[_FEATURES].start(None)
 
     def run(self, units: list[Unit]) -> None:
         from tqdm.auto import tqdm  # widgets in Jupyter, text in a terminal
@@ -77,16 +92,16 @@ class Supervisor(GracefulStop):
                 worker.stop()
 
     def _ready(self, unit: Unit) -> Worker:
-        """The unit's framework worker, started and given the unit's features."""
-        for name, other in self.workers.items():  # one framework at a time (memory)
-            if name not in (unit.framework, framework.DEFAULT):
+        """The unit's runtime's worker, started and given the unit's features."""
+        for key, other in self.workers.items():  # one runtime at a time (memory)
+            if key not in (unit.runtime, _FEATURES):
                 other.stop()
-        worker = self.workers[unit.framework]
+        worker = self.workers[unit.runtime]
         if not worker.alive:
             worker.start(self.decisions)
-        if unit.framework != framework.DEFAULT and unit.mode == "cached" and \
+        if unit.runtime != _FEATURES and unit.mode == "cached" and \
                 unit.data_key not in worker.provided:
-            source = self.workers[framework.DEFAULT]
+            source = self.workers[_FEATURES]
             if not source.alive:
                 source.start(self.decisions)
             worker.provide(unit.data_key, source.features(unit.data_key,

@@ -47,6 +47,11 @@ class Unit:
     def framework(self) -> str:
         return self.groups[0][0].framework
 
+    @property
+    def runtime(self) -> tuple[str, str]:
+        """(environment, framework): which worker trains it."""
+        return (self.groups[0][0].environment, self.framework)
+
     def without(self, done: Callable[[tuple[Cell, ...], int], bool]) -> Unit | None:
         """This unit minus the groups `done(group, seed)` says are finished."""
         groups = tuple(g for g in self.groups if not done(g, self.seed))
@@ -69,13 +74,14 @@ class Unit:
 
 
 def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
-    """The grid's units in a stable order: framework, dataset, backbone, cached before
-    end-to-end."""
+    """The grid's units in a stable order: runtime (environment and framework), dataset,
+    backbone, cached before end-to-end."""
     units = []
-    for key in dict.fromkeys((c.framework, c.dataset, c.backbone) for c in cells):
-        _, dataset, backbone = key
-        groups = training_groups(c for c in cells
-                                 if (c.framework, c.dataset, c.backbone) == key).values()
+    for key in dict.fromkeys((c.environment, c.framework, c.dataset, c.backbone)
+                             for c in cells):
+        *_, dataset, backbone = key
+        groups = training_groups(c for c in cells if (c.environment, c.framework, c.dataset,
+                                                      c.backbone) == key).values()
         together: dict[tuple, list[tuple[Cell, ...]]] = {}
         for group in groups:
             if group[0].training.end_to_end(config.backbone):
@@ -92,6 +98,7 @@ def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
 def cell_columns(config: Config, cell: Cell, seed: int) -> dict[str, Any]:
     """The columns that say which cell and seed a result row is of: the first of every row."""
     return {"cell_id": cell.cell_id, "name": cell.name, **cell.params,
+            "environment": cell.environment,
             "backbone": cell.backbone, "label_smoothing": cell.label_smoothing,
             **training_fields(cell, seed), "settings_hash": settings_hash(config, cell, seed),
             "head_id": cell.head_id, "base_id": cell.base_id}

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.config import Config
-from runner.errors import Interrupted, ResourceUnavailable, RunAborted, RunDirError, WorkerGone
+from runner.config.environments import CURRENT
+from runner.errors import (
+    Interrupted,
+    ResourceUnavailable,
+    RunAborted,
+    RunDirError,
+    WorkerGone,
+)
 from runner.execute.base import decision_lines
 from runner.execute.local import Supervisor
 from runner.execute.plan import Unit, plan_units
@@ -115,6 +122,7 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         if done:
             warn(f"resuming {run_dir.path}: {done} of {total} cell runs already done, "
                  f"{total - done} to run")
+        units, launches = _environments(config, units, executor, warn)
         if executor == "ray":
             from runner.execute.ray.supervisor import RaySupervisor
 
@@ -124,7 +132,7 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         else:
             supervisor = Supervisor(config, cells, run_dir, use_cache=use_cache,
                                     device=device, progress=progress, warn=warn,
-                                    on_progress=on_progress)
+                                    on_progress=on_progress, launches=launches)
         remaining = sum(len(u.cells) for u in units)
         try:
             if units:
@@ -166,6 +174,25 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         return final
     finally:
         run_dir.release()
+
+
+def _environments(config: Config, units: list[Unit], executor: str,
+                  warn: Callable[[str], None]) -> tuple[list[Unit], dict[str, Any]]:
+    """Build (or find) the environments the units still to run need; the units of one that
+    cannot be built are left for a later run (named, with the reason, by `warn`).
+    """
+    needed = dict.fromkeys(u.runtime for u in units if u.runtime[0] != CURRENT)
+    if not needed:
+        return units, {}
+    assert executor == "local", "the command checks: pinned environments run locally"
+    from runner import environments
+
+    launches, skipped = environments.prepare(
+        [config.runtime(*key) for key in needed], lambda line: warn(line))
+    for name, reason in skipped.items():
+        left = sum(len(u.cells) for u in units if u.runtime[0] == name)
+        warn(f"environment {name} skipped ({left} cell runs left for a later run): {reason}")
+    return [u for u in units if u.runtime[0] not in skipped], launches
 
 
 def table_rows(run_dir: RunDir, config: Config, cells: list[Cell]) -> list[dict]:

@@ -12,7 +12,10 @@ the cells and starts a new one. Messages (pickled over a pipe):
 
 Each worker trains with one framework (`framework.activate` before Keras is
 imported). Workers of other frameworks than Keras 3 on TensorFlow get each
-dataset's features from the TensorFlow worker, through the supervisor.
+dataset's features from the TensorFlow worker, through the supervisor. A worker
+of a built environment runs its interpreter (`wire.EnvironmentProcess`, started as
+`python -m runner.execute.worker FD`), its messages pickled with NumPy arrays as
+plain data (`wire.dumps`): that environment's NumPy is not this one's.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import Interrupted, ResourceUnavailable, WorkerGone
 from runner.execute.base import POLL_SECONDS, inject_crash
+from runner.execute.wire import EnvironmentProcess, WireConnection
 
 if TYPE_CHECKING:  # the worker process imports this module: nothing heavy at import
     from runner.config import Config
+    from runner.environments import Launch
     from runner.execute.plan import Unit
     from runner.grid import Cell
 
@@ -40,8 +45,14 @@ class Worker:
 
     def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
                  framework_name: str, on_warning: Callable[[str], None],
-                 on_progress: Callable[[str, int, int], None] | None = None):
+                 on_progress: Callable[[str, int, int], None] | None = None,
+                 launch: Launch | None = None):
+        """Args:
+            launch: a built environment's interpreter and variables; None: a process of
+                this Python (multiprocessing, 'spawn').
+        """
         self._args = (config, cells, use_cache, device, framework_name)
+        self._launch = launch
         self._on_warning = on_warning
         self._on_progress = on_progress
         self._process = None
@@ -55,12 +66,17 @@ class Worker:
         Raises:
             ResourceUnavailable: the device, weights or data cannot be had.
         """
-        context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=main, daemon=True,
-                                        args=(child, *self._args, decisions))
-        self._process.start()
-        child.close()
+        if self._launch is not None and self._launch.pinned:
+            self._process = EnvironmentProcess(self._launch.python, self._launch.environment)
+            self._conn = self._process.start()
+            self._conn.send((*self._args, decisions))
+        else:
+            context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
+            self._conn, child = context.Pipe()
+            self._process = context.Process(target=main, daemon=True,
+                                            args=(child, *self._args, decisions))
+            self._process.start()
+            child.close()
         self.provided = set()
         kind, *payload = self._receive(deadline=None, stop=lambda: False)
         if kind == "unavailable":
@@ -184,3 +200,17 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
         conn.send(("training",))
         inject_crash(unit)
         conn.send(("done", runner.run(unit)))
+
+
+def _environment_main(fd: int) -> None:
+    """A worker in a built environment: its arguments are the first message on `fd`."""
+    from multiprocessing.connection import Connection
+
+    conn = WireConnection(Connection(fd))
+    main(conn, *conn.recv())
+
+
+if __name__ == "__main__":
+    import sys
+
+    _environment_main(int(sys.argv[1]))

@@ -1,4 +1,5 @@
-"""Comparing heads and cells: identical heads, cells over their seeds, frameworks that disagree.
+"""Comparing heads and cells: identical heads, cells over their seeds, frameworks and
+environments that disagree.
 
 Pure NumPy/pandas over result rows (one per cell and seed); `tables` annotates the
 rows with what this finds.
@@ -11,6 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from runner import vocab
+from runner.config.environments import label_of
 from runner.train import judge
 from runner.train.judge import EQUIVALENCE_TOLERANCE, MISLEADING_TOLERANCE, VERDICTS
 
@@ -82,26 +85,38 @@ def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def runtime_labels(df: pd.DataFrame) -> pd.Series:
+    """Each row's runtime as tables name it: its pinned environment (`keras3.4.1-jax`), or in
+    the Python cheatgrid runs in, its framework (`tensorflow`, `jax`, ...)."""
+    frameworks = df["framework"].astype(object).fillna(vocab.DEFAULT_FRAMEWORK) \
+        if "framework" in df else pd.Series(vocab.DEFAULT_FRAMEWORK, index=df.index)
+    if "environment" not in df:
+        return frameworks
+    return pd.Series([label_of(e if isinstance(e, str) else None, f)
+                      for e, f in zip(df["environment"], frameworks, strict=True)],
+                     index=df.index, dtype=object)
+
+
 def disagreements(df: pd.DataFrame, tolerance: float = MISLEADING_TOLERANCE) -> pd.DataFrame:
-    """Cells whose outcome depends on the framework.
+    """Cells whose outcome depends on the framework or the environment.
 
     Args:
-        df: result rows (one per cell and seed) with `framework` and `base_id` (the
-            cell's id on the default framework).
+        df: result rows (one per cell and seed) with `framework` (and `environment`) and
+            `base_id` (the cell's id on the default framework in this Python).
         tolerance: accuracies (means over seeds) further apart than this differ.
 
     Returns:
-        One row per cell (base_id) run by 2+ frameworks whose status, verdict or
-        accuracy differ: `name` (the default framework's), `differs` (what), and
-        per framework the entry text.
+        One row per cell (base_id) run in 2+ runtimes (`runtime_labels`) whose status,
+        verdict or accuracy differ: `name` (without its runtime), `differs` (what), and
+        per runtime the entry text.
     """
-    if "framework" not in df or df["framework"].nunique() < 2 or "base_id" not in df:
+    if "base_id" not in df or runtime_labels(df).nunique() < 2:
         return pd.DataFrame()
-    cells = aggregate_seeds(df)
-    frameworks = list(dict.fromkeys(cells["framework"]))
+    cells = aggregate_seeds(df.assign(runtime=runtime_labels(df)))
+    frameworks = list(dict.fromkeys(cells["runtime"]))
     # One groupby for every cell's tallies; rows only for the cells that differ.
     by_cell = cells.groupby("base_id", sort=False)
-    tallies = by_cell.agg(frameworks=("framework", "nunique"), statuses=("status", "nunique"),
+    tallies = by_cell.agg(frameworks=("runtime", "nunique"), statuses=("status", "nunique"),
                           verdicts=("verdict", "nunique"),
                           accuracies=("test_metric_mean", "count"),
                           best=("test_metric_mean", "max"), worst=("test_metric_mean", "min"))
@@ -121,7 +136,7 @@ def disagreements(df: pd.DataFrame, tolerance: float = MISLEADING_TOLERANCE) -> 
         same = [records[i] for i in positions[base_id]]
         row = {"name": same[0]["name"].split(":", 1)[-1], "differs": ", ".join(differs)}
         for record in same:
-            row[record["framework"]] = (
+            row[record["runtime"]] = (
                 f"error: {record['error_type']}" if record["status"] == "error"
                 else f"{record['test_metric_mean']:.4f} {record['verdict']}")
         rows.append(row)

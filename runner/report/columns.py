@@ -10,7 +10,7 @@ from __future__ import annotations
 
 RESULT_COLUMNS = (
     "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
-    "label_smoothing", "metric", "framework", "backbone", "seed", "status", "phase",
+    "label_smoothing", "metric", "framework", "environment", "backbone", "seed", "status", "phase",
     "error_type", "error_message",
     "test_metric", "test_loss", "reference_accuracy", "hamming_accuracy", "majority_rate",
     "metric_resolved", "metric_reference", "metric_gap", "verdict", "recommended",
@@ -33,6 +33,10 @@ COLUMN_GROUPS = (
      "`keras.applications` base of `grid.backbone`)"),
     (("framework", "backend"), "which Keras trained the cell (`tensorflow`, `jax`, `torch`, "
      "`tf_keras`) and the array library under it"),
+    (("environment",), "where it trained: `current` (the Python cheatgrid runs in), or the "
+     "name of an environment of pinned releases, e.g. `keras3.4.1-jax` (see "
+     "[Releases](releases.md)); its Keras and TensorFlow are in `keras_version` and "
+     "`tf_version`"),
     (("seed",), "the run's seed (one row per cell and seed)"),
     (("status",), "`ok` or `error`"),
     (("phase",), "where an error was raised: `data` (loading or the backbone's pass), `labels`, "
@@ -71,7 +75,8 @@ COLUMN_GROUPS = (
     (("warnings",), "Keras's warnings for the cell, joined by ` | `"),
     (("head_id",), "12 hex digits identifying the trained head (cells differing only in "
      "metric share it)"),
-    (("base_id",), "the cell's id on the default framework: matches a cell across frameworks"),
+    (("base_id",), "the cell's id on the default framework in the current environment: "
+     "matches a cell across frameworks and environments"),
     (("settings_hash",), "12 hex digits over everything that determines the cell's result at "
      "this seed; resume compares it"),
     (("epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder"), "the cell's "

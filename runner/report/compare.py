@@ -19,15 +19,18 @@ from typing import Any
 
 import pandas as pd
 
+from runner.config.environments import label_of
 from runner.report import aggregate
 from runner.report import tables as report
 from runner.report.markdown import describe_cells
+from runner.vocab import DEFAULT_FRAMEWORK
 
 NOISE_SE_FACTOR = 2.0
 NOISE_FLOOR = 0.005  # below this a change does not matter, however sure it is
 SINGLE_SEED_TOLERANCE = 0.02  # one seed has no spread: a fixed margin, the verdicts' margin
 _ROUNDING = 1e-9  # 0.78 - 0.80 is -0.020000000000000018 in floats: still exactly 0.02
-_FIELDS = (("run", "run name"), ("framework", "framework"), ("keras", "Keras"),
+_FIELDS = (("run", "run name"), ("framework", "framework"), ("environment", "environment"),
+           ("keras", "Keras"),
            ("tf", "TensorFlow"), ("backbone", "backbone"), ("weights", "backbone weights"),
            ("data", "data"),
            ("n_train", "train images"),
@@ -47,11 +50,14 @@ def _cells(rows: list[dict[str, Any]], key: str) -> tuple[pd.DataFrame, pd.DataF
 
 
 def match_key(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]) -> str:
-    """How cells are matched: by cell id, or across frameworks (runs with no framework in
-    common, e.g. a TensorFlow run against a JAX run) by the id on the default framework."""
-    frameworks_a = {r.get("framework", "tensorflow") for r in rows_a}
-    frameworks_b = {r.get("framework", "tensorflow") for r in rows_b}
-    across = frameworks_a.isdisjoint(frameworks_b)
+    """How cells are matched: by cell id, or across runtimes (runs with no framework or
+    environment in common, e.g. a TensorFlow run against a JAX run, or two environments of
+    one run) by the id on the default framework in this Python."""
+    def runtimes(rows: list[dict[str, Any]]) -> set[str]:
+        return {label_of(r.get("environment"), r.get("framework") or DEFAULT_FRAMEWORK)
+                for r in rows}
+
+    across = runtimes(rows_a).isdisjoint(runtimes(rows_b))
     return "base_id" if across and all("base_id" in r for r in rows_a + rows_b) else "cell_id"
 
 

@@ -66,15 +66,14 @@ svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
               for verdict, color in VERDICT_COLORS.items())
 
 
-def _header(df: pd.DataFrame, with_claims: bool, with_snippets: bool = False) -> str:
+def _header(df: pd.DataFrame, embedded: tuple[str, ...] = ()) -> str:
     facts = report.provenance(df)
     data = "".join(f"<li>{_e(report.provenance(part)['data'])}</li>"
                    for _, part in df.groupby("dataset", sort=False))
     datasets = list(dict.fromkeys(df["dataset"]))
     nav = '<a href="#findings">findings</a>' + "".join(
         f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
-    nav += '<a href="#claims">claims</a>' * with_claims + \
-        '<a href="#snippets">snippets</a>' * with_snippets + \
+    nav += "".join(f'<a href="#{name}">{name}</a>' for name in embedded) + \
         '<a href="#errors">errors</a><a href="#curves">learning curves</a>'
     return (f"<h1>cheatgrid: run {_e(facts['run'])}</h1><dl class='facts'>"
             f"<dt>Keras</dt><dd>{_e(facts['keras'])}</dd>"
@@ -223,7 +222,8 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
                 cells: pd.DataFrame | None = None,
                 snippets_markdown: str | None = None, *,
                 found: list[tuple[str, list[str]]] | None = None,
-                errors: list[dict[str, Any]] | None = None) -> str:
+                errors: list[dict[str, Any]] | None = None,
+                changes_markdown: str | None = None) -> str:
     """The report page.
 
     Args:
@@ -236,6 +236,8 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
         cells: `report.cheat_cells(df)` when already computed.
         found, errors: `findings.findings(df, cells)` and `markdown.error_items(df)`,
             when already computed.
+        changes_markdown: what changed from release to release (`tutorial.changes`), for
+            a run over several environments.
 
     Returns:
         A complete HTML document that references nothing outside itself.
@@ -244,19 +246,21 @@ def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
     cells = report.cheat_cells(df) if cells is None else cells
     table, by_entry = table_and_cells(df, cells)
     run = report.provenance(df)["run"]
-    claims = (f"<section id='claims'><h2>What the tutorial says vs. what this run shows</h2>"
-              f"{markdown_html(claims_markdown)}</section>") if claims_markdown else ""
-    snippets = (f"<section id='snippets'><h2>The tutorial's snippets: what it printed, what "
-                f"each framework prints now</h2>{markdown_html(snippets_markdown)}</section>"
-                ) if snippets_markdown else ""
+    embedded = {name: f"<section id='{name}'><h2>{title}</h2>{markdown_html(text)}</section>"
+                for name, title, text in (
+                    ("changes", "What changed when, release by release", changes_markdown),
+                    ("claims", "What the tutorial says vs. what this run shows",
+                     claims_markdown),
+                    ("snippets", "The tutorial's snippets: what it printed, what each "
+                     "framework prints now", snippets_markdown)) if text}
     sections = "".join(
         _dataset_section(name, part, table, by_entry,
                          heatmaps.get(name) or heatmap_png(part, name, cells))
         for name, part in df.groupby("dataset", sort=False))
     found = findings(df, cells) if found is None else found
     errors = error_items(df) if errors is None else errors
-    body = (_header(df, bool(claims), bool(snippets)) + findings_html(found) + _legend() +
-            sections + claims + snippets + _errors(errors) + _curves(df, by_entry))
+    body = (_header(df, tuple(embedded)) + findings_html(found) + _legend() + sections +
+            "".join(embedded.values()) + _errors(errors) + _curves(df, by_entry))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
@@ -268,7 +272,8 @@ def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
                cells: pd.DataFrame | None = None,
                snippets_markdown: str | None = None,
                found: list[tuple[str, list[str]]] | None = None,
-               errors: list[dict[str, Any]] | None = None) -> pathlib.Path:
+               errors: list[dict[str, Any]] | None = None,
+               changes_markdown: str | None = None) -> pathlib.Path:
     """Write `report.html` into a run directory.
 
     Args:
@@ -279,12 +284,13 @@ def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
             of the files `heatmaps.write_heatmaps` just wrote; the others are rendered.
         cells: `report.cheat_cells(df)` when already computed.
         snippets_markdown: the snippets section to embed (e.g. the run's snippets.md).
-        found, errors: as in `render_html`.
+        found, errors, changes_markdown: as in `render_html`.
 
     Returns:
         The path written.
     """
     path = pathlib.Path(run_dir) / "report.html"
     atomic_write(path, render_html(df, claims_markdown, heatmaps, cells, snippets_markdown,
-                                   found=found, errors=errors))
+                                   found=found, errors=errors,
+                                   changes_markdown=changes_markdown))
     return path

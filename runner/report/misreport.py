@@ -15,6 +15,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from runner.vocab import keras_changes
+
 
 @dataclasses.dataclass(frozen=True)
 class Misreport:
@@ -53,10 +55,15 @@ def _number(cell: Mapping[str, Any], key: str) -> float | None:
     return None
 
 
-def right_metric(encoding: str, units: int, activation: str) -> str:
+def right_metric(encoding: str, units: int, activation: str, keras_version: str = "") -> str:
     """The Keras metric whose value is the reference accuracy of such a head (for
-    multi-label data: the per-label rate, the closest Keras has), as code."""
+    multi-label data: the per-label rate, the closest Keras has), as code that runs on
+    `keras_version` (empty: the newest)."""
     logits = activation == "none"
+    if (encoding == "multihot" or units == 1) and logits and not keras_changes.holds(
+            keras_changes.THRESHOLD_ZERO, keras_version):
+        return ("a sigmoid head with `BinaryAccuracy()` (`BinaryAccuracy(threshold=0.0)` "
+                f"from Keras {keras_changes.THRESHOLD_ZERO.since})")
     if encoding == "multihot" or units == 1:
         return "`BinaryAccuracy(threshold=0.0)`" if logits else "`BinaryAccuracy()`"
     return "`SparseCategoricalAccuracy()`" if encoding == "integer" else \
@@ -66,7 +73,9 @@ def right_metric(encoding: str, units: int, activation: str) -> str:
 def _reason(built: str, cell: Mapping[str, Any]) -> tuple[str, str]:
     encoding, units = cell["encoding"], int(cell["units"])
     logits = cell["activation"] == "none"
-    fix = "use " + right_metric(encoding, units, cell["activation"])
+    version = cell.get("keras_version")
+    fix = "use " + right_metric(encoding, units, cell["activation"],
+                                version if isinstance(version, str) else "")
     if built == "binary_accuracy":
         if encoding == "multihot":
             hamming = _number(cell, "hamming_accuracy")

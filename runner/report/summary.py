@@ -83,5 +83,7 @@ def summary_lines(tables: Tables, run_dir: pathlib.Path, rows: list[dict],
     return [f"done: {tally(tables.cells)}",
             f"metrics that misreport: {len(misleading)} cells ({metrics}); {identical}",
             f"report: {run_dir / 'report.html'} (findings first; also cheat_table.md, "
-            "results.csv, results.jsonl)",
+            "results.csv, results.jsonl"
+            + (", changes.md: what changed when" if (run_dir / "changes.md").is_file() else "")
+            + ")",
             f"vs the committed sample: {sample_comparison(run_dir, rows, sample)}"]

@@ -197,9 +197,9 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
     """What a run is, for headers: each field the distinct values of its column.
 
     Returns:
-        `run`, `framework`, `backbone`, `keras`, `tf`, `weights`, `device`, `seeds`, `epochs`,
-        `n_train`,
-        `n_test`, and `data`, the data of each dataset (`name: data_detail; ...`);
+        `run`, `framework`, `environment`, `backbone`, `keras`, `tf`, `weights`, `device`,
+        `seeds`, `epochs`, `n_train`, `n_test`, and `data`, the data of each dataset
+        (`name: data_detail; ...`);
         `?` where the rows lack the column.
     """
     def values(part: pd.DataFrame, column: str) -> str:
@@ -212,6 +212,7 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
 
     detail = "data_detail" if "data_detail" in df else "data_source"
     return {"run": values(df, "run_name"), "framework": values(df, "framework"),
+            "environment": values(df, "environment"),
             "backbone": backbone_text(df),
             "keras": values(df, "keras_version"),
             "tf": values(df, "tf_version"), "weights": values(df, "weights"),
@@ -229,21 +230,24 @@ def backbone_text(df: pd.DataFrame) -> str:
                      for n in names or [vocab.DEFAULT_BACKBONE])
 
 
-def by_framework(df: pd.DataFrame) -> pd.DataFrame:
-    """For tables: when a run has several frameworks (or backbones), each dataset's section
-    becomes one per framework and backbone ('mnist · jax', 'mnist · mobilenet_v2'),
-    framework by framework; results.csv keeps the columns."""
-    split = [c for c in ("framework", "backbone") if c in df and df[c].nunique() > 1]
+def by_runtime(df: pd.DataFrame) -> pd.DataFrame:
+    """For tables: when a run has several frameworks or environments (or backbones), each
+    dataset's section becomes one per runtime and backbone ('mnist · jax', 'mnist ·
+    keras3.4.1-jax', 'mnist · mobilenet_v2'), runtime by runtime; results.csv keeps the
+    columns."""
+    runtimes = aggregate.runtime_labels(df)
+    split = (["runtime"] if runtimes.nunique() > 1 else []) + (
+        ["backbone"] if "backbone" in df and df["backbone"].nunique() > 1 else [])
     if not split:
         return df
-    shown = df.copy()
+    shown = df.assign(runtime=runtimes)
     for column in split:
         shown["dataset"] = shown["dataset"] + vocab.SECTION_SEPARATOR + shown[column]
-    if "framework" in split:
-        order = {name: i for i, name in enumerate(dict.fromkeys(df["framework"]))}
-        shown = shown.assign(_order=df["framework"].map(order)).sort_values(
+    if "runtime" in split:
+        order = {name: i for i, name in enumerate(dict.fromkeys(runtimes))}
+        shown = shown.assign(_order=runtimes.map(order)).sort_values(
             "_order", kind="stable").drop(columns="_order")
-    return shown
+    return shown.drop(columns="runtime")
 
 
 def results_table(df: pd.DataFrame) -> pd.DataFrame:

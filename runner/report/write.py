@@ -17,7 +17,7 @@ from runner.report.findings import findings
 from runner.report.markdown import cheat_markdown, error_items
 from runner.report.tables import (
     annotate,
-    by_framework,
+    by_runtime,
     cheat_cells,
     cheat_table,
     csv_text,
@@ -32,7 +32,7 @@ class Tables:
 
     Attributes:
         rows: the annotated result rows (`tables.annotate`), one per cell and seed.
-        shown: the same with each dataset's section per framework (`tables.by_framework`).
+        shown: the same with each dataset's section per runtime (`tables.by_runtime`).
         cells: the cheat cells of `shown` (`tables.cheat_cells`).
     """
 
@@ -44,7 +44,7 @@ class Tables:
 def build_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> Tables:
     """Annotate a run's rows (with its stored logits) and aggregate its cells."""
     annotated = annotate(results_frame(rows), pathlib.Path(run_dir))
-    shown = by_framework(annotated)
+    shown = by_runtime(annotated)
     return Tables(annotated, shown, cheat_cells(shown))
 
 
@@ -53,9 +53,9 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]],
     """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and
     report.html into `run_dir`.
 
-    report.html embeds the run's claims.md and snippets.md when there are: checking
-    the claims and running the snippets ask Keras itself, which this function never
-    imports.
+    report.html embeds the run's changes.md, claims.md and snippets.md when there are:
+    checking the claims and running the snippets ask Keras itself, which this function
+    never imports.
 
     Args:
         tables: `build_tables(run_dir, rows)` when already computed.
@@ -79,11 +79,12 @@ def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]],
     pngs = dict(zip(dict.fromkeys(df["dataset"]), heatmaps.write_heatmaps(df, run_dir, cells),
                     strict=True))
     written.update({path.name: str(path) for path in pngs.values()})
-    claims_text, snippets_text = (
+    claims_text, snippets_text, changes_text = (
         path.read_text(encoding="utf-8") if path.is_file() else None
-        for path in (run_dir / "claims.md", run_dir / "snippets.md"))
+        for path in (run_dir / "claims.md", run_dir / "snippets.md", run_dir / "changes.md"))
     written["report.html"] = str(html.write_html(
         df, run_dir, claims_text,
         heatmaps={name: path.read_bytes() for name, path in pngs.items()}, cells=cells,
-        found=found, errors=errors, snippets_markdown=snippets_text))
+        found=found, errors=errors, snippets_markdown=snippets_text,
+        changes_markdown=changes_text))
     return written

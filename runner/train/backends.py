@@ -49,8 +49,13 @@ def current() -> str:
 def keras() -> ModuleType:
     """The Keras module of this process: `tf_keras` (Keras 2) or `keras` (Keras 3)."""
     if current() == "tf_keras":
-        import tf_keras
+        try:
+            import tf_keras
+        except ImportError:  # TensorFlow 2.15 and before bundle Keras 2 as `tf.keras`
+            import tensorflow as tf
 
+            tf_keras = tf.keras
+            assert tf_keras.__version__.startswith("2."), "Keras 2 is the tf-keras package"
         return tf_keras
     import keras as keras3
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from runner import vocab
+from runner.report import aggregate
 from runner.train import judge
 from runner.tutorial import checks, snippet_table
 from runner.tutorial.checks import SAME_TOLERANCE, SIMILAR_TOLERANCE, Finding
@@ -158,15 +159,19 @@ def _keras_finding(claim: Claim, runs: Runs) -> Finding:
 def evaluate(df: pd.DataFrame, snippet_runs: Runs | None = None,
              ) -> list[tuple[Claim, Finding]]:
     """Check every claim against a run's result rows (the tutorial's framework's rows,
-    Keras 3 on TensorFlow, when the run has several) and the snippets' output.
+    Keras 3 on this Python's TensorFlow, when the run has several runtimes) and the
+    snippets' output.
 
     Args:
         df: result rows (annotated, or hand-made: verdicts are computed when missing).
         snippet_runs: the snippets' runs per framework (a run's snippets.json); None:
             the snippets run here, in this process's framework, once.
     """
-    if "framework" in df and df["framework"].nunique() > 1:
-        df = df[df["framework"] == vocab.DEFAULT_FRAMEWORK]
+    labels = aggregate.runtime_labels(df)
+    if labels.nunique() > 1:  # the tutorial's: this Python's TensorFlow, where it ran
+        main = vocab.DEFAULT_FRAMEWORK if (labels == vocab.DEFAULT_FRAMEWORK).any() \
+            else labels.iloc[0]
+        df = df[labels == main]
     if "verdict" not in df:
         df = df.assign(verdict=[judge.verdict(r) for r in df.to_dict("records")])
     found = []

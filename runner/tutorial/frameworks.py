@@ -42,7 +42,7 @@ def _resolves(rows: pd.DataFrame, **where) -> str:
 
 
 def facts(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per fact, one column per framework."""
+    """One row per fact, one column per runtime (framework, or environment)."""
     sparse = [{"encoding": "integer", "loss": SCCE, "metric": "accuracy", **h} for h in (
         {"activation": "sigmoid", "from_logits": False},
         {"activation": "softmax", "from_logits": False},
@@ -50,7 +50,7 @@ def facts(df: pd.DataFrame) -> pd.DataFrame:
     binary = [{"encoding": "onehot", "loss": BCE, "metric": "accuracy", "from_logits": False,
                "activation": a} for a in ("sigmoid", "softmax")]
     columns = {}
-    for name, rows in df.groupby("framework", sort=False):
+    for name, rows in df.groupby(aggregate.runtime_labels(df), sort=False):
         cells = aggregate.aggregate_seeds(rows)
         tally = cells["verdict"].value_counts()
         columns[name] = {

@@ -120,12 +120,15 @@ def run_all(snippets: tuple[Snippet, ...] = SNIPPETS) -> dict[str, Any]:
     """Every snippet in this process's framework.
 
     Returns:
-        `framework`, `keras_version`, `backend` and `results` (`run_snippet`'s, in
+        `framework`, `keras_version`, `backend`, `tf_version` (None where TensorFlow is not
+        imported) and `results` (`run_snippet`'s, in
         catalogue order).
     """
     keras = backends.keras()
+    tensorflow = sys.modules.get("tensorflow")
     return {"framework": backends.current(), "keras_version": keras.__version__,
             "backend": backends.backend(),
+            "tf_version": getattr(tensorflow, "__version__", None),
             "results": [run_snippet(snippet, keras) for snippet in snippets]}
 
 

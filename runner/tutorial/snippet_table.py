@@ -11,14 +11,15 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import math
-import os
 import pathlib
 import re
 import subprocess
-import sys
+from collections.abc import Callable
 from typing import Any
 
-from runner.train import backends
+from runner import environments
+from runner.config import Config
+from runner.environments import Launch
 from runner.tutorial.snippet_run import error_line
 from runner.tutorial.snippets import BY_KEY, SNIPPETS, Snippet
 
@@ -31,20 +32,20 @@ _TOKEN = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
 _ERROR_TYPE = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
 
 
-def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS) -> dict[str, Any]:
-    """The catalogue run in a new process of framework `name` (`snippet_run`).
+def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS,
+                  launch: Launch | None = None) -> dict[str, Any]:
+    """The catalogue run in a new process of framework `name` (`snippet_run`): in this
+    Python, or in a built environment (`launch`, `name` then its runtime's label).
 
     Returns:
         `snippet_run.run_all`'s object, or {`framework`, `failed`: why} when the
         process died, timed out or printed no result.
     """
-    root = pathlib.Path(__file__).resolve().parents[2]
-    env = {**os.environ, **backends.environment(name), "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(root),
-                                                        os.environ.get("PYTHONPATH")]))}
+    launch = launch or environments.launch_for(name)
     try:
-        done = subprocess.run([sys.executable, "-m", "runner.tutorial.snippet_run"], env=env,
-                              capture_output=True, text=True, timeout=timeout_seconds)
+        done = subprocess.run([launch.python, "-m", "runner.tutorial.snippet_run"],
+                              env=launch.environment, capture_output=True, text=True,
+                              timeout=timeout_seconds, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return {"framework": name, "failed": f"no result within {timeout_seconds:g} s"}
     lines = [line for line in done.stdout.splitlines() if line.strip()]
@@ -57,12 +58,33 @@ def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS) -> dict[s
 
 
 def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
-                   ) -> dict[str, dict[str, Any]]:
-    """`run_framework` for each name, `workers` processes at a time: framework -> its
-    run, in the order given."""
+                   launches: dict[str, Launch] | None = None) -> dict[str, dict[str, Any]]:
+    """`run_framework` for each name, `workers` processes at a time: name -> its run, in
+    the order given.
+
+    Args:
+        names: runtime labels: frameworks of this Python, or built environments' names.
+        launches: each built environment's `Launch` (`environments.prepare`).
+    """
+    launches = launches or {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        runs = list(pool.map(run_framework, names))
+        runs = list(pool.map(lambda n: run_framework(n, launch=launches.get(n)), names))
     return dict(zip(names, runs, strict=True))
+
+
+def run_config(config: Config, log: Callable[[str], None] = print,
+               ) -> dict[str, dict[str, Any]]:
+    """The snippets in every runtime of a config: its frameworks of this Python and its
+    environments (built first where they are not; one that cannot be built is left out).
+
+    Returns:
+        runtime label -> its run, in the config's order.
+    """
+    launches, skipped = environments.prepare(config.runtimes, log)
+    for name, reason in skipped.items():
+        log(f"environment {name}: no snippets there, it cannot be built: {reason}")
+    labels = [r.label for r in config.runtimes if r.label not in skipped]
+    return run_frameworks(labels, launches=launches)
 
 
 def _tokens(text: str) -> list[str]:
@@ -156,6 +178,15 @@ def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["key"]: r for r in run.get("results", [])}
 
 
+def same_output(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two results of a snippet show the same numbers, True/False and shapes (each
+    number within the tolerances) and raise the same error types."""
+    x, y = _tokens(shown(a)), _tokens(shown(b))
+    if len(x) != len(y) or not all(_same(p, q) for p, q in zip(x, y, strict=True)):
+        return False
+    return _ERROR_TYPE.findall(shown(a)) == _ERROR_TYPE.findall(shown(b))
+
+
 def differs_between(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> bool:
     """Whether the frameworks that ran a snippet showed different things (numbers, True/
     False, shapes or error types), or judged its statement differently."""
@@ -164,10 +195,7 @@ def differs_between(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> bool:
         return False
     first = results[0]
     for other in results[1:]:
-        a, b = _tokens(shown(first)), _tokens(shown(other))
-        if len(a) != len(b) or not all(_same(x, y) for x, y in zip(a, b, strict=True)):
-            return True
-        if _ERROR_TYPE.findall(shown(first)) != _ERROR_TYPE.findall(shown(other)):
+        if not same_output(first, other):
             return True
         if first.get("holds") != other.get("holds") or \
                 bool(first.get("literal_error")) != bool(other.get("literal_error")):
@@ -204,5 +232,5 @@ def unknown_keys(runs: dict[str, dict[str, Any]]) -> list[str]:
     return sorted({key for run in runs.values() for key in results_by_key(run)} - set(BY_KEY))
 
 
-__all__ = ["SNIPPETS", "compare", "differs_between", "load_runs", "results_by_key",
-           "run_framework", "run_frameworks", "shown", "verdict", "write_json"]
+__all__ = ["SNIPPETS", "compare", "differs_between", "same_output", "load_runs", "results_by_key",
+           "run_config", "run_framework", "run_frameworks", "shown", "verdict", "write_json"]

@@ -26,8 +26,8 @@ def test_the_textbook_head_for_each_kind_of_labels(task, encoding, classes, expe
 
 def test_the_textbook_head_as_code():
     assert fixes.textbook_code(read_labels(CLASSES)) == (
-        "keras.layers.Dense(4, activation='softmax') with "
-        "loss=keras.losses.SparseCategoricalCrossentropy()")
+        "head, loss = keras.layers.Dense(4, activation='softmax'), "
+        "keras.losses.SparseCategoricalCrossentropy()")
 
 
 @pytest.mark.parametrize("labels, units, activation, loss, logits, seen, verdict, certainty, "
@@ -56,7 +56,7 @@ def test_head_verdicts(labels, units, activation, loss, logits, seen, verdict, c
     assert (found.verdict, found.certainty) == (verdict, certainty), found.why
     assert says in found.why
     assert (found.fix is None) == (verdict == "ok")
-    assert found.textbook.startswith("keras.layers.Dense(")
+    assert found.textbook.startswith("head, loss = keras.layers.Dense(")
 
 
 def test_keras_raising_in_fit_is_the_heads_error():

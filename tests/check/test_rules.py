@@ -16,9 +16,10 @@ PAIRS = np.eye(2)[[0, 1] * 4]  # one-hot, 2 classes
 MULTI = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1]])  # half the rows 2 labels
 
 
-def head(units, activation, loss, from_logits=False, trains_below=False):
-    # the grid's head by default: one Dense on frozen features
-    return Head(units, activation, None, loss, loss, from_logits, (), (), trains_below)
+def head(units, activation, loss, from_logits=False, trains_below=False, keras_version=""):
+    # the grid's head by default: one Dense on frozen features, the newest Keras
+    return Head(units, activation, None, loss, loss, from_logits, (), (), trains_below,
+                keras_version)
 
 
 def probe(constant_outputs=False, constant_loss=False, weights_moved=True, label_free=False,
@@ -143,27 +144,54 @@ def test_an_error_keras_raises_comes_first():
     assert found.fix == "metrics=['sparse_categorical_accuracy']"
 
 
-@pytest.mark.parametrize("labels, units, activation, logits, fix", [
-    (BINARY, 1, "sigmoid", False, "metrics=['binary_accuracy']"),
-    (BINARY, 1, "none", True, "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"),
-    (BINARY, 1, "none", False, "metrics=['binary_accuracy']"),  # the loss reads a probability
-    (CLASSES, 4, "softmax", False, "metrics=['sparse_categorical_accuracy']"),
-    (ONEHOT, 4, "none", True, "metrics=['categorical_accuracy']"),
+@pytest.mark.parametrize("labels, units, activation, logits, keras_version, fix", [
+    (BINARY, 1, "sigmoid", False, "3.4.1", "metrics=['binary_accuracy']"),
+    (BINARY, 1, "none", True, "3.5.0", "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"),
+    (BINARY, 1, "none", True, "", "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"),
+    (BINARY, 1, "none", True, "3.4.1", fixes.LOGIT_ACCURACY),  # threshold=0.0 raises before 3.5
+    (BINARY, 1, "none", True, "3.0.5", fixes.LOGIT_ACCURACY),
+    (BINARY, 1, "none", False, "3.0.5", "metrics=['binary_accuracy']"),  # reads a probability
+    (CLASSES, 4, "softmax", False, "3.0.5", "metrics=['sparse_categorical_accuracy']"),
+    (ONEHOT, 4, "none", True, "3.15.1", "metrics=['categorical_accuracy']"),
 ])
-def test_right_metric(labels, units, activation, logits, fix):
-    assert fixes.right_metric(read_labels(labels), head(units, activation, BCE, logits)) == fix
+def test_right_metric(labels, units, activation, logits, keras_version, fix):
+    found = fixes.right_metric(read_labels(labels),
+                               head(units, activation, BCE, logits, keras_version=keras_version))
+    assert found == fix
+
+
+@pytest.mark.parametrize("keras_version", ["3.0.5", "3.4.1", "3.5.0", ""])
+def test_every_fix_is_a_line_of_python_that_runs_here(keras_version):
+    """On this Keras every fix runs (the old releases' own: tests/check/test_releases.py);
+    the fixes for 3.0 to 3.4 run everywhere."""
+    import keras
+
+    lines = {fixes.right_metric(read_labels(labels), head(units, activation, loss, logits,
+                                                          keras_version=keras_version))
+             for labels in (BINARY, CLASSES, ONEHOT, MULTI)
+             for units, activation in ((1, "none"), (1, "sigmoid"), (4, "softmax"))
+             for loss in (BCE, CCE) for logits in (False, True)}
+    lines |= {fixes.right_head(read_labels(labels), head(1, activation, CCE))
+              for labels in (BINARY, CLASSES, PAIRS, MULTI) for activation in
+              ("none", "sigmoid", "softmax")}
+    lines |= {findings.portable_head(head(4, activation, loss)) for activation in
+              ("sigmoid", "softmax") for loss in (BCE, CCE, SCCE)}
+    lines |= {fixes.textbook_code(read_labels(labels)) for labels in (BINARY, CLASSES, MULTI)}
+    for fix in lines:
+        assert "\n" not in fix
+        exec(compile(fix, "<fix>", "exec"), {"keras": keras})
 
 
 @pytest.mark.parametrize("labels, activation, fix", [
     # the tutorial's recommendation for the labels, keeping the activation where it allows
-    (BINARY, "softmax", "keras.layers.Dense(1, activation='sigmoid') with "
-                        "loss=keras.losses.BinaryCrossentropy()"),
-    (BINARY, "none", "keras.layers.Dense(1) with "
-                     "loss=keras.losses.BinaryCrossentropy(from_logits=True)"),
-    (CLASSES, "softmax", "keras.layers.Dense(4, activation='softmax') with "
-                         "loss=keras.losses.SparseCategoricalCrossentropy()"),
-    (MULTI, "sigmoid", "keras.layers.Dense(3, activation='sigmoid') with "
-                       "loss=keras.losses.BinaryCrossentropy()"),
+    (BINARY, "softmax", "head, loss = keras.layers.Dense(1, activation='sigmoid'), "
+                        "keras.losses.BinaryCrossentropy()"),
+    (BINARY, "none", "head, loss = keras.layers.Dense(1), "
+                     "keras.losses.BinaryCrossentropy(from_logits=True)"),
+    (CLASSES, "softmax", "head, loss = keras.layers.Dense(4, activation='softmax'), "
+                         "keras.losses.SparseCategoricalCrossentropy()"),
+    (MULTI, "sigmoid", "head, loss = keras.layers.Dense(3, activation='sigmoid'), "
+                       "keras.losses.BinaryCrossentropy()"),
 ])
 def test_right_head(labels, activation, fix):
     assert fixes.right_head(read_labels(labels), head(1, activation, CCE)) == fix

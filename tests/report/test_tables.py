@@ -153,7 +153,7 @@ def test_no_mark_without_a_recommendation():
 
 
 def test_a_section_per_backbone_and_a_column_per_label_smoothing():
-    from runner.report.tables import by_framework
+    from runner.report.tables import by_runtime
 
     rows = [_row("onehot", "softmax", "categorical_crossentropy", False, "accuracy", value,
                  cell_id=f"c{i}", backbone=backbone, label_smoothing=smoothing)
@@ -161,7 +161,7 @@ def test_a_section_per_backbone_and_a_column_per_label_smoothing():
                 ("vgg16", 0.0, 0.5), ("vgg16", 0.1, 0.6), ("mobilenet_v2", 0.0, 0.7)])]
     rows.append(_row("onehot", "softmax", "auc", False, "auc", 0.9, cell_id="c3",
                      backbone="vgg16", label_smoothing=0.0))
-    df = by_framework(annotate(pd.DataFrame(rows)))
+    df = by_runtime(annotate(pd.DataFrame(rows)))
     assert list(dict.fromkeys(df["dataset"])) == ["mnist · vgg16", "mnist · mobilenet_v2"]
     table = cheat_table(df, markup=True)
     assert list(table.columns)[:2] == ["CCE logits=false", "CCE logits=false ls=0.1"]

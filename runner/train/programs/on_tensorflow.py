@@ -128,7 +128,10 @@ class Program:
         results = [f(x, k, b, y) for f, k, b in zip(functions, kernels, biases, strict=True)]
         self._update(tf.stack([r[1] for r in results]), self.kernel)
         self._update(tf.stack([r[2] for r in results]), self.bias)
-        with tf.control_dependencies([self.optimizer.iterations.assign_add(1)]):
+        step = self.optimizer.iterations.assign_add(1)
+        if step is None:  # Keras 3.0's variables return nothing: a read after the increment
+            step = tf.convert_to_tensor(self.optimizer.iterations)
+        with tf.control_dependencies([step]):
             size = tf.cast(tf.shape(x)[0], tf.float32)  # Keras's loss tracker: per image
             return total + tf.stack([r[0] for r in results]) * size, count + size
 

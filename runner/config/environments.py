@@ -1,0 +1,136 @@
+"""The `environments:` section: where the heads train, the Python cheatgrid runs in or
+environments of pinned releases that cheatgrid builds, and the runtimes they make.
+
+An entry is `current` (this Python, with every `grid.framework`), a backend of this Python
+(`{backend: jax}`: the framework axis, spelled as an environment), or pins of Keras,
+TensorFlow or tf-keras releases (`{keras: "3.4.1", backend: jax}`), resolved and checked
+against `vocab.releases` here, at config time, before anything is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from runner import vocab
+from runner.config.checks import Checker
+from runner.errors import did_you_mean
+from runner.vocab import releases
+
+CURRENT = "current"  # the Python cheatgrid runs in
+_KEYS = ("keras", "tensorflow", "tf_keras", "backend")
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvironmentConfig:
+    """One entry of `environments`.
+
+    Attributes:
+        pins: the resolved releases; None for this Python.
+        framework: for this Python, one framework (`{backend: jax}`), or None: every
+            `grid.framework` (`current`).
+    """
+
+    pins: releases.Pins | None = None
+    framework: str | None = None
+
+    @property
+    def name(self) -> str:
+        return CURRENT if self.pins is None else self.pins.name
+
+    def to_raw(self) -> Any:
+        """The entry as the config writes it back (it parses to this entry)."""
+        if self.pins is not None:
+            return self.pins.given()
+        return CURRENT if self.framework is None else {"backend": self.framework}
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """Where a cell's head trains: an environment and the framework it trains with there."""
+
+    environment: str  # `current` or a pinned environment's name
+    framework: str
+    pins: releases.Pins | None = None
+
+    @property
+    def label(self) -> str:
+        """How tables name it (`label_of`)."""
+        return label_of(self.environment, self.framework)
+
+
+def label_of(environment: str | None, framework: str) -> str:
+    """A runtime as tables name it: a pinned environment's name, or in this Python (an
+    environment of `current` or none, in rows written before environments) the framework."""
+    return framework if environment in (None, CURRENT) else environment
+
+
+DEFAULT = (EnvironmentConfig(),)
+
+
+def parse_environments(check: Checker, raw: Any, path: str = "environments",
+                       ) -> tuple[EnvironmentConfig, ...]:
+    """The `environments` list, each entry resolved; the same environment twice is an error.
+
+    Raises:
+        ConfigError: an entry that is not `current` or a mapping of `keras`, `tensorflow`,
+            `tf_keras` and `backend`; an unknown release; pins that break a constraint
+            (`vocab.releases.CONSTRAINTS`, named in the message).
+    """
+    if not isinstance(raw, list) or not raw:
+        raise check.fail(path, "a non-empty list of `current` or pins such as {keras: "
+                         "'3.4.1', backend: jax}", raw)
+    parsed = tuple(_entry(check, item, f"{path}[{i}]") for i, item in enumerate(raw))
+    seen: dict[tuple, int] = {}
+    for i, entry in enumerate(parsed):
+        key = (entry.name, entry.framework)
+        if key in seen:
+            raise check.fail(f"{path}[{i}]", f"each environment once ({entry.name} is "
+                             f"{path}[{seen[key]}] already)", raw[i])
+        seen[key] = i
+    return parsed
+
+
+def _entry(check: Checker, raw: Any, path: str) -> EnvironmentConfig:
+    if raw == CURRENT:
+        return EnvironmentConfig()
+    if not isinstance(raw, dict):
+        raise check.fail(path, f"'{CURRENT}' or a mapping with keys {list(_KEYS)}", raw)
+    check.mapping(raw, path, _KEYS)
+    given: dict[str, str] = {}
+    for key, value in raw.items():
+        if key == "backend":
+            given[key] = check.choice(value, f"{path}.backend", releases.BACKENDS)
+            continue
+        if isinstance(value, float) or not isinstance(value, (str, int)) or \
+                isinstance(value, bool):
+            raise check.fail(f"{path}.{key}", "a release as a quoted string (YAML reads "
+                             "3.10 as the number 3.1)", value)
+        try:
+            given[key] = releases.release(key, str(value))
+        except releases.ReleaseError as e:
+            raise check.fail(f"{path}.{key}", str(e), value,
+                             did_you_mean(str(value), releases.RELEASES[key]).lstrip(". ")
+                             ) from None
+    if set(given) <= {"backend"}:  # this Python with another backend: the framework axis
+        return EnvironmentConfig(framework=given.get("backend", vocab.DEFAULT_FRAMEWORK))
+    try:
+        pins = releases.resolve(given)
+    except releases.ReleaseError as e:
+        raise check.fail(path, str(e), raw) from None
+    return EnvironmentConfig(pins=pins)
+
+
+def runtimes(environments: tuple[EnvironmentConfig, ...],
+             frameworks: tuple[str, ...]) -> tuple[Runtime, ...]:
+    """Every runtime of a config, in order: `current` with each of `frameworks`
+    (`grid.framework`), a backend of this Python, each pinned environment."""
+    found: dict[tuple[str, str], Runtime] = {}
+    for entry in environments:
+        if entry.pins is not None:
+            runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
+            found.setdefault((runtime.environment, runtime.framework), runtime)
+            continue
+        for framework in (frameworks if entry.framework is None else (entry.framework,)):
+            found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
+    return tuple(found.values())

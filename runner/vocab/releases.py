@@ -1,0 +1,259 @@
+"""The Keras and TensorFlow releases an environment can pin, and the constraints between them.
+
+Pure data and arithmetic on version strings (`packaging`): the config checks an
+environment's pins against these tables before anything is built, so an unknown release
+or an impossible pair stops the run at once, naming the rule. The releases are those
+installable from PyPI on Python 3.11 when the table was last updated; a newer release is
+unknown until it is added here (with its constraints).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+KERAS_RELEASES = (
+    "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.0.4", "3.0.5", "3.1.0", "3.1.1", "3.2.0", "3.2.1",
+    "3.3.0", "3.3.1", "3.3.2", "3.3.3", "3.4.0", "3.4.1", "3.5.0", "3.6.0", "3.7.0", "3.8.0",
+    "3.9.0", "3.9.1", "3.9.2", "3.10.0", "3.11.0", "3.11.1", "3.11.2", "3.11.3", "3.12.0",
+    "3.12.1", "3.12.2", "3.12.3", "3.12.4", "3.13.0", "3.13.1", "3.13.2", "3.14.0", "3.14.1",
+    "3.15.0", "3.15.1")
+TENSORFLOW_RELEASES = (
+    "2.12.0", "2.12.1", "2.13.0", "2.13.1", "2.14.0", "2.14.1", "2.15.0", "2.15.1", "2.16.1",
+    "2.16.2", "2.17.0", "2.17.1", "2.18.0", "2.18.1", "2.19.0", "2.19.1", "2.20.0", "2.21.0")
+TF_KERAS_RELEASES = ("2.14.1", "2.15.0", "2.15.1", "2.16.0", "2.17.0", "2.18.0", "2.19.0",
+                     "2.20.1", "2.21.0")
+RELEASES = {"keras": KERAS_RELEASES, "tensorflow": TENSORFLOW_RELEASES,
+            "tf_keras": TF_KERAS_RELEASES}
+BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's; Keras 2 runs on TensorFlow only
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint:
+    """When `package` is at one of `versions`, `requires` must be at one of `allowed`.
+
+    `requires` is a package, `python` (the Python cheatgrid runs in, which builds the
+    environments), or `backend` (`allowed` then lists backend names).
+    """
+
+    package: str
+    versions: str  # a PEP 440 specifier, e.g. '>=2.16,<2.17'
+    requires: str
+    allowed: str
+    why: str
+
+    def applies(self, pins: dict[str, str]) -> bool:
+        return self.package in pins and Version(pins[self.package]) in SpecifierSet(
+            self.versions)
+
+    def holds(self, pins: dict[str, str]) -> bool:
+        if not self.applies(pins) or self.requires not in pins:
+            return True
+        if self.requires == "backend":
+            return pins["backend"] in self.allowed.split(",")
+        return Version(pins[self.requires]) in SpecifierSet(self.allowed)
+
+    @property
+    def text(self) -> str:
+        """The rule in one line: `tensorflow 2.17 needs keras >=3.2 (why)`."""
+        return f"{self.package} {self.versions} needs {self.requires} {self.allowed} ({self.why})"
+
+
+# Every known constraint between the pins, with why. Checked at config time, in order.
+CONSTRAINTS = (
+    Constraint("tensorflow", "<2.16", "keras", "<3", "TensorFlow up to 2.15 bundles Keras 2 "
+               "and declares keras<2.16"),
+    Constraint("tensorflow", ">=2.16,<2.17", "keras", ">=3.0", "TensorFlow 2.16 declares "
+               "keras>=3.0.0"),
+    Constraint("tensorflow", ">=2.17,<2.18", "keras", ">=3.2", "TensorFlow 2.17 declares "
+               "keras>=3.2.0"),
+    Constraint("tensorflow", ">=2.18,<2.20", "keras", ">=3.5", "TensorFlow 2.18 and 2.19 "
+               "declare keras>=3.5.0"),
+    Constraint("tensorflow", ">=2.20,<2.21", "keras", ">=3.10", "TensorFlow 2.20 declares "
+               "keras>=3.10.0"),
+    Constraint("tensorflow", ">=2.21", "keras", ">=3.12", "TensorFlow 2.21 declares "
+               "keras>=3.12.0"),
+    *(Constraint("tf_keras", f">={minor},<{minor[:2]}{int(minor[2:]) + 1}", "tensorflow",
+                 f">={minor},<{minor[:2]}{int(minor[2:]) + 1}", f"tf-keras {minor} declares "
+                 f"tensorflow {minor}.*")
+      for minor in dict.fromkeys(v.rsplit(".", 1)[0] for v in TF_KERAS_RELEASES)),
+    Constraint("tensorflow", "<2.16", "backend", "tensorflow", "Keras 2 runs on TensorFlow "
+               "only"),
+    Constraint("tf_keras", ">=2", "backend", "tensorflow", "Keras 2 runs on TensorFlow only"),
+    Constraint("tensorflow", "<2.16", "python", "<3.12", "TensorFlow up to 2.15 has no wheels "
+               "for Python 3.12"),
+    Constraint("tensorflow", "<2.20", "python", "<3.13", "TensorFlow up to 2.19 has no wheels "
+               "for Python 3.13"),
+)
+# Requirements an environment gets beside its pins, when a pin is at one of these versions
+# (and, for a backend's package, on that backend): (package, versions, requirement, why).
+ADDED = (
+    ("keras", "<=3.3.3", "packaging", "Keras up to 3.3.3 imports packaging without "
+     "declaring it"),
+    ("keras", "<3.10", "jax[cpu]<0.6.1", "Keras before 3.10 calls jax.spmd_mode in fit and "
+     "evaluate, which JAX removed in 0.6.1"),
+)
+
+
+class ReleaseError(ValueError):
+    """Pins that name no known release, or that break a constraint (the message says which)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Pins:
+    """An environment's resolved pins: exact releases, and the backend Keras runs on.
+
+    Attributes:
+        keras: the Keras 3 release, or None where Keras 2 trains (bundled with TensorFlow
+            up to 2.15, or the tf-keras package).
+        tensorflow: always present: cheatgrid's data pipelines are tf.data on every backend.
+        tf_keras: the tf-keras release, where Keras 2 comes from that package.
+        explicit: the keys the config gave (the others were resolved here).
+    """
+
+    tensorflow: str
+    backend: str = "tensorflow"
+    keras: str | None = None
+    tf_keras: str | None = None
+    explicit: tuple[str, ...] = ()
+
+    @property
+    def framework(self) -> str:
+        """Which Keras trains, as the framework axis names it."""
+        return "tf_keras" if self.keras is None or self.tf_keras else self.backend
+
+    @property
+    def name(self) -> str:
+        """The environment's name in cells, rows and tables, e.g. `keras3.4.1-jax`,
+        `keras3.0.5-tf2.16.2`, `tf2.12.1` (its bundled Keras 2), `tf_keras2.21.0`."""
+        if self.tf_keras is not None:
+            return f"tf_keras{self.tf_keras}"
+        if self.keras is None:
+            return f"tf{self.tensorflow}"
+        if self.backend == "tensorflow":
+            return f"keras{self.keras}-tf{self.tensorflow}"
+        explicit_tf = "tensorflow" in self.explicit
+        return f"keras{self.keras}-{self.backend}" + (f"-tf{self.tensorflow}" if explicit_tf
+                                                       else "")
+
+    @property
+    def keras_line(self) -> str:
+        """The Keras release that trains: `3.4.1`, or `2.12` for TensorFlow 2.12's bundled
+        Keras 2 (its patch is TensorFlow's business)."""
+        if self.tf_keras is not None:
+            return self.tf_keras
+        return self.keras or self.tensorflow.rsplit(".", 1)[0]
+
+    def given(self) -> dict[str, str]:
+        """The pins the config gave, each at its resolved release: they parse back to these."""
+        return {k: v for k, v in self.as_dict().items() if k in self.explicit}
+
+    def as_dict(self) -> dict[str, str]:
+        """The pins as a config writes them (every resolved one)."""
+        pins = {"keras": self.keras, "tensorflow": self.tensorflow, "tf_keras": self.tf_keras,
+                "backend": self.backend}
+        return {k: v for k, v in pins.items() if v is not None}
+
+    def requirements(self) -> list[str]:
+        """What the environment installs for its pins (PEP 508), before cheatgrid's own."""
+        wanted = [f"tensorflow=={self.tensorflow}"]
+        if self.keras is not None:
+            wanted.append(f"keras=={self.keras}")
+        if self.tf_keras is not None:
+            wanted.append(f"tf-keras=={self.tf_keras}")
+        if self.backend in ("jax", "torch"):  # jax: the CPU build (heads are small)
+            wanted.append("jax[cpu]" if self.backend == "jax" else "torch")
+        pins = self.as_dict()
+        for package, versions, added, _ in ADDED:
+            if package in pins and Version(pins[package]) in SpecifierSet(versions):
+                name = added.split("[")[0].split("<")[0]
+                if name in ("jax", "torch") and name != self.backend:
+                    continue
+                wanted = [r for r in wanted if not r.startswith(name)] + [added]
+        return wanted
+
+
+def release(package: str, given: str) -> str:
+    """The known release a pin names: itself, or the newest patch of `3.4` / `3`.
+
+    Raises:
+        ReleaseError: no known release matches.
+    """
+    known = RELEASES[package]
+    if package == "keras" and given.startswith("2"):
+        raise ReleaseError("a Keras 3 release for `keras`: Keras 2 comes with `tensorflow` "
+                           "up to 2.15 (e.g. tensorflow: '2.12.1') or as `tf_keras`")
+    if given in known:
+        return given
+    prefix = given.rstrip(".") + "."
+    matches = [v for v in known if v.startswith(prefix)]
+    if not matches:
+        raise ReleaseError(f"a {package} release from {known[0]} to {known[-1]} (the "
+                           f"releases cheatgrid knows: runner/vocab/releases.py)")
+    return max(matches, key=Version)
+
+
+def _newest_tensorflow(keras: str, python: str) -> str:
+    """The newest TensorFlow release whose own Keras requirement admits `keras`, with wheels
+    for `python`."""
+    for tf in sorted(TENSORFLOW_RELEASES, key=Version, reverse=True):
+        pins = {"tensorflow": tf, "keras": keras, "python": python}
+        if all(c.holds(pins) for c in CONSTRAINTS if c.requires in ("keras", "python")):
+            return tf
+    raise ReleaseError(f"a TensorFlow release that admits keras {keras} and has wheels for "
+                       f"Python {python} (see the constraints in runner/vocab/releases.py)")
+
+
+def _python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def broken(pins: dict[str, str]) -> Constraint | None:
+    """The first constraint the pins (with `python`) break, or None."""
+    return next((c for c in CONSTRAINTS if not c.holds(pins)), None)
+
+
+def resolve(given: dict[str, str], python: str | None = None) -> Pins:
+    """Exact pins from an environment's entry: known releases, the constraints checked, a
+    TensorFlow chosen where none is given (the newest that admits the Keras pin; the
+    tf-keras release's own minor for `tf_keras`).
+
+    Args:
+        given: `keras`, `tensorflow`, `tf_keras` (version strings, `3.4` meaning its newest
+            patch) and `backend`.
+        python: `major.minor` of the Python that builds the environment (default: this one).
+
+    Raises:
+        ReleaseError: an unknown release, or a broken constraint (named in the message).
+    """
+    pins = {k: release(k, v) if k in RELEASES else v for k, v in given.items()}
+    pins["python"] = python or _python()
+    pins.setdefault("backend", "tensorflow")
+    if "tensorflow" not in pins:
+        if "tf_keras" in pins:
+            minor = pins["tf_keras"].rsplit(".", 1)[0]
+            pins["tensorflow"] = release("tensorflow", minor)
+        elif "keras" in pins:
+            pins["tensorflow"] = _newest_tensorflow(pins["keras"], pins["python"])
+        else:
+            raise ReleaseError("`keras`, `tensorflow` or `tf_keras` with a version")
+    keras2 = "tf_keras" in pins or Version(pins["tensorflow"]) < Version("2.16")
+    if "keras" not in pins and not keras2:  # TensorFlow 2.16+ alone: the newest Keras it takes
+        pins["keras"] = KERAS_RELEASES[-1]
+    rule = broken(pins)
+    if rule is not None:
+        raise ReleaseError(f"pins that meet every known constraint; {rule.text}")
+    return Pins(tensorflow=pins["tensorflow"], backend=pins["backend"], keras=pins.get("keras"),
+                tf_keras=pins.get("tf_keras"), explicit=tuple(sorted(given)))
+
+
+def constraints_table() -> str:
+    """The constraints as a Markdown table, for the docs."""
+    lines = ["| when | needs | why |", "|---|---|---|"]
+    lines += [f"| {c.package} {c.versions} | {c.requires} {c.allowed} | {c.why} |"
+              for c in CONSTRAINTS]
+    lines += [f"| {p} {v} | `{a}` installed beside it | {why} |" for p, v, a, why in ADDED]
+    return "\n".join(lines) + "\n"
