@@ -33,8 +33,8 @@ from runner.config import quick as quick_config
 from runner.errors import UsageError, did_you_mean
 from runner.grid import expand
 from runner.report.compare import compare_runs
-from runner.report.findings import TITLES, findings, tally
 from runner.report.heatmaps import heatmap_name, heatmap_png
+from runner.report.highlights import TITLES, findings, tally
 from runner.report.html import findings_html
 from runner.report.htmltext import e
 from runner.report.tables import cheat_table, provenance, results_table

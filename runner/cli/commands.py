@@ -117,7 +117,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
                         finish=lambda path, rows: written.append(_write_tables(path, rows)),
                         warn=warn)
         if pinned:  # the snippets in every runtime, then what changed when
-            from runner.cli.releases import run_snippets, write_changes
+            from runner.cli.pinned_runs import run_snippets, write_changes
 
             run_snippets(run_dir, config, warn)
             if write_changes(run_dir, rows) is not None:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from runner.config.environments import label_of
 from runner.report import aggregate
-from runner.report import tables as report
+from runner.report import tables
 from runner.report.markdown import describe_cells
 from runner.vocab import DEFAULT_FRAMEWORK
 
@@ -45,7 +45,7 @@ NOISE_TEXT = (
 
 def _cells(rows: list[dict[str, Any]], key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Annotated rows, and their cells (seeds aggregated) indexed by `key`."""
-    df = report.annotate(report.results_frame(rows))
+    df = tables.annotate(tables.results_frame(rows))
     return df, aggregate.aggregate_seeds(df).set_index(key, drop=False)
 
 
@@ -97,7 +97,7 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 
 
 def _header(df_a: pd.DataFrame, df_b: pd.DataFrame, label_a: str, label_b: str) -> list[str]:
-    facts_a, facts_b = report.provenance(df_a), report.provenance(df_b)
+    facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
     rows = [(name, facts_a[key], facts_b[key]) for key, name in _FIELDS]
     differ = [name for key, name in _FIELDS if key != "run" and facts_a[key] != facts_b[key]]
     note = ("The runs differ in: " + ", ".join(differ) + ". Changes below may come from "
@@ -187,7 +187,7 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
             within += 1
         if x["verdict"] == y["verdict"] and metrics_a.get(cell_id) == metrics_b.get(cell_id):
             identical += 1
-    facts_a, facts_b = report.provenance(df_a), report.provenance(df_b)
+    facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
     differ_in = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS
                  if k != "run" and facts_a[k] != facts_b[k]]
     return Differences(

@@ -17,8 +17,8 @@ import pandas as pd
 from runner import vocab
 from runner.report import curves
 from runner.report import tables as report
-from runner.report.findings import TITLES, findings
 from runner.report.heatmaps import VERDICT_COLORS, heatmap_png, table_and_cells
+from runner.report.highlights import TITLES, findings
 from runner.report.htmltext import e as _e
 from runner.report.htmltext import inline as _inline
 from runner.report.htmltext import markdown_html

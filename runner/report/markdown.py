@@ -9,7 +9,7 @@ import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate
-from runner.report.findings import findings_markdown
+from runner.report.highlights import findings_markdown
 from runner.report.tables import (
     MISREPORT_MARK,
     backbone_text,

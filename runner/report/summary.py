@@ -7,10 +7,10 @@ from __future__ import annotations
 import pathlib
 
 from runner.report.compare import differences, render
-from runner.report.findings import tally
+from runner.report.highlights import tally
 from runner.report.tables import shared_heads
 from runner.report.write import Tables
-from runner.store import results as store
+from runner.store import results
 from runner.store.atomic import atomic_write
 
 SAMPLES = pathlib.Path("results") / "samples"  # where the committed sample runs live
@@ -26,7 +26,7 @@ def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
         roots.append(pathlib.Path(config_path).absolute().parent.parent)
     for root in roots:
         candidate = root / SAMPLES / name
-        if (candidate / store.RESULTS_FILE).is_file():
+        if (candidate / results.RESULTS_FILE).is_file():
             return _short(candidate)
     return None
 
@@ -51,7 +51,7 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
         return "no committed sample run of this config to compare with"
     if sample.resolve() == run_dir.resolve():
         return f"this is the committed sample run {sample}"
-    sample_rows = store.read_rows(sample / store.RESULTS_FILE)
+    sample_rows = results.read_rows(sample / results.RESULTS_FILE)
     if _settings(sample_rows) != _settings(rows):
         return (f"the committed sample {sample} holds other cells or settings (seeds, epochs, "
                 "sample counts, ...): not compared")

@@ -16,7 +16,7 @@ import pandas as pd
 from runner import vocab
 from runner.report import aggregate, misreport
 from runner.report.columns import HISTORY_COLUMNS, RESULT_COLUMNS
-from runner.store import results as store
+from runner.store import results
 from runner.train import judge
 
 _TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
@@ -52,7 +52,7 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
         seeds = sorted(part["seed"].unique())
         heads = []
         for head_id in dict.fromkeys(part["head_id"]):
-            logits = [store.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
+            logits = [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
             if all(x is not None for x in logits):
                 heads.append((head_id, np.concatenate(logits)))
         leaders = aggregate.equivalence_groups(heads)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from runner.report import heatmaps, html
-from runner.report.findings import findings
+from runner.report.highlights import findings
 from runner.report.markdown import cheat_markdown, error_items
 from runner.report.tables import (
     annotate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runner.report.findings import findings, findings_markdown
+from runner.report.highlights import findings, findings_markdown
 from runner.report.markdown import cheat_markdown
 from runner.report.tables import annotate, cheat_cells, cheat_table
 from tests.support import row
