@@ -20,8 +20,7 @@ from typing import Any
 import pandas as pd
 
 from runner.config.environments import label_of
-from runner.report import aggregate
-from runner.report import tables
+from runner.report import aggregate, tables
 from runner.report.markdown import describe_cells
 from runner.vocab import DEFAULT_FRAMEWORK
 
