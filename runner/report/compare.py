@@ -21,7 +21,7 @@ import pandas as pd
 
 from runner.config.environments import label_of
 from runner.report import aggregate, tables
-from runner.report.markdown import describe_cells
+from runner.report.highlights import describe_cells
 from runner.vocab import DEFAULT_FRAMEWORK
 
 NOISE_SE_FACTOR = 2.0

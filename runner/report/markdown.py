@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -10,9 +9,11 @@ import pandas as pd
 from runner import vocab
 from runner.report import aggregate
 from runner.report.highlights import findings_markdown
+from runner.report.run_report import RunReport
 from runner.report.tables import (
     MISREPORT_MARK,
     backbone_text,
+    counted,
     misreport_line,
     recommended_misreports,
     shared_heads,
@@ -103,70 +104,47 @@ LEGEND = (
     "`ls=x`: with `label_smoothing=x`.")
 
 
-def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
-                   cells: pd.DataFrame | None = None, *,
-                   found: list[tuple[str, list[str]]] | None = None,
-                   errors: list[dict[str, Any]] | None = None) -> str:
-    """The cheat table as Markdown.
-
-    Args:
-        df: annotated result rows (one per cell and seed).
-        table: their pivot (`report.cheat_table(df, markup=True)`).
-        cells: their cells, seeds aggregated (`aggregate.aggregate_seeds(df)` or
-            `report.cheat_cells(df)`), when already computed.
+def cheat_markdown(report: RunReport) -> str:
+    """The cheat table as Markdown (cheat_table.md).
 
     Returns:
         A provenance header, the run's findings, one section per dataset (tutorial
         part) with one table per metric and its groups of identical heads, then the
         distinct errors.
     """
-    cells = aggregate.aggregate_seeds(df) if cells is None else cells
+    df = report.shown
     lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
              f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
              f"device {_values(df, 'device')}; frozen {backbone_text(df)} weights "
              f"{_weights_text(df)}; seeds {_values(df, 'seed')}.", "",
-             *findings_markdown(df, cells, found), "## How to read the tables", "", LEGEND, ""]
-    for dataset, part in df.groupby("dataset", sort=False):
+             *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
+    for dataset in report.datasets:
+        part, section = report.section(dataset)
         spec = vocab.spec_of(dataset)
-        title = f"## {dataset}" + (f": {spec.part}" if spec else "")
-        verdicts = cells.loc[cells["dataset"] == dataset, "verdict"]  # of each cell
-        tally = ", ".join(f"{n} {v}" for v, n in verdicts.value_counts().items())
-        lines += [title, "",
+        tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
+        lines += [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
                   f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
                   f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
                   f"{'labels' if multi_label(part) else 'classes'}. "
-                  f"Training: {_training_text(part)}. {len(verdicts)} cells: {tally}.",
-                  ""]
+                  f"Training: {_training_text(part)}. {counted(len(section), 'cell')}: "
+                  f"{tally}.", ""]
         for metric in dict.fromkeys(part["metric"]):
-            sub = table.loc[(metric, dataset)]
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
-                      markdown_table(sub), ""]
-        marked = recommended_misreports(cells[cells["dataset"] == dataset])
+                      markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
+        marked = recommended_misreports(section)
         if marked:
             lines += [f"- {misreport_line(cell)}" for cell in marked] + [""]
         lines += _groups_text(part)
     lines += _disagreements_text(df)
-    errors = error_items(df) if errors is None else errors
-    if errors:
+    if report.errors:
         lines += ["## Errors", "", ERRORS_INTRO, ""]
-        lines += [f"- **{e['error_type']}** in `{e['phase']}`, {e['count']} cells of "
-                  f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors]
+        lines += [f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} "
+                  f"of {e['dataset']} ({e['cells']}): {e['message']}" for e in report.errors]
         lines.append("")
     return "\n".join(lines)
 
 
 ERRORS_INTRO = "Each distinct error, where it was raised, and the cells it hit."
-
-
-def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each distinct error of a run: where it was raised, its type and message, and the
-    cells it hit (`count`, and `cells` described by `describe_cells`), in grid order."""
-    errors = df[df["status"] == "error"]
-    grouped = errors.groupby(["dataset", "phase", "error_type", "error_message"],
-                             sort=False, dropna=False)
-    return [{"dataset": dataset, "phase": phase, "error_type": error_type, "message": message,
-             "count": len(part), "cells": describe_cells(part, df[df["dataset"] == dataset])}
-            for (dataset, phase, error_type, message), part in grouped]
 
 
 def _disagreements_text(df: pd.DataFrame) -> list[str]:
@@ -195,30 +173,6 @@ def _groups_text(part: pd.DataFrame) -> list[str]:
     if lines:
         lines = ["Identical heads (the same experiment in disguise):", ""] + lines + [""]
     return lines
-
-
-def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
-    """A short description of some cells, by the axis values they share.
-
-    When `part` is exactly the product of its axis values (the usual case for
-    an error) the description is exact, e.g. `encoding=integer, loss=BCE|CCE`,
-    leaving out axes on which it covers every value of `universe`; otherwise
-    it names a few of the cells.
-    """
-    axes = [a for a in vocab.AXES if a in part]
-    values = {a: list(dict.fromkeys(part[a])) for a in axes}
-    if math.prod(len(v) for v in values.values()) != len(part.drop_duplicates(axes)):
-        more = f" and {len(part) - 3} more" if len(part) > 3 else ""
-        return "e.g. " + ", ".join(f"`{n}`" for n in part["name"].head(3)) + more
-
-    def show(axis: str, value: Any) -> str:
-        if axis == "loss":
-            return vocab.short_loss(value)
-        return str(value).lower() if axis == "from_logits" else str(value)
-
-    narrowed = [a for a in axes if set(values[a]) != set(universe[a])]
-    return ", ".join(f"{a}=" + "|".join(show(a, v) for v in values[a])
-                     for a in narrowed) or "every cell"
 
 
 def splice_section(document: str, section: str, begin: str, end: str) -> str:

@@ -8,8 +8,8 @@ import pathlib
 
 from runner.report.compare import differences, render
 from runner.report.highlights import tally
+from runner.report.run_report import RunReport
 from runner.report.tables import shared_heads
-from runner.report.write import Tables
 from runner.store import results
 from runner.store.atomic import atomic_write
 
@@ -67,20 +67,20 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
             f"in their numbers ({why}); see {where}")
 
 
-def summary_lines(tables: Tables, run_dir: pathlib.Path, rows: list[dict],
+def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
                   sample: pathlib.Path | None) -> list[str]:
     """The end-of-run summary, one line each."""
     groups = {}
-    for dataset, part in shared_heads(tables.shown).groupby("dataset", sort=False):
+    for dataset, part in shared_heads(report.shown).groupby("dataset", sort=False):
         count = sum(len(g) > 1 for _, g in part.groupby("equivalence_group", sort=False))
         if count:
             groups[dataset] = count
     identical = (f"{sum(groups.values())} groups of identical heads ("
                  + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
         else "no identical heads"
-    misleading = tables.cells[tables.cells["verdict"] == "misleading"]
+    misleading = report.cells[report.cells["verdict"] == "misleading"]
     metrics = ", ".join(dict.fromkeys(misleading["metric"])) or "none"
-    return [f"done: {tally(tables.cells)}",
+    return [f"done: {tally(report.cells)}",
             f"metrics that misreport: {len(misleading)} cells ({metrics}); {identical}",
             f"report: {run_dir / 'report.html'} (findings first; also cheat_table.md, "
             "results.csv, results.jsonl"

@@ -22,6 +22,12 @@ from runner.train import judge
 _TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
 MISREPORT_MARK = "†"  # after a recommended entry whose metric misreports (a note says why)
 
+
+def counted(n: int, noun: str) -> str:
+    """'1 cell', '2 cells'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows as a DataFrame with the documented columns first (missing ones empty)."""
     df = pd.DataFrame(rows)
@@ -164,21 +170,18 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
         loss_rank=cells["loss"].map(lambda loss: (vocab.LOSSES.names + (loss,)).index(loss)))
 
 
-def cheat_table(df: pd.DataFrame, markup: bool = False,
-                cells: pd.DataFrame | None = None) -> pd.DataFrame:
+def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
     """The pivot a person reads: rows metric/dataset/encoding/units/activation, columns
     loss/from_logits, each entry the cell's test metric (mean ± std over seeds) with its
     verdict when not ok and its equivalence group when shared, or its error type.
 
     Args:
-        df: annotated result rows (one per cell and seed), see `annotate`.
+        cells: the run's cheat cells (`cheat_cells`).
         markup: Markdown bold for the tutorial's recommended combinations.
-        cells: `cheat_cells(df)` when already computed (it takes a while).
 
-    Rows keep the order in which the cells appear in `df` (the grid's order);
-    columns go BCE, CCE, SCCE, each with logits=true before logits=false.
+    Rows keep the order in which the cells appear (the grid's order); columns go BCE,
+    CCE, SCCE, each with logits=true before logits=false.
     """
-    cells = cheat_cells(df) if cells is None else cells
     index = ["metric"] + _TABLE_ROWS
     columns = cells.sort_values(["loss_rank", "from_logits", "label_smoothing"],
                                 ascending=[True, False, True], kind="stable")["column"].unique()
@@ -257,8 +260,3 @@ def results_table(df: pd.DataFrame) -> pd.DataFrame:
         flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
                             for w in flat["warnings"]]
     return flat
-
-
-def csv_text(df: pd.DataFrame) -> str:
-    """results.csv's text (`results_table`)."""
-    return results_table(df).to_csv(index=False)

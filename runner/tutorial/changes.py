@@ -24,7 +24,8 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from runner.report import aggregate
-from runner.report.markdown import describe_cells, markdown_table
+from runner.report.highlights import describe_cells
+from runner.report.markdown import markdown_table
 from runner.tutorial import claims, snippet_table
 from runner.tutorial.snippets import SNIPPETS
 
