@@ -72,8 +72,6 @@ def _panel(ax: Any, report: RunReport, metric: str, dataset: str) -> None:
                 lines[0] = f"★{tables.MISREPORT_MARK * marked} " + lines[0]
             ax.text(j + 0.5, i + 0.5, "\n".join(lines), ha="center", va="center", fontsize=8)
     ax.set(xlim=(0, len(columns)), ylim=(len(rows), 0), title=f"metric: {metric}")
-    ax.set_box_aspect(len(rows) * CELL_INCHES[1] / (len(columns) * CELL_INCHES[0]))
-    ax.set_anchor("N")
     ax.title.set_fontweight("bold")
     ax.set_xticks([j + 0.5 for j in range(len(columns))],
                   [c.replace(" ", "\n") for c in columns], fontsize=8)
@@ -104,7 +102,7 @@ def heatmap_png(report: RunReport, dataset: str) -> bytes:
     panels = [report.table.loc[(m, dataset)] for m in metrics]
     label_inches = 0.07 * max(len(_row_label(k)) for p in panels for k in p.index)
     cells_inches = CELL_INCHES[0] * max(len(p.columns) for p in panels)
-    width = max(ncols * (label_inches + cells_inches + 0.3), 8.0)
+    width = max(ncols * (label_inches + cells_inches + 0.3) + 0.2, 8.0)
     facts = tables.provenance(part)
     spec = vocab.spec_of(dataset)
     wrap = int(width * 100 / 7.8)  # characters of 10-point text a line
@@ -116,24 +114,28 @@ def heatmap_png(report: RunReport, dataset: str) -> bytes:
     # under the title: what each ★† entry's metric showed, and what to use instead
     notes = [line for cell in tables.recommended_misreports(section)
              for line in textwrap.wrap(tables.misreport_line(cell).replace("`", ""), width=wrap)]
-    panel_inches = CELL_INCHES[1] * max(len(p) for p in panels) + 0.9
-    figure = Figure(figsize=(width, 0.2 * len(text + notes) + nrows * panel_inches + 0.8),
-                    dpi=100, layout="constrained")
-    figure.suptitle("\n".join(text + notes), x=0.01, ha="left", fontsize=10)
-    # cells keep their size: the width the panels do not need is an empty last column
-    spare = width - ncols * (label_inches + cells_inches + 0.3)
-    grid = figure.add_gridspec(nrows, ncols + 1, width_ratios=[
-        cells_inches] * ncols + [max(spare, 0.01) * cells_inches / (cells_inches + 1)])
-    for k, metric in enumerate(metrics):
-        _panel(figure.add_subplot(grid[k // ncols, k % ncols]), report, metric, dataset)
+    # laid out here, in inches (a layout engine would draw every text twice, and the text
+    # is most of the time): the header's lines, then rows of panels, then the legend
+    head = 0.2 * len(text + notes) + 0.3
+    panel_w = label_inches + cells_inches + 0.3
+    panel_h = CELL_INCHES[1] * max(len(p) for p in panels) + 0.9  # + title and column labels
+    height = head + nrows * panel_h + 0.5
+    figure = Figure(figsize=(width, height), dpi=100)
+    figure.text(0.1 / width, 1 - 0.1 / height, "\n".join(text + notes), va="top", fontsize=10)
+    for k, (metric, panel) in enumerate(zip(metrics, panels, strict=True)):
+        w, h = CELL_INCHES[0] * len(panel.columns), CELL_INCHES[1] * len(panel)
+        left = 0.1 + (k % ncols) * panel_w + label_inches
+        top = head + (k // ncols) * panel_h + 0.75
+        ax = figure.add_axes((left / width, 1 - (top + h) / height, w / width, h / height))
+        _panel(ax, report, metric, dataset)
     mark = f" ({tables.MISREPORT_MARK}: its metric misreports)" if notes else ""
     handles = [Patch(color=color, label=verdict) for verdict, color in VERDICT_COLORS.items()]
     handles.append(Patch(fill=False, edgecolor="black", linewidth=2,
                          label=f"★ recommended by the tutorial{mark}"))
-    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles),
-                  frameon=False, fontsize=9)
+    figure.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False,
+                  fontsize=9)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", facecolor="white", bbox_inches="tight")
+    figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()
 
 
