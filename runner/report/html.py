@@ -8,19 +8,23 @@ with raw HTML off.
 
 from __future__ import annotations
 
-import collections
 import pathlib
 import re
 from html import escape
 
-import pandas as pd
 from markdown_it import MarkdownIt
 
-from runner import vocab
 from runner.report import curves, tables
 from runner.report.heatmaps import VERDICT_COLORS
-from runner.report.highlights import TITLES
-from runner.report.markdown import ERRORS_INTRO, LEGEND, reference_note
+from runner.report.highlights import findings_markdown
+from runner.report.markdown import (
+    LEGEND,
+    disagreements_lines,
+    errors_lines,
+    header_lines,
+    reference_note,
+    section_lines,
+)
 from runner.report.run_report import RunReport
 from runner.store.atomic import atomic_write
 from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
@@ -84,33 +88,19 @@ def markdown_html(text: str) -> str:
                   lambda m: f'<td class="claim {_CLAIM_MARKS[m[1]]}">{m[1]}', page)
 
 
-def _header(df: pd.DataFrame, embedded: tuple[str, ...] = ()) -> str:
-    facts = tables.provenance(df)
-    data = "".join(f"<li>{_e(tables.provenance(part)['data'])}</li>"
-                   for _, part in df.groupby("dataset", sort=False))
-    datasets = list(dict.fromkeys(df["dataset"]))
-    nav = '<a href="#findings">findings</a>' + "".join(
-        f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
-    nav += "".join(f'<a href="#{name}">{name}</a>' for name in embedded) + \
-        '<a href="#errors">errors</a><a href="#curves">learning curves</a>'
-    return (f"<h1>cheatgrid: run {_e(facts['run'])}</h1><dl class='facts'>"
-            f"<dt>Keras</dt><dd>{_e(facts['keras'])}</dd>"
-            f"<dt>TensorFlow</dt><dd>{_e(facts['tf'])}</dd>"
-            f"<dt>device</dt><dd>{_e(facts['device'])}</dd>"
-            f"<dt>frozen base</dt><dd>{_e(facts['backbone'])}</dd>"
-            f"<dt>its weights</dt><dd><code>{_e(facts['weights'])}</code></dd>"
-            f"<dt>seeds</dt><dd>{_e(facts['seeds'])}</dd>"
-            f"<dt>data</dt><dd><ul>{data}</ul></dd></dl><nav>{nav}</nav>")
+def _markdown(lines: list[str]) -> str:
+    return markdown_html("\n".join(lines))
+
+
+def _nav(report: RunReport, embedded: tuple[str, ...]) -> str:
+    names = {n: n for n in ("findings", *report.datasets, *embedded, "errors")}
+    return "<nav>" + "".join(f'<a href="#{_e(n)}">{_e(text)}</a>' for n, text in {
+        **names, "curves": "learning curves"}.items()) + "</nav>"
 
 
 def findings_html(found: list[tuple[str, list[str]]]) -> str:
-    """The findings section (`findings.findings`'s lines, by kind)."""
-    parts = ["<section id='findings'><h2>Findings</h2>"]
-    for kind, items in found:
-        if items:
-            parts.append(f"<h3>{_e(TITLES[kind])}</h3><ul>" +
-                         "".join(f"<li>{_inline(item)}</li>" for item in items) + "</ul>")
-    return "".join(parts) + "</section>"
+    """The findings section (`highlights.findings`'s lines, by kind)."""
+    return f"<section id='findings'>{_markdown(findings_markdown(found))}</section>"
 
 
 def _legend() -> str:
@@ -155,47 +145,13 @@ def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
            "</table>"
 
 
-def _groups(part: pd.DataFrame) -> str:
-    """The groups of identical heads (two or more) of one dataset."""
-    heads = tables.shared_heads(part)
-    items = [f"<li><strong>[{_e(group)}]</strong> " + ", ".join(
-        f"<code>{_e(curves.head_title(row))}</code>" for row in members.to_dict("records"))
-        + "</li>"
-        for group, members in heads.groupby("equivalence_group", sort=False)
-        if len(members) > 1]
-    return ("<p>Identical heads (identical test logits: the same experiment in disguise):</p>"
-            f"<ul>{''.join(items)}</ul>") if items else ""
-
-
 def _dataset_section(report: RunReport, dataset: str) -> str:
-    part, section = report.section(dataset)
-    facts = tables.provenance(part)
-    spec = vocab.spec_of(dataset)
-    tally = collections.Counter(section["verdict"])
-    out = [f'<section id="{_e(dataset)}"><h2>{_e(dataset)}'
-           f'{_e(": " + spec.part) if spec else ""}</h2>',
-           f"<p>Data: {_e(facts['data'].split(': ', 1)[1])}; {_e(facts['n_train'])} train / "
-           f"{_e(facts['n_test'])} test images; epochs {_e(facts['epochs'])}. "
-           f"{tables.counted(len(section), 'cell')}: " + ", ".join(
-               f"{tally[v]} {v}" for v in VERDICT_COLORS if tally[v]) + ".</p>"]
-    for metric in dict.fromkeys(part["metric"]):
-        out += [f"<h3>metric: {_e(metric)}{_inline(reference_note(metric))}</h3>",
+    head, tail = section_lines(report, dataset)
+    out = [f'<section id="{_e(dataset)}">{_markdown(head)}']
+    for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
+        out += [_markdown([f"### metric: {metric}{reference_note(metric)}"]),
                 _cheat_table(report, metric, dataset)]
-    marked = tables.recommended_misreports(section)
-    if marked:
-        out.append("<ul class='misreport'>" + "".join(
-            f"<li>{_inline(tables.misreport_line(c))}</li>" for c in marked) + "</ul>")
-    return "".join(out) + _groups(part) + "</section>"
-
-
-def _errors(errors: list[dict]) -> str:
-    if not errors:
-        return "<h2 id='errors'>Errors</h2><p>No cell raised.</p>"
-    items = [f"<li><strong>{_e(e['error_type'])}</strong> in <code>{_e(e['phase'])}</code>, "
-             f"{tables.counted(e['count'], 'cell')} of {_e(e['dataset'])} "
-             f"({_inline(e['cells'])}): "
-             f"{_inline(e['message'])}</li>" for e in errors]  # as cheat_table.md renders it
-    return f"<h2 id='errors'>Errors</h2><p>{ERRORS_INTRO}</p><ul>{''.join(items)}</ul>"
+    return "".join(out) + _markdown(tail) + "</section>"
 
 
 def _curves(report: RunReport) -> str:
@@ -253,10 +209,13 @@ def render_html(report: RunReport, *, claims: str | None = None,
                     ("claims", "What the tutorial says vs. what this run shows", claims),
                     ("snippets", "The tutorial's snippets: what it printed, what each "
                      "framework prints now", snippets)) if text}
-    body = (_header(report.shown, tuple(embedded)) + findings_html(report.findings) +
-            _legend() + "".join(_dataset_section(report, d) for d in report.datasets) +
-            "".join(embedded.values()) + _errors(report.errors) + _curves(report))
     run = tables.provenance(report.shown)["run"]
+    body = (_markdown(header_lines(report.shown, f"cheatgrid: run {run}")) +
+            _nav(report, tuple(embedded)) + findings_html(report.findings) + _legend() +
+            "".join(_dataset_section(report, d) for d in report.datasets) +
+            _markdown(disagreements_lines(report.shown)) + "".join(embedded.values()) +
+            f"<section id='errors'>{_markdown(errors_lines(report.errors))}</section>" +
+            _curves(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")

@@ -104,6 +104,39 @@ LEGEND = (
     "`ls=x`: with `label_smoothing=x`.")
 
 
+def header_lines(df: pd.DataFrame, title: str) -> list[str]:
+    """A run's title and provenance: software, device, base and weights, seeds."""
+    return [f"# {title}", "",
+            f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
+            f"device {_values(df, 'device')}; frozen {backbone_text(df)} weights "
+            f"{_weights_text(df)}; seeds {_values(df, 'seed')}.", ""]
+
+
+def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
+    """A dataset's section around its tables: its title and data, and after the tables the
+    notes on recommended entries that misreport and its groups of identical heads."""
+    part, section = report.section(dataset)
+    spec = vocab.spec_of(dataset)
+    tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
+    head = [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
+            f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
+            f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
+            f"{'labels' if multi_label(part) else 'classes'}. Training: {_training_text(part)}. "
+            f"{counted(len(section), 'cell')}: {tally}.", ""]
+    marked = recommended_misreports(section)
+    tail = [f"- {misreport_line(cell)}" for cell in marked] + [""] if marked else []
+    return head, tail + _groups_text(part)
+
+
+def errors_lines(errors: list[dict[str, Any]]) -> list[str]:
+    """The run's distinct errors (`highlights.error_items`)."""
+    if not errors:
+        return ["## Errors", "", "No cell raised.", ""]
+    return ["## Errors", "", ERRORS_INTRO, "",
+            *[f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} of "
+              f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors], ""]
+
+
 def cheat_markdown(report: RunReport) -> str:
     """The cheat table as Markdown (cheat_table.md).
 
@@ -113,48 +146,32 @@ def cheat_markdown(report: RunReport) -> str:
         distinct errors.
     """
     df = report.shown
-    lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
-             f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
-             f"device {_values(df, 'device')}; frozen {backbone_text(df)} weights "
-             f"{_weights_text(df)}; seeds {_values(df, 'seed')}.", "",
+    lines = [*header_lines(df, f"Cheat table: {_first(df, 'run_name')}"),
              *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
     for dataset in report.datasets:
-        part, section = report.section(dataset)
-        spec = vocab.spec_of(dataset)
-        tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
-        lines += [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
-                  f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
-                  f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
-                  f"{'labels' if multi_label(part) else 'classes'}. "
-                  f"Training: {_training_text(part)}. {counted(len(section), 'cell')}: "
-                  f"{tally}.", ""]
-        for metric in dict.fromkeys(part["metric"]):
+        head, tail = section_lines(report, dataset)
+        lines += head
+        for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
                       markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
-        marked = recommended_misreports(section)
-        if marked:
-            lines += [f"- {misreport_line(cell)}" for cell in marked] + [""]
-        lines += _groups_text(part)
-    lines += _disagreements_text(df)
+        lines += tail
+    lines += disagreements_lines(df)
     if report.errors:
-        lines += ["## Errors", "", ERRORS_INTRO, ""]
-        lines += [f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} "
-                  f"of {e['dataset']} ({e['cells']}): {e['message']}" for e in report.errors]
-        lines.append("")
+        lines += errors_lines(report.errors)
     return "\n".join(lines)
 
 
 ERRORS_INTRO = "Each distinct error, where it was raised, and the cells it hit."
 
 
-def _disagreements_text(df: pd.DataFrame) -> list[str]:
+def disagreements_lines(df: pd.DataFrame) -> list[str]:
     """'Where the frameworks disagree': the cells whose status, verdict or accuracy
     depend on the framework."""
     table = aggregate.disagreements(df)
     if table.empty:
         return []
     return ["## Where the frameworks disagree", "",
-            f"{len(table)} cells whose status, verdict or accuracy (by more than "
+            f"{counted(len(table), 'cell')} whose status, verdict or accuracy (by more than "
             f"{MISLEADING_TOLERANCE}) differ between frameworks:", "",
             markdown_table(table.set_index("name")), ""]
 
