@@ -22,6 +22,7 @@ import pandas as pd
 from runner.config.environments import label_of
 from runner.report import aggregate, tables
 from runner.report.highlights import describe_cells
+from runner.report.markdown import pipe_table
 from runner.vocab import DEFAULT_FRAMEWORK
 
 NOISE_SE_FACTOR = 2.0
@@ -91,8 +92,7 @@ def _outcome(cell: dict[str, Any]) -> str:
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(_md(v) for v in row) + " |" for row in rows] + [""]
+    return [pipe_table(header, ([_md(v) for v in row] for row in rows)), ""]
 
 
 def _header(df_a: pd.DataFrame, df_b: pd.DataFrame, label_a: str, label_b: str) -> list[str]:

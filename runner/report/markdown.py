@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -21,15 +22,17 @@ from runner.report.tables import (
 from runner.train.judge import MISLEADING_TOLERANCE
 
 
+def pipe_table(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table: `header`, then each row, their cells as given."""
+    return "\n".join(["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header),
+                      *("| " + " | ".join(map(str, row)) + " |" for row in rows)])
+
+
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of `df`, index levels as leading columns."""
     flat = df.reset_index()
-    header = [str(c) for c in flat.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for values in flat.itertuples(index=False):
-        cells = ["" if pd.isna(v) else str(v).replace("|", "\\|") for v in values]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return pipe_table(flat.columns, (["" if pd.isna(v) else str(v).replace("|", "\\|")
+                                      for v in values] for values in flat.itertuples(index=False)))
 
 
 def _first(df: pd.DataFrame, column: str) -> Any:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate
+from runner.report.markdown import pipe_table
 from runner.train import judge
 from runner.tutorial import claim_checks, snippet_table
 from runner.tutorial.claim_checks import SAME_TOLERANCE, SIMILAR_TOLERANCE, Finding
@@ -218,10 +219,9 @@ def claims_markdown(df: pd.DataFrame, snippet_runs: Runs | None = None) -> str:
              "the metric against the reference accuracy. Where the metric the tutorial "
              "pairs with a claim's cells misreports, the last column says what it showed "
              "and what to use instead.", "",
-             "| part | the tutorial says | judged on | this run shows | verdict | "
-             "the metric |", "|---|---|---|---|---|---|"]
-    for claim, finding in evaluate(df, runs):
-        lines.append(f"| {claim.part} ({claim.source}) | {_cell(claim.says)} | "
-                     f"{finding.judged_on} | {_cell(finding.shows)} | "
-                     f"{_cell(verdict_text(finding))} | {_cell(finding.metric_note)} |")
+             pipe_table(("part", "the tutorial says", "judged on", "this run shows", "verdict",
+                         "the metric"), (
+                 (f"{claim.part} ({claim.source})", _cell(claim.says), finding.judged_on,
+                  _cell(finding.shows), _cell(verdict_text(finding)), _cell(finding.metric_note))
+                 for claim, finding in evaluate(df, runs)))]
     return "\n".join(lines) + "\n"
