@@ -47,8 +47,6 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 main{max-width:1500px;margin:0 auto;padding:16px 28px 48px}
 h1{font-size:24px;margin:8px 0}h3{font-size:15px;margin:18px 0 6px}
 h2{border-bottom:2px solid #ccc;padding-bottom:4px;margin-top:36px}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}
-dl.facts dt{font-weight:600}dl.facts dd{margin:0}dl.facts ul{margin:0;padding-left:18px}
 nav a{margin-right:14px}code{background:#eee;padding:0 3px;border-radius:3px}
 table{border-collapse:collapse;margin:4px 0 10px;font-size:13px;background:#fff}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}

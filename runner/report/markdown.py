@@ -13,11 +13,12 @@ from runner.report.highlights import findings_markdown
 from runner.report.run_report import RunReport
 from runner.report.tables import (
     MISREPORT_MARK,
-    backbone_text,
     counted,
     misreport_line,
+    provenance,
     recommended_misreports,
     shared_heads,
+    values_text,
 )
 from runner.train.judge import MISLEADING_TOLERANCE
 
@@ -40,13 +41,6 @@ def _first(df: pd.DataFrame, column: str) -> Any:
     return values.iloc[0] if len(values) else "?"
 
 
-def _values(df: pd.DataFrame, column: str) -> str:
-    """The distinct values of a column, e.g. '20' or '20, 40'."""
-    if column not in df:
-        return "?"
-    return ", ".join(str(v) for v in dict.fromkeys(df[column].dropna())) or "?"
-
-
 def _training_text(part: pd.DataFrame) -> str:
     """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
     keys = [k for k in ("epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder")
@@ -55,7 +49,7 @@ def _training_text(part: pd.DataFrame) -> str:
     texts = []
     for key in keys:
         label = key.replace("_", " ")
-        values = {enc: _values(rows, key) for enc, rows in by_encoding.items()}
+        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
         if len(set(values.values())) == 1:
             texts.append(f"{label} {next(iter(values.values()))}")
         else:
@@ -77,8 +71,8 @@ def reference_note(metric: str) -> str:
 
 
 def _weights_text(df: pd.DataFrame) -> str:
-    used = _values(df, "weights")
-    requested = _values(df, "weights_requested")
+    used = values_text(df, "weights")
+    requested = values_text(df, "weights_requested")
     if requested in ("?", used):
         return f"`{used}`"
     return f"`{used}` (configured `{requested}`)"
@@ -109,10 +103,10 @@ LEGEND = (
 
 def header_lines(df: pd.DataFrame, title: str) -> list[str]:
     """A run's title and provenance: software, device, base and weights, seeds."""
-    return [f"# {title}", "",
-            f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
-            f"device {_values(df, 'device')}; frozen {backbone_text(df)} weights "
-            f"{_weights_text(df)}; seeds {_values(df, 'seed')}.", ""]
+    facts = provenance(df)
+    return [f"# {title}", "", f"Keras {facts['keras']}, TensorFlow {facts['tf']}, device "
+            f"{facts['device']}; frozen {facts['backbone']} weights {_weights_text(df)}; seeds "
+            f"{facts['seeds']}.", ""]
 
 
 def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
@@ -122,8 +116,8 @@ def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]
     spec = vocab.spec_of(dataset)
     tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
     head = [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
-            f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
-            f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
+            f"Data: {values_text(part, 'data_detail')}; {values_text(part, 'n_train')} train / "
+            f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
             f"{'labels' if multi_label(part) else 'classes'}. Training: {_training_text(part)}. "
             f"{counted(len(section), 'cell')}: {tally}.", ""]
     marked = recommended_misreports(section)

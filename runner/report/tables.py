@@ -205,25 +205,25 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
         (`name: data_detail; ...`);
         `?` where the rows lack the column.
     """
-    def values(part: pd.DataFrame, column: str) -> str:
-        if column not in part:
-            return "?"
-        # a column with gaps is float: 800.0 is still the count 800
-        shown = (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                 for v in part[column].dropna())
-        return ", ".join(dict.fromkeys(shown)) or "?"
-
     detail = "data_detail" if "data_detail" in df else "data_source"
-    return {"run": values(df, "run_name"), "framework": values(df, "framework"),
-            "environment": values(df, "environment"),
+    columns = {"run": "run_name", "framework": "framework", "environment": "environment",
+               "keras": "keras_version", "tf": "tf_version", "weights": "weights",
+               "device": "device", "seeds": "seed", "epochs": "epochs", "n_train": "n_train",
+               "n_test": "n_test"}
+    return {**{key: values_text(df, column) for key, column in columns.items()},
             "backbone": backbone_text(df),
-            "keras": values(df, "keras_version"),
-            "tf": values(df, "tf_version"), "weights": values(df, "weights"),
-            "device": values(df, "device"), "seeds": values(df, "seed"),
-            "epochs": values(df, "epochs"), "n_train": values(df, "n_train"),
-            "n_test": values(df, "n_test"),
-            "data": "; ".join(f"{name}: {values(part, detail)}"
+            "data": "; ".join(f"{name}: {values_text(part, detail)}"
                               for name, part in df.groupby("dataset", sort=False))}
+
+
+def values_text(df: pd.DataFrame, column: str) -> str:
+    """The distinct values of a column, e.g. '20' or '20, 40' ('?' for none)."""
+    if column not in df:
+        return "?"
+    # a column with gaps is float: 800.0 is still the count 800
+    shown = (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+             for v in df[column].dropna())
+    return ", ".join(dict.fromkeys(shown)) or "?"
 
 
 def backbone_text(df: pd.DataFrame) -> str:
