@@ -43,8 +43,8 @@ def _entry(cell: dict[str, Any]) -> list[str]:
 
 
 def _row_label(key: tuple) -> str:
-    encoding, units, activation = key
-    return f"{encoding} / {activation} ({units} unit{'' if units == 1 else 's'})"
+    return tables.head_text(dict(zip(("encoding", "units", "activation"), key, strict=True)),
+                            loss=False)
 
 
 def _panel(ax: Any, report: RunReport, metric: str, dataset: str) -> None:

@@ -13,17 +13,10 @@ from typing import Any
 import pandas as pd
 
 from runner import vocab
-from runner.report.tables import counted, shared_heads
+from runner.report.tables import counted, head_text, shared_heads
 from runner.train.judge import VERDICTS
 
 EXAMPLES = 4  # groups shown per kind of finding; the rest are counted
-
-
-def _head(cell: dict[str, Any]) -> str:
-    units = cell["units"]
-    return (f"{cell['encoding']} / {cell['activation']} ({units} unit{'' if units == 1 else 's'})"
-            f" / {vocab.short_loss(cell['loss'])} "
-            f"logits={str(bool(cell['from_logits'])).lower()}")
 
 
 def tally(cells: pd.DataFrame) -> str:
@@ -52,7 +45,7 @@ def _misleading(cells: pd.DataFrame) -> list[str]:
                      f"{counted(len(group), 'cell')}, e.g. {worst['test_metric_mean']:.4f} "
                      f"shown where the reference accuracy is "
                      f"{worst['reference_accuracy_mean']:.4f} "
-                     f"({_head(worst)})")
+                     f"({head_text(worst)})")
     return lines
 
 
@@ -66,12 +59,10 @@ def _degenerate(cells: pd.DataFrame) -> list[str]:
             value is True or value == 1 for value in group["constant_predictions"])
         why = ("predicts one class (or label set) for every image" if constant
                else "does no better than always the most common class (or label set)")
-        heads = ", ".join(dict.fromkeys(
-            f"{vocab.short_loss(r['loss'])} logits={str(bool(r['from_logits'])).lower()}"
-            for r in group.to_dict("records")))
-        lines.append(f"{dataset}: {first['encoding']} / {first['activation']} "
-                     f"({first['units']} unit{'' if first['units'] == 1 else 's'}) with "
-                     f"{heads} {why}: {counted(len(group), 'cell')}")
+        heads = ", ".join(dict.fromkeys(head_text(r).rsplit(" / ", 1)[1]
+                                        for r in group.to_dict("records")))
+        lines.append(f"{dataset}: {head_text(first, loss=False)} with {heads} {why}: "
+                     f"{counted(len(group), 'cell')}")
     return lines
 
 
@@ -82,7 +73,7 @@ def _identical(df: pd.DataFrame) -> list[str]:
         if not groups:
             continue
         sizes = " + ".join(str(len(g)) for g in groups)
-        example = ", ".join(f"`{_head(r)}`" for r in groups[0].to_dict("records")[:3])
+        example = ", ".join(f"`{head_text(r)}`" for r in groups[0].to_dict("records")[:3])
         lines.append(f"{dataset}: {len(groups)} group{'s' if len(groups) > 1 else ''} of "
                      f"identical heads ({sizes} heads): the same trained model under different "
                      f"names, e.g. [{groups[0]['equivalence_group'].iloc[0]}] {example}")

@@ -179,7 +179,7 @@ def _curves(report: RunReport) -> str:
             values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
                              f'{_e(c["value"])}</span></li>'
                              for c in by_head[head_id])
-            cards.append(f'<div class="card"><h4>{_e(curves.head_title(head[0]))}</h4>'
+            cards.append(f'<div class="card"><h4>{_e(tables.head_text(head[0]))}</h4>'
                          f"<ul>{values}</ul>{curves.head_charts(head)}</div>")
         note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
                 "no training history: failed before or during fit (see Errors).</p>"

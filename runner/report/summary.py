@@ -9,7 +9,7 @@ import pathlib
 from runner.report.compare import differences, render
 from runner.report.highlights import tally
 from runner.report.run_report import RunReport
-from runner.report.tables import shared_heads
+from runner.report.tables import group_sizes
 from runner.store import results
 from runner.store.atomic import atomic_write
 
@@ -70,11 +70,10 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
 def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
                   sample: pathlib.Path | None) -> list[str]:
     """The end-of-run summary, one line each."""
-    groups = {}
-    for dataset, part in shared_heads(report.shown).groupby("dataset", sort=False):
-        count = sum(len(g) > 1 for _, g in part.groupby("equivalence_group", sort=False))
-        if count:
-            groups[dataset] = count
+    groups: dict[str, int] = {}
+    for (dataset, _), size in group_sizes(report.shown).items():
+        groups[dataset] = groups.get(dataset, 0) + (size > 1)
+    groups = {dataset: count for dataset, count in groups.items() if count}
     identical = (f"{sum(groups.values())} groups of identical heads ("
                  + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
         else "no identical heads"

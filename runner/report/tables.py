@@ -114,6 +114,13 @@ def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
     return text
 
 
+def head_text(cell: dict[str, Any], loss: bool = True) -> str:
+    """A head's short name, e.g. 'onehot / softmax (10 units) / CCE logits=false'; without
+    the loss, the cheat table's row."""
+    text = f"{cell['encoding']} / {cell['activation']} ({counted(int(cell['units']), 'unit')})"
+    return f"{text} / {_column_label(cell['loss'], cell['from_logits'])}" if loss else text
+
+
 def _column_label(loss: str, from_logits: bool, label_smoothing: float = 0.0) -> str:
     smoothing = f" ls={label_smoothing:g}" if _number(label_smoothing) and label_smoothing \
         else ""
@@ -135,7 +142,7 @@ def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     """(dataset, equivalence group) -> number of distinct heads in it."""
     if "equivalence_group" not in df:
         return {}
-    return shared_heads(df).groupby(["dataset", "equivalence_group"]).size().to_dict()
+    return shared_heads(df).groupby(["dataset", "equivalence_group"], sort=False).size().to_dict()
 
 
 def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
