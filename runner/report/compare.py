@@ -95,15 +95,13 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
     return [pipe_table(header, ([_md(v) for v in row] for row in rows)), ""]
 
 
-def _header(df_a: pd.DataFrame, df_b: pd.DataFrame, label_a: str, label_b: str) -> list[str]:
-    facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
-    rows = [(name, facts_a[key], facts_b[key]) for key, name in _FIELDS]
-    differ = [name for key, name in _FIELDS if key != "run" and facts_a[key] != facts_b[key]]
+def _header(facts: list[tuple[str, str, str]], label_a: str, label_b: str) -> list[str]:
+    differ = [name for name, a, b in facts[1:] if a != b]  # the first: the runs' names
     note = ("The runs differ in: " + ", ".join(differ) + ". Changes below may come from "
             "any of these." if differ else "The runs agree in software, weights, data, "
             "sample counts, epochs and seeds.")
     return [f"# Comparison: A `{_md(label_a)}` vs. B `{_md(label_b)}`", "",
-            *_table(("", "A", "B"), rows), note, "", NOISE_TEXT, ""]
+            *_table(("", "A", "B"), facts), note, "", NOISE_TEXT, ""]
 
 
 def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> list[str]:
@@ -111,7 +109,8 @@ def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> li
     for dataset, part in cells.loc[ids].groupby("dataset", sort=False):
         described = describe_cells(part, df[df["dataset"] == dataset].drop_duplicates(
             "cell_id"))
-        lines.append(f"- only in {run}: {len(part)} cells of {dataset} ({described})")
+        lines.append(f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} "
+                     f"({described})")
     return lines
 
 
@@ -161,10 +160,8 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
     key = match_key(rows_a, rows_b)
     (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
-    metrics_a = df_a.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict() \
-        if "test_metric" in df_a else {}
-    metrics_b = df_b.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict() \
-        if "test_metric" in df_b else {}
+    metrics_a, metrics_b = (df.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict()
+                            if "test_metric" in df else {} for df in (df_a, df_b))
     shared = [i for i in a.index if i in b.index]
     status, verdicts, deltas, within, identical = [], [], [], 0, 0
     for cell_id in shared:
@@ -187,13 +184,13 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
         if x["verdict"] == y["verdict"] and metrics_a.get(cell_id) == metrics_b.get(cell_id):
             identical += 1
     facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
-    differ_in = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS
-                 if k != "run" and facts_a[k] != facts_b[k]]
+    facts = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS]
     return Differences(
         len(shared), status, verdicts, deltas, within, identical,
         _only(a, [i for i in a.index if i not in b.index], df_a, "A"),
-        _only(b, [i for i in b.index if i not in a.index], df_b, "B"), differ_in,
-        _header(df_a, df_b, label_a, label_b), len(a), len(b))
+        _only(b, [i for i in b.index if i not in a.index], df_b, "B"),
+        [fact for fact in facts[1:] if fact[1] != fact[2]], _header(facts, label_a, label_b),
+        len(a), len(b))
 
 
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
@@ -218,9 +215,10 @@ def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
 def render(d: Differences) -> str:
     """`differences` as the Markdown of `compare_runs`."""
     lines = list(d.header)
-    lines += [f"{d.shared} cells in both runs: {len(d.status)} status or error changes, "
-              f"{len(d.verdicts)} verdict changes, {len(d.accuracy)} accuracy changes beyond "
-              f"noise, {d.within_noise} within noise. {d.cells_a - d.shared} cells only in A, "
+    lines += [f"{tables.counted(d.shared, 'cell')} in both runs: {len(d.status)} status or "
+              f"error changes, {len(d.verdicts)} verdict changes, {len(d.accuracy)} accuracy "
+              f"changes beyond noise, {d.within_noise} within noise. "
+              f"{tables.counted(d.cells_a - d.shared, 'cell')} only in A, "
               f"{d.cells_b - d.shared} only in B.", ""]
     sections = (("Cells in one run only", d.only_a + d.only_b, None),
                 ("Status and error changes", d.status, ("cell", "A", "B")),
