@@ -23,7 +23,7 @@ def tally(cells: pd.DataFrame) -> str:
     """'360 cells: 120 ok, 50 misleading, 70 degenerate, 120 error.'"""
     counts = cells["verdict"].value_counts()
     shown = ", ".join(f"{int(counts.get(v, 0))} {v}" for v in reversed(VERDICTS))
-    return f"{len(cells)} cells: {shown}."
+    return f"{counted(len(cells), 'cell')}: {shown}."
 
 
 def _largest_first(part: pd.DataFrame, keys: list[str]) -> list[tuple[Any, pd.DataFrame]]:

@@ -9,7 +9,7 @@ import pathlib
 from runner.report.compare import differences, render
 from runner.report.highlights import tally
 from runner.report.run_report import RunReport
-from runner.report.tables import group_sizes
+from runner.report.tables import counted, group_sizes
 from runner.store import results
 from runner.store.atomic import atomic_write
 
@@ -74,13 +74,14 @@ def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
     for (dataset, _), size in group_sizes(report.shown).items():
         groups[dataset] = groups.get(dataset, 0) + (size > 1)
     groups = {dataset: count for dataset, count in groups.items() if count}
-    identical = (f"{sum(groups.values())} groups of identical heads ("
+    identical = (f"{counted(sum(groups.values()), 'group')} of identical heads ("
                  + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
         else "no identical heads"
     misleading = report.cells[report.cells["verdict"] == "misleading"]
     metrics = ", ".join(dict.fromkeys(misleading["metric"])) or "none"
     return [f"done: {tally(report.cells)}",
-            f"metrics that misreport: {len(misleading)} cells ({metrics}); {identical}",
+            f"metrics that misreport: {counted(len(misleading), 'cell')} ({metrics}); "
+            f"{identical}",
             f"report: {run_dir / 'report.html'} (findings first; also cheat_table.md, "
             "results.csv, results.jsonl"
             + (", changes.md: what changed when" if (run_dir / "changes.md").is_file() else "")
