@@ -59,9 +59,9 @@ class RayCluster:
             ResourceUnavailable: Ray is missing or unreachable, no node has the
                 configured `resources`, or the device, weights or data cannot be had.
         """
+        require_ray()
         import ray
 
-        require_ray()
         self._connect()
         try:
             self._check_resources()
