@@ -209,7 +209,7 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
             prepared: Any) -> int:
     """`--verify`: the composed tutorial model on raw images against the cached result;
     exit 1 on a mismatch."""
-    from runner.data.datasets import load_dataset
+    from runner.data.arrays import load_dataset
     from runner.train.end_to_end import verify
 
     if outcome.weights is None:

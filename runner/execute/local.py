@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from runner.config import Config
 from runner.config.environments import CURRENT
 from runner.errors import WorkerGone
-from runner.execute.base import GracefulStop, ProgressBars, error_rows, timeout_cause
+from runner.execute.deaths import GracefulStop, error_rows, timeout_cause
 from runner.execute.plan import Unit
+from runner.execute.progress import ProgressBars
 from runner.execute.worker import Worker
 from runner.grid import Cell
 from runner.store.rundir import RunDir

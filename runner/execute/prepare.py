@@ -16,7 +16,7 @@ from typing import Any
 
 from runner import vocab
 from runner.config import Config
-from runner.data.datasets import DatasetArrays, load_dataset
+from runner.data.arrays import DatasetArrays, load_dataset
 from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision, resolve_source
 from runner.execute.plan import DataKey, Unit, cell_columns, plan_units
@@ -24,10 +24,10 @@ from runner.features.backbone import Backbone, build_backbone
 from runner.features.cache import Features, dataset_features
 from runner.grid import Cell
 from runner.train import backends as framework
-from runner.train.common import GroupResult, error_fields
 from runner.train.device import Placement, place
 from runner.train.end_to_end import train_end_to_end
 from runner.train.fused import train_together
+from runner.train.outcomes import GroupResult, error_fields
 
 
 def provenance() -> dict[str, Any]:

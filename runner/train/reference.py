@@ -20,18 +20,14 @@ from runner.data.pipeline import feature_pipeline
 from runner.features.cache import Features
 from runner.grid import Cell
 from runner.train import backends, judge
-from runner.train.common import (
+from runner.train.heads import build_head, encode_splits, keras_loss, keras_metric, steps_per_epoch
+from runner.train.outcomes import (
     GroupResult,
     Phase,
     TestOutputs,
-    build_head,
-    encode_splits,
     error_fields,
     finish_head,
-    keras_loss,
-    keras_metric,
     run_phases,
-    steps_per_epoch,
     warning_texts,
 )
 

@@ -20,11 +20,11 @@ from runner.config import Config
 from runner.errors import ResourceUnavailable
 from runner.execute.plan import Unit
 from runner.execute.ray import tasks as ray_tasks
-from runner.execute.ray.nodes import alive_nodes
 from runner.grid import Cell
 from runner.train import backends as framework
 
 CONNECT_SECONDS = 5  # an address that does not answer by then is refused (Ray retries long)
+MAX_FEATURE_RETRIES = 3  # times Ray computes a dataset's features again once their node went
 
 
 def require_ray() -> None:
@@ -116,9 +116,12 @@ class RayCluster:
         nodes by adding a scheduling strategy here.
         """
         resources = self.config.resources
-        # max_retries=0: Ray would rerun a dead task on its own; the driver decides instead.
+        # A feature task Ray runs again where its node went, and again when its object is
+        # lost (lineage reconstruction); a unit's, never: a dead worker may be the cells'
+        # doing, which the driver finds by splitting the unit.
+        retries = MAX_FEATURE_RETRIES if task == "extract" else 0
         return {"num_cpus": resources.cpus_per_task, "num_gpus": resources.gpus_per_task,
-                "max_retries": 0}
+                "max_retries": retries}
 
     def unmet(self, nodes: dict[str, dict[str, Any]]) -> str | None:
         """Why no node of `nodes` (Ray's records of the live ones) can take a task, or None."""
@@ -157,6 +160,13 @@ class RayCluster:
         why = self.unmet(alive_nodes())
         if why is not None:
             raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
+
+
+def alive_nodes() -> dict[str, dict[str, Any]]:
+    """The cluster's live nodes: node id -> Ray's record of it (resources, address)."""
+    import ray
+
+    return {n["NodeID"]: n for n in ray.nodes() if n.get("Alive")}
 
 
 def _probe(address: str) -> None:

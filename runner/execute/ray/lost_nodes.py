@@ -1,11 +1,13 @@
-"""What the Ray driver does when nodes go: units run again, features computed again.
+"""Ray nodes that leave mid-run: noticing them, running their units again, giving up.
 
-`NodeLosses` is a part of `supervisor.RaySupervisor` (whose state it uses: the
-queue, the tasks in flight, the feature tasks, the run directory): a unit whose
-node went is queued again whole, a dataset's features whose last copy went are
-computed again, each at most `nodes.MAX_NODE_LOSSES` times; and once no node left
-can take a task for `resources.node_wait_seconds`, every cell left is recorded
-`phase: crashed`, `NodeLost`, so that the grid ends with every cell once.
+A node that goes (a preempted spot instance, a rebooted box, a network split) takes
+with it the tasks running there and the objects only it held. Ray itself computes a
+dataset's features again (its feature task has `max_retries`, and Ray reconstructs
+a lost object from its lineage). A unit's head-training task is not retried by Ray
+(a worker that dies is the cells' doing, found by splitting the unit): the driver
+runs a unit whose node went again, whole, `MAX_NODE_LOSSES` times at most, and once
+no node left can take a task for `resources.node_wait_seconds` (which Ray does not
+give) records every cell left `phase: crashed`, `NodeLost`.
 """
 
 from __future__ import annotations
@@ -16,20 +18,55 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.config import Config
-from runner.execute.base import error_rows
-from runner.execute.plan import DataKey, Unit, data_label
-from runner.execute.ray.cluster import RayCluster, first_line
-from runner.execute.ray.nodes import (
-    MAX_NODE_LOSSES,
-    NodeWatch,
-    died_on,
-    lost_objects,
-    node_name,
-)
+from runner.execute.deaths import error_rows
+from runner.execute.plan import Unit, data_label
+from runner.execute.ray.cluster import RayCluster, alive_nodes, first_line
+
+MAX_NODE_LOSSES = 3  # times a unit may lose its node
+WATCH_SECONDS = 1.0  # how often the driver looks at the cluster's nodes
 
 
-class NodeLosses:
-    """The supervisor's handling of lost nodes: a mixin of `RaySupervisor`, which holds the
+def lost_node(error: BaseException) -> bool:
+    """Whether a task's error says that its node, or every copy of its input, went."""
+    import ray
+
+    failures = ray.exceptions
+    if isinstance(error, (failures.OwnerDiedError, failures.ObjectFreedError)):
+        return False  # the driver itself, or an object freed on purpose
+    return isinstance(error, (failures.NodeDiedError, failures.ObjectLostError))
+
+
+def node_name(node_id: str | None, nodes: dict[str, dict[str, Any]] | None = None) -> str:
+    """A node as messages name it: its id's first 8 digits, and its address when known."""
+    if node_id is None:
+        return "a Ray node"
+    address = (nodes or {}).get(node_id, {}).get("NodeManagerAddress")
+    return f"Ray node {node_id[:8]}" + (f" ({address})" if address else "")
+
+
+class NodeWatch:
+    """The cluster's live nodes, looked at every `WATCH_SECONDS`: which ones left."""
+
+    def __init__(self):
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self._next = 0.0
+
+    def start(self) -> None:
+        self.nodes = alive_nodes()
+        self._next = time.monotonic() + WATCH_SECONDS
+
+    def left(self) -> list[tuple[str, dict[str, Any]]] | None:
+        """Nodes gone since the last look, or None when it is not time to look."""
+        now = time.monotonic()
+        if now < self._next:
+            return None
+        self._next = now + WATCH_SECONDS
+        before, self.nodes = self.nodes, alive_nodes()
+        return [(node_id, node) for node_id, node in before.items() if node_id not in self.nodes]
+
+
+class LostNodes:
+    """The supervisor's handling of lost nodes: a part of `RaySupervisor`, which holds the
     state below and the `_write` and `_cancel_all` it calls."""
 
     config: Config
@@ -38,30 +75,20 @@ class NodeLosses:
     stop_requested: bool
     _queue: collections.deque[Unit]
     _flights: dict[Any, Any]  # a task's generator -> its `_Flight`
-    _features: dict[DataKey, Any]  # (dataset, backbone) -> its `_Features`
+    _features: dict[Any, Any]  # (dataset, backbone) -> its feature task's refs
     _common: dict[str, Any]
     _nodes: NodeWatch
     _unit_losses: collections.Counter[Unit]  # unit -> times its node went
-    _feature_losses: collections.Counter[DataKey]  # data key -> times its features went
     _stranded_since: float | None  # since when no node can take a task
 
     def _lost(self, flight: Any, error: BaseException) -> None:
-        """A unit's node (or its features' last copy) went: run it again, whole, or record it."""
-        import ray
-
+        """A unit's node (or its input's every copy) went: run it again, whole, or record it."""
         unit = flight.unit
         if self.stop_requested:
             return
-        features = self._features.get(unit.data_key)
-        if isinstance(error, ray.exceptions.ObjectLostError) and features is not None \
-                and features.loaded is flight.loaded:  # and not already computed again
-            self._forget_features(unit.data_key, f"the features of "
-                                  f"{data_label(unit.data_key)} went with their Ray node")
         self._unit_losses[unit] += 1
         losses = self._unit_losses[unit]
-        where = f"{node_name(flight.node or died_on(error), self._nodes.nodes)} went"
-        if isinstance(error, ray.exceptions.ObjectLostError):
-            where = f"the features of {data_label(unit.data_key)} went with their Ray node"
+        where = f"{node_name(flight.node, self._nodes.nodes)} went"
         what = (f"{data_label(unit.data_key)} {unit.groups[0][0].encoding} seed {unit.seed} "
                 f"({len(unit.cells)} cells, {time.monotonic() - flight.started:.1f} s in)")
         count = f"{losses} of {MAX_NODE_LOSSES} losses"
@@ -72,13 +99,6 @@ class NodeLosses:
         self.warn(f"{where} while training {what}: queued again ({count})")
         self._queue.append(unit)
 
-    def _forget_features(self, key: DataKey, what: str) -> None:
-        """A dataset's features (or their task) went with a node: a next unit starts another."""
-        del self._features[key]
-        self._feature_losses[key] += 1
-        self.warn(f"{what}: computing them again ({self._feature_losses[key]} of "
-                  f"{MAX_NODE_LOSSES} losses)")
-
     def _watch(self) -> None:
         """Say which nodes left; give up the cells left once no node can take a task."""
         left = None if self.stop_requested else self._nodes.left()
@@ -86,11 +106,6 @@ class NodeLosses:
             return
         for node_id, node in left:
             self.warn(f"{node_name(node_id, {node_id: node})} left the cluster")
-        if left:  # features whose every copy went: computed again before a unit needs them
-            ready = {f.loaded: name for name, f in self._features.items() if f.ready}
-            for ref in lost_objects(list(ready), set(self._nodes.nodes)):
-                self._forget_features(ready[ref], f"the features of {data_label(ready[ref])} "
-                                      "went with it")
         why = self.cluster.unmet(self._nodes.nodes)
         if why is None:
             self._stranded_since = None

@@ -18,7 +18,6 @@ import yaml
 
 from runner import vocab
 from runner.config import schema
-from runner.config.checks import Checker
 from runner.config.describe import describe
 from runner.config.environments import CURRENT, DEFAULT, parse_environments
 from runner.config.patterns import entries, override, pattern
@@ -32,6 +31,7 @@ from runner.config.schema import (
     TrainingConfig,
 )
 from runner.config.sets import apply_settings
+from runner.config.validate import Checker
 from runner.errors import ConfigError, did_you_mean
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

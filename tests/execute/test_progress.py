@@ -9,7 +9,7 @@ import pytest
 
 from runner.config import parse_config
 from runner.data.sources import SourceDecision
-from runner.execute.base import ProgressBars, decision_lines
+from runner.execute.progress import ProgressBars, decision_lines
 from runner.train.device import nvidia_gpus
 from tests.support import TINY
 

@@ -1,20 +1,22 @@
 """What the Ray driver does when nodes go, without a cluster: which task errors mean a
 lost node, a unit run again whole then recorded `NodeLost`, and the cells no node can
-take (`runner/execute/ray/nodes.py`, `losses.py`; the simulated cluster's runs are in
+take (`runner/execute/ray/lost_nodes.py`; the simulated cluster's runs are in
 test_ray_nodes.py)."""
 
 from __future__ import annotations
 
 import collections
+import sys
 import time
 import types
 
 import pytest
 
 from runner.config import parse_config
+from runner.errors import ResourceUnavailable
 from runner.execute.plan import plan_units
-from runner.execute.ray.losses import NodeLosses
-from runner.execute.ray.nodes import NodeWatch, died_on, lost_node, node_name
+from runner.execute.ray.cluster import RayCluster
+from runner.execute.ray.lost_nodes import LostNodes, NodeWatch, lost_node, node_name
 from runner.grid import expand
 from tests.support import CELLS, SMALL
 
@@ -27,8 +29,7 @@ NODE_ID = "ab" * 28
 
 
 @pytest.mark.parametrize("error, lost", [
-    (ray.exceptions.NodeDiedError(f"Task failed ... Node IP: 10.0.0.2, node ID: {NODE_ID}."),
-     True),
+    (ray.exceptions.NodeDiedError("the node is dead"), True),
     (ray.exceptions.ObjectReconstructionFailedError("ff" * 28, None, ""), True),  # input gone
     (ray.exceptions.ObjectLostError("ff" * 28, None, ""), True),
     (ray.exceptions.OwnerDiedError("ff" * 28, None, ""), False),  # the driver itself
@@ -40,16 +41,21 @@ def test_which_task_errors_mean_a_lost_node(error, lost):
     assert lost_node(error) is lost
 
 
-def test_the_node_a_node_died_error_names():
-    error = ray.exceptions.NodeDiedError(f"Node IP: 10.0.0.2, node ID: {NODE_ID}. This can")
-    assert died_on(error) == NODE_ID
-    assert died_on(ray.exceptions.NodeDiedError("the node is dead")) is None
+def test_a_missing_ray_is_said_before_ray_is_imported(monkeypatch):
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails
+    cluster = RayCluster(parse_config(SMALL), [], True, "cpu", None, print)
+    with pytest.raises(ResourceUnavailable, match=r"pip install 'cheatgrid\[ray\]'"):
+        cluster.start()
+
+
+def test_how_messages_name_a_node():
     assert node_name(NODE_ID, {NODE_ID: {"NodeManagerAddress": "10.0.0.2"}}) == \
         "Ray node abababab (10.0.0.2)"
     assert node_name(None) == "a Ray node"
 
 
-class Driver(NodeLosses):
+class Driver(LostNodes):
     """A supervisor's state for `NodeLosses`, without Ray: the rows it writes, its messages."""
 
     def __init__(self, doc: dict):
@@ -59,7 +65,7 @@ class Driver(NodeLosses):
         self.warn, self.stop_requested = self.messages.append, False
         self._queue, self._flights, self._features = collections.deque(), {}, {}
         self._common, self._nodes, self._stranded_since = {}, NodeWatch(), None
-        self._unit_losses, self._feature_losses = collections.Counter(), collections.Counter()
+        self._unit_losses = collections.Counter()
         self.rows: list[dict] = []
 
     def _write(self, rows, logits) -> None:
@@ -73,7 +79,7 @@ def test_a_unit_that_loses_its_node_runs_again_whole_then_is_recorded():
     driver = Driver(GRID)
     unit = driver.units[0]
     flight = types.SimpleNamespace(unit=unit, loaded=None, started=time.monotonic(), node=NODE_ID)
-    died = ray.exceptions.NodeDiedError(f"Task failed ... node ID: {NODE_ID}.")
+    died = ray.exceptions.NodeDiedError("Task failed ...")
     for losses in (1, 2):
         driver._lost(flight, died)
         assert list(driver._queue) == [unit] and not driver.rows  # whole, not split
