@@ -56,7 +56,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
     if args.dry_run:
         for cell in cells:
             print(f"{cell.cell_id}  {cell.name}")
-        groups = len({c.training_key for c in cells})
+        groups = len({c.head_id for c in cells})
         print(f"{len(cells)} cells ({groups} trained heads) in {len(config.datasets)} "
               f"dataset(s); nothing trained, nothing written.")
         return 0

@@ -11,6 +11,7 @@ and picks its encodings from them, before (and without) loading a single image.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Any
 
 from runner import vocab
@@ -67,7 +68,7 @@ class DatasetFacts:
 
 @dataclasses.dataclass(frozen=True)
 class DatasetConfig:
-    name: str = setting(parse=validate.string, shown="required", values=vocab.DATASETS,
+    name: str = setting(parse=Checker.string, shown="required", values=vocab.DATASETS,
                         why="a catalogued dataset (see [Datasets](data.md#datasets)), or with "
                         "`source: tfds | folder | npz` a name of your own: for `tfds`, the "
                         "TFDS name (`cifar10`, `beans`, `oxford_iiit_pet:4.0.0`, ...)")
@@ -78,18 +79,19 @@ class DatasetConfig:
                           "only), `horses_or_humans` `auto`, `voc2007` `tfds` (only)); "
                           "`tfds`, `folder` or `npz` for any other (required)")
     max_train_samples: int | None = setting(
-        None, parse=validate.optional(validate.integer()), shown="all", why="keep the first N "
+        None, parse=validate.optional(Checker.integer), shown="all", why="keep the first N "
         "training images (embedded splits are ordered so that any prefix is class-balanced; "
         "`mnist_multilabel`: N canvases, nearly balanced; TFDS keeps its own order)")
     max_test_samples: int | None = setting(
-        None, parse=validate.optional(validate.integer()), shown="all",
+        None, parse=validate.optional(Checker.integer), shown="all",
         why="the same for test images")
     classes: tuple[int, ...] | None = setting(
-        None, parse=validate.optional(validate.items(validate.integer(0), "[4, 9]")),
+        None, parse=validate.optional(validate.items(partial(Checker.integer, minimum=0),
+                                                     "[4, 9]")),
         shown="all digits; `[4, 9]` for `mnist_binary`", why="MNIST digits to keep, in "
         "class-index order (`mnist_binary`: exactly 2; `mnist_multilabel`: at least 2, its "
         "labels)")
-    units: int | None = setting(None, parse=validate.optional(validate.integer()),
+    units: int | None = setting(None, parse=validate.optional(Checker.integer),
                                 shown="tutorial rule",
                                 why="output units of every cell of this dataset")
     split: tuple[str, str] | None = setting(
@@ -99,18 +101,18 @@ class DatasetConfig:
         "any other TFDS dataset: `train` / `test` where both exist, else a hold-out of "
         "`train` (`test_fraction`)")
     data_dir: str | None = setting(
-        None, parse=validate.optional(validate.string),
+        None, parse=validate.optional(Checker.string),
         shown="`$TFDS_DATA_DIR` or `~/tensorflow_datasets`", why="where TFDS keeps its files")
     path: str | None = setting(
-        None, parse=validate.optional(validate.string), shown="none", new=True,
+        None, parse=validate.optional(Checker.string), shown="none", new=True,
         why="`source: folder`: the directory of class sub-folders (`DIR/<class>/`, or "
         "`DIR/train/<class>/` and `DIR/test/<class>/`); `source: npz`: the `.npz` file")
     image_key: str | None = setting(
-        None, parse=validate.optional(validate.string), shown="found", new=True,
+        None, parse=validate.optional(Checker.string), shown="found", new=True,
         why="`source: tfds`: the image feature to read (default: the only `Image` "
         "feature, or `image`)")
     label_key: str | None = setting(
-        None, parse=validate.optional(validate.string), shown="found", new=True,
+        None, parse=validate.optional(Checker.string), shown="found", new=True,
         why="`source: tfds`: the label feature: a `ClassLabel` (single-label) or a "
         "sequence of `ClassLabel` (multi-label); `a/b` reads `b` of each item of the "
         "sequence `a` (e.g. `objects/label`: the set of an image's object classes)")

@@ -116,17 +116,6 @@ def _open_dataset(check: Checker, values: dict[str, Any], path: str) -> DatasetC
     return DatasetConfig(**values, facts=facts)
 
 
-def _grid(check: Checker, raw: Any) -> GridConfig:
-    grid = GridConfig(**_section(check, GridConfig, raw, "grid"))
-    absent = framework_missing(grid.framework)
-    if absent:
-        extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
-        raise check.fail("grid.framework", f"installed frameworks; {absent} need "
-                         f"`pip install -e '.[{extras}]'` (or `make install`)",
-                         list(grid.framework))
-    return grid
-
-
 def _backbone(check: Checker, raw: Any, grid: GridConfig) -> BackboneConfig:
     """The backbone section; with `grid.backbone`, its first backbone is `name`."""
     values = _section(check, BackboneConfig, raw, "backbone")
@@ -203,7 +192,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     names = tuple(d.name for d in datasets)
     if len(set(names)) != len(names):
         raise check.fail("datasets", "each dataset name at most once", list(names))
-    grid = _grid(check, raw.get("grid", {}))
+    grid = GridConfig(**_section(check, GridConfig, raw.get("grid", {}), "grid"))
     config = Config(
         name=name, datasets=datasets, backbone=_backbone(check, raw.get("backbone", {}), grid),
         training=_training(check, raw.get("training", {})), grid=grid,
@@ -230,13 +219,14 @@ def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None
         raise check.fail("grid.framework", f"no other value than the default without "
                          f"'{CURRENT}' in `environments` (the framework axis is the current "
                          "environment's backends)", list(config.grid.framework))
-    here = tuple(r.framework for r in config.runtimes if r.pins is None)
-    absent = [f for f in framework_missing(here) if f not in config.grid.framework]
+    absent = framework_missing(tuple(r.framework for r in config.runtimes if r.pins is None))
     if absent:
         extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
-        raise check.fail("environments", f"installed frameworks for this Python's "
-                         f"environments; {absent} need `pip install -e '.[{extras}]'`",
-                         raw["environments"])
+        key = "grid.framework" if set(absent) & set(config.grid.framework) else "environments"
+        raise check.fail(key, f"installed frameworks for this Python; {absent} need `pip "
+                         f"install -e '.[{extras}]'` (or `make install`)",
+                         list(config.grid.framework) if key == "grid.framework"
+                         else raw["environments"])
     others = [r.label for r in config.runtimes
               if (r.environment, r.framework) != (CURRENT, vocab.DEFAULT_FRAMEWORK)]
     end_to_end = config.training.end_to_end(config.backbone) or any(

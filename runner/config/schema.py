@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import partial
 from typing import Any
 
 from runner import vocab
@@ -63,8 +64,8 @@ def axis_value(axis: str) -> Parser:
         return validate.label_smoothing
     registry = _AXES[axis][0]
     if registry is None:
-        return validate.boolean
-    return validate.choice(lambda: registry.names, lambda: registry.aliases)
+        return Checker.boolean
+    return partial(Checker.choice, choices=registry)
 
 
 def _axis(axis: str) -> Parser:
@@ -73,8 +74,8 @@ def _axis(axis: str) -> Parser:
 
 @dataclasses.dataclass(frozen=True)
 class BackboneConfig:
-    name: str = setting(vocab.DEFAULT_BACKBONE, parse=validate.choice(
-                        lambda: vocab.BACKBONES.names, lambda: vocab.BACKBONES.aliases),
+    name: str = setting(vocab.DEFAULT_BACKBONE, parse=partial(
+                        Checker.choice, choices=vocab.BACKBONES),
                         why="the frozen base: VGG16 (the "
                         "tutorial's) or any `keras.applications` model without its top, in "
                         "snake case (see [Backbones](data.md#backbones)); `grid.backbone` "
@@ -82,21 +83,23 @@ class BackboneConfig:
     weights: str = setting("random", parse=validate.weights, why="see [Weights](data.md#weights): "
                            "`imagenet`, `random`, `auto`, or a path to a `.h5` / "
                            "`.weights.h5` file")
-    input_size: int = setting(32, parse=validate.integer(32), why="image side in pixels, at "
-                              "least 32 (the tutorial's size) and at least each backbone's "
-                              "minimum (75 for the Inceptions, 71 for Xception)")
-    weights_seed: int = setting(0, parse=validate.integer(0), why="seed of the random re-init")
-    trainable: bool = setting(False, parse=validate.boolean, why="`true` fine-tunes the "
+    input_size: int = setting(32, parse=partial(Checker.integer, minimum=32),
+                              why="image side in pixels, at least 32 (the tutorial's "
+                              "size) and at least each backbone's minimum (75 for the "
+                              "Inceptions, 71 for Xception)")
+    weights_seed: int = setting(0, parse=partial(Checker.integer, minimum=0),
+                                why="seed of the random re-init")
+    trainable: bool = setting(False, parse=Checker.boolean, why="`true` fine-tunes the "
                               "backbone with each head (end-to-end mode: nothing can be "
                               "cached, far slower)")
     preprocessing: str | None = setting(
-        None, parse=validate.optional(validate.choice(lambda: vocab.PREPROCESSINGS)), new=True,
-        shown="`tutorial` for `vgg16`, else `model`", why="`tutorial`: resize, /255, grey "
-        "to RGB (the tutorial's, for every base); `model`: resize, grey to RGB, then the "
-        "application's own `preprocess_input` on 0-255 pixels")
+        None, parse=validate.optional(partial(Checker.choice, choices=vocab.PREPROCESSINGS)),
+        new=True, shown="`tutorial` for `vgg16`, else `model`", why="`tutorial`: resize, "
+        "/255, grey to RGB (the tutorial's, for every base); `model`: resize, grey to RGB, "
+        "then the application's own `preprocess_input` on 0-255 pixels")
     precision: str = setting(
-        "float32", parse=validate.choice(lambda: vocab.PRECISIONS), new=True, why="the frozen "
-        "backbone's arithmetic: `bfloat16` runs its feature pass under Keras's "
+        "float32", parse=partial(Checker.choice, choices=vocab.PRECISIONS), new=True,
+        why="the frozen backbone's arithmetic: `bfloat16` runs its feature pass under Keras's "
         "`mixed_bfloat16` policy (far faster on CPUs with AMX and on recent accelerators; "
         "the features, and so the numbers, change a little; heads stay float32). Rows "
         "record it in `precision`; see [Speed](speed.md#bfloat16-features)")
@@ -108,28 +111,28 @@ class BackboneConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    epochs: int = setting(20, parse=validate.integer(), why="epochs per head (the tutorial "
+    epochs: int = setting(20, parse=Checker.integer, why="epochs per head (the tutorial "
                           "trains 20 for one-hot labels, 40 for integer labels)")
-    batch_size: int = setting(64, parse=validate.integer(), why="the tutorial's batch size")
-    learning_rate: float = setting(0.001, parse=validate.positive_number,
+    batch_size: int = setting(64, parse=Checker.integer, why="the tutorial's batch size")
+    learning_rate: float = setting(0.001, parse=Checker.positive_number,
                                    why="Adam's learning rate (its default, the tutorial's)")
     seeds: tuple[int, ...] = setting(
-        (42,), parse=validate.items(validate.integer(0), "[1, 2, 3]"), shown="`42`",
+        (42,), parse=validate.items(partial(Checker.integer, minimum=0), "[1, 2, 3]"), shown="`42`",
         key="training.seed` / `training.seeds", why="one seed, or a list of seeds; each "
         "seeds Keras (`keras.utils.set_random_seed`) and the `GlorotUniform` kernel init "
         "(the tutorial's `seed=42`); with a list every cell runs once per seed")
-    shuffle: bool = setting(False, parse=validate.boolean, why="reshuffle the training data "
+    shuffle: bool = setting(False, parse=Checker.boolean, why="reshuffle the training data "
                             "every epoch (seeded); the tutorial does not")
     drop_remainder: str | bool = setting(
         "tutorial", parse=validate.drop_remainder, why="drop the last partial training batch: "
         "`tutorial` = for integer labels only (its `batch(64, drop_remainder=True)`; one-hot "
         "uses `batch(64)`), or `true` / `false` for all. Evaluation always uses the whole "
         "test split")
-    feature_cache: bool = setting(True, parse=validate.boolean, why="`false` trains the "
+    feature_cache: bool = setting(True, parse=Checker.boolean, why="`false` trains the "
                                   "composed model through VGG16 every step, the tutorial's "
                                   "way (same numbers, far slower)")
     cell_timeout_seconds: float | None = setting(
-        None, parse=validate.optional(validate.positive_number), shown="none", why="a cell whose "
+        None, parse=validate.optional(Checker.positive_number), shown="none", why="a cell whose "
         "training runs longer is killed and recorded as `phase: timeout` (data loading and "
         "feature extraction do not count)")
 

@@ -56,7 +56,7 @@ class Checker:
             raise self.fail(path, f"an integer from {minimum} to {MAX_INT:,}", value)
         return value
 
-    def positive_float(self, value: Any, path: str) -> float:
+    def positive_number(self, value: Any, path: str) -> float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not ok or not math.isfinite(value) or value <= 0:
             raise self.fail(path, "a positive number", value)
@@ -72,8 +72,12 @@ class Checker:
             raise self.fail(path, "a non-empty string", value)
         return value
 
-    def choice(self, value: Any, path: str, choices: tuple[str, ...],
+    def choice(self, value: Any, path: str, choices: tuple[str, ...] | vocab.Registry,
                aliases: dict[str, str] | None = None) -> str:
+        """One of `choices` (a registry's names, looked up now: registries may grow), or an
+        alias of one."""
+        if isinstance(choices, vocab.Registry):
+            choices, aliases = choices.names, choices.aliases
         aliases = aliases or {}
         if value is None and "none" in choices:
             return "none"  # YAML `null` for "no activation", as Keras's activation=None
@@ -96,36 +100,13 @@ class Checker:
 
 
 # A field's parser: (checker, value, key path) -> the validated value. The schema names
-# one per field; `load` applies them.
+# one per field (a `Checker` method is one); `parse` applies them.
 Parser = Callable[[Checker, Any, str], Any]
-
-
-def integer(minimum: int = 1) -> Parser:
-    """An integer from `minimum` to MAX_INT."""
-    return lambda check, value, path: check.integer(value, path, minimum)
 
 
 def optional(parse: Parser) -> Parser:
     """`parse`, or None for a YAML null (the field's 'not set')."""
     return lambda check, value, path: None if value is None else parse(check, value, path)
-
-
-def positive_number(check: Checker, value: Any, path: str) -> float:
-    return check.positive_float(value, path)
-
-
-def boolean(check: Checker, value: Any, path: str) -> bool:
-    return check.boolean(value, path)
-
-
-def string(check: Checker, value: Any, path: str) -> str:
-    return check.string(value, path)
-
-
-def choice(names: Callable[[], tuple[str, ...]], aliases: Callable[[], dict[str, str]] = dict,
-           ) -> Parser:
-    """One of `names()` (or an alias); looked up when parsing, so registries may grow."""
-    return lambda check, value, path: check.choice(value, path, names(), aliases())
 
 
 def items(parse: Parser, example: str) -> Parser:

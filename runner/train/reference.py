@@ -39,7 +39,7 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
     it. `fused.train_together` trains several heads at once with the same numbers.
 
     Args:
-        cells: cells sharing `Cell.training_key` (asserted), hence training settings.
+        cells: cells sharing `Cell.head_id` (asserted), hence training settings.
         features: the dataset's cached features and integer labels.
         seed: seeds Keras and the head's kernel initializer.
 
@@ -48,7 +48,7 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
     """
     keras = backends.keras()
 
-    assert cells and len({c.training_key for c in cells}) == 1, "cells must share a head"
+    assert cells and len({c.head_id for c in cells}) == 1, "cells must share a head"
     cell = cells[0]
     training = cell.training
     shared = {"head_id": cell.head_id, "heads_trained_together": 1}

@@ -89,7 +89,7 @@ class RayCluster:
         return task.remote(self.setup, key)
 
     def train(self, unit: Unit, loaded: Any) -> Any:
-        """Start a unit's task; its generator of ("training", node id) and ("done", ...).
+        """Start a unit's task; its generator of ("node", id), ("training",), ("done", ...).
 
         A framework other than Keras 3 on TensorFlow gets Ray workers of its own (a
         runtime environment that selects it before Keras is imported)."""

@@ -46,6 +46,7 @@ class _Flight:
     deadline: float | None = None
     cancelled: bool = False
     node: str | None = None  # the Ray node's id, once the task said
+    training: bool = False  # its data is ready: what dies now is the cells' doing
 
 
 class RaySupervisor(LostNodes, GracefulStop):
@@ -163,14 +164,17 @@ class RaySupervisor(LostNodes, GracefulStop):
             elif lost_node(e) or flight.node is not None and flight.node not in alive_nodes():
                 self._lost(flight, e)
             else:
-                doing = "training this cell" if flight.node else \
+                doing = "training this cell" if flight.training else \
                     "computing the features of this cell's dataset"
                 self._died(flight.unit, "crashed", f"the Ray task died ({first_line(e)})",
                            doing)
             self._release(flight.unit.data_key)
             return
-        if item[0] == "training":
+        if item[0] == "node":
             flight.node = item[1]
+            return
+        if item[0] == "training":
+            flight.training = True
             if flight.unit.budget_seconds is not None:
                 flight.deadline = time.monotonic() + flight.unit.budget_seconds
             return

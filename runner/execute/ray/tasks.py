@@ -90,18 +90,19 @@ def train(setup: Setup, unit: Unit, loaded: tuple | None):
     """Task (a generator): train a unit on its dataset's shared features.
 
     Yields:
-        ("training", the Ray node's id) once the data is ready, then ("done",
-        [(rows, GroupResult) per group], warnings).
+        ("node", the Ray node's id) as it starts, ("training",) once the data is
+        ready, then ("done", [(rows, GroupResult) per group], warnings).
     """
     import ray
 
+    yield ("node", ray.get_runtime_context().get_node_id())  # where it runs, should it go
     texts: list[str] = []
     with _collected(texts):
         runner = _runner(setup)
         if loaded is not None:
             runner.provide(unit.data_key, loaded)
         runner.load(unit.data_key, unit.mode)  # images first: their time is not the cells'
-    yield ("training", ray.get_runtime_context().get_node_id())
+    yield ("training",)
     inject_crash(unit)
     with _collected(texts):
         results = runner.run(unit)
