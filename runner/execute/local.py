@@ -24,12 +24,12 @@ from runner.execute.progress import ProgressBars
 from runner.execute.worker import Worker
 from runner.grid import Cell
 from runner.store.rundir import RunDir
-from runner.train import backends as framework
+from runner.train import backends
 
 if TYPE_CHECKING:
     from runner.environments import Launch
 
-_FEATURES = (CURRENT, framework.DEFAULT)  # the runtime that computes every feature
+_FEATURES = (CURRENT, backends.DEFAULT)  # the runtime that computes every feature
 
 
 class Supervisor(GracefulStop):

@@ -21,7 +21,7 @@ from runner.errors import ResourceUnavailable
 from runner.execute.plan import Unit
 from runner.execute.ray import tasks as ray_tasks
 from runner.grid import Cell
-from runner.train import backends as framework
+from runner.train import backends
 
 CONNECT_SECONDS = 5  # an address that does not answer by then is refused (Ray retries long)
 MAX_FEATURE_RETRIES = 3  # times Ray computes a dataset's features again once their node went
@@ -96,8 +96,8 @@ class RayCluster:
         import ray
 
         options = self.options("train", unit)
-        if unit.framework != framework.DEFAULT:
-            options["runtime_env"] = {"env_vars": framework.environment(unit.framework)}
+        if unit.framework != backends.DEFAULT:
+            options["runtime_env"] = {"env_vars": backends.environment(unit.framework)}
         task = ray.remote(ray_tasks.train).options(num_returns="streaming", **options)
         return task.remote(self.setup, unit, loaded)
 
