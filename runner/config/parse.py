@@ -42,13 +42,13 @@ QUICK_TEST_SAMPLES = 256
 
 
 def _section(check: Checker, cls: type, raw: Any, path: str, *, required: tuple[str, ...] = (),
-             also: tuple[str, ...] = ()) -> dict[str, Any]:
+             ) -> dict[str, Any]:
     """A section's keys, each parsed by its field's parser (cross-key rules come after)."""
-    raw = check.mapping(raw, path, schema.keys(cls) + also, required=required)
+    raw = check.mapping(raw, path, schema.keys(cls), required=required)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     prefix = f"{path}." if path else ""
     return {key: fields[key].metadata["parse"](check, value, prefix + key)
-            if key in fields else value for key, value in raw.items()}
+            for key, value in raw.items()}
 
 
 def _training(check: Checker, raw: Any) -> TrainingConfig:
