@@ -33,10 +33,8 @@ def _split(check: Checker, value: Any, path: str) -> tuple[str, str]:
 
 
 def _fraction(check: Checker, value: Any, path: str) -> float:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not 0 < value < 1:
-        raise check.fail(path, "a number between 0 and 1 (exclusive), e.g. 0.2", value)
-    return float(value)
+    return float(check.number(value, path, "a number between 0 and 1 (exclusive), e.g. 0.2",
+                              lambda x: 0 < x < 1))
 
 
 @dataclasses.dataclass(frozen=True)

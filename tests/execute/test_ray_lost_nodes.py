@@ -16,7 +16,7 @@ from runner.config import parse_config
 from runner.errors import ResourceUnavailable
 from runner.execute.plan import plan_units
 from runner.execute.ray.cluster import RayCluster
-from runner.execute.ray.lost_nodes import LostNodes, NodeWatch, lost_node, node_name
+from runner.execute.ray.lost_nodes import LostNodes, lost_node, node_name
 from runner.grid import expand
 from tests.support import CELLS, SMALL
 
@@ -64,7 +64,7 @@ class Driver(LostNodes):
         self.messages: list[str] = []
         self.warn, self.stop_requested = self.messages.append, False
         self._queue, self._flights, self._features = collections.deque(), {}, {}
-        self._common, self._nodes, self._stranded_since = {}, NodeWatch(), None
+        self.common, self._nodes, self._next_look, self._stranded_since = {}, {}, 0.0, None
         self._unit_losses = collections.Counter()
         self.rows: list[dict] = []
 

@@ -64,7 +64,9 @@ class RayCluster:
 
         self._connect()
         try:
-            self._check_resources()
+            why = self.unmet(alive_nodes())  # no node could ever start it: Ray would wait
+            if why is not None:
+                raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
             decide = ray.remote(ray_tasks.decide).options(**self.options("decide"))
             found, common, texts = ray.get(decide.remote(self.config, self.cells,
                                                          self.use_cache, self.device))
@@ -154,12 +156,6 @@ class RayCluster:
                 f"--ray-address {self.address}: Expected a running Ray cluster (`ray start "
                 f"--head` on its head node). Received: {first_line(e)}") from None
         self._owned = True
-
-    def _check_resources(self) -> None:
-        """Refuse a run that no node could ever start (Ray would wait for ever)."""
-        why = self.unmet(alive_nodes())
-        if why is not None:
-            raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
 
 
 def alive_nodes() -> dict[str, dict[str, Any]]:

@@ -44,27 +44,6 @@ def node_name(node_id: str | None, nodes: dict[str, dict[str, Any]] | None = Non
     return f"Ray node {node_id[:8]}" + (f" ({address})" if address else "")
 
 
-class NodeWatch:
-    """The cluster's live nodes, looked at every `WATCH_SECONDS`: which ones left."""
-
-    def __init__(self):
-        self.nodes: dict[str, dict[str, Any]] = {}
-        self._next = 0.0
-
-    def start(self) -> None:
-        self.nodes = alive_nodes()
-        self._next = time.monotonic() + WATCH_SECONDS
-
-    def left(self) -> list[tuple[str, dict[str, Any]]] | None:
-        """Nodes gone since the last look, or None when it is not time to look."""
-        now = time.monotonic()
-        if now < self._next:
-            return None
-        self._next = now + WATCH_SECONDS
-        before, self.nodes = self.nodes, alive_nodes()
-        return [(node_id, node) for node_id, node in before.items() if node_id not in self.nodes]
-
-
 class LostNodes:
     """The supervisor's handling of lost nodes: a part of `RaySupervisor`, which holds the
     state below and the `_write` and `_cancel_all` it calls."""
@@ -76,8 +55,9 @@ class LostNodes:
     _queue: collections.deque[Unit]
     _flights: dict[Any, Any]  # a task's generator -> its `_Flight`
     _features: dict[Any, Any]  # (dataset, backbone) -> its feature task's refs
-    _common: dict[str, Any]
-    _nodes: NodeWatch
+    common: dict[str, Any]
+    _nodes: dict[str, dict[str, Any]]  # the live nodes at the last look
+    _next_look: float  # when to look again
     _unit_losses: collections.Counter[Unit]  # unit -> times its node went
     _stranded_since: float | None  # since when no node can take a task
 
@@ -88,7 +68,7 @@ class LostNodes:
             return
         self._unit_losses[unit] += 1
         losses = self._unit_losses[unit]
-        where = f"{node_name(flight.node, self._nodes.nodes)} went"
+        where = f"{node_name(flight.node, self._nodes)} went"
         what = (f"{data_label(unit.data_key)} {unit.groups[0][0].encoding} seed {unit.seed} "
                 f"({len(unit.cells)} cells, {time.monotonic() - flight.started:.1f} s in)")
         count = f"{losses} of {MAX_NODE_LOSSES} losses"
@@ -101,12 +81,13 @@ class LostNodes:
 
     def _watch(self) -> None:
         """Say which nodes left; give up the cells left once no node can take a task."""
-        left = None if self.stop_requested else self._nodes.left()
-        if left is None:
+        if self.stop_requested or time.monotonic() < self._next_look:
             return
-        for node_id, node in left:
-            self.warn(f"{node_name(node_id, {node_id: node})} left the cluster")
-        why = self.cluster.unmet(self._nodes.nodes)
+        self._next_look = time.monotonic() + WATCH_SECONDS
+        before, self._nodes = self._nodes, alive_nodes()
+        for node_id in before.keys() - self._nodes.keys():
+            self.warn(f"{node_name(node_id, before)} left the cluster")
+        why = self.cluster.unmet(self._nodes)
         if why is None:
             self._stranded_since = None
             return
@@ -134,5 +115,5 @@ class LostNodes:
 
     def _record_lost(self, unit: Unit, cause: str, doing: str = "training this cell") -> None:
         for part in unit.split():
-            self._write(error_rows(self.config, part, "node lost", cause, self._common, doing),
+            self._write(error_rows(self.config, part, "node lost", cause, self.common, doing),
                         None)

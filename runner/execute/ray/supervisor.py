@@ -32,7 +32,7 @@ from runner.errors import Interrupted
 from runner.execute.deaths import POLL_SECONDS, GracefulStop, error_rows, timeout_cause
 from runner.execute.plan import DataKey, Unit
 from runner.execute.ray.cluster import RayCluster, alive_nodes, first_line
-from runner.execute.ray.lost_nodes import LostNodes, NodeWatch, lost_node
+from runner.execute.ray.lost_nodes import WATCH_SECONDS, LostNodes, lost_node
 from runner.grid import Cell
 from runner.store.rundir import RunDir
 
@@ -63,21 +63,13 @@ class RaySupervisor(LostNodes, GracefulStop):
         # (dataset, backbone) -> its feature task's refs: (warnings, features)
         self._features: dict[DataKey, tuple[Any, Any]] = {}
         self._unread: dict[Any, DataKey] = {}  # feature tasks whose warnings are not shown
-        self._common: dict[str, Any] = {}
+        self.common: dict[str, Any] = {}  # the provenance every row carries
+        self.decisions: dict[str, Any] = {}  # the first task's: data sources, weights
         self._bar: Any = None
-        self._nodes = NodeWatch()
+        self._nodes: dict[str, dict[str, Any]] = {}  # the live nodes at the last look
+        self._next_look = 0.0
         self._unit_losses: collections.Counter[Unit] = collections.Counter()
         self._stranded_since: float | None = None
-
-    @property
-    def decisions(self) -> dict[str, Any]:
-        """The first task's decisions (sources, weights), once started."""
-        return self.cluster.setup.decisions
-
-    @property
-    def common(self) -> dict[str, Any]:
-        """The provenance the first task's rows carry."""
-        return self._common
 
     def start(self) -> None:
         """Connect and decide data sources and weights once (a first task).
@@ -85,7 +77,8 @@ class RaySupervisor(LostNodes, GracefulStop):
         Raises:
             ResourceUnavailable: Ray, the resources, device, weights or data cannot be had.
         """
-        self._common = self.cluster.start()
+        self.common = self.cluster.start()
+        self.decisions = self.cluster.setup.decisions
 
     def run(self, units: list[Unit]) -> None:
         """Run `units` on the cluster, appending each unit's rows as its task finishes.
@@ -97,7 +90,7 @@ class RaySupervisor(LostNodes, GracefulStop):
         from tqdm.auto import tqdm  # widgets in Jupyter, text in a terminal
 
         self._queue = collections.deque(units)
-        self._nodes.start()
+        self._nodes, self._next_look = alive_nodes(), time.monotonic() + WATCH_SECONDS
         total = sum(len(u.cells) for u in units)
         previous = signal.signal(signal.SIGINT, self._request_stop)
         try:
@@ -194,7 +187,7 @@ class RaySupervisor(LostNodes, GracefulStop):
         if len(unit.groups) > 1:
             self._queue.extend(unit.split())
             return
-        self._write(error_rows(self.config, unit, phase, cause, self._common, doing), None)
+        self._write(error_rows(self.config, unit, phase, cause, self.common, doing), None)
 
     def _release(self, key: DataKey) -> None:
         """Drop a dataset's features once no unit needs them: the object store frees them."""
