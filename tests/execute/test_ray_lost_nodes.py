@@ -56,7 +56,7 @@ def test_how_messages_name_a_node():
 
 
 class Driver(LostNodes):
-    """A supervisor's state for `NodeLosses`, without Ray: the rows it writes, its messages."""
+    """A supervisor's state for `LostNodes`, without Ray: the rows it writes, its messages."""
 
     def __init__(self, doc: dict):
         self.config = parse_config(doc)
@@ -86,14 +86,13 @@ def test_a_unit_that_loses_its_node_runs_again_whole_then_is_recorded():
         assert driver.messages[-1].endswith(f"queued again ({losses} of 3 losses)")
         driver._queue.clear()
     driver._lost(flight, died)
-    assert not driver._queue and driver.messages[-1].startswith(
-        "Ray node abababab went while training mnist_binary onehot seed 1 (8 cells, ")
-    assert driver.messages[-1].endswith("recorded as NodeLost (3 of 3 losses)")
+    assert not driver._queue and "abababab" in driver.messages[-1]  # which node, and
+    assert "recorded as NodeLost (3 of 3 losses)" in driver.messages[-1]  # the bound
     assert [r["cell_id"] for r in driver.rows] == [c.cell_id for c in unit.cells]
     assert {(r["status"], r["phase"], r["error_type"]) for r in driver.rows} == {
         ("error", "crashed", "NodeLost")}
-    assert driver.rows[0]["error_message"].startswith(
-        "node lost: Ray node abababab went (3 of 3 losses; NodeDiedError: Task failed")
+    assert all(r["error_message"].startswith("node lost:") and "NodeDiedError" in
+               r["error_message"] for r in driver.rows)
 
 
 def test_cells_are_recorded_node_lost_when_no_node_can_take_them():
@@ -103,11 +102,8 @@ def test_cells_are_recorded_node_lost_when_no_node_can_take_them():
                     "with 1 CPU, 0 GPU")
     assert len(driver.rows) == RUNS and not driver._queue
     assert {r["error_type"] for r in driver.rows} == {"NodeLost"}
-    assert driver.rows[0]["error_message"] == (
-        "node lost: no Ray node left could take it (Expected a Ray node with 2 CPU and 0 GPU "
-        "for one task. Received: nodes with 1 CPU, 0 GPU) while waiting for a Ray node to "
-        "train this cell")
-    assert driver.messages == [
-        f"no Ray node could take a task for 60 s: the {RUNS} cell runs left are recorded "
-        "`phase: crashed` (NodeLost); `--retry-errors` runs them again once the cluster has "
-        "such a node"]
+    why = "Expected a Ray node with 2 CPU"
+    assert all(r["error_message"].startswith("node lost:") and why in r["error_message"]
+               for r in driver.rows)
+    assert len(driver.messages) == 1 and f"the {RUNS} cell runs left" in driver.messages[0] \
+        and "--retry-errors" in driver.messages[0]  # what happened, and what to do
