@@ -1,4 +1,5 @@
-"""What executors share: start-up decision lines, the progress bars, a GPU TF cannot see."""
+"""What a run shows before its cells train: start-up decision lines, the progress bars, a GPU
+TF cannot see."""
 
 from __future__ import annotations
 
