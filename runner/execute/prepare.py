@@ -155,7 +155,7 @@ class UnitRunner:
 
     def load(self, key: DataKey, mode: str) -> tuple[Any, dict, dict | None]:
         """A (dataset, backbone)'s features ('cached' mode) or the dataset's images
-        ('direct'), loaded once."""
+        ('end-to-end'), loaded once."""
         if (key, mode) not in self._data:
             load = self._features if mode == "cached" else self._arrays
             self._data[(key, mode)] = load(*key)
