@@ -25,12 +25,13 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def _write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
-    """Write a run's tables; returns what they were written from (`report.write.Tables`)."""
-    from runner.report.write import build_tables, write_tables  # pandas: only when needed
+    """Write a run's tables; returns what they were written from (a `RunReport`)."""
+    from runner.report.run_report import RunReport  # pandas: only when needed
+    from runner.report.write import write_report
 
-    tables = build_tables(run_dir, rows)
-    write_tables(run_dir, rows, tables)
-    return tables
+    report = RunReport.read(run_dir, rows)
+    write_report(report, run_dir)
+    return report
 
 
 def _cells(config: Config) -> list[Cell]:
@@ -84,7 +85,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
 
     Returns:
         The rows (one per cell and seed) and what the tables were written from
-        (`report.write.Tables`).
+        (`report.run_report.RunReport`).
 
     Raises:
         UsageError: a Ray address without the Ray executor, or Ray not installed.
@@ -117,7 +118,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
                         finish=lambda path, rows: written.append(_write_tables(path, rows)),
                         warn=warn)
         if pinned:  # the snippets in every runtime, then what changed when
-            from runner.cli.releases import run_snippets, write_changes
+            from runner.cli.pinned_runs import run_snippets, write_changes
 
             run_snippets(run_dir, config, warn)
             if write_changes(run_dir, rows) is not None:

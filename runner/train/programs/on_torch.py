@@ -76,6 +76,7 @@ class _Head:
             graph = make_fx(lambda x, kernel, bias, y: self.eager(x, kernel, bias, y))(
                 *_zeros(self.shape, batch_size, features_dtype))
             graph.graph.eliminate_dead_code()
+            graph.recompile()  # the code without the dead operations
             reads = any(str(getattr(n.target, "__name__", n.target)).split(".")[0]
                         in _VALUE_READS for n in graph.graph.nodes)
             self.graphs[key] = None if reads else graph
