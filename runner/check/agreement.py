@@ -19,7 +19,7 @@ from typing import Any
 from runner import vocab
 from runner.check.checker import check_model
 from runner.config import load_config
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.pipeline import encode_labels
 from runner.data.sources import resolve_source
 from runner.store import results

@@ -57,7 +57,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
     if args.dry_run:
         for cell in cells:
             print(f"{cell.cell_id}  {cell.name}")
-        groups = len({c.training_key for c in cells})
+        groups = len({c.head_id for c in cells})
         print(f"{len(cells)} cells ({groups} trained heads) in {len(config.datasets)} "
               f"dataset(s); nothing trained, nothing written.")
         return 0
@@ -210,7 +210,7 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
             prepared: Any) -> int:
     """`--verify`: the composed tutorial model on raw images against the cached result;
     exit 1 on a mismatch."""
-    from runner.data.datasets import load_dataset
+    from runner.data.arrays import load_dataset
     from runner.train.end_to_end import verify
 
     if outcome.weights is None:

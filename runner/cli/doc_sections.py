@@ -11,7 +11,7 @@ import pathlib
 from collections.abc import Callable
 
 from runner import vocab
-from runner.config.docs import key_table
+from runner.config.key_table import key_table
 from runner.config.ready import ready_configs, summary
 from runner.report.columns import columns_table
 from runner.report.markdown import pipe_table, splice_section
