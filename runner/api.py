@@ -17,7 +17,6 @@ a terminal.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -34,7 +33,7 @@ from runner.config import quick as quick_config
 from runner.errors import UsageError, did_you_mean
 from runner.grid import expand
 from runner.report.compare import compare_runs
-from runner.report.heatmaps import heatmap_name, heatmap_png
+from runner.report.heatmaps import heatmap_name, heatmap_svg
 from runner.report.highlights import TITLES, tally
 from runner.report.html import findings_html
 from runner.report.run_report import RunReport
@@ -57,7 +56,7 @@ class Run:
 
     Attributes:
         path: the run directory (results.jsonl, results.csv, cheat_table.md, report.html,
-            heatmap_<dataset>.png).
+            heatmap_<dataset>.svg).
     """
 
     def __init__(self, path: str | os.PathLike, rows: list[dict[str, Any]],
@@ -129,9 +128,8 @@ class Run:
         pictures = []
         for dataset in self.report.datasets:
             file = self.path / heatmap_name(dataset)  # as written, else drawn now
-            png = file.read_bytes() if file.is_file() else heatmap_png(self.report, dataset)
-            pictures.append(f'<img alt="heatmap of {html.escape(dataset)}" style="max-width:100%" '
-                            f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+            pictures.append(file.read_text(encoding="utf-8") if file.is_file()
+                            else heatmap_svg(self.report, dataset))  # inline: text, hover tips
         path = html.escape(str(self.path))
         return (f"<div><p><strong>cheatgrid run {facts['run']}</strong> in <code>{path}</code>: "
                 f"Keras {facts['keras']} on {facts['framework']}, device {facts['device']}, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 
 import pandas as pd
@@ -82,10 +81,9 @@ def test_compare_says_what_changed(tmp_path):
 def test_a_notebook_shows_the_findings_and_the_heatmap(tmp_path, tables):
     path = _run_dir(tmp_path / "run", tables=tables)
     html = runner.open_run(path)._repr_html_()
-    assert "Findings" in html and html.count("<img") == 1
-    if tables:  # the file the run wrote, embedded
-        png = (path / "heatmap_mnist.png").read_bytes()
-        assert base64.b64encode(png).decode() in html
+    assert "Findings" in html and html.count("<svg") == 1 and "heatmap of mnist" in html
+    if tables:  # the file the run wrote, inline
+        assert (path / "heatmap_mnist.svg").read_text(encoding="utf-8") in html
 
 
 @pytest.mark.parametrize("make, message", [

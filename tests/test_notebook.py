@@ -35,7 +35,7 @@ def test_the_notebook_runs_on_a_real_kernel(tmp_path):
     shown = [o["data"] for cell in outputs for o in cell if o.output_type == "execute_result"]
     run_view = next(data["text/html"] for data in shown if "text/html" in data
                     and "cheatgrid run smoke" in data["text/html"])
-    assert "<img" in run_view and "Findings" in run_view
+    assert "<svg" in run_view and "Findings" in run_view
     printed = "".join(o.get("text", "") for cell in outputs for o in cell
                       if o.output_type == "stream")
     assert "Verdicts: 120 cells" in printed

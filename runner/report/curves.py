@@ -61,6 +61,19 @@ def mean_series(histories: Sequence[Any]) -> np.ndarray:
     return np.divide(sums, counts, out=np.full(len(counts), np.nan), where=counts > 0)
 
 
+def svg_open(width: int, height: int, title: str, attributes: str = "") -> str:
+    """An `<svg>` start tag of a picture `width` x `height` pixels, with its `<title>`
+    (what a screen reader says) and more `attributes` (markup, e.g. `font-size="11"`)."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" {attributes}>'
+            f"<title>{html.escape(title)}</title>")
+
+
+def svg_text(x: float, y: float, text: str, attributes: str = "") -> str:
+    """A `<text>` element, its text escaped, with more `attributes` (markup)."""
+    return f'<text x="{x:g}" y="{y:g}" {attributes}>{html.escape(text)}</text>'
+
+
 def _number(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:.2e}"
 
@@ -93,16 +106,14 @@ def svg_chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
     def y(v: float) -> float:
         return _TOP + height * (high - min(max(v, low), high)) / (high - low)
 
-    parts = [f'<svg width="{_W}" height="{_H}" '
-             f'viewBox="0 0 {_W} {_H}" role="img"><title>{html.escape(title)}</title>',
-             f'<text x="{_LEFT}" y="12" class="t">{html.escape(title)}</text>',
+    parts = [svg_open(_W, _H, title), svg_text(_LEFT, 12, title, 'class="t"'),
              f'<rect x="{_LEFT}" y="{_TOP}" width="{width}" height="{height}" class="f"/>']
     for value in (low, (low + high) / 2, high):
-        parts.append(f'<text x="{_LEFT - 3}" y="{y(value) + 3:.1f}" class="a" '
-                     f'text-anchor="end">{_number(value)}</text>')
-    parts.append(f'<text x="{_LEFT}" y="{_H - 6}" class="a">1</text>'
-                 f'<text x="{_LEFT + width}" y="{_H - 6}" class="a" text-anchor="end">'
-                 f'epoch {epochs}</text>')
+        parts.append(svg_text(_LEFT - 3, round(y(value) + 3, 1), _number(value),
+                              'class="a" text-anchor="end"'))
+    parts.append(svg_text(_LEFT, _H - 6, "1", 'class="a"') +
+                 svg_text(_LEFT + width, _H - 6, f"epoch {epochs}",
+                          'class="a" text-anchor="end"'))
     for values, color, line_width, dashed in lines:
         dash = ' stroke-dasharray="4 3"' if dashed else ""
         for run in _finite_runs(values):

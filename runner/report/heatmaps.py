@@ -1,13 +1,14 @@
-"""Heatmaps of a run: one PNG per dataset, one panel per metric, cells coloured by verdict.
+"""Heatmaps of a run: one SVG per dataset, one panel per metric, cells coloured by verdict.
 
-Drawn on a `matplotlib.figure.Figure` of its own (no pyplot): nothing of a user's
-plotting state is read or changed, and the figure is freed with its last reference.
+Hand-written SVG, as the learning curves are (`curves`): text that stays text (and
+says each verdict in words), a hover tip per entry, tens of kilobytes, and no plotting
+library to import. Text widths are estimated from a generic sans-serif font's average
+glyph, so the layout leaves room to spare.
 """
 
 from __future__ import annotations
 
-import io
-import math
+import html
 import pathlib
 import re
 import textwrap
@@ -15,6 +16,7 @@ from typing import Any
 
 from runner import vocab
 from runner.report import tables
+from runner.report.curves import svg_open, svg_text
 from runner.report.run_report import RunReport
 from runner.store.atomic import atomic_write
 
@@ -22,19 +24,24 @@ from runner.store.atomic import atomic_write
 # every cell also says its verdict in words, so colour is never the only cue.
 VERDICT_COLORS = {"ok": "#009E73", "misleading": "#E69F00", "degenerate": "#BBBBBB",
                   "error": "#D55E00"}
-CELL_INCHES = (0.95, 0.5)  # width, height of a cell (95 x 50 pixels at the figure's 100 dpi)
+_FONT = 11  # px, the cells' and labels' text; headers one or two px more
+_CHAR = 0.56 * _FONT  # px, a generous average width of a sans-serif font's small letters
+_LINE = 13  # px between the lines of a cell or a header
+_CELL = (90, 46)  # px, the least width (wider for long column labels) and the height
+_GAP, _MARGIN = 36, 10  # px between panels, around the picture
 
 
 def heatmap_name(dataset: str) -> str:
     """The file name of a dataset's (or a dataset section's) heatmap in the run directory."""
     name = dataset.replace(vocab.SECTION_SEPARATOR, "_")
-    return "heatmap_" + re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".png"  # voc/2012: a file
+    return "heatmap_" + re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".svg"  # voc/2012: a file
 
 
 def _entry(cell: dict[str, Any]) -> list[str]:
+    """An entry's lines: '★ 0.876' (the star where recommended), '±0.010', the verdict."""
     if cell["verdict"] == "error":
-        return ["error"]
-    lines = [f"{cell['test_metric_mean']:.3f}"]
+        return [tables.star(cell) + "error"]
+    lines = [f"{tables.star(cell)}{cell['test_metric_mean']:.3f}"]
     if cell["n_seeds"] > 1:
         lines.append(f"±{cell['test_metric_std']:.3f}")
     if cell["verdict"] != "ok":
@@ -47,100 +54,111 @@ def _row_label(key: tuple) -> str:
                             loss=False)
 
 
-def _panel(ax: Any, report: RunReport, metric: str, dataset: str) -> None:
-    """One metric's panel: its part of the cheat table, each entry coloured by its cell."""
-    from matplotlib.patches import Rectangle
+def _lines(x: float, y: float, lines: list[str], attributes: str = "") -> str:
+    """Lines of text centred vertically on `y` (the baseline a third of a line lower)."""
+    top = y - _LINE * (len(lines) - 1) / 2 + _FONT / 3
+    return "".join(svg_text(x, top + _LINE * i, line, attributes) for i, line in enumerate(lines))
 
+
+def _panel(report: RunReport, metric: str, dataset: str, x: int, y: int, label_w: int,
+           cell_w: int) -> str:
+    """One metric's panel, its top left corner at (x, y): its title, column labels, row
+    labels and the entries of its part of the cheat table, each coloured by its cell."""
     table = report.table.loc[(metric, dataset)]
     rows, columns = list(table.index), list(table.columns)
+    left, top, cell_h = x + label_w, y + 3 * _LINE + 14, _CELL[1]
+    width = cell_w * len(columns)
+    out = [svg_text(left + width / 2, y + _LINE, f"metric: {metric}",
+                    f'font-size="{_FONT + 2}" font-weight="bold" text-anchor="middle"')]
+    for j, column in enumerate(columns):
+        out.append(_lines(left + cell_w * (j + 0.5), y + 2 * _LINE + 8, column.split(" "),
+                          'text-anchor="middle"'))
     for i, row_key in enumerate(rows):
-        if i and row_key[0] != rows[i - 1][0]:  # a rule between label encodings
-            ax.axhline(i, color="black", linewidth=2)
+        cy = top + cell_h * (i + 0.5)
+        out.append(svg_text(left - 6, cy + _FONT / 3, _row_label(row_key), 'text-anchor="end"'))
         for j, column in enumerate(columns):
             cell = report.entries.get((metric, dataset, *row_key, column))
+            box = f'x="{left + cell_w * j}" y="{top + cell_h * i}" width="{cell_w}" ' \
+                  f'height="{cell_h}"'
             if cell is None:  # not in the grid
-                ax.add_patch(Rectangle((j, i), 1, 1, facecolor="white", edgecolor="#DDDDDD"))
-                ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=9)
+                out.append(f'<rect {box} fill="#fff" stroke="#ddd"/>'
+                           + _lines(left + cell_w * (j + 0.5), cy, ["–"], 'text-anchor="middle"'))
                 continue
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=VERDICT_COLORS[cell["verdict"]],
-                                   edgecolor="white"))
-            lines = _entry(cell)
+            out.append(f"<g><title>{html.escape(tables.cell_tip(cell))}</title>"  # on hover
+                       f'<rect {box} fill="{VERDICT_COLORS[cell["verdict"]]}" stroke="#fff"/>')
             if tables.recommended(cell):
-                ax.add_patch(Rectangle((j + 0.06, i + 0.08), 0.88, 0.84, fill=False,
-                                       edgecolor="black", linewidth=2))
-                marked = isinstance(cell.get("misreport"), str)
-                lines[0] = f"★{tables.MISREPORT_MARK * marked} " + lines[0]
-            ax.text(j + 0.5, i + 0.5, "\n".join(lines), ha="center", va="center", fontsize=8)
-    ax.set(xlim=(0, len(columns)), ylim=(len(rows), 0), title=f"metric: {metric}")
-    ax.title.set_fontweight("bold")
-    ax.set_xticks([j + 0.5 for j in range(len(columns))],
-                  [c.replace(" ", "\n") for c in columns], fontsize=8)
-    ax.set_yticks([i + 0.5 for i in range(len(rows))], [_row_label(k) for k in rows],
-                  fontsize=8)
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+                out.append(f'<rect x="{left + cell_w * j + 5}" y="{top + cell_h * i + 4}" '
+                           f'width="{cell_w - 10}" height="{cell_h - 8}" fill="none" '
+                           'stroke="#000" stroke-width="2"/>')
+            out.append(_lines(left + cell_w * (j + 0.5), cy, _entry(cell),
+                              'text-anchor="middle"') + "</g>")
+        if i and row_key[0] != rows[i - 1][0]:  # a rule between label encodings
+            out.append(f'<path d="M{left} {top + cell_h * i}h{width}" stroke="#000" '
+                       'stroke-width="2"/>')
+    return "".join(out)
 
 
-def heatmap_png(report: RunReport, dataset: str) -> bytes:
+def _legend(x: int, y: int, marked: bool) -> str:
+    """A row of swatches with the verdicts' names, and the recommendations' outline."""
+    out = []
+    for verdict, color in VERDICT_COLORS.items():
+        out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" fill="{color}"/>'
+                   + svg_text(x + 26, y, verdict))
+        x += 40 + round(_CHAR * len(verdict))
+    mark = f" ({tables.MISREPORT_MARK}: its metric misreports)" if marked else ""
+    out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" fill="none" stroke="#000" '
+               'stroke-width="2"/>' + svg_text(x + 26, y, f"★ recommended by the tutorial{mark}"))
+    return "".join(out)
+
+
+def heatmap_svg(report: RunReport, dataset: str) -> str:
     """Render one dataset's heatmap.
 
     Returns:
-        The PNG file's bytes.
+        The SVG document's text (an `<svg>` element, which HTML can also embed as it is).
 
     Raises:
         ValueError: the run has no rows of `dataset`.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
     part, section = report.section(dataset)
     metrics = list(dict.fromkeys(part["metric"]))
     ncols = min(2, len(metrics))
-    nrows = math.ceil(len(metrics) / ncols)
     panels = [report.table.loc[(m, dataset)] for m in metrics]
-    label_inches = 0.07 * max(len(_row_label(k)) for p in panels for k in p.index)
-    cells_inches = CELL_INCHES[0] * max(len(p.columns) for p in panels)
-    width = max(ncols * (label_inches + cells_inches + 0.3) + 0.2, 8.0)
+    label_w = round(_CHAR * max(len(_row_label(k)) for p in panels for k in p.index)) + 12
+    words = [w for p in panels for c in p.columns for w in c.split(" ")]
+    cell_w = max(_CELL[0], round(_CHAR * max(map(len, words))) + 12)
+    panel_w = label_w + cell_w * max(len(p.columns) for p in panels)
+    panel_h = 3 * _LINE + 14 + _CELL[1] * max(len(p) for p in panels) + _GAP
+    width = max(2 * _MARGIN + ncols * panel_w + (ncols - 1) * _GAP, 800)
     facts = tables.provenance(part)
     spec = vocab.spec_of(dataset)
-    wrap = int(width * 100 / 7.8)  # characters of 10-point text a line
-    text = [f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})",
-            *textwrap.wrap(f"data: {facts['data'].split(': ', 1)[1]}. Frozen "
-                           f"{facts['backbone']} weights {facts['weights']}; Keras "
-                           f"{facts['keras']}, TF {facts['tf']}; seeds {facts['seeds']}; "
-                           "entries: test metric (mean over seeds).", width=wrap)]
+    wrap = int((width - 2 * _MARGIN) / (0.6 * (_FONT + 1)))  # characters of the header a line
+    title = f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
+    text = textwrap.wrap(f"data: {facts['data'].split(': ', 1)[1]}. Frozen "
+                         f"{facts['backbone']} weights {facts['weights']}; Keras "
+                         f"{facts['keras']}, TF {facts['tf']}; seeds {facts['seeds']}; "
+                         "entries: test metric (mean over seeds).", width=wrap)
     # under the title: what each ★† entry's metric showed, and what to use instead
     notes = [line for cell in tables.recommended_misreports(section)
              for line in textwrap.wrap(tables.misreport_line(cell).replace("`", ""), width=wrap)]
-    # laid out here, in inches (a layout engine would draw every text twice, and the text
-    # is most of the time): the header's lines, then rows of panels, then the legend
-    head = 0.2 * len(text + notes) + 0.3
-    panel_w = label_inches + cells_inches + 0.3
-    panel_h = CELL_INCHES[1] * max(len(p) for p in panels) + 0.9  # + title and column labels
-    height = head + nrows * panel_h + 0.5
-    figure = Figure(figsize=(width, height), dpi=100)
-    figure.text(0.1 / width, 1 - 0.1 / height, "\n".join(text + notes), va="top", fontsize=10)
-    for k, (metric, panel) in enumerate(zip(metrics, panels, strict=True)):
-        w, h = CELL_INCHES[0] * len(panel.columns), CELL_INCHES[1] * len(panel)
-        left = 0.1 + (k % ncols) * panel_w + label_inches
-        top = head + (k // ncols) * panel_h + 0.75
-        ax = figure.add_axes((left / width, 1 - (top + h) / height, w / width, h / height))
-        _panel(ax, report, metric, dataset)
-    mark = f" ({tables.MISREPORT_MARK}: its metric misreports)" if notes else ""
-    handles = [Patch(color=color, label=verdict) for verdict, color in VERDICT_COLORS.items()]
-    handles.append(Patch(fill=False, edgecolor="black", linewidth=2,
-                         label=f"★ recommended by the tutorial{mark}"))
-    figure.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False,
-                  fontsize=9)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", facecolor="white")
-    return buffer.getvalue()
+    head = _MARGIN + _LINE * (len(text + notes) + 1) + 16
+    height = head + panel_h * -(-len(metrics) // ncols) + _LINE
+    out = [svg_open(width, height, f"heatmap of {dataset}",
+                    f'font-family="sans-serif" font-size="{_FONT}" '
+                    'style="max-width:100%;height:auto"'),
+           f'<rect width="{width}" height="{height}" fill="#fff"/>',
+           svg_text(_MARGIN, _MARGIN + _LINE, title, f'font-size="{_FONT + 2}" font-weight="bold"'),
+           *(svg_text(_MARGIN, _MARGIN + _LINE * (i + 2), line, f'font-size="{_FONT + 1}"')
+             for i, line in enumerate(text + notes))]
+    for k, metric in enumerate(metrics):
+        out.append(_panel(report, metric, dataset, _MARGIN + (k % ncols) * (panel_w + _GAP),
+                          head + (k // ncols) * panel_h, label_w, cell_w))
+    out += [_legend(_MARGIN + label_w, height - _MARGIN - 2, bool(notes)), "</svg>\n"]
+    return "".join(out)
 
 
 def write_heatmaps(report: RunReport, run_dir: str | pathlib.Path) -> list[pathlib.Path]:
-    """Write `heatmap_<dataset>.png` for every dataset of a run.
+    """Write `heatmap_<dataset>.svg` for every dataset of a run.
 
     Returns:
         The paths written, in the datasets' order.
@@ -148,6 +166,6 @@ def write_heatmaps(report: RunReport, run_dir: str | pathlib.Path) -> list[pathl
     paths = []
     for dataset in report.datasets:
         path = pathlib.Path(run_dir) / heatmap_name(dataset)
-        atomic_write(path, heatmap_png(report, dataset))
+        atomic_write(path, heatmap_svg(report, dataset))
         paths.append(path)
     return paths

@@ -126,18 +126,8 @@ def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
                 tds += "<td></td>"
                 continue
             recommended = tables.recommended(cell)
-            tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
-            if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
-                tip += " (exact match: every label of an image right)"
-            if cell["verdict"] == "error":
-                tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
-            note = cell.get("misreport")
-            marked = recommended and isinstance(note, str)
-            if isinstance(note, str):
-                tip += f". {note}"
-            star = f"★{tables.MISREPORT_MARK} " if marked else "★ " if recommended else ""
-            tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" title="{_e(tip)}">'
-                    f'{star}{_e(text)}</td>')
+            tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" '
+                    f'title="{_e(tables.cell_tip(cell))}">{tables.star(cell)}{_e(text)}</td>')
         rows.append(f"<tr>{tds}</tr>")
     return f"<table class='cheat'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>" \
            "</table>"

@@ -89,6 +89,27 @@ def recommended_misreports(cells: pd.DataFrame) -> list[dict[str, Any]]:
     return [c for c in records if c["misreport"]]
 
 
+def star(cell: dict[str, Any]) -> str:
+    """What an entry starts with: '★ ' where the tutorial recommends its cell, '★† ' where
+    the metric of such a cell misreports, else nothing."""
+    if not recommended(cell):
+        return ""
+    return f"★{MISREPORT_MARK * isinstance(cell.get('misreport'), str)} "
+
+
+def cell_tip(cell: dict[str, Any]) -> str:
+    """The words shown on hovering an entry: the cell's name and reference accuracy, or
+    its error; and its `misreport` note."""
+    if cell["verdict"] == "error":
+        tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
+    else:
+        tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
+        if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
+            tip += " (exact match: every label of an image right)"
+    note = cell.get("misreport")
+    return tip + f". {note}" if isinstance(note, str) else tip
+
+
 def misreport_line(cell: dict[str, Any]) -> str:
     """The note under a table for one marked entry: which cell, and its `misreport`."""
     logits = "(from_logits=True)" if cell["from_logits"] else ""

@@ -1,6 +1,6 @@
 """The top of the report: every output of a run directory from its result rows.
 
-results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and report.html,
+results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and report.html,
 each written whole (`store.atomic`), all from one `RunReport`.
 """
 
@@ -17,7 +17,7 @@ from runner.store.atomic import atomic_write
 
 
 def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, str]:
-    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.png and
+    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and
     report.html into `run_dir`.
 
     report.html embeds the run's changes.md, claims.md and snippets.md when there are:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-HEAVY = ("tensorflow", "keras", "pandas", "matplotlib", "jax", "torch")
+HEAVY = ("tensorflow", "keras", "pandas", "jax", "torch")
 
 
 @pytest.mark.parametrize("argv", [

@@ -48,7 +48,7 @@ def test_every_dataset_and_backbone_gets_its_cells_and_section(run):
     for section in ("cifar10 · vgg16", "cifar10 · mobilenet_v2", "digits · vgg16",
                     "digits · mobilenet_v2"):
         assert f"## {section}" in text
-        assert (out / f"heatmap_{section.replace(' · ', '_')}.png").is_file()
+        assert (out / f"heatmap_{section.replace(' · ', '_')}.svg").is_file()
     assert "CatHinge logits=false ls=0.1" in text and "(no reference" in text
     weights = set(df["weights"])
     assert weights == {"random(he_normal,seed=0)", "random(he_normal_fan_in,seed=0)"}

@@ -66,7 +66,7 @@ def test_tables_have_a_section_per_framework_and_their_disagreements(run):
     text = (out / "cheat_table.md").read_text()
     for name in FRAMEWORKS:
         assert f"## mnist · {name}" in text
-        assert (out / f"heatmap_mnist_{name}.png").is_file()
+        assert (out / f"heatmap_mnist_{name}.svg").is_file()
     assert "## Where the frameworks disagree" in text
 
 

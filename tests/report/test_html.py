@@ -216,13 +216,14 @@ def test_a_recommended_entry_whose_metric_misreports_is_marked_and_explained():
 
 
 def test_write_tables_never_imports_keras(tmp_path):
-    """Claims ask Keras itself; tables, heatmaps and the report must not load it (seconds)."""
+    """Claims ask Keras itself; tables, heatmaps and the report must not load it, nor a
+    plotting library (seconds)."""
     results.append_rows(tmp_path / results.RESULTS_FILE, ROWS)
     code = ("import sys; from runner.report.write import write_tables; "
             "from runner.store import results; "
             f"write_tables({str(tmp_path)!r}, results.read_rows("
             f"{str(tmp_path / results.RESULTS_FILE)!r})); "
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+            "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=pathlib.Path(__file__).parents[2], check=True)
     assert done.stdout.strip() == "[]"

@@ -96,7 +96,7 @@ def test_describe_cells_names_examples_when_not_a_product():
 def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
     paths = write_tables(tmp_path, ROWS)
     assert set(paths) == {"results.csv", "cheat_table.csv", "cheat_table.md",
-                          "heatmap_mnist.png", "report.html"}
+                          "heatmap_mnist.svg", "report.html"}
     assert all(pathlib.Path(path).is_file() for path in paths.values())
     results = pd.read_csv(tmp_path / "results.csv")
     assert list(results.columns) == list(RESULT_COLUMNS)
