@@ -118,13 +118,19 @@ def misreport_line(cell: dict[str, Any]) -> str:
             f"{head}: {cell['misreport']}")
 
 
+def mean_text(cell: dict[str, Any]) -> str:
+    """A cell's test metric over seeds: '0.8760', or '0.8760 ± 0.0100 (n=3)'."""
+    text = f"{cell['test_metric_mean']:.4f}"
+    if cell["n_seeds"] > 1:
+        text += f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})"
+    return text
+
+
 def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
                markup: bool) -> str:
     if row["verdict"] == "error":
         return f"error: {row['error_type']}"
-    text = f"{row['test_metric_mean']:.4f}"
-    if row["n_seeds"] > 1:
-        text += f" ± {row['test_metric_std']:.4f} (n={row['n_ok']})"
+    text = mean_text(row)
     if markup and recommended(row):
         text = f"**{text}**" + (MISREPORT_MARK if isinstance(row.get("misreport"), str) else "")
     if row["verdict"] != "ok":

@@ -186,9 +186,6 @@ def claim_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
     return [(checked[k], v) for k, v in verdicts.items()]
 
 
-_MARKS = {True: "holds", False: "does not hold", None: "not tested"}
-
-
 def spans(line: list[Release], values: list[Any]) -> str:
     """Where a value held along a line: 'holds on Keras 2.12.0 to 2.21.0, not from 3.0.5'."""
     segments: list[tuple[Any, Release, Release]] = []
@@ -204,9 +201,9 @@ def spans(line: list[Release], values: list[Any]) -> str:
     if len(segments) == 2 and segments[1][2] is line[-1] and None not in (
             segments[0][0], segments[1][0]):
         (value, first, last), (_, start, _) = segments
-        return (f"{_MARKS[value]} on Keras {where(first, last)}, "
+        return (f"{claims.MARKS[value]} on Keras {where(first, last)}, "
                 f"{'not' if value else 'holds'} from {start.keras}")
-    return "; ".join(f"{_MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
+    return "; ".join(f"{claims.MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
 
 
 def _cell(text: Any) -> str:

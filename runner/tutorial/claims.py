@@ -186,12 +186,12 @@ def evaluate(df: pd.DataFrame, snippet_runs: Runs | None = None,
     return found
 
 
-_MARKS = {True: "holds", False: "does not hold", None: "not tested"}
+MARKS = {True: "holds", False: "does not hold", None: "not tested"}
 
 
 def verdict_text(finding: Finding) -> str:
     """'holds', 'does not hold' or 'not tested', with the finding's detail in brackets."""
-    mark = _MARKS[finding.holds]
+    mark = MARKS[finding.holds]
     return f"{mark} ({finding.detail})" if finding.detail else mark
 
 

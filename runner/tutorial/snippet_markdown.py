@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from runner.report.markdown import pipe_table
 from runner.tutorial import snippet_table
 from runner.tutorial.snippets import NOT_RUN, SNIPPETS, Snippet
 
@@ -108,19 +109,15 @@ def snippets_markdown(runs: dict[str, dict[str, Any]]) -> str:
         "when it prints the seed's numbers (and True/False, and brackets: a shape counts) "
         f"within a relative {snippet_table.RELATIVE_TOLERANCE:g}, and the error the seed "
         "shows, if any. A statement holds or does not by a small computation, run after "
-        "the snippet.", "",
-        "| seed | snippet | the seed | " + " | ".join(names) + " | verdict |",
-        "|---|---|---|" + "---|" * len(names) + "---|"]
-    for snippet in SNIPPETS:
-        what = f"`{snippet.key}`: {snippet.short}" + (f" ({snippet.note})" if snippet.note
-                                                       else "")
-        cells = [_framework_cell(snippet_table.results_by_key(run).get(snippet.key), run)
-                 for run in runs.values()]
-        verdict = verdict_text(snippet, runs)
-        if snippet.printed is not None and snippet.says:
-            verdict += _statement_verdicts(snippet, runs)
-        lines.append(f"| {snippet.seed} | {_cell(what, 10_000)} | {_seed_cell(snippet)} | "
-                     + " | ".join(cells) + f" | {verdict} |")
+        "the snippet.", "", pipe_table(("seed", "snippet", "the seed", *names, "verdict"), (
+            (snippet.seed, _cell(f"`{snippet.key}`: {snippet.short}" + (
+                f" ({snippet.note})" if snippet.note else ""), 10_000), _seed_cell(snippet),
+             *(_framework_cell(snippet_table.results_by_key(run).get(snippet.key), run)
+               for run in runs.values()),
+             verdict_text(snippet, runs) + (_statement_verdicts(snippet, runs) if
+                                            snippet.printed is not None and snippet.says
+                                            else ""))
+            for snippet in SNIPPETS))]
     differing = [s for s in SNIPPETS if snippet_table.differs_between(s, runs)]
     lines += ["", f"{len(differing)} of {len(SNIPPETS)} snippets show different things on "
               f"different frameworks ({', '.join(names)}):", ""]

@@ -21,7 +21,7 @@ from runner import environments
 from runner.config import Config
 from runner.environments import Launch
 from runner.tutorial.snippet_run import error_line
-from runner.tutorial.snippets import BY_KEY, SNIPPETS, Snippet
+from runner.tutorial.snippets import SNIPPETS, Snippet
 
 RELATIVE_TOLERANCE = 1e-4  # float32 printed to 8 digits differs in the last ones by backend
 ABSOLUTE_TOLERANCE = 1e-6  # 5.6e-12 and 0.0 are both "0" to a float32 probability
@@ -225,11 +225,6 @@ def load_runs(path: pathlib.Path) -> dict[str, dict[str, Any]]:
         raise ValueError(f"Expected a snippets.json written by `cheatgrid snippets`. "
                          f"Received: {path}")
     return runs
-
-
-def unknown_keys(runs: dict[str, dict[str, Any]]) -> list[str]:
-    """Snippet keys in the runs that the catalogue no longer has (a stale snippets.json)."""
-    return sorted({key for run in runs.values() for key in results_by_key(run)} - set(BY_KEY))
 
 
 __all__ = ["SNIPPETS", "compare", "differs_between", "same_output", "load_runs", "results_by_key",
