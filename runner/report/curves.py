@@ -1,8 +1,5 @@
-"""Learning curves as inline SVG: per trained head, its loss and its test metrics per epoch.
-
-Hand-written SVG rather than matplotlib: a few kilobytes per chart, text that
-stays text, and no image files; the HTML report embeds them as they are.
-"""
+"""Learning curves as inline SVG (a few kilobytes a chart, text that stays text): per
+trained head, its loss and its test metrics per epoch."""
 
 from __future__ import annotations
 
@@ -41,14 +38,8 @@ def _series(values: Any) -> np.ndarray:
 
 
 def mean_series(histories: Sequence[Any]) -> np.ndarray:
-    """The per-epoch mean over seeds of some histories (NaN where no seed has a finite value).
-
-    Args:
-        histories: one per-epoch list per seed (missing ones are skipped).
-
-    Returns:
-        An array as long as the longest history.
-    """
+    """The per-epoch mean over seeds of some histories (one list per seed, missing ones
+    skipped), as long as the longest; NaN where no seed has a finite value."""
     arrays = [_series(h) for h in histories]
     arrays = [a for a in arrays if len(a)]
     if not arrays:
@@ -80,16 +71,13 @@ def _number(value: float) -> str:
 
 def svg_chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
               y_range: tuple[float, float] | None = None) -> str:
-    """A small line chart over epochs.
+    """A small line chart over epochs: an `<svg>` element, or a note when nothing is finite.
 
     Args:
         title: the text above the plot.
-        lines: (values per epoch, colour, width, dashed) for each line, drawn in order;
-            non-finite values leave gaps.
+        lines: (values per epoch, colour, width, dashed), drawn in order; non-finite
+            values leave gaps.
         y_range: fixed (low, high); by default the finite values' range.
-
-    Returns:
-        An `<svg>` element, or a short note when no line has a finite value.
     """
     finite = [v for values, *_ in lines for v in values if math.isfinite(v)]
     if not finite:
@@ -135,15 +123,8 @@ def _finite_runs(values: np.ndarray) -> list[np.ndarray]:
 
 
 def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
-    """The two charts of one trained head: training loss, and test metrics with the
-    reference accuracy.
-
-    Args:
-        head: the result rows of one head (its cells, every seed), as dicts.
-
-    Returns:
-        Two `<svg>` elements (or notes where a head has no values).
-    """
+    """The two `<svg>` charts of one trained head (its result rows, every cell and seed):
+    training loss, and test metrics with the reference accuracy."""
     first_metric: dict[Any, Mapping[str, Any]] = {}  # each seed's first row
     for row in head:
         first_metric.setdefault(row["seed"], row)

@@ -1,9 +1,5 @@
-"""`RunReport`: a run's annotated rows and what every output is made from, each computed once.
-
-cheat_table.csv and .md, the heatmaps, report.html, the end-of-run summary and the
-Python API's `Run` all read one `RunReport`: the first to ask for the cheat cells (or the
-findings, ...) computes them, the others reuse them.
-"""
+"""`RunReport`: a run's annotated rows and the views every output reads, each computed once
+by the first output that asks."""
 
 from __future__ import annotations
 
