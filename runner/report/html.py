@@ -1,10 +1,6 @@
-"""report.html: a run in one self-contained page (inline CSS, coloured tables, SVG curves).
-
-Nothing in the page is fetched: it opens the same offline, attached to a mail or years
-later. All text from the rows is escaped; the Markdown it embeds (the run's claims.md,
-snippets.md and changes.md, and the `code` in its own lines) is rendered by markdown-it-py
-with raw HTML off.
-"""
+"""report.html: a run in one self-contained page (inline CSS, coloured tables, SVG curves)
+that fetches nothing; text from the rows is escaped, Markdown rendered by markdown-it-py
+with raw HTML off."""
 
 from __future__ import annotations
 
@@ -180,16 +176,11 @@ def _curves(report: RunReport) -> str:
 
 def render_html(report: RunReport, *, claims: str | None = None,
                 snippets: str | None = None, changes: str | None = None) -> str:
-    """The report page.
+    """The report page, a complete HTML document.
 
     Args:
         report: the run.
-        claims, snippets, changes: Markdown sections to embed, where the run has them: the
-            seeds' claims checked (claims.md), their snippets on every framework
-            (snippets.md), what changed from release to release (changes.md).
-
-    Returns:
-        A complete HTML document that references nothing outside itself.
+        claims, snippets, changes: the run's claims.md, snippets.md and changes.md, to embed.
     """
     embedded = {name: f"<section id='{name}'><h2>{title}</h2>{markdown_html(text)}</section>"
                 for name, title, text in (
@@ -210,16 +201,10 @@ def render_html(report: RunReport, *, claims: str | None = None,
 
 
 def write_html(report: RunReport, run_dir: str | pathlib.Path) -> pathlib.Path:
-    """Write `report.html` into a run directory, embedding the run's changes.md, claims.md
-    and snippets.md where there are.
-
-    Returns:
-        The path written.
-    """
-    run_dir = pathlib.Path(run_dir)
+    """Write `report.html` into a run directory (with the run's changes.md, claims.md and
+    snippets.md, where there are); returns its path."""
     texts = {name: path.read_text(encoding="utf-8") if path.is_file() else None
              for name in ("claims", "snippets", "changes")
-             for path in [run_dir / f"{name}.md"]}
-    path = run_dir / "report.html"
-    atomic_write(path, render_html(report, **texts))
+             for path in [pathlib.Path(run_dir) / f"{name}.md"]}
+    atomic_write(path := pathlib.Path(run_dir) / "report.html", render_html(report, **texts))
     return path

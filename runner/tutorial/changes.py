@@ -27,6 +27,7 @@ from runner.report import aggregate
 from runner.report.highlights import describe_cells
 from runner.report.markdown import markdown_table, pipe_table
 from runner.tutorial import claims, snippet_table
+from runner.tutorial.claims import table_cell
 from runner.tutorial.snippets import SNIPPETS
 
 SHOWN_CHARS = 160  # a value before or after, in a table cell
@@ -206,10 +207,6 @@ def spans(line: list[Release], values: list[Any]) -> str:
     return "; ".join(f"{claims.MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
 
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "/").replace("\n", " ")
-
-
 def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[str]:
     changes = cell_changes(df, line)
     if not changes:
@@ -225,7 +222,7 @@ def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[
                 f"{dataset}: {describe_cells(cells_of, universe[universe['dataset'] == dataset])}"
                 f" ({len(cells_of)})" for dataset, cells_of in cells.groupby("dataset",
                                                                             sort=False))
-            rows.append({"what": what, "before": _cell(old), "after": _cell(new),
+            rows.append({"what": what, "before": table_cell(old), "after": table_cell(new),
                          "cells": len(group), "which": described})
         lines += [f"### {backend}: {before.text} → {after.text}", "",
                   markdown_table(pd.DataFrame(rows).set_index("what")), ""]
@@ -253,13 +250,13 @@ def changes_markdown(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None) -
     for backend, line in lines_by_backend.items():
         for claim, values in claim_lines(df, runs, line):
             if len(set(values) - {None}) > 1:
-                claim_rows.append((f"{claim.part} ({claim.source})", _cell(claim.says),
-                                   backend, _cell(spans(line, values))))
+                claim_rows.append((f"{claim.part} ({claim.source})", table_cell(claim.says),
+                                   backend, table_cell(spans(line, values))))
     out += ([pipe_table(("part", "the tutorial says", "backend", "verdict along the releases"),
                         claim_rows)] if claim_rows else
             ["No claim's verdict changes between releases."]) + ["", "## Snippets", ""]
     snippet_rows = [(f"`{c['key']}`", f"{backend}: {c['before'].text} → {c['after'].text}",
-                     c["what"], _cell(c["from"]), _cell(c["to"]))
+                     c["what"], table_cell(c["from"]), table_cell(c["to"]))
                     for backend, line in lines_by_backend.items()
                     for c in snippet_changes(runs or {}, line)]
     out += ([pipe_table(("snippet", "between", "what", "before", "after"), snippet_rows)]

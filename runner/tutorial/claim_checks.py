@@ -167,22 +167,13 @@ def as_good_as_best(part: str, where: dict, among: dict, metric: str) -> Check:
     the other heads matching `among`."""
     def check(df: pd.DataFrame) -> Finding:
         rows = part_rows(df, part)
-        this = head(rows, where)
-        pool = cells(rows, status="ok", **among).dropna(subset=["reference_accuracy"])
-        itself = pd.Series(True, index=pool.index)
-        for key, value in where.items():
-            itself &= pool[key] == value
-        pool = pool[~itself]
-        if this is None or this.reference is None or pool.empty:
+        this, top = head(rows, where), _best_head(rows, among, besides=where)
+        if this is None or this.reference is None or top is None:
             return Finding(None if cells(rows, **where).empty else False,
                            f"{label(where)}: no successful cell", ON_TRAINING)
-        by_head = pool.groupby(["activation", "loss", "from_logits"])["reference_accuracy"]
-        (activation, loss, from_logits), best = by_head.mean().idxmax(), by_head.mean().max()
-        top = head(rows, {**among, "activation": activation, "loss": loss,
-                          "from_logits": from_logits})
-        holds = this.reference >= best - SIMILAR_TOLERANCE - _EPSILON
+        holds = this.reference >= top.reference - SIMILAR_TOLERANCE - _EPSILON
         shows = (f"reference accuracy {this.label} {_fmt(this.reference)}; the best other "
-                 f"head, {top.label}, {_fmt(float(best))}")
+                 f"head, {top.label}, {_fmt(top.reference)}")
         return _on_training(holds, shows, this, top, rows, [this], metric)
     return check
 
@@ -255,8 +246,12 @@ def metric_agrees(part: str, where: dict, metric: str | list[str]) -> Check:
     return check
 
 
-def _best_head(rows: pd.DataFrame, where: dict) -> Head | None:
+def _best_head(rows: pd.DataFrame, where: dict, besides: dict | None = None) -> Head | None:
+    """The head matching `where` (other than the one matching `besides`) of the best
+    reference accuracy."""
     hit = cells(rows, status="ok", **where).dropna(subset=["reference_accuracy"])
+    if besides:
+        hit = hit[~(hit[list(besides)] == pd.Series(besides)).all(axis=1)]
     if hit.empty:
         return None
     by_head = hit.groupby(["activation", "loss", "from_logits"])["reference_accuracy"].mean()

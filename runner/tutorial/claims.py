@@ -195,8 +195,9 @@ def verdict_text(finding: Finding) -> str:
     return f"{mark} ({finding.detail})" if finding.detail else mark
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "/")
+def table_cell(text: object) -> str:
+    """Text for a Markdown table cell: pipes as `/`, on one line."""
+    return str(text).replace("|", "/").replace("\n", " ")
 
 
 def claims_markdown(df: pd.DataFrame, snippet_runs: Runs | None = None) -> str:
@@ -221,7 +222,8 @@ def claims_markdown(df: pd.DataFrame, snippet_runs: Runs | None = None) -> str:
              "and what to use instead.", "",
              pipe_table(("part", "the tutorial says", "judged on", "this run shows", "verdict",
                          "the metric"), (
-                 (f"{claim.part} ({claim.source})", _cell(claim.says), finding.judged_on,
-                  _cell(finding.shows), _cell(verdict_text(finding)), _cell(finding.metric_note))
+                 (f"{claim.part} ({claim.source})", table_cell(claim.says), finding.judged_on,
+                  table_cell(finding.shows), table_cell(verdict_text(finding)),
+                  table_cell(finding.metric_note))
                  for claim, finding in evaluate(df, runs)))]
     return "\n".join(lines) + "\n"

@@ -34,38 +34,34 @@ def _framework_cell(result: dict[str, Any] | None, run: dict[str, Any]) -> str:
     return _cell(text)
 
 
-def _grouped(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> list[tuple[str, str,
-                                                                            list[str]]]:
-    """(verdict, why, frameworks) groups of one snippet, in framework order."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for name, run in runs.items():
-        result = snippet_table.results_by_key(run).get(snippet.key) or {
-            "failed": run.get("failed", "no result")}
-        groups.setdefault(snippet_table.verdict(snippet, result), []).append(name)
-    return [(verdict, why, names) for (verdict, why), names in groups.items()]
+def _agreeing(values: dict[str, Any]) -> dict[Any, list[str]]:
+    """value -> the frameworks that have it, in framework order."""
+    groups: dict[Any, list[str]] = {}
+    for name, value in values.items():
+        groups.setdefault(value, []).append(name)
+    return groups
 
 
 def verdict_text(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> str:
     """The verdict cell: one verdict (and why) per group of frameworks that agree."""
-    groups = _grouped(snippet, runs)
+    groups = _agreeing({name: snippet_table.verdict(snippet, snippet_table.results_by_key(
+        run).get(snippet.key) or {"failed": run.get("failed", "no result")})
+        for name, run in runs.items()})
     if len(groups) == 1:
-        verdict, why, _ = groups[0]
+        ((verdict, why),) = groups
         return f"**{verdict}**" + (f": {why}" if why else "")
     return "<br>".join(f"**{verdict}** on {', '.join(names)}" + (f": {why}" if why else "")
-                       for verdict, why, names in groups)
+                       for (verdict, why), names in groups.items())
 
 
 def _statement_verdicts(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> str:
     """For a printed snippet that also states something: the statement's verdict."""
-    marks = {}
-    for name, run in runs.items():
-        result = snippet_table.results_by_key(run).get(snippet.key)
-        if result is not None and result.get("holds") is not None:
-            marks.setdefault("holds" if result["holds"] else "does not hold", []).append(name)
-    if not marks:
-        return ""
-    if len(marks) == 1:
-        return f"<br>the statement: **{next(iter(marks))}**"
+    marks = _agreeing({name: "holds" if result["holds"] else "does not hold"
+                       for name, run in runs.items()
+                       if (result := snippet_table.results_by_key(run).get(snippet.key))
+                       is not None and result.get("holds") is not None})
+    if len(marks) < 2:
+        return "".join(f"<br>the statement: **{mark}**" for mark in marks)
     return "<br>the statement: " + "; ".join(f"**{m}** on {', '.join(n)}"
                                             for m, n in marks.items())
 
@@ -81,13 +77,9 @@ def _seed_cell(snippet: Snippet) -> str:
 
 
 def _provenance(runs: dict[str, dict[str, Any]]) -> str:
-    shown = []
-    for name, run in runs.items():
-        if "failed" in run:
-            shown.append(f"{name}: did not run ({run['failed']})")
-        else:
-            shown.append(f"{name}: Keras {run['keras_version']} on {run['backend']}")
-    return "; ".join(shown)
+    return "; ".join(f"{name}: did not run ({run['failed']})" if "failed" in run else
+                     f"{name}: Keras {run['keras_version']} on {run['backend']}"
+                     for name, run in runs.items())
 
 
 def snippets_markdown(runs: dict[str, dict[str, Any]]) -> str:
