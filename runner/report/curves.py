@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from runner import vocab
 
@@ -40,16 +41,11 @@ def _series(values: Any) -> np.ndarray:
 def mean_series(histories: Sequence[Any]) -> np.ndarray:
     """The per-epoch mean over seeds of some histories (one list per seed, missing ones
     skipped), as long as the longest; NaN where no seed has a finite value."""
-    arrays = [_series(h) for h in histories]
-    arrays = [a for a in arrays if len(a)]
+    arrays = [a for a in map(_series, histories) if len(a)]
     if not arrays:
         return np.array([])
-    stacked = np.full((len(arrays), max(len(a) for a in arrays)), np.nan)
-    for i, a in enumerate(arrays):
-        stacked[i, :len(a)] = np.where(np.isfinite(a), a, np.nan)
-    counts = np.sum(np.isfinite(stacked), axis=0)
-    sums = np.nansum(stacked, axis=0)
-    return np.divide(sums, counts, out=np.full(len(counts), np.nan), where=counts > 0)
+    stacked = pd.DataFrame(arrays)  # shorter histories padded with NaN
+    return stacked.where(np.isfinite(stacked)).mean().to_numpy(dtype=float)
 
 
 def svg_open(width: int, height: int, title: str, attributes: str = "") -> str:

@@ -113,7 +113,7 @@ def heatmap_svg(report: RunReport, dataset: str) -> str:
         ValueError: the run has no rows of `dataset`.
     """
     part, section = report.section(dataset)
-    metrics = list(dict.fromkeys(part["metric"]))
+    metrics = report.metrics(dataset)
     ncols = min(2, len(metrics))
     panels = [report.table.loc[(m, dataset)] for m in metrics]
     label_w = round(_CHAR * max(len(_row_label(k)) for p in panels for k in p.index)) + 12

@@ -132,7 +132,7 @@ def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
 def _dataset_section(report: RunReport, dataset: str) -> str:
     head, tail = section_lines(report, dataset)
     out = [f'<section id="{_e(dataset)}">{_markdown(head)}']
-    for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
+    for metric in report.metrics(dataset):
         out += [_markdown([f"### metric: {metric}{reference_note(metric)}"]),
                 _cheat_table(report, metric, dataset)]
     return "".join(out) + _markdown(tail) + "</section>"

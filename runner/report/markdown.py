@@ -135,7 +135,7 @@ def cheat_markdown(report: RunReport) -> str:
     for dataset in report.datasets:
         head, tail = section_lines(report, dataset)
         lines += head
-        for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
+        for metric in report.metrics(dataset):
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
                       markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
         lines += tail

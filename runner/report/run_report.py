@@ -69,6 +69,10 @@ class RunReport:
         """The sections, in the grid's order (a dataset, or a dataset per runtime)."""
         return list(dict.fromkeys(self.shown["dataset"]))
 
+    def metrics(self, dataset: str) -> list[str]:
+        """A section's metrics, in the grid's order."""
+        return list(dict.fromkeys(self.section(dataset)[0]["metric"]))
+
     def section(self, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One section's rows and cells.
 

@@ -1,10 +1,6 @@
-"""The seeds' snippets on every framework: one process each, then what the seed printed
-against what each prints now, as snippets.md (and snippets.json, which the claims read).
-
-A snippet reproduces when its output holds the seed's numbers (and True/False, and
-brackets, so a shape counts) in order, each within `RELATIVE_TOLERANCE`, and raises
-the error the seed shows, if any; formatting and spacing do not count.
-"""
+"""The seeds' snippets on every framework, one process each, against what the seed printed:
+a snippet reproduces when it prints the seed's numbers, True/False and brackets in order
+(each within `RELATIVE_TOLERANCE`) and raises the error the seed shows, if any."""
 
 from __future__ import annotations
 
@@ -59,13 +55,8 @@ def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS,
 
 def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
                    launches: dict[str, Launch] | None = None) -> dict[str, dict[str, Any]]:
-    """`run_framework` for each name, `workers` processes at a time: name -> its run, in
-    the order given.
-
-    Args:
-        names: runtime labels: frameworks of this Python, or built environments' names.
-        launches: each built environment's `Launch` (`environments.prepare`).
-    """
+    """`run_framework` for each runtime label, `workers` processes at a time (a built
+    environment's `Launch` in `launches`): name -> its run, in the order given."""
     launches = launches or {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         runs = list(pool.map(lambda n: run_framework(n, launch=launches.get(n)), names))
@@ -74,12 +65,8 @@ def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
 
 def run_config(config: Config, log: Callable[[str], None] = print,
                ) -> dict[str, dict[str, Any]]:
-    """The snippets in every runtime of a config: its frameworks of this Python and its
-    environments (built first where they are not; one that cannot be built is left out).
-
-    Returns:
-        runtime label -> its run, in the config's order.
-    """
+    """The snippets in every runtime of a config (environments built first; one that cannot
+    be built left out): runtime label -> its run, in the config's order."""
     launches, skipped = environments.prepare(config.runtimes, log)
     for name, reason in skipped.items():
         log(f"environment {name}: no snippets there, it cannot be built: {reason}")
