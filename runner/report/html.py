@@ -147,18 +147,14 @@ def _curves(report: RunReport) -> str:
            f"reference accuracy (dashed). {swatches}</p>"]
     if "history_loss" not in df:
         return out[0] + "<p class='note'>These rows hold no training histories.</p>"
-    by_head: dict[str, list[dict]] = {}
-    for cell in report.entries.values():
-        by_head.setdefault(cell["head_id"], []).append(cell)
+    by_head = {head_id: cells.to_dict("records")
+               for head_id, cells in report.cells.groupby("head_id", sort=False)}
     columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
                            "loss", "from_logits", "units", *curves.HISTORIES) if c in df]
-    heads: dict[str, dict[str, list[dict]]] = {}
-    for row in df[columns].to_dict("records"):
-        if isinstance(row["head_id"], str):
-            heads.setdefault(row["dataset"], {}).setdefault(row["head_id"], []).append(row)
-    for dataset in dict.fromkeys(df["dataset"]):
+    for dataset, rows in df[columns].groupby("dataset", sort=False):
         cards, untrained = [], 0
-        for head_id, head in heads.get(dataset, {}).items():
+        for head_id, head in rows.groupby("head_id", sort=False):
+            head = head.to_dict("records")
             if curves.mean_series([r["history_loss"] for r in head]).size == 0:
                 untrained += 1
                 continue

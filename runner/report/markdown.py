@@ -38,17 +38,14 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 def _training_text(part: pd.DataFrame) -> str:
     """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
-    keys = [k for k in ("epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder")
-            if k in part]
     by_encoding = dict(part.groupby("encoding", sort=False).__iter__())
     texts = []
-    for key in keys:
-        label = key.replace("_", " ")
+    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
+                            "drop_remainder") if k in part]:
         values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
-        if len(set(values.values())) == 1:
-            texts.append(f"{label} {next(iter(values.values()))}")
-        else:
-            texts.append(f"{label} " + ", ".join(f"{v} ({enc})" for enc, v in values.items()))
+        shown = set(values.values()).pop() if len(set(values.values())) == 1 else \
+            ", ".join(f"{v} ({enc})" for enc, v in values.items())
+        texts.append(f"{key.replace('_', ' ')} {shown}")
     return "; ".join(texts)
 
 
