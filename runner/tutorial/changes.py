@@ -173,18 +173,15 @@ def claim_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
                 line: list[Release]) -> list[tuple[claims.Claim, list[bool | None]]]:
     """Each claim's verdict on each release of a line (None: not tested there)."""
     labels = aggregate.runtime_labels(df)
-    verdicts: dict[str, list[bool | None]] = {}
-    checked = {}
+    verdicts: dict[claims.Claim, list[bool | None]] = {}
     for release in line:
         rows = df[labels == release.label]
         run = (runs or {}).get(release.label)
         found = claims.evaluate(rows, {release.label: run} if run else {}) if len(rows) \
             else [(c, None) for c in claims.CLAIMS]
         for claim, finding in found:
-            checked[claim.says + claim.source] = claim
-            verdicts.setdefault(claim.says + claim.source, []).append(
-                None if finding is None else finding.holds)
-    return [(checked[k], v) for k, v in verdicts.items()]
+            verdicts.setdefault(claim, []).append(None if finding is None else finding.holds)
+    return list(verdicts.items())
 
 
 def spans(line: list[Release], values: list[Any]) -> str:
