@@ -49,8 +49,7 @@ class RunReport:
 
     @functools.cached_property
     def entries(self) -> dict[tuple, dict[str, Any]]:
-        """(metric, dataset, encoding, units, activation, column label): the cheat table's
-        row index plus column -> the cell record behind that entry."""
+        """The cheat table's (row index..., column label) -> the cell record behind the entry."""
         return {(c["metric"], c["dataset"], c["encoding"], c["units"], c["activation"],
                  c["column"]): c for c in self.cells.to_dict("records")}
 
