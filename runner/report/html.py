@@ -68,12 +68,6 @@ def _e(value) -> str:
     return escape(str(value))
 
 
-def _inline(text: str) -> str:
-    """One line of Markdown (`code`, **bold**, and `<br>` as GitHub renders it in a table
-    cell) as escaped HTML."""
-    return _MARKDOWN.renderInline(text).replace("&lt;br&gt;", "<br>")
-
-
 def markdown_html(text: str) -> str:
     """Embedded Markdown (paragraphs, lists, pipe tables) as HTML; a claims-table cell
     that starts with a claim's verdict (`holds (same model, g1)`) gets its colour."""
@@ -105,7 +99,7 @@ def _legend() -> str:
             "outlined</strong>: a combination the tutorial recommends; "
             f"<strong>★{tables.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
             "under its tables says what it showed and what to use instead)</li></ul>"
-            f"<p>{_inline(LEGEND)}</p>")
+            f"<p>{_MARKDOWN.renderInline(LEGEND)}</p>")
 
 
 def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:

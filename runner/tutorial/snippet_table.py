@@ -17,7 +17,7 @@ from runner import environments
 from runner.config import Config
 from runner.environments import Launch
 from runner.tutorial.snippet_run import error_line
-from runner.tutorial.snippets import SNIPPETS, Snippet
+from runner.tutorial.snippets import Snippet
 
 RELATIVE_TOLERANCE = 1e-4  # float32 printed to 8 digits differs in the last ones by backend
 ABSOLUTE_TOLERANCE = 1e-6  # 5.6e-12 and 0.0 are both "0" to a float32 probability
@@ -74,10 +74,6 @@ def run_config(config: Config, log: Callable[[str], None] = print,
     return run_frameworks(labels, launches=launches)
 
 
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
-
 def _same(a: str, b: str) -> bool:
     if a == b:
         return True
@@ -99,7 +95,7 @@ def _line_of(text: str, position: int) -> str:
     """The output line holding the `position`-th token."""
     count = 0
     for line in text.splitlines():
-        count += len(_tokens(line))
+        count += len(_TOKEN.findall(line))
         if count > position:
             return line.strip()
     return text.strip().splitlines()[-1] if text.strip() else ""
@@ -118,7 +114,7 @@ def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
         return False, f"raises {now_error}"
     if now_error and _ERROR_TYPE.findall(now_error)[:1] != seed_errors[:1]:
         return False, f"raises {now_error} where the seed shows {seed_errors[0]}"
-    want, got = _tokens(snippet.printed), _tokens(now)
+    want, got = _TOKEN.findall(snippet.printed), _TOKEN.findall(now)
     if snippet.printed_tail:
         got = got[-len(want):]
     numbers = [i for i, t in enumerate(want) if t not in "[]"]
@@ -131,7 +127,7 @@ def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
     for i in numbers:
         if i >= len(got) or not _same(want[i], got[i]):
             found = got[i] if i < len(got) else "nothing"
-            offset = len(_tokens(now)) - len(got)
+            offset = len(_TOKEN.findall(now)) - len(got)
             return False, (f"prints {found} where the seed printed {want[i]} "
                            f"(“{_line_of(now, i + offset)}”)")
     return False, f"prints {len(plain_got)} numbers where the seed printed {len(plain_want)}"
@@ -168,7 +164,7 @@ def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def same_output(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two results of a snippet show the same numbers, True/False and shapes (each
     number within the tolerances) and raise the same error types."""
-    x, y = _tokens(shown(a)), _tokens(shown(b))
+    x, y = _TOKEN.findall(shown(a)), _TOKEN.findall(shown(b))
     if len(x) != len(y) or not all(_same(p, q) for p, q in zip(x, y, strict=True)):
         return False
     return _ERROR_TYPE.findall(shown(a)) == _ERROR_TYPE.findall(shown(b))
@@ -212,7 +208,3 @@ def load_runs(path: pathlib.Path) -> dict[str, dict[str, Any]]:
         raise ValueError(f"Expected a snippets.json written by `cheatgrid snippets`. "
                          f"Received: {path}")
     return runs
-
-
-__all__ = ["SNIPPETS", "compare", "differs_between", "same_output", "load_runs", "results_by_key",
-           "run_config", "run_framework", "run_frameworks", "shown", "verdict", "write_json"]
