@@ -125,7 +125,7 @@ class Differences:
 
 def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                 label_a: str, label_b: str) -> Differences:
-    """Compare two runs cell by cell (see the module docstring for the noise rule).
+    """Compare two runs cell by cell (`NOISE_TEXT` says the noise rule).
 
     Raises:
         ValueError: a run has no rows.
