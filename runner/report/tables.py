@@ -73,11 +73,10 @@ def recommended(cell: dict[str, Any]) -> bool:
 
 
 def recommended_misreports(cells: pd.DataFrame) -> list[dict[str, Any]]:
-    """The recommended cells whose metric misreports (the entries marked `MISREPORT_MARK`),
-    in table order, each with its `misreport` note."""
-    records = [{**c, "misreport": c["misreport"] if isinstance(c.get("misreport"), str)
-                else misreport.note(c)} for c in cells.to_dict("records") if recommended(c)]
-    return [c for c in records if c["misreport"]]
+    """The cheat cells (`cheat_cells`) marked `MISREPORT_MARK`, in table order: recommended,
+    and their metric misreports (`misreport` says how)."""
+    return [c for c in cells.to_dict("records")
+            if recommended(c) and isinstance(c.get("misreport"), str)]
 
 
 def star(cell: dict[str, Any]) -> str:
