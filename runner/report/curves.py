@@ -130,10 +130,8 @@ def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
     by_metric: dict[str, list] = {}
     for row in head:
         by_metric.setdefault(row["metric"], []).append(row.get("history_test_metric"))
-    lines = []
-    for metric, histories in by_metric.items():
-        color, line_width = metric_styles().get(metric, OTHER_METRIC_STYLE)
-        lines.append((mean_series(histories), color, line_width, False))
-    lines.append((reference, *REFERENCE_STYLE, True))
+    styles = metric_styles()
+    lines = [(mean_series(histories), *styles.get(metric, OTHER_METRIC_STYLE), False)
+             for metric, histories in by_metric.items()] + [(reference, *REFERENCE_STYLE, True)]
     return (svg_chart("training loss", [(loss, *LOSS_STYLE, False)]) +
             svg_chart("test metrics, ref. dashed", lines, y_range=(0.0, 1.0)))
