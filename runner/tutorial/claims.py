@@ -176,14 +176,9 @@ def evaluate(df: pd.DataFrame, snippet_runs: Runs | None = None,
         df = df[labels == main]
     if "verdict" not in df:
         df = df.assign(verdict=[judge.verdict(r) for r in df.to_dict("records")])
-    found = []
-    for claim in CLAIMS:
-        if claim.snippet is None:
-            found.append((claim, claim.check(df)))
-        else:
-            runs = snippet_runs if snippet_runs is not None else dict(_in_process_runs())
-            found.append((claim, _keras_finding(claim, runs)))
-    return found
+    runs = snippet_runs if snippet_runs is not None else dict(_in_process_runs())
+    return [(claim, claim.check(df) if claim.snippet is None else _keras_finding(claim, runs))
+            for claim in CLAIMS]
 
 
 MARKS = {True: "holds", False: "does not hold", None: "not tested"}
