@@ -173,17 +173,11 @@ def same_output(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def differs_between(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> bool:
     """Whether the frameworks that ran a snippet showed different things (numbers, True/
     False, shapes or error types), or judged its statement differently."""
-    results = [r for run in runs.values() if (r := results_by_key(run).get(snippet.key))]
-    if len(results) < 2:
-        return False
-    first = results[0]
-    for other in results[1:]:
-        if not same_output(first, other):
-            return True
-        if first.get("holds") != other.get("holds") or \
-                bool(first.get("literal_error")) != bool(other.get("literal_error")):
-            return True
-    return False
+    first, *others = [r for run in runs.values()
+                      if (r := results_by_key(run).get(snippet.key))] or [None]
+    return any(not same_output(first, other) or first.get("holds") != other.get("holds") or
+               bool(first.get("literal_error")) != bool(other.get("literal_error"))
+               for other in others)
 
 
 def write_json(runs: dict[str, dict[str, Any]], path: pathlib.Path) -> None:
