@@ -21,6 +21,7 @@ plain data (`wire.dumps`): that environment's NumPy is not this one's.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import signal
 import sys
@@ -186,6 +187,7 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
     runner.progress = lambda what, done, total: conn.send(("progress", what, done, total))
     conn.send(("ready", prepared.decisions, runner.common))
     while True:
+        _settle()
         message = conn.recv()
         if message[0] == "stop":
             return
@@ -200,6 +202,17 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
         conn.send(("training",))
         inject_crash(unit)
         conn.send(("done", runner.run(unit)))
+
+
+def _settle() -> None:
+    """Collect the young garbage, then take what survives out of the collector's view.
+
+    Traced programs and Keras's objects are hundreds of thousands of long-lived Python
+    objects; each full collection walked them all for seconds, several times per grid.
+    Frozen objects are still freed when their last reference goes.
+    """
+    gc.collect(1)
+    gc.freeze()
 
 
 def _environment_main(fd: int) -> None:
