@@ -18,6 +18,7 @@ a terminal.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import pathlib
@@ -33,12 +34,11 @@ from runner.config import quick as quick_config
 from runner.errors import UsageError, did_you_mean
 from runner.grid import expand
 from runner.report.compare import compare_runs
-from runner.report.findings import TITLES, findings, tally
 from runner.report.heatmaps import heatmap_name, heatmap_png
+from runner.report.highlights import TITLES, tally
 from runner.report.html import findings_html
-from runner.report.htmltext import e
-from runner.report.tables import cheat_table, provenance, results_table
-from runner.report.write import Tables, build_tables
+from runner.report.run_report import RunReport
+from runner.report.tables import provenance, results_table
 from runner.train.device import DEVICES
 
 EXECUTORS = ("local", "ray")
@@ -61,23 +61,24 @@ class Run:
     """
 
     def __init__(self, path: str | os.PathLike, rows: list[dict[str, Any]],
-                 tables: Tables | None = None):
+                 report: RunReport | None = None):
         self.path = pathlib.Path(path)
         self._rows = rows
-        self._tables = tables
+        self._report = report
 
     @property
-    def tables(self) -> Tables:
-        """The annotated rows and cheat cells every view is made from (computed once)."""
-        if self._tables is None:
-            self._tables = build_tables(self.path, self._rows)
-        return self._tables
+    def report(self) -> RunReport:
+        """What every view is made from: the annotated rows, the cheat cells, ... (each
+        computed once)."""
+        if self._report is None:
+            self._report = RunReport.read(self.path, self._rows)
+        return self._report
 
     @property
     def results(self) -> pd.DataFrame:
         """results.csv as a DataFrame: one row per cell and seed, the documented columns
         (docs/outputs.md) first."""
-        return results_table(self.tables.rows)
+        return results_table(self.report.rows)
 
     def cheat_table(self, dataset: str | None = None, metric: str | None = None,
                     ) -> pd.DataFrame:
@@ -94,7 +95,7 @@ class Run:
         Raises:
             UsageError: a dataset or metric the run does not have.
         """
-        table = cheat_table(self.tables.shown, cells=self.tables.cells)
+        table = self.report.table
         for level, value in (("metric", metric), ("dataset", dataset)):
             if value is None:
                 continue
@@ -109,7 +110,7 @@ class Run:
     def findings(self) -> list[str]:
         """What the run found, a line each, as cheat_table.md opens: the verdicts' tally,
         the metrics that misreport, the heads that never learn, the identical heads."""
-        return [f"{TITLES[kind]}: {line}" for kind, lines in self._found() for line in lines]
+        return [f"{TITLES[kind]}: {line}" for kind, lines in self.report.findings for line in lines]
 
     def compare(self, other: Run | str | os.PathLike) -> Comparison:
         """What changed from this run (A) to `other` (B), cell by cell, as `cheatgrid
@@ -122,28 +123,24 @@ class Run:
         return Comparison(compare_runs(self._rows, other._rows, label_a=str(self.path),
                                        label_b=str(other.path)))
 
-    def _found(self) -> list[tuple[str, list[str]]]:
-        return findings(self.tables.shown, self.tables.cells)
-
     def _repr_html_(self) -> str:
         """A notebook's view: what the run is, its findings, its heatmaps."""
-        shown, cells = self.tables.shown, self.tables.cells
-        facts = provenance(shown)
+        facts = {k: html.escape(v) for k, v in provenance(self.report.shown).items()}
         pictures = []
-        for dataset in dict.fromkeys(shown["dataset"]):
+        for dataset in self.report.datasets:
             file = self.path / heatmap_name(dataset)  # as written, else drawn now
-            png = file.read_bytes() if file.is_file() else heatmap_png(shown, dataset, cells)
-            pictures.append(f'<img alt="heatmap of {e(dataset)}" style="max-width:100%" '
+            png = file.read_bytes() if file.is_file() else heatmap_png(self.report, dataset)
+            pictures.append(f'<img alt="heatmap of {html.escape(dataset)}" style="max-width:100%" '
                             f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
-        return (f"<div><p><strong>cheatgrid run {e(facts['run'])}</strong> in "
-                f"<code>{e(self.path)}</code>: Keras {e(facts['keras'])} on "
-                f"{e(facts['framework'])}, device {e(facts['device'])}, weights "
-                f"<code>{e(facts['weights'])}</code>, seeds {e(facts['seeds'])}. Every table: "
-                f"<code>{e(self.path / 'report.html')}</code>.</p>"
-                f"{findings_html(self._found())}{''.join(pictures)}</div>")
+        path = html.escape(str(self.path))
+        return (f"<div><p><strong>cheatgrid run {facts['run']}</strong> in <code>{path}</code>: "
+                f"Keras {facts['keras']} on {facts['framework']}, device {facts['device']}, "
+                f"weights <code>{facts['weights']}</code>, seeds {facts['seeds']}. Every table: "
+                f"<code>{path}/report.html</code>.</p>"
+                f"{findings_html(self.report.findings)}{''.join(pictures)}</div>")
 
     def __repr__(self) -> str:
-        return f"Run({str(self.path)!r}: {tally(self.tables.cells)})"
+        return f"Run({str(self.path)!r}: {tally(self.report.cells)})"
 
 
 def _settings(settings: Mapping[str, Any] | None) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ class Cell:
     @property
     def head_id(self) -> str:
         """12 hex digits identifying the trained head: the parameters but the metric, and
-        the training settings. Cells with the same head_id share one training run."""
+        the training settings. Cells with the same head_id share one trained head."""
         params = {k: v for k, v in self.params.items() if k != "metric"}
         params["training"] = dataclasses.asdict(self.training)
         canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
@@ -92,13 +92,6 @@ class Cell:
         prefix = f"{self.environment}:" if self.environment != CURRENT else \
             "" if self.framework == vocab.DEFAULT_FRAMEWORK else f"{self.framework}:"
         return prefix + "/".join(parts)
-
-    @property
-    def training_key(self) -> tuple[Any, ...]:
-        """Cells with the same key differ only in metric and share one trained head."""
-        return (self.environment, self.framework, self.backbone, self.dataset, self.encoding,
-                self.activation,
-                self.loss, self.from_logits, self.label_smoothing, self.units, self.training)
 
     @property
     def together_key(self) -> tuple[Any, ...]:
@@ -223,11 +216,11 @@ def expand(config: Config) -> list[Cell]:
     return _with_overrides(config, kept)
 
 
-def training_groups(cells: Iterable[Cell]) -> dict[tuple[Any, ...], list[Cell]]:
-    """Cells grouped by `Cell.training_key`, in first-seen order."""
-    groups: dict[tuple[Any, ...], list[Cell]] = {}
+def training_groups(cells: Iterable[Cell]) -> dict[str, list[Cell]]:
+    """Cells grouped by their trained head (`Cell.head_id`), in first-seen order."""
+    groups: dict[str, list[Cell]] = {}
     for cell in cells:
-        groups.setdefault(cell.training_key, []).append(cell)
+        groups.setdefault(cell.head_id, []).append(cell)
     return groups
 
 

@@ -116,7 +116,7 @@ def child_grid(config_path: str, out: str, seeds: int | None, precision: str) ->
 def child_floor(config_path: str, precision: str) -> dict:
     """One VGG16 pass over every image the config uses (data loading timed apart)."""
     _quiet()
-    from runner.data.datasets import load_dataset
+    from runner.data.arrays import load_dataset
     from runner.execute.prepare import prepare
     from runner.features.backbone import extract_features
     from runner.grid import expand
@@ -164,7 +164,7 @@ def _epoch_clock():
 def child_end_to_end(config_path: str) -> dict:
     """Train sample cells the tutorial's way for two epochs; scale to their epochs."""
     _quiet()
-    from runner.data.datasets import load_dataset
+    from runner.data.arrays import load_dataset
     from runner.execute.prepare import prepare
     from runner.grid import expand, find
     from runner.train.end_to_end import train_end_to_end

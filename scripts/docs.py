@@ -1,6 +1,6 @@
 """Rewrite the generated sections of docs/ from the code (`make docs`).
 
-Each section sits between its markers (see `runner/cli/docs.py`); everything else
+Each section sits between its markers (see `runner/cli/doc_sections.py`); everything else
 in the docs is written by hand. tests/test_docs.py fails when a section is stale.
 """
 
@@ -12,7 +12,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runner.cli.docs import render  # noqa: E402
+from runner.cli.doc_sections import render  # noqa: E402
 from runner.store.atomic import atomic_write  # noqa: E402
 
 

@@ -9,7 +9,7 @@ the README's table can be checked, and regenerated when the construction changes
 import sys
 
 from runner.config import DatasetConfig
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.multilabel import label_statistics
 from runner.data.sources import resolve_source
 

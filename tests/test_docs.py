@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from runner.cli.docs import GENERATED, render
+from runner.cli.doc_sections import GENERATED, render
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
 

@@ -2,7 +2,7 @@
 
     from runner.check import check_model, CheckCallback
     print(check_model(model, y_train))            # or
-    model.fit(x, y, callbacks=[CheckCallback()])
+    model.fit(x, y, callbacks=[CheckCallback(labels=y, inputs=x)])
 """
 
 from runner.check.callback import CheckCallback

@@ -19,10 +19,10 @@ from typing import Any
 from runner import vocab
 from runner.check.checker import check_model
 from runner.config import load_config
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.pipeline import encode_labels
 from runner.data.sources import resolve_source
-from runner.store import results as store
+from runner.store import results
 from runner.train import backends, judge
 
 FEATURES = 512  # VGG16's, what the grid's heads read
@@ -103,7 +103,7 @@ def compare_run(run_dir: str | pathlib.Path, outputs: bool = False, progress=Non
         One comparison per cell, in the run's order.
     """
     run_dir = pathlib.Path(run_dir)
-    cells = cell_verdicts(store.read_rows(run_dir / store.RESULTS_FILE), backends.current())
+    cells = cell_verdicts(results.read_rows(run_dir / results.RESULTS_FILE), backends.current())
     if datasets is not None:
         cells = {k: row for k, row in cells.items() if row["dataset"] in datasets}
     labels = _labels(run_dir, list(cells.values()))
@@ -116,7 +116,7 @@ def compare_run(run_dir: str | pathlib.Path, outputs: bool = False, progress=Non
         train, test = labels[first["dataset"]]
         split = test if outputs else train
         encoded = encode_labels(split, first["encoding"], first["num_classes"], first["units"])
-        logits = store.load_logits(run_dir, first["head_id"], int(first["seed"])) \
+        logits = results.load_logits(run_dir, first["head_id"], int(first["seed"])) \
             if outputs else None
         if outputs and logits is None:  # the head failed to train: no outputs to judge
             continue

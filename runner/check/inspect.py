@@ -15,6 +15,7 @@ import numpy as np
 
 from runner import vocab
 from runner.errors import UsageError
+from runner.features import keras_internals
 from runner.train import backends, judge
 
 UNKNOWN = "unknown"  # the activation of a layer check cannot read (a Layer subclass of yours)
@@ -152,7 +153,7 @@ def read_model(model: Any) -> Head:
     shape = tuple(outputs[0].shape)
     if len(shape) != 2 or not shape[-1]:
         raise UsageError(f"model: Expected an output of shape (batch, units). Received: {shape}")
-    config = getattr(getattr(model, "_compile_config", None), "config", None)
+    config = keras_internals.compile_config(model)
     if not getattr(model, "compiled", False) or config is None:
         raise UsageError("model: Expected a compiled model (check reads its loss and metrics "
                          "from compile). Received: a model that was never compiled")
@@ -175,16 +176,17 @@ def trains_below(model: Any, output: Any) -> bool:
     """Whether any trainable weight of the model lies below the layer that computes `output`
     (stepping back through layers without weights: Activation, Softmax, Dropout, ...)."""
     keras = backends.keras()
-    layer = output._keras_history.operation
+    layer = keras_internals.producing_layer(output)
     for _ in range(100):  # a bound, not a limit any real model reaches
         if isinstance(layer, keras.Model) and layer.layers:
             layer = layer.layers[-1]
             continue
         inner = getattr(layer, "input", None)
-        if layer.trainable_weights or inner is None or isinstance(inner, (list, tuple)) or \
-                not hasattr(inner, "_keras_history"):
+        below = None if isinstance(inner, (list, tuple)) else \
+            keras_internals.producing_layer(inner)
+        if layer.trainable_weights or below is None:
             break
-        layer = inner._keras_history.operation
+        layer = below
     own = {id(w) for w in layer.trainable_weights}
     return any(id(w) not in own for w in model.trainable_weights)
 
@@ -197,7 +199,7 @@ def last_activation(output: Any) -> tuple[str, Any, str | None]:
         (name, what a Dense layer can be given for it, a note when it could not be read).
     """
     keras = backends.keras()
-    layer = output._keras_history.operation
+    layer = keras_internals.producing_layer(output)
     for _ in range(100):  # a bound, not a limit any real model reaches
         kind = type(layer).__name__
         if isinstance(layer, keras.Model) and layer.layers:
@@ -205,10 +207,11 @@ def last_activation(output: Any) -> tuple[str, Any, str | None]:
             layer = layer.layers[-1]
             continue
         inner = getattr(layer, "input", None) if kind in PASS_THROUGH else None
-        if inner is None or isinstance(inner, (list, tuple)) or \
-                not hasattr(inner, "_keras_history"):
+        below = None if isinstance(inner, (list, tuple)) else \
+            keras_internals.producing_layer(inner)
+        if below is None:
             break
-        layer = inner._keras_history.operation
+        layer = below
     if kind == "Softmax":
         return "softmax", "softmax", None
     function = getattr(layer, "activation", None)

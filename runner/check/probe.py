@@ -18,7 +18,7 @@ import numpy as np
 
 from runner.check.inspect import Head, Labels, metric_label, metric_threshold
 from runner.train import backends, judge
-from runner.train.common import error_fields, warning_texts
+from runner.train.outcomes import error_fields, warning_texts
 
 PROBE_FEATURES = 16
 PROBE_ROWS = 256  # labels kept from the user's (plus the first row of every class)

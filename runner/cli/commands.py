@@ -25,12 +25,13 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def _write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
-    """Write a run's tables; returns what they were written from (`report.write.Tables`)."""
-    from runner.report.write import build_tables, write_tables  # pandas: only when needed
+    """Write a run's tables; returns what they were written from (a `RunReport`)."""
+    from runner.report.run_report import RunReport  # pandas: only when needed
+    from runner.report.write import write_report
 
-    tables = build_tables(run_dir, rows)
-    write_tables(run_dir, rows, tables)
-    return tables
+    report = RunReport.read(run_dir, rows)
+    write_report(report, run_dir)
+    return report
 
 
 def _cells(config: Config) -> list[Cell]:
@@ -56,7 +57,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
     if args.dry_run:
         for cell in cells:
             print(f"{cell.cell_id}  {cell.name}")
-        groups = len({c.training_key for c in cells})
+        groups = len({c.head_id for c in cells})
         print(f"{len(cells)} cells ({groups} trained heads) in {len(config.datasets)} "
               f"dataset(s); nothing trained, nothing written.")
         return 0
@@ -84,7 +85,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
 
     Returns:
         The rows (one per cell and seed) and what the tables were written from
-        (`report.write.Tables`).
+        (`report.run_report.RunReport`).
 
     Raises:
         UsageError: a Ray address without the Ray executor, or Ray not installed.
@@ -117,7 +118,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
                         finish=lambda path, rows: written.append(_write_tables(path, rows)),
                         warn=warn)
         if pinned:  # the snippets in every runtime, then what changed when
-            from runner.cli.releases import run_snippets, write_changes
+            from runner.cli.pinned_runs import run_snippets, write_changes
 
             run_snippets(run_dir, config, warn)
             if write_changes(run_dir, rows) is not None:
@@ -209,7 +210,7 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
             prepared: Any) -> int:
     """`--verify`: the composed tutorial model on raw images against the cached result;
     exit 1 on a mismatch."""
-    from runner.data.datasets import load_dataset
+    from runner.data.arrays import load_dataset
     from runner.train.end_to_end import verify
 
     if outcome.weights is None:

@@ -23,21 +23,21 @@ def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
     Raises:
         UsageError: no results.jsonl there, or one without rows.
     """
-    from runner.store import results as store
+    from runner.store.results import RESULTS_FILE, read_rows
 
-    results = pathlib.Path(run_dir) / store.RESULTS_FILE
+    results = pathlib.Path(run_dir) / RESULTS_FILE
     if not results.is_file():
-        raise UsageError(f"{what}: Expected a run directory with {store.RESULTS_FILE}. "
+        raise UsageError(f"{what}: Expected a run directory with {RESULTS_FILE}. "
                          f"Received: {run_dir}")
     with warnings_shown(verbose=False):
-        rows = store.read_rows(results)
+        rows = read_rows(results)
     if not rows:
         raise UsageError(f"{what}: {results} holds no result rows")
     return rows
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from runner.cli.releases import write_changes
+    from runner.cli.pinned_runs import write_changes
     from runner.report.write import write_tables
 
     rows = read_run(args.run_dir, "table")

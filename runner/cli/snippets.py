@@ -39,7 +39,7 @@ def frameworks(text: str | None) -> list[str]:
     Raises:
         UsageError: an unknown or uninstalled framework.
     """
-    from runner.config.load import framework_missing
+    from runner.config.parse import framework_missing
 
     if text is None:
         names = list(vocab.FRAMEWORKS.names)

@@ -1,6 +1,6 @@
 """The config: its schema (one dataclass per section), its checks, and YAML loading."""
 
-from runner.config.load import (
+from runner.config.parse import (
     QUICK_EPOCHS,
     QUICK_TEST_SAMPLES,
     QUICK_TRAIN_SAMPLES,

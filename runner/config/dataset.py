@@ -11,12 +11,13 @@ and picks its encodings from them, before (and without) loading a single image.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Any
 
 from runner import vocab
-from runner.config import checks
-from runner.config.checks import Checker
+from runner.config import validate
 from runner.config.fields import setting
+from runner.config.validate import Checker
 
 HOLD_OUT_SEED = 0  # the seed of the stratified hold-out of a dataset without a test split
 DEFAULT_TEST_FRACTION = 0.2
@@ -32,10 +33,8 @@ def _split(check: Checker, value: Any, path: str) -> tuple[str, str]:
 
 
 def _fraction(check: Checker, value: Any, path: str) -> float:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not 0 < value < 1:
-        raise check.fail(path, "a number between 0 and 1 (exclusive), e.g. 0.2", value)
-    return float(value)
+    return float(check.number(value, path, "a number between 0 and 1 (exclusive), e.g. 0.2",
+                              lambda x: 0 < x < 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +66,7 @@ class DatasetFacts:
 
 @dataclasses.dataclass(frozen=True)
 class DatasetConfig:
-    name: str = setting(parse=checks.string, shown="required", values=vocab.DATASETS,
+    name: str = setting(parse=Checker.string, shown="required", values=vocab.DATASETS,
                         why="a catalogued dataset (see [Datasets](data.md#datasets)), or with "
                         "`source: tfds | folder | npz` a name of your own: for `tfds`, the "
                         "TFDS name (`cifar10`, `beans`, `oxford_iiit_pet:4.0.0`, ...)")
@@ -78,44 +77,45 @@ class DatasetConfig:
                           "only), `horses_or_humans` `auto`, `voc2007` `tfds` (only)); "
                           "`tfds`, `folder` or `npz` for any other (required)")
     max_train_samples: int | None = setting(
-        None, parse=checks.optional(checks.integer()), shown="all", why="keep the first N "
+        None, parse=validate.optional(Checker.integer), shown="all", why="keep the first N "
         "training images (embedded splits are ordered so that any prefix is class-balanced; "
         "`mnist_multilabel`: N canvases, nearly balanced; TFDS keeps its own order)")
     max_test_samples: int | None = setting(
-        None, parse=checks.optional(checks.integer()), shown="all",
+        None, parse=validate.optional(Checker.integer), shown="all",
         why="the same for test images")
     classes: tuple[int, ...] | None = setting(
-        None, parse=checks.optional(checks.items(checks.integer(0), "[4, 9]")),
+        None, parse=validate.optional(validate.items(partial(Checker.integer, minimum=0),
+                                                     "[4, 9]")),
         shown="all digits; `[4, 9]` for `mnist_binary`", why="MNIST digits to keep, in "
         "class-index order (`mnist_binary`: exactly 2; `mnist_multilabel`: at least 2, its "
         "labels)")
-    units: int | None = setting(None, parse=checks.optional(checks.integer()),
+    units: int | None = setting(None, parse=validate.optional(Checker.integer),
                                 shown="tutorial rule",
                                 why="output units of every cell of this dataset")
     split: tuple[str, str] | None = setting(
-        None, parse=checks.optional(_split), shown="the tutorial's", why="TFDS splits as "
+        None, parse=validate.optional(_split), shown="the tutorial's", why="TFDS splits as "
         "`{train: ..., test: ...}`; `mnist`: `train[:10%]` / `test[:10%]`, "
         "`horses_or_humans`: `train` / `test`, `voc2007`: `train+validation` / `test`; "
         "any other TFDS dataset: `train` / `test` where both exist, else a hold-out of "
         "`train` (`test_fraction`)")
     data_dir: str | None = setting(
-        None, parse=checks.optional(checks.string),
+        None, parse=validate.optional(Checker.string),
         shown="`$TFDS_DATA_DIR` or `~/tensorflow_datasets`", why="where TFDS keeps its files")
     path: str | None = setting(
-        None, parse=checks.optional(checks.string), shown="none", new=True,
+        None, parse=validate.optional(Checker.string), shown="none", new=True,
         why="`source: folder`: the directory of class sub-folders (`DIR/<class>/`, or "
         "`DIR/train/<class>/` and `DIR/test/<class>/`); `source: npz`: the `.npz` file")
     image_key: str | None = setting(
-        None, parse=checks.optional(checks.string), shown="found", new=True,
+        None, parse=validate.optional(Checker.string), shown="found", new=True,
         why="`source: tfds`: the image feature to read (default: the only `Image` "
         "feature, or `image`)")
     label_key: str | None = setting(
-        None, parse=checks.optional(checks.string), shown="found", new=True,
+        None, parse=validate.optional(Checker.string), shown="found", new=True,
         why="`source: tfds`: the label feature: a `ClassLabel` (single-label) or a "
         "sequence of `ClassLabel` (multi-label); `a/b` reads `b` of each item of the "
         "sequence `a` (e.g. `objects/label`: the set of an image's object classes)")
     test_fraction: float | None = setting(
-        None, parse=checks.optional(_fraction), shown=f"`{DEFAULT_TEST_FRACTION}`", new=True,
+        None, parse=validate.optional(_fraction), shown=f"`{DEFAULT_TEST_FRACTION}`", new=True,
         why="the share of the training images held out as the test split (stratified, "
         f"seed {HOLD_OUT_SEED}) where the data has no test split: a folder without "
         "`train/` and `test/`, a TFDS dataset without `test`")

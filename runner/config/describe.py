@@ -14,8 +14,8 @@ import pathlib
 import zipfile
 from typing import Any
 
-from runner.config.checks import Checker
 from runner.config.dataset import DatasetFacts
+from runner.config.validate import Checker
 
 # The extensions `keras.utils.image_dataset_from_directory` reads
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")

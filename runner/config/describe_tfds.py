@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.config.checks import Checker
 from runner.config.dataset import DatasetFacts
+from runner.config.validate import Checker
 from runner.errors import did_you_mean
 
 

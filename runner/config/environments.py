@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from runner import vocab
-from runner.config.checks import Checker
+from runner.config.validate import Checker
 from runner.errors import did_you_mean
 from runner.vocab import releases
 

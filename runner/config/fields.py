@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any
 
 from runner import vocab
-from runner.config.checks import Parser
+from runner.config.validate import Parser
 
 
 def setting(default: Any = dataclasses.MISSING, *, why: str, parse: Parser | None,

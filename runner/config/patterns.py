@@ -9,8 +9,8 @@ from typing import Any
 
 from runner import vocab
 from runner.config import schema
-from runner.config.checks import Checker
 from runner.config.schema import Override, TrainingConfig
+from runner.config.validate import Checker
 
 # Axes a cell pattern may name but need not: a full (`include`) cell without them takes
 # the default framework, the first backbone of the grid and no label smoothing.

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import partial
 from typing import Any
 
 from runner import vocab
-from runner.config import checks
-from runner.config.checks import Checker, Parser
+from runner.config import validate
 from runner.config.dataset import DatasetConfig, DatasetFacts
 from runner.config.environments import DEFAULT as DEFAULT_ENVIRONMENTS
 from runner.config.environments import EnvironmentConfig, Runtime, runtimes
 from runner.config.fields import setting
+from runner.config.validate import Checker, Parser
 
 __all__ = ["BackboneConfig", "Config", "DatasetConfig", "DatasetFacts", "EnvironmentConfig",
            "GridConfig", "Override", "ResourcesConfig", "Runtime", "TrainingConfig", "axis_value",
@@ -48,7 +49,7 @@ def _metric(check: Checker, value: Any, path: str) -> str:
         hint = f"Keras says: {error}"
     else:
         hint = ""
-    near = checks.did_you_mean(value, registry.names).lstrip(". ") if isinstance(
+    near = validate.did_you_mean(value, registry.names).lstrip(". ") if isinstance(
         value, str) else ""
     raise check.fail(path, f"one of {list(registry.names)}, or the snake_case name of "
                      "another Keras metric (e.g. auc)", value, " ".join(
@@ -60,43 +61,45 @@ def axis_value(axis: str) -> Parser:
     if axis == "metric":
         return _metric
     if axis == "label_smoothing":
-        return checks.label_smoothing
+        return validate.label_smoothing
     registry = _AXES[axis][0]
     if registry is None:
-        return checks.boolean
-    return checks.choice(lambda: registry.names, lambda: registry.aliases)
+        return Checker.boolean
+    return partial(Checker.choice, choices=registry)
 
 
 def _axis(axis: str) -> Parser:
-    return checks.items(axis_value(axis), _AXES[axis][1])
+    return validate.items(axis_value(axis), _AXES[axis][1])
 
 
 @dataclasses.dataclass(frozen=True)
 class BackboneConfig:
-    name: str = setting(vocab.DEFAULT_BACKBONE, parse=checks.choice(
-                        lambda: vocab.BACKBONES.names, lambda: vocab.BACKBONES.aliases),
+    name: str = setting(vocab.DEFAULT_BACKBONE, parse=partial(
+                        Checker.choice, choices=vocab.BACKBONES),
                         why="the frozen base: VGG16 (the "
                         "tutorial's) or any `keras.applications` model without its top, in "
                         "snake case (see [Backbones](data.md#backbones)); `grid.backbone` "
                         "crosses several")
-    weights: str = setting("random", parse=checks.weights, why="see [Weights](data.md#weights): "
+    weights: str = setting("random", parse=validate.weights, why="see [Weights](data.md#weights): "
                            "`imagenet`, `random`, `auto`, or a path to a `.h5` / "
                            "`.weights.h5` file")
-    input_size: int = setting(32, parse=checks.integer(32), why="image side in pixels, at "
-                              "least 32 (the tutorial's size) and at least each backbone's "
-                              "minimum (75 for the Inceptions, 71 for Xception)")
-    weights_seed: int = setting(0, parse=checks.integer(0), why="seed of the random re-init")
-    trainable: bool = setting(False, parse=checks.boolean, why="`true` fine-tunes the "
+    input_size: int = setting(32, parse=partial(Checker.integer, minimum=32),
+                              why="image side in pixels, at least 32 (the tutorial's "
+                              "size) and at least each backbone's minimum (75 for the "
+                              "Inceptions, 71 for Xception)")
+    weights_seed: int = setting(0, parse=partial(Checker.integer, minimum=0),
+                                why="seed of the random re-init")
+    trainable: bool = setting(False, parse=Checker.boolean, why="`true` fine-tunes the "
                               "backbone with each head (end-to-end mode: nothing can be "
                               "cached, far slower)")
     preprocessing: str | None = setting(
-        None, parse=checks.optional(checks.choice(lambda: vocab.PREPROCESSINGS)), new=True,
-        shown="`tutorial` for `vgg16`, else `model`", why="`tutorial`: resize, /255, grey "
-        "to RGB (the tutorial's, for every base); `model`: resize, grey to RGB, then the "
-        "application's own `preprocess_input` on 0-255 pixels")
+        None, parse=validate.optional(partial(Checker.choice, choices=vocab.PREPROCESSINGS)),
+        new=True, shown="`tutorial` for `vgg16`, else `model`", why="`tutorial`: resize, "
+        "/255, grey to RGB (the tutorial's, for every base); `model`: resize, grey to RGB, "
+        "then the application's own `preprocess_input` on 0-255 pixels")
     precision: str = setting(
-        "float32", parse=checks.choice(lambda: vocab.PRECISIONS), new=True, why="the frozen "
-        "backbone's arithmetic: `bfloat16` runs its feature pass under Keras's "
+        "float32", parse=partial(Checker.choice, choices=vocab.PRECISIONS), new=True,
+        why="the frozen backbone's arithmetic: `bfloat16` runs its feature pass under Keras's "
         "`mixed_bfloat16` policy (far faster on CPUs with AMX and on recent accelerators; "
         "the features, and so the numbers, change a little; heads stay float32). Rows "
         "record it in `precision`; see [Speed](speed.md#bfloat16-features)")
@@ -108,28 +111,28 @@ class BackboneConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    epochs: int = setting(20, parse=checks.integer(), why="epochs per head (the tutorial "
+    epochs: int = setting(20, parse=Checker.integer, why="epochs per head (the tutorial "
                           "trains 20 for one-hot labels, 40 for integer labels)")
-    batch_size: int = setting(64, parse=checks.integer(), why="the tutorial's batch size")
-    learning_rate: float = setting(0.001, parse=checks.positive_number,
+    batch_size: int = setting(64, parse=Checker.integer, why="the tutorial's batch size")
+    learning_rate: float = setting(0.001, parse=Checker.positive_number,
                                    why="Adam's learning rate (its default, the tutorial's)")
     seeds: tuple[int, ...] = setting(
-        (42,), parse=checks.items(checks.integer(0), "[1, 2, 3]"), shown="`42`",
+        (42,), parse=validate.items(partial(Checker.integer, minimum=0), "[1, 2, 3]"), shown="`42`",
         key="training.seed` / `training.seeds", why="one seed, or a list of seeds; each "
         "seeds Keras (`keras.utils.set_random_seed`) and the `GlorotUniform` kernel init "
         "(the tutorial's `seed=42`); with a list every cell runs once per seed")
-    shuffle: bool = setting(False, parse=checks.boolean, why="reshuffle the training data "
+    shuffle: bool = setting(False, parse=Checker.boolean, why="reshuffle the training data "
                             "every epoch (seeded); the tutorial does not")
     drop_remainder: str | bool = setting(
-        "tutorial", parse=checks.drop_remainder, why="drop the last partial training batch: "
+        "tutorial", parse=validate.drop_remainder, why="drop the last partial training batch: "
         "`tutorial` = for integer labels only (its `batch(64, drop_remainder=True)`; one-hot "
         "uses `batch(64)`), or `true` / `false` for all. Evaluation always uses the whole "
         "test split")
-    feature_cache: bool = setting(True, parse=checks.boolean, why="`false` trains the "
+    feature_cache: bool = setting(True, parse=Checker.boolean, why="`false` trains the "
                                   "composed model through VGG16 every step, the tutorial's "
                                   "way (same numbers, far slower)")
     cell_timeout_seconds: float | None = setting(
-        None, parse=checks.optional(checks.positive_number), shown="none", why="a cell whose "
+        None, parse=validate.optional(Checker.positive_number), shown="none", why="a cell whose "
         "training runs longer is killed and recorded as `phase: timeout` (data loading and "
         "feature extraction do not count)")
 
@@ -173,7 +176,7 @@ class GridConfig:
         values=vocab.FRAMEWORKS, why="which Keras trains the heads (see "
         "[Frameworks](frameworks.md))")
     backbone: tuple[str, ...] | None = setting(
-        None, parse=checks.optional(_axis("backbone")), shown="`[<backbone.name>]`",
+        None, parse=validate.optional(_axis("backbone")), shown="`[<backbone.name>]`",
         new=True, why="frozen bases to cross (names as in `backbone.name`, which it "
         "replaces: give one or the other); each has its own feature cache entry and "
         "the tables a section per backbone")
@@ -195,14 +198,14 @@ class Override:
 class ResourcesConfig:
     """What each Ray task asks of the cluster (`--executor ray`); the local runner ignores it."""
 
-    gpus_per_task: float = setting(0, parse=checks.device_share("GPU"), why="`--executor "
+    gpus_per_task: float = setting(0, parse=validate.device_share("GPU"), why="`--executor "
                                    "ray` only: the GPUs each Ray task asks for: `0`, a share of "
                                    "one GPU up to 1 (e.g. `0.5`), or whole GPUs; `1` runs one "
                                    "unit per GPU (see [Ray](ray.md))")
-    cpus_per_task: float = setting(1, parse=checks.device_share("CPU"), why="`--executor "
+    cpus_per_task: float = setting(1, parse=validate.device_share("CPU"), why="`--executor "
                                    "ray` only: the CPUs each Ray task asks for: a share of one "
                                    "CPU up to 1, or whole CPUs")
-    node_wait_seconds: float = setting(60, parse=checks.seconds, why="`--executor ray` only: how "
+    node_wait_seconds: float = setting(60, parse=validate.seconds, why="`--executor ray` only: how "
                                        "long a run waits, once a node has gone, for a node "
                                        "that can take its tasks (an autoscaler may add one) "
                                        "before it records the cells left as `phase: crashed`, "

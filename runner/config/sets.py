@@ -15,6 +15,10 @@ import yaml
 from runner.errors import ConfigError
 
 _STEP = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<index>\d+)\])?$")
+# Keys said in one form or the other (one value, or a list of them): setting one drops
+# the other from the document, as a user who writes the list means it to replace the one.
+_FORMS = {"training.seeds": "training.seed", "training.seed": "training.seeds",
+          "grid.backbone": "backbone.name", "backbone.name": "grid.backbone"}
 
 
 def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
@@ -23,6 +27,8 @@ def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
     KEY is a dotted path into the document, e.g. `training.epochs` or
     `datasets[0].max_train_samples`; missing mappings on the way are created, so
     the result is validated exactly as a file that said it (locked keys included).
+    A key with two forms (`training.seed` / `training.seeds`, `backbone.name` /
+    `grid.backbone`) replaces the other form.
 
     Raises:
         ConfigError: a setting without `=`, a malformed key or value, or a path
@@ -45,6 +51,10 @@ def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
                               f"value. Received: {text!r}") from None
         if not isinstance(raw, dict):
             return raw  # parse_config says what the file should have been
+        if key in _FORMS:
+            section, _, other = _FORMS[key].partition(".")
+            if isinstance(raw.get(section), dict):
+                raw[section].pop(other, None)
         node: Any = raw
         *parents, last = steps
         for step in parents + [last]:

@@ -26,13 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from runner.data.pipeline import Progress, read_examples
-
 TILE = 28  # the side of an MNIST image: digits are placed unscaled
 SLOTS = 2  # side by side: room for the two digits at the largest size a 32 px input keeps
 COPIES_PER_BLOCK = 3  # images per class in a block: one single and one pair per 3 digits
 SEED = 0  # fixes the canvases, independent of any run seed
-TFDS_LABELS = "labels"  # VOC's sorted set of the object classes in an image, difficult too
 # Goes into the feature-cache key: change it whenever the canvases change.
 RECIPE = f"{SLOTS} slots of {TILE}px side by side, blocks of {COPIES_PER_BLOCK} per class, 1-2 " \
          f"digits alternating, seed {SEED}, v1"
@@ -96,51 +93,6 @@ def compose(images: np.ndarray, labels: np.ndarray, num_classes: int,
             canvases[k, :, slot * TILE:(slot + 1) * TILE] = images[position]
             multi_hot[k, labels[position]] = 1
     return canvases, multi_hot
-
-
-def load_tfds(tfds_name: str, split: str, data_dir: str | None, limit: int | None,
-              image_side: int, progress: Progress | None = None,
-              ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """A multi-label TFDS split (VOC's layout): images, multi-hot labels, label names.
-
-    Its images differ in size (VOC: about 500 x 375), so they are resized to
-    `image_side` as they load, with the pipeline's own bilinear resize, and kept as
-    uint8: the pipeline's resize to the same side then leaves them as they are, and
-    memory holds small images rather than photos.
-
-    Args:
-        tfds_name: e.g. 'voc/2007'; its examples hold 'image' and a sequence of class
-            labels under `TFDS_LABELS`.
-        split: a TFDS split string.
-        data_dir: the TFDS data dir (None: TFDS's own).
-        limit: keep the first N examples (None: all).
-        image_side: the side images are resized to (the backbone's input size).
-        progress: receives (what, done, total) as examples are read.
-
-    Returns:
-        uint8 images (N, side, side, 3), int64 multi-hot labels (N, num_labels), and
-        the label names.
-    """
-    import tensorflow as tf
-    import tensorflow_datasets as tfds
-
-    ds, info = tfds.load(tfds_name, split=split, with_info=True, data_dir=data_dir,
-                         shuffle_files=False)
-    label_feature = info.features[TFDS_LABELS].feature
-    depth = label_feature.num_classes
-
-    def convert(example):
-        image = tf.image.resize(example["image"], [image_side, image_side])
-        labels = tf.cast(example[TFDS_LABELS], tf.int32)
-        counts = tf.math.bincount(labels, minlength=depth, maxlength=depth)
-        return tf.cast(tf.round(image), tf.uint8), tf.cast(tf.minimum(counts, 1), tf.int64)
-
-    if limit is not None:
-        ds = ds.take(limit)
-    pairs = read_examples(ds.map(convert), f"loading {tfds_name} {split}", progress)
-    images = np.stack([image for image, _ in pairs])
-    labels = np.stack([hot for _, hot in pairs])
-    return images, labels, tuple(label_feature.names)
 
 
 def majority_label_set(labels: np.ndarray) -> tuple[np.ndarray, float]:

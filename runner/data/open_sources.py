@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import pathlib
 import warnings
+from typing import Any
 
 import numpy as np
 
 from runner.config import DatasetConfig
 from runner.config.dataset import HOLD_OUT_SEED
 from runner.config.describe import IMAGE_EXTENSIONS
+from runner.data.pipeline import Progress, read_examples
 from runner.errors import CheatgridWarning
 
 Splits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -137,37 +139,57 @@ def load_folder(dataset: DatasetConfig, image_side: int) -> tuple[Splits, str]:
     return _capped(dataset, splits), f"{how}, resized to {image_side} px, classes interleaved"
 
 
-def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None, image_side: int,
-                ) -> tuple[np.ndarray, np.ndarray]:
+def read_tfds(name: str, split: str, data_dir: str | None, limit: int | None,
+              image_side: int, *, image_key: str = "image", label_key: str = "label",
+              num_classes: int = 0, progress: Progress | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, Any]:
+    """A TFDS split's uint8 images and int64 labels, and the dataset's `info`.
+
+    Images of one size are kept as they are; images that differ in size (VOC's photos)
+    are resized to `image_side`, with the pipeline's own bilinear resize, as they load.
+    A label is a `ClassLabel` (class indices) or a sequence of them (0/1 rows of
+    `num_classes`, multi-label); `a/b` reads `b` of each item of the sequence `a`.
+
+    Args:
+        limit: keep the first N examples (None: all).
+        progress: receives (what, done, total) as examples are read.
+    """
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    facts = dataset.facts
-    ds, info = tfds.load(dataset.name, split=split, with_info=True, data_dir=dataset.data_dir,
+    ds, info = tfds.load(name, split=split, with_info=True, data_dir=data_dir,
                          shuffle_files=False)
-    fixed = None not in info.features[facts.image_key].shape[:2]
-    outer, _, inner = facts.label_key.partition("/")
-    depth = facts.num_classes
+    fixed = None not in info.features[image_key].shape[:2]
+    outer, _, inner = label_key.partition("/")
+    multi_label = isinstance(info.features[outer], tfds.features.Sequence)
 
     def convert(example):
-        image = example[facts.image_key]
+        image = example[image_key]
         if not fixed:  # photos of many sizes: one size, so that they stack
             image = tf.cast(tf.round(tf.image.resize(image, [image_side, image_side])),
                             tf.uint8)
         label = example[outer][inner] if inner else example[outer]
-        if facts.multi_label:
-            counts = tf.math.bincount(tf.cast(label, tf.int32), minlength=depth,
-                                      maxlength=depth)
+        if multi_label:
+            counts = tf.math.bincount(tf.cast(label, tf.int32), minlength=num_classes,
+                                      maxlength=num_classes)
             label = tf.minimum(counts, 1)
         return image, tf.cast(label, tf.int64)
 
     if limit is not None:
         ds = ds.take(limit)
-    pairs = list(tfds.as_numpy(ds.map(convert)))
+    pairs = read_examples(ds.map(convert), f"loading {name} {split}", progress)
     if not pairs:
-        raise ValueError(f"Expected images in TFDS {dataset.name} split {split!r}. "
-                         "Received: none")
-    return np.stack([image for image, _ in pairs]), np.stack([label for _, label in pairs])
+        raise ValueError(f"Expected images in TFDS {name} split {split!r}. Received: none")
+    return np.stack([image for image, _ in pairs]), np.stack([label for _, label in pairs]), info
+
+
+def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None, image_side: int,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    facts = dataset.facts
+    images, labels, _ = read_tfds(dataset.name, split, dataset.data_dir, limit, image_side,
+                                  image_key=facts.image_key, label_key=facts.label_key,
+                                  num_classes=facts.num_classes)
+    return images, labels
 
 
 def _has_test(dataset: DatasetConfig) -> bool:

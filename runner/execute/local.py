@@ -18,17 +18,18 @@ from typing import TYPE_CHECKING, Any
 from runner.config import Config
 from runner.config.environments import CURRENT
 from runner.errors import WorkerGone
-from runner.execute.base import GracefulStop, ProgressBars, error_rows, timeout_cause
+from runner.execute.deaths import GracefulStop, error_rows, timeout_cause
 from runner.execute.plan import Unit
+from runner.execute.progress import ProgressBars
 from runner.execute.worker import Worker
 from runner.grid import Cell
 from runner.store.rundir import RunDir
-from runner.train import backends as framework
+from runner.train import backends
 
 if TYPE_CHECKING:
     from runner.environments import Launch
 
-_FEATURES = (CURRENT, framework.DEFAULT)  # the runtime that computes every feature
+_FEATURES = (CURRENT, backends.DEFAULT)  # the runtime that computes every feature
 
 
 class Supervisor(GracefulStop):

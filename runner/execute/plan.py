@@ -29,7 +29,7 @@ class Unit:
     """Cell groups (each: cells differing only in metric) trained by one call."""
 
     dataset: str
-    mode: str  # 'cached' (heads trained together on features) or 'direct' (end-to-end)
+    mode: str  # 'cached' (heads trained together on features) or 'end-to-end'
     seed: int
     groups: tuple[tuple[Cell, ...], ...]
     backbone: str = vocab.DEFAULT_BACKBONE
@@ -86,7 +86,7 @@ def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
         for group in groups:
             if group[0].training.end_to_end(config.backbone):
                 for seed in group[0].training.seeds:
-                    units.append(Unit(dataset, "direct", seed, (tuple(group),), backbone))
+                    units.append(Unit(dataset, "end-to-end", seed, (tuple(group),), backbone))
             else:
                 together.setdefault(group[0].together_key, []).append(tuple(group))
         for batch in together.values():

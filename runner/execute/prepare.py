@@ -16,18 +16,18 @@ from typing import Any
 
 from runner import vocab
 from runner.config import Config
-from runner.data.datasets import DatasetArrays, load_dataset
+from runner.data.arrays import DatasetArrays, load_dataset
 from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision, resolve_source
 from runner.execute.plan import DataKey, Unit, cell_columns, plan_units
 from runner.features.backbone import Backbone, build_backbone
 from runner.features.cache import Features, dataset_features
 from runner.grid import Cell
-from runner.train import backends as framework
-from runner.train.common import GroupResult, error_fields
+from runner.train import backends
 from runner.train.device import Placement, place
 from runner.train.end_to_end import train_end_to_end
 from runner.train.fused import train_together
+from runner.train.outcomes import GroupResult, error_fields
 
 
 def provenance() -> dict[str, Any]:
@@ -35,8 +35,8 @@ def provenance() -> dict[str, Any]:
     import numpy
     import tensorflow as tf
 
-    return {"framework": framework.current(), "backend": framework.backend(),
-            "keras_version": framework.keras().__version__, "tf_version": tf.__version__,
+    return {"framework": backends.current(), "backend": backends.backend(),
+            "keras_version": backends.keras().__version__, "tf_version": tf.__version__,
             "numpy_version": numpy.__version__, "python_version": platform.python_version()}
 
 
@@ -86,7 +86,7 @@ def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: s
         ResourceUnavailable: the device, the weights or a `source: tfds` dataset
             cannot be had (decided within seconds, also offline).
     """
-    if framework.current() != framework.DEFAULT:
+    if backends.current() != backends.DEFAULT:
         assert decisions is not None, "decisions come from the TensorFlow worker"
         return Prepared({}, decisions["sources"], place(device, strategies=False),
                         use_cache, decisions["weights_label"], decisions["weights"])
@@ -155,7 +155,7 @@ class UnitRunner:
 
     def load(self, key: DataKey, mode: str) -> tuple[Any, dict, dict | None]:
         """A (dataset, backbone)'s features ('cached' mode) or the dataset's images
-        ('direct'), loaded once."""
+        ('end-to-end'), loaded once."""
         if (key, mode) not in self._data:
             load = self._features if mode == "cached" else self._arrays
             self._data[(key, mode)] = load(*key)

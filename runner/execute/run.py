@@ -24,9 +24,9 @@ from runner.errors import (
     RunDirError,
     WorkerGone,
 )
-from runner.execute.base import decision_lines
 from runner.execute.local import Supervisor
 from runner.execute.plan import Unit, plan_units
+from runner.execute.progress import decision_lines
 from runner.grid import Cell, settings_hash
 from runner.store.rundir import LOCK_FILE, RunDir
 

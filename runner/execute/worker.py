@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import Interrupted, ResourceUnavailable, WorkerGone
-from runner.execute.base import POLL_SECONDS, inject_crash
+from runner.execute.deaths import POLL_SECONDS, inject_crash
 from runner.execute.wire import EnvironmentProcess, WireConnection
 
 if TYPE_CHECKING:  # the worker process imports this module: nothing heavy at import

@@ -26,6 +26,7 @@ from runner.config import BackboneConfig
 from runner.data.pipeline import image_pipeline
 from runner.data.sources import DOWNLOAD_HOST, host_answers, keras_cache_file
 from runner.errors import CheatgridWarning, WeightsError
+from runner.features import keras_internals
 from runner.features.reinit import reinit_random
 
 _ALTERNATIVES = ("Use 'random' (offline, seeded), 'auto' (imagenet when it can be had, else "
@@ -80,36 +81,25 @@ def _vgg16(weights: str | None, input_size: int):
 def _weights_files(spec: vocab.BackboneSpec, used: list[pathlib.Path]):
     """Every weights file the application asks Keras for: taken from Keras's cache, or
     downloaded only when the download host answers (within seconds); `used` gets their
-    paths (their hashes identify the weights).
+    paths (their hashes identify the weights). Where Keras's `get_file` cannot be
+    wrapped, the host is probed first."""
+    def wrap(original: Callable) -> Callable:
+        def get_file(fname=None, origin=None, *args, **kwargs):
+            cached = keras_cache_file(fname) if fname else None
+            if cached is not None and kwargs.get("cache_subdir") == "models" and \
+                    not cached.is_file() and not host_answers():
+                raise _imagenet_error(f"the ImageNet {spec.keras_class} weights are not in "
+                                      f"{cached.parent} and {DOWNLOAD_HOST[0]} does not answer")
+            path = original(fname, origin, *args, **kwargs)
+            used.append(pathlib.Path(path))
+            return path
+        return get_file
 
-    Wraps `keras.src.utils.file_utils.get_file`, which every `keras.applications` model
-    calls for its weights; where that module is missing, the host is probed first.
-    """
-    try:
-        from keras.src.utils import file_utils
-    except ImportError:  # another Keras layout: decide once, before building
-        if not host_answers():
+    with keras_internals.wrapped_get_file(wrap) as wrapped:
+        if not wrapped and not host_answers():  # decide once, before building
             raise _imagenet_error(f"the ImageNet {spec.keras_class} weights may need a "
-                                  f"download and {DOWNLOAD_HOST[0]} does not answer") from None
+                                  f"download and {DOWNLOAD_HOST[0]} does not answer")
         yield
-        return
-    original = file_utils.get_file
-
-    def get_file(fname=None, origin=None, *args, **kwargs):
-        cached = keras_cache_file(fname) if fname else None
-        if cached is not None and kwargs.get("cache_subdir") == "models" and \
-                not cached.is_file() and not host_answers():
-            raise _imagenet_error(f"the ImageNet {spec.keras_class} weights are not in "
-                                  f"{cached.parent} and {DOWNLOAD_HOST[0]} does not answer")
-        path = original(fname, origin, *args, **kwargs)
-        used.append(pathlib.Path(path))
-        return path
-
-    file_utils.get_file = get_file
-    try:
-        yield
-    finally:
-        file_utils.get_file = original
 
 
 def _imagenet(spec: vocab.BackboneSpec, input_size: int):

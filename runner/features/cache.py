@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from runner.config import DatasetConfig
-from runner.data.datasets import DatasetArrays, Progress, load_dataset
+from runner.data.arrays import DatasetArrays, Progress, load_dataset
 from runner.data.sources import SourceDecision
 from runner.errors import CheatgridWarning
 from runner.features.backbone import Backbone, extract_features

@@ -56,33 +56,23 @@ def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
         got (a cell is only ok when it is ok under every seed). Other columns keep
         their first seed's value.
     """
+    by_cell = df.groupby("cell_id", sort=False)
     keys = [k for k in _CELL_KEYS if k in df]
-    # Positions into plain lists and arrays, not a DataFrame per cell: thousands of
-    # cells aggregate in well under a second.
-    records = df.to_dict("records")
-    ok = (df["status"] == "ok").to_numpy()
-    verdicts = (df["verdict"].tolist() if "verdict" in df
-                else [judge.verdict(r) for r in records])
-    scores = {c: df[c].to_numpy(dtype=float) if c in df else None
-              for c in ("test_metric", "reference_accuracy")}
-    positions = df.groupby("cell_id", sort=False).indices
-    rows = []
-    for cell_id in pd.unique(df["cell_id"]):
-        part = positions[cell_id]
-        first = records[part[0]]
-        row = {k: first[k] for k in keys}
-        row.update({k: v for k, v in first.items() if k not in row})
-        passed = part[ok[part]]
-        row.update(n_seeds=len(part), n_ok=len(passed))
-        for column, values in scores.items():
-            kept = values[passed] if values is not None else np.array([])
-            kept = kept[~np.isnan(kept)]
-            row[f"{column}_mean"] = float(np.mean(kept)) if len(kept) else float("nan")
-            # sample standard deviation (ddof=1); 0 for a single seed
-            row[f"{column}_std"] = float(np.std(kept, ddof=1)) if len(kept) > 1 else 0.0
-        row["verdict"] = min((verdicts[i] for i in part), key=VERDICTS.index)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    cells = by_cell.nth(0).set_index("cell_id", drop=False)
+    cells = cells[keys + [c for c in cells.columns if c not in keys]]
+    ok = df["status"] == "ok"
+    cells["n_seeds"], cells["n_ok"] = by_cell.size(), ok.groupby(df["cell_id"]).sum()
+    for column in ("test_metric", "reference_accuracy"):
+        kept = (df[column] if column in df else pd.Series(np.nan, index=df.index)).where(ok)
+        stats = kept.astype(float).groupby(df["cell_id"]).agg(["mean", "std", "count"])
+        cells[f"{column}_mean"] = stats["mean"]
+        # sample standard deviation (ddof=1); 0 for a single seed
+        cells[f"{column}_std"] = stats["std"].where(stats["count"] > 1, 0.0)
+    verdicts = df["verdict"] if "verdict" in df else pd.Series(
+        [judge.verdict(r) for r in df.to_dict("records")], index=df.index)
+    rank = verdicts.map(VERDICTS.index).groupby(df["cell_id"]).min()
+    cells["verdict"] = rank.map(lambda i: VERDICTS[i])
+    return cells.reset_index(drop=True)
 
 
 def runtime_labels(df: pd.DataFrame) -> pd.Series:

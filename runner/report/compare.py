@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 
 from runner.config.environments import label_of
-from runner.report import aggregate
-from runner.report import tables as report
-from runner.report.markdown import describe_cells
+from runner.report import aggregate, tables
+from runner.report.highlights import describe_cells
+from runner.report.markdown import pipe_table
 from runner.vocab import DEFAULT_FRAMEWORK
 
 NOISE_SE_FACTOR = 2.0
@@ -45,7 +45,7 @@ NOISE_TEXT = (
 
 def _cells(rows: list[dict[str, Any]], key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Annotated rows, and their cells (seeds aggregated) indexed by `key`."""
-    df = report.annotate(report.results_frame(rows))
+    df = tables.annotate(tables.results_frame(rows))
     return df, aggregate.aggregate_seeds(df).set_index(key, drop=False)
 
 
@@ -92,19 +92,16 @@ def _outcome(cell: dict[str, Any]) -> str:
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(_md(v) for v in row) + " |" for row in rows] + [""]
+    return [pipe_table(header, ([_md(v) for v in row] for row in rows)), ""]
 
 
-def _header(df_a: pd.DataFrame, df_b: pd.DataFrame, label_a: str, label_b: str) -> list[str]:
-    facts_a, facts_b = report.provenance(df_a), report.provenance(df_b)
-    rows = [(name, facts_a[key], facts_b[key]) for key, name in _FIELDS]
-    differ = [name for key, name in _FIELDS if key != "run" and facts_a[key] != facts_b[key]]
+def _header(facts: list[tuple[str, str, str]], label_a: str, label_b: str) -> list[str]:
+    differ = [name for name, a, b in facts[1:] if a != b]  # the first: the runs' names
     note = ("The runs differ in: " + ", ".join(differ) + ". Changes below may come from "
             "any of these." if differ else "The runs agree in software, weights, data, "
             "sample counts, epochs and seeds.")
     return [f"# Comparison: A `{_md(label_a)}` vs. B `{_md(label_b)}`", "",
-            *_table(("", "A", "B"), rows), note, "", NOISE_TEXT, ""]
+            *_table(("", "A", "B"), facts), note, "", NOISE_TEXT, ""]
 
 
 def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> list[str]:
@@ -112,7 +109,8 @@ def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> li
     for dataset, part in cells.loc[ids].groupby("dataset", sort=False):
         described = describe_cells(part, df[df["dataset"] == dataset].drop_duplicates(
             "cell_id"))
-        lines.append(f"- only in {run}: {len(part)} cells of {dataset} ({described})")
+        lines.append(f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} "
+                     f"({described})")
     return lines
 
 
@@ -162,10 +160,8 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
     key = match_key(rows_a, rows_b)
     (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
-    metrics_a = df_a.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict() \
-        if "test_metric" in df_a else {}
-    metrics_b = df_b.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict() \
-        if "test_metric" in df_b else {}
+    metrics_a, metrics_b = (df.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict()
+                            if "test_metric" in df else {} for df in (df_a, df_b))
     shared = [i for i in a.index if i in b.index]
     status, verdicts, deltas, within, identical = [], [], [], 0, 0
     for cell_id in shared:
@@ -187,14 +183,14 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
             within += 1
         if x["verdict"] == y["verdict"] and metrics_a.get(cell_id) == metrics_b.get(cell_id):
             identical += 1
-    facts_a, facts_b = report.provenance(df_a), report.provenance(df_b)
-    differ_in = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS
-                 if k != "run" and facts_a[k] != facts_b[k]]
+    facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
+    facts = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS]
     return Differences(
         len(shared), status, verdicts, deltas, within, identical,
         _only(a, [i for i in a.index if i not in b.index], df_a, "A"),
-        _only(b, [i for i in b.index if i not in a.index], df_b, "B"), differ_in,
-        _header(df_a, df_b, label_a, label_b), len(a), len(b))
+        _only(b, [i for i in b.index if i not in a.index], df_b, "B"),
+        [fact for fact in facts[1:] if fact[1] != fact[2]], _header(facts, label_a, label_b),
+        len(a), len(b))
 
 
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
@@ -219,9 +215,10 @@ def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
 def render(d: Differences) -> str:
     """`differences` as the Markdown of `compare_runs`."""
     lines = list(d.header)
-    lines += [f"{d.shared} cells in both runs: {len(d.status)} status or error changes, "
-              f"{len(d.verdicts)} verdict changes, {len(d.accuracy)} accuracy changes beyond "
-              f"noise, {d.within_noise} within noise. {d.cells_a - d.shared} cells only in A, "
+    lines += [f"{tables.counted(d.shared, 'cell')} in both runs: {len(d.status)} status or "
+              f"error changes, {len(d.verdicts)} verdict changes, {len(d.accuracy)} accuracy "
+              f"changes beyond noise, {d.within_noise} within noise. "
+              f"{tables.counted(d.cells_a - d.shared, 'cell')} only in A, "
               f"{d.cells_b - d.shared} only in B.", ""]
     sections = (("Cells in one run only", d.only_a + d.only_b, None),
                 ("Status and error changes", d.status, ("cell", "A", "B")),

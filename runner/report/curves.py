@@ -117,17 +117,10 @@ def svg_chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
     return "".join(parts)
 
 
-def _finite_runs(values: np.ndarray) -> list[list[int]]:
+def _finite_runs(values: np.ndarray) -> list[np.ndarray]:
     """Indices of the stretches of consecutive finite values."""
-    runs: list[list[int]] = []
-    for i, value in enumerate(values):
-        if not math.isfinite(value):
-            continue
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    return runs
+    finite = np.flatnonzero(np.isfinite(values))
+    return [run for run in np.split(finite, np.flatnonzero(np.diff(finite) != 1) + 1) if len(run)]
 
 
 def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
@@ -156,13 +149,3 @@ def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
     lines.append((reference, *REFERENCE_STYLE, True))
     return (svg_chart("training loss", [(loss, *LOSS_STYLE, False)]) +
             svg_chart("test metrics, ref. dashed", lines, y_range=(0.0, 1.0)))
-
-
-def head_title(row: Mapping[str, Any]) -> str:
-    """A head's short name from one of its rows, e.g. `integer / sigmoid / BCE
-    logits=false (1 unit)`."""
-    units = row["units"]
-    return (f"{row['encoding']} / {row['activation']} / "
-            f"{vocab.short_loss(row['loss'])} "
-            f"logits={str(bool(row['from_logits'])).lower()} "
-            f"({units} unit{'' if units == 1 else 's'})")

@@ -1,31 +1,36 @@
-"""report.html: a run in one self-contained page (inline CSS, base64 heatmaps, SVG curves).
+"""report.html: a run in one self-contained page (inline CSS, coloured tables, SVG curves).
 
-Nothing in the page is fetched: it opens the same offline, attached to a mail
-or years later. All text from the rows is escaped.
+Nothing in the page is fetched: it opens the same offline, attached to a mail or years
+later. All text from the rows is escaped; the Markdown it embeds (the run's claims.md,
+snippets.md and changes.md, and the `code` in its own lines) is rendered by markdown-it-py
+with raw HTML off.
 """
 
 from __future__ import annotations
 
-import base64
-import collections
 import pathlib
-from collections.abc import Mapping
-from typing import Any
+import re
+from html import escape
 
-import pandas as pd
+from markdown_it import MarkdownIt
 
-from runner import vocab
-from runner.report import curves
-from runner.report import tables as report
-from runner.report.findings import TITLES, findings
-from runner.report.heatmaps import VERDICT_COLORS, heatmap_png, table_and_cells
-from runner.report.htmltext import e as _e
-from runner.report.htmltext import inline as _inline
-from runner.report.htmltext import markdown_html
-from runner.report.markdown import ERRORS_INTRO, LEGEND, error_items, reference_note
+from runner.report import curves, tables
+from runner.report.heatmaps import VERDICT_COLORS
+from runner.report.highlights import findings_markdown
+from runner.report.markdown import (
+    LEGEND,
+    disagreements_lines,
+    errors_lines,
+    header_lines,
+    reference_note,
+    section_lines,
+)
+from runner.report.run_report import RunReport
 from runner.store.atomic import atomic_write
 from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
 
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+_CLAIM_MARKS = {"holds": "ok", "does not hold": "misleading", "not tested": "degenerate"}
 VERDICT_MEANINGS = {
     "ok": "trained, and the metric agrees with what it should report (the reference "
           "accuracy; top-k accuracy for a top-k metric), or has no reference",
@@ -42,8 +47,6 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 main{max-width:1500px;margin:0 auto;padding:16px 28px 48px}
 h1{font-size:24px;margin:8px 0}h3{font-size:15px;margin:18px 0 6px}
 h2{border-bottom:2px solid #ccc;padding-bottom:4px;margin-top:36px}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}
-dl.facts dt{font-weight:600}dl.facts dd{margin:0}dl.facts ul{margin:0;padding-left:18px}
 nav a{margin-right:14px}code{background:#eee;padding:0 3px;border-radius:3px}
 table{border-collapse:collapse;margin:4px 0 10px;font-size:13px;background:#fff}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
@@ -54,7 +57,6 @@ td.claim{white-space:nowrap}
 td.rec{outline:3px solid #000;outline-offset:-4px;font-weight:700}
 span.sw{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0 6px 0 8px;
  border-radius:2px}ul.legend{list-style:none;padding:0}ul.legend li{margin:2px 0}
-img.heatmap{max-width:100%;height:auto;border:1px solid #ddd;background:#fff}
 .cards{display:flex;flex-wrap:wrap;gap:10px}
 .card{background:#fff;border:1px solid #ddd;border-radius:4px;padding:6px 8px;width:400px}
 .card h4{margin:0 0 4px;font-size:13px}
@@ -66,33 +68,37 @@ svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
               for verdict, color in VERDICT_COLORS.items())
 
 
-def _header(df: pd.DataFrame, embedded: tuple[str, ...] = ()) -> str:
-    facts = report.provenance(df)
-    data = "".join(f"<li>{_e(report.provenance(part)['data'])}</li>"
-                   for _, part in df.groupby("dataset", sort=False))
-    datasets = list(dict.fromkeys(df["dataset"]))
-    nav = '<a href="#findings">findings</a>' + "".join(
-        f'<a href="#{_e(d)}">{_e(d)}</a>' for d in datasets)
-    nav += "".join(f'<a href="#{name}">{name}</a>' for name in embedded) + \
-        '<a href="#errors">errors</a><a href="#curves">learning curves</a>'
-    return (f"<h1>cheatgrid: run {_e(facts['run'])}</h1><dl class='facts'>"
-            f"<dt>Keras</dt><dd>{_e(facts['keras'])}</dd>"
-            f"<dt>TensorFlow</dt><dd>{_e(facts['tf'])}</dd>"
-            f"<dt>device</dt><dd>{_e(facts['device'])}</dd>"
-            f"<dt>frozen base</dt><dd>{_e(facts['backbone'])}</dd>"
-            f"<dt>its weights</dt><dd><code>{_e(facts['weights'])}</code></dd>"
-            f"<dt>seeds</dt><dd>{_e(facts['seeds'])}</dd>"
-            f"<dt>data</dt><dd><ul>{data}</ul></dd></dl><nav>{nav}</nav>")
+def _e(value) -> str:
+    return escape(str(value))
+
+
+def _inline(text: str) -> str:
+    """One line of Markdown (`code`, **bold**, and `<br>` as GitHub renders it in a table
+    cell) as escaped HTML."""
+    return _MARKDOWN.renderInline(text).replace("&lt;br&gt;", "<br>")
+
+
+def markdown_html(text: str) -> str:
+    """Embedded Markdown (paragraphs, lists, pipe tables) as HTML; a claims-table cell
+    that starts with a claim's verdict (`holds (same model, g1)`) gets its colour."""
+    page = _MARKDOWN.render(text).replace("&lt;br&gt;", "<br>")
+    return re.sub(r"<td>(" + "|".join(_CLAIM_MARKS) + r")(?=<| \()",
+                  lambda m: f'<td class="claim {_CLAIM_MARKS[m[1]]}">{m[1]}', page)
+
+
+def _markdown(lines: list[str]) -> str:
+    return markdown_html("\n".join(lines))
+
+
+def _nav(report: RunReport, embedded: tuple[str, ...]) -> str:
+    names = {n: n for n in ("findings", *report.datasets, *embedded, "errors")}
+    return "<nav>" + "".join(f'<a href="#{_e(n)}">{_e(text)}</a>' for n, text in {
+        **names, "curves": "learning curves"}.items()) + "</nav>"
 
 
 def findings_html(found: list[tuple[str, list[str]]]) -> str:
-    """The findings section (`findings.findings`'s lines, by kind)."""
-    parts = ["<section id='findings'><h2>Findings</h2>"]
-    for kind, items in found:
-        if items:
-            parts.append(f"<h3>{_e(TITLES[kind])}</h3><ul>" +
-                         "".join(f"<li>{_inline(item)}</li>" for item in items) + "</ul>")
-    return "".join(parts) + "</section>"
+    """The findings section (`highlights.findings`'s lines, by kind)."""
+    return f"<section id='findings'>{_markdown(findings_markdown(found))}</section>"
 
 
 def _legend() -> str:
@@ -101,24 +107,25 @@ def _legend() -> str:
     return (f"<h2>Legend</h2><ul class='legend'>{items}<li><span class='sw' "
             "style='outline:3px solid #000;outline-offset:-3px'></span><strong>★ bold, "
             "outlined</strong>: a combination the tutorial recommends; "
-            f"<strong>★{report.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
+            f"<strong>★{tables.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
             "under its tables says what it showed and what to use instead)</li></ul>"
             f"<p>{_inline(LEGEND)}</p>")
 
 
-def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, dict]) -> str:
+def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
     """One metric's cheat table; each entry coloured by its cell's verdict."""
+    table = report.table.loc[(metric, dataset)]
     head = "".join(f"<th>{c}</th>" for c in ("encoding", "units", "activation"))
     head += "".join(f"<th class='c'>{_e(c)}</th>" for c in table.columns)
     rows = []
     for row_key, values in table.iterrows():
         tds = "".join(f"<td>{_e(v)}</td>" for v in row_key)
         for column, text in values.items():
-            cell = cells.get((*key, *row_key, column))
+            cell = report.entries.get((metric, dataset, *row_key, column))
             if cell is None:
                 tds += "<td></td>"
                 continue
-            recommended = report.recommended(cell)
+            recommended = tables.recommended(cell)
             tip = f"{cell['name']}; reference accuracy {cell['reference_accuracy_mean']:.4f}"
             if cell["encoding"] == "multihot":  # the number to read: no Keras metric shows it
                 tip += " (exact match: every label of an image right)"
@@ -128,7 +135,7 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
             marked = recommended and isinstance(note, str)
             if isinstance(note, str):
                 tip += f". {note}"
-            star = f"★{report.MISREPORT_MARK} " if marked else "★ " if recommended else ""
+            star = f"★{tables.MISREPORT_MARK} " if marked else "★ " if recommended else ""
             tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" title="{_e(tip)}">'
                     f'{star}{_e(text)}</td>')
         rows.append(f"<tr>{tds}</tr>")
@@ -136,53 +143,17 @@ def _cheat_table(key: tuple[str, str], table: pd.DataFrame, cells: dict[tuple, d
            "</table>"
 
 
-def _groups(part: pd.DataFrame) -> str:
-    """The groups of identical heads (two or more) of one dataset."""
-    heads = report.shared_heads(part)
-    items = [f"<li><strong>[{_e(group)}]</strong> " + ", ".join(
-        f"<code>{_e(curves.head_title(row))}</code>" for row in members.to_dict("records"))
-        + "</li>"
-        for group, members in heads.groupby("equivalence_group", sort=False)
-        if len(members) > 1]
-    return ("<p>Identical heads (identical test logits: the same experiment in disguise):</p>"
-            f"<ul>{''.join(items)}</ul>") if items else ""
+def _dataset_section(report: RunReport, dataset: str) -> str:
+    head, tail = section_lines(report, dataset)
+    out = [f'<section id="{_e(dataset)}">{_markdown(head)}']
+    for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
+        out += [_markdown([f"### metric: {metric}{reference_note(metric)}"]),
+                _cheat_table(report, metric, dataset)]
+    return "".join(out) + _markdown(tail) + "</section>"
 
 
-def _dataset_section(dataset: str, part: pd.DataFrame, table: pd.DataFrame,
-                     cells: dict[tuple, dict], png: bytes) -> str:
-    facts = report.provenance(part)
-    spec = vocab.spec_of(dataset)
-    tally = collections.Counter(c["verdict"] for c in cells.values() if c["dataset"] == dataset)
-    image = base64.b64encode(png).decode("ascii")
-    out = [f'<section id="{_e(dataset)}"><h2>{_e(dataset)}'
-           f'{_e(": " + spec.part) if spec else ""}</h2>',
-           f"<p>Data: {_e(facts['data'].split(': ', 1)[1])}; {_e(facts['n_train'])} train / "
-           f"{_e(facts['n_test'])} test images; epochs {_e(facts['epochs'])}. "
-           f"{tally.total()} cells: " + ", ".join(
-               f"{tally[v]} {v}" for v in VERDICT_COLORS if tally[v]) + ".</p>",
-           f'<img class="heatmap" alt="heatmap of {_e(dataset)}" '
-           f'src="data:image/png;base64,{image}">']
-    for metric in dict.fromkeys(part["metric"]):
-        out += [f"<h3>metric: {_e(metric)}{_e(reference_note(metric))}</h3>",
-                _cheat_table((metric, dataset), table.loc[(metric, dataset)], cells)]
-    marked = report.recommended_misreports(pd.DataFrame(
-        [c for c in cells.values() if c["dataset"] == dataset]))
-    if marked:
-        out.append("<ul class='misreport'>" + "".join(
-            f"<li>{_inline(report.misreport_line(c))}</li>" for c in marked) + "</ul>")
-    return "".join(out) + _groups(part) + "</section>"
-
-
-def _errors(errors: list[dict[str, Any]]) -> str:
-    if not errors:
-        return "<h2 id='errors'>Errors</h2><p>No cell raised.</p>"
-    items = [f"<li><strong>{_e(e['error_type'])}</strong> in <code>{_e(e['phase'])}</code>, "
-             f"{e['count']} cells of {_e(e['dataset'])} ({_inline(e['cells'])}): "
-             f"{_inline(e['message'])}</li>" for e in errors]  # as cheat_table.md renders it
-    return f"<h2 id='errors'>Errors</h2><p>{ERRORS_INTRO}</p><ul>{''.join(items)}</ul>"
-
-
-def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
+def _curves(report: RunReport) -> str:
+    df = report.shown
     swatches = "".join(f'<span class="sw" style="background:{color}"></span>{_e(m)} '
                        for m, (color, _) in curves.metric_styles().items())
     out = ["<h2 id='curves'>Learning curves</h2><p>Per trained head (mean over seeds): the "
@@ -191,7 +162,7 @@ def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
     if "history_loss" not in df:
         return out[0] + "<p class='note'>These rows hold no training histories.</p>"
     by_head: dict[str, list[dict]] = {}
-    for cell in cells.values():
+    for cell in report.entries.values():
         by_head.setdefault(cell["head_id"], []).append(cell)
     columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
                            "loss", "from_logits", "units", *curves.HISTORIES) if c in df]
@@ -208,7 +179,7 @@ def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
             values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
                              f'{_e(c["value"])}</span></li>'
                              for c in by_head[head_id])
-            cards.append(f'<div class="card"><h4>{_e(curves.head_title(head[0]))}</h4>'
+            cards.append(f'<div class="card"><h4>{_e(tables.head_text(head[0]))}</h4>'
                          f"<ul>{values}</ul>{curves.head_charts(head)}</div>")
         note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
                 "no training history: failed before or during fit (see Errors).</p>"
@@ -217,80 +188,48 @@ def _curves(df: pd.DataFrame, cells: dict[tuple, dict]) -> str:
     return "".join(out)
 
 
-def render_html(df: pd.DataFrame, claims_markdown: str | None = None,
-                heatmaps: Mapping[str, bytes] | None = None,
-                cells: pd.DataFrame | None = None,
-                snippets_markdown: str | None = None, *,
-                found: list[tuple[str, list[str]]] | None = None,
-                errors: list[dict[str, Any]] | None = None,
-                changes_markdown: str | None = None) -> str:
+def render_html(report: RunReport, *, claims: str | None = None,
+                snippets: str | None = None, changes: str | None = None) -> str:
     """The report page.
 
     Args:
-        df: annotated result rows (`report.annotate`), one per cell and seed.
-        claims_markdown: the claims section (`tutorial.claims.claims_markdown`), if any.
-        snippets_markdown: the seeds' snippets as each framework prints them
-            (`tutorial.snippet_table.snippets_markdown`), if any.
-        heatmaps: dataset -> its heatmap PNG, where already rendered
-            (`heatmaps.heatmap_png`); the others are rendered here.
-        cells: `report.cheat_cells(df)` when already computed.
-        found, errors: `findings.findings(df, cells)` and `markdown.error_items(df)`,
-            when already computed.
-        changes_markdown: what changed from release to release (`tutorial.changes`), for
-            a run over several environments.
+        report: the run.
+        claims, snippets, changes: Markdown sections to embed, where the run has them: the
+            seeds' claims checked (claims.md), their snippets on every framework
+            (snippets.md), what changed from release to release (changes.md).
 
     Returns:
         A complete HTML document that references nothing outside itself.
     """
-    heatmaps = heatmaps or {}
-    cells = report.cheat_cells(df) if cells is None else cells
-    table, by_entry = table_and_cells(df, cells)
-    run = report.provenance(df)["run"]
     embedded = {name: f"<section id='{name}'><h2>{title}</h2>{markdown_html(text)}</section>"
                 for name, title, text in (
-                    ("changes", "What changed when, release by release", changes_markdown),
-                    ("claims", "What the tutorial says vs. what this run shows",
-                     claims_markdown),
+                    ("changes", "What changed when, release by release", changes),
+                    ("claims", "What the tutorial says vs. what this run shows", claims),
                     ("snippets", "The tutorial's snippets: what it printed, what each "
-                     "framework prints now", snippets_markdown)) if text}
-    sections = "".join(
-        _dataset_section(name, part, table, by_entry,
-                         heatmaps.get(name) or heatmap_png(part, name, cells))
-        for name, part in df.groupby("dataset", sort=False))
-    found = findings(df, cells) if found is None else found
-    errors = error_items(df) if errors is None else errors
-    body = (_header(df, tuple(embedded)) + findings_html(found) + _legend() + sections +
-            "".join(embedded.values()) + _errors(errors) + _curves(df, by_entry))
+                     "framework prints now", snippets)) if text}
+    run = tables.provenance(report.shown)["run"]
+    body = (_markdown(header_lines(report.shown, f"cheatgrid: run {run}")) +
+            _nav(report, tuple(embedded)) + findings_html(report.findings) + _legend() +
+            "".join(_dataset_section(report, d) for d in report.datasets) +
+            _markdown(disagreements_lines(report.shown)) + "".join(embedded.values()) +
+            f"<section id='errors'>{_markdown(errors_lines(report.errors))}</section>" +
+            _curves(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
 
 
-def write_html(df: pd.DataFrame, run_dir: str | pathlib.Path,
-               claims_markdown: str | None = None, *,
-               heatmaps: Mapping[str, bytes] | None = None,
-               cells: pd.DataFrame | None = None,
-               snippets_markdown: str | None = None,
-               found: list[tuple[str, list[str]]] | None = None,
-               errors: list[dict[str, Any]] | None = None,
-               changes_markdown: str | None = None) -> pathlib.Path:
-    """Write `report.html` into a run directory.
-
-    Args:
-        df: annotated result rows (`report.annotate`), one per cell and seed.
-        run_dir: the run directory.
-        claims_markdown: the claims section to embed (e.g. the run's claims.md).
-        heatmaps: dataset -> its heatmap PNG where already rendered, e.g. the bytes
-            of the files `heatmaps.write_heatmaps` just wrote; the others are rendered.
-        cells: `report.cheat_cells(df)` when already computed.
-        snippets_markdown: the snippets section to embed (e.g. the run's snippets.md).
-        found, errors, changes_markdown: as in `render_html`.
+def write_html(report: RunReport, run_dir: str | pathlib.Path) -> pathlib.Path:
+    """Write `report.html` into a run directory, embedding the run's changes.md, claims.md
+    and snippets.md where there are.
 
     Returns:
         The path written.
     """
-    path = pathlib.Path(run_dir) / "report.html"
-    atomic_write(path, render_html(df, claims_markdown, heatmaps, cells, snippets_markdown,
-                                   found=found, errors=errors,
-                                   changes_markdown=changes_markdown))
+    run_dir = pathlib.Path(run_dir)
+    texts = {name: path.read_text(encoding="utf-8") if path.is_file() else None
+             for name in ("claims", "snippets", "changes")
+             for path in [run_dir / f"{name}.md"]}
+    path = run_dir / "report.html"
+    atomic_write(path, render_html(report, **texts))
     return path

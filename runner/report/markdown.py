@@ -2,45 +2,43 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate
-from runner.report.findings import findings_markdown
+from runner.report.highlights import findings_markdown
+from runner.report.run_report import RunReport
 from runner.report.tables import (
     MISREPORT_MARK,
-    backbone_text,
+    counted,
     misreport_line,
+    provenance,
     recommended_misreports,
     shared_heads,
+    values_text,
 )
 from runner.train.judge import MISLEADING_TOLERANCE
+
+
+def pipe_table(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table: `header`, then each row, their cells as given."""
+    return "\n".join(["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header),
+                      *("| " + " | ".join(map(str, row)) + " |" for row in rows)])
 
 
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of `df`, index levels as leading columns."""
     flat = df.reset_index()
-    header = [str(c) for c in flat.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for values in flat.itertuples(index=False):
-        cells = ["" if pd.isna(v) else str(v).replace("|", "\\|") for v in values]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return pipe_table(flat.columns, (["" if pd.isna(v) else str(v).replace("|", "\\|")
+                                      for v in values] for values in flat.itertuples(index=False)))
 
 
 def _first(df: pd.DataFrame, column: str) -> Any:
     values = df[column].dropna() if column in df else pd.Series(dtype=object)
     return values.iloc[0] if len(values) else "?"
-
-
-def _values(df: pd.DataFrame, column: str) -> str:
-    """The distinct values of a column, e.g. '20' or '20, 40'."""
-    if column not in df:
-        return "?"
-    return ", ".join(str(v) for v in dict.fromkeys(df[column].dropna())) or "?"
 
 
 def _training_text(part: pd.DataFrame) -> str:
@@ -51,7 +49,7 @@ def _training_text(part: pd.DataFrame) -> str:
     texts = []
     for key in keys:
         label = key.replace("_", " ")
-        values = {enc: _values(rows, key) for enc, rows in by_encoding.items()}
+        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
         if len(set(values.values())) == 1:
             texts.append(f"{label} {next(iter(values.values()))}")
         else:
@@ -73,8 +71,8 @@ def reference_note(metric: str) -> str:
 
 
 def _weights_text(df: pd.DataFrame) -> str:
-    used = _values(df, "weights")
-    requested = _values(df, "weights_requested")
+    used = values_text(df, "weights")
+    requested = values_text(df, "weights_requested")
     if requested in ("?", used):
         return f"`{used}`"
     return f"`{used}` (configured `{requested}`)"
@@ -103,80 +101,74 @@ LEGEND = (
     "`ls=x`: with `label_smoothing=x`.")
 
 
-def cheat_markdown(df: pd.DataFrame, table: pd.DataFrame,
-                   cells: pd.DataFrame | None = None, *,
-                   found: list[tuple[str, list[str]]] | None = None,
-                   errors: list[dict[str, Any]] | None = None) -> str:
-    """The cheat table as Markdown.
+def header_lines(df: pd.DataFrame, title: str) -> list[str]:
+    """A run's title and provenance: software, device, base and weights, seeds."""
+    facts = provenance(df)
+    return [f"# {title}", "", f"Keras {facts['keras']}, TensorFlow {facts['tf']}, device "
+            f"{facts['device']}; frozen {facts['backbone']} weights {_weights_text(df)}; seeds "
+            f"{facts['seeds']}.", ""]
 
-    Args:
-        df: annotated result rows (one per cell and seed).
-        table: their pivot (`report.cheat_table(df, markup=True)`).
-        cells: their cells, seeds aggregated (`aggregate.aggregate_seeds(df)` or
-            `report.cheat_cells(df)`), when already computed.
+
+def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
+    """A dataset's section around its tables: its title and data, and after the tables the
+    notes on recommended entries that misreport and its groups of identical heads."""
+    part, section = report.section(dataset)
+    spec = vocab.spec_of(dataset)
+    tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
+    head = [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
+            f"Data: {values_text(part, 'data_detail')}; {values_text(part, 'n_train')} train / "
+            f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
+            f"{'labels' if multi_label(part) else 'classes'}. Training: {_training_text(part)}. "
+            f"{counted(len(section), 'cell')}: {tally}.", ""]
+    marked = recommended_misreports(section)
+    tail = [f"- {misreport_line(cell)}" for cell in marked] + [""] if marked else []
+    return head, tail + _groups_text(part)
+
+
+def errors_lines(errors: list[dict[str, Any]]) -> list[str]:
+    """The run's distinct errors (`highlights.error_items`)."""
+    if not errors:
+        return ["## Errors", "", "No cell raised.", ""]
+    return ["## Errors", "", ERRORS_INTRO, "",
+            *[f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} of "
+              f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors], ""]
+
+
+def cheat_markdown(report: RunReport) -> str:
+    """The cheat table as Markdown (cheat_table.md).
 
     Returns:
         A provenance header, the run's findings, one section per dataset (tutorial
         part) with one table per metric and its groups of identical heads, then the
         distinct errors.
     """
-    cells = aggregate.aggregate_seeds(df) if cells is None else cells
-    lines = [f"# Cheat table: {_first(df, 'run_name')}", "",
-             f"Keras {_values(df, 'keras_version')}, TensorFlow {_values(df, 'tf_version')}, "
-             f"device {_values(df, 'device')}; frozen {backbone_text(df)} weights "
-             f"{_weights_text(df)}; seeds {_values(df, 'seed')}.", "",
-             *findings_markdown(df, cells, found), "## How to read the tables", "", LEGEND, ""]
-    for dataset, part in df.groupby("dataset", sort=False):
-        spec = vocab.spec_of(dataset)
-        title = f"## {dataset}" + (f": {spec.part}" if spec else "")
-        verdicts = cells.loc[cells["dataset"] == dataset, "verdict"]  # of each cell
-        tally = ", ".join(f"{n} {v}" for v, n in verdicts.value_counts().items())
-        lines += [title, "",
-                  f"Data: {_values(part, 'data_detail')}; {_values(part, 'n_train')} train / "
-                  f"{_values(part, 'n_test')} test images, {_values(part, 'num_classes')} "
-                  f"{'labels' if multi_label(part) else 'classes'}. "
-                  f"Training: {_training_text(part)}. {len(verdicts)} cells: {tally}.",
-                  ""]
-        for metric in dict.fromkeys(part["metric"]):
-            sub = table.loc[(metric, dataset)]
+    df = report.shown
+    lines = [*header_lines(df, f"Cheat table: {_first(df, 'run_name')}"),
+             *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
+    for dataset in report.datasets:
+        head, tail = section_lines(report, dataset)
+        lines += head
+        for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
-                      markdown_table(sub), ""]
-        marked = recommended_misreports(cells[cells["dataset"] == dataset])
-        if marked:
-            lines += [f"- {misreport_line(cell)}" for cell in marked] + [""]
-        lines += _groups_text(part)
-    lines += _disagreements_text(df)
-    errors = error_items(df) if errors is None else errors
-    if errors:
-        lines += ["## Errors", "", ERRORS_INTRO, ""]
-        lines += [f"- **{e['error_type']}** in `{e['phase']}`, {e['count']} cells of "
-                  f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors]
-        lines.append("")
+                      markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
+        lines += tail
+    lines += disagreements_lines(df)
+    if report.errors:
+        lines += errors_lines(report.errors)
     return "\n".join(lines)
 
 
 ERRORS_INTRO = "Each distinct error, where it was raised, and the cells it hit."
 
 
-def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each distinct error of a run: where it was raised, its type and message, and the
-    cells it hit (`count`, and `cells` described by `describe_cells`), in grid order."""
-    errors = df[df["status"] == "error"]
-    grouped = errors.groupby(["dataset", "phase", "error_type", "error_message"],
-                             sort=False, dropna=False)
-    return [{"dataset": dataset, "phase": phase, "error_type": error_type, "message": message,
-             "count": len(part), "cells": describe_cells(part, df[df["dataset"] == dataset])}
-            for (dataset, phase, error_type, message), part in grouped]
-
-
-def _disagreements_text(df: pd.DataFrame) -> list[str]:
+def disagreements_lines(df: pd.DataFrame) -> list[str]:
     """'Where the frameworks disagree': the cells whose status, verdict or accuracy
     depend on the framework."""
     table = aggregate.disagreements(df)
     if table.empty:
         return []
     return ["## Where the frameworks disagree", "",
-            f"{len(table)} cells whose status, verdict or accuracy (by more than "
+            f"{counted(len(table), 'cell')} whose status, verdict or accuracy (by more than "
             f"{MISLEADING_TOLERANCE}) differ between frameworks:", "",
             markdown_table(table.set_index("name")), ""]
 
@@ -195,30 +187,6 @@ def _groups_text(part: pd.DataFrame) -> list[str]:
     if lines:
         lines = ["Identical heads (the same experiment in disguise):", ""] + lines + [""]
     return lines
-
-
-def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
-    """A short description of some cells, by the axis values they share.
-
-    When `part` is exactly the product of its axis values (the usual case for
-    an error) the description is exact, e.g. `encoding=integer, loss=BCE|CCE`,
-    leaving out axes on which it covers every value of `universe`; otherwise
-    it names a few of the cells.
-    """
-    axes = [a for a in vocab.AXES if a in part]
-    values = {a: list(dict.fromkeys(part[a])) for a in axes}
-    if math.prod(len(v) for v in values.values()) != len(part.drop_duplicates(axes)):
-        more = f" and {len(part) - 3} more" if len(part) > 3 else ""
-        return "e.g. " + ", ".join(f"`{n}`" for n in part["name"].head(3)) + more
-
-    def show(axis: str, value: Any) -> str:
-        if axis == "loss":
-            return vocab.short_loss(value)
-        return str(value).lower() if axis == "from_logits" else str(value)
-
-    narrowed = [a for a in axes if set(values[a]) != set(universe[a])]
-    return ", ".join(f"{a}=" + "|".join(show(a, v) for v in values[a])
-                     for a in narrowed) or "every cell"
 
 
 def splice_section(document: str, section: str, begin: str, end: str) -> str:

@@ -10,40 +10,11 @@ Keras has). Pure Python over a row or a cell record (`aggregate.aggregate_seeds`
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
 
 from runner.vocab import keras_changes
-
-
-@dataclasses.dataclass(frozen=True)
-class Misreport:
-    """What a misleading cell's metric showed, against what it should have shown.
-
-    Attributes:
-        metric: the configured metric (the reason names what Keras built, where other).
-        shows: its value on the test split (mean over seeds for a cell record).
-        reference: the head's reference accuracy (exact match for multi-label data).
-        reason: why the two differ, in a few words.
-        fix: what to do instead: use another metric (named as code), or read this one
-            as what it is.
-        exact_match: the reference is multi-label data's exact match.
-    """
-
-    metric: str
-    shows: float
-    reference: float
-    reason: str
-    fix: str
-    exact_match: bool = False
-
-    def text(self) -> str:
-        """One line: the numbers, the reason and the fix."""
-        kind = " (exact match)" if self.exact_match else ""
-        return (f"`{self.metric}` shows {self.shows:.4f} where the reference accuracy{kind} "
-                f"is {self.reference:.4f}: {self.reason}; {self.fix}")
 
 
 def _number(cell: Mapping[str, Any], key: str) -> float | None:
@@ -107,8 +78,9 @@ def _reason(built: str, cell: Mapping[str, Any]) -> tuple[str, str]:
     return "it does not compute the share of images predicted right", fix
 
 
-def misreport(cell: Mapping[str, Any]) -> Misreport | None:
-    """Why a cell's metric misreports, or None when its verdict is not `misleading`.
+def misreport(cell: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Why a cell's metric misreports, and what to do instead (use another metric, named
+    as code, or read this one as what it is); None when its verdict is not `misleading`.
 
     Args:
         cell: a result row or a cell record, with `verdict`, `metric`, `encoding`,
@@ -116,21 +88,24 @@ def misreport(cell: Mapping[str, Any]) -> Misreport | None:
             `test_metric` or `test_metric_mean`, ...); `metric_resolved` and
             `hamming_accuracy` when there are.
     """
-    if cell.get("verdict") != "misleading":
-        return None
-    shows, reference = _number(cell, "test_metric"), _number(cell, "reference_accuracy")
-    if shows is None or reference is None:
+    if cell.get("verdict") != "misleading" or _number(cell, "test_metric") is None or \
+            _number(cell, "reference_accuracy") is None:
         return None
     resolved = cell.get("metric_resolved")
     built = resolved if isinstance(resolved, str) and resolved else cell["metric"]
     reason, fix = _reason(built, cell)
     if built != cell["metric"]:
         reason = f"`{cell['metric']}` was built as `{built}`, and {reason}"
-    return Misreport(cell["metric"], shows, reference, reason, fix,
-                     exact_match=cell["encoding"] == "multihot")
+    return reason, fix
 
 
 def note(cell: Mapping[str, Any]) -> str | None:
-    """`misreport(cell).text()`, or None."""
+    """One line on a misleading cell: what its metric showed against the reference
+    accuracy (exact match for multi-label data), why, and the fix; else None."""
     found = misreport(cell)
-    return found.text() if found else None
+    if found is None:
+        return None
+    kind = " (exact match)" if cell["encoding"] == "multihot" else ""
+    return (f"`{cell['metric']}` shows {_number(cell, 'test_metric'):.4f} where the reference "
+            f"accuracy{kind} is {_number(cell, 'reference_accuracy'):.4f}: {found[0]}; "
+            f"{found[1]}")

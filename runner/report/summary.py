@@ -7,10 +7,10 @@ from __future__ import annotations
 import pathlib
 
 from runner.report.compare import differences, render
-from runner.report.findings import tally
-from runner.report.tables import shared_heads
-from runner.report.write import Tables
-from runner.store import results as store
+from runner.report.highlights import tally
+from runner.report.run_report import RunReport
+from runner.report.tables import counted, group_sizes
+from runner.store import results
 from runner.store.atomic import atomic_write
 
 SAMPLES = pathlib.Path("results") / "samples"  # where the committed sample runs live
@@ -26,7 +26,7 @@ def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
         roots.append(pathlib.Path(config_path).absolute().parent.parent)
     for root in roots:
         candidate = root / SAMPLES / name
-        if (candidate / store.RESULTS_FILE).is_file():
+        if (candidate / results.RESULTS_FILE).is_file():
             return _short(candidate)
     return None
 
@@ -51,7 +51,7 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
         return "no committed sample run of this config to compare with"
     if sample.resolve() == run_dir.resolve():
         return f"this is the committed sample run {sample}"
-    sample_rows = store.read_rows(sample / store.RESULTS_FILE)
+    sample_rows = results.read_rows(sample / results.RESULTS_FILE)
     if _settings(sample_rows) != _settings(rows):
         return (f"the committed sample {sample} holds other cells or settings (seeds, epochs, "
                 "sample counts, ...): not compared")
@@ -67,21 +67,21 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
             f"in their numbers ({why}); see {where}")
 
 
-def summary_lines(tables: Tables, run_dir: pathlib.Path, rows: list[dict],
+def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
                   sample: pathlib.Path | None) -> list[str]:
     """The end-of-run summary, one line each."""
-    groups = {}
-    for dataset, part in shared_heads(tables.shown).groupby("dataset", sort=False):
-        count = sum(len(g) > 1 for _, g in part.groupby("equivalence_group", sort=False))
-        if count:
-            groups[dataset] = count
-    identical = (f"{sum(groups.values())} groups of identical heads ("
+    groups: dict[str, int] = {}
+    for (dataset, _), size in group_sizes(report.shown).items():
+        groups[dataset] = groups.get(dataset, 0) + (size > 1)
+    groups = {dataset: count for dataset, count in groups.items() if count}
+    identical = (f"{counted(sum(groups.values()), 'group')} of identical heads ("
                  + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
         else "no identical heads"
-    misleading = tables.cells[tables.cells["verdict"] == "misleading"]
+    misleading = report.cells[report.cells["verdict"] == "misleading"]
     metrics = ", ".join(dict.fromkeys(misleading["metric"])) or "none"
-    return [f"done: {tally(tables.cells)}",
-            f"metrics that misreport: {len(misleading)} cells ({metrics}); {identical}",
+    return [f"done: {tally(report.cells)}",
+            f"metrics that misreport: {counted(len(misleading), 'cell')} ({metrics}); "
+            f"{identical}",
             f"report: {run_dir / 'report.html'} (findings first; also cheat_table.md, "
             "results.csv, results.jsonl"
             + (", changes.md: what changed when" if (run_dir / "changes.md").is_file() else "")

@@ -16,11 +16,17 @@ import pandas as pd
 from runner import vocab
 from runner.report import aggregate, misreport
 from runner.report.columns import HISTORY_COLUMNS, RESULT_COLUMNS
-from runner.store import results as store
+from runner.store import results
 from runner.train import judge
 
 _TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
 MISREPORT_MARK = "†"  # after a recommended entry whose metric misreports (a note says why)
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 cell', '2 cells'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows as a DataFrame with the documented columns first (missing ones empty)."""
@@ -52,7 +58,7 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
         seeds = sorted(part["seed"].unique())
         heads = []
         for head_id in dict.fromkeys(part["head_id"]):
-            logits = [store.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
+            logits = [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
             if all(x is not None for x in logits):
                 heads.append((head_id, np.concatenate(logits)))
         leaders = aggregate.equivalence_groups(heads)
@@ -108,6 +114,13 @@ def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
     return text
 
 
+def head_text(cell: dict[str, Any], loss: bool = True) -> str:
+    """A head's short name, e.g. 'onehot / softmax (10 units) / CCE logits=false'; without
+    the loss, the cheat table's row."""
+    text = f"{cell['encoding']} / {cell['activation']} ({counted(int(cell['units']), 'unit')})"
+    return f"{text} / {_column_label(cell['loss'], cell['from_logits'])}" if loss else text
+
+
 def _column_label(loss: str, from_logits: bool, label_smoothing: float = 0.0) -> str:
     smoothing = f" ls={label_smoothing:g}" if _number(label_smoothing) and label_smoothing \
         else ""
@@ -129,7 +142,7 @@ def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     """(dataset, equivalence group) -> number of distinct heads in it."""
     if "equivalence_group" not in df:
         return {}
-    return shared_heads(df).groupby(["dataset", "equivalence_group"]).size().to_dict()
+    return shared_heads(df).groupby(["dataset", "equivalence_group"], sort=False).size().to_dict()
 
 
 def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
@@ -164,21 +177,18 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
         loss_rank=cells["loss"].map(lambda loss: (vocab.LOSSES.names + (loss,)).index(loss)))
 
 
-def cheat_table(df: pd.DataFrame, markup: bool = False,
-                cells: pd.DataFrame | None = None) -> pd.DataFrame:
+def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
     """The pivot a person reads: rows metric/dataset/encoding/units/activation, columns
     loss/from_logits, each entry the cell's test metric (mean ± std over seeds) with its
     verdict when not ok and its equivalence group when shared, or its error type.
 
     Args:
-        df: annotated result rows (one per cell and seed), see `annotate`.
+        cells: the run's cheat cells (`cheat_cells`).
         markup: Markdown bold for the tutorial's recommended combinations.
-        cells: `cheat_cells(df)` when already computed (it takes a while).
 
-    Rows keep the order in which the cells appear in `df` (the grid's order);
-    columns go BCE, CCE, SCCE, each with logits=true before logits=false.
+    Rows keep the order in which the cells appear (the grid's order); columns go BCE,
+    CCE, SCCE, each with logits=true before logits=false.
     """
-    cells = cheat_cells(df) if cells is None else cells
     index = ["metric"] + _TABLE_ROWS
     columns = cells.sort_values(["loss_rank", "from_logits", "label_smoothing"],
                                 ascending=[True, False, True], kind="stable")["column"].unique()
@@ -202,25 +212,25 @@ def provenance(df: pd.DataFrame) -> dict[str, str]:
         (`name: data_detail; ...`);
         `?` where the rows lack the column.
     """
-    def values(part: pd.DataFrame, column: str) -> str:
-        if column not in part:
-            return "?"
-        # a column with gaps is float: 800.0 is still the count 800
-        shown = (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                 for v in part[column].dropna())
-        return ", ".join(dict.fromkeys(shown)) or "?"
-
     detail = "data_detail" if "data_detail" in df else "data_source"
-    return {"run": values(df, "run_name"), "framework": values(df, "framework"),
-            "environment": values(df, "environment"),
+    columns = {"run": "run_name", "framework": "framework", "environment": "environment",
+               "keras": "keras_version", "tf": "tf_version", "weights": "weights",
+               "device": "device", "seeds": "seed", "epochs": "epochs", "n_train": "n_train",
+               "n_test": "n_test"}
+    return {**{key: values_text(df, column) for key, column in columns.items()},
             "backbone": backbone_text(df),
-            "keras": values(df, "keras_version"),
-            "tf": values(df, "tf_version"), "weights": values(df, "weights"),
-            "device": values(df, "device"), "seeds": values(df, "seed"),
-            "epochs": values(df, "epochs"), "n_train": values(df, "n_train"),
-            "n_test": values(df, "n_test"),
-            "data": "; ".join(f"{name}: {values(part, detail)}"
+            "data": "; ".join(f"{name}: {values_text(part, detail)}"
                               for name, part in df.groupby("dataset", sort=False))}
+
+
+def values_text(df: pd.DataFrame, column: str) -> str:
+    """The distinct values of a column, e.g. '20' or '20, 40' ('?' for none)."""
+    if column not in df:
+        return "?"
+    # a column with gaps is float: 800.0 is still the count 800
+    shown = (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+             for v in df[column].dropna())
+    return ", ".join(dict.fromkeys(shown)) or "?"
 
 
 def backbone_text(df: pd.DataFrame) -> str:
@@ -257,8 +267,3 @@ def results_table(df: pd.DataFrame) -> pd.DataFrame:
         flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
                             for w in flat["warnings"]]
     return flat
-
-
-def csv_text(df: pd.DataFrame) -> str:
-    """results.csv's text (`results_table`)."""
-    return results_table(df).to_csv(index=False)

@@ -19,8 +19,9 @@ def atomic_write(path: str | pathlib.Path, content: str | bytes, *, durable: boo
     Args:
         path: the file to write; its directory must exist.
         content: the whole file.
-        durable: fsync before the rename, for what a crash must not lose (stored
-            predictions, feature-cache entries); tables and reports are rewritten anyway.
+        durable: fsync the file before the rename and its directory after, for what a
+            crash must not lose (stored predictions, feature-cache entries); tables and
+            reports are rewritten anyway.
 
     The file gets the mode a plain `open` would give it (0o666 less the umask), not
     mkstemp's 0o600: tables and report.html are read by others too.
@@ -37,6 +38,12 @@ def atomic_write(path: str | pathlib.Path, content: str | bytes, *, durable: boo
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+        if durable and os.name == "posix":  # the rename itself must reach the disk too
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise

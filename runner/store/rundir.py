@@ -15,8 +15,15 @@ from typing import Any
 import yaml
 
 from runner.errors import CheatgridWarning, RunDirError
-from runner.store import results as store
 from runner.store.atomic import atomic_write
+from runner.store.results import (
+    PREDICTIONS_DIR,
+    RESULTS_FILE,
+    append_rows,
+    read_rows,
+    repair_tail,
+    save_logits,
+)
 
 LOCK_FILE = ".cheatgrid.lock"
 
@@ -30,7 +37,7 @@ class RunDir:
 
     def __init__(self, path: str | pathlib.Path):
         self.path = pathlib.Path(path)
-        self.results = self.path / store.RESULTS_FILE
+        self.results = self.path / RESULTS_FILE
         self._lock_fd: int | None = None
 
     def lock(self, command: str) -> None:
@@ -76,18 +83,18 @@ class RunDir:
         so that appending continues on a clean line."""
         if not self.results.is_file():
             return []
-        store.repair_tail(self.results)
-        return store.read_rows(self.results)
+        repair_tail(self.results)
+        return read_rows(self.results)
 
     def set_aside(self) -> pathlib.Path | None:
         """Move results and predictions aside (`--force`): never delete results."""
         if not self.results.is_file() or self.results.stat().st_size == 0:
-            shutil.rmtree(self.path / store.PREDICTIONS_DIR, ignore_errors=True)
+            shutil.rmtree(self.path / PREDICTIONS_DIR, ignore_errors=True)
             return None
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         backup = self.path / f"results.{stamp}.jsonl.bak"
         os.replace(self.results, backup)
-        predictions = self.path / store.PREDICTIONS_DIR
+        predictions = self.path / PREDICTIONS_DIR
         if predictions.exists():
             os.replace(predictions, self.path / f"predictions.{stamp}.bak")
         return backup
@@ -99,8 +106,8 @@ class RunDir:
     def append(self, rows: list[dict[str, Any]], logits) -> None:
         """Store a group's logits, then its rows (a row never lacks its predictions)."""
         if logits is not None:
-            store.save_logits(self.path, rows[0]["head_id"], rows[0]["seed"], logits)
-        store.append_rows(self.results, rows)
+            save_logits(self.path, rows[0]["head_id"], rows[0]["seed"], logits)
+        append_rows(self.results, rows)
 
 
 def _read_holder(fd: int) -> dict[str, Any]:

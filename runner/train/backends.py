@@ -14,6 +14,7 @@ import os
 from types import ModuleType
 
 from runner import vocab
+from runner.features import keras_internals
 
 DEFAULT = vocab.DEFAULT_FRAMEWORK  # the tutorial's, and the one that computes the features
 
@@ -74,15 +75,8 @@ def backend() -> str:
 
 
 def compiled_metrics(model) -> list:
-    """The metric objects `compile(metrics=...)` built, in output order then given order.
-
-    Keras 3 keeps them in one `compile_metrics` container; Keras 2 in
-    `model.compiled_metrics`.
-    """
-    if current() == "tf_keras":
-        return list(model.compiled_metrics.metrics)
-    [container] = [m for m in model.metrics if m.name == "compile_metrics"]
-    return list(container.metrics)
+    """The metric objects `compile(metrics=...)` built, in output order then given order."""
+    return keras_internals.compile_metrics(model)
 
 
 def to_numpy(value):
@@ -113,9 +107,8 @@ def build_before_fit(model, x, y) -> None:
     second trace, about a third of the heads' time. It draws no random number and
     changes no value. Other backends build before tracing already.
     """
-    if current() == "tensorflow" and hasattr(model, "_symbolic_build"):
-        with model.distribute_strategy.scope():
-            model._symbolic_build(data_batch=(x, y))
+    if current() == "tensorflow":
+        keras_internals.symbolic_build(model, x, y)
 
 
 def execution_steps(steps: int) -> int:

@@ -15,21 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from runner.data.datasets import DatasetArrays
+from runner.data.arrays import DatasetArrays
 from runner.data.pipeline import encode_labels, image_pipeline
 from runner.features.backbone import Backbone
 from runner.grid import Cell
-from runner.train.common import (
-    GroupResult,
-    Phase,
-    TestOutputs,
-    encode_splits,
-    finish_head,
-    head_layer,
-    keras_loss,
-    run_phases,
-    steps_per_epoch,
-)
+from runner.train.heads import encode_splits, head_layer, keras_loss, steps_per_epoch
+from runner.train.outcomes import GroupResult, Phase, TestOutputs, finish_head, run_phases
 from runner.train.reference import evaluate_metric
 
 VERIFY_TOLERANCE = 1e-4  # composed vs cached evaluation: float32 through 13 convolutions

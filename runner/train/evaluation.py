@@ -23,7 +23,7 @@ import numpy as np
 from runner.data.pipeline import feature_pipeline
 from runner.grid import Cell
 from runner.train import backends, judge
-from runner.train.common import build_head, keras_loss, keras_metric
+from runner.train.heads import build_head, keras_loss, keras_metric
 from runner.train.programs import for_framework
 from runner.train.reference import evaluate_metric, metric_history
 

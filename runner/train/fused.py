@@ -32,14 +32,8 @@ from runner.errors import CheatgridWarning
 from runner.features.cache import Features
 from runner.grid import Cell
 from runner.train import backends, evaluation
-from runner.train.common import (
-    GroupResult,
-    encode_splits,
-    error_summary,
-    finish_head,
-    steps_per_epoch,
-    warning_texts,
-)
+from runner.train.heads import encode_splits, steps_per_epoch
+from runner.train.outcomes import GroupResult, error_summary, finish_head, warning_texts
 from runner.train.programs import Kind, Shape, for_framework, outputs
 from runner.train.reference import train_group
 

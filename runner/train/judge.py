@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from runner.data.multilabel import majority_label_set
+from runner.features import keras_internals
 from runner.vocab import LOSSES, TOP_K
 
 MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
@@ -218,7 +219,6 @@ def resolved_metric_name(metric_object: Any) -> str:
     for the string 'accuracy' with integer labels."""
     name = type(metric_object).__name__
     if name == "MeanMetricWrapper":
-        fn = getattr(metric_object, "_fn", None)
-        return getattr(fn, "__name__", name)
+        return getattr(keras_internals.metric_function(metric_object), "__name__", name)
     # 'AUC' -> 'auc', 'SparseTopKCategoricalAccuracy' -> 'sparse_top_k_categorical_accuracy'
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()

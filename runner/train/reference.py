@@ -20,18 +20,14 @@ from runner.data.pipeline import feature_pipeline
 from runner.features.cache import Features
 from runner.grid import Cell
 from runner.train import backends, judge
-from runner.train.common import (
+from runner.train.heads import build_head, encode_splits, keras_loss, keras_metric, steps_per_epoch
+from runner.train.outcomes import (
     GroupResult,
     Phase,
     TestOutputs,
-    build_head,
-    encode_splits,
     error_fields,
     finish_head,
-    keras_loss,
-    keras_metric,
     run_phases,
-    steps_per_epoch,
     warning_texts,
 )
 
@@ -43,7 +39,7 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
     it. `fused.train_together` trains several heads at once with the same numbers.
 
     Args:
-        cells: cells sharing `Cell.training_key` (asserted), hence training settings.
+        cells: cells sharing `Cell.head_id` (asserted), hence training settings.
         features: the dataset's cached features and integer labels.
         seed: seeds Keras and the head's kernel initializer.
 
@@ -52,7 +48,7 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
     """
     keras = backends.keras()
 
-    assert cells and len({c.training_key for c in cells}) == 1, "cells must share a head"
+    assert cells and len({c.head_id for c in cells}) == 1, "cells must share a head"
     cell = cells[0]
     training = cell.training
     shared = {"head_id": cell.head_id, "heads_trained_together": 1}

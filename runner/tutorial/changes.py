@@ -24,7 +24,8 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from runner.report import aggregate
-from runner.report.markdown import describe_cells, markdown_table
+from runner.report.highlights import describe_cells
+from runner.report.markdown import markdown_table, pipe_table
 from runner.tutorial import claims, snippet_table
 from runner.tutorial.snippets import SNIPPETS
 
@@ -248,25 +249,24 @@ def changes_markdown(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None) -
            "claims (their verdicts), snippets (what they print or raise, whether they run as "
            "written, their statements, Keras's warnings), cells (status or error, verdict, "
            "the metric Keras resolved, Keras's warnings); the values before and after.", "",
-           "| backend | releases, in order |", "|---|---|"]
-    out += [f"| {backend} | {' → '.join(r.text for r in line)} |"
-            for backend, line in lines_by_backend.items()]
-    out += ["", "## Claims", ""]
+           pipe_table(("backend", "releases, in order"), (
+               (backend, " → ".join(r.text for r in line))
+               for backend, line in lines_by_backend.items())), "", "## Claims", ""]
     claim_rows = []
     for backend, line in lines_by_backend.items():
         for claim, values in claim_lines(df, runs, line):
             if len(set(values) - {None}) > 1:
-                claim_rows.append(f"| {claim.part} ({claim.source}) | {_cell(claim.says)} | "
-                                  f"{backend} | {_cell(spans(line, values))} |")
-    out += (["| part | the tutorial says | backend | verdict along the releases |",
-             "|---|---|---|---|", *claim_rows] if claim_rows else
+                claim_rows.append((f"{claim.part} ({claim.source})", _cell(claim.says),
+                                   backend, _cell(spans(line, values))))
+    out += ([pipe_table(("part", "the tutorial says", "backend", "verdict along the releases"),
+                        claim_rows)] if claim_rows else
             ["No claim's verdict changes between releases."]) + ["", "## Snippets", ""]
-    snippet_rows = [f"| `{c['key']}` | {backend}: {c['before'].text} → {c['after'].text} | "
-                    f"{c['what']} | {_cell(c['from'])} | {_cell(c['to'])} |"
+    snippet_rows = [(f"`{c['key']}`", f"{backend}: {c['before'].text} → {c['after'].text}",
+                     c["what"], _cell(c["from"]), _cell(c["to"]))
                     for backend, line in lines_by_backend.items()
                     for c in snippet_changes(runs or {}, line)]
-    out += (["| snippet | between | what | before | after |", "|---|---|---|---|---|",
-             *snippet_rows] if snippet_rows else
+    out += ([pipe_table(("snippet", "between", "what", "before", "after"), snippet_rows)]
+            if snippet_rows else
             ["No snippet changes between releases" + ("." if runs else
                                                       " (no snippets.json in the run).")])
     out += ["", "## Cells", ""]

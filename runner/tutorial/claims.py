@@ -18,9 +18,10 @@ import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate
+from runner.report.markdown import pipe_table
 from runner.train import judge
-from runner.tutorial import checks, snippet_table
-from runner.tutorial.checks import SAME_TOLERANCE, SIMILAR_TOLERANCE, Finding
+from runner.tutorial import claim_checks, snippet_table
+from runner.tutorial.claim_checks import SAME_TOLERANCE, SIMILAR_TOLERANCE, Finding
 from runner.tutorial.select import BCE, CCE, SCCE
 from runner.tutorial.snippets import BY_KEY, SNIPPETS
 
@@ -37,7 +38,7 @@ class Claim:
     part: str  # "A" (binary), "B" (multi-class), "C" (multi-label), "Keras" (a function)
     source: str  # which text says it
     says: str
-    check: checks.Check | None = None
+    check: claim_checks.Check | None = None
     snippet: str | None = None
 
 
@@ -49,74 +50,75 @@ _INT, _HOT = dict(encoding="integer"), dict(encoding="onehot")
 ROW_CLAIMS = (
     Claim("B", "seed 000", "With integer labels, BinaryCrossentropy and "
           "CategoricalCrossentropy raise errors: an integer cannot be compared with a 10-vector.",
-          checks.errors("B", encoding="integer", loss=[BCE, CCE])),
+          claim_checks.errors("B", encoding="integer", loss=[BCE, CCE])),
     Claim("B", "seed 000", "With integer labels, sigmoid and softmax with "
           "SparseCategoricalCrossentropy reach the same accuracy.",
-          checks.same_training("B", _h("sigmoid", SCCE, False, **_INT),
-                               _h("softmax", SCCE, False, **_INT), SAME_TOLERANCE,
-                               "sparse_categorical_accuracy")),
+          claim_checks.same_training("B", _h("sigmoid", SCCE, False, **_INT),
+                                     _h("softmax", SCCE, False, **_INT), SAME_TOLERANCE,
+                                     "sparse_categorical_accuracy")),
     Claim("B", "seed 000", "No activation with SparseCategoricalCrossentropy(from_logits=True) "
           "trains as well as the other options.",
-          checks.as_good_as_best("B", _h("none", SCCE, True, **_INT), _INT,
-                                 "sparse_categorical_accuracy")),
+          claim_checks.as_good_as_best("B", _h("none", SCCE, True, **_INT), _INT,
+                                       "sparse_categorical_accuracy")),
     Claim("B", "seed 000", "With one-hot labels, SparseCategoricalCrossentropy raises an error.",
-          checks.errors("B", encoding="onehot", loss=SCCE)),
+          claim_checks.errors("B", encoding="onehot", loss=SCCE)),
     Claim("B", "seed 000", "With one-hot labels, binary and categorical cross-entropy lead to "
           "similar accuracy.",
-          checks.same_training("B", _h("softmax", BCE, False, **_HOT),
-                               _h("softmax", CCE, False, **_HOT), SIMILAR_TOLERANCE,
-                               "categorical_accuracy")),
+          claim_checks.same_training("B", _h("softmax", BCE, False, **_HOT),
+                                     _h("softmax", CCE, False, **_HOT), SIMILAR_TOLERANCE,
+                                     "categorical_accuracy")),
     Claim("B", "seed 000", "With one-hot labels, sigmoid and softmax with categorical "
           "cross-entropy lead to the same accuracy.",
-          checks.same_training("B", _h("sigmoid", CCE, False, **_HOT),
-                               _h("softmax", CCE, False, **_HOT), SAME_TOLERANCE,
-                               "categorical_accuracy")),
+          claim_checks.same_training("B", _h("sigmoid", CCE, False, **_HOT),
+                                     _h("softmax", CCE, False, **_HOT), SAME_TOLERANCE,
+                                     "categorical_accuracy")),
     Claim("B", "seed 002", "sparse_categorical_accuracy is a correct metric for "
           "sparse_categorical_crossentropy.",
-          checks.metric_agrees("B", dict(encoding="integer", loss=SCCE),
-                               "sparse_categorical_accuracy")),
+          claim_checks.metric_agrees("B", dict(encoding="integer", loss=SCCE),
+                                     "sparse_categorical_accuracy")),
     Claim("B", "seed 002", "With one-hot targets, categorical_crossentropy with `accuracy` "
           "or categorical_accuracy as the metric.",
-          checks.metric_agrees("B", dict(encoding="onehot", loss=CCE),
-                               ["accuracy", "categorical_accuracy"])),
+          claim_checks.metric_agrees("B", dict(encoding="onehot", loss=CCE),
+                                     ["accuracy", "categorical_accuracy"])),
     Claim("A", "seed 001", "With float 0./1. labels and 1 unit, sigmoid + BinaryCrossentropy "
           "and no activation + BinaryCrossentropy(from_logits=True) both work.",
-          checks.both_work("A", _h("sigmoid", BCE, False, **_INT), _h("none", BCE, True, **_INT),
-                           "binary_accuracy")),
+          claim_checks.both_work("A", _h("sigmoid", BCE, False, **_INT),
+                                 _h("none", BCE, True, **_INT), "binary_accuracy")),
     Claim("A", "seed 001", "`metrics='accuracy'` with categorical cross-entropy on a binary "
           "task is computed as categorical_accuracy.",
-          checks.accuracy_resolves("A", _h("sigmoid", CCE, False, **_INT),
-                                   "categorical_accuracy")),
+          claim_checks.accuracy_resolves("A", _h("sigmoid", CCE, False, **_INT),
+                                         "categorical_accuracy")),
     Claim("A", "seed 001", "`metrics='accuracy'` with binary cross-entropy on one-hot labels "
           "is computed as binary_accuracy.",
-          checks.accuracy_resolves("A", _h("sigmoid", BCE, False, **_HOT), "binary_accuracy")),
+          claim_checks.accuracy_resolves("A", _h("sigmoid", BCE, False, **_HOT),
+                                         "binary_accuracy")),
     Claim("A", "seed 001", "With one-hot labels, binary and categorical cross-entropy lead to "
           "similar accuracy.",
-          checks.same_training("A", _h("softmax", BCE, False, **_HOT),
-                               _h("softmax", CCE, False, **_HOT), SIMILAR_TOLERANCE,
-                               "categorical_accuracy")),
+          claim_checks.same_training("A", _h("softmax", BCE, False, **_HOT),
+                                     _h("softmax", CCE, False, **_HOT), SIMILAR_TOLERANCE,
+                                     "categorical_accuracy")),
     Claim("A", "seed 001", "Why 0.6992? Different combinations reach exactly the same "
-          "accuracy; it might be only chance.", checks.identical_heads),
+          "accuracy; it might be only chance.", claim_checks.identical_heads),
     Claim("A", "seed 002", "Dense(1, softmax) stays at 50% accuracy.",
-          checks.stays_at_chance("A", _h("softmax", BCE, False, **_INT),
-                                 _h("sigmoid", BCE, False, **_INT), "binary_accuracy")),
+          claim_checks.stays_at_chance("A", _h("softmax", BCE, False, **_INT),
+                                       _h("sigmoid", BCE, False, **_INT), "binary_accuracy")),
     Claim("A", "seed 002", "Dense(1, sigmoid) + BinaryCrossentropy and Dense(2, softmax) + "
           "CategoricalCrossentropy make no difference.",
-          checks.same_training("A", _h("sigmoid", BCE, False, **_INT),
-                               _h("softmax", CCE, False, **_HOT), SIMILAR_TOLERANCE,
-                               "accuracy",
-                               names=("Dense(1, sigmoid) + BCE", "Dense(2, softmax) + CCE"))),
+          claim_checks.same_training("A", _h("sigmoid", BCE, False, **_INT),
+                                     _h("softmax", CCE, False, **_HOT), SIMILAR_TOLERANCE,
+                                     "accuracy",
+                                     names=("Dense(1, sigmoid) + BCE", "Dense(2, softmax) + CCE"))),
     Claim("C", "seed 004", "binary_crossentropy is for multi-label classification (labels "
           "are independent); categorical_crossentropy is for multi-class classification "
           "(classes are exclusive).",
-          checks.exact_match(dict(activation="sigmoid", loss=BCE, from_logits=False),
-                             dict(activation="softmax", loss=CCE, from_logits=False),
-                             better=True)),
+          claim_checks.exact_match(dict(activation="sigmoid", loss=BCE, from_logits=False),
+                                   dict(activation="softmax", loss=CCE, from_logits=False),
+                                   better=True)),
     Claim("C", "seed 003", "Sparse categorical cross entropy doesn't work for multi-label "
-          "problems.", checks.errors("C", encoding="multihot", loss=SCCE)),
+          "problems.", claim_checks.errors("C", encoding="multihot", loss=SCCE)),
     Claim("C", "seed 003", "Categorical cross entropy works well for multi-label problems.",
-          checks.exact_match(dict(loss=CCE), dict(activation="sigmoid", loss=BCE,
-                                                  from_logits=False), better=False)),
+          claim_checks.exact_match(dict(loss=CCE), dict(activation="sigmoid", loss=BCE,
+                                                        from_logits=False), better=False)),
 )
 # Every snippet that states something about a Keras function is a claim on its output.
 KERAS_CLAIMS = tuple(Claim("Keras", f"seed {s.seed}", s.says, snippet=s.key)
@@ -136,7 +138,7 @@ def _keras_finding(claim: Claim, runs: Runs) -> Finding:
     """A snippet's statement judged on the default framework's run (the tutorial's), with
     what the other frameworks show where they disagree."""
     snippet = BY_KEY[claim.snippet]
-    judged = f"{checks.ON_KERAS} (snippet `{snippet.key}`)"
+    judged = f"{claim_checks.ON_KERAS} (snippet `{snippet.key}`)"
     results = {name: snippet_table.results_by_key(run).get(snippet.key)
                for name, run in runs.items()}
     results = {name: r for name, r in results.items() if r is not None}
@@ -217,10 +219,9 @@ def claims_markdown(df: pd.DataFrame, snippet_runs: Runs | None = None) -> str:
              "the metric against the reference accuracy. Where the metric the tutorial "
              "pairs with a claim's cells misreports, the last column says what it showed "
              "and what to use instead.", "",
-             "| part | the tutorial says | judged on | this run shows | verdict | "
-             "the metric |", "|---|---|---|---|---|---|"]
-    for claim, finding in evaluate(df, runs):
-        lines.append(f"| {claim.part} ({claim.source}) | {_cell(claim.says)} | "
-                     f"{finding.judged_on} | {_cell(finding.shows)} | "
-                     f"{_cell(verdict_text(finding))} | {_cell(finding.metric_note)} |")
+             pipe_table(("part", "the tutorial says", "judged on", "this run shows", "verdict",
+                         "the metric"), (
+                 (f"{claim.part} ({claim.source})", _cell(claim.says), finding.judged_on,
+                  _cell(finding.shows), _cell(verdict_text(finding)), _cell(finding.metric_note))
+                 for claim, finding in evaluate(df, runs)))]
     return "\n".join(lines) + "\n"

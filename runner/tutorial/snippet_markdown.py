@@ -2,9 +2,8 @@
 now, a verdict; then the snippets whose output depends on the framework, and what is
 not run.
 
-The Markdown is the subset `report.html.markdown_html` renders (paragraphs and pipe
-tables; `<br>` for a line break inside a cell, as GitHub renders it), so report.html
-embeds the file as it is.
+The Markdown is GitHub's (pipe tables; `<br>` for a line break inside a cell), so
+report.html embeds the file as it is.
 """
 
 from __future__ import annotations

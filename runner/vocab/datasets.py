@@ -2,7 +2,7 @@
 
 An entry says where its images can come from (TFDS, the embedded MNIST subset,
 or `auto`), its classes, its default splits, its tutorial part and its offline
-stand-in; `data.datasets` loads it from that. Adding a dataset that TFDS serves,
+stand-in; `data.arrays` loads it from that. Adding a dataset that TFDS serves,
 or one more selection of the embedded digits, is one entry here.
 """
 

@@ -80,15 +80,15 @@ class Loss:
             **self.arguments(from_logits, label_smoothing))
 
 
-_MULTILABEL_BCE = (("sigmoid", False, "binary_accuracy"), ("none", True, "binary_accuracy"))
-_BINARY_BCE = (("sigmoid", False, "binary_accuracy"), ("none", True, "binary_accuracy"))
+# a sigmoid on probabilities or raw logits, scored per label: binary and multi-label alike
+_PER_LABEL_BCE = (("sigmoid", False, "binary_accuracy"), ("none", True, "binary_accuracy"))
 _CCE = (("none", True, "categorical_accuracy"), ("sigmoid", False, "categorical_accuracy"),
         ("softmax", False, "categorical_accuracy"))
-_BCE_ADVICE = {("binary", "integer"): _BINARY_BCE,
+_BCE_ADVICE = {("binary", "integer"): _PER_LABEL_BCE,
                ("binary", "onehot"): (("none", True, "categorical_accuracy"),
                                       ("sigmoid", False, "categorical_accuracy")),
                # independent labels (seeds 000, 004), scored per label as 0./1. labels are
-               ("multilabel", "multihot"): _MULTILABEL_BCE}
+               ("multilabel", "multihot"): _PER_LABEL_BCE}
 # A hinge loss reads raw scores (no activation, no from_logits) with a margin at 0: the
 # tutorial's advice for its logit heads, read at that threshold.
 _HINGE_ADVICE = {(task, encoding): (("none", False, "binary_accuracy_logits"),)

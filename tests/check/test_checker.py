@@ -117,20 +117,22 @@ def _fit(data, callback, **fit_args):
 
 
 @pytest.mark.parametrize("as_dataset", [False, True])
-def test_the_callback_checks_the_first_batch_before_and_after_training(as_dataset):
+def test_the_callback_checks_its_labels_before_and_its_outputs_after_training(as_dataset):
     stream = io.StringIO()
     data = (INPUTS, ONEHOT)
-    if as_dataset:
+    if as_dataset:  # fit's data in any form: the callback reads only what it is given
         import tensorflow as tf
 
         data = (tf.data.Dataset.from_tensor_slices(data).batch(8),)
-    callback = _fit(data, CheckCallback(stream=stream), **({} if as_dataset else
-                                                          {"batch_size": 8}))
-    assert callback.report.rows == 8 and callback.report.label_source == "first training batch"
+    callback = _fit(data, CheckCallback(labels=ONEHOT, inputs=INPUTS, stream=stream),
+                    **({} if as_dataset else {"batch_size": 8}))
+    assert callback.report.rows == len(ONEHOT)
     assert [m.resolved for m in callback.report.metrics] == ["categorical_accuracy",
                                                              "binary_accuracy"]
     assert callback.final_report.basis == "outputs"
     assert "CheckCallback, before training:" in stream.getvalue()
+    assert _fit(data[:1] if as_dataset else data, CheckCallback(labels=ONEHOT, stream=stream),
+                **({} if as_dataset else {"batch_size": 8})).final_report is None
 
 
 def test_the_callback_warns_and_never_stops_training():

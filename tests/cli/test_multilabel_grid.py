@@ -6,7 +6,7 @@ import pytest
 
 from runner import vocab
 from runner.config import DatasetConfig
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.sources import resolve_source
 from runner.train import judge
 from tests.support import run_grid, select

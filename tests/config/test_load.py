@@ -400,6 +400,23 @@ def test_set_is_validated_like_the_file(write_config, tiny_doc, setting, message
         load_config(write_config(tiny_doc), (setting,))
 
 
+@pytest.mark.parametrize("setting, expected", [
+    ("training.seeds=[1, 2, 3]", {"seeds": (1, 2, 3)}),
+    ("training.seed=7", {"seeds": (7,)}),
+    ("grid.backbone=[vgg16, mobilenet_v2]", {"backbones": ("vgg16", "mobilenet_v2")}),
+    ("backbone.name=mobilenet_v2", {"backbones": ("mobilenet_v2",)}),
+])
+def test_set_replaces_a_keys_other_form(setting, expected):
+    ready = load_config("default")  # `seed: 42`, `backbone.name: vgg16`
+    assert ready.training.seeds == (42,) and ready.backbones == ("vgg16",)
+    config = load_config("default", (setting,))
+    name, value = next(iter(expected.items()))
+    assert (config.training.seeds if name == "seeds" else config.backbones) == value
+    if "grid.backbone" in setting:  # and back: the list replaced by one name
+        config = load_config("default", (setting, "backbone.name=vgg16"))
+        assert config.backbones == ("vgg16",) and config.grid.backbone is None
+
+
 def test_set_on_the_command_line_exits_2_with_one_line(write_config, tiny_doc, capsys):
     path = write_config(tiny_doc)
     assert cli.main(["grid", str(path), "--dry-run", "--set", "training.epoch=5"]) == 2

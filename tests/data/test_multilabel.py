@@ -9,7 +9,7 @@ import pytest
 
 from runner.config import DatasetConfig
 from runner.data import multilabel
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.embedded import EMBEDDED_TEST_PER_CLASS, embedded_mnist, interleaved_split
 from runner.data.sources import resolve_source
 

@@ -11,7 +11,7 @@ import pytest
 
 from runner.config import parse_config
 from runner.data import sources as availability
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.open_sources import class_order, hold_out
 from runner.data.sources import resolve_source
 from runner.errors import CheatgridWarning, DataUnavailable

@@ -12,7 +12,7 @@ import pytest
 from runner.cli import main as cli
 from runner.config import DatasetConfig
 from runner.data import sources as availability
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.pipeline import image_pipeline
 from runner.data.sources import host_answers, resolve_source
 from runner.errors import CheatgridWarning, DataUnavailable

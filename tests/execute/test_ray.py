@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from runner.execute.base import CRASH_ENV
+from runner.execute.deaths import CRASH_ENV
 from tests.support import (
     CELLS,
     OUTCOME,
@@ -69,12 +69,15 @@ def test_ray_gives_the_local_executors_results(cluster, local, tmp_path):
 
 
 def _running_tasks(name: str) -> list[int]:
-    """Pids of Ray workers running the task `name` (Ray titles them `ray::<name>`)."""
+    """Pids of this module's Ray workers running the task `name` (Ray titles them
+    `ray::<name>`; a worker is a child of its raylet: another test's cluster is left be)."""
+    raylet = ray._private.worker._global_node.all_processes["raylet"][0].process.pid
     pids = []
     for entry in pathlib.Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
-                    f"ray::{name}".encode()):
+                    f"ray::{name}".encode()) and int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == raylet:
                 pids.append(int(entry.name))
         except OSError:  # the process ended meanwhile
             continue

@@ -85,9 +85,9 @@ def test_cells_only_in_one_run():
     b = _run({"value": 0.8}, {"dataset": "mnist_binary", "encoding": "integer"})
     text = compare.compare_runs(a, b, "a", "b")
     section = _section(text, "Cells in one run only")
-    assert "- only in A: 1 cells of mnist" in section
-    assert "- only in B: 1 cells of mnist_binary" in section
-    assert "1 cells in both runs" in text
+    assert "- only in A: 1 cell of mnist" in section
+    assert "- only in B: 1 cell of mnist_binary" in section
+    assert "1 cell in both runs" in text
 
 
 def test_header_names_the_runs_and_how_they_differ():

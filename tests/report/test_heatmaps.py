@@ -1,4 +1,4 @@
-"""Heatmaps from hand-made rows: one valid PNG per dataset, verdict colours, no global state."""
+"""Heatmaps from hand-made rows: one valid PNG per dataset, verdict colours, no pyplot."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ import pytest
 from PIL import Image
 
 from runner.report import heatmaps as plots
-from runner.report import tables as report
+from runner.report import tables
+from runner.report.run_report import RunReport
 from tests.support import row
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BCE, CCE = "binary_crossentropy", "categorical_crossentropy"
 
 
-def _frame(rows):
-    return report.annotate(report.results_frame(rows))
+def _frame(rows) -> RunReport:
+    return RunReport(tables.annotate(tables.results_frame(rows)))
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -71,7 +72,8 @@ def test_cells_are_coloured_by_verdict(rows, present, absent, tmp_path):
 
 
 def test_layout_maps_each_entry_to_its_cell():
-    table, cells = plots.table_and_cells(_frame(ROWS))
+    report = _frame(ROWS)
+    table, cells = report.table, report.entries
     assert list(table.columns) == ["BCE logits=false", "CCE logits=true", "CCE logits=false"]
     entry = cells[("binary_accuracy", "mnist", "onehot", 10, "softmax", "CCE logits=false")]
     assert entry["verdict"] == "misleading" and entry["test_metric_mean"] == pytest.approx(0.96)
@@ -87,27 +89,17 @@ def test_layout_maps_each_entry_to_its_cell():
 
 def test_seeds_are_averaged_in_the_entry():
     rows = [row(value=v, seed=s) for v, s in ((0.7, 1), (0.8, 2), (0.9, 3))]
-    _, cells = plots.table_and_cells(_frame(rows))
-    (cell,) = cells.values()
+    (cell,) = _frame(rows).entries.values()
     assert cell["test_metric_mean"] == pytest.approx(0.8) and cell["n_seeds"] == 3
     assert plots.heatmap_png(_frame(rows), "mnist").startswith(PNG_SIGNATURE)
 
 
-@pytest.mark.parametrize("value, expected", [
-    (True, True), (np.bool_(True), True), (False, False), (float("nan"), False), (None, False),
-])
-def test_recommended_treats_missing_as_no(value, expected):
-    assert report.recommended({"recommended": value}) is expected
-    assert report.recommended({}) is False
-
-
-def test_draws_without_importing_matplotlib():
-    """Pillow draws the heatmaps (matplotlib only lends its font files): nothing of the
-    user's plotting state is touched, and the seconds matplotlib takes are not spent."""
+def test_draws_without_pyplot():
+    """A figure of its own: pyplot's global state (a user's open figures) is never touched."""
     code = ("import sys; from tests.report.test_heatmaps import ROWS, _frame; "
             "from runner.report.heatmaps import heatmap_png; "
             "heatmap_png(_frame(ROWS), 'mnist'); "
-            "print(any(m.startswith('matplotlib') for m in sys.modules))")
+            "print('matplotlib.pyplot' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=pathlib.Path(__file__).parents[2], check=True)
     assert done.stdout.strip() == "False", done.stderr
@@ -119,14 +111,9 @@ def test_unknown_dataset_is_an_error():
 
 
 def test_dataframe_without_optional_columns():
-    df = _frame([{k: v for k, v in row().items() if k not in ("recommended", "data_detail")}])
-    assert plots.heatmap_png(df, "mnist").startswith(PNG_SIGNATURE)
-
-
-def test_precomputed_cells_draw_the_same_heatmap():
-    df = _frame(ROWS)
-    assert plots.heatmap_png(df, "mnist", report.cheat_cells(df)) == plots.heatmap_png(
-        df, "mnist")
+    report = _frame([{k: v for k, v in row().items()
+                      if k not in ("recommended", "data_detail")}])
+    assert plots.heatmap_png(report, "mnist").startswith(PNG_SIGNATURE)
 
 
 def test_a_recommended_entry_whose_metric_misreports_gets_a_note():

@@ -30,15 +30,15 @@ def _cell(encoding="integer", units=1, activation="none", metric="binary_accurac
      "use `BinaryAccuracy(threshold=0.0)` for the per-label rate"),
 ])
 def test_reason_and_fix(cell, reason, fix):
-    found = misreport(cell)
-    assert reason in found.reason and found.fix.startswith(fix)
+    found_reason, found_fix = misreport(cell)
+    assert reason in found_reason and found_fix.startswith(fix)
     assert note(cell).startswith(f"`{cell['metric']}` shows {cell['test_metric_mean']:.4f}")
 
 
 def test_accuracy_names_what_keras_built():
-    found = misreport(_cell(metric="accuracy", metric_resolved="binary_accuracy"))
-    assert found.reason.startswith("`accuracy` was built as `binary_accuracy`, and it "
-                                   "thresholds the logit")
+    reason, _ = misreport(_cell(metric="accuracy", metric_resolved="binary_accuracy"))
+    assert reason.startswith("`accuracy` was built as `binary_accuracy`, and it "
+                             "thresholds the logit")
 
 
 @pytest.mark.parametrize("cell", [_cell(verdict="ok"), _cell(verdict="degenerate"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from runner.report.run_report import RunReport
 from runner.report.summary import find_sample, sample_comparison, summary_lines
-from runner.report.write import build_tables
-from runner.store import results as store
+from runner.store import results
 from tests.support import row
 
 ROWS = [row(metric=m, value=v, settings_hash="s1") for m, v in
@@ -15,7 +15,7 @@ ROWS = [row(metric=m, value=v, settings_hash="s1") for m, v in
 
 def _run(folder, rows):
     folder.mkdir(parents=True)
-    store.append_rows(folder / store.RESULTS_FILE, rows)
+    results.append_rows(folder / results.RESULTS_FILE, rows)
     return folder
 
 
@@ -63,6 +63,6 @@ def test_the_sample_of_a_checkouts_config_is_found_from_elsewhere(tmp_path, monk
 
 def test_summary_lines_give_the_verdicts_and_the_report(tmp_path):
     run_dir = _run(tmp_path / "run", ROWS)
-    lines = summary_lines(build_tables(run_dir, ROWS), run_dir, ROWS, None)
+    lines = summary_lines(RunReport.read(run_dir, ROWS), run_dir, ROWS, None)
     assert lines[0] == "done: 2 cells: 2 ok, 0 misleading, 0 degenerate, 0 error."
     assert str(run_dir / "report.html") in lines[2]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 import pathlib
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from runner.report.columns import RESULT_COLUMNS
-from runner.report.markdown import cheat_markdown, describe_cells
-from runner.report.tables import annotate, cheat_cells, cheat_table
+from runner.report.highlights import describe_cells
+from runner.report.markdown import cheat_markdown
+from runner.report.run_report import RunReport
+from runner.report.tables import annotate, recommended
 from runner.report.write import write_tables
 
 
@@ -33,6 +36,10 @@ ROWS = [
     _row("onehot", "softmax", "categorical_crossentropy", False, "binary_accuracy", 0.95),
 ]
 
+def _report(rows) -> RunReport:
+    return RunReport(annotate(pd.DataFrame(rows)))
+
+
 FULL = [_row(*values, value=0.5) for values in itertools.product(
     ["integer", "onehot"], ["none", "softmax"], ["binary_crossentropy",
                                                  "categorical_crossentropy"],
@@ -40,7 +47,7 @@ FULL = [_row(*values, value=0.5) for values in itertools.product(
 
 
 def test_cheat_table_pivots_rows_and_columns():
-    table = cheat_table(annotate(pd.DataFrame(ROWS)))
+    table = _report(ROWS).table
     assert table.index.names == ["metric", "dataset", "encoding", "units", "activation"]
     assert list(table.columns) == ["BCE logits=true", "CCE logits=false", "SCCE logits=true",
                                    "SCCE logits=false"]
@@ -56,12 +63,12 @@ def test_cheat_table_pivots_rows_and_columns():
 
 
 def test_markdown_has_sections_and_lists_errors():
-    df = annotate(pd.DataFrame(ROWS))
-    text = cheat_markdown(df, cheat_table(df, markup=True))
+    report = _report(ROWS)
+    text = cheat_markdown(report)
     assert "## mnist" in text
     assert "### metric: accuracy" in text and "### metric: binary_accuracy" in text
     assert "| integer | 10 | softmax |" in text
-    assert "- **ValueError** in `fit`, 1 cells of mnist" in text and "shapes differ" in text
+    assert "- **ValueError** in `fit`, 1 cell of mnist" in text and "shapes differ" in text
 
 
 @pytest.mark.parametrize("where, expected", [
@@ -105,25 +112,16 @@ def test_markdown_bolds_nothing_when_recommended_is_missing(value):
     rows = [{k: v for k, v in row.items() if k != "recommended"} for row in ROWS]
     if value != "missing":  # NaN: e.g. rows of an older run beside newer ones
         rows = [{**row, "recommended": value} for row in rows]
-    df = annotate(pd.DataFrame(rows))
-    text = cheat_markdown(df, cheat_table(df, markup=True))
+    report = _report(rows)
+    text = cheat_markdown(report)
     assert "| **" not in text and "**0." not in text
 
 
 def test_markdown_bolds_recommended_entries():
     rows = [{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]
-    df = annotate(pd.DataFrame(rows))
-    text = cheat_markdown(df, cheat_table(df, markup=True))
+    report = _report(rows)
+    text = cheat_markdown(report)
     assert text.count("| **") == 1 and "**0.9123**" in text
-
-
-def test_precomputed_cells_give_the_same_tables():
-    df = annotate(pd.DataFrame([{**row, "recommended": i == 0} for i, row in enumerate(ROWS)]))
-    cells = cheat_cells(df)
-    for markup in (False, True):
-        assert cheat_table(df, markup, cells=cells).equals(cheat_table(df, markup))
-    table = cheat_table(df, markup=True)
-    assert cheat_markdown(df, table, cells) == cheat_markdown(df, table)
 
 
 def _binary_logit_rows(recommended=True):
@@ -135,39 +133,45 @@ def _binary_logit_rows(recommended=True):
 
 
 def test_a_recommended_entry_whose_metric_misreports_is_marked_and_explained():
-    df = annotate(pd.DataFrame(_binary_logit_rows()))
-    text = cheat_markdown(df, cheat_table(df, markup=True))
+    report = _report(_binary_logit_rows())
+    text = cheat_markdown(report)
     assert "**0.8550**† misleading" in text
     assert ("- † recommended by the tutorial, but its metric misreports: integer, none + "
             "BCE(from_logits=True): `binary_accuracy` shows 0.8550 where the reference "
             "accuracy is 0.8800: it thresholds the logit at 0.5 (a logit's threshold is 0); "
             "use `BinaryAccuracy(threshold=0.0)`") in text
-    assert cheat_cells(df)["misreport"].iloc[0].startswith("`binary_accuracy` shows 0.8550")
+    assert report.cells["misreport"].iloc[0].startswith("`binary_accuracy` shows 0.8550")
 
 
 def test_no_mark_without_a_recommendation():
-    df = annotate(pd.DataFrame(_binary_logit_rows(recommended=False)))
-    text = cheat_markdown(df, cheat_table(df, markup=True))
+    report = _report(_binary_logit_rows(recommended=False))
+    text = cheat_markdown(report)
     assert "†" not in text.split("misreports (the note")[1]  # the legend names the mark
     assert "0.8550 misleading" in text
 
 
 def test_a_section_per_backbone_and_a_column_per_label_smoothing():
-    from runner.report.tables import by_runtime
-
     rows = [_row("onehot", "softmax", "categorical_crossentropy", False, "accuracy", value,
                  cell_id=f"c{i}", backbone=backbone, label_smoothing=smoothing)
             for i, (backbone, smoothing, value) in enumerate([
                 ("vgg16", 0.0, 0.5), ("vgg16", 0.1, 0.6), ("mobilenet_v2", 0.0, 0.7)])]
     rows.append(_row("onehot", "softmax", "auc", False, "auc", 0.9, cell_id="c3",
                      backbone="vgg16", label_smoothing=0.0))
-    df = by_runtime(annotate(pd.DataFrame(rows)))
-    assert list(dict.fromkeys(df["dataset"])) == ["mnist · vgg16", "mnist · mobilenet_v2"]
-    table = cheat_table(df, markup=True)
+    report = _report(rows)
+    assert report.datasets == ["mnist · vgg16", "mnist · mobilenet_v2"]
+    table = report.table_markdown
     assert list(table.columns)[:2] == ["CCE logits=false", "CCE logits=false ls=0.1"]
     assert table.loc[("accuracy", "mnist · vgg16", "onehot", 10, "softmax"),
                      "CCE logits=false ls=0.1"] == "0.6000"
-    text = cheat_markdown(df, table)
+    text = cheat_markdown(report)
     assert "## mnist · mobilenet_v2" in text and "frozen VGG16, MobileNetV2 weights" in text
     assert "### metric: auc (no reference: never judged `misleading`)" in text
     assert "`ls=x`: with `label_smoothing=x`" in text
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (np.bool_(True), True), (False, False), (float("nan"), False), (None, False),
+])
+def test_recommended_treats_missing_as_no(value, expected):
+    assert recommended({"recommended": value}) is expected
+    assert recommended({}) is False

@@ -27,3 +27,18 @@ def test_a_failed_write_leaves_the_target_and_no_temporary_file(tmp_path):
         atomic_write(tmp_path / "taken", "x", durable=True)
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
     assert list((tmp_path / "taken").iterdir()) == []
+
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="tells a directory's fd by /proc")
+def test_a_durable_write_syncs_the_file_then_its_directory(tmp_path, monkeypatch):
+    synced, real_fsync = [], os.fsync
+
+    def fsync(fd):
+        synced.append("directory" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    atomic_write(tmp_path / "a.npz", b"x", durable=True)
+    atomic_write(tmp_path / "b.md", "y")  # not durable: nothing synced
+    assert synced == ["file", "directory"]

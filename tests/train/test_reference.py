@@ -8,7 +8,7 @@ import pytest
 from runner.config import TrainingConfig
 from runner.features.cache import Features
 from runner.grid import Cell
-from runner.train.common import error_summary
+from runner.train.outcomes import error_summary
 from runner.train.reference import train_group
 
 TRAINING = TrainingConfig(epochs=3, batch_size=32, learning_rate=0.01, seeds=(7,))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from runner.report.markdown import splice_section
-from runner.tutorial import checks
+from runner.tutorial import claim_checks
 from runner.tutorial.claims import (
     CLAIMS,
     KERAS_CLAIMS,
@@ -56,7 +56,7 @@ def test_error_claim_holds_only_if_every_cell_fails():
                for loss in (BCE, CCE)]
     assert _findings(failing)[says].holds is True
     assert "rank mismatch" in _findings(failing)[says].shows
-    assert _findings(failing)[says].judged_on == checks.ON_STATUS
+    assert _findings(failing)[says].judged_on == claim_checks.ON_STATUS
     one_runs = failing[:1] + [_row("mnist", "integer", "softmax", CCE, False, "accuracy", 0.3)]
     assert _findings(one_runs)[says].holds is False
 
@@ -69,7 +69,7 @@ def test_same_accuracy_claim_is_judged_on_the_reference_accuracy(sigmoid, softma
                  reference=reference)
             for act, reference in (("sigmoid", sigmoid), ("softmax", softmax))]
     finding = _findings(rows)[says]
-    assert finding.holds is holds and finding.judged_on == checks.ON_TRAINING
+    assert finding.holds is holds and finding.judged_on == claim_checks.ON_TRAINING
     assert f"{softmax:.4f}" in finding.shows
 
 
@@ -85,7 +85,7 @@ def _part_a(none_reference=0.88, group="g1"):
 
 def test_a1_holds_as_one_model_with_the_metrics_lie_beside_it():
     finding = _findings(_part_a())[_claim("both work")]
-    assert finding.holds is True and finding.judged_on == checks.ON_TRAINING
+    assert finding.holds is True and finding.judged_on == claim_checks.ON_TRAINING
     assert verdict_text(finding) == "holds (same model, group g1)"
     assert "`binary_accuracy` shows 0.8550 where the reference accuracy is 0.8800" in \
         finding.metric_note
@@ -104,7 +104,7 @@ def test_accuracy_claims_read_the_metric_keras_built(resolved, holds):
     rows = [_row("mnist_binary", "integer", "sigmoid", CCE, False, "accuracy", 0.5, units=1,
                  metric_resolved=resolved)]
     finding = _findings(rows)[_claim("with categorical cross-entropy on a binary task")]
-    assert finding.holds is holds and finding.judged_on == checks.ON_RESOLVED
+    assert finding.holds is holds and finding.judged_on == claim_checks.ON_RESOLVED
     assert f"built as `{resolved}`" in finding.shows
 
 
@@ -113,7 +113,7 @@ def test_metric_claims_compare_the_metric_with_the_reference(value, holds):
     rows = [_row("mnist", "integer", "softmax", SCCE, False, "sparse_categorical_accuracy",
                  value, reference=0.9)]
     finding = _findings(rows)[_claim("sparse_categorical_accuracy is a correct metric")]
-    assert finding.holds is holds and finding.judged_on == checks.ON_METRIC
+    assert finding.holds is holds and finding.judged_on == claim_checks.ON_METRIC
 
 
 def test_claims_without_cells_are_not_tested():
@@ -125,14 +125,14 @@ def test_one_unit_softmax_claim_reads_the_reference_accuracy():
             for act, value in (("softmax", 0.5), ("sigmoid", 0.88))]
     finding = _findings(rows)[_claim("Dense(1, softmax)")]
     assert finding.holds is True and "0.8800" in finding.shows
-    assert finding.judged_on == checks.ON_REFERENCE
+    assert finding.judged_on == claim_checks.ON_REFERENCE
 
 
 def test_every_claim_names_the_quantity_it_judges():
     for claim, finding in evaluate(pd.DataFrame(ONE), RUNS):
         assert finding.judged_on, claim.says
         if claim.snippet:
-            assert finding.judged_on.startswith(checks.ON_KERAS)
+            assert finding.judged_on.startswith(claim_checks.ON_KERAS)
 
 
 def test_keras_claims_are_judged_on_the_default_framework_and_show_the_others():
@@ -174,7 +174,7 @@ def test_identical_heads_answer_why_0_6992():
                    units=2)
         rows.append({**row, "head_id": f"h{k}", "equivalence_group": group})
     finding = _findings(rows)[_claim("Why 0.6992")]
-    assert finding.holds is False and finding.judged_on == checks.ON_GROUPS
+    assert finding.holds is False and finding.judged_on == claim_checks.ON_GROUPS
     assert "1 groups" in finding.shows and "sigmoid+BCE=softmax+BCE" in finding.shows
     without = [{**r, "equivalence_group": None} for r in rows]
     assert _findings(without)[_claim("Why 0.6992")].holds is None

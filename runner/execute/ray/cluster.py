@@ -20,11 +20,11 @@ from runner.config import Config
 from runner.errors import ResourceUnavailable
 from runner.execute.plan import Unit
 from runner.execute.ray import tasks as ray_tasks
-from runner.execute.ray.nodes import alive_nodes
 from runner.grid import Cell
-from runner.train import backends as framework
+from runner.train import backends
 
 CONNECT_SECONDS = 5  # an address that does not answer by then is refused (Ray retries long)
+MAX_FEATURE_RETRIES = 3  # times Ray computes a dataset's features again once their node went
 
 
 def require_ray() -> None:
@@ -59,12 +59,14 @@ class RayCluster:
             ResourceUnavailable: Ray is missing or unreachable, no node has the
                 configured `resources`, or the device, weights or data cannot be had.
         """
+        require_ray()
         import ray
 
-        require_ray()
         self._connect()
         try:
-            self._check_resources()
+            why = self.unmet(alive_nodes())  # no node could ever start it: Ray would wait
+            if why is not None:
+                raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
             decide = ray.remote(ray_tasks.decide).options(**self.options("decide"))
             found, common, texts = ray.get(decide.remote(self.config, self.cells,
                                                          self.use_cache, self.device))
@@ -89,15 +91,15 @@ class RayCluster:
         return task.remote(self.setup, key)
 
     def train(self, unit: Unit, loaded: Any) -> Any:
-        """Start a unit's task; its generator of ("training", node id) and ("done", ...).
+        """Start a unit's task; its generator of ("node", id), ("training",), ("done", ...).
 
         A framework other than Keras 3 on TensorFlow gets Ray workers of its own (a
         runtime environment that selects it before Keras is imported)."""
         import ray
 
         options = self.options("train", unit)
-        if unit.framework != framework.DEFAULT:
-            options["runtime_env"] = {"env_vars": framework.environment(unit.framework)}
+        if unit.framework != backends.DEFAULT:
+            options["runtime_env"] = {"env_vars": backends.environment(unit.framework)}
         task = ray.remote(ray_tasks.train).options(num_returns="streaming", **options)
         return task.remote(self.setup, unit, loaded)
 
@@ -116,9 +118,12 @@ class RayCluster:
         nodes by adding a scheduling strategy here.
         """
         resources = self.config.resources
-        # max_retries=0: Ray would rerun a dead task on its own; the driver decides instead.
+        # A feature task Ray runs again where its node went, and again when its object is
+        # lost (lineage reconstruction); a unit's, never: a dead worker may be the cells'
+        # doing, which the driver finds by splitting the unit.
+        retries = MAX_FEATURE_RETRIES if task == "extract" else 0
         return {"num_cpus": resources.cpus_per_task, "num_gpus": resources.gpus_per_task,
-                "max_retries": 0}
+                "max_retries": retries}
 
     def unmet(self, nodes: dict[str, dict[str, Any]]) -> str | None:
         """Why no node of `nodes` (Ray's records of the live ones) can take a task, or None."""
@@ -152,11 +157,12 @@ class RayCluster:
                 f"--head` on its head node). Received: {first_line(e)}") from None
         self._owned = True
 
-    def _check_resources(self) -> None:
-        """Refuse a run that no node could ever start (Ray would wait for ever)."""
-        why = self.unmet(alive_nodes())
-        if why is not None:
-            raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
+
+def alive_nodes() -> dict[str, dict[str, Any]]:
+    """The cluster's live nodes: node id -> Ray's record of it (resources, address)."""
+    import ray
+
+    return {n["NodeID"]: n for n in ray.nodes() if n.get("Alive")}
 
 
 def _probe(address: str) -> None:

@@ -3,10 +3,11 @@
 `run.run_grid(..., executor="ray")` sends the units it planned here instead of
 to one worker process. A first task prepares as the local worker does and
 decides data sources and weights once; every later task prepares with those
-decisions. One task per dataset computes its features (`UnitRunner.load`, the
-on-disk cache included); Ray keeps the returned arrays in its object store, and
-every head-training task of that dataset reads them from there. A head-training
-task trains one `execute.Unit` and yields a mark once its data is ready, so that
+decisions. One task per (dataset, backbone) computes its features
+(`UnitRunner.load`, the on-disk cache included); Ray keeps the returned arrays in
+its object store, and every head-training task of that dataset takes them as its
+argument (Ray starts it once they exist). A head-training task trains one
+`execute.Unit` and yields a mark once its data is ready, so that
 `training.cell_timeout_seconds` counts training only, as locally.
 
 This process (the driver) stays the only writer of results.jsonl: each unit's
@@ -14,7 +15,7 @@ rows are appended as its task finishes. A task that dies (worker killed, an
 exception in Ray or in the task) is handled as the local supervisor handles a
 dead worker: its unit is split into single groups, and a group that dies again
 is recorded `phase: crashed`. A task whose node went is not the cells' fault:
-its unit runs again, whole, on the nodes left (see `nodes.py`).
+its unit runs again, whole, on the nodes left (see `lost_nodes.py`).
 """
 
 from __future__ import annotations
@@ -28,38 +29,27 @@ from typing import Any
 
 from runner.config import Config
 from runner.errors import Interrupted
-from runner.execute.base import POLL_SECONDS, GracefulStop, error_rows, timeout_cause
-from runner.execute.plan import DataKey, Unit, data_label
-from runner.execute.ray.cluster import RayCluster, first_line
-from runner.execute.ray.losses import NodeLosses
-from runner.execute.ray.nodes import MAX_NODE_LOSSES, NodeWatch, alive_nodes, lost_node
+from runner.execute.deaths import POLL_SECONDS, GracefulStop, error_rows, timeout_cause
+from runner.execute.plan import DataKey, Unit
+from runner.execute.ray.cluster import RayCluster, alive_nodes, first_line
+from runner.execute.ray.lost_nodes import WATCH_SECONDS, LostNodes, lost_node
 from runner.grid import Cell
 from runner.store.rundir import RunDir
 
 
 @dataclasses.dataclass
 class _Flight:
-    """A unit's task: its input, its deadline once training started, where it trains."""
+    """A unit's task: when it started, its deadline once training started, where it trains."""
 
     unit: Unit
-    loaded: Any  # the ref of the features it was given (None: end-to-end)
     started: float = dataclasses.field(default_factory=time.monotonic)
     deadline: float | None = None
     cancelled: bool = False
     node: str | None = None  # the Ray node's id, once the task said
+    training: bool = False  # its data is ready: what dies now is the cells' doing
 
 
-@dataclasses.dataclass
-class _Features:
-    """A dataset's feature task: its refs, and whether it has finished."""
-
-    texts: Any
-    loaded: Any
-    ready: bool = False
-    started: float = dataclasses.field(default_factory=time.monotonic)
-
-
-class RaySupervisor(NodeLosses, GracefulStop):
+class RaySupervisor(LostNodes, GracefulStop):
     """Runs the remaining units of a grid as Ray tasks; the only writer of results."""
 
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
@@ -70,23 +60,16 @@ class RaySupervisor(NodeLosses, GracefulStop):
         self.progress, self.warn = progress, warn
         self._queue: collections.deque[Unit] = collections.deque()
         self._flights: dict[Any, _Flight] = {}  # a task's generator -> its unit
-        self._features: dict[DataKey, _Features] = {}  # (dataset, backbone) -> its task
-        self._common: dict[str, Any] = {}
+        # (dataset, backbone) -> its feature task's refs: (warnings, features)
+        self._features: dict[DataKey, tuple[Any, Any]] = {}
+        self._unread: dict[Any, DataKey] = {}  # feature tasks whose warnings are not shown
+        self.common: dict[str, Any] = {}  # the provenance every row carries
+        self.decisions: dict[str, Any] = {}  # the first task's: data sources, weights
         self._bar: Any = None
-        self._nodes = NodeWatch()
+        self._nodes: dict[str, dict[str, Any]] = {}  # the live nodes at the last look
+        self._next_look = 0.0
         self._unit_losses: collections.Counter[Unit] = collections.Counter()
-        self._feature_losses: collections.Counter[str] = collections.Counter()
         self._stranded_since: float | None = None
-
-    @property
-    def decisions(self) -> dict[str, Any]:
-        """The first task's decisions (sources, weights), once started."""
-        return self.cluster.setup.decisions
-
-    @property
-    def common(self) -> dict[str, Any]:
-        """The provenance the first task's rows carry."""
-        return self._common
 
     def start(self) -> None:
         """Connect and decide data sources and weights once (a first task).
@@ -94,7 +77,8 @@ class RaySupervisor(NodeLosses, GracefulStop):
         Raises:
             ResourceUnavailable: Ray, the resources, device, weights or data cannot be had.
         """
-        self._common = self.cluster.start()
+        self.common = self.cluster.start()
+        self.decisions = self.cluster.setup.decisions
 
     def run(self, units: list[Unit]) -> None:
         """Run `units` on the cluster, appending each unit's rows as its task finishes.
@@ -106,7 +90,7 @@ class RaySupervisor(NodeLosses, GracefulStop):
         from tqdm.auto import tqdm  # widgets in Jupyter, text in a terminal
 
         self._queue = collections.deque(units)
-        self._nodes.start()
+        self._nodes, self._next_look = alive_nodes(), time.monotonic() + WATCH_SECONDS
         total = sum(len(u.cells) for u in units)
         previous = signal.signal(signal.SIGINT, self._request_stop)
         try:
@@ -124,68 +108,41 @@ class RaySupervisor(NodeLosses, GracefulStop):
             self.cluster.stop()
 
     def _submit(self) -> None:
-        """Start every queued unit whose data is ready; start the feature tasks it needs."""
-        waiting: collections.deque[Unit] = collections.deque()
+        """Start every queued unit, and the feature tasks they take their data from."""
         for unit in self._queue:
             loaded = None
             if unit.mode == "cached":
-                if self._feature_losses[unit.data_key] >= MAX_NODE_LOSSES:
-                    self._record_lost(unit, "node lost: the Ray nodes computing or holding the "
-                                      f"features of {data_label(unit.data_key)} went "
-                                      f"{MAX_NODE_LOSSES} times",
-                                      "computing the features of this cell's dataset")
-                    continue
                 if unit.data_key not in self._features:
-                    self._features[unit.data_key] = _Features(*self.cluster.extract(unit.data_key))
-                features = self._features[unit.data_key]
-                if not features.ready:
-                    waiting.append(unit)
-                    continue
-                loaded = features.loaded
-            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit, loaded)
-        self._queue = waiting
+                    refs = self._features[unit.data_key] = self.cluster.extract(unit.data_key)
+                    self._unread[refs[0]] = unit.data_key
+                loaded = self._features[unit.data_key][1]
+            self._flights[self.cluster.train(unit, loaded)] = _Flight(unit)
+        self._queue.clear()
 
     def _receive(self) -> None:
-        """Handle what finished within a poll: feature tasks, marks, results, deaths."""
+        """Handle what finished within a poll: feature tasks' warnings, marks, results."""
         import ray
 
-        extracting = {f.texts: name for name, f in self._features.items() if not f.ready}
-        refs = list(extracting) + list(self._flights)
+        refs = list(self._unread) + list(self._flights)
         if not refs:
             return
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=POLL_SECONDS)
         for ref in ready:
             if ref in self._flights:
                 self._unit_event(ref)
-            else:
-                self._features_event(extracting[ref])
+            elif ref in self._unread:
+                del self._unread[ref]
+                try:
+                    texts = ray.get(ref)
+                except ray.exceptions.RayError:
+                    continue  # the units that take its features say how it died
+                for text in texts:
+                    self.warn(text)
         now = time.monotonic()
         for generator, flight in self._flights.items():
             if flight.deadline is not None and now > flight.deadline and not flight.cancelled:
                 ray.cancel(generator, force=True)  # kills its worker; the outcome comes next
                 flight.cancelled = True
-
-    def _features_event(self, key: DataKey) -> None:
-        import ray
-
-        try:
-            texts = ray.get(self._features[key].texts)
-        except ray.exceptions.RayError as e:
-            if lost_node(e):  # not the data's fault: computed again, on a node left
-                seconds = time.monotonic() - self._features[key].started
-                self._forget_features(key, f"the Ray node computing the features of "
-                                      f"{data_label(key)} went ({seconds:.1f} s in)")
-                return
-            del self._features[key]  # the feature task died: so do its units
-            waiting = [u for u in self._queue if u.mode == "cached" and u.data_key == key]
-            self._queue = collections.deque(u for u in self._queue if u not in waiting)
-            for unit in waiting:
-                self._died(unit, "crashed", _death(e),
-                           doing="computing the features of this cell's dataset")
-            return
-        self._features[key].ready = True
-        for text in texts:
-            self.warn(text)
 
     def _unit_event(self, generator: Any) -> None:
         import ray
@@ -200,11 +157,17 @@ class RaySupervisor(NodeLosses, GracefulStop):
             elif lost_node(e) or flight.node is not None and flight.node not in alive_nodes():
                 self._lost(flight, e)
             else:
-                self._died(flight.unit, "crashed", _death(e))
+                doing = "training this cell" if flight.training else \
+                    "computing the features of this cell's dataset"
+                self._died(flight.unit, "crashed", f"the Ray task died ({first_line(e)})",
+                           doing)
             self._release(flight.unit.data_key)
             return
-        if item[0] == "training":
+        if item[0] == "node":
             flight.node = item[1]
+            return
+        if item[0] == "training":
+            flight.training = True
             if flight.unit.budget_seconds is not None:
                 flight.deadline = time.monotonic() + flight.unit.budget_seconds
             return
@@ -224,7 +187,7 @@ class RaySupervisor(NodeLosses, GracefulStop):
         if len(unit.groups) > 1:
             self._queue.extend(unit.split())
             return
-        self._write(error_rows(self.config, unit, phase, cause, self._common, doing), None)
+        self._write(error_rows(self.config, unit, phase, cause, self.common, doing), None)
 
     def _release(self, key: DataKey) -> None:
         """Drop a dataset's features once no unit needs them: the object store frees them."""
@@ -245,12 +208,7 @@ class RaySupervisor(NodeLosses, GracefulStop):
             return
         for generator in self._flights:
             ray.cancel(generator, force=True)
-        for features in self._features.values():
-            if not features.ready:
-                ray.cancel(features.texts, force=True)
+        for texts in self._unread:
+            ray.cancel(texts, force=True)
         self._flights.clear()
-
-
-def _death(error: BaseException) -> str:
-    """How a Ray task died, in one line (Ray's own messages run to many)."""
-    return f"the Ray task died ({first_line(error)})"
+        self._unread.clear()

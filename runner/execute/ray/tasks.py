@@ -15,7 +15,7 @@ from typing import Any
 
 from runner.config import Config
 from runner.errors import CheatgridWarning, ResourceUnavailable
-from runner.execute.base import inject_crash
+from runner.execute.deaths import inject_crash
 from runner.execute.plan import DataKey, Unit
 from runner.execute.prepare import Prepared, UnitRunner, prepare
 from runner.grid import Cell
@@ -33,29 +33,18 @@ class Setup:
     decisions: dict[str, Any]
 
 
-class TaskRunner(UnitRunner):
-    """A worker's `UnitRunner` whose cached-mode features come from Ray's object store."""
-
-    def __init__(self, config: Config, prepared: Prepared):
-        super().__init__(config, prepared)
-        self.shared: dict[DataKey, Any] = {}  # data key -> what UnitRunner.load returns
-
-    def load(self, key: DataKey, mode: str) -> tuple[Any, dict, dict | None]:
-        if mode == "cached":
-            return self.shared[key]
-        return super().load(key, mode)  # end-to-end: the images, loaded here once
+_PREPARED: dict[str, Prepared] = {}  # token -> what the run prepared, in each Ray worker
 
 
-_RUNNERS: dict[str, TaskRunner] = {}  # token -> runner, in each Ray worker process
-
-
-def _runner(setup: Setup) -> TaskRunner:
+def _runner(setup: Setup) -> UnitRunner:
+    """A runner of this worker's preparation (once per worker and run; a worker serves one
+    run at a time), holding no dataset yet: the object store frees features no task holds."""
     import_tensorflow(verbose=False)
-    if setup.token not in _RUNNERS:
-        _RUNNERS.clear()  # a worker serves one run at a time
-        prepared = prepare(setup.config, [], setup.use_cache, setup.device, setup.decisions)
-        _RUNNERS[setup.token] = TaskRunner(setup.config, prepared)
-    return _RUNNERS[setup.token]
+    if setup.token not in _PREPARED:
+        _PREPARED.clear()
+        _PREPARED[setup.token] = prepare(setup.config, [], setup.use_cache, setup.device,
+                                         setup.decisions)
+    return UnitRunner(setup.config, _PREPARED[setup.token])
 
 
 @contextlib.contextmanager
@@ -93,8 +82,7 @@ def extract(setup: Setup, key: DataKey) -> tuple[list[str], tuple]:
     """
     texts: list[str] = []
     with _collected(texts):
-        prepared = _runner(setup).prepared
-        loaded = UnitRunner(setup.config, prepared).load(key, "cached")
+        loaded = _runner(setup).load(key, "cached")
     return texts, loaded
 
 
@@ -102,21 +90,20 @@ def train(setup: Setup, unit: Unit, loaded: tuple | None):
     """Task (a generator): train a unit on its dataset's shared features.
 
     Yields:
-        ("training", the Ray node's id) once the data is ready, then ("done",
-        [(rows, GroupResult) per group], warnings).
+        ("node", the Ray node's id) as it starts, ("training",) once the data is
+        ready, then ("done", [(rows, GroupResult) per group], warnings).
     """
     import ray
 
+    yield ("node", ray.get_runtime_context().get_node_id())  # where it runs, should it go
     texts: list[str] = []
     with _collected(texts):
         runner = _runner(setup)
-        runner.shared = {} if loaded is None else {unit.data_key: loaded}
+        if loaded is not None:
+            runner.provide(unit.data_key, loaded)
         runner.load(unit.data_key, unit.mode)  # images first: their time is not the cells'
-    yield ("training", ray.get_runtime_context().get_node_id())
-    try:
-        inject_crash(unit)
-        with _collected(texts):
-            results = runner.run(unit)
-    finally:
-        runner.shared = {}  # the object store frees the features once no task holds them
+    yield ("training",)
+    inject_crash(unit)
+    with _collected(texts):
+        results = runner.run(unit)
     yield ("done", results, texts)

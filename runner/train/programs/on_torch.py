@@ -1,13 +1,15 @@
-"""Heads trained step by step in eager PyTorch: Keras 3 on PyTorch.
+"""Heads trained step by step in PyTorch: Keras 3 on PyTorch.
 
-PyTorch runs Keras's ops eagerly, as Keras's PyTorch trainer runs a step: a head kind is a
-function of (features, kernel, bias, labels) computing the head as `Dense` does, Keras's
-own activation and loss (a compiled model's `compute_loss`), and the loss's gradients by
-autograd. Its fingerprint is the sequence of PyTorch operations one call records (which
-tensor each reads and writes, its other arguments), without those that feed no output.
-A unit's distinct heads then train in one loop, each with its own weights, as the
-reference path's models hold them, and one Keras Adam over all of them (its PyTorch
-implementation updates a list of tensors, each on its own).
+A head kind is a function of (features, kernel, bias, labels) computing the head as `Dense`
+does, Keras's own activation and loss (a compiled model's `compute_loss`), and the loss's
+gradients by autograd, as Keras's PyTorch trainer runs a step. It is captured once per
+batch size as the graph of ATen operations one call runs (`make_fx`, autograd's backward
+included), so that a step runs those operations, the same kernels in the same order,
+without Keras's Python around them; the graph, without dead operations, is also the
+kind's fingerprint. A kind whose Python reads a tensor's value (a branch the graph would
+freeze) runs eagerly instead. A unit's distinct heads then train in one loop, each with
+its own weights, as the reference path's models hold them, and one Keras Adam over all
+of them (its PyTorch implementation updates a list of tensors, each on its own).
 """
 
 from __future__ import annotations
@@ -41,121 +43,90 @@ def _torch():
 
 
 def trace(kind: Kind, shape: Shape, static_batch: bool) -> Traced:
-    """Run a head kind once on zeros of the shape, recording its operations. Keras's
-    errors and warnings propagate to the caller."""
-    torch = _torch()
-    model = head_model(kind, shape)
+    """Capture a head kind on zeros of the shape. Keras's errors and warnings propagate to
+    the caller."""
+    head = _Head(head_model(kind, shape), shape)
+    return Traced(head, head.fingerprint(shape.batch_size), head.model, [])
 
-    def head(x, kernel, bias, y):
+
+# ATen operations whose result Python reads as a value: a graph would freeze the branch.
+_VALUE_READS = ("_local_scalar_dense", "is_nonzero", "equal", "item")
+
+
+class _Head:
+    """A head kind's step function: one captured graph per batch size, or eager Keras."""
+
+    def __init__(self, model: Any, shape: Shape):
+        self.model, self.shape = model, shape
+        self.graphs: dict[int, Any] = {}
+
+    def eager(self, x, kernel, bias, y):
+        torch = _torch()
         kernel, bias = (torch.as_tensor(w).detach().requires_grad_() for w in (kernel, bias))
-        value = forward(model, kernel, bias, x, y)
+        value = forward(self.model, kernel, bias, x, y)
         gradients = torch.autograd.grad(value, [kernel, bias])
         return (value.detach(), *gradients)
 
-    inputs = (torch.zeros(shape.batch_size, shape.feature_dim),
-              torch.zeros(shape.feature_dim, shape.units), torch.zeros(shape.units),
-              torch.zeros((shape.batch_size, *shape.label_shape),
-                          dtype=getattr(torch, np.dtype(shape.label_dtype).name)))
-    recorder = _Recorder(inputs)
-    with recorder:
-        outputs = head(*inputs)
-    return Traced(head, recorder.fingerprint(outputs), model, [])
+    def graph(self, batch_size: int, features_dtype: str = "float32"):
+        """The graph of one step at this batch size (None: this kind runs eagerly)."""
+        key = (batch_size, features_dtype)  # a graph holds the casts its inputs needed
+        if key not in self.graphs:
+            from torch.fx.experimental.proxy_tensor import make_fx
+
+            graph = make_fx(lambda x, kernel, bias, y: self.eager(x, kernel, bias, y))(
+                *_zeros(self.shape, batch_size, features_dtype))
+            graph.graph.eliminate_dead_code()
+            graph.recompile()  # the code without the dead operations
+            reads = any(str(getattr(n.target, "__name__", n.target)).split(".")[0]
+                        in _VALUE_READS for n in graph.graph.nodes)
+            self.graphs[key] = None if reads else graph
+        return self.graphs[key]
+
+    def __call__(self, x, kernel, bias, y):
+        torch = _torch()
+        x = torch.as_tensor(x)
+        graph = self.graph(len(x), str(x.dtype).removeprefix("torch."))
+        if graph is None:
+            return self.eager(x, kernel, bias, y)
+        return graph(x, *(torch.as_tensor(v) for v in (kernel, bias, y)))
+
+    def fingerprint(self, batch_size: int) -> str:
+        """A digest of the step's operations, each naming its inputs by position (so that
+        equal computations give equal digests, whatever Python produced them)."""
+        graph = self.graph(batch_size)
+        if graph is None:  # eager: a kind of its own
+            return f"eager:{id(self)}"
+        index: dict[Any, str] = {}
+        lines = []
+        for node in graph.graph.nodes:
+            index[node] = f"%{len(index)}"
+            target = node.target
+            if node.op == "get_attr":  # a constant: its value
+                data = backends.to_numpy(getattr(graph, target))
+                target = f"{data.dtype}{data.shape}:{hashlib.sha256(data.tobytes()).hexdigest()}"
+            arguments = _torch().fx.node.map_arg((node.args, node.kwargs), lambda a: index[a])
+            lines.append(f"{node.op} {target} {arguments}")
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-class _Recorder:
-    """Records the PyTorch functions called in its scope, as a dataflow over tensors."""
-
-    def __init__(self, inputs):
-        from torch.overrides import TorchFunctionMode
-
-        recorder = self
-
-        class Mode(TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                out = func(*args, **(kwargs or {}))
-                recorder.record(func, args, kwargs or {}, out)
-                return out
-
-        self._mode = Mode()
-        self.kept: list[Any] = list(inputs)  # alive, so that no id is reused
-        self.names = {self._key(t): f"in{i}" for i, t in enumerate(inputs)}
-        self.ops: list[tuple[list[str], str, list[str]]] = []
-
-    def __enter__(self):
-        self._mode.__enter__()
-
-    def __exit__(self, *exc):
-        self._mode.__exit__(*exc)
-
-    @staticmethod
-    def _key(t) -> tuple[int, int]:
-        return id(t), t._version  # an in-place op is a new value of the same tensor
-
-    def _reads(self, value, reads: list[str]) -> str:
-        import torch
-
-        if isinstance(value, torch.Tensor):
-            key = self._key(value)
-            if key not in self.names:  # a constant made outside the recording
-                data = value.detach().cpu().numpy()
-                self.names[key] = f"const({data.dtype}{data.shape}:" \
-                                  f"{hashlib.sha256(data.tobytes()).hexdigest()[:16]})"
-            reads.append(self.names[key])
-            return self.names[key]
-        if isinstance(value, (list, tuple)):
-            return repr([self._reads(v, reads) for v in value])
-        if isinstance(value, dict):
-            return repr({k: self._reads(v, reads) for k, v in sorted(value.items())})
-        return repr(value)
-
-    def record(self, func, args, kwargs, out) -> None:
-        import torch
-
-        reads: list[str] = []
-        text = f"{getattr(func, '__qualname__', func)}({self._reads(list(args), reads)}, " \
-               f"{self._reads(kwargs, reads)})"
-        results = out if isinstance(out, (list, tuple)) else [out]
-        writes = []
-        for t in results:
-            if isinstance(t, torch.Tensor):
-                self.kept.append(t)
-                self.names[self._key(t)] = name = f"v{len(self.ops)}_{len(writes)}"
-                writes.append(name)
-        self.ops.append((writes, text, reads))
-
-    def fingerprint(self, outputs) -> str:
-        """A digest of the recorded operations that feed `outputs`, their values renamed in
-        order of appearance (so that dead operations before them change nothing)."""
-        import re
-
-        live = {self.names.get(self._key(t), "") for t in outputs}
-        kept = []
-        for writes, text, reads in reversed(self.ops):
-            if live.intersection(writes):
-                kept.append(f"{writes}={text}")
-                live.update(reads)
-        text = "\n".join(reversed(kept))
-        order = dict.fromkeys(re.findall(r"v\d+_\d+", text))
-        renamed = {name: f"c{i}" for i, name in enumerate(order)}
-        text = re.sub(r"v\d+_\d+", lambda m: renamed[m.group(0)], text)
-        return hashlib.sha256(text.encode()).hexdigest()
+def _zeros(shape: Shape, batch_size: int, features_dtype: str = "float32"):
+    torch = _torch()
+    return (torch.zeros(batch_size, shape.feature_dim, dtype=getattr(torch, features_dtype)),
+            torch.zeros(shape.feature_dim, shape.units), torch.zeros(shape.units),
+            torch.zeros((batch_size, *shape.label_shape),
+                        dtype=getattr(torch, np.dtype(shape.label_dtype).name)))
 
 
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
           bias: np.ndarray) -> None:
-    """Run a head on one batch: raises what Keras raises only when it runs."""
+    """Run a head eagerly on one batch: raises what Keras raises only when it runs."""
     torch = _torch()
-    traced.function(torch.as_tensor(x), kernel, bias, torch.as_tensor(y))
+    traced.function.eager(torch.as_tensor(x), kernel, bias, torch.as_tensor(y))
 
 
 def run_at(traced: Traced, shape: Shape, batch_size: int) -> None:
-    """Run a head once on zeros of another batch size: what Keras warns names the size."""
-    torch = _torch()
-    traced.function(torch.zeros(batch_size, shape.feature_dim),
-                    np.zeros((shape.feature_dim, shape.units), np.float32),
-                    np.zeros(shape.units, np.float32),
-                    torch.zeros((batch_size, *shape.label_shape),
-                                dtype=getattr(torch, np.dtype(shape.label_dtype).name)))
+    """Capture a head at another batch size: what Keras warns names the size."""
+    traced.function.graph(batch_size)
 
 
 class Program:

@@ -18,10 +18,10 @@ is what it is (it sets `why`); it is not the seed's.
 
 from __future__ import annotations
 
-from runner.tutorial.snippets import main, qa
+from runner.tutorial.snippets import qa, seeds_000_001
 from runner.tutorial.snippets.spec import Snippet
 
-SNIPPETS: tuple[Snippet, ...] = main.SNIPPETS + qa.SNIPPETS
+SNIPPETS: tuple[Snippet, ...] = seeds_000_001.SNIPPETS + qa.SNIPPETS
 # (seed, the code or statement, why it is not run here): the rest of the seeds.
 NOT_RUN: tuple[tuple[str, str, str], ...] = (
     ("000, 001", "`tfds.load(...)` and the sample counts, class names and sample plots it "

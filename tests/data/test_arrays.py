@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from runner.config import DatasetConfig
-from runner.data.datasets import load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.embedded import embedded_mnist, interleaved_split
 from runner.data.pipeline import encode_labels, feature_pipeline, image_pipeline
 from runner.data.sources import resolve_source

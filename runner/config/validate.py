@@ -56,11 +56,16 @@ class Checker:
             raise self.fail(path, f"an integer from {minimum} to {MAX_INT:,}", value)
         return value
 
-    def positive_float(self, value: Any, path: str) -> float:
+    def number(self, value: Any, path: str, expected: str,
+               within: Callable[[float], bool]) -> float:
+        """A finite number (an int stays an int) for which `within` holds."""
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok or not math.isfinite(value) or value <= 0:
-            raise self.fail(path, "a positive number", value)
-        return float(value)
+        if not ok or not math.isfinite(value) or not within(value):
+            raise self.fail(path, expected, value)
+        return value
+
+    def positive_number(self, value: Any, path: str) -> float:
+        return float(self.number(value, path, "a positive number", lambda x: x > 0))
 
     def boolean(self, value: Any, path: str) -> bool:
         if not isinstance(value, bool):
@@ -72,8 +77,12 @@ class Checker:
             raise self.fail(path, "a non-empty string", value)
         return value
 
-    def choice(self, value: Any, path: str, choices: tuple[str, ...],
+    def choice(self, value: Any, path: str, choices: tuple[str, ...] | vocab.Registry,
                aliases: dict[str, str] | None = None) -> str:
+        """One of `choices` (a registry's names, looked up now: registries may grow), or an
+        alias of one."""
+        if isinstance(choices, vocab.Registry):
+            choices, aliases = choices.names, choices.aliases
         aliases = aliases or {}
         if value is None and "none" in choices:
             return "none"  # YAML `null` for "no activation", as Keras's activation=None
@@ -96,36 +105,13 @@ class Checker:
 
 
 # A field's parser: (checker, value, key path) -> the validated value. The schema names
-# one per field; `load` applies them.
+# one per field (a `Checker` method is one); `parse` applies them.
 Parser = Callable[[Checker, Any, str], Any]
-
-
-def integer(minimum: int = 1) -> Parser:
-    """An integer from `minimum` to MAX_INT."""
-    return lambda check, value, path: check.integer(value, path, minimum)
 
 
 def optional(parse: Parser) -> Parser:
     """`parse`, or None for a YAML null (the field's 'not set')."""
     return lambda check, value, path: None if value is None else parse(check, value, path)
-
-
-def positive_number(check: Checker, value: Any, path: str) -> float:
-    return check.positive_float(value, path)
-
-
-def boolean(check: Checker, value: Any, path: str) -> bool:
-    return check.boolean(value, path)
-
-
-def string(check: Checker, value: Any, path: str) -> str:
-    return check.string(value, path)
-
-
-def choice(names: Callable[[], tuple[str, ...]], aliases: Callable[[], dict[str, str]] = dict,
-           ) -> Parser:
-    """One of `names()` (or an alias); looked up when parsing, so registries may grow."""
-    return lambda check, value, path: check.choice(value, path, names(), aliases())
 
 
 def items(parse: Parser, example: str) -> Parser:
@@ -143,31 +129,28 @@ def weights(check: Checker, value: Any, path: str) -> str:
                          did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
     return value
 
+
 def drop_remainder(check: Checker, value: Any, path: str) -> str | bool:
     if not (value == "tutorial" or isinstance(value, bool)):
         raise check.fail(path, "true, false or 'tutorial'", value)
     return value
 
+
 def device_share(device: str) -> Parser:
     """Ray's rule for a task's resources: a share of one device, or whole devices."""
-    def parse(check: Checker, value: Any, path: str) -> float:
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number or not 0 <= value <= MAX_INT or (value > 1 and value != int(value)) \
-                or (device == "CPU" and value == 0):
-            zero = "0, " if device == "GPU" else ""
-            raise check.fail(path, f"{zero}a share of one {device} up to 1 (e.g. 0.5), or a "
-                             f"whole number of {device}s", value)
-        return value
-    return parse
+    none = device == "GPU"  # a task may ask for no GPU, never for no CPU
+    expected = f"{'0, ' if none else ''}a share of one {device} up to 1 (e.g. 0.5), or a " \
+               f"whole number of {device}s"
+    return lambda check, value, path: check.number(
+        value, path, expected, lambda x: (x >= 0 if none else x > 0) and x <= MAX_INT
+        and (x <= 1 or x == int(x)))
+
 
 def seconds(check: Checker, value: Any, path: str) -> float:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not 0 <= value <= MAX_INT:
-        raise check.fail(path, f"a number of seconds from 0 to {MAX_INT:,}", value)
-    return value
+    return check.number(value, path, f"a number of seconds from 0 to {MAX_INT:,}",
+                        lambda x: 0 <= x <= MAX_INT)
+
 
 def label_smoothing(check: Checker, value: Any, path: str) -> float:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not 0 <= value < 1:
-        raise check.fail(path, "a number from 0 up to (not including) 1, e.g. 0.1", value)
-    return float(value)
+    return float(check.number(value, path, "a number from 0 up to (not including) 1, e.g. 0.1",
+                              lambda x: 0 <= x < 1))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runner.report.findings import findings, findings_markdown
+from runner.report.highlights import findings, findings_markdown
 from runner.report.markdown import cheat_markdown
-from runner.report.tables import annotate, cheat_cells, cheat_table
+from runner.report.run_report import RunReport
+from runner.report.tables import annotate, cheat_cells
 from tests.support import row
 
 BCE = "binary_crossentropy"
@@ -42,8 +43,8 @@ def test_each_kind_of_finding_names_its_cells():
 
 
 def test_cheat_table_md_opens_with_the_findings_before_the_legend():
-    df = annotate(pd.DataFrame(ROWS))
-    text = cheat_markdown(df, cheat_table(df, markup=True))
+    report = RunReport(annotate(pd.DataFrame(ROWS)))
+    text = cheat_markdown(report)
     assert text.index("## Findings") < text.index("## How to read the tables") < \
         text.index("## mnist")
-    assert findings_markdown(df, cheat_cells(df))[0] == "## Findings"
+    assert findings_markdown(report.findings)[0] == "## Findings"

@@ -1,4 +1,5 @@
-"""What executors share: start-up decision lines, the progress bars, a GPU TF cannot see."""
+"""What a run shows before its cells train: start-up decision lines, the progress bars, a GPU
+TF cannot see."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from runner.config import parse_config
 from runner.data.sources import SourceDecision
-from runner.execute.base import ProgressBars, decision_lines
+from runner.execute.progress import ProgressBars, decision_lines
 from runner.train.device import nvidia_gpus
 from tests.support import TINY
 

@@ -7,33 +7,23 @@ them when it ends, so nobody has to find them cell by cell.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
 
 from runner import vocab
-from runner.report.tables import shared_heads
+from runner.report.tables import counted, head_text, shared_heads
 from runner.train.judge import VERDICTS
 
 EXAMPLES = 4  # groups shown per kind of finding; the rest are counted
-
-
-def _head(cell: dict[str, Any]) -> str:
-    units = cell["units"]
-    return (f"{cell['encoding']} / {cell['activation']} ({units} unit{'' if units == 1 else 's'})"
-            f" / {vocab.short_loss(cell['loss'])} "
-            f"logits={str(bool(cell['from_logits'])).lower()}")
 
 
 def tally(cells: pd.DataFrame) -> str:
     """'360 cells: 120 ok, 50 misleading, 70 degenerate, 120 error.'"""
     counts = cells["verdict"].value_counts()
     shown = ", ".join(f"{int(counts.get(v, 0))} {v}" for v in reversed(VERDICTS))
-    return f"{len(cells)} cells: {shown}."
-
-
-def _cells_text(n: int) -> str:
-    return f"{n} cell{'' if n == 1 else 's'}"
+    return f"{counted(len(cells), 'cell')}: {shown}."
 
 
 def _largest_first(part: pd.DataFrame, keys: list[str]) -> list[tuple[Any, pd.DataFrame]]:
@@ -52,9 +42,10 @@ def _misleading(cells: pd.DataFrame) -> list[str]:
         alias = f" (Keras built `{resolved}`)" if isinstance(resolved, str) and \
             resolved != metric else ""
         lines.append(f"`{metric}`{alias} misreports on {dataset} with {encoding} labels: "
-                     f"{_cells_text(len(group))}, e.g. {worst['test_metric_mean']:.4f} shown where "
-                     f"the reference accuracy is {worst['reference_accuracy_mean']:.4f} "
-                     f"({_head(worst)})")
+                     f"{counted(len(group), 'cell')}, e.g. {worst['test_metric_mean']:.4f} "
+                     f"shown where the reference accuracy is "
+                     f"{worst['reference_accuracy_mean']:.4f} "
+                     f"({head_text(worst)})")
     return lines
 
 
@@ -68,12 +59,10 @@ def _degenerate(cells: pd.DataFrame) -> list[str]:
             value is True or value == 1 for value in group["constant_predictions"])
         why = ("predicts one class (or label set) for every image" if constant
                else "does no better than always the most common class (or label set)")
-        heads = ", ".join(dict.fromkeys(
-            f"{vocab.short_loss(r['loss'])} logits={str(bool(r['from_logits'])).lower()}"
-            for r in group.to_dict("records")))
-        lines.append(f"{dataset}: {first['encoding']} / {first['activation']} "
-                     f"({first['units']} unit{'' if first['units'] == 1 else 's'}) with "
-                     f"{heads} {why}: {_cells_text(len(group))}")
+        heads = ", ".join(dict.fromkeys(head_text(r).rsplit(" / ", 1)[1]
+                                        for r in group.to_dict("records")))
+        lines.append(f"{dataset}: {head_text(first, loss=False)} with {heads} {why}: "
+                     f"{counted(len(group), 'cell')}")
     return lines
 
 
@@ -84,7 +73,7 @@ def _identical(df: pd.DataFrame) -> list[str]:
         if not groups:
             continue
         sizes = " + ".join(str(len(g)) for g in groups)
-        example = ", ".join(f"`{_head(r)}`" for r in groups[0].to_dict("records")[:3])
+        example = ", ".join(f"`{head_text(r)}`" for r in groups[0].to_dict("records")[:3])
         lines.append(f"{dataset}: {len(groups)} group{'s' if len(groups) > 1 else ''} of "
                      f"identical heads ({sizes} heads): the same trained model under different "
                      f"names, e.g. [{groups[0]['equivalence_group'].iloc[0]}] {example}")
@@ -115,13 +104,45 @@ TITLES = {"verdicts": "Verdicts", "misleading": "Metrics that misreport",
           "degenerate": "Heads that never learn", "identical": "Identical heads"}
 
 
-def findings_markdown(df: pd.DataFrame, cells: pd.DataFrame,
-                      found: list[tuple[str, list[str]]] | None = None) -> list[str]:
-    """The findings as Markdown lines (a `## Findings` section); `found`: `findings(df,
-    cells)` when already computed."""
+def findings_markdown(found: list[tuple[str, list[str]]]) -> list[str]:
+    """The findings (`findings`) as Markdown lines: a `## Findings` section."""
     lines = ["## Findings", ""]
-    for kind, items in findings(df, cells) if found is None else found:
-        if not items:
-            continue
-        lines += [f"**{TITLES[kind]}**", ""] + [f"- {item}" for item in items] + [""]
+    for kind, items in found:
+        if items:
+            lines += [f"**{TITLES[kind]}**", ""] + [f"- {item}" for item in items] + [""]
     return lines
+
+
+def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each distinct error of a run: where it was raised, its type and message, and the
+    cells it hit (`count`, and `cells` described by `describe_cells`), in grid order."""
+    errors = df[df["status"] == "error"]
+    grouped = errors.groupby(["dataset", "phase", "error_type", "error_message"],
+                             sort=False, dropna=False)
+    return [{"dataset": dataset, "phase": phase, "error_type": error_type, "message": message,
+             "count": len(part), "cells": describe_cells(part, df[df["dataset"] == dataset])}
+            for (dataset, phase, error_type, message), part in grouped]
+
+
+def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
+    """A short description of some cells, by the axis values they share.
+
+    When `part` is exactly the product of its axis values (the usual case for
+    an error) the description is exact, e.g. `encoding=integer, loss=BCE|CCE`,
+    leaving out axes on which it covers every value of `universe`; otherwise
+    it names a few of the cells.
+    """
+    axes = [a for a in vocab.AXES if a in part]
+    values = {a: list(dict.fromkeys(part[a])) for a in axes}
+    if math.prod(len(v) for v in values.values()) != len(part.drop_duplicates(axes)):
+        more = f" and {len(part) - 3} more" if len(part) > 3 else ""
+        return "e.g. " + ", ".join(f"`{n}`" for n in part["name"].head(3)) + more
+
+    def show(axis: str, value: Any) -> str:
+        if axis == "loss":
+            return vocab.short_loss(value)
+        return str(value).lower() if axis == "from_logits" else str(value)
+
+    narrowed = [a for a in axes if set(values[a]) != set(universe[a])]
+    return ", ".join(f"{a}=" + "|".join(show(a, v) for v in values[a])
+                     for a in narrowed) or "every cell"

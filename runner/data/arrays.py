@@ -24,8 +24,10 @@ from runner.data.embedded import (
     interleaved_split,
     select_digits,
 )
-from runner.data.pipeline import Progress, read_examples
+from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision
+
+TFDS_LABELS = "labels"  # VOC's sorted set of the object classes in an image, difficult too
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,51 +83,28 @@ def _load_embedded(dataset: DatasetConfig, decision: SourceDecision) -> DatasetA
         class_names=tuple(str(c) for c in digits))
 
 
-def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None,
-                progress: Progress | None) -> tuple[np.ndarray, np.ndarray, object]:
-    import tensorflow_datasets as tfds
-
-    ds, info = tfds.load(dataset.spec.tfds_name, split=split, as_supervised=True,
-                         with_info=True, data_dir=dataset.data_dir, shuffle_files=False)
-    if limit is not None and not dataset.classes:
-        ds = ds.take(limit)
-    pairs = read_examples(ds, f"loading {dataset.name} {split}", progress)
-    images = np.stack([image for image, _ in pairs])
-    labels = np.array([label for _, label in pairs], dtype=np.int64)
-    return images, labels, info
-
-
 def _with_note(detail: str, decision: SourceDecision) -> str:
     return f"{detail} ({decision.note})" if decision.note else detail
 
 
 def _load_tfds(dataset: DatasetConfig, decision: SourceDecision, image_side: int,
                progress: Progress | None) -> DatasetArrays:
-    train_split, test_split = dataset.splits
-    if dataset.spec.multi_label:
-        (train_images, train_labels, names), (test_images, test_labels, _) = (
-            multilabel.load_tfds(dataset.spec.tfds_name, split, dataset.data_dir, limit,
-                                 image_side, progress) for split, limit in
-            ((train_split, dataset.max_train_samples), (test_split, dataset.max_test_samples)))
-        return DatasetArrays(train_images=train_images, train_labels=train_labels,
-                             test_images=test_images, test_labels=test_labels, source="tfds",
-                             detail=_with_note(decision.detail, decision), class_names=names)
-    train_images, train_labels, info = _tfds_split(dataset, train_split,
-                                                   dataset.max_train_samples, progress)
-    test_images, test_labels, _ = _tfds_split(dataset, test_split, dataset.max_test_samples,
-                                              progress)
-    names = tuple(info.features["label"].names)
-    if dataset.classes:  # MNIST digits: select, then cap
-        digits = dataset.classes
-        train_images, train_labels = select_digits(train_images, train_labels, digits)
-        test_images, test_labels = select_digits(test_images, test_labels, digits)
-        train_images, train_labels = (a[:dataset.max_train_samples]
-                                      for a in (train_images, train_labels))
-        test_images, test_labels = (a[:dataset.max_test_samples]
-                                    for a in (test_images, test_labels))
-        names = tuple(str(d) for d in digits)
-    detail = decision.detail + (f", digits {' vs '.join(map(str, dataset.classes))}"
-                                if dataset.classes else "")
+    spec, digits = dataset.spec, dataset.classes
+    label_key = TFDS_LABELS if spec.multi_label else "label"
+    splits = []
+    for split, limit in zip(dataset.splits, (dataset.max_train_samples,
+                                             dataset.max_test_samples), strict=True):
+        images, labels, info = open_sources.read_tfds(
+            spec.tfds_name, split, dataset.data_dir, None if digits else limit, image_side,
+            label_key=label_key, num_classes=spec.num_classes, progress=progress)
+        if digits:  # MNIST digits: select, then cap
+            images, labels = (a[:limit] for a in select_digits(images, labels, digits))
+        splits.append((images, labels))
+    feature = info.features[label_key]
+    names = tuple(str(d) for d in digits) if digits else tuple(
+        (feature.feature if spec.multi_label else feature).names)
+    detail = decision.detail + (f", digits {' vs '.join(map(str, digits))}" if digits else "")
+    (train_images, train_labels), (test_images, test_labels) = splits
     return DatasetArrays(train_images=train_images, train_labels=train_labels,
                          test_images=test_images, test_labels=test_labels, source="tfds",
                          detail=_with_note(detail, decision), class_names=names)

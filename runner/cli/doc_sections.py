@@ -11,10 +11,10 @@ import pathlib
 from collections.abc import Callable
 
 from runner import vocab
-from runner.config.docs import key_table
+from runner.config.key_table import key_table
 from runner.config.ready import ready_configs, summary
 from runner.report.columns import columns_table
-from runner.report.markdown import splice_section
+from runner.report.markdown import pipe_table, splice_section
 
 HELP_WIDTH = 100  # fixed, so that the reference does not depend on the terminal
 
@@ -27,7 +27,7 @@ def _markers(name: str, source: str) -> tuple[str, str]:
 def axes_table() -> str:
     """Every value of every axis, with its aliases and what it is (activations and losses
     linked to where Keras documents them)."""
-    lines = ["| axis | value | also accepted | what it is |", "|---|---|---|---|"]
+    rows = []
     for axis, registry in (("encoding", vocab.ENCODINGS), ("activation", vocab.ACTIVATIONS),
                            ("loss", vocab.LOSSES), ("metric", vocab.METRICS),
                            ("framework", vocab.FRAMEWORKS)):
@@ -37,48 +37,41 @@ def axes_table() -> str:
             note = "" if reference else " (no reference: never `misleading`)"
             docs = getattr(entry, "docs", None)
             value = f"[`{entry.name}`]({docs})" if docs else f"`{entry.name}`"
-            lines.append(f"| {axis} | {value} | {aliases} | {entry.description}{note} |")
-    return "\n".join(lines) + "\n"
+            rows.append((axis, value, aliases, entry.description + note))
+    return pipe_table(("axis", "value", "also accepted", "what it is"), rows) + "\n"
 
 
 def datasets_table() -> str:
     """The catalogued datasets: part, classes, sources (the first is the default), stand-in."""
-    lines = ["| name | part | classes | sources | offline stand-in | what it is |",
-             "|---|---|---|---|---|---|"]
-    for spec in vocab.DATASETS:
-        kind = "labels" if spec.multi_label else "classes"
-        stand_in = "" if spec.stand_in == spec.name else f"`{spec.stand_in}`"
-        sources = ", ".join(f"`{s}`" for s in spec.sources)
-        lines.append(f"| `{spec.name}` | {spec.part} | {spec.num_classes} {kind} | {sources} | "
-                     f"{stand_in} | {spec.description} |")
-    return "\n".join(lines) + "\n"
+    return pipe_table(("name", "part", "classes", "sources", "offline stand-in", "what it is"), (
+        (f"`{spec.name}`", spec.part,
+         f"{spec.num_classes} {'labels' if spec.multi_label else 'classes'}",
+         ", ".join(f"`{s}`" for s in spec.sources),
+         "" if spec.stand_in == spec.name else f"`{spec.stand_in}`", spec.description)
+        for spec in vocab.DATASETS)) + "\n"
 
 
 def backbones_table() -> str:
     """Every `keras.applications` base: its name, class, smallest side, features, family."""
-    lines = ["| name | Keras | smallest side | features | family | default preprocessing |",
-             "|---|---|---|---|---|---|"]
-    for spec in vocab.BACKBONES:
-        lines.append(f"| `{spec.name}` | `{spec.keras_class}` | {spec.min_input_size} | "
-                     f"{spec.feature_dim} | {spec.family} | `{spec.default_preprocessing}` |")
-    return "\n".join(lines) + "\n"
+    return pipe_table(
+        ("name", "Keras", "smallest side", "features", "family", "default preprocessing"),
+        ((f"`{spec.name}`", f"`{spec.keras_class}`", spec.min_input_size, spec.feature_dim,
+          spec.family, f"`{spec.default_preprocessing}`") for spec in vocab.BACKBONES)) + "\n"
 
 
 def ready_table() -> str:
     """The ready configs: each name and its summary line (the file's first comment)."""
-    lines = ["| name | what |", "|---|---|"]
-    lines += [f"| `{name}` | {summary(path)} |" for name, path in ready_configs().items()]
-    return "\n".join(lines) + "\n"
+    return pipe_table(("name", "what"), ((f"`{name}`", summary(path))
+                                         for name, path in ready_configs().items())) + "\n"
 
 
 def releases_table() -> str:
     """The releases an environment can pin, per package, newest first."""
     from runner.vocab import releases
 
-    lines = ["| package | releases |", "|---|---|"]
-    lines += [f"| `{package}` | " + ", ".join(reversed(known)) + " |"
-              for package, known in releases.RELEASES.items()]
-    return "\n".join(lines) + "\n"
+    return pipe_table(("package", "releases"), ((f"`{package}`", ", ".join(reversed(known)))
+                                              for package, known in releases.RELEASES.items())
+                      ) + "\n"
 
 
 def constraints_table() -> str:

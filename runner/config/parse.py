@@ -18,7 +18,6 @@ import yaml
 
 from runner import vocab
 from runner.config import schema
-from runner.config.checks import Checker
 from runner.config.describe import describe
 from runner.config.environments import CURRENT, DEFAULT, parse_environments
 from runner.config.patterns import entries, override, pattern
@@ -32,6 +31,7 @@ from runner.config.schema import (
     TrainingConfig,
 )
 from runner.config.sets import apply_settings
+from runner.config.validate import Checker
 from runner.errors import ConfigError, did_you_mean
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -42,13 +42,13 @@ QUICK_TEST_SAMPLES = 256
 
 
 def _section(check: Checker, cls: type, raw: Any, path: str, *, required: tuple[str, ...] = (),
-             also: tuple[str, ...] = ()) -> dict[str, Any]:
+             ) -> dict[str, Any]:
     """A section's keys, each parsed by its field's parser (cross-key rules come after)."""
-    raw = check.mapping(raw, path, schema.keys(cls) + also, required=required)
+    raw = check.mapping(raw, path, schema.keys(cls), required=required)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     prefix = f"{path}." if path else ""
     return {key: fields[key].metadata["parse"](check, value, prefix + key)
-            if key in fields else value for key, value in raw.items()}
+            for key, value in raw.items()}
 
 
 def _training(check: Checker, raw: Any) -> TrainingConfig:
@@ -114,17 +114,6 @@ def _open_dataset(check: Checker, values: dict[str, Any], path: str) -> DatasetC
                          "select classes", list(values["classes"]))
     facts = describe(check, values, path)
     return DatasetConfig(**values, facts=facts)
-
-
-def _grid(check: Checker, raw: Any) -> GridConfig:
-    grid = GridConfig(**_section(check, GridConfig, raw, "grid"))
-    absent = framework_missing(grid.framework)
-    if absent:
-        extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
-        raise check.fail("grid.framework", f"installed frameworks; {absent} need "
-                         f"`pip install -e '.[{extras}]'` (or `make install`)",
-                         list(grid.framework))
-    return grid
 
 
 def _backbone(check: Checker, raw: Any, grid: GridConfig) -> BackboneConfig:
@@ -203,7 +192,7 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     names = tuple(d.name for d in datasets)
     if len(set(names)) != len(names):
         raise check.fail("datasets", "each dataset name at most once", list(names))
-    grid = _grid(check, raw.get("grid", {}))
+    grid = GridConfig(**_section(check, GridConfig, raw.get("grid", {}), "grid"))
     config = Config(
         name=name, datasets=datasets, backbone=_backbone(check, raw.get("backbone", {}), grid),
         training=_training(check, raw.get("training", {})), grid=grid,
@@ -230,13 +219,14 @@ def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None
         raise check.fail("grid.framework", f"no other value than the default without "
                          f"'{CURRENT}' in `environments` (the framework axis is the current "
                          "environment's backends)", list(config.grid.framework))
-    here = tuple(r.framework for r in config.runtimes if r.pins is None)
-    absent = [f for f in framework_missing(here) if f not in config.grid.framework]
+    absent = framework_missing(tuple(r.framework for r in config.runtimes if r.pins is None))
     if absent:
         extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
-        raise check.fail("environments", f"installed frameworks for this Python's "
-                         f"environments; {absent} need `pip install -e '.[{extras}]'`",
-                         raw["environments"])
+        key = "grid.framework" if set(absent) & set(config.grid.framework) else "environments"
+        raise check.fail(key, f"installed frameworks for this Python; {absent} need `pip "
+                         f"install -e '.[{extras}]'` (or `make install`)",
+                         list(config.grid.framework) if key == "grid.framework"
+                         else raw["environments"])
     others = [r.label for r in config.runtimes
               if (r.environment, r.framework) != (CURRENT, vocab.DEFAULT_FRAMEWORK)]
     end_to_end = config.training.end_to_end(config.backbone) or any(

@@ -1,0 +1,86 @@
+"""`RunReport`: a run's annotated rows and what every output is made from, each computed once.
+
+cheat_table.csv and .md, the heatmaps, report.html, the end-of-run summary and the
+Python API's `Run` all read one `RunReport`: the first to ask for the cheat cells (or the
+findings, ...) computes them, the others reuse them.
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+from typing import Any
+
+import pandas as pd
+
+from runner.report import highlights, tables
+
+
+class RunReport:
+    """A run's result rows, and the views of them the outputs share.
+
+    Args:
+        rows: annotated result rows (`tables.annotate`), one per cell and seed.
+    """
+
+    def __init__(self, rows: pd.DataFrame):
+        self.rows = rows
+
+    @classmethod
+    def read(cls, run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> RunReport:
+        """A run's rows, annotated with the identical heads of its stored test logits."""
+        return cls(tables.annotate(tables.results_frame(rows), pathlib.Path(run_dir)))
+
+    @functools.cached_property
+    def shown(self) -> pd.DataFrame:
+        """The rows with each dataset's section per runtime and backbone (`by_runtime`)."""
+        return tables.by_runtime(self.rows)
+
+    @functools.cached_property
+    def cells(self) -> pd.DataFrame:
+        """One record per cell of `shown`, seeds aggregated (`tables.cheat_cells`)."""
+        return tables.cheat_cells(self.shown)
+
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        """The cheat table (cheat_table.csv)."""
+        return tables.cheat_table(self.cells)
+
+    @functools.cached_property
+    def table_markdown(self) -> pd.DataFrame:
+        """The cheat table with the recommended entries in Markdown bold (cheat_table.md)."""
+        return tables.cheat_table(self.cells, markup=True)
+
+    @functools.cached_property
+    def entries(self) -> dict[tuple, dict[str, Any]]:
+        """(metric, dataset, encoding, units, activation, column label): the cheat table's
+        row index plus column -> the cell record behind that entry."""
+        return {(c["metric"], c["dataset"], c["encoding"], c["units"], c["activation"],
+                 c["column"]): c for c in self.cells.to_dict("records")}
+
+    @functools.cached_property
+    def findings(self) -> list[tuple[str, list[str]]]:
+        """What the run found, by kind (`highlights.findings`)."""
+        return highlights.findings(self.shown, self.cells)
+
+    @functools.cached_property
+    def errors(self) -> list[dict[str, Any]]:
+        """Each distinct error and the cells it hit (`highlights.error_items`)."""
+        return highlights.error_items(self.shown)
+
+    @property
+    def datasets(self) -> list[str]:
+        """The sections, in the grid's order (a dataset, or a dataset per runtime)."""
+        return list(dict.fromkeys(self.shown["dataset"]))
+
+    def section(self, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One section's rows and cells.
+
+        Raises:
+            ValueError: the run has no such section.
+        """
+        if dataset not in self.datasets:
+            raise ValueError(f"Expected rows of dataset {dataset!r}. Received: rows of "
+                             f"{sorted(self.datasets)}")
+        return (self.shown[self.shown["dataset"] == dataset],
+                self.cells[self.cells["dataset"] == dataset])
