@@ -38,7 +38,7 @@ import runner
 run = runner.run("smoke", quick=True, out="run2", progress=False)
 assert "verdict" in run.results.columns, list(run.results.columns)
 html = run._repr_html_()
-assert "<img" in html or "<table" in html
+assert "<svg" in html or "<table" in html
 print(runner.open_run("run2"))
 """
 
