@@ -39,5 +39,5 @@ def test_the_notebook_runs_on_a_real_kernel(tmp_path):
     printed = "".join(o.get("text", "") for cell in outputs for o in cell
                       if o.output_type == "stream")
     assert "Verdicts: 120 cells" in printed
-    assert "fix: metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]" in printed
+    assert "metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]" in printed
     assert (tmp_path / "quickstart_smoke" / "results.csv").is_file()

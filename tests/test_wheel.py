@@ -38,7 +38,7 @@ import runner
 run = runner.run("smoke", quick=True, out="run2", progress=False)
 assert "verdict" in run.results.columns, list(run.results.columns)
 html = run._repr_html_()
-assert "<img" in html or "<table" in html
+assert "<svg" in html or "<table" in html
 print(runner.open_run("run2"))
 """
 
@@ -156,8 +156,8 @@ def test_from_an_empty_folder_it_runs_a_grid_and_cites_its_evidence(venv, tmp_pa
     assert list((cache / "cheatgrid").glob("features-*.npz"))  # the user's cache directory
 
     run("python", "-c", MODEL_SCRIPT)
-    report = run("cheatgrid", "check", "model.keras", "--labels", "y.npy", code=1)
-    assert "accuracy -> binary_accuracy: MISLEADING" in report
+    report = run("cheatgrid", "check", "model.keras", "--labels", "y.npy")
+    assert "accuracy -> binary_accuracy: OK" in report
     assert "seen: results/samples/default/results.csv" in report
     assert "identical_heads:" in report
 

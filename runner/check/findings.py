@@ -111,11 +111,6 @@ def hints(labels: Labels, head: Head) -> list[Finding]:
                              "loss is not reading what the layer computes",
                              f"keras.losses.{vocab.LOSSES[head.loss_name].keras_class}"
                              "(from_logits=True)"))
-    if labels.task == "multilabel" and head.activation == "softmax":
-        found.append(Finding("training", "softmax outputs sum to 1, so at most one exceeds 0.5: "
-                             f"the {1 - labels.at_most_one_label:.1%} of these images with two "
-                             "or more labels can never be right",
-                             fixes.right_head(labels, head)))
     if head.activation not in vocab.ACTIVATIONS and head.activation != UNKNOWN:
         found.append(Finding("model", f"the last activation is {head.activation}, which the "
                              "grid does not cover: verdicts read it as a probability (threshold "

@@ -50,6 +50,12 @@ def impaired(labels: Labels, head: Head) -> Judgement | None:
                          f"classes the outputs cannot name are never predicted, so at most "
                          f"{cap:.1%} of these rows can be right, whatever the weights",
                          CERTAIN, fixes.textbook_code(labels))
+    never = 1.0 - labels.at_most_one_label
+    if labels.task == "multilabel" and head.activation == "softmax" and \
+            never > judge.IMPAIRED_MARGIN:
+        return Judgement("impaired", "softmax outputs sum to 1, so at most one exceeds 0.5: "
+                         f"the {never:.1%} of rows with two labels or more are never right, "
+                         "whatever the weights", CERTAIN, fixes.textbook_code(labels))
     if head.loss_name == "mean_absolute_error" and labels.classes > 2:
         return Judgement("impaired", "mean absolute error pulls each output to the median of "
                          "its 0/1 target: an output rises only where its class is more likely "

@@ -170,9 +170,10 @@ CLASS_INDICES = np.arange(120) % 2
     # 4: mean absolute error on sigmoid outputs for ten one-hot classes
     (4, 10, "sigmoid", "mean_absolute_error", ("accuracy",), np.eye(10)[np.arange(120) % 10],
      "degenerate", "expected"),
-    # 5: three classes on one sigmoid output
-    (5, 1, "sigmoid", "binary_crossentropy", ("accuracy",), np.arange(120) % 3, "degenerate",
-     "expected"),
+    # 5: three classes on one sigmoid output (classes 0 and 1 only: the corpus measured
+    # keras #2172's head at 0.56, the textbook head at 0.91)
+    (5, 1, "sigmoid", "binary_crossentropy", ("accuracy",), np.arange(120) % 3, "impaired",
+     "certain"),
     # 6: a linear output into SparseCategoricalCrossentropy(from_logits=False)
     (6, 4, None, "sparse_categorical_crossentropy", ("accuracy",), np.arange(120) % 4,
      "impaired", "expected"),
