@@ -83,13 +83,9 @@ def _header(facts: list[tuple[str, str, str]], label_a: str, label_b: str) -> li
 
 
 def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> list[str]:
-    lines = []
-    for dataset, part in cells.loc[ids].groupby("dataset", sort=False):
-        described = describe_cells(part, df[df["dataset"] == dataset].drop_duplicates(
-            "cell_id"))
-        lines.append(f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} "
-                     f"({described})")
-    return lines
+    return [f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} ("
+            + describe_cells(part, df[df["dataset"] == dataset].drop_duplicates("cell_id")) + ")"
+            for dataset, part in cells.loc[ids].groupby("dataset", sort=False)]
 
 
 @dataclasses.dataclass

@@ -86,11 +86,8 @@ def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]
     """
     kinds = [("verdicts", [tally(cells)]), ("misleading", _misleading(cells)),
              ("degenerate", _degenerate(cells)), ("identical", _identical(df))]
-    shown = []
-    for kind, lines in kinds:
-        more = len(lines) - EXAMPLES
-        shown.append((kind, lines[:EXAMPLES] + ([f"... and {more} more"] if more > 0 else [])))
-    return shown
+    return [(kind, lines[:EXAMPLES] + [f"... and {len(lines) - EXAMPLES} more"] * (
+        len(lines) > EXAMPLES)) for kind, lines in kinds]
 
 
 TITLES = {"verdicts": "Verdicts", "misleading": "Metrics that misreport",
