@@ -66,6 +66,7 @@ def cmd_snippets(args: argparse.Namespace) -> int:
     could not run is reported in the table), 2 on bad flags."""
     from runner.store.atomic import atomic_write
     from runner.tutorial import snippet_markdown, snippet_table
+    from runner.tutorial.snippets import SNIPPETS
 
     names = frameworks(args.frameworks)
     out = pathlib.Path(args.out)
@@ -80,8 +81,8 @@ def cmd_snippets(args: argparse.Namespace) -> int:
             print(f"cheatgrid: {name} did not run: {run['failed']}", file=sys.stderr)
     atomic_write(out, snippet_markdown.snippets_markdown(runs))
     snippet_table.write_json(runs, out.with_suffix(".json"))
-    differing = [s.key for s in snippet_table.SNIPPETS if snippet_table.differs_between(s, runs)]
-    print(f"{len(snippet_table.SNIPPETS)} snippets on {len(names)} framework(s); "
+    differing = [s.key for s in SNIPPETS if snippet_table.differs_between(s, runs)]
+    print(f"{len(SNIPPETS)} snippets on {len(names)} framework(s); "
           f"{len(differing)} differ between frameworks. Wrote {out} and "
           f"{out.with_suffix('.json')}.")
     return 0

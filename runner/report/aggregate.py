@@ -1,9 +1,5 @@
-"""Comparing heads and cells: identical heads, cells over their seeds, frameworks and
-environments that disagree.
-
-Pure NumPy/pandas over result rows (one per cell and seed); `tables` annotates the
-rows with what this finds.
-"""
+"""Comparing heads and cells over result rows (one per cell and seed): identical heads,
+cells over their seeds, frameworks and environments that disagree."""
 
 from __future__ import annotations
 
@@ -23,8 +19,7 @@ def equivalence_groups(heads: Iterable[tuple[str, np.ndarray]],
     """Group heads whose outputs agree everywhere to `tolerance`.
 
     Args:
-        heads: (head id, logits) in display order; logits of one dataset, all
-            seeds stacked, so "identical" means identical for every seed.
+        heads: (head id, logits of one dataset, every seed stacked) in display order.
 
     Returns:
         head id -> the id of the first head of its group (itself when it leads).
@@ -50,11 +45,9 @@ def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
     """One row per cell over its seeds, in the order cells first appear in `df`.
 
     Returns:
-        The cell columns plus `n_seeds`, `n_ok`, `test_metric_mean`, `test_metric_std`,
-        `reference_accuracy_mean`, `reference_accuracy_std`, `majority_rate`, and
-        `verdict`: the first of error, degenerate, misleading, ok that any seed
-        got (a cell is only ok when it is ok under every seed). Other columns keep
-        their first seed's value.
+        The first seed's row plus `n_seeds`, `n_ok`, `test_metric_mean` / `_std`,
+        `reference_accuracy_mean` / `_std`, and `verdict`: the first of error, degenerate,
+        misleading, ok that any seed got.
     """
     by_cell = df.groupby("cell_id", sort=False)
     keys = [k for k in _CELL_KEYS if k in df]
@@ -91,14 +84,12 @@ def disagreements(df: pd.DataFrame, tolerance: float = MISLEADING_TOLERANCE) -> 
     """Cells whose outcome depends on the framework or the environment.
 
     Args:
-        df: result rows (one per cell and seed) with `framework` (and `environment`) and
-            `base_id` (the cell's id on the default framework in this Python).
+        df: result rows (one per cell and seed) with `base_id`.
         tolerance: accuracies (means over seeds) further apart than this differ.
 
     Returns:
-        One row per cell (base_id) run in 2+ runtimes (`runtime_labels`) whose status,
-        verdict or accuracy differ: `name` (without its runtime), `differs` (what), and
-        per runtime the entry text.
+        One row per cell (`base_id`) run in 2+ runtimes whose status, verdict or accuracy
+        differ: `name` (without its runtime), `differs` (what), and each runtime's entry.
     """
     if "base_id" not in df or runtime_labels(df).nunique() < 2:
         return pd.DataFrame()

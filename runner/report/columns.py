@@ -99,12 +99,3 @@ COLUMN_GROUPS = (
     (("run_name", "finished_at"), "the config's name and the UTC time the cell's group "
      "finished"),
 )
-
-def columns_table() -> str:
-    """results.csv's columns and their meanings, as a Markdown table."""
-    documented = [c for group, _ in COLUMN_GROUPS for c in group]
-    assert sorted(documented) == sorted(RESULT_COLUMNS), "every column documented once"
-    lines = ["| column | meaning |", "|---|---|"]
-    lines += [f"| {', '.join(f'`{c}`' for c in group)} | {meaning} |"
-              for group, meaning in COLUMN_GROUPS]
-    return "\n".join(lines) + "\n"

@@ -1,15 +1,6 @@
-"""Two runs side by side: what changed, cell by cell (matched by cell id, seeds aggregated;
-across frameworks by the cell's id on the default framework).
-
-Useful across Keras versions, weights, data and seeds: the header says how the
-runs differ, the sections list each cell whose status, error, verdict or
-accuracy changed. Accuracy changes count only beyond noise:
-
-- both cells with 2+ successful seeds: |Δ mean| > `NOISE_SE_FACTOR` × the standard
-  error of the difference, sqrt(s_a²/n_a + s_b²/n_b) (s: the sample standard
-  deviation over seeds), and |Δ mean| > `NOISE_FLOOR`;
-- otherwise (a single seed on either side): |Δ| > `SINGLE_SEED_TOLERANCE`.
-"""
+"""Two runs side by side: each cell (seeds aggregated, matched by cell id, or across
+runtimes by its id on the default framework) whose status, error, verdict or accuracy
+changed beyond noise (`NOISE_TEXT` says the rule)."""
 
 from __future__ import annotations
 
@@ -30,10 +21,8 @@ NOISE_FLOOR = 0.005  # below this a change does not matter, however sure it is
 SINGLE_SEED_TOLERANCE = 0.02  # one seed has no spread: a fixed margin, the verdicts' margin
 _ROUNDING = 1e-9  # 0.78 - 0.80 is -0.020000000000000018 in floats: still exactly 0.02
 _FIELDS = (("run", "run name"), ("framework", "framework"), ("environment", "environment"),
-           ("keras", "Keras"),
-           ("tf", "TensorFlow"), ("backbone", "backbone"), ("weights", "backbone weights"),
-           ("data", "data"),
-           ("n_train", "train images"),
+           ("keras", "Keras"), ("tf", "TensorFlow"), ("backbone", "backbone"),
+           ("weights", "backbone weights"), ("data", "data"), ("n_train", "train images"),
            ("n_test", "test images"), ("epochs", "epochs"), ("seeds", "seeds"),
            ("device", "device"))
 NOISE_TEXT = (
@@ -62,15 +51,7 @@ def match_key(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]) -> str
 
 
 def noise_threshold(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """The |Δ mean| above which two cells' accuracies differ beyond noise.
-
-    Args:
-        a, b: aggregated cells (`aggregate.aggregate_seeds` rows) with `n_ok` and
-            `test_metric_std`.
-
-    Returns:
-        See the module docstring.
-    """
+    """The |Δ mean| above which two aggregated cells' accuracies differ beyond noise."""
     if a["n_ok"] >= 2 and b["n_ok"] >= 2:
         error = math.sqrt(a["test_metric_std"] ** 2 / a["n_ok"] +
                           b["test_metric_std"] ** 2 / b["n_ok"])
@@ -85,10 +66,7 @@ def _md(value: Any) -> str:
 def _outcome(cell: dict[str, Any]) -> str:
     if cell["verdict"] == "error":
         return f"error: {cell['error_type']} in `{cell['phase']}`"
-    text = f"{cell['test_metric_mean']:.4f}"
-    if cell["n_seeds"] > 1:
-        text += f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})"
-    return f"{text} {cell['verdict']}"
+    return f"{tables.mean_text(cell)} {cell['verdict']}"
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
@@ -105,13 +83,9 @@ def _header(facts: list[tuple[str, str, str]], label_a: str, label_b: str) -> li
 
 
 def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> list[str]:
-    lines = []
-    for dataset, part in cells.loc[ids].groupby("dataset", sort=False):
-        described = describe_cells(part, df[df["dataset"] == dataset].drop_duplicates(
-            "cell_id"))
-        lines.append(f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} "
-                     f"({described})")
-    return lines
+    return [f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} ("
+            + describe_cells(part, df[df["dataset"] == dataset].drop_duplicates("cell_id")) + ")"
+            for dataset, part in cells.loc[ids].groupby("dataset", sort=False)]
 
 
 @dataclasses.dataclass
@@ -119,14 +93,11 @@ class Differences:
     """What changed from run A to run B, cell by cell (see `compare_runs`).
 
     Attributes:
-        shared: cells in both runs.
         status, verdicts, accuracy: (name, A, B[, delta, threshold]) per changed cell.
-        within_noise: cells whose accuracy moved, but not beyond noise.
-        identical: cells whose outcome (status, error or every seed's metric) is the same.
+        within_noise, identical: cells whose accuracy moved within noise; whose outcome
+            (status, error or every seed's metric) is the same.
         only_a, only_b: Markdown lines for the cells in one run only.
-        cells_a, cells_b: the cells of each run.
-        differ_in: the provenance fields (Keras, weights, ...) in which the runs differ,
-            with A's and B's values.
+        differ_in: the provenance fields in which the runs differ, with A's and B's values.
     """
 
     shared: int
@@ -150,7 +121,7 @@ class Differences:
 
 def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                 label_a: str, label_b: str) -> Differences:
-    """Compare two runs cell by cell (see the module docstring for the noise rule).
+    """Compare two runs cell by cell (`NOISE_TEXT` says the noise rule).
 
     Raises:
         ValueError: a run has no rows.
@@ -195,16 +166,12 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
 
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                  label_a: str, label_b: str) -> str:
-    """A cell-by-cell diff of two runs as Markdown.
+    """A cell-by-cell diff of two runs as Markdown: how the runs differ, then the cells only
+    in one run, the status, verdict and accuracy changes (`render`).
 
     Args:
         rows_a, rows_b: the result rows of each run (one per cell and seed).
         label_a, label_b: how to call the runs, e.g. their directories.
-
-    Returns:
-        A header on what each run is (and how they differ), then the cells only in
-        one run, status and error changes, verdict changes, and accuracy changes
-        beyond noise (see `noise_threshold`).
 
     Raises:
         ValueError: a run has no rows.

@@ -1,8 +1,5 @@
-"""Learning curves as inline SVG: per trained head, its loss and its test metrics per epoch.
-
-Hand-written SVG rather than matplotlib: a few kilobytes per chart, text that
-stays text, and no image files; the HTML report embeds them as they are.
-"""
+"""Learning curves as inline SVG (a few kilobytes a chart, text that stays text): per
+trained head, its loss and its test metrics per epoch."""
 
 from __future__ import annotations
 
@@ -12,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from runner import vocab
 
@@ -41,24 +39,13 @@ def _series(values: Any) -> np.ndarray:
 
 
 def mean_series(histories: Sequence[Any]) -> np.ndarray:
-    """The per-epoch mean over seeds of some histories (NaN where no seed has a finite value).
-
-    Args:
-        histories: one per-epoch list per seed (missing ones are skipped).
-
-    Returns:
-        An array as long as the longest history.
-    """
-    arrays = [_series(h) for h in histories]
-    arrays = [a for a in arrays if len(a)]
+    """The per-epoch mean over seeds of some histories (one list per seed, missing ones
+    skipped), as long as the longest; NaN where no seed has a finite value."""
+    arrays = [a for a in map(_series, histories) if len(a)]
     if not arrays:
         return np.array([])
-    stacked = np.full((len(arrays), max(len(a) for a in arrays)), np.nan)
-    for i, a in enumerate(arrays):
-        stacked[i, :len(a)] = np.where(np.isfinite(a), a, np.nan)
-    counts = np.sum(np.isfinite(stacked), axis=0)
-    sums = np.nansum(stacked, axis=0)
-    return np.divide(sums, counts, out=np.full(len(counts), np.nan), where=counts > 0)
+    stacked = pd.DataFrame(arrays)  # shorter histories padded with NaN
+    return stacked.where(np.isfinite(stacked)).mean().to_numpy(dtype=float)
 
 
 def svg_open(width: int, height: int, title: str, attributes: str = "") -> str:
@@ -80,16 +67,13 @@ def _number(value: float) -> str:
 
 def svg_chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
               y_range: tuple[float, float] | None = None) -> str:
-    """A small line chart over epochs.
+    """A small line chart over epochs: an `<svg>` element, or a note when nothing is finite.
 
     Args:
         title: the text above the plot.
-        lines: (values per epoch, colour, width, dashed) for each line, drawn in order;
-            non-finite values leave gaps.
+        lines: (values per epoch, colour, width, dashed), drawn in order; non-finite
+            values leave gaps.
         y_range: fixed (low, high); by default the finite values' range.
-
-    Returns:
-        An `<svg>` element, or a short note when no line has a finite value.
     """
     finite = [v for values, *_ in lines for v in values if math.isfinite(v)]
     if not finite:
@@ -135,15 +119,8 @@ def _finite_runs(values: np.ndarray) -> list[np.ndarray]:
 
 
 def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
-    """The two charts of one trained head: training loss, and test metrics with the
-    reference accuracy.
-
-    Args:
-        head: the result rows of one head (its cells, every seed), as dicts.
-
-    Returns:
-        Two `<svg>` elements (or notes where a head has no values).
-    """
+    """The two `<svg>` charts of one trained head (its result rows, every cell and seed):
+    training loss, and test metrics with the reference accuracy."""
     first_metric: dict[Any, Mapping[str, Any]] = {}  # each seed's first row
     for row in head:
         first_metric.setdefault(row["seed"], row)
@@ -153,10 +130,8 @@ def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
     by_metric: dict[str, list] = {}
     for row in head:
         by_metric.setdefault(row["metric"], []).append(row.get("history_test_metric"))
-    lines = []
-    for metric, histories in by_metric.items():
-        color, line_width = metric_styles().get(metric, OTHER_METRIC_STYLE)
-        lines.append((mean_series(histories), color, line_width, False))
-    lines.append((reference, *REFERENCE_STYLE, True))
+    styles = metric_styles()
+    lines = [(mean_series(histories), *styles.get(metric, OTHER_METRIC_STYLE), False)
+             for metric, histories in by_metric.items()] + [(reference, *REFERENCE_STYLE, True)]
     return (svg_chart("training loss", [(loss, *LOSS_STYLE, False)]) +
             svg_chart("test metrics, ref. dashed", lines, y_range=(0.0, 1.0)))

@@ -1,10 +1,5 @@
-"""Heatmaps of a run: one SVG per dataset, one panel per metric, cells coloured by verdict.
-
-Hand-written SVG, as the learning curves are (`curves`): text that stays text (and
-says each verdict in words), a hover tip per entry, tens of kilobytes, and no plotting
-library to import. Text widths are estimated from a generic sans-serif font's average
-glyph, so the layout leaves room to spare.
-"""
+"""Heatmaps of a run: one SVG per dataset, one panel per metric, cells coloured by verdict
+(and saying it in words), a hover tip per entry; text widths are estimated generously."""
 
 from __future__ import annotations
 
@@ -112,16 +107,13 @@ def _legend(x: int, y: int, marked: bool) -> str:
 
 
 def heatmap_svg(report: RunReport, dataset: str) -> str:
-    """Render one dataset's heatmap.
-
-    Returns:
-        The SVG document's text (an `<svg>` element, which HTML can also embed as it is).
+    """One dataset's heatmap: an SVG document (which HTML can also embed as it is).
 
     Raises:
         ValueError: the run has no rows of `dataset`.
     """
     part, section = report.section(dataset)
-    metrics = list(dict.fromkeys(part["metric"]))
+    metrics = report.metrics(dataset)
     ncols = min(2, len(metrics))
     panels = [report.table.loc[(m, dataset)] for m in metrics]
     label_w = round(_CHAR * max(len(_row_label(k)) for p in panels for k in p.index)) + 12
@@ -158,14 +150,8 @@ def heatmap_svg(report: RunReport, dataset: str) -> str:
 
 
 def write_heatmaps(report: RunReport, run_dir: str | pathlib.Path) -> list[pathlib.Path]:
-    """Write `heatmap_<dataset>.svg` for every dataset of a run.
-
-    Returns:
-        The paths written, in the datasets' order.
-    """
-    paths = []
-    for dataset in report.datasets:
-        path = pathlib.Path(run_dir) / heatmap_name(dataset)
+    """Write `heatmap_<dataset>.svg` for every dataset of a run; returns the paths."""
+    paths = [pathlib.Path(run_dir) / heatmap_name(dataset) for dataset in report.datasets]
+    for dataset, path in zip(report.datasets, paths, strict=True):
         atomic_write(path, heatmap_svg(report, dataset))
-        paths.append(path)
     return paths

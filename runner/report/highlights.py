@@ -1,9 +1,5 @@
-"""What a run found, first: the verdicts' tally, the metrics that misreport, the heads that
-never learn, and the heads that are one model under several names.
-
-cheat_table.md and report.html open with these lines, and `cheatgrid grid` prints
-them when it ends, so nobody has to find them cell by cell.
-"""
+"""What a run found, first (cheat_table.md and report.html open with it): the verdicts'
+tally, the metrics that misreport, heads that never learn, heads that are one model."""
 
 from __future__ import annotations
 
@@ -81,23 +77,17 @@ def _identical(df: pd.DataFrame) -> list[str]:
 
 
 def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]]]:
-    """The run's findings, by kind.
+    """The run's findings: (kind, lines) for 'verdicts', 'misleading', 'degenerate' and
+    'identical', each at most `EXAMPLES` lines and one counting the others.
 
     Args:
         df: annotated result rows (`tables.annotate`), one per cell and seed.
         cells: their cheat cells (`tables.cheat_cells(df)`).
-
-    Returns:
-        (kind, lines) for 'verdicts', 'misleading', 'degenerate' and 'identical', each
-        with at most `EXAMPLES` lines and a last line counting the others.
     """
     kinds = [("verdicts", [tally(cells)]), ("misleading", _misleading(cells)),
              ("degenerate", _degenerate(cells)), ("identical", _identical(df))]
-    shown = []
-    for kind, lines in kinds:
-        more = len(lines) - EXAMPLES
-        shown.append((kind, lines[:EXAMPLES] + ([f"... and {more} more"] if more > 0 else [])))
-    return shown
+    return [(kind, lines[:EXAMPLES] + [f"... and {len(lines) - EXAMPLES} more"] * (
+        len(lines) > EXAMPLES)) for kind, lines in kinds]
 
 
 TITLES = {"verdicts": "Verdicts", "misleading": "Metrics that misreport",
@@ -114,8 +104,8 @@ def findings_markdown(found: list[tuple[str, list[str]]]) -> list[str]:
 
 
 def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each distinct error of a run: where it was raised, its type and message, and the
-    cells it hit (`count`, and `cells` described by `describe_cells`), in grid order."""
+    """Each distinct error of a run, in grid order: `dataset`, `phase`, `error_type`,
+    `message`, and the cells it hit (`count`, `cells`: `describe_cells`)."""
     errors = df[df["status"] == "error"]
     grouped = errors.groupby(["dataset", "phase", "error_type", "error_message"],
                              sort=False, dropna=False)
@@ -125,13 +115,9 @@ def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
-    """A short description of some cells, by the axis values they share.
-
-    When `part` is exactly the product of its axis values (the usual case for
-    an error) the description is exact, e.g. `encoding=integer, loss=BCE|CCE`,
-    leaving out axes on which it covers every value of `universe`; otherwise
-    it names a few of the cells.
-    """
+    """Some cells by the axis values they share (`encoding=integer, loss=BCE|CCE`, leaving
+    out the axes where `part` covers all of `universe`) when `part` is the product of its
+    axis values; otherwise a few of their names."""
     axes = [a for a in vocab.AXES if a in part]
     values = {a: list(dict.fromkeys(part[a])) for a in axes}
     if math.prod(len(v) for v in values.values()) != len(part.drop_duplicates(axes)):

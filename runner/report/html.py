@@ -1,10 +1,6 @@
-"""report.html: a run in one self-contained page (inline CSS, coloured tables, SVG curves).
-
-Nothing in the page is fetched: it opens the same offline, attached to a mail or years
-later. All text from the rows is escaped; the Markdown it embeds (the run's claims.md,
-snippets.md and changes.md, and the `code` in its own lines) is rendered by markdown-it-py
-with raw HTML off.
-"""
+"""report.html: a run in one self-contained page (inline CSS, coloured tables, SVG curves)
+that fetches nothing; text from the rows is escaped, Markdown rendered by markdown-it-py
+with raw HTML off."""
 
 from __future__ import annotations
 
@@ -72,12 +68,6 @@ def _e(value) -> str:
     return escape(str(value))
 
 
-def _inline(text: str) -> str:
-    """One line of Markdown (`code`, **bold**, and `<br>` as GitHub renders it in a table
-    cell) as escaped HTML."""
-    return _MARKDOWN.renderInline(text).replace("&lt;br&gt;", "<br>")
-
-
 def markdown_html(text: str) -> str:
     """Embedded Markdown (paragraphs, lists, pipe tables) as HTML; a claims-table cell
     that starts with a claim's verdict (`holds (same model, g1)`) gets its colour."""
@@ -109,7 +99,7 @@ def _legend() -> str:
             "outlined</strong>: a combination the tutorial recommends; "
             f"<strong>★{tables.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
             "under its tables says what it showed and what to use instead)</li></ul>"
-            f"<p>{_inline(LEGEND)}</p>")
+            f"<p>{_MARKDOWN.renderInline(LEGEND)}</p>")
 
 
 def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
@@ -136,7 +126,7 @@ def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
 def _dataset_section(report: RunReport, dataset: str) -> str:
     head, tail = section_lines(report, dataset)
     out = [f'<section id="{_e(dataset)}">{_markdown(head)}']
-    for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
+    for metric in report.metrics(dataset):
         out += [_markdown([f"### metric: {metric}{reference_note(metric)}"]),
                 _cheat_table(report, metric, dataset)]
     return "".join(out) + _markdown(tail) + "</section>"
@@ -151,18 +141,14 @@ def _curves(report: RunReport) -> str:
            f"reference accuracy (dashed). {swatches}</p>"]
     if "history_loss" not in df:
         return out[0] + "<p class='note'>These rows hold no training histories.</p>"
-    by_head: dict[str, list[dict]] = {}
-    for cell in report.entries.values():
-        by_head.setdefault(cell["head_id"], []).append(cell)
+    by_head = {head_id: cells.to_dict("records")
+               for head_id, cells in report.cells.groupby("head_id", sort=False)}
     columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
                            "loss", "from_logits", "units", *curves.HISTORIES) if c in df]
-    heads: dict[str, dict[str, list[dict]]] = {}
-    for row in df[columns].to_dict("records"):
-        if isinstance(row["head_id"], str):
-            heads.setdefault(row["dataset"], {}).setdefault(row["head_id"], []).append(row)
-    for dataset in dict.fromkeys(df["dataset"]):
+    for dataset, rows in df[columns].groupby("dataset", sort=False):
         cards, untrained = [], 0
-        for head_id, head in heads.get(dataset, {}).items():
+        for head_id, head in rows.groupby("head_id", sort=False):
+            head = head.to_dict("records")
             if curves.mean_series([r["history_loss"] for r in head]).size == 0:
                 untrained += 1
                 continue
@@ -180,16 +166,11 @@ def _curves(report: RunReport) -> str:
 
 def render_html(report: RunReport, *, claims: str | None = None,
                 snippets: str | None = None, changes: str | None = None) -> str:
-    """The report page.
+    """The report page, a complete HTML document.
 
     Args:
         report: the run.
-        claims, snippets, changes: Markdown sections to embed, where the run has them: the
-            seeds' claims checked (claims.md), their snippets on every framework
-            (snippets.md), what changed from release to release (changes.md).
-
-    Returns:
-        A complete HTML document that references nothing outside itself.
+        claims, snippets, changes: the run's claims.md, snippets.md and changes.md, to embed.
     """
     embedded = {name: f"<section id='{name}'><h2>{title}</h2>{markdown_html(text)}</section>"
                 for name, title, text in (
@@ -210,16 +191,10 @@ def render_html(report: RunReport, *, claims: str | None = None,
 
 
 def write_html(report: RunReport, run_dir: str | pathlib.Path) -> pathlib.Path:
-    """Write `report.html` into a run directory, embedding the run's changes.md, claims.md
-    and snippets.md where there are.
-
-    Returns:
-        The path written.
-    """
-    run_dir = pathlib.Path(run_dir)
+    """Write `report.html` into a run directory (with the run's changes.md, claims.md and
+    snippets.md, where there are); returns its path."""
     texts = {name: path.read_text(encoding="utf-8") if path.is_file() else None
              for name in ("claims", "snippets", "changes")
-             for path in [run_dir / f"{name}.md"]}
-    path = run_dir / "report.html"
-    atomic_write(path, render_html(report, **texts))
+             for path in [pathlib.Path(run_dir) / f"{name}.md"]}
+    atomic_write(path := pathlib.Path(run_dir) / "report.html", render_html(report, **texts))
     return path

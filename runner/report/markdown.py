@@ -36,31 +36,17 @@ def markdown_table(df: pd.DataFrame) -> str:
                                       for v in values] for values in flat.itertuples(index=False)))
 
 
-def _first(df: pd.DataFrame, column: str) -> Any:
-    values = df[column].dropna() if column in df else pd.Series(dtype=object)
-    return values.iloc[0] if len(values) else "?"
-
-
 def _training_text(part: pd.DataFrame) -> str:
     """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
-    keys = [k for k in ("epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder")
-            if k in part]
     by_encoding = dict(part.groupby("encoding", sort=False).__iter__())
     texts = []
-    for key in keys:
-        label = key.replace("_", " ")
+    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
+                            "drop_remainder") if k in part]:
         values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
-        if len(set(values.values())) == 1:
-            texts.append(f"{label} {next(iter(values.values()))}")
-        else:
-            texts.append(f"{label} " + ", ".join(f"{v} ({enc})" for enc, v in values.items()))
+        shown = set(values.values()).pop() if len(set(values.values())) == 1 else \
+            ", ".join(f"{v} ({enc})" for enc, v in values.items())
+        texts.append(f"{key.replace('_', ' ')} {shown}")
     return "; ".join(texts)
-
-
-def multi_label(part: pd.DataFrame) -> bool:
-    """Whether a section's data is multi-label (its cells take multi-hot labels)."""
-    return bool(part["encoding"].map(lambda e: e in vocab.ENCODINGS and
-                                     vocab.ENCODINGS[e].multi_label).any())
 
 
 def reference_note(metric: str) -> str:
@@ -110,15 +96,17 @@ def header_lines(df: pd.DataFrame, title: str) -> list[str]:
 
 
 def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
-    """A dataset's section around its tables: its title and data, and after the tables the
+    """A dataset's section around its tables: its title and data; after the tables, the
     notes on recommended entries that misreport and its groups of identical heads."""
     part, section = report.section(dataset)
     spec = vocab.spec_of(dataset)
     tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
+    multi_label = any(e in vocab.ENCODINGS and vocab.ENCODINGS[e].multi_label
+                      for e in part["encoding"])
     head = [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
             f"Data: {values_text(part, 'data_detail')}; {values_text(part, 'n_train')} train / "
             f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
-            f"{'labels' if multi_label(part) else 'classes'}. Training: {_training_text(part)}. "
+            f"{'labels' if multi_label else 'classes'}. Training: {_training_text(part)}. "
             f"{counted(len(section), 'cell')}: {tally}.", ""]
     marked = recommended_misreports(section)
     tail = [f"- {misreport_line(cell)}" for cell in marked] + [""] if marked else []
@@ -129,26 +117,22 @@ def errors_lines(errors: list[dict[str, Any]]) -> list[str]:
     """The run's distinct errors (`highlights.error_items`)."""
     if not errors:
         return ["## Errors", "", "No cell raised.", ""]
-    return ["## Errors", "", ERRORS_INTRO, "",
-            *[f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} of "
+    return ["## Errors", "", "Each distinct error, where it was raised, and the cells it hit.",
+            "", *[f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} of "
               f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors], ""]
 
 
 def cheat_markdown(report: RunReport) -> str:
-    """The cheat table as Markdown (cheat_table.md).
-
-    Returns:
-        A provenance header, the run's findings, one section per dataset (tutorial
-        part) with one table per metric and its groups of identical heads, then the
-        distinct errors.
-    """
+    """cheat_table.md: a provenance header, the run's findings, one section per dataset
+    with a table per metric, where the frameworks disagree, then the distinct errors."""
     df = report.shown
-    lines = [*header_lines(df, f"Cheat table: {_first(df, 'run_name')}"),
+    names = df["run_name"].dropna() if "run_name" in df else []
+    lines = [*header_lines(df, f"Cheat table: {names.iloc[0] if len(names) else '?'}"),
              *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
     for dataset in report.datasets:
         head, tail = section_lines(report, dataset)
         lines += head
-        for metric in dict.fromkeys(report.section(dataset)[0]["metric"]):
+        for metric in report.metrics(dataset):
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
                       markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
         lines += tail
@@ -158,12 +142,8 @@ def cheat_markdown(report: RunReport) -> str:
     return "\n".join(lines)
 
 
-ERRORS_INTRO = "Each distinct error, where it was raised, and the cells it hit."
-
-
 def disagreements_lines(df: pd.DataFrame) -> list[str]:
-    """'Where the frameworks disagree': the cells whose status, verdict or accuracy
-    depend on the framework."""
+    """'Where the frameworks disagree' (`aggregate.disagreements`)."""
     table = aggregate.disagreements(df)
     if table.empty:
         return []

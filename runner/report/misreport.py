@@ -1,12 +1,6 @@
-"""Why a cell's metric misreports its head's accuracy, and which metric to use instead.
-
-A `misleading` cell (judge.verdict) trained a head whose reference accuracy is
-known; its Keras metric shows another number. The reason follows from what the
-metric computes on this head's outputs and labels (a 0.5 threshold on logits,
-one output scored as a class, labels counted one by one); the fix is the metric
-that computes the reference accuracy (or, for multi-label data, the nearest one
-Keras has). Pure Python over a row or a cell record (`aggregate.aggregate_seeds`).
-"""
+"""Why a `misleading` cell's metric misreports its head's accuracy (what the metric computes
+on these outputs and labels), and the metric that computes the reference accuracy instead
+(for multi-label data, the nearest Keras has)."""
 
 from __future__ import annotations
 
@@ -79,14 +73,10 @@ def _reason(built: str, cell: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def misreport(cell: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Why a cell's metric misreports, and what to do instead (use another metric, named
-    as code, or read this one as what it is); None when its verdict is not `misleading`.
+    """(why a cell's metric misreports, what to do instead); None unless it is `misleading`.
 
     Args:
-        cell: a result row or a cell record, with `verdict`, `metric`, `encoding`,
-            `units`, `activation`, the test metric and the reference accuracy (as
-            `test_metric` or `test_metric_mean`, ...); `metric_resolved` and
-            `hamming_accuracy` when there are.
+        cell: a result row or a cell record (`test_metric` or `test_metric_mean`, ...).
     """
     if cell.get("verdict") != "misleading" or _number(cell, "test_metric") is None or \
             _number(cell, "reference_accuracy") is None:

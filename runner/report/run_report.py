@@ -1,9 +1,5 @@
-"""`RunReport`: a run's annotated rows and what every output is made from, each computed once.
-
-cheat_table.csv and .md, the heatmaps, report.html, the end-of-run summary and the
-Python API's `Run` all read one `RunReport`: the first to ask for the cheat cells (or the
-findings, ...) computes them, the others reuse them.
-"""
+"""`RunReport`: a run's annotated rows and the views every output reads, each computed once
+by the first output that asks."""
 
 from __future__ import annotations
 
@@ -53,8 +49,7 @@ class RunReport:
 
     @functools.cached_property
     def entries(self) -> dict[tuple, dict[str, Any]]:
-        """(metric, dataset, encoding, units, activation, column label): the cheat table's
-        row index plus column -> the cell record behind that entry."""
+        """The cheat table's (row index..., column label) -> the cell record behind the entry."""
         return {(c["metric"], c["dataset"], c["encoding"], c["units"], c["activation"],
                  c["column"]): c for c in self.cells.to_dict("records")}
 
@@ -72,6 +67,10 @@ class RunReport:
     def datasets(self) -> list[str]:
         """The sections, in the grid's order (a dataset, or a dataset per runtime)."""
         return list(dict.fromkeys(self.shown["dataset"]))
+
+    def metrics(self, dataset: str) -> list[str]:
+        """A section's metrics, in the grid's order."""
+        return list(dict.fromkeys(self.section(dataset)[0]["metric"]))
 
     def section(self, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """One section's rows and cells.

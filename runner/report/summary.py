@@ -72,8 +72,8 @@ def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
     """The end-of-run summary, one line each."""
     groups: dict[str, int] = {}
     for (dataset, _), size in group_sizes(report.shown).items():
-        groups[dataset] = groups.get(dataset, 0) + (size > 1)
-    groups = {dataset: count for dataset, count in groups.items() if count}
+        if size > 1:
+            groups[dataset] = groups.get(dataset, 0) + 1
     identical = (f"{counted(sum(groups.values()), 'group')} of identical heads ("
                  + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
         else "no identical heads"

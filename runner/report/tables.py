@@ -1,9 +1,5 @@
-"""Result rows -> pandas tables: the annotated rows, the cells over seeds, the cheat table.
-
-Rows are annotated first (verdicts, equivalence groups from the stored test
-logits), then aggregated over seeds for the cheat table; every output of
-`report/` reads these.
-"""
+"""Result rows -> pandas tables: the annotated rows (verdicts, identical heads), the cells
+over seeds, the cheat table; every output of `report/` reads these."""
 
 from __future__ import annotations
 
@@ -37,12 +33,10 @@ def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.DataFrame:
-    """Recompute verdicts and, from the run's stored test logits, the equivalence groups.
-
-    Heads of one dataset whose logits agree to `judge.EQUIVALENCE_TOLERANCE` on
-    every test image, for every seed, share an `equivalence_group` (g1, g2, ... per
-    dataset, in grid order); `same_as` names the group's first head for the others.
-    """
+    """Recompute verdicts and, from the run's stored test logits, the equivalence groups:
+    heads of one dataset and backbone whose logits agree to `judge.EQUIVALENCE_TOLERANCE`
+    on every test image and seed share an `equivalence_group` (g1, g2, ...); `same_as`
+    names the group's first head for the others."""
     df = df.copy()
     df["verdict"] = [judge.verdict(row) for row in df.to_dict("records")]
     df["equivalence_group"], df["same_as"] = None, None
@@ -74,19 +68,15 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
 
 
 def recommended(cell: dict[str, Any]) -> bool:
-    """Whether the tutorial recommends a cell (a row or cell record); missing or NaN
-    counts as no."""
-    value = cell.get("recommended")
-    return bool(value) if isinstance(value, (bool, np.bool_)) else False
+    """Whether the tutorial recommends a cell (a row or cell record); missing or NaN: no."""
+    return isinstance(value := cell.get("recommended"), (bool, np.bool_)) and bool(value)
 
 
 def recommended_misreports(cells: pd.DataFrame) -> list[dict[str, Any]]:
-    """The recommended cells of `cheat_cells` whose metric misreports, in table order:
-    the entries marked `MISREPORT_MARK`, each with its `misreport` note (computed here
-    for records of `aggregate.aggregate_seeds`)."""
-    records = [{**c, "misreport": c["misreport"] if isinstance(c.get("misreport"), str)
-                else misreport.note(c)} for c in cells.to_dict("records") if recommended(c)]
-    return [c for c in records if c["misreport"]]
+    """The cheat cells (`cheat_cells`) marked `MISREPORT_MARK`, in table order: recommended,
+    and their metric misreports (`misreport` says how)."""
+    return [c for c in cells.to_dict("records")
+            if recommended(c) and isinstance(c.get("misreport"), str)]
 
 
 def star(cell: dict[str, Any]) -> str:
@@ -98,8 +88,8 @@ def star(cell: dict[str, Any]) -> str:
 
 
 def cell_tip(cell: dict[str, Any]) -> str:
-    """The words shown on hovering an entry: the cell's name and reference accuracy, or
-    its error; and its `misreport` note."""
+    """The words shown on hovering an entry: the cell's name and reference accuracy (or its
+    error), and its `misreport` note."""
     if cell["verdict"] == "error":
         tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
     else:
@@ -118,13 +108,19 @@ def misreport_line(cell: dict[str, Any]) -> str:
             f"{head}: {cell['misreport']}")
 
 
+def mean_text(cell: dict[str, Any]) -> str:
+    """A cell's test metric over seeds: '0.8760', or '0.8760 ± 0.0100 (n=3)'."""
+    text = f"{cell['test_metric_mean']:.4f}"
+    if cell["n_seeds"] > 1:
+        text += f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})"
+    return text
+
+
 def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
                markup: bool) -> str:
     if row["verdict"] == "error":
         return f"error: {row['error_type']}"
-    text = f"{row['test_metric_mean']:.4f}"
-    if row["n_seeds"] > 1:
-        text += f" ± {row['test_metric_std']:.4f} (n={row['n_ok']})"
+    text = mean_text(row)
     if markup and recommended(row):
         text = f"**{text}**" + (MISREPORT_MARK if isinstance(row.get("misreport"), str) else "")
     if row["verdict"] != "ok":
@@ -142,20 +138,15 @@ def head_text(cell: dict[str, Any], loss: bool = True) -> str:
     return f"{text} / {_column_label(cell['loss'], cell['from_logits'])}" if loss else text
 
 
-def _column_label(loss: str, from_logits: bool, label_smoothing: float = 0.0) -> str:
-    smoothing = f" ls={label_smoothing:g}" if _number(label_smoothing) and label_smoothing \
-        else ""
+def _column_label(loss: str, from_logits: bool, label_smoothing: Any = 0.0) -> str:
+    number = isinstance(label_smoothing, (int, float, np.floating)) and not isinstance(
+        label_smoothing, bool) and not np.isnan(label_smoothing)
+    smoothing = f" ls={label_smoothing:g}" if number and label_smoothing else ""
     return f"{vocab.short_loss(loss)} logits={str(bool(from_logits)).lower()}{smoothing}"
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) \
-        and not np.isnan(value)
-
-
 def shared_heads(df: pd.DataFrame) -> pd.DataFrame:
-    """The first row of each head that has an equivalence group (see `annotate`), in
-    order: grouped by `equivalence_group`, the heads that are one trained model."""
+    """The first row of each head that has an equivalence group (`annotate`), in order."""
     return df.dropna(subset=["equivalence_group"]).drop_duplicates("head_id")
 
 
@@ -173,24 +164,18 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
         df: annotated result rows (one per cell and seed), see `annotate`.
 
     Returns:
-        `aggregate.aggregate_seeds(df)` plus `misreport` (for a misleading cell, why its
-        metric misreports and what to use instead: `misreport.note`; else None),
-        `value` (the entry's text), `value_markdown` (the same, in Markdown bold for
-        the tutorial's recommended combinations, marked `MISREPORT_MARK` where their
-        metric misreports), `column` (e.g. `BCE logits=true`) and `loss_rank` (the
-        loss's place in the columns).
+        `aggregate.aggregate_seeds(df)` plus `misreport` (`misreport.note`), `value` (the
+        entry's text), `value_markdown` (the same with the recommended entries in bold),
+        `column` (e.g. `BCE logits=true`) and `loss_rank` (the loss's place in the columns).
     """
     sizes = group_sizes(df)
     cells = aggregate.aggregate_seeds(df)
     if "label_smoothing" not in cells:
         cells = cells.assign(label_smoothing=0.0)
     cells["label_smoothing"] = cells["label_smoothing"].fillna(0.0)
-    records = cells.to_dict("records")
-    notes = [misreport.note(record) for record in records]
-    for record, text in zip(records, notes, strict=True):
-        record["misreport"] = text
+    records = [{**r, "misreport": misreport.note(r)} for r in cells.to_dict("records")]
     return cells.assign(
-        misreport=notes,
+        misreport=[r["misreport"] for r in records],
         value=[_cell_text(row, sizes, markup=False) for row in records],
         value_markdown=[_cell_text(row, sizes, markup=True) for row in records],
         column=[_column_label(l, f, s) for l, f, s in zip(
@@ -199,17 +184,9 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
-    """The pivot a person reads: rows metric/dataset/encoding/units/activation, columns
-    loss/from_logits, each entry the cell's test metric (mean ± std over seeds) with its
-    verdict when not ok and its equivalence group when shared, or its error type.
-
-    Args:
-        cells: the run's cheat cells (`cheat_cells`).
-        markup: Markdown bold for the tutorial's recommended combinations.
-
-    Rows keep the order in which the cells appear (the grid's order); columns go BCE,
-    CCE, SCCE, each with logits=true before logits=false.
-    """
+    """The pivot a person reads: rows metric/dataset/encoding/units/activation in the grid's
+    order, columns loss/from_logits (BCE, CCE, SCCE; logits=true first), entries the cells'
+    `value` (`value_markdown` with `markup`)."""
     index = ["metric"] + _TABLE_ROWS
     columns = cells.sort_values(["loss_rank", "from_logits", "label_smoothing"],
                                 ascending=[True, False, True], kind="stable")["column"].unique()
@@ -225,14 +202,8 @@ def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
 
 
 def provenance(df: pd.DataFrame) -> dict[str, str]:
-    """What a run is, for headers: each field the distinct values of its column.
-
-    Returns:
-        `run`, `framework`, `environment`, `backbone`, `keras`, `tf`, `weights`, `device`,
-        `seeds`, `epochs`, `n_train`, `n_test`, and `data`, the data of each dataset
-        (`name: data_detail; ...`);
-        `?` where the rows lack the column.
-    """
+    """What a run is, for headers: field -> the distinct values of its column (`?` where the
+    rows lack it); `backbone` its bases, `data` each dataset's (`name: data_detail; ...`)."""
     detail = "data_detail" if "data_detail" in df else "data_source"
     columns = {"run": "run_name", "framework": "framework", "environment": "environment",
                "keras": "keras_version", "tf": "tf_version", "weights": "weights",
@@ -262,10 +233,8 @@ def backbone_text(df: pd.DataFrame) -> str:
 
 
 def by_runtime(df: pd.DataFrame) -> pd.DataFrame:
-    """For tables: when a run has several frameworks or environments (or backbones), each
-    dataset's section becomes one per runtime and backbone ('mnist · jax', 'mnist ·
-    keras3.4.1-jax', 'mnist · mobilenet_v2'), runtime by runtime; results.csv keeps the
-    columns."""
+    """The rows with each dataset's section split per runtime and backbone when a run has
+    several ('mnist · jax', 'mnist · mobilenet_v2'), runtime by runtime."""
     runtimes = aggregate.runtime_labels(df)
     split = (["runtime"] if runtimes.nunique() > 1 else []) + (
         ["backbone"] if "backbone" in df and df["backbone"].nunique() > 1 else [])

@@ -1,8 +1,4 @@
-"""The top of the report: every output of a run directory from its result rows.
-
-results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and report.html,
-each written whole (`store.atomic`), all from one `RunReport`.
-"""
+"""The top of the report: every output of a run directory, each written whole."""
 
 from __future__ import annotations
 
@@ -18,11 +14,7 @@ from runner.store.atomic import atomic_write
 
 def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, str]:
     """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and
-    report.html into `run_dir`.
-
-    report.html embeds the run's changes.md, claims.md and snippets.md when there are:
-    checking the claims and running the snippets ask Keras itself, which this function
-    never imports.
+    report.html (with the run's changes.md, claims.md and snippets.md) into `run_dir`.
 
     Returns:
         Output name -> path of each file written.

@@ -27,6 +27,7 @@ from runner.report import aggregate
 from runner.report.highlights import describe_cells
 from runner.report.markdown import markdown_table, pipe_table
 from runner.tutorial import claims, snippet_table
+from runner.tutorial.claims import table_cell
 from runner.tutorial.snippets import SNIPPETS
 
 SHOWN_CHARS = 160  # a value before or after, in a table cell
@@ -172,21 +173,15 @@ def claim_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
                 line: list[Release]) -> list[tuple[claims.Claim, list[bool | None]]]:
     """Each claim's verdict on each release of a line (None: not tested there)."""
     labels = aggregate.runtime_labels(df)
-    verdicts: dict[str, list[bool | None]] = {}
-    checked = {}
+    verdicts: dict[claims.Claim, list[bool | None]] = {}
     for release in line:
         rows = df[labels == release.label]
         run = (runs or {}).get(release.label)
         found = claims.evaluate(rows, {release.label: run} if run else {}) if len(rows) \
             else [(c, None) for c in claims.CLAIMS]
         for claim, finding in found:
-            checked[claim.says + claim.source] = claim
-            verdicts.setdefault(claim.says + claim.source, []).append(
-                None if finding is None else finding.holds)
-    return [(checked[k], v) for k, v in verdicts.items()]
-
-
-_MARKS = {True: "holds", False: "does not hold", None: "not tested"}
+            verdicts.setdefault(claim, []).append(None if finding is None else finding.holds)
+    return list(verdicts.items())
 
 
 def spans(line: list[Release], values: list[Any]) -> str:
@@ -204,13 +199,9 @@ def spans(line: list[Release], values: list[Any]) -> str:
     if len(segments) == 2 and segments[1][2] is line[-1] and None not in (
             segments[0][0], segments[1][0]):
         (value, first, last), (_, start, _) = segments
-        return (f"{_MARKS[value]} on Keras {where(first, last)}, "
+        return (f"{claims.MARKS[value]} on Keras {where(first, last)}, "
                 f"{'not' if value else 'holds'} from {start.keras}")
-    return "; ".join(f"{_MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
-
-
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "/").replace("\n", " ")
+    return "; ".join(f"{claims.MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
 
 
 def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[str]:
@@ -228,7 +219,7 @@ def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[
                 f"{dataset}: {describe_cells(cells_of, universe[universe['dataset'] == dataset])}"
                 f" ({len(cells_of)})" for dataset, cells_of in cells.groupby("dataset",
                                                                             sort=False))
-            rows.append({"what": what, "before": _cell(old), "after": _cell(new),
+            rows.append({"what": what, "before": table_cell(old), "after": table_cell(new),
                          "cells": len(group), "which": described})
         lines += [f"### {backend}: {before.text} → {after.text}", "",
                   markdown_table(pd.DataFrame(rows).set_index("what")), ""]
@@ -256,13 +247,13 @@ def changes_markdown(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None) -
     for backend, line in lines_by_backend.items():
         for claim, values in claim_lines(df, runs, line):
             if len(set(values) - {None}) > 1:
-                claim_rows.append((f"{claim.part} ({claim.source})", _cell(claim.says),
-                                   backend, _cell(spans(line, values))))
+                claim_rows.append((f"{claim.part} ({claim.source})", table_cell(claim.says),
+                                   backend, table_cell(spans(line, values))))
     out += ([pipe_table(("part", "the tutorial says", "backend", "verdict along the releases"),
                         claim_rows)] if claim_rows else
             ["No claim's verdict changes between releases."]) + ["", "## Snippets", ""]
     snippet_rows = [(f"`{c['key']}`", f"{backend}: {c['before'].text} → {c['after'].text}",
-                     c["what"], _cell(c["from"]), _cell(c["to"]))
+                     c["what"], table_cell(c["from"]), table_cell(c["to"]))
                     for backend, line in lines_by_backend.items()
                     for c in snippet_changes(runs or {}, line)]
     out += ([pipe_table(("snippet", "between", "what", "before", "after"), snippet_rows)]

@@ -1,12 +1,6 @@
-"""The checks behind the claims: each reads a run's rows and judges one quantity.
-
-A claim about how combinations *train* is judged on the heads' reference accuracy
-(computed from their raw test outputs, without Keras metrics) and on the identical-
-head groups; a claim about what a *metric reports* is judged on the metric against
-the reference accuracy; a claim about which cells *raise* on their status. Where the
-cells a training claim is about carry a metric that misreports (the metric the
-tutorial pairs with them), the finding says so, with the number it showed and the fix
-(`report.misreport`).
+"""The checks behind the claims, each judging one quantity of a run's rows: how heads *train*
+on their reference accuracy and identical-head groups (with a note where the claim's metric
+misreports), what a *metric reports* against the reference accuracy, what *raises* on status.
 """
 
 from __future__ import annotations
@@ -44,8 +38,7 @@ class Finding:
         shows: the evidence, in words and numbers.
         judged_on: the quantity compared (one of the `ON_*` names).
         detail: said next to the verdict, e.g. "same model, group g1".
-        metric_note: where the claim's cells carry a metric that misreports: what it
-            showed and what to use instead.
+        metric_note: what the claim's misreporting metric showed, and what to use instead.
     """
 
     holds: bool | None
@@ -60,8 +53,8 @@ Check = Callable[[pd.DataFrame], Finding]
 
 @dataclasses.dataclass(frozen=True)
 class Head:
-    """A trained head as the claims see it: its reference accuracy (mean over seeds),
-    its identical-head group, and the rows of its cells."""
+    """A trained head as the claims see it: its reference accuracy (mean over seeds), its
+    identical-head group, majority rate and whether it predicts a constant."""
 
     label: str
     where: dict
@@ -93,8 +86,7 @@ def head(rows: pd.DataFrame, where: dict, name: str | None = None) -> Head | Non
 
 
 def metric_notes(rows: pd.DataFrame, heads: list[Head], metric: str) -> str:
-    """Where the `metric` cells of these heads misreport: each head, what the metric
-    showed and the fix (`report.misreport`); '' when none does."""
+    """Where the `metric` cells of these heads misreport: each head's `misreport.note`."""
     notes = []
     for h in heads:
         hit = cells(rows, metric=metric, **h.where)
@@ -167,22 +159,13 @@ def as_good_as_best(part: str, where: dict, among: dict, metric: str) -> Check:
     the other heads matching `among`."""
     def check(df: pd.DataFrame) -> Finding:
         rows = part_rows(df, part)
-        this = head(rows, where)
-        pool = cells(rows, status="ok", **among).dropna(subset=["reference_accuracy"])
-        itself = pd.Series(True, index=pool.index)
-        for key, value in where.items():
-            itself &= pool[key] == value
-        pool = pool[~itself]
-        if this is None or this.reference is None or pool.empty:
+        this, top = head(rows, where), _best_head(rows, among, besides=where)
+        if this is None or this.reference is None or top is None:
             return Finding(None if cells(rows, **where).empty else False,
                            f"{label(where)}: no successful cell", ON_TRAINING)
-        by_head = pool.groupby(["activation", "loss", "from_logits"])["reference_accuracy"]
-        (activation, loss, from_logits), best = by_head.mean().idxmax(), by_head.mean().max()
-        top = head(rows, {**among, "activation": activation, "loss": loss,
-                          "from_logits": from_logits})
-        holds = this.reference >= best - SIMILAR_TOLERANCE - _EPSILON
+        holds = this.reference >= top.reference - SIMILAR_TOLERANCE - _EPSILON
         shows = (f"reference accuracy {this.label} {_fmt(this.reference)}; the best other "
-                 f"head, {top.label}, {_fmt(float(best))}")
+                 f"head, {top.label}, {_fmt(top.reference)}")
         return _on_training(holds, shows, this, top, rows, [this], metric)
     return check
 
@@ -255,8 +238,12 @@ def metric_agrees(part: str, where: dict, metric: str | list[str]) -> Check:
     return check
 
 
-def _best_head(rows: pd.DataFrame, where: dict) -> Head | None:
+def _best_head(rows: pd.DataFrame, where: dict, besides: dict | None = None) -> Head | None:
+    """The head matching `where` (other than the one matching `besides`) of the best
+    reference accuracy."""
     hit = cells(rows, status="ok", **where).dropna(subset=["reference_accuracy"])
+    if besides:
+        hit = hit[~(hit[list(besides)] == pd.Series(besides)).all(axis=1)]
     if hit.empty:
         return None
     by_head = hit.groupby(["activation", "loss", "from_logits"])["reference_accuracy"].mean()
@@ -266,9 +253,8 @@ def _best_head(rows: pd.DataFrame, where: dict) -> Head | None:
 
 
 def exact_match(a: dict, b: dict, better: bool) -> Check:
-    """Part C: the best head matching `a` against the best matching `b`, by exact match.
-    `better`: a beats b by more than `SIMILAR_TOLERANCE`; else a is at most that much
-    worse."""
+    """Part C, by exact match: the best head matching `a` beats the best matching `b` by more
+    than `SIMILAR_TOLERANCE` (`better`), or is at most that much worse."""
     def check(df: pd.DataFrame) -> Finding:
         rows = part_rows(df, "C")
         ha, hb = _best_head(rows, a), _best_head(rows, b)

@@ -176,27 +176,23 @@ def evaluate(df: pd.DataFrame, snippet_runs: Runs | None = None,
         df = df[labels == main]
     if "verdict" not in df:
         df = df.assign(verdict=[judge.verdict(r) for r in df.to_dict("records")])
-    found = []
-    for claim in CLAIMS:
-        if claim.snippet is None:
-            found.append((claim, claim.check(df)))
-        else:
-            runs = snippet_runs if snippet_runs is not None else dict(_in_process_runs())
-            found.append((claim, _keras_finding(claim, runs)))
-    return found
+    runs = snippet_runs if snippet_runs is not None else dict(_in_process_runs())
+    return [(claim, claim.check(df) if claim.snippet is None else _keras_finding(claim, runs))
+            for claim in CLAIMS]
 
 
-_MARKS = {True: "holds", False: "does not hold", None: "not tested"}
+MARKS = {True: "holds", False: "does not hold", None: "not tested"}
 
 
 def verdict_text(finding: Finding) -> str:
     """'holds', 'does not hold' or 'not tested', with the finding's detail in brackets."""
-    mark = _MARKS[finding.holds]
+    mark = MARKS[finding.holds]
     return f"{mark} ({finding.detail})" if finding.detail else mark
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "/")
+def table_cell(text: object) -> str:
+    """Text for a Markdown table cell: pipes as `/`, on one line."""
+    return str(text).replace("|", "/").replace("\n", " ")
 
 
 def claims_markdown(df: pd.DataFrame, snippet_runs: Runs | None = None) -> str:
@@ -221,7 +217,8 @@ def claims_markdown(df: pd.DataFrame, snippet_runs: Runs | None = None) -> str:
              "and what to use instead.", "",
              pipe_table(("part", "the tutorial says", "judged on", "this run shows", "verdict",
                          "the metric"), (
-                 (f"{claim.part} ({claim.source})", _cell(claim.says), finding.judged_on,
-                  _cell(finding.shows), _cell(verdict_text(finding)), _cell(finding.metric_note))
+                 (f"{claim.part} ({claim.source})", table_cell(claim.says), finding.judged_on,
+                  table_cell(finding.shows), table_cell(verdict_text(finding)),
+                  table_cell(finding.metric_note))
                  for claim, finding in evaluate(df, runs)))]
     return "\n".join(lines) + "\n"

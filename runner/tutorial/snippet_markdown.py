@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from runner.report.markdown import pipe_table
 from runner.tutorial import snippet_table
 from runner.tutorial.snippets import NOT_RUN, SNIPPETS, Snippet
 
@@ -33,38 +34,34 @@ def _framework_cell(result: dict[str, Any] | None, run: dict[str, Any]) -> str:
     return _cell(text)
 
 
-def _grouped(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> list[tuple[str, str,
-                                                                            list[str]]]:
-    """(verdict, why, frameworks) groups of one snippet, in framework order."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for name, run in runs.items():
-        result = snippet_table.results_by_key(run).get(snippet.key) or {
-            "failed": run.get("failed", "no result")}
-        groups.setdefault(snippet_table.verdict(snippet, result), []).append(name)
-    return [(verdict, why, names) for (verdict, why), names in groups.items()]
+def _agreeing(values: dict[str, Any]) -> dict[Any, list[str]]:
+    """value -> the frameworks that have it, in framework order."""
+    groups: dict[Any, list[str]] = {}
+    for name, value in values.items():
+        groups.setdefault(value, []).append(name)
+    return groups
 
 
 def verdict_text(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> str:
     """The verdict cell: one verdict (and why) per group of frameworks that agree."""
-    groups = _grouped(snippet, runs)
+    groups = _agreeing({name: snippet_table.verdict(snippet, snippet_table.results_by_key(
+        run).get(snippet.key) or {"failed": run.get("failed", "no result")})
+        for name, run in runs.items()})
     if len(groups) == 1:
-        verdict, why, _ = groups[0]
+        ((verdict, why),) = groups
         return f"**{verdict}**" + (f": {why}" if why else "")
     return "<br>".join(f"**{verdict}** on {', '.join(names)}" + (f": {why}" if why else "")
-                       for verdict, why, names in groups)
+                       for (verdict, why), names in groups.items())
 
 
 def _statement_verdicts(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> str:
     """For a printed snippet that also states something: the statement's verdict."""
-    marks = {}
-    for name, run in runs.items():
-        result = snippet_table.results_by_key(run).get(snippet.key)
-        if result is not None and result.get("holds") is not None:
-            marks.setdefault("holds" if result["holds"] else "does not hold", []).append(name)
-    if not marks:
-        return ""
-    if len(marks) == 1:
-        return f"<br>the statement: **{next(iter(marks))}**"
+    marks = _agreeing({name: "holds" if result["holds"] else "does not hold"
+                       for name, run in runs.items()
+                       if (result := snippet_table.results_by_key(run).get(snippet.key))
+                       is not None and result.get("holds") is not None})
+    if len(marks) < 2:
+        return "".join(f"<br>the statement: **{mark}**" for mark in marks)
     return "<br>the statement: " + "; ".join(f"**{m}** on {', '.join(n)}"
                                             for m, n in marks.items())
 
@@ -80,13 +77,9 @@ def _seed_cell(snippet: Snippet) -> str:
 
 
 def _provenance(runs: dict[str, dict[str, Any]]) -> str:
-    shown = []
-    for name, run in runs.items():
-        if "failed" in run:
-            shown.append(f"{name}: did not run ({run['failed']})")
-        else:
-            shown.append(f"{name}: Keras {run['keras_version']} on {run['backend']}")
-    return "; ".join(shown)
+    return "; ".join(f"{name}: did not run ({run['failed']})" if "failed" in run else
+                     f"{name}: Keras {run['keras_version']} on {run['backend']}"
+                     for name, run in runs.items())
 
 
 def snippets_markdown(runs: dict[str, dict[str, Any]]) -> str:
@@ -108,19 +101,15 @@ def snippets_markdown(runs: dict[str, dict[str, Any]]) -> str:
         "when it prints the seed's numbers (and True/False, and brackets: a shape counts) "
         f"within a relative {snippet_table.RELATIVE_TOLERANCE:g}, and the error the seed "
         "shows, if any. A statement holds or does not by a small computation, run after "
-        "the snippet.", "",
-        "| seed | snippet | the seed | " + " | ".join(names) + " | verdict |",
-        "|---|---|---|" + "---|" * len(names) + "---|"]
-    for snippet in SNIPPETS:
-        what = f"`{snippet.key}`: {snippet.short}" + (f" ({snippet.note})" if snippet.note
-                                                       else "")
-        cells = [_framework_cell(snippet_table.results_by_key(run).get(snippet.key), run)
-                 for run in runs.values()]
-        verdict = verdict_text(snippet, runs)
-        if snippet.printed is not None and snippet.says:
-            verdict += _statement_verdicts(snippet, runs)
-        lines.append(f"| {snippet.seed} | {_cell(what, 10_000)} | {_seed_cell(snippet)} | "
-                     + " | ".join(cells) + f" | {verdict} |")
+        "the snippet.", "", pipe_table(("seed", "snippet", "the seed", *names, "verdict"), (
+            (snippet.seed, _cell(f"`{snippet.key}`: {snippet.short}" + (
+                f" ({snippet.note})" if snippet.note else ""), 10_000), _seed_cell(snippet),
+             *(_framework_cell(snippet_table.results_by_key(run).get(snippet.key), run)
+               for run in runs.values()),
+             verdict_text(snippet, runs) + (_statement_verdicts(snippet, runs) if
+                                            snippet.printed is not None and snippet.says
+                                            else ""))
+            for snippet in SNIPPETS))]
     differing = [s for s in SNIPPETS if snippet_table.differs_between(s, runs)]
     lines += ["", f"{len(differing)} of {len(SNIPPETS)} snippets show different things on "
               f"different frameworks ({', '.join(names)}):", ""]

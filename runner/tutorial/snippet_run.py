@@ -1,11 +1,5 @@
-"""Run the seeds' snippets in this process's framework; as a script, print the results as JSON.
-
-`python -m runner.tutorial.snippet_run` in a process whose environment selects a
-framework (`train.backends.environment(name)`, set before Keras is imported) prints
-one JSON object on its last line of stdout: the framework, its Keras, and per
-snippet what it printed, the error it raised, and its probe's `holds` and `why`.
-`snippet_table` starts one such process per framework; the claims run the catalogue
-in their own process (`run_all`).
+"""Run the seeds' snippets in this process's framework (`run_all`); as a script (one process
+per framework, `snippet_table`), print the results as one JSON object on stdout's last line.
 """
 
 from __future__ import annotations
@@ -117,13 +111,8 @@ def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
 
 
 def run_all(snippets: tuple[Snippet, ...] = SNIPPETS) -> dict[str, Any]:
-    """Every snippet in this process's framework.
-
-    Returns:
-        `framework`, `keras_version`, `backend`, `tf_version` (None where TensorFlow is not
-        imported) and `results` (`run_snippet`'s, in
-        catalogue order).
-    """
+    """Every snippet in this process's framework: `framework`, `keras_version`, `backend`,
+    `tf_version` (None without TensorFlow) and `results` (`run_snippet`'s, in order)."""
     keras = backends.keras()
     tensorflow = sys.modules.get("tensorflow")
     return {"framework": backends.current(), "keras_version": keras.__version__,

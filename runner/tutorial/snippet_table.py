@@ -1,10 +1,6 @@
-"""The seeds' snippets on every framework: one process each, then what the seed printed
-against what each prints now, as snippets.md (and snippets.json, which the claims read).
-
-A snippet reproduces when its output holds the seed's numbers (and True/False, and
-brackets, so a shape counts) in order, each within `RELATIVE_TOLERANCE`, and raises
-the error the seed shows, if any; formatting and spacing do not count.
-"""
+"""The seeds' snippets on every framework, one process each, against what the seed printed:
+a snippet reproduces when it prints the seed's numbers, True/False and brackets in order
+(each within `RELATIVE_TOLERANCE`) and raises the error the seed shows, if any."""
 
 from __future__ import annotations
 
@@ -21,7 +17,7 @@ from runner import environments
 from runner.config import Config
 from runner.environments import Launch
 from runner.tutorial.snippet_run import error_line
-from runner.tutorial.snippets import BY_KEY, SNIPPETS, Snippet
+from runner.tutorial.snippets import Snippet
 
 RELATIVE_TOLERANCE = 1e-4  # float32 printed to 8 digits differs in the last ones by backend
 ABSOLUTE_TOLERANCE = 1e-6  # 5.6e-12 and 0.0 are both "0" to a float32 probability
@@ -59,13 +55,8 @@ def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS,
 
 def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
                    launches: dict[str, Launch] | None = None) -> dict[str, dict[str, Any]]:
-    """`run_framework` for each name, `workers` processes at a time: name -> its run, in
-    the order given.
-
-    Args:
-        names: runtime labels: frameworks of this Python, or built environments' names.
-        launches: each built environment's `Launch` (`environments.prepare`).
-    """
+    """`run_framework` for each runtime label, `workers` processes at a time (a built
+    environment's `Launch` in `launches`): name -> its run, in the order given."""
     launches = launches or {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         runs = list(pool.map(lambda n: run_framework(n, launch=launches.get(n)), names))
@@ -74,21 +65,13 @@ def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
 
 def run_config(config: Config, log: Callable[[str], None] = print,
                ) -> dict[str, dict[str, Any]]:
-    """The snippets in every runtime of a config: its frameworks of this Python and its
-    environments (built first where they are not; one that cannot be built is left out).
-
-    Returns:
-        runtime label -> its run, in the config's order.
-    """
+    """The snippets in every runtime of a config (environments built first; one that cannot
+    be built left out): runtime label -> its run, in the config's order."""
     launches, skipped = environments.prepare(config.runtimes, log)
     for name, reason in skipped.items():
         log(f"environment {name}: no snippets there, it cannot be built: {reason}")
     labels = [r.label for r in config.runtimes if r.label not in skipped]
     return run_frameworks(labels, launches=launches)
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
 
 
 def _same(a: str, b: str) -> bool:
@@ -112,7 +95,7 @@ def _line_of(text: str, position: int) -> str:
     """The output line holding the `position`-th token."""
     count = 0
     for line in text.splitlines():
-        count += len(_tokens(line))
+        count += len(_TOKEN.findall(line))
         if count > position:
             return line.strip()
     return text.strip().splitlines()[-1] if text.strip() else ""
@@ -131,7 +114,7 @@ def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
         return False, f"raises {now_error}"
     if now_error and _ERROR_TYPE.findall(now_error)[:1] != seed_errors[:1]:
         return False, f"raises {now_error} where the seed shows {seed_errors[0]}"
-    want, got = _tokens(snippet.printed), _tokens(now)
+    want, got = _TOKEN.findall(snippet.printed), _TOKEN.findall(now)
     if snippet.printed_tail:
         got = got[-len(want):]
     numbers = [i for i, t in enumerate(want) if t not in "[]"]
@@ -144,7 +127,7 @@ def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
     for i in numbers:
         if i >= len(got) or not _same(want[i], got[i]):
             found = got[i] if i < len(got) else "nothing"
-            offset = len(_tokens(now)) - len(got)
+            offset = len(_TOKEN.findall(now)) - len(got)
             return False, (f"prints {found} where the seed printed {want[i]} "
                            f"(“{_line_of(now, i + offset)}”)")
     return False, f"prints {len(plain_got)} numbers where the seed printed {len(plain_want)}"
@@ -181,7 +164,7 @@ def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def same_output(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two results of a snippet show the same numbers, True/False and shapes (each
     number within the tolerances) and raise the same error types."""
-    x, y = _tokens(shown(a)), _tokens(shown(b))
+    x, y = _TOKEN.findall(shown(a)), _TOKEN.findall(shown(b))
     if len(x) != len(y) or not all(_same(p, q) for p, q in zip(x, y, strict=True)):
         return False
     return _ERROR_TYPE.findall(shown(a)) == _ERROR_TYPE.findall(shown(b))
@@ -190,17 +173,11 @@ def same_output(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def differs_between(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> bool:
     """Whether the frameworks that ran a snippet showed different things (numbers, True/
     False, shapes or error types), or judged its statement differently."""
-    results = [r for run in runs.values() if (r := results_by_key(run).get(snippet.key))]
-    if len(results) < 2:
-        return False
-    first = results[0]
-    for other in results[1:]:
-        if not same_output(first, other):
-            return True
-        if first.get("holds") != other.get("holds") or \
-                bool(first.get("literal_error")) != bool(other.get("literal_error")):
-            return True
-    return False
+    first, *others = [r for run in runs.values()
+                      if (r := results_by_key(run).get(snippet.key))] or [None]
+    return any(not same_output(first, other) or first.get("holds") != other.get("holds") or
+               bool(first.get("literal_error")) != bool(other.get("literal_error"))
+               for other in others)
 
 
 def write_json(runs: dict[str, dict[str, Any]], path: pathlib.Path) -> None:
@@ -225,12 +202,3 @@ def load_runs(path: pathlib.Path) -> dict[str, dict[str, Any]]:
         raise ValueError(f"Expected a snippets.json written by `cheatgrid snippets`. "
                          f"Received: {path}")
     return runs
-
-
-def unknown_keys(runs: dict[str, dict[str, Any]]) -> list[str]:
-    """Snippet keys in the runs that the catalogue no longer has (a stale snippets.json)."""
-    return sorted({key for run in runs.values() for key in results_by_key(run)} - set(BY_KEY))
-
-
-__all__ = ["SNIPPETS", "compare", "differs_between", "same_output", "load_runs", "results_by_key",
-           "run_config", "run_framework", "run_frameworks", "shown", "verdict", "write_json"]
