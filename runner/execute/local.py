@@ -1,17 +1,22 @@
-"""The local executor: the grid's units sent one at a time to a worker process per runtime
-(a framework of this Python, or a built environment).
+"""The local executor: the grid's units sent to a worker process per runtime (a framework
+of this Python, or a built environment), one unit at a time per worker.
 
 The supervisor sends units to a worker process (`worker.py`) and hands every
 finished group to the run directory at once; a worker that dies (segfault,
 out-of-memory kill, `os._exit`) or overruns `training.cell_timeout_seconds` is
 replaced, and its unit is split into single groups to find the one that kills
-it, which is recorded as `phase: crashed` or `phase: timeout`.
+it, which is recorded as `phase: crashed` or `phase: timeout`. On a CPU with two or more
+cores, two runtimes train side by side (a thread of this process waits on each worker):
+a worker's traces and start-up are single-threaded Python, so a second one fills the
+other core.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import signal
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +61,7 @@ class Supervisor(GracefulStop):
                         key[1], warn, self.bars.update, launch=launches.get(key[0]))
             for key in dict.fromkeys([_FEATURES] + [(c.environment, c.framework)
                                                     for c in cells])}
+        self.locks = {key: threading.Lock() for key in self.workers}  # one user per pipe
         self.decisions: dict[str, Any] | None = None
 
     @property
@@ -74,53 +80,87 @@ class Supervisor(GracefulStop):
     def run(self, units: list[Unit]) -> None:
         from tqdm.auto import tqdm  # widgets in Jupyter, text in a terminal
 
-        queue = collections.deque(units)
-        total = sum(len(u.cells) for u in units)
+        queues: dict[tuple, collections.deque] = {}
+        for unit in units:  # each runtime's units in grid order, the runtimes too
+            queues.setdefault(unit.runtime, collections.deque()).append(unit)
+        runtimes = collections.deque(queues)
+        lock, failures = threading.Lock(), []
+
+        def drain(bar) -> None:
+            try:
+                while not self.stop_requested:
+                    with lock:
+                        if not runtimes:
+                            return
+                        runtime = runtimes.popleft()
+                    queue = queues[runtime]
+                    while queue and not self.stop_requested:
+                        unit = queue.popleft()
+                        results = self._attempt(unit, queue)
+                        with lock:
+                            bar.set_postfix_str(unit.groups[0][0].head_name, refresh=True)
+                            for rows, logits in results:
+                                self.run_dir.append(rows, logits)
+                                bar.update(len(rows))
+                    if runtime != _FEATURES:  # done with it: its memory back
+                        self.workers[runtime].stop()
+            except BaseException as e:  # noqa: BLE001 - re-raised by the main thread
+                failures.append(e)
+                self.stop_requested = True
+
         previous = signal.signal(signal.SIGINT, self._request_stop)
         try:
-            with tqdm(total=total, unit="cell", disable=not self.progress,
-                      dynamic_ncols=True) as bar:
-                while queue:
-                    unit = queue.popleft()
-                    bar.set_postfix_str(unit.groups[0][0].head_name, refresh=True)
-                    for rows, logits in self._attempt(unit, queue):
-                        self.run_dir.append(rows, logits)
-                        bar.update(len(rows))
+            with tqdm(total=sum(len(u.cells) for u in units), unit="cell",
+                      disable=not self.progress, dynamic_ncols=True) as bar:
+                helpers = [threading.Thread(target=drain, args=(bar,), daemon=True)
+                           for _ in range(self._side_by_side(len(runtimes)) - 1)]
+                for thread in helpers:
+                    thread.start()
+                drain(bar)
+                for thread in helpers:
+                    thread.join()
+            if failures:
+                raise failures[0]
         finally:
             signal.signal(signal.SIGINT, previous)
             self.bars.close()
             for worker in self.workers.values():
                 worker.stop()
 
+    def _side_by_side(self, runtimes: int) -> int:
+        """How many runtimes train at once: two on a CPU with two cores or more (on a GPU
+        or TPU, one: each process would claim the accelerator's memory)."""
+        on_cpu = str(self.common.get("device", "cpu")).startswith("cpu")
+        return 2 if on_cpu and runtimes > 1 and (os.cpu_count() or 1) > 1 else 1
+
     def _ready(self, unit: Unit) -> Worker:
         """The unit's runtime's worker, started and given the unit's features."""
-        for key, other in self.workers.items():  # one runtime at a time (memory)
-            if key not in (unit.runtime, _FEATURES):
-                other.stop()
         worker = self.workers[unit.runtime]
         if not worker.alive:
             worker.start(self.decisions)
         if unit.runtime != _FEATURES and unit.mode == "cached" and \
                 unit.data_key not in worker.provided:
             source = self.workers[_FEATURES]
-            if not source.alive:
-                source.start(self.decisions)
-            worker.provide(unit.data_key, source.features(unit.data_key,
-                                                           lambda: self.stop_requested))
+            with self.locks[_FEATURES]:  # it may be training in the other thread
+                if not source.alive:
+                    source.start(self.decisions)
+                loaded = source.features(unit.data_key, lambda: self.stop_requested)
+            worker.provide(unit.data_key, loaded)
         return worker
 
     def _attempt(self, unit: Unit, queue: collections.deque) -> list[tuple[list[dict], Any]]:
         """Results of a unit, or of its crash: split and requeued, or recorded."""
-        worker = self._ready(unit)
-        try:
-            outcome = worker.run(unit, lambda: self.stop_requested)
-        except WorkerGone as e:
-            outcome, how = "crashed", str(e)
-        if isinstance(outcome, list):
-            return [(rows, result.logits) for rows, result in outcome]
+        with self.locks[unit.runtime]:
+            worker = self._ready(unit)
+            try:
+                outcome = worker.run(unit, lambda: self.stop_requested)
+            except WorkerGone as e:
+                outcome, how = "crashed", str(e)
+            if isinstance(outcome, list):
+                return [(rows, result.logits) for rows, result in outcome]
+            worker.kill()  # the next unit starts a fresh one
         if outcome == "timeout":
             how = timeout_cause(unit)
-        worker.kill()  # the next unit starts a fresh one
         if len(unit.groups) > 1:  # find the group that does it: one at a time
             queue.extendleft(reversed(unit.split()))
             return []

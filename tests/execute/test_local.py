@@ -139,6 +139,21 @@ def test_a_crashing_cell_is_recorded_and_the_grid_goes_on(tmp_path, monkeypatch,
     assert (table["status"] == "ok").sum() > 0 and len(table) == CELLS
 
 
+def test_two_frameworks_side_by_side_and_a_crash_in_one(tmp_path, monkeypatch):
+    """Two runtimes train at once on a CPU: a crash of one's worker is that cell's alone."""
+    doc = {**SMALL, "training": {**SMALL["training"], "seeds": [1]},
+           "grid": {**SMALL["grid"], "framework": ["tensorflow", "jax"]}}
+    monkeypatch.setenv(CRASH_ENV, "onehot/softmax/binary_crossentropy")
+    assert _grid(_write(tmp_path, doc), tmp_path / "run") == 0
+    table = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert len(table) == 2 * CELLS
+    crashed = table[table["phase"] == "crashed"]
+    assert set(crashed["framework"]) == {"tensorflow", "jax"}  # each framework's own cell
+    assert crashed["name"].str.contains("mnist_binary/onehot/softmax/binary_crossentropy/"
+                                        "logits=false/", regex=False).all()
+    assert (table.groupby("framework")["status"].apply(lambda s: (s == "ok").sum()) > 0).all()
+
+
 def test_a_cell_over_its_timeout_is_killed_and_recorded(tmp_path):
     doc = {**SMALL, "training": {**SMALL["training"], "seeds": [1], "epochs": 100000,
                                  "cell_timeout_seconds": 3},
