@@ -102,7 +102,7 @@ class _Head:
             index[node] = f"%{len(index)}"
             target = node.target
             if node.op == "get_attr":  # a constant: its value
-                data = backends.to_numpy(getattr(graph, target))
+                data = getattr(graph, target).detach().cpu().numpy()
                 target = f"{data.dtype}{data.shape}:{hashlib.sha256(data.tobytes()).hexdigest()}"
             arguments = _torch().fx.node.map_arg((node.args, node.kwargs), lambda a: index[a])
             lines.append(f"{node.op} {target} {arguments}")
