@@ -69,6 +69,6 @@ samples: install-test
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# Speed and memory targets, measured in one run (about 15 minutes on 2 CPU cores).
+# Speed and memory targets, measured in one run (6 to 13 minutes on 2 CPU cores).
 bench: install
 	$(BIN)/python scripts/bench.py --readme docs/speed.md
