@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.config import Config
 from runner.config.environments import CURRENT
-from runner.errors import WorkerGone
+from runner.errors import Interrupted, WorkerGone
 from runner.execute.deaths import GracefulStop, error_rows, timeout_cause
 from runner.execute.plan import Unit
 from runner.execute.progress import ProgressBars
@@ -121,6 +121,8 @@ class Supervisor(GracefulStop):
                     thread.join()
             if failures:
                 raise failures[0]
+            if self.stop_requested and (runtimes or any(queues.values())):
+                raise Interrupted()  # Ctrl-C between two units: the rest is left to resume
         finally:
             signal.signal(signal.SIGINT, previous)
             self.bars.close()
