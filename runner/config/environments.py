@@ -1,11 +1,6 @@
-"""The `environments:` section: where the heads train, the Python cheatgrid runs in or
-environments of pinned releases that cheatgrid builds, and the runtimes they make.
-
-An entry is `current` (this Python, with every `grid.framework`), a backend of this Python
-(`{backend: jax}`: the framework axis, spelled as an environment), or pins of Keras,
-TensorFlow or tf-keras releases (`{keras: "3.4.1", backend: jax}`), resolved and checked
-against `vocab.releases` here, at config time, before anything is built.
-"""
+"""The `environments:` section: `current` (this Python), `{backend: jax}` (this Python,
+another backend) or pinned releases (`{keras: "3.4.1", backend: jax}`, resolved against
+`vocab.releases` at config time); and the runtimes they make."""
 
 from __future__ import annotations
 
@@ -23,13 +18,8 @@ _KEYS = ("keras", "tensorflow", "tf_keras", "backend")
 
 @dataclasses.dataclass(frozen=True)
 class EnvironmentConfig:
-    """One entry of `environments`.
-
-    Attributes:
-        pins: the resolved releases; None for this Python.
-        framework: for this Python, one framework (`{backend: jax}`), or None: every
-            `grid.framework` (`current`).
-    """
+    """One entry of `environments`: pinned releases, or this Python (`pins` None) with one
+    framework (`{backend: jax}`) or every `grid.framework` (`framework` None)."""
 
     pins: releases.Pins | None = None
     framework: str | None = None
@@ -39,7 +29,6 @@ class EnvironmentConfig:
         return CURRENT if self.pins is None else self.pins.name
 
     def to_raw(self) -> Any:
-        """The entry as the config writes it back (it parses to this entry)."""
         if self.pins is not None:
             return self.pins.given()
         return CURRENT if self.framework is None else {"backend": self.framework}
@@ -55,13 +44,12 @@ class Runtime:
 
     @property
     def label(self) -> str:
-        """How tables name it (`label_of`)."""
         return label_of(self.environment, self.framework)
 
 
 def label_of(environment: str | None, framework: str) -> str:
-    """A runtime as tables name it: a pinned environment's name, or in this Python (an
-    environment of `current` or none, in rows written before environments) the framework."""
+    """A runtime as tables name it: a pinned environment's name, else (this Python; None in
+    rows written before environments) the framework."""
     return framework if environment in (None, CURRENT) else environment
 
 
@@ -70,13 +58,8 @@ DEFAULT = (EnvironmentConfig(),)
 
 def parse_environments(check: Checker, raw: Any, path: str = "environments",
                        ) -> tuple[EnvironmentConfig, ...]:
-    """The `environments` list, each entry resolved; the same environment twice is an error.
-
-    Raises:
-        ConfigError: an entry that is not `current` or a mapping of `keras`, `tensorflow`,
-            `tf_keras` and `backend`; an unknown release; pins that break a constraint
-            (`vocab.releases.CONSTRAINTS`, named in the message).
-    """
+    """The `environments` list, each entry resolved (an unknown release, or pins that break
+    a `vocab.releases.CONSTRAINTS`, is an error); the same environment twice is an error."""
     if not isinstance(raw, list) or not raw:
         raise check.fail(path, "a non-empty list of `current` or pins such as {keras: "
                          "'3.4.1', backend: jax}", raw)

@@ -1,18 +1,27 @@
-"""The ready configs that ship inside the package (`runner/configs/*.yaml`), found by name.
-
-`cheatgrid grid smoke` and `runner.run("smoke")` work from any folder, with or without
-a checkout: a CONFIG that is not a file is looked up here by name. Each file's first
-comment line is its summary (`cheatgrid configs`, the table in docs/config.md).
-"""
+"""A config file read (a path, or a ready config of the package found by its name, from any
+folder), with `--set KEY=VALUE` applied to the document, then parsed."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import importlib.resources
 import pathlib
+import re
+from typing import Any
 
+import yaml
+
+from runner.config.parse import parse_config
+from runner.config.schema import Config
 from runner.errors import ConfigError, did_you_mean
 
 SUFFIX = ".yaml"
+_STEP = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<index>\d+)\])?$")
+# Keys said in one form or the other (one value, or a list of them): setting one drops
+# the other from the document, as a user who writes the list means it to replace the one.
+_FORMS = {"training.seeds": "training.seed", "training.seed": "training.seeds",
+          "grid.backbone": "backbone.name", "backbone.name": "grid.backbone"}
 
 
 def ready_dir() -> pathlib.Path:
@@ -27,18 +36,15 @@ def ready_configs() -> dict[str, pathlib.Path]:
 
 
 def summary(path: pathlib.Path) -> str:
-    """A config file's first comment line, without its `#` (empty when it has none)."""
+    """A config file's first comment line, without its `#` (empty when it has none): its
+    summary (`cheatgrid configs`, docs/config.md)."""
     first = path.read_text(encoding="utf-8").lstrip().splitlines()[:1]
     return first[0].lstrip("#").strip() if first and first[0].startswith("#") else ""
 
 
 def find_config(config: str | pathlib.Path) -> pathlib.Path:
     """The file a CONFIG argument names: a file, else a ready config's name (`smoke` or
-    `smoke.yaml`).
-
-    Raises:
-        ConfigError: neither; the message names the ready config it might have meant.
-    """
+    `smoke.yaml`); neither: a ConfigError naming the ready config it may mean."""
     path = pathlib.Path(config)
     ready = ready_configs()
     name = path.name.removesuffix(SUFFIX)
@@ -53,3 +59,95 @@ def find_config(config: str | pathlib.Path) -> pathlib.Path:
                           f"by its name alone: '{name}'.")
     raise ConfigError(f"{path}: No such config file, nor a ready config's name (`cheatgrid "
                       f"configs` lists them){did_you_mean(name, list(ready)) or '.'}")
+
+
+def read_document(path: pathlib.Path) -> Any:
+    """A config file's YAML document; a missing or unreadable file, or bad YAML, says so."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: No such config file.") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: Cannot read the config file: {e}") from None
+    try:
+        return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: Expected a config nested a few levels deep. Received: "
+                          "nesting too deep to parse") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+
+
+def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
+    """The document with each `KEY=VALUE` of `--set` applied (VALUE read as YAML).
+
+    KEY is a dotted path into the document, e.g. `training.epochs` or
+    `datasets[0].max_train_samples`; missing mappings on the way are created, so
+    the result is validated exactly as a file that said it (locked keys included).
+    A key with two forms (`training.seed` / `training.seeds`, `backbone.name` /
+    `grid.backbone`) replaces the other form.
+
+    Raises:
+        ConfigError: a setting without `=`, a malformed key or value, or a path
+            through something that is not a mapping or list.
+    """
+    raw = copy.deepcopy(raw)
+    for setting in sets:
+        key, sep, text = setting.partition("=")
+        steps = [_STEP.match(step) for step in key.split(".")]
+        if not sep or not all(steps):
+            raise ConfigError(f"{origin}: Invalid value for '--set': Expected KEY=VALUE with "
+                              f"a dotted KEY such as training.epochs or "
+                              f"datasets[0].max_train_samples. Received: {setting!r}")
+        bad = f"{origin}: Invalid value for '--set {key}': Expected"
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"{bad} a YAML value. Received: {text!r}") from None
+        if not isinstance(raw, dict):
+            return raw  # parse_config says what the file should have been
+        section, _, other = _FORMS.get(key, ".").partition(".")
+        if isinstance(raw.get(section), dict):
+            raw[section].pop(other, None)
+        node: Any = raw
+        for i, step in enumerate(steps):
+            name, index, last = step["key"], step["index"], i == len(steps) - 1
+            if not isinstance(node, dict):
+                raise ConfigError(f"{bad} a mapping at '{name}'. Received: "
+                                  f"{type(node).__name__}")
+            if last and index is None:
+                node[name] = value
+                break
+            node = node.setdefault(name, {} if index is None else [])
+            if index is None:
+                continue
+            if not isinstance(node, list) or int(index) >= len(node):
+                raise ConfigError(f"{bad} '{name}' to have an item {index}. Received: "
+                                  f"{node!r}"[:300])
+            if last:
+                node[int(index)] = value
+            else:
+                node = node[int(index)]
+    return raw
+
+
+def load_config(config: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Config:
+    """Read and validate a YAML config file, with `--set KEY=VALUE` settings applied.
+
+    Args:
+        config: a file, or the name of a ready config (`find_config`).
+        sets: `KEY=VALUE` settings (`apply_settings`).
+
+    Raises:
+        ConfigError: no such file or ready config, an unreadable file, YAML syntax error,
+            a malformed setting, or invalid content.
+    """
+    path = find_config(config)
+    named = str(config)  # errors name the config as it was given
+    raw = apply_settings(read_document(path), sets, origin=named)
+    origin = f"{named} (with --set)" if sets else named
+    return dataclasses.replace(parse_config(raw, origin=origin, default_name=path.stem),
+                               source_path=str(path))
