@@ -13,16 +13,11 @@ from runner.config.schema import (
     BackboneConfig,
     Config,
     DatasetConfig,
-    DatasetFacts,
-    EnvironmentConfig,
-    GridConfig,
-    Override,
     ResourcesConfig,
     Runtime,
     TrainingConfig,
 )
 
 __all__ = ["QUICK_EPOCHS", "QUICK_TEST_SAMPLES", "QUICK_TRAIN_SAMPLES", "BackboneConfig",
-           "Config", "DatasetConfig", "DatasetFacts", "EnvironmentConfig", "GridConfig",
-           "Override", "ResourcesConfig", "Runtime", "TrainingConfig", "apply_settings",
-           "framework_missing", "load_config", "parse_config", "quick"]
+           "Config", "DatasetConfig", "ResourcesConfig", "Runtime", "TrainingConfig",
+           "apply_settings", "framework_missing", "load_config", "parse_config", "quick"]

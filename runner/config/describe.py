@@ -10,7 +10,7 @@ from typing import Any
 
 from runner.config.schema import DatasetFacts
 from runner.config.validate import Checker
-from runner.errors import did_you_mean
+from runner.errors import ConfigError, did_you_mean
 
 # The extensions `keras.utils.image_dataset_from_directory` reads
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -38,16 +38,6 @@ def describe(check: Checker, values: dict[str, Any], path: str) -> DatasetFacts:
     return (_folder if source == "folder" else _npz)(check, where, f"{path}.path")
 
 
-def _images_of(directory: pathlib.Path) -> list[pathlib.Path]:
-    return sorted(p for p in directory.rglob("*")
-                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-
-
-def _class_dirs(directory: pathlib.Path) -> list[pathlib.Path]:
-    return sorted((p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                  key=lambda p: p.name)
-
-
 def _folder(check: Checker, directory: pathlib.Path, path: str) -> DatasetFacts:
     """Classes from sub-folder names, in sorted order (as Keras's directory reader)."""
     if not directory.is_dir():
@@ -58,14 +48,16 @@ def _folder(check: Checker, directory: pathlib.Path, path: str) -> DatasetFacts:
     listing = hashlib.sha256()
     counts: list[dict[str, int]] = []
     for root in roots:
-        classes = _class_dirs(root)
+        classes = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(
+            ".")), key=lambda p: p.name)
         if len(classes) < 2:
             raise check.fail(path, "a directory with at least 2 class sub-folders (or "
                              "train/ and test/ each with them)", str(root),
                              f"found {len(classes)}: {[c.name for c in classes]}")
         found = {}
         for class_dir in classes:
-            images = _images_of(class_dir)
+            images = sorted(p for p in class_dir.rglob("*")
+                            if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
             if not images:
                 raise check.fail(path, f"at least one image ({', '.join(IMAGE_EXTENSIONS)}) "
                                  "in every class sub-folder", str(directory),
@@ -122,6 +114,8 @@ def _npz(check: Checker, file: pathlib.Path, path: str) -> DatasetFacts:
         with np.load(file, allow_pickle=False) as npz:
             labels = {a: npz[a] for a in ("train_labels", "test_labels")}
             names = npz["class_names"] if "class_names" in stored else None
+    except ConfigError:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise check.fail(path, "an .npz file numpy reads with allow_pickle=False",
                          str(file), f"{type(e).__name__}: {e}") from None

@@ -172,19 +172,8 @@ def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
 
 
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
-    """Validate a parsed YAML document and build the frozen `Config`.
-
-    Args:
-        raw: the document, as `yaml.safe_load` returns it.
-        origin: how errors name the document (usually its file path).
-        default_name: the run name when the document has no `name` key.
-
-    Returns:
-        The validated config.
-
-    Raises:
-        ConfigError: the document cannot be run as written.
-    """
+    """The frozen `Config` of a YAML document (`origin` names it in errors; `default_name`
+    is the run's name where it has no `name`); ConfigError where it cannot run as written."""
     check = Checker(origin)
     if not isinstance(raw, dict):
         kind = "an empty file" if raw is None else f"a {type(raw).__name__}"

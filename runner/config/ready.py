@@ -82,18 +82,9 @@ def read_document(path: pathlib.Path) -> Any:
 
 
 def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
-    """The document with each `KEY=VALUE` of `--set` applied (VALUE read as YAML).
-
-    KEY is a dotted path into the document, e.g. `training.epochs` or
-    `datasets[0].max_train_samples`; missing mappings on the way are created, so
-    the result is validated exactly as a file that said it (locked keys included).
-    A key with two forms (`training.seed` / `training.seeds`, `backbone.name` /
-    `grid.backbone`) replaces the other form.
-
-    Raises:
-        ConfigError: a setting without `=`, a malformed key or value, or a path
-            through something that is not a mapping or list.
-    """
+    """The document with each `--set KEY=VALUE` applied (KEY a dotted path such as
+    `datasets[0].max_train_samples`, its missing mappings created; VALUE read as YAML), to be
+    validated as a file that said it; a key with two forms replaces the other form."""
     raw = copy.deepcopy(raw)
     for setting in sets:
         key, sep, text = setting.partition("=")
@@ -135,16 +126,8 @@ def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
 
 
 def load_config(config: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Config:
-    """Read and validate a YAML config file, with `--set KEY=VALUE` settings applied.
-
-    Args:
-        config: a file, or the name of a ready config (`find_config`).
-        sets: `KEY=VALUE` settings (`apply_settings`).
-
-    Raises:
-        ConfigError: no such file or ready config, an unreadable file, YAML syntax error,
-            a malformed setting, or invalid content.
-    """
+    """The config of a file or a ready config's name (`find_config`), with `--set KEY=VALUE`
+    settings applied; ConfigError where it cannot be found, read or run as written."""
     path = find_config(config)
     named = str(config)  # errors name the config as it was given
     raw = apply_settings(read_document(path), sets, origin=named)

@@ -111,28 +111,18 @@ def _share(device: str) -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True)
 class DatasetFacts:
-    """What a dataset of an open source says of itself, read when the config is parsed.
+    """What a dataset of an open source says of itself, read when the config is parsed."""
 
-    Attributes:
-        num_classes: classes of the task (for multi-label data: labels).
-        class_names: one name per class index.
-        multi_label: whether an image carries a set of labels (0/1 rows).
-        splits: the (train, test) splits to load; test None: a seeded, stratified
-            hold-out of `test_fraction` of train (`HOLD_OUT_SEED`).
-        image_key, label_key: the TFDS features read (None for other sources).
-        fingerprint: identifies the data's content (the folder's listing, the .npz's bytes,
-            the TFDS name and version): resume and the feature cache see changed data as new.
-        detail: a few words on what was found, for `data_detail`.
-    """
-
-    num_classes: int
-    class_names: tuple[str, ...]
-    multi_label: bool
-    splits: tuple[str, str | None] = ("train", "test")
-    image_key: str | None = None
+    num_classes: int  # of the task (multi-label data: labels)
+    class_names: tuple[str, ...]  # one per class index
+    multi_label: bool  # an image carries a set of labels (0/1 rows)
+    splits: tuple[str, str | None] = ("train", "test")  # test None: held out (test_fraction)
+    image_key: str | None = None  # the TFDS features read (None for other sources)
     label_key: str | None = None
+    # the content's (a folder's listing, an .npz's bytes, a TFDS name and version), so that
+    # resume and the feature cache see changed data as new
     fingerprint: str = ""
-    detail: str = ""
+    detail: str = ""  # what was found, in a few words, for `data_detail`
 
 
 @dataclasses.dataclass(frozen=True)
