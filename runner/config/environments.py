@@ -64,13 +64,11 @@ def parse_environments(check: Checker, raw: Any, path: str = "environments",
         raise check.fail(path, "a non-empty list of `current` or pins such as {keras: "
                          "'3.4.1', backend: jax}", raw)
     parsed = tuple(_entry(check, item, f"{path}[{i}]") for i, item in enumerate(raw))
-    seen: dict[tuple, int] = {}
-    for i, entry in enumerate(parsed):
-        key = (entry.name, entry.framework)
-        if key in seen:
-            raise check.fail(f"{path}[{i}]", f"each environment once ({entry.name} is "
-                             f"{path}[{seen[key]}] already)", raw[i])
-        seen[key] = i
+    named = [(entry.name, entry.framework) for entry in parsed]
+    for i, (name, _) in enumerate(named):
+        if named.index(named[i]) < i:
+            raise check.fail(f"{path}[{i}]", f"each environment once ({name} is "
+                             f"{path}[{named.index(named[i])}] already)", raw[i])
     return parsed
 
 

@@ -132,23 +132,17 @@ def _pattern(check: Checker, raw: Any, path: str, datasets: tuple[str, ...],
     raw = check.mapping(raw, path, allowed, required=allowed[:6] if full else ())
     if not raw:
         raise check.fail(path, "at least one axis value", raw)
-    entry: dict[str, Any] = {}
-    for axis, value in raw.items():
+
+    def parse(v: Any, p: str, axis: str) -> Any:
+        if axis == "dataset":
+            return check.choice(v, p, datasets)
         if axis == "units":
-            entry[axis] = None if value is None else check.integer(value, f"{path}.units")
-            continue
+            return parse_key(check, DatasetConfig, axis, v, p)  # null: the tutorial's rule
+        return parse_key(check, GridConfig, axis, v, p, one=True)
 
-        def parse(v: Any, p: str, axis: str = axis) -> Any:
-            if axis == "dataset":
-                return check.choice(v, p, datasets)
-            return parse_key(check, GridConfig, axis, v, p, one=True)
-
-        if full:
-            entry[axis] = parse(value, f"{path}.{axis}")
-        else:
-            seq = value if isinstance(value, list) else [value]
-            entry[axis] = check.items(seq, f"{path}.{axis}", parse, "a value")
-    return entry
+    return {axis: parse(value, f"{path}.{axis}", axis) if full else check.items(
+        value if isinstance(value, list) else [value], f"{path}.{axis}",
+        lambda v, p, axis=axis: parse(v, p, axis), "a value") for axis, value in raw.items()}
 
 
 def _override(check: Checker, raw: Any, path: str, datasets: tuple[str, ...]) -> Override:

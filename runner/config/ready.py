@@ -16,7 +16,6 @@ from runner.config.parse import parse_config
 from runner.config.schema import Config
 from runner.errors import ConfigError, did_you_mean
 
-SUFFIX = ".yaml"
 _STEP = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<index>\d+)\])?$")
 # Keys said in one form or the other (one value, or a list of them): setting one drops
 # the other from the document, as a user who writes the list means it to replace the one.
@@ -32,7 +31,7 @@ def ready_dir() -> pathlib.Path:
 
 def ready_configs() -> dict[str, pathlib.Path]:
     """Name -> file of every ready config, sorted by name."""
-    return {path.stem: path for path in sorted(ready_dir().glob(f"*{SUFFIX}"))}
+    return {path.stem: path for path in sorted(ready_dir().glob("*.yaml"))}
 
 
 def summary(path: pathlib.Path) -> str:
@@ -47,7 +46,7 @@ def find_config(config: str | pathlib.Path) -> pathlib.Path:
     `smoke.yaml`); neither: a ConfigError naming the ready config it may mean."""
     path = pathlib.Path(config)
     ready = ready_configs()
-    name = path.name.removesuffix(SUFFIX)
+    name = path.name.removesuffix(".yaml")
     if path.is_file():
         return path
     if path.parent == pathlib.Path(".") and name in ready:
@@ -59,26 +58,6 @@ def find_config(config: str | pathlib.Path) -> pathlib.Path:
                           f"by its name alone: '{name}'.")
     raise ConfigError(f"{path}: No such config file, nor a ready config's name (`cheatgrid "
                       f"configs` lists them){did_you_mean(name, list(ready)) or '.'}")
-
-
-def read_document(path: pathlib.Path) -> Any:
-    """A config file's YAML document; a missing or unreadable file, or bad YAML, says so."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: No such config file.") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: Cannot read the config file: {e}") from None
-    try:
-        return yaml.safe_load(text)
-    except RecursionError:
-        raise ConfigError(f"{path}: Expected a config nested a few levels deep. Received: "
-                          "nesting too deep to parse") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
 
 
 def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
@@ -129,8 +108,20 @@ def load_config(config: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Confi
     """The config of a file or a ready config's name (`find_config`), with `--set KEY=VALUE`
     settings applied; ConfigError where it cannot be found, read or run as written."""
     path = find_config(config)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: Cannot read the config file: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: Expected a config nested a few levels deep. Received: "
+                          "nesting too deep to parse") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
     named = str(config)  # errors name the config as it was given
-    raw = apply_settings(read_document(path), sets, origin=named)
+    raw = apply_settings(raw, sets, origin=named)
     origin = f"{named} (with --set)" if sets else named
     return dataclasses.replace(parse_config(raw, origin=origin, default_name=path.stem),
                                source_path=str(path))

@@ -152,18 +152,12 @@ class DatasetConfig:
         return vocab.DATASETS.get(self.name) if self.facts is None else None
 
     @property
-    def _known(self) -> vocab.DatasetSpec | DatasetFacts:
-        assert self.facts is not None or self.spec is not None, \
-            f"dataset {self.name!r}: parse the config (config.describe) before using it"
-        return self.spec or self.facts
-
-    @property
     def num_classes(self) -> int:
-        return len(self.classes) if self.classes else self._known.num_classes
+        return len(self.classes) if self.classes else (self.spec or self.facts).num_classes
 
     @property
     def multi_label(self) -> bool:
-        return self._known.multi_label
+        return (self.spec or self.facts).multi_label
 
     @property
     def encodings(self) -> tuple[str, ...]:
