@@ -101,17 +101,3 @@ def _entry(check: Checker, raw: Any, path: str) -> EnvironmentConfig:
         raise check.fail(path, str(e), raw) from None
     return EnvironmentConfig(pins=pins)
 
-
-def runtimes(environments: tuple[EnvironmentConfig, ...],
-             frameworks: tuple[str, ...]) -> tuple[Runtime, ...]:
-    """Every runtime of a config, in order: `current` with each of `frameworks`
-    (`grid.framework`), a backend of this Python, each pinned environment."""
-    found: dict[tuple[str, str], Runtime] = {}
-    for entry in environments:
-        if entry.pins is not None:
-            runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
-            found.setdefault((runtime.environment, runtime.framework), runtime)
-            continue
-        for framework in (frameworks if entry.framework is None else (entry.framework,)):
-            found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
-    return tuple(found.values())

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from runner import vocab
+from runner.config.environments import CURRENT, EnvironmentConfig, Runtime
 from runner.config.environments import DEFAULT as DEFAULT_ENVIRONMENTS
-from runner.config.environments import EnvironmentConfig, Runtime, runtimes
 from runner.config.validate import MAX_INT, Checker
 from runner.errors import did_you_mean
 
@@ -280,8 +280,17 @@ class Config:
 
     @property
     def runtimes(self) -> tuple[Runtime, ...]:
-        """Where the grid's heads train: each environment with its framework(s)."""
-        return runtimes(self.environments, self.grid.framework)
+        """Where the grid's heads train, in order: `current` with each `grid.framework`, a
+        backend of this Python, each pinned environment."""
+        found: dict[tuple[str, str], Runtime] = {}
+        for entry in self.environments:
+            if entry.pins is not None:
+                runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
+                found.setdefault((runtime.environment, runtime.framework), runtime)
+                continue
+            for framework in entry.framework and (entry.framework,) or self.grid.framework:
+                found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
+        return tuple(found.values())
 
     def runtime(self, environment: str, framework: str) -> Runtime:
         return next(r for r in self.runtimes
