@@ -288,7 +288,7 @@ class Config:
                 runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
                 found.setdefault((runtime.environment, runtime.framework), runtime)
                 continue
-            for framework in entry.framework and (entry.framework,) or self.grid.framework:
+            for framework in (entry.framework,) if entry.framework else self.grid.framework:
                 found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
         return tuple(found.values())
 
