@@ -153,8 +153,8 @@ def _override(check: Checker, raw: Any, path: str, datasets: tuple[str, ...]) ->
     changes = check.mapping(raw["set"], f"{path}.set", settable)
     if not changes:
         raise check.fail(f"{path}.set", f"at least one of {list(settable)}", changes)
-    return Override(when=when, set={k.split(".", 1)[1]: parse_key(
-        check, TrainingConfig, k.split(".", 1)[1], v, f"{path}.set.{k}")
+    return Override(when=when, set={k.removeprefix("training."): parse_key(
+        check, TrainingConfig, k.removeprefix("training."), v, f"{path}.set.{k}")
         for k, v in changes.items()})
 
 
