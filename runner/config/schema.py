@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from runner import vocab
+from runner.config import validate
 from runner.config.environments import CURRENT, EnvironmentConfig, Runtime
 from runner.config.environments import DEFAULT as DEFAULT_ENVIRONMENTS
 from runner.config.validate import MAX_INT, Checker
-from runner.errors import did_you_mean
 
 HOLD_OUT_SEED = 0  # the seed of the stratified hold-out of a dataset without a test split
 DEFAULT_TEST_FRACTION = 0.2  # a fifth held out: the usual split of a dataset without one
-_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def key(default: Any = dataclasses.MISSING, parse: Any = None, *, each: str | None = None,
@@ -61,54 +59,6 @@ def identity(section: Any) -> dict[str, Any]:
             and v is not None}
 
 
-def _weights(check: Checker, value: Any, path: str) -> str:
-    expected = f"one of {list(vocab.WEIGHTS)} or a path to a '.h5' / '.weights.h5' file"
-    if not isinstance(value, str) or not value:
-        raise check.fail(path, expected, value)
-    if value not in vocab.WEIGHTS and not value.endswith(".h5"):
-        raise check.fail(path, expected, value, did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
-    return value
-
-
-def _drop_remainder(check: Checker, value: Any, path: str) -> str | bool:
-    if not (value == "tutorial" or isinstance(value, bool)):
-        raise check.fail(path, "true, false or 'tutorial'", value)
-    return value
-
-
-def _split(check: Checker, value: Any, path: str) -> tuple[str, str]:
-    mapping = check.mapping(value, path, ("train", "test"), required=("train", "test"))
-    return tuple(check.string(mapping[k], f"{path}.{k}") for k in ("train", "test"))
-
-
-def _metric(check: Checker, value: Any, path: str) -> str:
-    """A listed metric (or its Keras class name), or any other name Keras resolves (Keras is
-    imported, seconds, only for a name the registry does not list)."""
-    if vocab.METRICS.canonical(value) is not None:
-        return vocab.METRICS.canonical(value)
-    hint = ""
-    if isinstance(value, str) and _METRIC_NAME.match(value):
-        import keras
-
-        try:
-            keras.metrics.get(value)
-            return value
-        except (ValueError, TypeError) as e:
-            hint = f"Keras says: {str(e).splitlines()[0]}"
-    near = did_you_mean(value, vocab.METRICS.names).lstrip(". ") if isinstance(
-        value, str) else ""
-    raise check.fail(path, f"one of {list(vocab.METRICS.names)}, or the snake_case name of "
-                     "another Keras metric (e.g. auc)", value, f"{near} {hint}".strip())
-
-
-def _share(device: str) -> dict[str, Any]:
-    """Ray's rule for a task's resources: a share of one device, or whole devices."""
-    none = device == "GPU"  # a task may ask for no GPU, never for no CPU
-    return {"exact": True, "within": lambda x: (x >= 0 if none else x > 0) and x <= MAX_INT and (
-        x <= 1 or x == int(x)), "expected": f"{'0, ' if none else ''}a share of one {device} "
-        f"up to 1 (e.g. 0.5), or a whole number of {device}s"}
-
-
 @dataclasses.dataclass(frozen=True)
 class DatasetFacts:
     """What a dataset of an open source says of itself, read when the config is parsed."""
@@ -136,7 +86,7 @@ class DatasetConfig:
     max_test_samples: int | None = key(None, Checker.integer)  # None: all
     classes: tuple[int, ...] | None = key(None, Checker.integer, each="[4, 9]", minimum=0)
     units: int | None = key(None, Checker.integer)  # None: the tutorial's rule
-    split: tuple[str, str] | None = key(None, _split)  # None: the tutorial's TFDS splits
+    split: tuple[str, str] | None = key(None, validate.split)  # None: the tutorial's TFDS splits
     data_dir: str | None = key(None, Checker.string)  # None: TFDS's own
     path: str | None = key(None, Checker.string, new=True)  # a folder's or an .npz's
     image_key: str | None = key(None, Checker.string, new=True)  # None: the one found
@@ -178,7 +128,7 @@ class DatasetConfig:
 @dataclasses.dataclass(frozen=True)
 class BackboneConfig:
     name: str = key(vocab.DEFAULT_BACKBONE, Checker.choice, choices=vocab.BACKBONES)  # VGG16
-    weights: str = key("random", _weights)  # no download, and no claim rests on ImageNet's
+    weights: str = key("random", validate.weights)  # no download, and no claim rests on ImageNet's
     input_size: int = key(32, Checker.integer, minimum=32)  # the tutorial's size, in pixels
     weights_seed: int = key(0, Checker.integer, minimum=0)  # seed of the random re-init
     trainable: bool = key(False, Checker.boolean)  # frozen, as the tutorial's base
@@ -201,7 +151,7 @@ class TrainingConfig:
                                  minimum=0)  # the tutorial's `seed=42`
     shuffle: bool = key(False, Checker.boolean)  # the tutorial does not reshuffle
     # `tutorial`: for integer labels only (its `batch(64, drop_remainder=True)`)
-    drop_remainder: str | bool = key("tutorial", _drop_remainder)
+    drop_remainder: str | bool = key("tutorial", validate.drop_remainder)
     feature_cache: bool = key(True, Checker.boolean)  # same numbers as through VGG16, faster
     cell_timeout_seconds: float | None = key(None, Checker.number)  # None: no limit
 
@@ -230,7 +180,8 @@ class GridConfig:
     loss: tuple[str, ...] = _axis(  # the tutorial's three
         vocab.TUTORIAL_LOSSES, "[binary_crossentropy]", choices=vocab.LOSSES)
     from_logits: tuple[bool, ...] = _axis((True, False), "[true, false]", Checker.boolean)
-    metric: tuple[str, ...] = _axis(vocab.TUTORIAL_METRICS, "[accuracy]", _metric)  # its four
+    metric: tuple[str, ...] = _axis(  # the tutorial's four
+        vocab.TUTORIAL_METRICS, "[accuracy]", validate.metric)
     framework: tuple[str, ...] = _axis(  # the tutorial's Keras
         (vocab.DEFAULT_FRAMEWORK,), "[tensorflow, jax]", choices=vocab.FRAMEWORKS)
     backbone: tuple[str, ...] | None = _axis(  # None: `backbone.name` alone
@@ -252,8 +203,8 @@ class Override:
 class ResourcesConfig:
     """What each Ray task asks of the cluster (`--executor ray`); the local runner ignores it."""
 
-    gpus_per_task: float = key(0, Checker.number, **_share("GPU"))  # a CPU cluster runs too
-    cpus_per_task: float = key(1, Checker.number, **_share("CPU"))  # one core per unit
+    gpus_per_task: float = key(0, Checker.number, **validate.share("GPU"))  # a CPU cluster runs too
+    cpus_per_task: float = key(1, Checker.number, **validate.share("CPU"))  # one core per unit
     node_wait_seconds: float = key(  # time for an autoscaler to bring a node
         60, Checker.number, exact=True, within=lambda x: 0 <= x <= MAX_INT,
         expected=f"a number of seconds from 0 to {MAX_INT:,}")

@@ -1,15 +1,19 @@
 """Checker: locked mappings and typed values, each error one Keras-style line naming the file
-and key path (`Invalid value for 'training.epochs': Expected ... Received: epochs=0`)."""
+and key path (`Invalid value for 'training.epochs': Expected ... Received: epochs=0`); the
+parsers of the keys that need more than one of its checks."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
+from runner import vocab
 from runner.errors import ConfigError, did_you_mean
 
 MAX_INT = 10**9  # anything larger is a typo, not an experiment
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class Checker:
@@ -88,3 +92,51 @@ class Checker:
         if len(set(parsed)) != len(parsed):
             raise self.fail(path, "a list without duplicates", value)
         return parsed
+
+
+def weights(check: Checker, value: Any, path: str) -> str:
+    expected = f"one of {list(vocab.WEIGHTS)} or a path to a '.h5' / '.weights.h5' file"
+    if not isinstance(value, str) or not value:
+        raise check.fail(path, expected, value)
+    if value not in vocab.WEIGHTS and not value.endswith(".h5"):
+        raise check.fail(path, expected, value, did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
+    return value
+
+
+def drop_remainder(check: Checker, value: Any, path: str) -> str | bool:
+    if not (value == "tutorial" or isinstance(value, bool)):
+        raise check.fail(path, "true, false or 'tutorial'", value)
+    return value
+
+
+def split(check: Checker, value: Any, path: str) -> tuple[str, str]:
+    mapping = check.mapping(value, path, ("train", "test"), required=("train", "test"))
+    return tuple(check.string(mapping[k], f"{path}.{k}") for k in ("train", "test"))
+
+
+def metric(check: Checker, value: Any, path: str) -> str:
+    """A listed metric (or its Keras class name), or any other name Keras resolves (Keras is
+    imported, seconds, only for a name the registry does not list)."""
+    if vocab.METRICS.canonical(value) is not None:
+        return vocab.METRICS.canonical(value)
+    hint = ""
+    if isinstance(value, str) and _METRIC_NAME.match(value):
+        import keras
+
+        try:
+            keras.metrics.get(value)
+            return value
+        except (ValueError, TypeError) as e:
+            hint = f"Keras says: {str(e).splitlines()[0]}"
+    near = did_you_mean(value, vocab.METRICS.names).lstrip(". ") if isinstance(
+        value, str) else ""
+    raise check.fail(path, f"one of {list(vocab.METRICS.names)}, or the snake_case name of "
+                     "another Keras metric (e.g. auc)", value, f"{near} {hint}".strip())
+
+
+def share(device: str) -> dict[str, Any]:
+    """Ray's rule for a task's resources: a share of one device, or whole devices."""
+    none = device == "GPU"  # a task may ask for no GPU, never for no CPU
+    return {"exact": True, "within": lambda x: (x >= 0 if none else x > 0) and x <= MAX_INT and (
+        x <= 1 or x == int(x)), "expected": f"{'0, ' if none else ''}a share of one {device} "
+        f"up to 1 (e.g. 0.5), or a whole number of {device}s"}
