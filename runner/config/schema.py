@@ -203,8 +203,8 @@ class Override:
 class ResourcesConfig:
     """What each Ray task asks of the cluster (`--executor ray`); the local runner ignores it."""
 
-    gpus_per_task: float = key(0, Checker.number, **validate.share("GPU"))  # a CPU cluster runs too
-    cpus_per_task: float = key(1, Checker.number, **validate.share("CPU"))  # one core per unit
+    gpus_per_task: float = key(0, validate.share("GPU"))  # a CPU cluster runs too
+    cpus_per_task: float = key(1, validate.share("CPU"))  # one core per unit
     node_wait_seconds: float = key(  # time for an autoscaler to bring a node
         60, Checker.number, exact=True, within=lambda x: 0 <= x <= MAX_INT,
         expected=f"a number of seconds from 0 to {MAX_INT:,}")

@@ -134,9 +134,10 @@ def metric(check: Checker, value: Any, path: str) -> str:
                      "another Keras metric (e.g. auc)", value, f"{near} {hint}".strip())
 
 
-def share(device: str) -> dict[str, Any]:
-    """Ray's rule for a task's resources: a share of one device, or whole devices."""
+def share(device: str) -> Callable[[Checker, Any, str], float]:
+    """The parser of Ray's rule for a task's resources: a share of one device, or whole ones."""
     none = device == "GPU"  # a task may ask for no GPU, never for no CPU
-    return {"exact": True, "within": lambda x: (x >= 0 if none else x > 0) and x <= MAX_INT and (
-        x <= 1 or x == int(x)), "expected": f"{'0, ' if none else ''}a share of one {device} "
-        f"up to 1 (e.g. 0.5), or a whole number of {device}s"}
+    expected = (f"{'0, ' if none else ''}a share of one {device} up to 1 (e.g. 0.5), or a "
+                f"whole number of {device}s")
+    return lambda check, value, path: check.number(value, path, expected, lambda x: (
+        x >= 0 if none else x > 0) and x <= MAX_INT and (x <= 1 or x == int(x)), exact=True)
