@@ -255,12 +255,9 @@ def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None
 
 def quick(config: Config) -> Config:
     """Shrink epochs and sample counts for a first look (`--quick`), overrides included."""
-    def shrink(value: int | None, cap: int) -> int:
-        return cap if value is None else min(value, cap)
-
-    datasets = tuple(
-        dataclasses.replace(d, max_train_samples=shrink(d.max_train_samples, QUICK_TRAIN_SAMPLES),
-                            max_test_samples=shrink(d.max_test_samples, QUICK_TEST_SAMPLES))
+    datasets = tuple(dataclasses.replace(  # a count is at least 1: `or` reads None as all
+        d, max_train_samples=min(d.max_train_samples or QUICK_TRAIN_SAMPLES, QUICK_TRAIN_SAMPLES),
+        max_test_samples=min(d.max_test_samples or QUICK_TEST_SAMPLES, QUICK_TEST_SAMPLES))
         for d in config.datasets)
     training = dataclasses.replace(config.training,
                                    epochs=min(config.training.epochs, QUICK_EPOCHS))
