@@ -1,10 +1,6 @@
 """Command line: `cheatgrid grid | cell | table | compare | configs | check | snippets` (also
-`python -m runner`).
-
-Exit codes: 0 done (failed cells are results, not failures), 1 results could not be
-written, `--verify` found a mismatch or stdout's reader left early, 2 bad input (config,
-flags, unavailable data, weights or device, a busy or foreign run directory), 130
-interrupted.
+`python -m runner`). Exit codes: 0 done (failed cells are results), 1 results not written,
+`--verify` or check found a problem, or stdout's reader left early; 2 bad input; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,10 +10,10 @@ import os
 import sys
 
 from runner import vocab
-from runner.cli import check as check_command
-from runner.cli import snippets as snippets_command
+from runner.cli.check import cmd_check
 from runner.cli.commands import cmd_cell, cmd_grid
 from runner.cli.readers import cmd_compare, cmd_configs, cmd_table
+from runner.cli.snippets import DEFAULT_OUT, cmd_snippets
 from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
 from runner.errors import (
     ConfigError,
@@ -31,9 +27,12 @@ from runner.train.device import DEVICES
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+_LOSSES = vocab.LOSSES.names + tuple(vocab.LOSSES.aliases)
+_METRICS = vocab.METRICS.names + tuple(vocab.METRICS.aliases)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand's parser (imports no TensorFlow)."""
     parser = argparse.ArgumentParser(
         prog="cheatgrid", description="Train every label-encoding x activation x loss x "
         "metric cell on a frozen VGG16 and write a cheat table.")
@@ -64,16 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     cell.add_argument("--dataset", default="mnist", choices=sorted(vocab.DATASETS.names))
     cell.add_argument("--encoding", choices=vocab.ENCODINGS.names)
     cell.add_argument("--activation", choices=vocab.ACTIVATIONS.names)
-    cell.add_argument("--loss", choices=vocab.LOSSES.names + tuple(vocab.LOSSES.aliases))
-    cell.add_argument("--metric", choices=vocab.METRICS.names + tuple(vocab.METRICS.aliases))
+    cell.add_argument("--loss", choices=_LOSSES)
+    cell.add_argument("--metric", choices=_METRICS)
     cell.add_argument("--from-logits", action="store_true", help="loss(from_logits=True)")
     cell.add_argument("--weights", default="random", help="imagenet | random | auto | a file")
-    cell.add_argument("--max-train-samples", type=int)
-    cell.add_argument("--max-test-samples", type=int)
-    cell.add_argument("--epochs", type=int)
-    cell.add_argument("--batch-size", type=int)
-    cell.add_argument("--learning-rate", type=float)
-    cell.add_argument("--seed", type=int)
+    for flag, kind in (("--max-train-samples", int), ("--max-test-samples", int),
+                       ("--epochs", int), ("--batch-size", int), ("--learning-rate", float),
+                       ("--seed", int)):
+        cell.add_argument(flag, type=kind)
     cell.add_argument("--out", help="also write the run files into this directory")
     cell.add_argument("--verify", action="store_true",
                       help="compose the frozen base and the trained head into the tutorial's "
@@ -103,8 +100,47 @@ def build_parser() -> argparse.ArgumentParser:
                              "mine.yaml).")
     configs.add_argument("name", nargs="?", help="a ready config's name")
     configs.set_defaults(func=cmd_configs)
-    check_command.add_parser(sub)
-    snippets_command.add_parser(sub)
+
+    check = sub.add_parser(
+        "check", help="check a model's compile(...) against its labels, before it trains",
+        description="Check a compiled model (or a configuration given by flags) against the "
+        "cheat table: the label encoding, the head's verdict (error / degenerate / impaired / "
+        "ok), the metric each name resolves to and its verdict (error / degenerate / "
+        "misleading / ok), with the fix and the sample cell as evidence. Exit 0: every "
+        "verdict ok; 1: any other verdict; 2: bad input.")
+    check.add_argument("model", nargs="?",
+                       help="a saved Keras 3 .keras model (loaded in safe mode)")
+    check.add_argument("--labels", metavar="LABELS.npy",
+                       help="the labels it is fitted on (.npy, read without pickle)")
+    check.add_argument("--inputs", metavar="INPUTS.npy",
+                       help="inputs for the same rows: judge the (trained) model's own outputs")
+    check.add_argument("--format", default="text", choices=("text", "json"))
+    check.add_argument("--encoding", choices=vocab.ENCODINGS.names,
+                       help="without a model: the label encoding")
+    check.add_argument("--classes", type=int, help="without a model: classes (or labels)")
+    check.add_argument("--units", type=int, help="without a model: output units (default: the "
+                       "tutorial's, 1 for binary integer labels, else one per class)")
+    check.add_argument("--activation", choices=vocab.ACTIVATIONS.names +
+                       tuple(vocab.ACTIVATIONS.aliases),
+                       help="without a model: the last activation")
+    check.add_argument("--loss", choices=_LOSSES, help="without a model: the loss")
+    check.add_argument("--from-logits", action="store_true",
+                       help="without a model: loss(from_logits=True)")
+    check.add_argument("--metric", action="append", choices=_METRICS,
+                       help="without a model: a compiled metric (repeatable)")
+    check.set_defaults(func=cmd_check)
+
+    snippets = sub.add_parser(
+        "snippets", help="run the seeds' code snippets on each framework, against what the "
+        "seeds printed")
+    snippets.add_argument("--frameworks", metavar="NAME[,NAME...]",
+                          help=f"comma-separated, of {', '.join(vocab.FRAMEWORKS.names)} "
+                          "(default: every installed one)")
+    snippets.add_argument("--out", default=DEFAULT_OUT,
+                          help=f"the Markdown file to write (default: {DEFAULT_OUT}); "
+                          "snippets.json goes beside it. In a run directory, `cheatgrid table "
+                          "RUN_DIR` embeds it in report.html and `--claims` reads the JSON")
+    snippets.set_defaults(func=cmd_snippets)
 
     for p in (grid, cell):
         p.add_argument("--device", default="auto", choices=DEVICES,

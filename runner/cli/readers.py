@@ -1,9 +1,5 @@
-"""The subcommands that read what is on disk and train nothing: `table`, `compare`,
-`configs`; and `read_run`, which the Python API shares.
-
-Each takes the parsed arguments and returns an exit code; bad input raises `UsageError`,
-which `cli.main` turns into one line and exit 2.
-"""
+"""The subcommands that read what is on disk and train nothing: `table`, `compare`, `configs`;
+`read_run`, which the Python API shares; changes.md of a run over pinned environments."""
 
 from __future__ import annotations
 
@@ -12,7 +8,8 @@ import pathlib
 import sys
 from typing import Any
 
-from runner.cli.console import warnings_shown
+from runner.cli.commands import warnings_shown
+from runner.cli.snippets import out_file, saved_runs
 from runner.config.ready import find_config, ready_configs, summary
 from runner.errors import UsageError, did_you_mean
 
@@ -36,8 +33,24 @@ def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
     return rows
 
 
+def write_changes(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> pathlib.Path | None:
+    """changes.md of a run over pinned environments, from its rows and snippets.json (without
+    one, the snippets and the claims about Keras functions are left out)."""
+    from runner.config.environments import CURRENT
+    from runner.report.tables import annotate, results_frame
+    from runner.store.atomic import atomic_write
+    from runner.tutorial import changes
+
+    if all(row.get("environment") in (None, CURRENT) for row in rows):
+        return None
+    text = changes.changes_markdown(annotate(results_frame(rows), run_dir), saved_runs(run_dir))
+    if text is None:
+        return None
+    atomic_write(run_dir / "changes.md", text)
+    return run_dir / "changes.md"
+
+
 def cmd_table(args: argparse.Namespace) -> int:
-    from runner.cli.pinned_runs import write_changes
     from runner.report.write import write_tables
 
     rows = read_run(args.run_dir, "table")
@@ -68,10 +81,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         rows_a, rows_b = (read_run(run_dir, "compare") for run_dir in (args.run_a, args.run_b))
         label_a, label_b = args.run_a, args.run_b
         default = pathlib.Path(args.run_b) / f"compare_{pathlib.Path(args.run_a).resolve().name}.md"
-    out = pathlib.Path(args.out) if args.out else default
-    if out.is_dir() or not out.parent.is_dir():
-        raise UsageError(f"--out: Expected a file path in an existing directory. "
-                         f"Received: {out}")
+    out = out_file(args.out or default)
     text = compare_runs(rows_a, rows_b, label_a=label_a, label_b=label_b)
     sys.stdout.write(text)
     atomic_write(out, text)
@@ -80,11 +90,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _environments(args: argparse.Namespace) -> tuple[tuple[list, list], tuple[str, str]]:
-    """The rows of the two runtimes `--environments A,B` names in one run, and their labels.
-
-    Raises:
-        UsageError: a second run directory, not two names, or a name the run lacks.
-    """
+    """The rows of the two runtimes `--environments A,B` names in one run, and their labels."""
     from runner.config.environments import label_of
     from runner.vocab import DEFAULT_FRAMEWORK
 
@@ -126,22 +132,17 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 
 def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
-    """claims.md (and, for a run over several frameworks, frameworks.md), and the README's
-    section between its markers: the claims for a run on one framework, the frameworks'
-    table for a run on several. The claims about Keras functions read the run's
-    snippets.json when it has one, else run the snippets in this process."""
+    """claims.md (and frameworks.md for a run over several frameworks), and the README's
+    section of the last of them; the claims about Keras functions read the run's snippets.json
+    when it has one, else run the snippets in this process."""
     from runner.report import aggregate
     from runner.report.markdown import splice_section
     from runner.report.tables import annotate, results_frame
     from runner.store.atomic import atomic_write
-    from runner.tutorial import claims, frameworks, snippet_table
+    from runner.tutorial import claims, frameworks
 
     df = annotate(results_frame(rows), run_dir)
-    snippets = run_dir / "snippets.json"  # written by `cheatgrid snippets --out RUN_DIR/...`
-    try:
-        runs = snippet_table.load_runs(snippets) if snippets.is_file() else None
-    except ValueError as e:
-        raise UsageError(f"table: {e}") from None
+    runs = saved_runs(run_dir, "table")  # written by `cheatgrid snippets --out RUN_DIR/...`
     sections = [("claims.md", claims.claims_markdown(df, runs), claims.README_BEGIN,
                  claims.README_END)]
     if aggregate.runtime_labels(df).nunique() > 1:
