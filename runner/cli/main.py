@@ -9,20 +9,12 @@ import argparse
 import os
 import sys
 
-from runner import vocab
+from runner import errors, vocab
 from runner.cli.check import cmd_check
 from runner.cli.commands import cmd_cell, cmd_grid
 from runner.cli.readers import cmd_compare, cmd_configs, cmd_table
 from runner.cli.snippets import DEFAULT_OUT, cmd_snippets
 from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
-from runner.errors import (
-    ConfigError,
-    Interrupted,
-    ResourceUnavailable,
-    RunAborted,
-    RunDirError,
-    UsageError,
-)
 from runner.train.device import DEVICES
 
 EXIT_USAGE = 2
@@ -115,19 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--inputs", metavar="INPUTS.npy",
                        help="inputs for the same rows: judge the (trained) model's own outputs")
     check.add_argument("--format", default="text", choices=("text", "json"))
-    check.add_argument("--encoding", choices=vocab.ENCODINGS.names,
-                       help="without a model: the label encoding")
-    check.add_argument("--classes", type=int, help="without a model: classes (or labels)")
-    check.add_argument("--units", type=int, help="without a model: output units (default: the "
-                       "tutorial's, 1 for binary integer labels, else one per class)")
-    check.add_argument("--activation", choices=vocab.ACTIVATIONS.names +
-                       tuple(vocab.ACTIVATIONS.aliases),
-                       help="without a model: the last activation")
-    check.add_argument("--loss", choices=_LOSSES, help="without a model: the loss")
-    check.add_argument("--from-logits", action="store_true",
-                       help="without a model: loss(from_logits=True)")
-    check.add_argument("--metric", action="append", choices=_METRICS,
-                       help="without a model: a compiled metric (repeatable)")
+    activations = vocab.ACTIVATIONS.names + tuple(vocab.ACTIVATIONS.aliases)
+    for flag, help, kwargs in (
+            ("--encoding", "the label encoding", {"choices": vocab.ENCODINGS.names}),
+            ("--classes", "classes (or labels)", {"type": int}),
+            ("--units", "output units (default: the tutorial's, 1 for binary integer labels, "
+             "else one per class)", {"type": int}),
+            ("--activation", "the last activation", {"choices": activations}),
+            ("--loss", "the loss", {"choices": _LOSSES}),
+            ("--from-logits", "loss(from_logits=True)", {"action": "store_true"}),
+            ("--metric", "a compiled metric (repeatable)", {"action": "append",
+                                                             "choices": _METRICS})):
+        check.add_argument(flag, help=f"without a model: {help}", **kwargs)
     check.set_defaults(func=cmd_check)
 
     snippets = sub.add_parser(
@@ -162,13 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, UsageError, ResourceUnavailable, RunDirError) as e:
+    except (errors.ConfigError, errors.UsageError, errors.ResourceUnavailable,
+            errors.RunDirError, errors.RunAborted) as e:
         print(f"cheatgrid: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except RunAborted as e:
-        print(f"cheatgrid: error: {e}", file=sys.stderr)
-        return 1
-    except Interrupted as e:
+        return 1 if isinstance(e, errors.RunAborted) else EXIT_USAGE
+    except errors.Interrupted as e:
         print(f"cheatgrid: interrupted; to resume: {e}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
