@@ -32,7 +32,7 @@ def warnings_shown(verbose: bool) -> Iterator[None]:
         yield
 
 
-def write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
+def _tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
     """Write a run's tables; returns the `RunReport` they were written from."""
     from runner.report.run_report import RunReport  # pandas: only when needed
     from runner.report.write import write_report
@@ -116,7 +116,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
         rows = run_grid(config, cells, run_dir, command=command, progress=progress,
                         use_cache=use_cache, device=device, force=force,
                         retry_errors=retry_errors, executor=executor, ray_address=ray_address,
-                        finish=lambda path, rows: written.append(write_tables(path, rows)),
+                        finish=lambda path, rows: written.append(_tables(path, rows)),
                         warn=warn)
         if pinned:  # the snippets in every runtime, then what changed when
             from runner.cli.readers import write_changes
@@ -124,7 +124,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
 
             run_snippets(run_dir, config, warn)
             if write_changes(run_dir, rows) is not None:
-                written.append(write_tables(run_dir, rows))  # report.html embeds it
+                written.append(_tables(run_dir, rows))  # report.html embeds it
     return rows, written[-1]
 
 
@@ -195,7 +195,7 @@ def cmd_cell(args: argparse.Namespace) -> int:
             run_dir.write_config(config.to_dict())
             for row, outcome in zip(rows, outcomes, strict=True):
                 run_dir.append([row], outcome.logits)
-            write_tables(pathlib.Path(args.out), rows)
+            _tables(pathlib.Path(args.out), rows)
         finally:
             run_dir.release()
     for key in ("cell_id", "name", "status", "phase", "error_type", "error_message",
