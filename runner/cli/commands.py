@@ -119,8 +119,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
                         finish=lambda path, rows: written.append(_tables(path, rows)),
                         warn=warn)
         if pinned:  # the snippets in every runtime, then what changed when
-            from runner.cli.readers import write_changes
-            from runner.cli.snippets import run_snippets
+            from runner.cli.readers import run_snippets, write_changes
 
             run_snippets(run_dir, config, warn)
             if write_changes(run_dir, rows) is not None:

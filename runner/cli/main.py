@@ -10,10 +10,7 @@ import os
 import sys
 
 from runner import errors, vocab
-from runner.cli.check import cmd_check
-from runner.cli.commands import cmd_cell, cmd_grid
-from runner.cli.readers import cmd_compare, cmd_configs, cmd_table
-from runner.cli.snippets import DEFAULT_OUT, cmd_snippets
+from runner.cli import commands, readers
 from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
 from runner.train.device import DEVICES
 
@@ -46,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "(the 'ray' extra)")
     grid.add_argument("--ray-address", metavar="auto|HOST:PORT",
                       help="the Ray cluster to use (default: start Ray on this machine)")
-    grid.set_defaults(func=cmd_grid)
+    grid.set_defaults(func=commands.cmd_grid)
 
     cell = sub.add_parser("cell", help="run one cell and print its result")
     cell.add_argument("config", nargs="?", help="the config holding the cell: a YAML file or "
@@ -67,14 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     cell.add_argument("--verify", action="store_true",
                       help="compose the frozen base and the trained head into the tutorial's "
                       "model, evaluate it on the raw test images, compare (exit 1 if not)")
-    cell.set_defaults(func=cmd_cell)
+    cell.set_defaults(func=commands.cmd_cell)
 
     table = sub.add_parser("table", help="rebuild the tables of a run from results.jsonl")
     table.add_argument("run_dir", help="a run directory, e.g. results/default")
     table.add_argument("--claims", action="store_true",
                        help="also check the tutorial's claims against the run (claims.md)")
     table.add_argument("--readme", help="write the claims into this README's claims section")
-    table.set_defaults(func=cmd_table)
+    table.set_defaults(func=readers.cmd_table)
 
     compare = sub.add_parser("compare", help="what changed between two runs, or two "
                              "environments of one run, cell by cell")
@@ -85,13 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "frameworks) of RUN_A, e.g. keras3.4.1-jax,keras3.5.0-jax")
     compare.add_argument("--out", help="Markdown file (default: RUN_B/compare_<RUN_A name>.md; "
                          "with --environments, RUN_A/compare_<A>_vs_<B>.md)")
-    compare.set_defaults(func=cmd_compare)
+    compare.set_defaults(func=readers.cmd_compare)
     configs = sub.add_parser("configs", help="the ready configs that ship with cheatgrid",
                              description="List the ready configs, a line each; with a NAME, "
                              "print its YAML (to start your own: cheatgrid configs smoke > "
                              "mine.yaml).")
     configs.add_argument("name", nargs="?", help="a ready config's name")
-    configs.set_defaults(func=cmd_configs)
+    configs.set_defaults(func=readers.cmd_configs)
 
     check = sub.add_parser(
         "check", help="check a model's compile(...) against its labels, before it trains",
@@ -119,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("--metric", "a compiled metric (repeatable)", {"action": "append",
                                                              "choices": _METRICS})):
         check.add_argument(flag, help=f"without a model: {help}", **kwargs)
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=readers.cmd_check)
 
     snippets = sub.add_parser(
         "snippets", help="run the seeds' code snippets on each framework, against what the "
@@ -127,11 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     snippets.add_argument("--frameworks", metavar="NAME[,NAME...]",
                           help=f"comma-separated, of {', '.join(vocab.FRAMEWORKS.names)} "
                           "(default: every installed one)")
-    snippets.add_argument("--out", default=DEFAULT_OUT,
-                          help=f"the Markdown file to write (default: {DEFAULT_OUT}); "
+    snippets.add_argument("--out", default=readers.DEFAULT_OUT,
+                          help=f"the Markdown file to write (default: {readers.DEFAULT_OUT}); "
                           "snippets.json goes beside it. In a run directory, `cheatgrid table "
                           "RUN_DIR` embeds it in report.html and `--claims` reads the JSON")
-    snippets.set_defaults(func=cmd_snippets)
+    snippets.set_defaults(func=readers.cmd_snippets)
 
     for p in (grid, cell):
         p.add_argument("--device", default="auto", choices=DEVICES,

@@ -1,17 +1,23 @@
-"""The subcommands that read what is on disk and train nothing: `table`, `compare`, `configs`;
-`read_run`, which the Python API shares; changes.md of a run over pinned environments."""
+"""The subcommands that train nothing: `table`, `compare`, `configs`, `check`, `snippets`;
+`read_run`, which the Python API shares; a run's snippets in each of its pinned environments,
+and its changes.md."""
 
 from __future__ import annotations
 
 import argparse
 import pathlib
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from runner import vocab
 from runner.cli.commands import warnings_shown
-from runner.cli.snippets import out_file, saved_runs
+from runner.config import Config
 from runner.config.ready import find_config, ready_configs, summary
 from runner.errors import UsageError, did_you_mean
+
+DEFAULT_OUT = "snippets.md"
+_FLAGS = ("encoding", "classes", "activation", "loss", "metric")  # check needs without a model
 
 
 def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
@@ -160,3 +166,130 @@ def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str
             raise UsageError(f"--readme {path}: {e}") from None
         atomic_write(path, text)
         print(f"{path}: the section of {name} updated")
+
+
+def frameworks(text: str | None) -> list[str]:
+    """The frameworks of `--frameworks` (default: the installed ones), in the order given."""
+    from runner.config.parse import framework_missing
+
+    if text is None:
+        names = list(vocab.FRAMEWORKS.names)
+        return [n for n in names if n not in framework_missing(tuple(names))]
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names or [text]:
+        if name not in vocab.FRAMEWORKS.names:
+            raise UsageError(f"Invalid value for '--frameworks': Expected names of "
+                             f"{list(vocab.FRAMEWORKS.names)}. Received: {name!r}"
+                             f"{did_you_mean(name, vocab.FRAMEWORKS.names)}")
+    absent = framework_missing(tuple(names))
+    if absent:
+        extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
+        raise UsageError(f"--frameworks: Expected installed frameworks; {absent} need "
+                         f"`pip install -e '.[{extras}]'`. Received: {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def out_file(path: str | pathlib.Path) -> pathlib.Path:
+    """An `--out` file path, checked before anything runs."""
+    out = pathlib.Path(path)
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError(f"--out: Expected a file path in an existing directory. "
+                         f"Received: {out}")
+    return out
+
+
+def saved_runs(run_dir: pathlib.Path, what: str | None = None) -> dict[str, Any] | None:
+    """A run's snippets.json, or None without one (or with a broken one, unless `what` says
+    which command to fail)."""
+    from runner.tutorial import snippet_table
+
+    path = run_dir / "snippets.json"
+    try:
+        return snippet_table.load_runs(path) if path.is_file() else None
+    except ValueError as e:
+        if what is None:
+            return None  # not one `write_json` wrote: as if absent
+        raise UsageError(f"{what}: {e}") from None
+
+
+def _write(runs: dict[str, Any], out: pathlib.Path) -> None:
+    from runner.store.atomic import atomic_write
+    from runner.tutorial import snippet_markdown, snippet_table
+
+    atomic_write(out, snippet_markdown.snippets_markdown(runs))
+    snippet_table.write_json(runs, out.with_suffix(".json"))
+
+
+def cmd_snippets(args: argparse.Namespace) -> int:
+    """Run the snippets, write snippets.md and .json; exit 0 (a framework that could not run
+    is reported in the table)."""
+    from runner.tutorial import snippet_table
+    from runner.tutorial.snippets import SNIPPETS
+
+    names = frameworks(args.frameworks)
+    out = out_file(args.out)
+    print(f"cheatgrid: running the snippets on {', '.join(names)} (one process each)",
+          file=sys.stderr, flush=True)
+    runs = snippet_table.run_frameworks(names)
+    for name, run in runs.items():
+        if "failed" in run:
+            print(f"cheatgrid: {name} did not run: {run['failed']}", file=sys.stderr)
+    _write(runs, out)
+    differing = [s.key for s in SNIPPETS if snippet_table.differs_between(s, runs)]
+    print(f"{len(SNIPPETS)} snippets on {len(names)} framework(s); "
+          f"{len(differing)} differ between frameworks. Wrote {out} and "
+          f"{out.with_suffix('.json')}.")
+    return 0
+
+
+def run_snippets(run_dir: pathlib.Path, config: Config, log: Callable[[str], None]) -> None:
+    """The snippets in each of a config's runtimes that the run's snippets.json lacks."""
+    from runner import environments
+    from runner.tutorial import snippet_table
+
+    labels = [r.label for r in config.runtimes]
+    runs = {label: run for label, run in (saved_runs(run_dir) or {}).items()
+            if label in labels and "failed" not in run}
+    missing = [r for r in config.runtimes if r.label not in runs]
+    if missing:
+        launches, skipped = environments.prepare(missing, log)  # built already, or named
+        names = [r.label for r in missing if r.environment not in skipped]
+        log(f"running the snippets in {len(names)} runtime(s): {', '.join(names)}")
+        runs.update(snippet_table.run_frameworks(names, launches=launches))
+    _write({label: runs[label] for label in labels if label in runs}, run_dir / DEFAULT_OUT)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the check and print its report; 0 when every verdict is ok, else 1."""
+    given = [name for name in _FLAGS + ("units",) if getattr(args, name) is not None]
+    if args.model is not None:
+        if given or args.from_logits:
+            raise UsageError(f"check: Expected either MODEL with --labels or the flags "
+                             f"{['--' + f for f in _FLAGS]}. Received: MODEL and "
+                             f"{['--' + f.replace('_', '-') for f in given] or ['--from-logits']}")
+        if args.labels is None:
+            raise UsageError("check: Expected --labels LABELS.npy with MODEL. Received: none")
+    else:
+        missing = [f"--{name}" for name in _FLAGS if getattr(args, name) is None]
+        if missing:
+            raise UsageError(f"check: Expected MODEL --labels LABELS.npy, or the flags "
+                             f"{missing}. Received: neither")
+        if args.labels or args.inputs:
+            raise UsageError("check: Expected --labels and --inputs with MODEL only. Received: "
+                             "them without a model")
+    from runner.train import backends
+
+    backends.import_tensorflow(verbose=False)
+    from runner.check import check_flags, check_model, load_array, load_model_file
+
+    if args.model is None:
+        report = check_flags(args.encoding, args.classes, args.activation, args.loss,
+                             args.from_logits, args.metric, units=args.units)
+    else:
+        labels = load_array(args.labels, "--labels")
+        inputs = load_array(args.inputs, "--inputs") if args.inputs else None
+        report = check_model(load_model_file(args.model), labels, inputs,
+                             label_source=args.labels)
+    print(report.to_json() if args.format == "json" else report.text(), end="" if
+          args.format == "text" else "\n")
+    return report.exit_code
