@@ -173,8 +173,8 @@ def frameworks(text: str | None) -> list[str]:
     from runner.config.parse import framework_missing
 
     if text is None:
-        names = list(vocab.FRAMEWORKS.names)
-        return [n for n in names if n not in framework_missing(tuple(names))]
+        absent = framework_missing(vocab.FRAMEWORKS.names)
+        return [n for n in vocab.FRAMEWORKS.names if n not in absent]
     names = [n.strip() for n in text.split(",") if n.strip()]
     for name in names or [text]:
         if name not in vocab.FRAMEWORKS.names:

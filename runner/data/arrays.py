@@ -23,12 +23,13 @@ from runner.data.embedded import (
     interleaved_split,
     select_digits,
 )
-from runner.data.pipeline import Progress, read_examples
+from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision
 from runner.errors import CheatgridWarning
 
 TFDS_LABELS = "labels"  # VOC's sorted set of the object classes in an image, difficult too
 Splits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # train x, y, test x, y
+PROGRESS_EVERY = 256  # examples between two reports while reading a TFDS split
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,9 +239,14 @@ def read_tfds(name: str, split: str, data_dir: str | None, limit: int | None,
             label = tf.minimum(counts, 1)
         return image, tf.cast(label, tf.int64)
 
-    if limit is not None:
-        ds = ds.take(limit)
-    pairs = read_examples(ds.map(convert), f"loading {name} {split}", progress)
+    ds = (ds if limit is None else ds.take(limit)).map(convert)
+    what, total, pairs = f"loading {name} {split}", max(int(ds.cardinality()), 0), []
+    for pair in tfds.as_numpy(ds):  # cardinality unknown (-2) or infinite (-1): total 0
+        pairs.append(pair)
+        if progress is not None and len(pairs) % PROGRESS_EVERY == 0:
+            progress(what, len(pairs), total)
+    if progress is not None:
+        progress(what, len(pairs), len(pairs))
     if not pairs:
         raise ValueError(f"Expected images in TFDS {name} split {split!r}. Received: none")
     return np.stack([image for image, _ in pairs]), np.stack([label for _, label in pairs]), info

@@ -11,7 +11,6 @@ from runner import vocab
 
 # What loading reports as it goes: (what, done, total), e.g. ('loading mnist train', 512, 6000).
 Progress = Callable[[str, int, int], None]
-PROGRESS_EVERY = 256  # examples between two reports while reading a TFDS split
 
 
 def encode_labels(labels: np.ndarray, encoding: str, num_classes: int, units: int) -> np.ndarray:
@@ -72,19 +71,3 @@ def _batches(ds, size: int, batch_size: int, shuffle_seed: int | None, drop_rema
     if shuffle_seed is not None:
         ds = ds.shuffle(size, seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
-
-
-def read_examples(ds, label: str, progress: Progress | None) -> list:
-    """Every example of a (TFDS) tf.data dataset as NumPy, telling `progress` (label, examples
-    read, total or 0 when unknown) as it reads."""
-    import tensorflow_datasets as tfds
-
-    total = max(int(ds.cardinality()), 0)  # unknown (-2) and infinite (-1): 0
-    examples = []
-    for example in tfds.as_numpy(ds):
-        examples.append(example)
-        if progress is not None and len(examples) % PROGRESS_EVERY == 0:
-            progress(label, len(examples), total)
-    if progress is not None:
-        progress(label, len(examples), len(examples))
-    return examples
