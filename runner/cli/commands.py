@@ -86,13 +86,7 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
                   ray_address: str | None = None, verbose: bool = False,
                   ) -> tuple[list[dict[str, Any]], Any]:
     """Run (or resume) a grid into `run_dir` and write its tables, as `cheatgrid grid` does
-    (its lines to stderr); returns the rows and the `RunReport` of the tables.
-
-    Raises:
-        UsageError: a Ray address without the Ray executor, or Ray not installed.
-        ConfigError, ResourceUnavailable, RunDirError, RunAborted, Interrupted: as
-            `execute.run.run_grid`.
-    """
+    (its lines to stderr); returns the rows and the `RunReport` of the tables."""
     if ray_address is not None and executor != "ray":
         raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
                          f"--executor {executor}")

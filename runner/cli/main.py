@@ -164,7 +164,3 @@ def main(argv: list[str] | None = None) -> int:
         # stdout to /dev/null, or Python's own flush at exit raises again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,11 +21,7 @@ _FLAGS = ("encoding", "classes", "activation", "loss", "metric")  # check needs 
 
 
 def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
-    """The result rows of a run directory, for the command (or function) `what`.
-
-    Raises:
-        UsageError: no results.jsonl there, or one without rows.
-    """
+    """The result rows of a run directory (none: a `UsageError` for the command `what`)."""
     from runner.store.results import RESULTS_FILE, read_rows
 
     results = pathlib.Path(run_dir) / RESULTS_FILE

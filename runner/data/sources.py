@@ -42,13 +42,6 @@ def host_answers(host: tuple[str, int] | None = None,
     return answered.is_set()
 
 
-def tfds_prepared(tfds_name: str, data_dir: str | None) -> bool:
-    """Whether TFDS has `tfds_name` prepared in `data_dir` (default: TFDS's own)."""
-    import tensorflow_datasets as tfds
-
-    return tfds.builder(tfds_name, data_dir=data_dir).is_prepared()
-
-
 @dataclasses.dataclass(frozen=True)
 class SourceDecision:
     """Where a dataset's images come from ('tfds', 'embedded', 'folder' or 'npz'), which data
@@ -85,7 +78,9 @@ def resolve_source(dataset: DatasetConfig) -> SourceDecision:
                     spec.sources else f"`name: {spec.stand_in}` (its embedded stand-in)")
         ways_out = (f"Use {' or '.join(ways)}, or point `data_dir` (or $TFDS_DATA_DIR) at a "
                     "prepared copy")
-    if tfds_prepared(name, dataset.data_dir):
+    import tensorflow_datasets as tfds
+
+    if tfds.builder(name, data_dir=dataset.data_dir).is_prepared():
         return SourceDecision("tfds", detail, f"prepared in {where}")
     if host_answers(host):
         return SourceDecision("tfds", detail, f"downloaded into {where}")
