@@ -45,10 +45,10 @@ class Cell:
     @property
     def params(self) -> dict[str, Any]:
         """What identifies the cell: all but the training settings; the axes added after ids
-        were first stored only when not at their defaults, so that older ids stay."""
+        were first stored (those with defaults) only when not at their defaults, so that older
+        ids stay."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name != "training" and not (
-                    f.name in _DEFAULTS and getattr(self, f.name) == _DEFAULTS[f.name])}
+                if f.name != "training" and getattr(self, f.name) != f.default}
 
     @property
     def cell_id(self) -> str:
@@ -94,10 +94,6 @@ class Cell:
         """Heads with the same key train together (same features, labels and schedule)."""
         return (self.environment, self.framework, self.backbone, self.dataset, self.encoding,
                 self.units, self.num_classes, self.training)
-
-
-_DEFAULTS = {"framework": vocab.DEFAULT_FRAMEWORK, "backbone": vocab.DEFAULT_BACKBONE,
-             "label_smoothing": 0.0, "environment": CURRENT}
 
 
 def settings_hash(config: Config, cell: Cell, seed: int) -> str:
