@@ -1,35 +1,20 @@
-"""The subcommands that train, `cheatgrid grid | cell`; `run_and_table`, which the Python API
-shares; our warnings on the terminal as they happen."""
+"""The subcommands that run Keras here: `cheatgrid grid | cell | check`, and `run_and_table`,
+which the Python API shares."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import pathlib
 import sys
-import warnings
-from collections.abc import Iterator
 from typing import Any
 
+from runner.cli.readers import run_snippets, warnings_shown, write_changes
 from runner.config import Config, apply_settings, load_config, parse_config
 from runner.config import quick as quick_config
-from runner.errors import CheatgridWarning, UsageError, did_you_mean
+from runner.errors import UsageError, did_you_mean
 from runner.grid import Cell, expand, find
 
-
-@contextlib.contextmanager
-def warnings_shown(verbose: bool) -> Iterator[None]:
-    """Our own warnings to stderr as they happen, a line each; library warnings if verbose."""
-    def show(message, category, filename, lineno, file=None, line=None) -> None:
-        if issubclass(category, CheatgridWarning):
-            print(f"cheatgrid: warning: {message}", file=sys.stderr, flush=True)
-        elif verbose:
-            print(f"{category.__name__}: {message}", file=sys.stderr, flush=True)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = show
-        yield
+_FLAGS = ("encoding", "classes", "activation", "loss", "metric")  # check needs without a model
 
 
 def _tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
@@ -113,8 +98,6 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
                         finish=lambda path, rows: written.append(_tables(path, rows)),
                         warn=warn)
         if pinned:  # the snippets in every runtime, then what changed when
-            from runner.cli.readers import run_snippets, write_changes
-
             run_snippets(run_dir, config, warn)
             if write_changes(run_dir, rows) is not None:
                 written.append(_tables(run_dir, rows))  # report.html embeds it
@@ -216,3 +199,39 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
     for line in lines:
         print(f"verify: {line}")
     return 1 if any(line.startswith("MISMATCH") for line in lines) else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the check and print its report; 0 when every verdict is ok, else 1."""
+    given = [name for name in _FLAGS + ("units",) if getattr(args, name) is not None]
+    if args.model is not None:
+        if given or args.from_logits:
+            raise UsageError(f"check: Expected either MODEL with --labels or the flags "
+                             f"{['--' + f for f in _FLAGS]}. Received: MODEL and "
+                             f"{['--' + f.replace('_', '-') for f in given] or ['--from-logits']}")
+        if args.labels is None:
+            raise UsageError("check: Expected --labels LABELS.npy with MODEL. Received: none")
+    else:
+        missing = [f"--{name}" for name in _FLAGS if getattr(args, name) is None]
+        if missing:
+            raise UsageError(f"check: Expected MODEL --labels LABELS.npy, or the flags "
+                             f"{missing}. Received: neither")
+        if args.labels or args.inputs:
+            raise UsageError("check: Expected --labels and --inputs with MODEL only. Received: "
+                             "them without a model")
+    from runner.train import backends
+
+    backends.import_tensorflow(verbose=False)
+    from runner.check import check_flags, check_model, load_array, load_model_file
+
+    if args.model is None:
+        report = check_flags(args.encoding, args.classes, args.activation, args.loss,
+                             args.from_logits, args.metric, units=args.units)
+    else:
+        labels = load_array(args.labels, "--labels")
+        inputs = load_array(args.inputs, "--inputs") if args.inputs else None
+        report = check_model(load_model_file(args.model), labels, inputs,
+                             label_source=args.labels)
+    print(report.to_json() if args.format == "json" else report.text(), end="" if
+          args.format == "text" else "\n")
+    return report.exit_code

@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("--metric", "a compiled metric (repeatable)", {"action": "append",
                                                              "choices": _METRICS})):
         check.add_argument(flag, help=f"without a model: {help}", **kwargs)
-    check.set_defaults(func=readers.cmd_check)
+    check.set_defaults(func=commands.cmd_check)
 
     snippets = sub.add_parser(
         "snippets", help="run the seeds' code snippets on each framework, against what the "

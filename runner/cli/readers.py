@@ -1,23 +1,38 @@
-"""The subcommands that train nothing: `table`, `compare`, `configs`, `check`, `snippets`;
-`read_run`, which the Python API shares; a run's snippets in each of its pinned environments,
-and its changes.md."""
+"""The subcommands that train nothing: `table`, `compare`, `configs`, `snippets`;
+`read_run`, which the Python API shares; a pinned run's snippets and changes.md; our warnings on
+the terminal as they happen."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from runner import vocab
-from runner.cli.commands import warnings_shown
 from runner.config import Config
 from runner.config.ready import find_config, ready_configs, summary
-from runner.errors import UsageError, did_you_mean
+from runner.errors import CheatgridWarning, UsageError, did_you_mean
 
 DEFAULT_OUT = "snippets.md"
-_FLAGS = ("encoding", "classes", "activation", "loss", "metric")  # check needs without a model
+
+
+@contextlib.contextmanager
+def warnings_shown(verbose: bool) -> Iterator[None]:
+    """Our own warnings to stderr as they happen, a line each; library warnings if verbose."""
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, CheatgridWarning):
+            print(f"cheatgrid: warning: {message}", file=sys.stderr, flush=True)
+        elif verbose:
+            print(f"{category.__name__}: {message}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
 
 
 def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
@@ -253,39 +268,3 @@ def run_snippets(run_dir: pathlib.Path, config: Config, log: Callable[[str], Non
         log(f"running the snippets in {len(names)} runtime(s): {', '.join(names)}")
         runs.update(snippet_table.run_frameworks(names, launches=launches))
     _write({label: runs[label] for label in labels if label in runs}, run_dir / DEFAULT_OUT)
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """Run the check and print its report; 0 when every verdict is ok, else 1."""
-    given = [name for name in _FLAGS + ("units",) if getattr(args, name) is not None]
-    if args.model is not None:
-        if given or args.from_logits:
-            raise UsageError(f"check: Expected either MODEL with --labels or the flags "
-                             f"{['--' + f for f in _FLAGS]}. Received: MODEL and "
-                             f"{['--' + f.replace('_', '-') for f in given] or ['--from-logits']}")
-        if args.labels is None:
-            raise UsageError("check: Expected --labels LABELS.npy with MODEL. Received: none")
-    else:
-        missing = [f"--{name}" for name in _FLAGS if getattr(args, name) is None]
-        if missing:
-            raise UsageError(f"check: Expected MODEL --labels LABELS.npy, or the flags "
-                             f"{missing}. Received: neither")
-        if args.labels or args.inputs:
-            raise UsageError("check: Expected --labels and --inputs with MODEL only. Received: "
-                             "them without a model")
-    from runner.train import backends
-
-    backends.import_tensorflow(verbose=False)
-    from runner.check import check_flags, check_model, load_array, load_model_file
-
-    if args.model is None:
-        report = check_flags(args.encoding, args.classes, args.activation, args.loss,
-                             args.from_logits, args.metric, units=args.units)
-    else:
-        labels = load_array(args.labels, "--labels")
-        inputs = load_array(args.inputs, "--inputs") if args.inputs else None
-        report = check_model(load_model_file(args.model), labels, inputs,
-                             label_source=args.labels)
-    print(report.to_json() if args.format == "json" else report.text(), end="" if
-          args.format == "text" else "\n")
-    return report.exit_code
