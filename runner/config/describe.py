@@ -262,7 +262,7 @@ def _tfds(check: Checker, values: dict[str, Any], path: str) -> DatasetFacts:
         chosen: tuple[str, str | None] = values["split"]
     elif not splits or {"train", "test"} <= set(splits):
         # unknown until prepared: TFDS's usual names (a prepared dataset without 'test'
-        # is held out when it loads, `data.open_sources.load_tfds`)
+        # is held out when it loads, `data.arrays`)
         chosen = ("train", "test")
     elif "train" in splits:
         chosen = ("train", None)

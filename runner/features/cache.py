@@ -31,7 +31,7 @@ from runner.store.atomic import atomic_write
 CACHE_ENV = "CHEATGRID_CACHE_DIR"
 # Bump when data.image_pipeline changes what the backbone sees.
 PREPROCESSING = "resize(bilinear)->/255->grayscale_to_rgb v1"
-# Bump when data.open_sources changes how folders, .npz files or TFDS datasets are read.
+# Bump when data.arrays changes how folders, .npz files or TFDS datasets are read.
 OPEN_READER = "open_sources v1"
 _ARRAYS = ("train_x", "train_labels", "test_x", "test_labels")
 
