@@ -5,10 +5,21 @@ read it without TensorFlow (which takes seconds to import)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runner.vocab.registry import Registry
+
+
+def _integer(labels: Any, num_classes: int, units: int) -> Any:
+    # one unit: float 0./1., as BinaryCrossentropy expects; else class indices
+    return labels.astype("float32" if units == 1 else "int64")
+
+
+def _onehot(labels: Any, num_classes: int, units: int) -> Any:
+    import numpy as np
+
+    return np.eye(num_classes, dtype=np.float32)[labels]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,17 +28,9 @@ class Encoding:
 
     name: str
     multi_label: bool  # for multi-label data (0/1 rows) rather than class indices
+    encode: Callable[[Any, int, int], Any]  # (labels, num_classes, units) -> what Keras gets
     description: str
     aliases: tuple[str, ...] = ()
-
-    def encode(self, labels: Any, num_classes: int, units: int) -> Any:
-        """The labels as Keras gets them."""
-        import numpy as np
-
-        if self.name == "onehot":
-            return np.eye(num_classes, dtype=np.float32)[labels]
-        # float 0./1. for multi-hot rows and one unit, as BinaryCrossentropy expects
-        return labels.astype(np.float32 if self.multi_label or units == 1 else np.int64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +99,10 @@ class Framework:
 
 
 ENCODINGS = Registry("encoding", [
-    Encoding("integer", False, "class indices; float 0./1. for a 1-unit head"),
-    Encoding("onehot", False, "one float 0./1. column per class"),
-    Encoding("multihot", True, "one float 0./1. column per label, any number on"),
+    Encoding("integer", False, _integer, "class indices; float 0./1. for a 1-unit head"),
+    Encoding("onehot", False, _onehot, "one float 0./1. column per class"),
+    Encoding("multihot", True, lambda labels, num_classes, units: labels.astype("float32"),
+             "one float 0./1. column per label, any number on"),
 ])
 ACTIVATIONS = Registry("activation", [
     Activation("none", None, "no activation: the head outputs logits (`activation=None` or "

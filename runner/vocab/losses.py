@@ -17,9 +17,6 @@ from runner.vocab.registry import Registry
 COMPARES = ("per_output", "relative", "margin", "distance")
 _DOCS = {"per_output": "probabilistic", "relative": "probabilistic", "margin": "hinge",
          "distance": "regression"}
-# A task as the tutorial's recommendations see it: ('binary' | 'multiclass' | 'multilabel',
-# encoding) -> the recommended (activation, from_logits, metric) of a loss.
-Recommendations = Mapping[tuple[str, str], tuple[tuple[str, bool, str], ...]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,8 +28,10 @@ class Loss:
     short: str  # its label in table headers (`BCE`)
     description: str
     compares: str  # one of COMPARES
-    # per task and encoding (for the losses the tutorial does not use: its advice carried over)
-    recommended: Recommendations = dataclasses.field(default_factory=dict)
+    # the tutorial's advice: ('binary' | 'multiclass' | 'multilabel', encoding) -> the
+    # recommended (activation, from_logits, metric); carried over to losses it does not use
+    recommended: Mapping[tuple[str, str], tuple[tuple[str, bool, str], ...]] = \
+        dataclasses.field(default_factory=dict)
     # which of the grid's loss arguments its Keras class accepts
     takes: tuple[str, ...] = ("from_logits", "label_smoothing")
     also: tuple[str, ...] = ()  # names users write for it besides its name and class (`mse`)

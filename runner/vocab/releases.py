@@ -176,18 +176,10 @@ def _newest_tensorflow(keras: str, python: str) -> str:
 
 
 def resolve(given: dict[str, str], python: str | None = None) -> Pins:
-    """Exact pins from an environment's entry: known releases, the constraints checked, a
-    TensorFlow chosen where none is given (the newest that admits the Keras pin; the
-    tf-keras release's own minor for `tf_keras`).
-
-    Args:
-        given: `keras`, `tensorflow`, `tf_keras` (version strings, `3.4` meaning its newest
-            patch) and `backend`.
-        python: `major.minor` of the Python that builds the environment (default: this one).
-
-    Raises:
-        ReleaseError: an unknown release, or a broken constraint (named in the message).
-    """
+    """Exact pins from an environment's `keras`, `tensorflow`, `tf_keras` (`3.4`: its newest
+    patch) and `backend`: known releases, a TensorFlow chosen where none is given (the newest
+    that admits the Keras pin; the tf-keras release's own minor), for the Python `python`
+    (`major.minor`, default this one); a `ReleaseError` names a broken constraint."""
     pins = {k: release(k, v) if k in RELEASES else v for k, v in given.items()}
     pins["python"] = python or "{}.{}".format(*sys.version_info)
     pins.setdefault("backend", "tensorflow")
