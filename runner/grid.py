@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner import vocab
-from runner.config import Config, DatasetConfig, TrainingConfig, fields
+from runner.config import Config, DatasetConfig, TrainingConfig, schema
 from runner.config.environments import CURRENT
 from runner.errors import CheatgridWarning
 
@@ -113,8 +113,8 @@ def settings_hash(config: Config, cell: Cell, seed: int) -> str:
     epoch count or sample cap is run again rather than mistaken for done."""
     training = {**dataclasses.asdict(cell.training), "seeds": None, "seed": seed}
     identity = {"cell": cell.params, "training": training,
-                "dataset": fields.identity(config.dataset(cell.dataset)),
-                "backbone": fields.identity(config.backbone)}
+                "dataset": schema.identity(config.dataset(cell.dataset)),
+                "backbone": schema.identity(config.backbone)}
     if cell.environment != CURRENT:  # its releases, whatever its name
         identity["environment"] = config.runtime(cell.environment, cell.framework).pins.as_dict()
     canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)

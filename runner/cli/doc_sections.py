@@ -11,7 +11,6 @@ import pathlib
 from collections.abc import Callable
 
 from runner import vocab
-from runner.config.key_table import key_table
 from runner.config.ready import ready_configs, summary
 from runner.report.columns import COLUMN_GROUPS, RESULT_COLUMNS
 from runner.report.markdown import pipe_table, splice_section
@@ -106,7 +105,6 @@ def cli_reference() -> str:
 
 # (file under docs/, section name, where it comes from, what writes it)
 GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
-    ("config.md", "config-keys", "runner/config/schema.py", key_table),
     ("config.md", "axes", "runner/vocab/axes.py", axes_table),
     ("config.md", "ready-configs", "runner/configs/*.yaml", ready_table),
     ("data.md", "datasets", "runner/vocab/datasets.py", datasets_table),

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from runner.config import DatasetConfig
-from runner.config.dataset import HOLD_OUT_SEED
 from runner.config.describe import IMAGE_EXTENSIONS
+from runner.config.schema import HOLD_OUT_SEED
 from runner.data.pipeline import Progress, read_examples
 from runner.errors import CheatgridWarning
 
@@ -194,7 +194,7 @@ def _tfds_split(dataset: DatasetConfig, split: str, limit: int | None, image_sid
 
 def _has_test(dataset: DatasetConfig) -> bool:
     """Whether the prepared dataset has a 'test' split: a builder that was not prepared when
-    the config was parsed had not said (`config.describe_tfds` assumed train / test)."""
+    the config was parsed had not said (`config.describe` assumed train / test)."""
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(dataset.name, data_dir=dataset.data_dir)
