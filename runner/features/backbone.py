@@ -1,6 +1,7 @@
 """The frozen base (VGG16, or any `keras.applications` model) with global average pooling,
 split from the tutorial's model so that its features are computed once per dataset: its
-weights resolved (imagenet, random, a file) and its features of images."""
+weights resolved (imagenet, a file, or a seeded random re-init that gives usable features,
+docs/data.md says how) and its features of images."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from runner.data.pipeline import image_pipeline
 from runner.data.sources import DOWNLOAD_HOST, host_answers, keras_cache_file
 from runner.errors import CheatgridWarning, WeightsError
 from runner.features import keras_internals
-from runner.features.reinit import reinit_random
 
 _ALTERNATIVES = ("Use 'random' (offline, seeded), 'auto' (imagenet when it can be had, else "
                  "random) or a path to a .h5/.weights.h5 file")
@@ -136,6 +136,53 @@ def _from_file(config: BackboneConfig, spec: vocab.BackboneSpec):
     return base, f"file:{path.name}@sha256:{_sha256(path)[:12]}"
 
 
+# Labels the results record; VGG16's is the label every stored run has.
+VGG16_LABEL = "random(he_normal,seed={seed})"
+LABEL = "random(he_normal_fan_in,seed={seed})"
+
+
+def _kernels(keras, layer) -> list:
+    """A layer's kernels and their fan-ins: a depthwise filter sees one channel, so
+    height x width (Keras's `HeNormal` would count every input channel)."""
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        return [(layer.kernel, int(np.prod(layer.kernel.shape[:2])))]
+    if isinstance(layer, keras.layers.SeparableConv2D):
+        depthwise, pointwise = layer.depthwise_kernel, layer.pointwise_kernel
+        return [(depthwise, int(np.prod(depthwise.shape[:2]))),
+                (pointwise, int(pointwise.shape[-2]))]
+    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+        return [(layer.kernel, int(np.prod(layer.kernel.shape[:-1])))]
+    return []
+
+
+def _reinit_random(base, seed: int, vgg16_rule: bool) -> str:
+    """Re-initialise every kernel of `base` in place (the i-th with seed + i), zero its
+    biases, and return the label results record in `weights`.
+
+    `vgg16_rule`: Keras's own `HeNormal` on each kernel's shape, as every stored VGG16 run
+    has; else a He normal drawn flat at the stated fan-in and reshaped.
+    """
+    import keras
+
+    i = 0
+    for layer in base.layers:
+        kernels = _kernels(keras, layer)
+        for variable, fan_in in kernels:
+            shape = tuple(variable.shape)
+            if vgg16_rule:
+                values = keras.initializers.HeNormal(seed=seed + i)(shape)
+            else:
+                flat = keras.initializers.HeNormal(seed=seed + i)(
+                    (fan_in, int(np.prod(shape)) // fan_in))
+                values = np.asarray(flat, dtype="float32").reshape(shape)
+            variable.assign(values)
+            i += 1
+        bias = getattr(layer, "bias", None)
+        if kernels and bias is not None:
+            bias.assign(np.zeros(bias.shape, dtype="float32"))
+    return (VGG16_LABEL if vgg16_rule else LABEL).format(seed=seed)
+
+
 def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
     """The feature model of the base `name` (default `config.name`) and a record of the
     weights it really uses.
@@ -160,7 +207,7 @@ def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
         base, label = _from_file(config, spec)
     if base is None:
         base = _application(spec, None, config.input_size)
-        label = reinit_random(base, config.weights_seed,
+        label = _reinit_random(base, config.weights_seed,
                               vgg16_rule=spec.name == vocab.DEFAULT_BACKBONE)
     fingerprint = label
     if label == "imagenet":
