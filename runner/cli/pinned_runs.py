@@ -27,7 +27,7 @@ def run_snippets(run_dir: pathlib.Path, config: Config, log: Callable[[str], Non
     """The snippets in each of a config's runtimes that the run's snippets.json lacks,
     into snippets.json and snippets.md."""
     from runner.store.atomic import atomic_write
-    from runner.tutorial import snippet_markdown, snippet_table
+    from runner.tutorial import snippet_table
 
     path = run_dir / pathlib.Path(SNIPPETS_FILE).with_suffix(".json")
     try:
@@ -46,7 +46,7 @@ def run_snippets(run_dir: pathlib.Path, config: Config, log: Callable[[str], Non
         runs.update(snippet_table.run_frameworks(names, launches=launches))
     runs = {label: runs[label] for label in labels if label in runs}
     snippet_table.write_json(runs, path)
-    atomic_write(run_dir / SNIPPETS_FILE, snippet_markdown.snippets_markdown(runs))
+    atomic_write(run_dir / SNIPPETS_FILE, snippet_table.snippets_markdown(runs))
 
 
 def write_changes(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> pathlib.Path | None:

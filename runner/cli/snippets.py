@@ -65,7 +65,7 @@ def cmd_snippets(args: argparse.Namespace) -> int:
     """Run the snippets, write snippets.md and snippets.json; exit 0 (a framework that
     could not run is reported in the table), 2 on bad flags."""
     from runner.store.atomic import atomic_write
-    from runner.tutorial import snippet_markdown, snippet_table
+    from runner.tutorial import snippet_table
     from runner.tutorial.snippets import SNIPPETS
 
     names = frameworks(args.frameworks)
@@ -79,7 +79,7 @@ def cmd_snippets(args: argparse.Namespace) -> int:
     for name, run in runs.items():
         if "failed" in run:
             print(f"cheatgrid: {name} did not run: {run['failed']}", file=sys.stderr)
-    atomic_write(out, snippet_markdown.snippets_markdown(runs))
+    atomic_write(out, snippet_table.snippets_markdown(runs))
     snippet_table.write_json(runs, out.with_suffix(".json"))
     differing = [s.key for s in SNIPPETS if snippet_table.differs_between(s, runs)]
     print(f"{len(SNIPPETS)} snippets on {len(names)} framework(s); "
