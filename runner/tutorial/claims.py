@@ -59,15 +59,8 @@ def _keras_finding(claim: Claim, runs: Runs) -> Finding:
 
 def evaluate(df: pd.DataFrame, snippet_runs: Runs | None = None,
              ) -> list[tuple[Claim, Finding]]:
-    """Check every claim against a run's result rows (the tutorial's framework's rows,
-    Keras 3 on this Python's TensorFlow, when the run has several runtimes) and the
-    snippets' output.
-
-    Args:
-        df: result rows (annotated, or hand-made: verdicts are computed when missing).
-        snippet_runs: the snippets' runs per framework (a run's snippets.json); None:
-            the snippets run here, in this process's framework, once.
-    """
+    """Every claim checked on result rows (of the tutorial's framework, where there are
+    several; verdicts computed where missing) and on the snippets' runs (None: run here, once)."""
     labels = aggregate.runtime_labels(df)
     if labels.nunique() > 1:  # the tutorial's: this Python's TensorFlow, where it ran
         main = vocab.DEFAULT_FRAMEWORK if (labels == vocab.DEFAULT_FRAMEWORK).any() \

@@ -170,11 +170,8 @@ def write_json(runs: Runs, path: pathlib.Path) -> None:
 
 
 def load_runs(path: pathlib.Path) -> Runs:
-    """The runs of a snippets.json (`write_json`): framework -> its run.
-
-    Raises:
-        ValueError: the file is not one `write_json` wrote.
-    """
+    """The runs of a snippets.json (`write_json`): framework -> its run; ValueError if it is
+    not one."""
     try:
         runs = json.loads(path.read_text(encoding="utf-8"))["frameworks"]
         if not isinstance(runs, dict):
