@@ -29,34 +29,28 @@ _ERROR_TYPE = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
 Runs = dict[str, dict[str, Any]]  # framework (runtime label) -> its run (`snippet_run.run_all`)
 
 
-def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS,
-                  launch: Launch | None = None) -> dict[str, Any]:
-    """`snippet_run.run_all` in a new process of framework `name`, in this Python or in a built
-    environment (`launch`); {`framework`, `failed`: why} when it died, timed out or printed
-    no result."""
-    launch = launch or environments.launch_for(name)
-    try:
-        done = subprocess.run([launch.python, "-m", "runner.tutorial.snippet_run"],
-                              env=launch.environment, capture_output=True, text=True,
-                              timeout=timeout_seconds, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return {"framework": name, "failed": f"no result within {timeout_seconds:g} s"}
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    try:
-        return json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"framework": name, "failed": f"exit {done.returncode}: {tail[:200]}"}
-
-
 def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
                    launches: dict[str, Launch] | None = None) -> Runs:
-    """`run_framework` for each runtime label, `workers` processes at a time (a built
-    environment's `Launch` in `launches`): name -> its run, in the order given."""
-    launches = launches or {}
+    """`snippet_run.run_all` in a new process per runtime label (in this Python, or in a built
+    environment: its `Launch` in `launches`), `workers` at a time: name -> its run, in order;
+    {`framework`, `failed`: why} where one died, timed out or printed no result."""
+    def run(name: str) -> dict[str, Any]:
+        launch = (launches or {}).get(name) or environments.launch_for(name)
+        try:
+            done = subprocess.run([launch.python, "-m", "runner.tutorial.snippet_run"],
+                                  env=launch.environment, capture_output=True, text=True,
+                                  timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return {"framework": name, "failed": f"no result within {TIMEOUT_SECONDS:g} s"}
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        try:
+            return json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError):
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return {"framework": name, "failed": f"exit {done.returncode}: {tail[:200]}"}
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        runs = list(pool.map(lambda n: run_framework(n, launch=launches.get(n)), names))
-    return dict(zip(names, runs, strict=True))
+        return dict(zip(names, pool.map(run, names), strict=True))
 
 
 def _same(a: str, b: str) -> bool:
