@@ -75,10 +75,7 @@ def _cell_values(cell: dict[str, Any]) -> dict[str, Any]:
 
 def _pattern(warning: str) -> str:
     """A warning with its numbers as N: the same warning on a batch of 64 or of 200."""
-    return _cut(re.sub(r"\d+", "N", warning.strip().strip('"')))
-
-
-def _cut(text: str) -> str:
+    text = re.sub(r"\d+", "N", warning.strip().strip('"'))
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
 
 
