@@ -66,7 +66,7 @@ def cells(rows: pd.DataFrame, **where) -> pd.DataFrame:
     return rows
 
 
-def label(where: dict) -> str:
+def _label(where: dict) -> str:
     """'none + BCE(logits)' for axis values (activation, loss, from_logits)."""
     logits = "(logits)" if where.get("from_logits") else ""
     return f"{where['activation']} + {vocab.short_loss(where['loss'])}{logits}"
@@ -76,14 +76,14 @@ def _column(hit: pd.DataFrame, name: str) -> pd.Series:
     return hit[name].dropna() if name in hit else pd.Series(dtype=object)
 
 
-def head(rows: pd.DataFrame, where: dict, name: str | None = None) -> Head | None:
+def _head(rows: pd.DataFrame, where: dict, name: str | None = None) -> Head | None:
     """The head of a part's rows matching `where` (axis values, no metric), or None."""
     hit = cells(rows, status="ok", **where)
     if hit.empty:
         return None
     reference, group, majority = (_column(hit, c) for c in (
         "reference_accuracy", "equivalence_group", "majority_rate"))
-    return Head(name or label(where), where, float(reference.mean()) if len(reference) else None,
+    return Head(name or _label(where), where, float(reference.mean()) if len(reference) else None,
                 str(group.iloc[0]) if len(group) else None,
                 float(majority.iloc[0]) if len(majority) else None,
                 "constant_predictions" in hit and bool(hit["constant_predictions"].any()))
@@ -98,11 +98,11 @@ def _best_head(rows: pd.DataFrame, where: dict, besides: dict | None = None) -> 
         return None
     by_head = hit.groupby(["activation", "loss", "from_logits"])["reference_accuracy"].mean()
     activation, loss, from_logits = by_head.idxmax()
-    return head(rows, {**where, "activation": activation, "loss": loss,
+    return _head(rows, {**where, "activation": activation, "loss": loss,
                        "from_logits": bool(from_logits)})
 
 
-def metric_notes(rows: pd.DataFrame, heads: list[Head], metric: str) -> str:
+def _metric_notes(rows: pd.DataFrame, heads: list[Head], metric: str) -> str:
     """Where the `metric` cells of these heads misreport: each head's `misreport.note`."""
     notes = [f"{h.label}: {text}" for h in heads
              if not (hit := cells(rows, metric=metric, **h.where)).empty
@@ -122,15 +122,15 @@ def _on_training(holds: bool, shows: str, a: Head, b: Head, rows: pd.DataFrame,
     if same:
         shows += f"; one trained model (identical test logits, group {a.group})"
     return Finding(holds, shows, ON_TRAINING, f"same model, group {a.group}" if same else "",
-                   metric_notes(rows, heads, metric))
+                   _metric_notes(rows, heads, metric))
 
 
 def same_training(rows: pd.DataFrame, a: dict, b: dict, tolerance: float, metric: str,
                   names: tuple[str | None, str | None] = (None, None)) -> Finding:
     """Two heads train to the same (or a similar) reference accuracy."""
-    ha, hb = (head(rows, w, n) for w, n in zip((a, b), names, strict=True))
+    ha, hb = (_head(rows, w, n) for w, n in zip((a, b), names, strict=True))
     if ha is None or hb is None or ha.reference is None or hb.reference is None:
-        shown = ", ".join(f"{label(w)} {'ran' if h else 'did not run'}"
+        shown = ", ".join(f"{_label(w)} {'ran' if h else 'did not run'}"
                           for w, h in ((a, ha), (b, hb)))
         return Finding(None, f"not both heads have a reference accuracy: {shown}", ON_TRAINING)
     gap = abs(ha.reference - hb.reference)
@@ -145,7 +145,7 @@ def both_work(rows: pd.DataFrame, a: dict, b: dict, metric: str) -> Finding:
     found = same_training(rows, a, b, SIMILAR_TOLERANCE, metric)
     if found.holds is None:
         return found
-    heads = [head(rows, w) for w in (a, b)]
+    heads = [_head(rows, w) for w in (a, b)]
     stuck = [h.label for h in heads if h.constant or h.majority is None or
              h.reference <= h.majority + DEGENERATE_MARGIN]
     shows = f"{found.shows}; majority rate {_fmt(heads[0].majority)}"
@@ -157,10 +157,10 @@ def both_work(rows: pd.DataFrame, a: dict, b: dict, metric: str) -> Finding:
 def as_good_as_best(rows: pd.DataFrame, where: dict, among: dict, metric: str) -> Finding:
     """A head reaches (within `SIMILAR_TOLERANCE`) the best reference accuracy of the other
     heads matching `among`."""
-    this, top = head(rows, where), _best_head(rows, among, besides=where)
+    this, top = _head(rows, where), _best_head(rows, among, besides=where)
     if this is None or this.reference is None or top is None:
         return Finding(None if cells(rows, **where).empty else False,
-                       f"{label(where)}: no successful cell", ON_TRAINING)
+                       f"{_label(where)}: no successful cell", ON_TRAINING)
     holds = this.reference >= top.reference - SIMILAR_TOLERANCE - _EPSILON
     shows = (f"reference accuracy {this.label} {_fmt(this.reference)}; the best other "
              f"head, {top.label}, {_fmt(top.reference)}")
@@ -169,15 +169,15 @@ def as_good_as_best(rows: pd.DataFrame, where: dict, among: dict, metric: str) -
 
 def stays_at_chance(rows: pd.DataFrame, where: dict, other: dict, metric: str) -> Finding:
     """A head's reference accuracy stays at 50% (within `SIMILAR_TOLERANCE`)."""
-    this, that = head(rows, where), head(rows, other)
+    this, that = _head(rows, where), _head(rows, other)
     if this is None or this.reference is None:
-        return Finding(None, f"no successful {label(where)} cell", ON_REFERENCE)
+        return Finding(None, f"no successful {_label(where)} cell", ON_REFERENCE)
     constant = "constant predictions" if this.constant else "varying predictions"
     shows = (f"reference accuracy {this.label} {_fmt(this.reference)} ({constant}; "
-             f"majority rate {_fmt(this.majority)}), {label(other)} "
+             f"majority rate {_fmt(this.majority)}), {_label(other)} "
              f"{_fmt(that.reference if that else None)}")
     return Finding(abs(this.reference - 0.5) <= SIMILAR_TOLERANCE + _EPSILON, shows,
-                   ON_REFERENCE, metric_note=metric_notes(rows, [this], metric))
+                   ON_REFERENCE, metric_note=_metric_notes(rows, [this], metric))
 
 
 def errors(rows: pd.DataFrame, **where) -> Finding:
@@ -218,7 +218,7 @@ def metric_agrees(rows: pd.DataFrame, where: dict, metric: str | list[str]) -> F
     gaps = (hit["test_metric"] - hit["reference_accuracy"]).abs()
     worst = hit.loc[gaps.idxmax()]
     shows = (f"in {len(hit)} cells {name} is within {gaps.max():.4f} of the reference "
-             f"accuracy (the farthest: {label(worst)} with `{worst['metric']}` shows "
+             f"accuracy (the farthest: {_label(worst)} with `{worst['metric']}` shows "
              f"{worst['test_metric']:.4f}, reference {worst['reference_accuracy']:.4f})")
     return Finding(bool(gaps.max() <= MISLEADING_TOLERANCE), shows, ON_METRIC)
 
@@ -235,7 +235,7 @@ def exact_match(rows: pd.DataFrame, a: dict, b: dict, better: bool) -> Finding:
              f"{_fmt(ha.reference)}, {hb.label} {_fmt(hb.reference)}; always the most "
              f"common label set {_fmt(ha.majority)}")
     return Finding(holds, shows, ON_REFERENCE + " (exact match)",
-                   metric_note=metric_notes(rows, [ha, hb], "binary_accuracy"))
+                   metric_note=_metric_notes(rows, [ha, hb], "binary_accuracy"))
 
 
 def identical_heads(rows: pd.DataFrame) -> Finding:
@@ -249,7 +249,7 @@ def identical_heads(rows: pd.DataFrame) -> Finding:
     if not groups:
         return Finding(None, "no two one-hot heads have identical test logits in this run",
                        ON_GROUPS)
-    shown = "; ".join("=".join(label(r).replace(" + ", "+") for r in g.to_dict("records"))
+    shown = "; ".join("=".join(_label(r).replace(" + ", "+") for r in g.to_dict("records"))
                       for g in groups)
     return Finding(False, f"{len(groups)} groups of different combinations have identical test "
                           f"logits (to 1e-6): {shown}. Identical trained weights, not chance: "

@@ -50,7 +50,7 @@ def _resolves(rows: pd.DataFrame, where: dict) -> str:
     return f"error: {errors.iloc[0]}" if len(errors) else "n/a"
 
 
-def facts(df: pd.DataFrame) -> pd.DataFrame:
+def _facts(df: pd.DataFrame) -> pd.DataFrame:
     """One row per fact, one column per runtime (framework, or environment)."""
     columns = {}
     for name, rows in df.groupby(aggregate.runtime_labels(df), sort=False):
@@ -66,7 +66,7 @@ def facts(df: pd.DataFrame) -> pd.DataFrame:
 
 def frameworks_markdown(df: pd.DataFrame) -> str:
     """The facts table and how many cells the frameworks disagree on."""
-    table = facts(df)
+    table = _facts(df)
     return "\n".join([
         f"Run `{df['run_name'].iloc[0]}`, weights `{df['weights'].iloc[0]}`: "
         f"{df['base_id'].nunique()} cells on each of {len(table.columns)} frameworks.", "",
