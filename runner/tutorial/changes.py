@@ -211,7 +211,8 @@ def changes_markdown(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None) -
     claim_rows = [(f"{claim.part} ({claim.source})", table_cell(claim.says), backend,
                    table_cell(spans(line, values)))
                   for backend, line in lines_by_backend.items()
-                  for claim, values in _claim_lines(df, runs, line) if len(set(values) - {None}) > 1]
+                  for claim, values in _claim_lines(df, runs, line)
+                  if len(set(values) - {None}) > 1]
     snippet_rows = [(f"`{c['key']}`", f"{backend}: {c['before'].text} → {c['after'].text}",
                      c["what"], table_cell(c["from"]), table_cell(c["to"]))
                     for backend, line in lines_by_backend.items()
