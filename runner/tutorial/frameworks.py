@@ -32,13 +32,10 @@ _RESOLVES = (  # (fact, part, the cells whose `accuracy` resolves)
 
 def _same_head(rows: pd.DataFrame, heads: list[dict]) -> str:
     """'yes' if the given heads (dicts of axis values) share one equivalence group."""
-    groups = []
-    for head in heads:
-        hit = cells(rows, **head, status="ok", metric="accuracy")
-        if hit.empty or "equivalence_group" not in hit or pd.isna(hit["equivalence_group"].iloc[0]):
-            return "n/a"
-        groups.append(hit["equivalence_group"].iloc[0])
-    return "yes" if len(set(groups)) == 1 else "no"
+    hits = [cells(rows, **head, status="ok", metric="accuracy") for head in heads]
+    groups = [None if hit.empty or "equivalence_group" not in hit else
+              hit["equivalence_group"].iloc[0] for hit in hits]
+    return "n/a" if any(pd.isna(g) for g in groups) else "yes" if len(set(groups)) == 1 else "no"
 
 
 def _resolves(rows: pd.DataFrame, where: dict) -> str:

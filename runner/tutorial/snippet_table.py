@@ -15,6 +15,7 @@ from typing import Any
 from runner import environments
 from runner.environments import Launch
 from runner.report.markdown import pipe_table
+from runner.store.atomic import atomic_write
 from runner.tutorial.snippet_run import error_line
 from runner.tutorial.snippets import NOT_RUN, SNIPPETS, Snippet
 
@@ -158,8 +159,6 @@ def differs_between(snippet: Snippet, runs: Runs) -> bool:
 
 def write_json(runs: Runs, path: pathlib.Path) -> None:
     """snippets.json: every framework's run, as the claims read it (`load_runs`)."""
-    from runner.store.atomic import atomic_write
-
     atomic_write(path, json.dumps({"frameworks": runs}, indent=1) + "\n")
 
 
