@@ -1,10 +1,9 @@
-"""The claims about a run's rows (`ROW_CLAIMS`) and their checks, each over a tutorial part's rows
-judging one quantity: how heads *train*, what a *metric reports*, what *raises*."""
+"""The checks behind the claims about a run's rows, each over a tutorial part's rows judging one
+quantity: how heads *train*, what a *metric reports*, what *raises*."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import pandas as pd
 
@@ -255,79 +254,3 @@ def identical_heads(rows: pd.DataFrame) -> Finding:
                           f"logits (to 1e-6): {shown}. Identical trained weights, not chance: "
                           "the cross-entropy losses recover the logits from a sigmoid or "
                           "softmax output, so they train the same", ON_GROUPS)
-
-
-@dataclasses.dataclass(frozen=True)
-class Claim:
-    """A statement of a seed, checked by `check` over its part's rows or on snippet `snippet`."""
-
-    part: str  # "A" (binary), "B" (multi-class), "C" (multi-label), "Keras" (a function)
-    source: str  # which text says it
-    says: str
-    check: Callable[[pd.DataFrame], Finding] | None = None
-    snippet: str | None = None
-
-
-def _claim(part: str, seed: str, says: str, check: Callable[..., Finding], *args,
-           **kwargs) -> Claim:
-    return Claim(part, f"seed {seed}", says, lambda rows: check(rows, *args, **kwargs))
-
-
-def _h(activation: str, loss: str, from_logits: bool = False, **more) -> dict:
-    return dict(activation=activation, loss=loss, from_logits=from_logits, **more)
-
-
-_INT, _HOT = dict(encoding="integer"), dict(encoding="onehot")
-ROW_CLAIMS = (
-    _claim("B", "000", "With integer labels, BinaryCrossentropy and CategoricalCrossentropy "
-           "raise errors: an integer cannot be compared with a 10-vector.",
-           errors, encoding="integer", loss=[BCE, CCE]),
-    _claim("B", "000", "With integer labels, sigmoid and softmax with "
-           "SparseCategoricalCrossentropy reach the same accuracy.", same_training,
-           _h("sigmoid", SCCE, **_INT), _h("softmax", SCCE, **_INT), SAME_TOLERANCE,
-           "sparse_categorical_accuracy"),
-    _claim("B", "000", "No activation with SparseCategoricalCrossentropy(from_logits=True) "
-           "trains as well as the other options.", as_good_as_best,
-           _h("none", SCCE, True, **_INT), _INT, "sparse_categorical_accuracy"),
-    _claim("B", "000", "With one-hot labels, SparseCategoricalCrossentropy raises an error.",
-           errors, encoding="onehot", loss=SCCE),
-    _claim("B", "000", "With one-hot labels, binary and categorical cross-entropy lead to "
-           "similar accuracy.", same_training, _h("softmax", BCE, **_HOT),
-           _h("softmax", CCE, **_HOT), SIMILAR_TOLERANCE, "categorical_accuracy"),
-    _claim("B", "000", "With one-hot labels, sigmoid and softmax with categorical "
-           "cross-entropy lead to the same accuracy.", same_training, _h("sigmoid", CCE, **_HOT),
-           _h("softmax", CCE, **_HOT), SAME_TOLERANCE, "categorical_accuracy"),
-    _claim("B", "002", "sparse_categorical_accuracy is a correct metric for "
-           "sparse_categorical_crossentropy.", metric_agrees, dict(encoding="integer", loss=SCCE),
-           "sparse_categorical_accuracy"),
-    _claim("B", "002", "With one-hot targets, categorical_crossentropy with `accuracy` or "
-           "categorical_accuracy as the metric.", metric_agrees,
-           dict(encoding="onehot", loss=CCE), ["accuracy", "categorical_accuracy"]),
-    _claim("A", "001", "With float 0./1. labels and 1 unit, sigmoid + BinaryCrossentropy and "
-           "no activation + BinaryCrossentropy(from_logits=True) both work.", both_work,
-           _h("sigmoid", BCE, **_INT), _h("none", BCE, True, **_INT), "binary_accuracy"),
-    _claim("A", "001", "`metrics='accuracy'` with categorical cross-entropy on a binary task "
-           "is computed as categorical_accuracy.", accuracy_resolves,
-           _h("sigmoid", CCE, **_INT), "categorical_accuracy"),
-    _claim("A", "001", "`metrics='accuracy'` with binary cross-entropy on one-hot labels is "
-           "computed as binary_accuracy.", accuracy_resolves, _h("sigmoid", BCE, **_HOT),
-           "binary_accuracy"),
-    _claim("A", "001", "With one-hot labels, binary and categorical cross-entropy lead to "
-           "similar accuracy.", same_training, _h("softmax", BCE, **_HOT),
-           _h("softmax", CCE, **_HOT), SIMILAR_TOLERANCE, "categorical_accuracy"),
-    _claim("A", "001", "Why 0.6992? Different combinations reach exactly the same accuracy; "
-           "it might be only chance.", identical_heads),
-    _claim("A", "002", "Dense(1, softmax) stays at 50% accuracy.", stays_at_chance,
-           _h("softmax", BCE, **_INT), _h("sigmoid", BCE, **_INT), "binary_accuracy"),
-    _claim("A", "002", "Dense(1, sigmoid) + BinaryCrossentropy and Dense(2, softmax) + "
-           "CategoricalCrossentropy make no difference.", same_training,
-           _h("sigmoid", BCE, **_INT), _h("softmax", CCE, **_HOT), SIMILAR_TOLERANCE,
-           "accuracy", names=("Dense(1, sigmoid) + BCE", "Dense(2, softmax) + CCE")),
-    _claim("C", "004", "binary_crossentropy is for multi-label classification (labels are "
-           "independent); categorical_crossentropy is for multi-class classification (classes "
-           "are exclusive).", exact_match, _h("sigmoid", BCE), _h("softmax", CCE), better=True),
-    _claim("C", "003", "Sparse categorical cross entropy doesn't work for multi-label "
-           "problems.", errors, encoding="multihot", loss=SCCE),
-    _claim("C", "003", "Categorical cross entropy works well for multi-label problems.",
-           exact_match, dict(loss=CCE), _h("sigmoid", BCE), better=False),
-)
