@@ -43,8 +43,7 @@ def _version(text: str) -> Version:
         return Version("0")
 
 
-def release_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
-                  ) -> dict[str, list[Release]]:
+def release_lines(df: pd.DataFrame, runs: snippet_table.Runs | None) -> dict[str, list[Release]]:
     """backend -> its releases in order, from the rows' and the snippet runs' versions."""
     found = {label: Release(label, run["keras_version"], str(run.get("tf_version")),
                             run.get("backend", "tensorflow"))
@@ -123,8 +122,7 @@ def _snippet_values(result: dict[str, Any]) -> dict[str, str]:
             or "none"}
 
 
-def snippet_changes(runs: dict[str, dict[str, Any]], line: list[Release],
-                    ) -> list[dict[str, Any]]:
+def snippet_changes(runs: snippet_table.Runs, line: list[Release]) -> list[dict[str, Any]]:
     """Every change of a snippet between neighbours of a release line (what it prints only
     where it raises the same)."""
     changes = []
@@ -150,7 +148,7 @@ def _words(text: str) -> list[str]:
                   text).split()
 
 
-def _claim_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
+def _claim_lines(df: pd.DataFrame, runs: snippet_table.Runs | None,
                 line: list[Release]) -> list[tuple[claims.Claim, list[bool | None]]]:
     """Each claim's verdict on each release of a line (None: not tested there)."""
     labels = aggregate.runtime_labels(df)
@@ -201,7 +199,7 @@ def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[
     return lines
 
 
-def changes_markdown(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None) -> str | None:
+def changes_markdown(df: pd.DataFrame, runs: snippet_table.Runs | None) -> str | None:
     """changes.md: the release lines, then the claims, snippets and cells that changed
     along them; None when no line has two releases."""
     lines_by_backend = {b: line for b, line in release_lines(df, runs).items() if len(line) > 1}

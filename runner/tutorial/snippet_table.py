@@ -12,8 +12,7 @@ import re
 import subprocess
 from typing import Any
 
-from runner import environments
-from runner.environments import Launch
+from runner.environments import Launch, launch_for
 from runner.report.markdown import pipe_table
 from runner.store.atomic import atomic_write
 from runner.tutorial.snippet_run import error_line
@@ -36,7 +35,7 @@ def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
     environment: its `Launch` in `launches`), `workers` at a time: name -> its run, in order;
     {`framework`, `failed`: why} where one died, timed out or printed no result."""
     def run(name: str) -> dict[str, Any]:
-        launch = (launches or {}).get(name) or environments.launch_for(name)
+        launch = (launches or {}).get(name) or launch_for(name)
         try:
             done = subprocess.run([launch.python, "-m", "runner.tutorial.snippet_run"],
                                   env=launch.environment, capture_output=True, text=True,
