@@ -225,9 +225,9 @@ def saved_runs(run_dir: pathlib.Path, what: str | None = None) -> dict[str, Any]
 
 def _write(runs: dict[str, Any], out: pathlib.Path) -> None:
     from runner.store.atomic import atomic_write
-    from runner.tutorial import snippet_markdown, snippet_table
+    from runner.tutorial import snippet_table
 
-    atomic_write(out, snippet_markdown.snippets_markdown(runs))
+    atomic_write(out, snippet_table.snippets_markdown(runs))
     snippet_table.write_json(runs, out.with_suffix(".json"))
 
 

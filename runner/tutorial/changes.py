@@ -1,17 +1,5 @@
-"""What changed when: a run over several Keras releases, cell by cell, claim by claim and
-snippet by snippet (changes.md, and a section of report.html).
-
-The run's runtimes (environments, and frameworks of this Python) are ordered into release
-lines, one per backend (Keras 2 and 3 on TensorFlow; JAX; PyTorch), each by its Keras
-release, then TensorFlow's. Between two neighbours of a line:
-
-- a cell changes when its status or error differs, or (trained on both) its verdict or
-  the metric Keras resolved for its name, or a warning of Keras's about it appears or goes
-  (its numbers aside: a batch of 64 or of 200);
-- a snippet changes when what it prints (its numbers, True/False and shapes, as
-  `snippet_table` compares them), the error it raises, its statement's verdict or its
-  warnings differ;
-- a claim changes when its verdict does: "holds on Keras 2.12.0 to 2.21.0, not from 3.0.5".
+"""changes.md: along each backend's release line (its runtimes by Keras release, then
+TensorFlow's), what changed between neighbours, claim by claim, snippet by snippet, cell by cell.
 """
 
 from __future__ import annotations
@@ -27,10 +15,11 @@ from runner.report import aggregate
 from runner.report.highlights import describe_cells
 from runner.report.markdown import markdown_table, pipe_table
 from runner.tutorial import claims, snippet_table
-from runner.tutorial.claims import table_cell
+from runner.tutorial.claims import MARKS, table_cell
 from runner.tutorial.snippets import SNIPPETS
 
 SHOWN_CHARS = 160  # a value before or after, in a table cell
+_SNIPPET_ASPECTS = ("prints", "raises", "as written", "statement", "warnings")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,10 +30,6 @@ class Release:
     keras: str
     tensorflow: str
     backend: str
-
-    @property
-    def order(self) -> tuple:
-        return (_version(self.keras), _version(self.tensorflow), self.label)
 
     @property
     def text(self) -> str:
@@ -58,29 +43,29 @@ def _version(text: str) -> Version:
         return Version("0")
 
 
-def release_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
-                  ) -> dict[str, list[Release]]:
+def release_lines(df: pd.DataFrame, runs: snippet_table.Runs | None) -> dict[str, list[Release]]:
     """backend -> its releases in order, from the rows' and the snippet runs' versions."""
-    found: dict[str, Release] = {}
-    for label, run in (runs or {}).items():
-        if "keras_version" in run:
-            found[label] = Release(label, run["keras_version"], str(run.get("tf_version")),
-                                   run.get("backend", "tensorflow"))
-    labels = aggregate.runtime_labels(df)
-    for label, part in df.groupby(labels, sort=False):
+    found = {label: Release(label, run["keras_version"], str(run.get("tf_version")),
+                            run.get("backend", "tensorflow"))
+             for label, run in (runs or {}).items() if "keras_version" in run}
+    for label, part in df.groupby(aggregate.runtime_labels(df), sort=False):
         first = part.iloc[0]
         found[label] = Release(label, str(first["keras_version"]), str(first["tf_version"]),
                                str(first["backend"]))
     lines: dict[str, list[Release]] = {}
-    for release in found.values():
+    for release in sorted(found.values(), key=lambda r: (_version(r.keras),
+                                                         _version(r.tensorflow), r.label)):
         lines.setdefault(release.backend, []).append(release)
-    return {backend: sorted(line, key=lambda r: r.order) for backend, line in lines.items()}
+    return {backend: lines[backend] for backend in dict.fromkeys(r.backend for r in found.values())}
+
+
+def _neighbours(line: list[Release]) -> list[tuple[Release, Release]]:
+    return list(zip(line, line[1:], strict=False))
 
 
 def _cell_values(cell: dict[str, Any]) -> dict[str, Any]:
-    error = cell.get("status") == "error"
     warnings = cell.get("warnings")
-    return {"outcome": f"error: {cell['error_type']}" if error else "ok",
+    return {"outcome": f"error: {cell['error_type']}" if cell.get("status") == "error" else "ok",
             "verdict": str(cell["verdict"]),
             "metric_resolved": str(cell.get("metric_resolved") or ""),
             "warnings": {_pattern(w) for w in warnings} if isinstance(warnings, list)
@@ -103,29 +88,27 @@ def _differences(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, str, s
         found += [(what, x[what], y[what]) for what in ("verdict", "metric_resolved")
                   if x[what] != y[what]]
     found += [("warning appears", "", w) for w in sorted(y["warnings"] - x["warnings"])]
-    found += [("warning goes", w, "") for w in sorted(x["warnings"] - y["warnings"])]
-    return found
+    return found + [("warning goes", w, "") for w in sorted(x["warnings"] - y["warnings"])]
 
 
 def cell_changes(df: pd.DataFrame, line: list[Release]) -> list[dict[str, Any]]:
     """Every change of a cell between neighbours of a release line: `before` and `after`
     releases, `base_id`, `name` (without its runtime), `dataset`, `what`, and the values."""
-    labels = aggregate.runtime_labels(df)
-    cells = aggregate.aggregate_seeds(df.assign(runtime=labels))
+    cells = aggregate.aggregate_seeds(df.assign(runtime=aggregate.runtime_labels(df)))
     by_release = {label: part.set_index("base_id", drop=False)
                   for label, part in cells.groupby("runtime", sort=False)}
     changes = []
-    for before, after in zip(line, line[1:], strict=False):
+    for before, after in _neighbours(line):
         if before.label not in by_release or after.label not in by_release:
             continue
         a, b = by_release[before.label], by_release[after.label]
         for base_id in a.index.intersection(b.index, sort=False):
             x, y = a.loc[base_id].to_dict(), b.loc[base_id].to_dict()
             x["name"] = x["name"].split(":", 1)[-1]  # without its runtime
-            for what, old, new in _differences(_cell_values(x), _cell_values(y)):
-                changes.append({"before": before, "after": after, "base_id": base_id,
-                                "name": x["name"], "what": what, "dataset": x["dataset"],
-                                "from": old, "to": new, "cell": x})
+            changes += [{"before": before, "after": after, "base_id": base_id,
+                         "name": x["name"], "what": what, "dataset": x["dataset"],
+                         "from": old, "to": new, "cell": x}
+                        for what, old, new in _differences(_cell_values(x), _cell_values(y))]
     return changes
 
 
@@ -134,32 +117,28 @@ def _snippet_values(result: dict[str, Any]) -> dict[str, str]:
     return {"prints": snippet_table.shown(result)[:SHOWN_CHARS] or "nothing",
             "raises": result.get("error") or "nothing",
             "as written": result.get("literal_error") or "runs",
-            "statement": "not probed" if holds is None else "holds" if holds else
-            "does not hold",
+            "statement": "not probed" if holds is None else MARKS[bool(holds)],
             "warnings": " / ".join(sorted(set(result.get("warnings") or [])))[:SHOWN_CHARS]
             or "none"}
 
 
-def snippet_changes(runs: dict[str, dict[str, Any]], line: list[Release],
-                    ) -> list[dict[str, Any]]:
-    """Every change of a snippet between neighbours of a release line."""
+def snippet_changes(runs: snippet_table.Runs, line: list[Release]) -> list[dict[str, Any]]:
+    """Every change of a snippet between neighbours of a release line (what it prints only
+    where it raises the same)."""
     changes = []
-    for before, after in zip(line, line[1:], strict=False):
-        pair = {r.label: runs.get(r.label) for r in (before, after)}
-        if not all(pair.values()):
+    for before, after in _neighbours(line):
+        if not (runs.get(before.label) and runs.get(after.label)):
             continue
         for snippet in SNIPPETS:
-            results = [snippet_table.results_by_key(run).get(snippet.key)
-                       for run in pair.values()]
+            results = [snippet_table.results_by_key(runs[r.label]).get(snippet.key)
+                       for r in (before, after)]
             if None in results:
                 continue
             x, y = (_snippet_values(r) for r in results)
-            for what in ("prints", "raises", "as written", "statement", "warnings"):
-                changed = not snippet_table.same_output(*results) if what == "prints" \
-                    else _words(x[what]) != _words(y[what])
-                if changed and (what != "prints" or x["raises"] == y["raises"]):
-                    changes.append({"before": before, "after": after, "key": snippet.key,
-                                    "what": what, "from": x[what], "to": y[what]})
+            changes += [{"before": before, "after": after, "key": snippet.key, "what": what,
+                         "from": x[what], "to": y[what]} for what in _SNIPPET_ASPECTS
+                        if (not snippet_table.same_output(*results) and x["raises"] == y["raises"]
+                            if what == "prints" else _words(x[what]) != _words(y[what]))]
     return changes
 
 
@@ -169,18 +148,17 @@ def _words(text: str) -> list[str]:
                   text).split()
 
 
-def claim_lines(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None,
+def _claim_lines(df: pd.DataFrame, runs: snippet_table.Runs | None,
                 line: list[Release]) -> list[tuple[claims.Claim, list[bool | None]]]:
     """Each claim's verdict on each release of a line (None: not tested there)."""
     labels = aggregate.runtime_labels(df)
-    verdicts: dict[claims.Claim, list[bool | None]] = {}
+    verdicts: dict[claims.Claim, list[bool | None]] = {c: [] for c in claims.CLAIMS}
     for release in line:
-        rows = df[labels == release.label]
-        run = (runs or {}).get(release.label)
-        found = claims.evaluate(rows, {release.label: run} if run else {}) if len(rows) \
-            else [(c, None) for c in claims.CLAIMS]
-        for claim, finding in found:
-            verdicts.setdefault(claim, []).append(None if finding is None else finding.holds)
+        rows, run = df[labels == release.label], (runs or {}).get(release.label)
+        found = claims.evaluate(rows, {release.label: run} if run else {}) if len(rows) else []
+        holds = {claim: finding.holds for claim, finding in found}
+        for claim, values in verdicts.items():
+            values.append(holds.get(claim))
     return list(verdicts.items())
 
 
@@ -199,69 +177,60 @@ def spans(line: list[Release], values: list[Any]) -> str:
     if len(segments) == 2 and segments[1][2] is line[-1] and None not in (
             segments[0][0], segments[1][0]):
         (value, first, last), (_, start, _) = segments
-        return (f"{claims.MARKS[value]} on Keras {where(first, last)}, "
+        return (f"{MARKS[value]} on Keras {where(first, last)}, "
                 f"{'not' if value else 'holds'} from {start.keras}")
-    return "; ".join(f"{claims.MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
+    return "; ".join(f"{MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
 
 
 def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[str]:
     changes = cell_changes(df, line)
-    if not changes:
-        return []
-    lines = []
     universe = aggregate.aggregate_seeds(df.drop_duplicates("base_id"))
-    for (before, after), part in pd.DataFrame(changes).groupby(["before", "after"],
-                                                                sort=False):
-        rows = []
-        for (what, old, new), group in part.groupby(["what", "from", "to"], sort=False):
-            cells = pd.DataFrame(list(group["cell"]))
-            described = "; ".join(
-                f"{dataset}: {describe_cells(cells_of, universe[universe['dataset'] == dataset])}"
-                f" ({len(cells_of)})" for dataset, cells_of in cells.groupby("dataset",
-                                                                            sort=False))
-            rows.append({"what": what, "before": table_cell(old), "after": table_cell(new),
-                         "cells": len(group), "which": described})
+    lines = []
+    for (before, after), part in (pd.DataFrame(changes).groupby(["before", "after"], sort=False)
+                                  if changes else []):
+        rows = [{"what": what, "before": table_cell(old), "after": table_cell(new),
+                 "cells": len(group), "which": "; ".join(
+                     f"{dataset}: {describe_cells(of, universe[universe['dataset'] == dataset])}"
+                     f" ({len(of)})" for dataset, of in pd.DataFrame(list(group["cell"]))
+                     .groupby("dataset", sort=False))}
+                for (what, old, new), group in part.groupby(["what", "from", "to"], sort=False)]
         lines += [f"### {backend}: {before.text} → {after.text}", "",
                   markdown_table(pd.DataFrame(rows).set_index("what")), ""]
     return lines
 
 
-def changes_markdown(df: pd.DataFrame, runs: dict[str, dict[str, Any]] | None) -> str | None:
+def changes_markdown(df: pd.DataFrame, runs: snippet_table.Runs | None) -> str | None:
     """changes.md: the release lines, then the claims, snippets and cells that changed
     along them; None when no line has two releases."""
-    lines_by_backend = {b: line for b, line in release_lines(df, runs).items()
-                        if len(line) > 1}
+    lines_by_backend = {b: line for b, line in release_lines(df, runs).items() if len(line) > 1}
     if not lines_by_backend:
         return None
     run = df["run_name"].iloc[0] if "run_name" in df else "?"
-    runtimes = aggregate.runtime_labels(df).nunique()
-    out = [f"Run `{run}`: {df['base_id'].nunique()} cells on {runtimes} runtimes. Along "
-           "each backend's releases, in order, what changed from one release to the next: "
-           "claims (their verdicts), snippets (what they print or raise, whether they run as "
-           "written, their statements, Keras's warnings), cells (status or error, verdict, "
-           "the metric Keras resolved, Keras's warnings); the values before and after.", "",
-           pipe_table(("backend", "releases, in order"), (
-               (backend, " → ".join(r.text for r in line))
-               for backend, line in lines_by_backend.items())), "", "## Claims", ""]
-    claim_rows = []
-    for backend, line in lines_by_backend.items():
-        for claim, values in claim_lines(df, runs, line):
-            if len(set(values) - {None}) > 1:
-                claim_rows.append((f"{claim.part} ({claim.source})", table_cell(claim.says),
-                                   backend, table_cell(spans(line, values))))
-    out += ([pipe_table(("part", "the tutorial says", "backend", "verdict along the releases"),
-                        claim_rows)] if claim_rows else
-            ["No claim's verdict changes between releases."]) + ["", "## Snippets", ""]
+    claim_rows = [(f"{claim.part} ({claim.source})", table_cell(claim.says), backend,
+                   table_cell(spans(line, values)))
+                  for backend, line in lines_by_backend.items()
+                  for claim, values in _claim_lines(df, runs, line)
+                  if len(set(values) - {None}) > 1]
     snippet_rows = [(f"`{c['key']}`", f"{backend}: {c['before'].text} → {c['after'].text}",
                      c["what"], table_cell(c["from"]), table_cell(c["to"]))
                     for backend, line in lines_by_backend.items()
                     for c in snippet_changes(runs or {}, line)]
-    out += ([pipe_table(("snippet", "between", "what", "before", "after"), snippet_rows)]
-            if snippet_rows else
-            ["No snippet changes between releases" + ("." if runs else
-                                                      " (no snippets.json in the run).")])
-    out += ["", "## Cells", ""]
-    cell_lines = [line for backend, releases in lines_by_backend.items()
-                  for line in _cells_section(df, backend, releases)]
-    out += cell_lines or ["No cell changes between releases."]
-    return "\n".join(out) + "\n"
+    cell_lines = [text for backend, line in lines_by_backend.items()
+                  for text in _cells_section(df, backend, line)]
+    return "\n".join([
+        f"Run `{run}`: {df['base_id'].nunique()} cells on "
+        f"{aggregate.runtime_labels(df).nunique()} runtimes. Along each backend's releases, in "
+        "order, what changed from one release to the next: claims (their verdicts), snippets "
+        "(what they print or raise, whether they run as written, their statements, Keras's "
+        "warnings), cells (status or error, verdict, the metric Keras resolved, Keras's "
+        "warnings); the values before and after.", "",
+        pipe_table(("backend", "releases, in order"), (
+            (backend, " → ".join(r.text for r in line))
+            for backend, line in lines_by_backend.items())), "", "## Claims", "",
+        pipe_table(("part", "the tutorial says", "backend", "verdict along the releases"),
+                   claim_rows) if claim_rows else "No claim's verdict changes between releases.",
+        "", "## Snippets", "",
+        pipe_table(("snippet", "between", "what", "before", "after"), snippet_rows)
+        if snippet_rows else "No snippet changes between releases"
+        + ("." if runs else " (no snippets.json in the run)."),
+        "", "## Cells", "", *(cell_lines or ["No cell changes between releases."])]) + "\n"

@@ -1,6 +1,5 @@
 """Run the seeds' snippets in this process's framework (`run_all`); as a script (one process
-per framework, `snippet_table`), print the results as one JSON object on stdout's last line.
-"""
+per framework, `snippet_table`), print the results as one JSON object on stdout's last line."""
 
 from __future__ import annotations
 
@@ -31,42 +30,34 @@ def error_line(error: BaseException) -> str:
     return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1] + "…"
 
 
-def _tensor_maker(keras: Any):
-    """`tensor(value, dtype=None)`: the seed's `tf.constant` for this framework; Python
-    floats become float32 and ints int32, as TensorFlow makes them."""
+def _namespace(keras: Any) -> dict[str, Any]:
+    """The names a snippet sees: `keras`, `np`, `tensor` (the seed's `tf.constant`: Python
+    floats become float32 and ints int32, as TensorFlow makes them), `numpy`, `error_line`,
+    `metric_names` (the metrics a compiled model built) and, on demand, `tf`."""
+    from runner.train.judge import resolved_metric_name
+
     def tensor(value: Any, dtype: str | None = None) -> Any:
         array = np.asarray(value)
-        if dtype is None:
-            dtype = "float32" if array.dtype.kind == "f" else \
-                "int32" if array.dtype.kind in "iu" else None
+        dtype = dtype or {"f": "float32", "i": "int32", "u": "int32"}.get(array.dtype.kind)
         if backends.current() == "tf_keras":
             import tensorflow as tf
 
             return tf.constant(array, dtype=dtype)
         return keras.ops.convert_to_tensor(array.astype(dtype) if dtype else array)
-    return tensor
 
-
-def namespace(keras: Any) -> dict[str, Any]:
-    """The names a snippet sees: `keras`, `np`, `tensor`, `numpy`, `error_line`,
-    `metric_names` (the metrics a compiled model built) and, on demand, `tf`."""
-    from runner.train.judge import resolved_metric_name
-
-    return {"keras": keras, "np": np, "tensor": _tensor_maker(keras),
-            "numpy": lambda x: np.asarray(backends.to_numpy(x)), "error_line": error_line,
+    return {"keras": keras, "np": np, "tensor": tensor, "error_line": error_line,
+            "numpy": lambda x: np.asarray(backends.to_numpy(x)),
             "metric_names": lambda model: [resolved_metric_name(m)
                                            for m in backends.compiled_metrics(model)]}
 
 
-def _execute(code: str, names: dict[str, Any], label: str) -> tuple[str, str | None,
-                                                                      list[str]]:
+def _execute(code: str, names: dict[str, Any], label: str) -> tuple[str, str | None, list]:
     """Run code in `names`: what it printed, its error line (or None), its warnings."""
     if "tf." in code and "tf" not in names:
         import tensorflow as tf
 
         names["tf"] = tf
-    out = io.StringIO()
-    error = None
+    out, error = io.StringIO(), None
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
         warnings.simplefilter("always")
         try:
@@ -78,23 +69,17 @@ def _execute(code: str, names: dict[str, Any], label: str) -> tuple[str, str | N
 
 
 def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
-    """One snippet in this process: its code as written, adapted where that raises, then
-    its probe.
-
-    Returns:
-        `key`, `output` (what it printed), `error` (its error line or None),
-        `literal_error` (the error of the code as written, where it was adapted, else
-        None), `warnings`, `holds` (the probe's, or None) and `why` (or None).
-    """
-    names = namespace(keras)
+    """One snippet in this process: its code as written, adapted where that raises, then its
+    probe: `key`, `output`, `error` (its error line or None), `literal_error` (as written,
+    where adapted), `warnings`, `holds` (the probe's, or None) and `why` (or None)."""
+    names = _namespace(keras)
     output, error, shown = _execute(snippet.code, names, f"<snippet {snippet.key}>")
     literal_error = None
     if error is not None and snippet.adapt:
-        literal_error = error
-        code = snippet.code
+        literal_error, code = error, snippet.code
         for written, today in snippet.adapt:
             code = code.replace(written, today)
-        names = namespace(keras)
+        names = _namespace(keras)
         output, error, shown = _execute(code, names, f"<snippet {snippet.key}, adapted>")
     holds = why = None
     if snippet.probe:
@@ -102,11 +87,11 @@ def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
         _, probe_error, _ = _execute(snippet.probe, names, f"<probe {snippet.key}>")
         if probe_error is None:
             holds, why = names.get("holds"), names.get("why")
-            holds = None if holds is None else bool(holds)
         else:
             why = f"the probe raised {probe_error}"
     return {"key": snippet.key, "output": output, "error": error,
-            "literal_error": literal_error, "warnings": shown, "holds": holds,
+            "literal_error": literal_error, "warnings": shown,
+            "holds": None if holds is None else bool(holds),
             "why": None if why is None else str(why)}
 
 
@@ -124,8 +109,7 @@ def run_all(snippets: tuple[Snippet, ...] = SNIPPETS) -> dict[str, Any]:
 def main() -> int:
     """Print `run_all()` as one JSON line (after anything the snippets' frameworks print)."""
     backends.import_tensorflow(verbose=False)
-    results = run_all()
-    sys.stdout.write("\n" + json.dumps(results) + "\n")
+    sys.stdout.write("\n" + json.dumps(run_all()) + "\n")
     return 0
 
 

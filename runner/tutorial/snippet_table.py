@@ -1,6 +1,6 @@
-"""The seeds' snippets on every framework, one process each, against what the seed printed:
-a snippet reproduces when it prints the seed's numbers, True/False and brackets in order
-(each within `RELATIVE_TOLERANCE`) and raises the error the seed shows, if any."""
+"""The seeds' snippets on every framework, one process each, against what the seed printed
+(numbers, True/False and brackets in order, within `RELATIVE_TOLERANCE`; the error it shows);
+snippets.json, and snippets.md (GitHub's Markdown: pipe tables, `<br>` inside a cell)."""
 
 from __future__ import annotations
 
@@ -10,68 +10,47 @@ import math
 import pathlib
 import re
 import subprocess
-from collections.abc import Callable
 from typing import Any
 
-from runner import environments
-from runner.config import Config
-from runner.environments import Launch
+from runner.environments import Launch, launch_for
+from runner.report.markdown import pipe_table
+from runner.store.atomic import atomic_write
 from runner.tutorial.snippet_run import error_line
-from runner.tutorial.snippets import Snippet
+from runner.tutorial.snippets import NOT_RUN, SNIPPETS, Snippet
 
 RELATIVE_TOLERANCE = 1e-4  # float32 printed to 8 digits differs in the last ones by backend
 ABSOLUTE_TOLERANCE = 1e-6  # 5.6e-12 and 0.0 are both "0" to a float32 probability
 TIMEOUT_SECONDS = 600  # one framework's process: its import, and every snippet
 PARALLEL_FRAMEWORKS = 2  # processes at a time: most of each is importing its framework
+_CELL_CHARS = 700  # a framework's output is cut here in the table (snippets.json has all)
 _TOKEN = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
                     r"|\b(?:True|False|nan|inf)\b|[\[\]]")
 _ERROR_TYPE = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
-
-
-def run_framework(name: str, timeout_seconds: float = TIMEOUT_SECONDS,
-                  launch: Launch | None = None) -> dict[str, Any]:
-    """The catalogue run in a new process of framework `name` (`snippet_run`): in this
-    Python, or in a built environment (`launch`, `name` then its runtime's label).
-
-    Returns:
-        `snippet_run.run_all`'s object, or {`framework`, `failed`: why} when the
-        process died, timed out or printed no result.
-    """
-    launch = launch or environments.launch_for(name)
-    try:
-        done = subprocess.run([launch.python, "-m", "runner.tutorial.snippet_run"],
-                              env=launch.environment, capture_output=True, text=True,
-                              timeout=timeout_seconds, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return {"framework": name, "failed": f"no result within {timeout_seconds:g} s"}
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    try:
-        result = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"framework": name, "failed": f"exit {done.returncode}: {tail[:200]}"}
-    return result
+Runs = dict[str, dict[str, Any]]  # framework (runtime label) -> its run (`snippet_run.run_all`)
 
 
 def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
-                   launches: dict[str, Launch] | None = None) -> dict[str, dict[str, Any]]:
-    """`run_framework` for each runtime label, `workers` processes at a time (a built
-    environment's `Launch` in `launches`): name -> its run, in the order given."""
-    launches = launches or {}
+                   launches: dict[str, Launch] | None = None) -> Runs:
+    """`snippet_run.run_all` in a new process per runtime label (in this Python, or in a built
+    environment: its `Launch` in `launches`), `workers` at a time: name -> its run, in order;
+    {`framework`, `failed`: why} where one died, timed out or printed no result."""
+    def run(name: str) -> dict[str, Any]:
+        launch = (launches or {}).get(name) or launch_for(name)
+        try:
+            done = subprocess.run([launch.python, "-m", "runner.tutorial.snippet_run"],
+                                  env=launch.environment, capture_output=True, text=True,
+                                  timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return {"framework": name, "failed": f"no result within {TIMEOUT_SECONDS:g} s"}
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        try:
+            return json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError):
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return {"framework": name, "failed": f"exit {done.returncode}: {tail[:200]}"}
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        runs = list(pool.map(lambda n: run_framework(n, launch=launches.get(n)), names))
-    return dict(zip(names, runs, strict=True))
-
-
-def run_config(config: Config, log: Callable[[str], None] = print,
-               ) -> dict[str, dict[str, Any]]:
-    """The snippets in every runtime of a config (environments built first; one that cannot
-    be built left out): runtime label -> its run, in the config's order."""
-    launches, skipped = environments.prepare(config.runtimes, log)
-    for name, reason in skipped.items():
-        log(f"environment {name}: no snippets there, it cannot be built: {reason}")
-    labels = [r.label for r in config.runtimes if r.label not in skipped]
-    return run_frameworks(labels, launches=launches)
+        return dict(zip(names, pool.map(run, names), strict=True))
 
 
 def _same(a: str, b: str) -> bool:
@@ -81,9 +60,16 @@ def _same(a: str, b: str) -> bool:
         x, y = float(a), float(b)
     except ValueError:
         return False
-    if math.isnan(x) or math.isnan(y):
-        return False
-    return math.isclose(x, y, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
+    return not (math.isnan(x) or math.isnan(y)) and math.isclose(
+        x, y, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
+
+
+def _all_same(a: list[str], b: list[str]) -> bool:
+    return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _numbers(tokens: list[str]) -> list[str]:
+    return [t for t in tokens if t not in "[]"]
 
 
 def shown(result: dict[str, Any]) -> str:
@@ -102,35 +88,33 @@ def _line_of(text: str, position: int) -> str:
 
 
 def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
-    """Whether a snippet's output reproduces what the seed printed, and if not, why
-    (one line). Requires `snippet.printed`."""
-    assert snippet.printed is not None
-    now = shown(result)
+    """Whether a snippet's output reproduces what the seed printed (`snippet.printed`), and
+    if not, why (one line)."""
+    now, now_error = shown(result), result.get("error")
     seed_errors = _ERROR_TYPE.findall(snippet.printed)
-    now_error = result.get("error")
     if seed_errors and not now_error:
         return False, f"raises nothing where the seed shows {seed_errors[0]}"
     if now_error and not seed_errors:
         return False, f"raises {now_error}"
     if now_error and _ERROR_TYPE.findall(now_error)[:1] != seed_errors[:1]:
         return False, f"raises {now_error} where the seed shows {seed_errors[0]}"
-    want, got = _TOKEN.findall(snippet.printed), _TOKEN.findall(now)
-    if snippet.printed_tail:
-        got = got[-len(want):]
-    numbers = [i for i, t in enumerate(want) if t not in "[]"]
-    if len(want) == len(got) and all(_same(a, b) for a, b in zip(want, got, strict=True)):
+    want, every = _TOKEN.findall(snippet.printed), _TOKEN.findall(now)
+    got = every[-len(want):] if snippet.printed_tail else every
+    if _all_same(want, got):
         return True, ""
-    plain_want, plain_got = [t for t in want if t not in "[]"], [t for t in got if t not in "[]"]
-    if len(plain_want) == len(plain_got) and all(
-            _same(a, b) for a, b in zip(plain_want, plain_got, strict=True)):
+    if _all_same(_numbers(want), _numbers(got)):
         return False, "the same numbers, in another shape"
-    for i in numbers:
-        if i >= len(got) or not _same(want[i], got[i]):
+    for i, token in enumerate(want):
+        if token not in "[]" and (i >= len(got) or not _same(token, got[i])):
             found = got[i] if i < len(got) else "nothing"
-            offset = len(_TOKEN.findall(now)) - len(got)
-            return False, (f"prints {found} where the seed printed {want[i]} "
-                           f"(“{_line_of(now, i + offset)}”)")
-    return False, f"prints {len(plain_got)} numbers where the seed printed {len(plain_want)}"
+            return False, (f"prints {found} where the seed printed {token} "
+                           f"(“{_line_of(now, i + len(every) - len(got))}”)")
+    return False, (f"prints {len(_numbers(got))} numbers where the seed printed "
+                   f"{len(_numbers(want))}")
+
+
+def _join(*parts: str | None) -> str:
+    return "; ".join(p for p in parts if p)
 
 
 def verdict(snippet: Snippet, result: dict[str, Any]) -> tuple[str, str]:
@@ -138,22 +122,16 @@ def verdict(snippet: Snippet, result: dict[str, Any]) -> tuple[str, str]:
     snippet on one framework: printed snippets are compared, statements probed."""
     if "output" not in result:
         return "not checked", result.get("failed", "no result")
+    written = f"as written it raises {result['literal_error']}" \
+        if result.get("literal_error") else ""
     if snippet.printed is not None:
         same, why = compare(snippet, result)
-        if result.get("literal_error"):
-            written = f"as written it raises {result['literal_error']}"
-            why = f"{written}; adapted, {why or 'it reproduces'}"
-            same = False
+        if written:
+            why, same = f"{written}; adapted, {why or 'it reproduces'}", False
         return ("reproduces" if same else "differs"), _join(why, result.get("why"))
     if result.get("holds") is None:
         return "not checked", result.get("why") or result.get("error") or "no probe result"
-    written = f"as written it raises {result['literal_error']}" \
-        if result.get("literal_error") else ""
     return ("holds" if result["holds"] else "does not hold"), _join(written, result["why"])
-
-
-def _join(*parts: str | None) -> str:
-    return "; ".join(p for p in parts if p)
 
 
 def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -164,13 +142,11 @@ def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def same_output(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two results of a snippet show the same numbers, True/False and shapes (each
     number within the tolerances) and raise the same error types."""
-    x, y = _TOKEN.findall(shown(a)), _TOKEN.findall(shown(b))
-    if len(x) != len(y) or not all(_same(p, q) for p, q in zip(x, y, strict=True)):
-        return False
-    return _ERROR_TYPE.findall(shown(a)) == _ERROR_TYPE.findall(shown(b))
+    return _all_same(_TOKEN.findall(shown(a)), _TOKEN.findall(shown(b))) and \
+        _ERROR_TYPE.findall(shown(a)) == _ERROR_TYPE.findall(shown(b))
 
 
-def differs_between(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> bool:
+def differs_between(snippet: Snippet, runs: Runs) -> bool:
     """Whether the frameworks that ran a snippet showed different things (numbers, True/
     False, shapes or error types), or judged its statement differently."""
     first, *others = [r for run in runs.values()
@@ -180,25 +156,105 @@ def differs_between(snippet: Snippet, runs: dict[str, dict[str, Any]]) -> bool:
                for other in others)
 
 
-def write_json(runs: dict[str, dict[str, Any]], path: pathlib.Path) -> None:
+def write_json(runs: Runs, path: pathlib.Path) -> None:
     """snippets.json: every framework's run, as the claims read it (`load_runs`)."""
-    from runner.store.atomic import atomic_write
-
     atomic_write(path, json.dumps({"frameworks": runs}, indent=1) + "\n")
 
 
-def load_runs(path: pathlib.Path) -> dict[str, dict[str, Any]]:
-    """The runs of a snippets.json (`write_json`): framework -> its run.
-
-    Raises:
-        ValueError: the file is not one `write_json` wrote.
-    """
+def load_runs(path: pathlib.Path) -> Runs:
+    """The runs of a snippets.json (`write_json`): framework -> its run; ValueError if it is
+    not one."""
     try:
         runs = json.loads(path.read_text(encoding="utf-8"))["frameworks"]
+        if not isinstance(runs, dict):
+            raise TypeError(f"'frameworks' holds a {type(runs).__name__}")
     except (KeyError, TypeError, json.JSONDecodeError) as e:
         raise ValueError(f"Expected a snippets.json written by `cheatgrid snippets`. "
                          f"Received: {path} ({error_line(e)})") from None
-    if not isinstance(runs, dict):
-        raise ValueError(f"Expected a snippets.json written by `cheatgrid snippets`. "
-                         f"Received: {path}")
     return runs
+
+
+def _cell(text: str, limit: int = _CELL_CHARS) -> str:
+    """Text for a table cell: spaces collapsed, lines as `<br>`, pipes escaped."""
+    lines = [re.sub(r"\s+", " ", line).strip() for line in text.strip().splitlines()]
+    joined = "<br>".join(line for line in lines if line).replace("|", "\\|")
+    return joined if len(joined) <= limit else joined[:limit - 1] + "…"
+
+
+def _framework_cell(result: dict[str, Any] | None, run: dict[str, Any]) -> str:
+    if result is None:
+        return f"not run: {run.get('failed', 'no result')}"
+    text = shown(result) or "(prints nothing)"
+    if result.get("literal_error"):
+        text = f"as written: {result['literal_error']}\nadapted:\n{text}"
+    return _cell(text)
+
+
+def _by_value(values: dict[str, Any]) -> dict[Any, list[str]]:
+    """value -> the frameworks that have it, in framework order."""
+    groups: dict[Any, list[str]] = {}
+    for name, value in values.items():
+        groups.setdefault(value, []).append(name)
+    return groups
+
+
+def _verdict_cell(snippet: Snippet, runs: Runs) -> str:
+    """One verdict (and why) per group of frameworks that agree."""
+    groups = _by_value({name: verdict(snippet, results_by_key(run).get(snippet.key) or {
+        "failed": run.get("failed", "no result")}) for name, run in runs.items()})
+    return "<br>".join(f"**{v}**" + (f" on {', '.join(names)}" if len(groups) > 1 else "")
+                       + (f": {why}" if why else "") for (v, why), names in groups.items())
+
+
+def _statement_cell(snippet: Snippet, runs: Runs) -> str:
+    """For a printed snippet that also states something: the statement's verdict."""
+    if snippet.printed is None or not snippet.says:
+        return ""
+    marks = _by_value({name: "holds" if result["holds"] else "does not hold"
+                       for name, run in runs.items()
+                       if (result := results_by_key(run).get(snippet.key)) is not None
+                       and result.get("holds") is not None})
+    return ("<br>the statement: " + "; ".join(
+        f"**{mark}**" + (f" on {', '.join(names)}" if len(marks) > 1 else "")
+        for mark, names in marks.items())) if marks else ""
+
+
+def _seed_cell(snippet: Snippet) -> str:
+    parts = [f"says: {snippet.says}"] if snippet.says else []
+    if snippet.printed is not None:
+        parts.append(("printed (the end of it): " if snippet.printed_tail else "printed: ")
+                     + snippet.printed)
+    return _cell("\n".join(parts), limit=10_000)
+
+
+def snippets_markdown(runs: Runs) -> str:
+    """snippets.md of some frameworks' runs: what ran where, the table (seed, snippet, what
+    the seed printed or says, one column per framework, verdict), the snippets that differ
+    between frameworks, and the seeds' code that is not run, with why."""
+    provenance = "; ".join(f"{name}: did not run ({run['failed']})" if "failed" in run else
+                           f"{name}: Keras {run['keras_version']} on {run['backend']}"
+                           for name, run in runs.items())
+    differing = [s for s in SNIPPETS if differs_between(s, runs)]
+    return "\n".join([
+        "Every snippet of the seeds that prints something or states something about a Keras "
+        "function, and needs neither a download nor a trained model, run by `cheatgrid "
+        f"snippets` in one process per framework: {provenance}. The code is the "
+        "seed's, with `keras` for `tf.keras`, `tensor(...)` for `tf.constant(...)` and "
+        "`numpy(x)` for `x.numpy()`; where it raises as written and today's API has a "
+        "replacement, it runs once more adapted (the cell says so). A snippet reproduces "
+        "when it prints the seed's numbers (and True/False, and brackets: a shape counts) "
+        f"within a relative {RELATIVE_TOLERANCE:g}, and the error the seed "
+        "shows, if any. A statement holds or does not by a small computation, run after "
+        "the snippet.", "", pipe_table(("seed", "snippet", "the seed", *runs, "verdict"), (
+            (snippet.seed, _cell(f"`{snippet.key}`: {snippet.short}" + (
+                f" ({snippet.note})" if snippet.note else ""), 10_000), _seed_cell(snippet),
+             *(_framework_cell(results_by_key(run).get(snippet.key), run)
+               for run in runs.values()),
+             _verdict_cell(snippet, runs) + _statement_cell(snippet, runs))
+            for snippet in SNIPPETS)), "",
+        f"{len(differing)} of {len(SNIPPETS)} snippets show different things on "
+        f"different frameworks ({', '.join(runs)}):", "",
+        *([f"- `{s.key}` (seed {s.seed}): " + _verdict_cell(s, runs).replace("<br>", "; ")
+           for s in differing] or ["- none"]),
+        "", "Not run (the rest of the seeds' code and statements):", "",
+        *(f"- seed {seed}: {what}: {why}" for seed, what, why in NOT_RUN)]) + "\n"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from runner.tutorial import snippet_markdown, snippet_table
+from runner.tutorial import snippet_table
 from runner.tutorial.snippets import BY_KEY, SNIPPETS, Snippet
 
 PRINTED = Snippet("000-x", "000", "a loss", "print(1)", printed="loss: [56.7]\nsum: 2.5")
@@ -71,7 +71,7 @@ def test_markdown_has_a_row_per_snippet_and_lists_what_differs(tmp_path):
     outputs = {s.key: (s.printed or "") for s in SNIPPETS}
     runs = _runs({"tensorflow": outputs, "jax": {**outputs, SNIPPETS[1].key: "0"}})
     runs["torch"] = {"framework": "torch", "failed": "exit 1: no torch"}
-    text = snippet_markdown.snippets_markdown(runs)
+    text = snippet_table.snippets_markdown(runs)
     rows = [line for line in text.splitlines() if line.startswith("| 00")]
     assert len(rows) == len(SNIPPETS)
     assert "| seed | snippet | the seed | tensorflow | jax | torch | verdict |" in text

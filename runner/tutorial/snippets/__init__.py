@@ -1,20 +1,6 @@
-"""The seeds' code snippets that print something or state something about a Keras function,
-one entry each: the code as the seed wrote it, what the seed printed, what it says.
-
-Every snippet of seeds 000-004 that shows output or makes a checkable statement and
-needs neither a download nor a trained model is here (the others are in `NOT_RUN`,
-with why not). The code is the seed's, in one dialect that runs on
-every framework: `keras` is the framework's Keras module (Keras 3, or tf_keras for
-Keras 2) where the seed writes `tf.keras`; `tensor(...)` stands for `tf.constant` /
-`tf.convert_to_tensor`, `numpy(x)` for `x.numpy()`. Nothing else is changed unless
-`adapt` says so: then the code runs as written first, and where that raises, once
-more with the replacements (both outcomes are reported). `probe` runs after the code
-in its namespace to judge the statement (it sets `holds`) or to say why the output
-is what it is (it sets `why`); it is not the seed's.
-
-`runner.tutorial.snippet_run` executes the catalogue in one framework's process;
-`runner.tutorial.snippet_table` compares what it printed with the seed.
-"""
+"""The seeds' snippets that print or state something about a Keras function and need neither a
+download nor a trained model (the rest in `NOT_RUN`), in one dialect every framework runs:
+`keras` for `tf.keras`, `tensor(...)` for `tf.constant`, `numpy(x)` for `x.numpy()`."""
 
 from __future__ import annotations
 
@@ -52,6 +38,5 @@ NOT_RUN: tuple[tuple[str, str, str], ...] = (
      "stated beyond what `002-sigmoid-bce-vs-softmax-cce` checks"),
 )
 BY_KEY = {snippet.key: snippet for snippet in SNIPPETS}
-assert len(BY_KEY) == len(SNIPPETS), "snippet keys are unique"
 
 __all__ = ["BY_KEY", "NOT_RUN", "SNIPPETS", "Snippet"]

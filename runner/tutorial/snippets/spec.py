@@ -7,33 +7,21 @@ import dataclasses
 
 @dataclasses.dataclass(frozen=True)
 class Snippet:
-    """One snippet of a seed.
+    """One snippet of a seed: its code as the seed wrote it, what it printed, what it says."""
 
-    Attributes:
-        key: a stable id, `<seed>-<what>`.
-        seed: the seed(s) it comes from, e.g. "000" or "001, 000".
-        short: the snippet in short, for the table.
-        code: the seed's code in the dialect above (it prints what the seed printed).
-        printed: what the seed printed (None: the seed shows no output).
-        says: the statement to check (None: only the printed output is compared).
-        probe: code run after `code`, setting `holds` (the statement holds) and/or
-            `why` (one line on the mechanism); `error` holds the code's error line.
-        adapt: (as written, as run) replacements for today's API, tried only
-            when the code as written raises.
-        note: how the code departs from the seed, beyond the dialect.
-        printed_tail: the seed shows only the end of the output (compare the tail).
-    """
-
-    key: str
-    seed: str
-    short: str
-    code: str
-    printed: str | None = None
-    says: str | None = None
+    key: str  # a stable id, `<seed>-<what>`
+    seed: str  # the seed(s) it comes from, e.g. "000" or "001, 000"
+    short: str  # the snippet in short, for the table
+    code: str  # the seed's code in the dialect (it prints what the seed printed)
+    printed: str | None = None  # what the seed printed (None: it shows no output)
+    says: str | None = None  # the statement to check (None: only the output is compared)
+    # Run after `code`, in its namespace (`error`: the code's error line), setting `holds`
+    # (the statement holds) and/or `why` (one line on the mechanism); not the seed's.
     probe: str = ""
+    # (as written, as run) replacements for today's API, tried only where the code raises.
     adapt: tuple[tuple[str, str], ...] = ()
-    note: str = ""
-    printed_tail: bool = False
+    note: str = ""  # how the code departs from the seed, beyond the dialect
+    printed_tail: bool = False  # the seed shows only the end of the output (compare the tail)
 
 
 # The seeds' logits of one image over 10 classes, and how the seeds print them.
