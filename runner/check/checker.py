@@ -1,11 +1,6 @@
-"""`check_model`: the cheat table applied to one compiled model and its labels.
-
-The labels and the model are read (`inspect`), a probe head is run with the
-model's loss and each metric on the labels (`probe`), the grid's rules judge
-each metric (`rules`), and the committed sample cell of the same configuration
-is cited as evidence (`evidence`). With `inputs`, the model's own outputs are
-judged by the grid's `train.judge`, as the grid judges a trained head.
-"""
+"""`check_model`: the labels and the model read (`inspect`), a probe head run on the labels
+(`probe`), the head and each metric judged (`head`, `rules`), the sample cells cited
+(`evidence`); with `inputs`, the model's own outputs judged by the grid's `train.judge`."""
 
 from __future__ import annotations
 
@@ -17,7 +12,8 @@ import numpy as np
 
 from runner import vocab
 from runner.check import evidence, findings, fixes, inspect, rules
-from runner.check import head as head_verdict
+from runner.check.head import judge_head
+from runner.check.head import measured as measured_head
 from runner.check.inspect import Head, Labels, read_labels, read_model
 from runner.check.probe import MetricProbe, metric_values, run_probe
 from runner.check.report import CheckReport, MetricReport
@@ -74,9 +70,9 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     run, rows = _sample_cells(key, backend, samples)
     values = metric_values(head, seen, outputs, probe.metrics) if outputs is not None else {}
     base = judge.judge(outputs, seen.judged, head.activation) if outputs is not None else {}
-    verdict = head_verdict.judge_head(seen, head, probe, rows, run, samples)
+    verdict = judge_head(seen, head, probe, rows, run, samples)
     if outputs is not None:
-        verdict = head_verdict.measured(verdict, base)
+        verdict = measured_head(verdict, base)
     reports = []
     for metric in probe.metrics:
         judgement = rules.verdict(seen, head, probe, metric)
@@ -95,7 +91,7 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
              findings.identical_heads(sample, run, samples)]
     notes += findings.hints(seen, head) + findings.keras_warnings(probe)
     if untrained:
-        notes.append(findings.untrained())
+        notes.append(findings.UNTRAINED)
     if not head.metrics:
         notes.append(findings.Finding("model", "no metric is compiled: only the head is judged",
                                       fixes.right_metric(seen, head)))
@@ -108,17 +104,13 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
 
 def _sample_cells(key: evidence.Key | None, backend: str,
                   samples: pathlib.Path | None) -> tuple[str, list[dict[str, Any]]]:
-    """The sample run that stands for this backend and its rows of the configuration: on
+    """The sample run that stands for this backend, and its rows of the configuration: on
     TensorFlow the default run's, else (relu, tanh, the regression losses) the users run's;
     on JAX and PyTorch the frameworks run's."""
-    if backend != "tensorflow":
-        return evidence.FRAMEWORKS_RUN, evidence.cells(key, evidence.FRAMEWORKS_RUN, backend,
-                                                       samples) if key else []
-    for run in (evidence.DEFAULT_RUN, evidence.USERS_RUN):
-        rows = evidence.cells(key, run, "tensorflow", samples) if key else []
-        if rows:
-            return run, rows
-    return evidence.DEFAULT_RUN, []
+    runs = [evidence.FRAMEWORKS_RUN] if backend != "tensorflow" else [evidence.DEFAULT_RUN,
+                                                                      evidence.USERS_RUN]
+    found = [(run, evidence.cells(key, run, backend, samples) if key else []) for run in runs]
+    return next(((run, rows) for run, rows in found if rows), found[0])
 
 
 def _key(labels: Labels, head: Head) -> evidence.Key | None:
@@ -141,9 +133,8 @@ def grid_metric(metric: MetricProbe) -> str | None:
 
 
 def _error(metric: MetricProbe) -> dict[str, Any] | None:
-    if metric.error is None:
-        return None
-    return {k: metric.error[k] for k in ("phase", "error_type", "error_message")}
+    keys = ("phase", "error_type", "error_message")
+    return None if metric.error is None else {k: metric.error[k] for k in keys}
 
 
 def _outputs(model: Any, inputs: Any, rows: int) -> np.ndarray:

@@ -1,18 +1,6 @@
-"""The committed sample runs as evidence: the cell of a configuration, its numbers, its group.
-
-`results/samples/default` is `configs/default.yaml` run on TensorFlow (one dataset per
-tutorial part); `results/samples/frameworks` is Parts A and B on four frameworks;
-`results/samples/users` is `configs/users.yaml`, the heads users write beyond the
-tutorial (relu, tanh, the regression losses), on TensorFlow.
-A configuration is matched to a sample cell by what transfers between datasets:
-the task (binary, multi-class, multi-label), the label encoding, the units (one,
-one per class, or a number), the activation, the loss, from_logits and the metric.
-
-The package carries the facts it cites: the columns of each sample run's results.csv
-that are read here (`FACT_COLUMNS`), in `runner/check/samples/<run>.csv`, written by
-`scripts/sample_facts.py` (`make samples`), so that an installed package cites them
-without the repository. The files are read with the standard library.
-"""
+"""The committed sample runs as evidence: the cells of a configuration, matched by what
+transfers between datasets (`Key`), read from the facts the package ships
+(`runner/check/samples/<run>.csv`, written by scripts/sample_facts.py) or from a folder of runs."""
 
 from __future__ import annotations
 
@@ -20,7 +8,6 @@ import csv
 import dataclasses
 import functools
 import importlib.resources
-import io
 import pathlib
 from typing import Any
 
@@ -28,28 +15,12 @@ from runner import vocab
 from runner.train.judge import MISLEADING_TOLERANCE
 
 DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN = "default", "frameworks", "users"
-# the columns of results.csv read here: all that the package ships of the sample runs
-FACT_COLUMNS = ("name", "framework", "dataset", "encoding", "num_classes", "units",
-                "activation", "loss", "from_logits", "metric", "status", "error_type",
-                "error_message", "metric_resolved", "test_metric", "reference_accuracy",
-                "majority_rate", "verdict", "epochs", "data_detail", "equivalence_group")
 _FLOATS = ("test_metric", "reference_accuracy", "majority_rate")
 
 
 def facts_dir() -> pathlib.Path:
     """Where the package keeps the sample runs' facts: `<run>.csv` each."""
     return pathlib.Path(str(importlib.resources.files("runner") / "check" / "samples"))
-
-
-def facts_csv(results_csv: pathlib.Path) -> str:
-    """A sample run's results.csv cut to `FACT_COLUMNS`, rows in the run's order."""
-    with open(results_csv, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, FACT_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,8 +76,6 @@ def cells(key: Key, run: str, framework: str | None = None,
 
 def metric_row(rows: list[dict[str, Any]], metric: str | None) -> dict[str, Any] | None:
     """The row of `metric` (a name of `vocab.METRICS`) among one configuration's rows."""
-    if metric is None:
-        return None
     return next((row for row in rows if row["metric"] == metric), None)
 
 

@@ -18,10 +18,7 @@ LOGIT_ACCURACY = ("metrics=[keras.metrics.MeanMetricWrapper(lambda y, z: keras.o
 
 
 def textbook(task: str, encoding: str, classes: int) -> tuple[int, str, str]:
-    """The textbook head for these labels: (units, activation, loss). One sigmoid output with
-    binary cross-entropy for two classes as indices, sigmoid outputs with binary
-    cross-entropy for multi-hot rows, else one softmax output per class with the
-    cross-entropy of the encoding (sparse for class indices)."""
+    """The textbook head for these labels: (units, activation, loss)."""
     if task == "multilabel":
         return classes, "sigmoid", "binary_crossentropy"
     if encoding == "integer" and classes == 2:
@@ -38,8 +35,8 @@ def textbook_code(labels: Labels) -> str:
 
 
 def right_metric(labels: Labels, head: Head) -> str:
-    """The metric that reports the grid's reference accuracy for these labels, as a line
-    of Python that runs on the Keras that compiled the head (`versions`)."""
+    """The metric that reports the grid's reference accuracy, as a line of Python that runs
+    on the Keras that compiled the head."""
     cut = judge.threshold(head.activation, head.loss_name, head.from_logits)
     if labels.task == "multilabel":
         return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
@@ -57,8 +54,8 @@ def right_metric(labels: Labels, head: Head) -> str:
 
 
 def right_head(labels: Labels, head: Head) -> str:
-    """The tutorial's recommended head and loss for these labels (`vocab`'s recommendations),
-    keeping the model's activation where the tutorial allows it, as a line of Python."""
+    """The tutorial's head and loss for these labels, keeping the model's activation where
+    the tutorial allows it, as a line of Python."""
     options = [(loss.name, *advice) for loss in vocab.LOSSES
                for advice in loss.recommended.get((labels.task, labels.encoding), ())]
     if not options:

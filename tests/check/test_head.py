@@ -98,7 +98,7 @@ def test_an_impaired_head_cites_its_cell_and_the_best_head_there():
                   "constant_predictions": False}, "impaired"),
 ])
 def test_on_outputs_the_grids_rule_decides_degenerate(before, columns, verdict):
-    report = head.HeadReport(before, "why", None if before == "ok" else "fix", "expected",
+    report = head.Judgement(before, "why", None if before == "ok" else "fix", "expected",
                              "textbook")
     found = head.measured(report, {"hamming_accuracy": None, **columns})
     assert found.verdict == verdict
