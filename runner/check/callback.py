@@ -1,13 +1,6 @@
-"""`CheckCallback`: one line in a training script, the check printed before the first step.
-
-    model.fit(x, y, epochs=20, callbacks=[CheckCallback(labels=y, inputs=x)])
-
-At the start of `fit` it checks the model on the labels it is given and prints the
-report; at the end (`confirm=True`, with `inputs`) it checks again on the model's
-outputs for the first `CONFIRM_ROWS` inputs, so the verdicts become the grid's rules on
-the trained outputs. Keras hands callbacks no data, so the labels are passed in. A
-check that cannot run warns and never stops the training.
-"""
+"""`CheckCallback`: the check printed before `fit`'s first step, and again on the trained
+outputs at its end. Keras hands callbacks no data, so the labels are passed in; a check that
+cannot run warns and never stops the training."""
 
 from __future__ import annotations
 

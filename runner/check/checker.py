@@ -1,11 +1,14 @@
 """`check_model`: the labels and the model read (`inspect`), a probe head run on the labels
 (`probe`), the head and each metric judged (`head`, `rules`), the sample cells cited
-(`evidence`); with `inputs`, the model's own outputs judged by the grid's `train.judge`."""
+(`evidence`); with `inputs`, the model's own outputs judged by the grid's `train.judge`.
+A user's files are read as untrusted input: a .keras model in safe mode, arrays without pickle."""
 
 from __future__ import annotations
 
 import dataclasses
 import pathlib
+import warnings
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -102,23 +105,21 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         tuple(reports), tuple(n for n in notes if n is not None))
 
 
-def _sample_cells(key: evidence.Key | None, backend: str,
+def _sample_cells(key: tuple | None, backend: str,
                   samples: pathlib.Path | None) -> tuple[str, list[dict[str, Any]]]:
-    """The sample run that stands for this backend, and its rows of the configuration: on
-    TensorFlow the default run's, else (relu, tanh, the regression losses) the users run's;
-    on JAX and PyTorch the frameworks run's."""
+    """The sample run that stands for this backend, and its rows of the configuration (on
+    TensorFlow the default run's, else the users run's: relu, tanh, the regression losses)."""
     runs = [evidence.FRAMEWORKS_RUN] if backend != "tensorflow" else [evidence.DEFAULT_RUN,
                                                                       evidence.USERS_RUN]
     found = [(run, evidence.cells(key, run, backend, samples) if key else []) for run in runs]
     return next(((run, rows) for run, rows in found if rows), found[0])
 
 
-def _key(labels: Labels, head: Head) -> evidence.Key | None:
+def _key(labels: Labels, head: Head) -> tuple | None:
     if head.loss_name not in vocab.LOSSES or head.activation not in vocab.ACTIVATIONS:
         return None
-    return evidence.Key(labels.task, labels.encoding,
-                        evidence.units_role(head.units, labels.classes), head.activation,
-                        head.loss_name, head.from_logits)
+    return evidence.key(labels.task, labels.encoding, head.units, labels.classes,
+                        head.activation, head.loss_name, head.from_logits)
 
 
 def grid_metric(metric: MetricProbe) -> str | None:
@@ -156,8 +157,8 @@ def _outputs(model: Any, inputs: Any, rows: int) -> np.ndarray:
 
 def synthetic_labels(encoding: str, classes: int, units: int,
                      rows: int = SYNTHETIC_ROWS) -> np.ndarray:
-    """Labels of an encoding as the grid feeds them: every class in turn; multi-hot rows
-    with one label, or two every other row."""
+    """Labels of an encoding: every class in turn; multi-hot rows of one label, two every
+    other row."""
     indices = np.arange(rows) % classes
     if not vocab.ENCODINGS[encoding].multi_label:
         return encode_labels(indices, encoding, classes, units)
@@ -194,3 +195,57 @@ def check_flags(encoding: str, classes: int, activation: str, loss: str, from_lo
     labels = synthetic_labels(vocab.ENCODINGS[encoding].name, classes, units)
     return check_model(model, labels, label_source=f"synthetic {encoding} labels from flags",
                        **options)
+
+
+def load_model_file(path: str | pathlib.Path):
+    """A Keras 3 model from a .keras file, loaded with `safe_mode=True`.
+
+    Only the .keras (zip) format is read: safe mode is what refuses code hidden in
+    a file (a Lambda layer's Python bytecode), and it covers that format.
+
+    Raises:
+        UsageError: no such file, not a .keras zip, code that safe mode refuses to run,
+            or anything else Keras cannot load.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise UsageError(f"MODEL: Expected a .keras file. Received: {path} (no such file)")
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise UsageError(f"MODEL: Expected a Keras 3 .keras file (a zip; the format that safe "
+                         f"mode covers). Received: {path}, which is not one")
+    keras = backends.keras()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. optimizer variables it does not restore
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as e:
+            message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if "safe_mode" in message or "arbitrary code" in message:
+                raise UsageError(f"MODEL: Expected a model that loads without running code from "
+                                 f"the file. Received: {path}, which needs code execution to "
+                                 f"load; refused in safe mode (Keras: {message})") from None
+            raise UsageError(f"MODEL: Expected a .keras model Keras can load. Received: {path} "
+                             f"({type(e).__name__}: {message})") from None
+
+
+def load_array(path: str | pathlib.Path, flag: str) -> np.ndarray:
+    """A NumPy array from a .npy file, read with `allow_pickle=False`.
+
+    Raises:
+        UsageError: no such file, not a .npy array, or an array of Python objects.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise UsageError(f"{flag}: Expected a .npy file. Received: {path} (no such file)")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        raise UsageError(f"{flag}: Expected a .npy array of numbers. Received: {path} "
+                         f"({str(e).splitlines()[0]})") from None
+    except Exception as e:
+        raise UsageError(f"{flag}: Expected a .npy array. Received: {path} "
+                         f"({type(e).__name__}: {e})") from None
+    if not isinstance(loaded, np.ndarray):
+        loaded.close()
+        raise UsageError(f"{flag}: Expected one .npy array. Received: {path}, an .npz archive")
+    return loaded

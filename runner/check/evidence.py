@@ -1,11 +1,10 @@
 """The committed sample runs as evidence: the cells of a configuration, matched by what
-transfers between datasets (`Key`), read from the facts the package ships
+transfers between datasets (`key`), read from the facts the package ships
 (`runner/check/samples/<run>.csv`, written by scripts/sample_facts.py) or from a folder of runs."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import functools
 import importlib.resources
 import pathlib
@@ -23,21 +22,12 @@ def facts_dir() -> pathlib.Path:
     return pathlib.Path(str(importlib.resources.files("runner") / "check" / "samples"))
 
 
-@dataclasses.dataclass(frozen=True)
-class Key:
-    """What a sample cell must share with a configuration to stand for it."""
-
-    task: str
-    encoding: str
-    units: str  # '1', 'classes' (one per class or label) or the number
-    activation: str
-    loss: str
-    from_logits: bool
-
-
-def units_role(units: int, classes: int) -> str:
-    """'1', 'classes' when there is one unit per class, else the number of units."""
-    return "1" if units == 1 else "classes" if units == classes else str(units)
+def key(task: str, encoding: str, units: int, classes: int, activation: str, loss: str,
+        from_logits: bool) -> tuple:
+    """What a sample cell must share with a configuration to stand for it (its units as '1',
+    'classes' for one per class, or the number)."""
+    role = "1" if units == 1 else "classes" if units == classes else str(units)
+    return task, encoding, role, activation, loss, from_logits
 
 
 @functools.lru_cache(maxsize=8)
@@ -55,23 +45,17 @@ def _read(path: pathlib.Path) -> tuple[dict[str, Any], ...]:
 
 
 def sample_rows(run: str, samples_dir: pathlib.Path | None = None) -> tuple[dict[str, Any], ...]:
-    """The rows of a committed sample run: the facts the package ships, or with
-    `samples_dir` its `<run>/results.csv` (() when there is none)."""
+    """A sample run's rows: the shipped facts, or `samples_dir`'s `<run>/results.csv`, or ()."""
     path = samples_dir / run / "results.csv" if samples_dir else facts_dir() / f"{run}.csv"
     return _read(path) if path.is_file() else ()
 
 
-def row_key(row: dict[str, Any]) -> Key:
-    return Key(vocab.task(row["num_classes"], row["encoding"]), row["encoding"],
-               units_role(row["units"], row["num_classes"]), row["activation"], row["loss"],
-               row["from_logits"])
-
-
-def cells(key: Key, run: str, framework: str | None = None,
+def cells(wanted: tuple, run: str, framework: str | None = None,
           samples_dir: pathlib.Path | None = None) -> list[dict[str, Any]]:
-    """The rows of `run` (one framework's, if given) that stand for `key`, all metrics."""
-    return [row for row in sample_rows(run, samples_dir) if row_key(row) == key
-            and (framework is None or row.get("framework") == framework)]
+    """The rows of `run` (one framework's, if given) that stand for `wanted`, all metrics."""
+    return [r for r in sample_rows(run, samples_dir) if (framework is None or r.get(
+        "framework") == framework) and wanted == key(vocab.task(r["num_classes"], r["encoding"]),
+        r["encoding"], r["units"], r["num_classes"], r["activation"], r["loss"], r["from_logits"])]
 
 
 def metric_row(rows: list[dict[str, Any]], metric: str | None) -> dict[str, Any] | None:
@@ -95,8 +79,7 @@ def cite(row: dict[str, Any], run: str) -> str:
 
 def same_heads(row: dict[str, Any], run: str,
                samples_dir: pathlib.Path | None = None) -> list[str]:
-    """The other heads (activation/loss/logits) of the row's dataset and framework that
-    trained identically to it (its `equivalence_group`), in grid order."""
+    """The other heads of the row's dataset and framework in its `equivalence_group`."""
     group = row.get("equivalence_group")
     if not group:
         return []
@@ -107,16 +90,12 @@ def same_heads(row: dict[str, Any], run: str,
     return [name.split("/", 2)[2] for name in dict.fromkeys(names) if name != own]
 
 
-def across_frameworks(key: Key, metric: str | None,
+def across_frameworks(wanted: tuple, metric: str | None,
                       samples_dir: pathlib.Path | None = None) -> list[dict[str, Any]]:
-    """The configuration's row on each framework of the frameworks run: the row of
-    `metric`, or where the grid has no such metric, the head's first trained row."""
-    by_framework: dict[str, list[dict[str, Any]]] = {}
-    for row in cells(key, FRAMEWORKS_RUN, samples_dir=samples_dir):
-        by_framework.setdefault(row["framework"], []).append(row)
-    found = []
+    """The configuration's row of `metric` (else its first trained row) on each framework."""
+    every, found = cells(wanted, FRAMEWORKS_RUN, samples_dir=samples_dir), []
     for name in vocab.FRAMEWORKS.names:
-        rows = by_framework.get(name, [])
+        rows = [row for row in every if row["framework"] == name]
         row = metric_row(rows, metric) or next((r for r in rows if r["status"] == "ok"),
                                                rows[0] if rows else None)
         if row is not None:
@@ -132,8 +111,7 @@ def outcome(row: dict[str, Any]) -> str:
 
 
 def spread(rows: list[dict[str, Any]]) -> str:
-    """Whether one configuration's rows on several frameworks disagree, as the frameworks
-    table counts it: in status or verdict, or in reference accuracy by more than 0.02."""
+    """Whether a configuration's rows disagree across frameworks, as the frameworks table."""
     outcomes = {(row["status"], row["verdict"]) for row in rows}
     accuracies = [row["reference_accuracy"] for row in rows
                   if row["reference_accuracy"] is not None]

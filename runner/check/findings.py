@@ -19,9 +19,8 @@ from runner.vocab import keras_changes as versions
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    """One observation: its kind ('portability', 'identical_heads', 'keras_warning',
-    'training', 'labels' or 'model'), what it is, the fix as code, and the sample cells that
-    show it (`evidence.cite`)."""
+    """One observation of a kind ('portability', 'identical_heads', 'keras_warning',
+    'training', 'labels', 'model'), its fix as code and the sample cells that show it."""
 
     kind: str
     text: str
@@ -38,7 +37,7 @@ UNTRAINED = Finding("model", "the model has not been trained (its optimizer has 
                     "the model after fit to judge its outputs")
 
 
-def portability(labels: Labels, head: Head, backend: str, key: evidence.Key | None,
+def portability(labels: Labels, head: Head, backend: str, key: tuple | None,
                 metric: str | None, samples_dir: pathlib.Path | None) -> Finding | None:
     """A head that TensorFlow trains from recovered logits, with the frameworks run's cells."""
     mechanism = logit_recovery(head, backend)

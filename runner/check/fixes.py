@@ -35,8 +35,7 @@ def textbook_code(labels: Labels) -> str:
 
 
 def right_metric(labels: Labels, head: Head) -> str:
-    """The metric that reports the grid's reference accuracy, as a line of Python that runs
-    on the Keras that compiled the head."""
+    """The metric of the grid's reference accuracy, as code for the Keras of the head."""
     cut = judge.threshold(head.activation, head.loss_name, head.from_logits)
     if labels.task == "multilabel":
         return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
@@ -54,8 +53,7 @@ def right_metric(labels: Labels, head: Head) -> str:
 
 
 def right_head(labels: Labels, head: Head) -> str:
-    """The tutorial's head and loss for these labels, keeping the model's activation where
-    the tutorial allows it, as a line of Python."""
+    """The tutorial's head and loss for these labels (the model's activation if allowed)."""
     options = [(loss.name, *advice) for loss in vocab.LOSSES
                for advice in loss.recommended.get((labels.task, labels.encoding), ())]
     if not options:

@@ -18,13 +18,10 @@ from runner.check.probe import Probe
 from runner.train import judge
 
 CERTAIN, EXPECTED, MEASURED = "certain", "expected", "measured"
-# Losses by what they compare (`vocab.Loss.compares`), and the activation whose outputs each
-# kind of cross-entropy expects: each output with its own 0/1 target (a sigmoid's), or the
-# outputs with each other (a softmax's).
+# The activation whose outputs a cross-entropy expects, by what it compares (`vocab.COMPARES`)
 LINKS = {"per_output": "sigmoid", "relative": "softmax"}
-# The cross-entropies whose TensorFlow ops read the logits behind a sigmoid or softmax
-# output (`_get_logits`); the focal losses compute from the probabilities (the binary one
-# only partly), so no portability finding is claimed for them.
+# The cross-entropies whose TensorFlow ops read the logits behind a sigmoid or softmax output
+# (`_get_logits`); the focal losses compute (partly) from the probabilities.
 RECOVERED = ("binary_crossentropy", "categorical_crossentropy",
              "sparse_categorical_crossentropy")
 SCCE = "sparse_categorical_crossentropy"
@@ -58,8 +55,7 @@ def link(loss: str) -> str | None:
 
 
 def threshold(head: Head) -> float:
-    """The threshold on one output as the loss reads it (`judge.threshold`): 0 on a logit,
-    0.5 on a probability."""
+    """The threshold on one output as the loss reads it: 0 on a logit, 0.5 on a probability."""
     return judge.threshold(head.activation, head.loss_name, head.from_logits)
 
 
@@ -88,12 +84,8 @@ def capped(labels: Labels, head: Head) -> float | None:
     return float(np.mean(labels.judged < named))
 
 
-# Class indices as the targets of one output's binary cross-entropy: the gradient on the
-# output's bias is the mean of (output - target), negative whatever the outputs once the
-# targets average above 1, so every step raises every output. Near 1 class 0's rows hold
-# their outputs down and the head splits class 0 from the rest (`impaired`); measured on
-# the corpus's data, evenly spread: 3 classes (mean 1) 0.56 where the textbook head gets
-# 0.91, 4 classes (1.5) 0.29 against a majority of 0.27, 10 classes (4.5) one class only.
+# Class indices as one output's binary cross-entropy targets: averaging above 1, the gradient
+# on its bias, the mean of (output - target), is negative whatever the outputs (docs/check.md).
 PUSHED_TO_ONE = 1.25  # the mean class index above which the head ends in class 1
 
 
@@ -212,8 +204,7 @@ def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
 
 def judge_head(labels: Labels, head: Head, probe: Probe, rows: list[dict[str, Any]],
                run: str, samples_dir: pathlib.Path | None) -> Judgement:
-    """The head's verdict before training, citing `rows`, the sample `run`'s cells of its
-    configuration (`evidence.cells`, any metric)."""
+    """The head's verdict before training, citing `rows`, the sample `run`'s cells of it."""
     book = fixes.textbook_code(labels)
     if probe.fit_error is not None:
         error = probe.fit_error
@@ -234,8 +225,7 @@ def judge_head(labels: Labels, head: Head, probe: Probe, rows: list[dict[str, An
 
 def on_outputs(before: Judgement, verdict: str, row: dict[str, Any],
                value: str = "") -> Judgement:
-    """`before`, a verdict before training, as the grid's rules found it on a model's outputs
-    (`judge.judge`'s columns in `row`)."""
+    """`before`, a verdict before training, as the grid's rules find it on a model's outputs."""
     agrees = "as expected" if verdict == before.verdict else f"expected {before.verdict}"
     return dataclasses.replace(before, verdict=verdict, certainty=MEASURED,
                                why=f"{_numbers(row, value)}; {agrees} before training: "
@@ -260,8 +250,7 @@ def measured(before: Judgement, found: dict[str, Any]) -> Judgement:
 
 def _evidence(rows: list[dict[str, Any]], run: str,
               samples_dir: pathlib.Path | None) -> tuple[str, ...]:
-    """The configuration's trained head in the sample run, next to the best head of the same
-    dataset and encoding there."""
+    """The configuration's trained head in the sample run, and the best head of its labels."""
     row = next((r for r in rows if r["status"] == "ok"), rows[0] if rows else None)
     if row is None:
         return ()

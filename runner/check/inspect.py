@@ -21,14 +21,13 @@ PASS_THROUGH = ("Dropout", "Identity", "ActivityRegularization", "GaussianNoise"
 
 @dataclasses.dataclass(frozen=True)
 class Labels:
-    """The labels as given (`values`: Keras resolves metrics by their shape), their encoding,
-    classes, and `judged`: as `train.judge` reads them (class indices (N,), or 0/1 rows)."""
+    """The labels as check reads them."""
 
-    values: np.ndarray
+    values: np.ndarray  # as given: Keras resolves metrics by their shape
     encoding: str
     detail: str  # what the values look like, e.g. 'float 0./1.' or 'class indices'
     classes: int
-    judged: np.ndarray
+    judged: np.ndarray  # as `train.judge` reads them: class indices (N,), or 0/1 rows
 
     @property
     def rows(self) -> int:
@@ -49,8 +48,7 @@ class Labels:
 
 
 def read_labels(labels: Any) -> Labels:
-    """The encoding, classes and judged form of labels; a `UsageError` for labels that fit
-    no encoding."""
+    """The encoding, classes and judged form of labels; a `UsageError` where none fits."""
     values = np.asarray(labels)
     if values.dtype == object or not (np.issubdtype(values.dtype, np.number)
                                       or values.dtype == bool):
@@ -102,9 +100,7 @@ class Head:
 
 
 def read_model(model: Any) -> Head:
-    """The units, last activation, loss and metrics of a compiled single-output model; a
-    `UsageError` for Keras 2, a model not compiled, several outputs or losses, or an output
-    that is not (batch, units)."""
+    """The head of a compiled single-output Keras 3 model; a `UsageError` for any other."""
     if backends.current() == "tf_keras":
         raise UsageError("check: Expected a Keras 3 model. Received: Keras 2 "
                          "(TF_USE_LEGACY_KERAS=1); check reads Keras 3's compile")
@@ -134,8 +130,7 @@ def read_model(model: Any) -> Head:
 
 
 def _layer(output: Any, steps_below) -> Any:
-    """The layer that computes `output`, inside nested models, and below each layer that
-    `steps_below` accepts."""
+    """The layer that computes `output`, inside nested models and below `steps_below`'s."""
     keras = backends.keras()
     layer = keras_internals.producing_layer(output)
     for _ in range(100):  # a bound, not a limit any real model reaches
@@ -152,17 +147,15 @@ def _layer(output: Any, steps_below) -> Any:
 
 
 def _trains_below(model: Any, output: Any) -> bool:
-    """Whether a trainable weight lies below the layer that computes `output` (through
-    layers without weights: Activation, Softmax, Dropout, ...)."""
+    """Whether a trainable weight lies below the layer with weights that computes `output`."""
     own = {id(w) for w in _layer(output, lambda layer: not layer.trainable_weights)
            .trainable_weights}
     return any(id(w) not in own for w in model.trainable_weights)
 
 
 def _last_activation(output: Any) -> tuple[str, Any, str | None]:
-    """(the name, what a Dense can be given, a note where it could not be read) of the
-    activation that produces `output`: a layer's `activation`, or a trailing Activation /
-    Softmax / Sigmoid layer, through pass-through layers."""
+    """The activation that produces `output` (a layer's, or a trailing Activation / Softmax
+    layer's): its name, what a Dense can be given for it, a note where it cannot be read."""
     layer = _layer(output, lambda layer: type(layer).__name__ in PASS_THROUGH)
     kind = type(layer).__name__
     if kind == "Softmax":

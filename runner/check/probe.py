@@ -23,8 +23,7 @@ LEARNING_RATE = 0.01
 
 @dataclasses.dataclass
 class MetricProbe:
-    """One metric as written (`label`), the class Keras built for it (`resolved`, snake_case)
-    and that metric's threshold, or the error fields where Keras raised."""
+    """One metric as written, the class Keras built for it and its threshold, or the error."""
 
     label: str
     metric: Any
@@ -37,8 +36,6 @@ class MetricProbe:
 class Probe:
     """What running the probe showed (None: it could not be found out)."""
 
-    rows: int
-    batch_size: int
     fit_error: dict[str, Any] | None  # where compiling or fitting the loss raised
     weights_moved: bool | None  # whether one epoch of Adam changed any weight
     constant_outputs: bool  # the same outputs for every input
@@ -51,8 +48,7 @@ class Probe:
 
 
 def probe_labels(labels: Labels) -> np.ndarray:
-    """The first `PROBE_ROWS` labels and the first row of every class (or label) after them,
-    repeated up to `MIN_PROBE_ROWS`."""
+    """The first `PROBE_ROWS` labels and the first row of every class, up to `MIN_PROBE_ROWS`."""
     judged = labels.judged
     firsts = ([int(np.argmax(judged[:, k])) for k in range(judged.shape[1]) if judged[:, k].any()]
               if judged.ndim == 2 else np.unique(judged, return_index=True)[1].tolist())
@@ -70,8 +66,7 @@ def batch_size(units: int, width: int) -> int:
 
 
 def _copy(obj: Any) -> Any:
-    """A fresh loss or metric object of the same config, so that the probe never touches the
-    user's metric state (strings and functions as they are)."""
+    """A fresh loss or metric object of the same config: the user's metric state stays."""
     if isinstance(obj, (str, type)) or not hasattr(obj, "get_config"):
         return obj
     try:
@@ -89,8 +84,7 @@ def _head(head: Head, seed: int = 0):
 
 
 def run_probe(labels: Labels, head: Head) -> Probe:
-    """Compile, fit and evaluate the probe head with the model's loss and each metric (never
-    raising for an error Keras raises on the labels)."""
+    """Compile, fit and evaluate the probe head with the model's loss and each metric."""
     keras = backends.keras()
     y = probe_labels(labels)
     size = batch_size(head.units, y.shape[1] if y.ndim == 2 else 1)
@@ -123,7 +117,7 @@ def run_probe(labels: Labels, head: Head) -> Probe:
             metrics = [MetricProbe(metric_label(m), m, error=fit_error) for m in head.metrics]
         else:
             metrics = _evaluate(model, head.loss, list(head.metrics), x, y, size)
-    return Probe(len(y), size, fit_error, moved, constant, same_loss, label_free, metrics,
+    return Probe(fit_error, moved, constant, same_loss, label_free, metrics,
                  warning_texts(caught), diverged)
 
 
@@ -154,8 +148,7 @@ def _evaluated(model, loss: Any, metrics: list[Any], x: np.ndarray, y: np.ndarra
 
 def _evaluate(model, loss: Any, metrics: list[Any], x: np.ndarray, y: np.ndarray,
               size: int) -> list[MetricProbe]:
-    """Every metric compiled at once and evaluated; where that raises, each on its own (as
-    the grid does), so that a metric that fails fails only itself."""
+    """Every metric at once; where that raises, each on its own: a failure fails only itself."""
     try:
         built = _evaluated(model, loss, metrics, x, y, size) if metrics else []
     except Exception:
@@ -180,9 +173,8 @@ def _evaluate_one(model, loss: Any, metric: Any, x: np.ndarray, y: np.ndarray,
 
 def metric_values(head: Head, labels: Labels, outputs: np.ndarray,
                   metrics: list[MetricProbe]) -> dict[str, float | None]:
-    """Each metric's value on a model's own outputs (None for one that raised on the probe),
-    through an identity model compiled with the loss and the metric, so that Keras batches
-    and averages them as `evaluate` does for the model itself."""
+    """Each metric's value on a model's own outputs, as `evaluate` batches and averages it
+    (through an identity model); None for one that raised on the probe."""
     keras = backends.keras()
     inputs = keras.Input((head.units,))
     identity = keras.Model(inputs, keras.layers.Identity()(inputs))

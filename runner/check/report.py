@@ -62,8 +62,7 @@ class CheckReport:
 
     @property
     def verdict(self) -> str:
-        """The whole set-up's: the first of `judge.OUTCOMES` among the head's and the
-        metrics' verdicts."""
+        """The whole set-up's: the worst of the head's and the metrics' verdicts."""
         return judge.worst([self.head.verdict] + [m.verdict for m in self.metrics])
 
     @property

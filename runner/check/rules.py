@@ -69,17 +69,10 @@ def metric_judgement(labels: Labels, head: Head, metric: MetricProbe) -> Judgeme
                      "exactly the grid's reference accuracy", None, CERTAIN)
 
 
-# How far a binary_accuracy threshold may sit from the loss's own, read as probabilities,
-# before it misreports a trained head: a head trained by its loss is about as likely right
-# as wrong on the outputs between the two (its least sure), so they move the metric by at
-# most |2 p - 1| of their share, p the metric's threshold as a probability; at 0.25 (a logit
-# read at 0.5: p = 0.62) that stays within judge.MISLEADING_TOLERANCE unless more than 8% of
-# the outputs crowd into that band, which a head that learns leaves on rows like those it
-# trained on (the corpus: within 0.01); not early in training, nor on test rows unlike the
-# training rows (the sample runs' horses_or_humans: 0.025 to 0.115, docs/check.md).
-# One output only: two logit outputs each read at 0.5 are another matter (per-output accuracy
-# is not the argmax accuracy; the default sample run: 0.760 against 0.875).
-NEAR_THRESHOLD = 0.25
+# The most a binary_accuracy threshold off the loss's own misreads a trained head's one output:
+# the outputs in between, its least sure, are as often right as wrong, so they move the metric
+# by at most |2 p - 1| of their share, p the threshold as a probability (docs/check.md).
+NEAR_THRESHOLD = 0.25  # a logit read at 0.5: within 0.02 unless 8% of the outputs lie there
 
 
 def _binary(head: Head, metric: MetricProbe, rule: str, fix: str) -> Judgement:
