@@ -17,7 +17,7 @@ from runner import vocab
 from runner.check import evidence, findings, fixes, inspect, rules
 from runner.check.head import judge_head
 from runner.check.head import measured as measured_head
-from runner.check.inspect import Head, Labels, read_labels, read_model
+from runner.check.inspect import read_labels, read_model
 from runner.check.probe import MetricProbe, metric_values, run_probe
 from runner.check.report import CheckReport, MetricReport
 from runner.data.pipeline import encode_labels
@@ -27,6 +27,7 @@ from runner.train import backends, judge
 
 PREDICT_BATCH_SIZE = 256
 SYNTHETIC_ROWS = 512
+ERROR_KEYS = ("phase", "error_type", "error_message")  # what a report shows of Keras's error
 
 
 def check_model(model: Any, labels: Any, inputs: Any = None, *,
@@ -69,8 +70,14 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     samples = pathlib.Path(samples_dir) if samples_dir is not None else None
     backend = backends.backend()
     probe = run_probe(seen, head)
-    key = _key(seen, head)
-    run, rows = _sample_cells(key, backend, samples)
+    key = evidence.key(seen.task, seen.encoding, head.units, seen.classes, head.activation,
+                       head.loss_name, head.from_logits)  # no sample cell has another's
+    # the sample run that stands for this backend: on TensorFlow the default run, else the
+    # users run (relu, tanh, the regression losses); on the others the frameworks run
+    runs = [evidence.FRAMEWORKS_RUN] if backend != "tensorflow" else [evidence.DEFAULT_RUN,
+                                                                      evidence.USERS_RUN]
+    found = [(run, evidence.cells(key, run, backend, samples)) for run in runs]
+    run, rows = next(((run, rows) for run, rows in found if rows), found[0])
     values = metric_values(head, seen, outputs, probe.metrics) if outputs is not None else {}
     base = judge.judge(outputs, seen.judged, head.activation) if outputs is not None else {}
     verdict = judge_head(seen, head, probe, rows, run, samples)
@@ -85,9 +92,10 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
                      "metric_gap": values[metric.label] - base["reference_accuracy"]}
             judgement = rules.measured({"status": "ok", **found}, judgement)
         row = evidence.metric_row(rows, grid_metric(metric))
+        error = metric.error and {k: metric.error[k] for k in ERROR_KEYS}
         reports.append(MetricReport(
             metric.label, metric.resolved, judgement.verdict, judgement.why, judgement.fix,
-            judgement.certainty, _error(metric), found, row and evidence.cite(row, run)))
+            judgement.certainty, error, found, row and evidence.cite(row, run)))
     first = grid_metric(probe.metrics[0]) if probe.metrics else None
     sample = next((r for r in rows if r["status"] == "ok"), None)  # any metric: one head
     notes = [findings.portability(seen, head, backend, key, first, samples),
@@ -105,23 +113,6 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         tuple(reports), tuple(n for n in notes if n is not None))
 
 
-def _sample_cells(key: tuple | None, backend: str,
-                  samples: pathlib.Path | None) -> tuple[str, list[dict[str, Any]]]:
-    """The sample run that stands for this backend, and its rows of the configuration (on
-    TensorFlow the default run's, else the users run's: relu, tanh, the regression losses)."""
-    runs = [evidence.FRAMEWORKS_RUN] if backend != "tensorflow" else [evidence.DEFAULT_RUN,
-                                                                      evidence.USERS_RUN]
-    found = [(run, evidence.cells(key, run, backend, samples) if key else []) for run in runs]
-    return next(((run, rows) for run, rows in found if rows), found[0])
-
-
-def _key(labels: Labels, head: Head) -> tuple | None:
-    if head.loss_name not in vocab.LOSSES or head.activation not in vocab.ACTIVATIONS:
-        return None
-    return evidence.key(labels.task, labels.encoding, head.units, labels.classes,
-                        head.activation, head.loss_name, head.from_logits)
-
-
 def grid_metric(metric: MetricProbe) -> str | None:
     """The grid's metric name that compiles to the same metric, or None (e.g. a threshold
     the grid never used, or `keras.metrics.Accuracy`, which the string 'accuracy' is not)."""
@@ -131,11 +122,6 @@ def grid_metric(metric: MetricProbe) -> str | None:
     if metric.threshold not in (None, 0.5) or name == "accuracy":
         return None
     return name if name in vocab.METRICS.names else None
-
-
-def _error(metric: MetricProbe) -> dict[str, Any] | None:
-    keys = ("phase", "error_type", "error_message")
-    return None if metric.error is None else {k: metric.error[k] for k in keys}
 
 
 def _outputs(model: Any, inputs: Any, rows: int) -> np.ndarray:

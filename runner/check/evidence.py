@@ -11,7 +11,6 @@ import pathlib
 from typing import Any
 
 from runner import vocab
-from runner.train.judge import MISLEADING_TOLERANCE
 
 DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN = "default", "frameworks", "users"
 _FLOATS = ("test_metric", "reference_accuracy", "majority_rate")
@@ -102,20 +101,3 @@ def across_frameworks(wanted: tuple, metric: str | None,
             found.append(row)
     return found
 
-
-def outcome(row: dict[str, Any]) -> str:
-    """A row's verdict and reference accuracy in a few words ('ok 0.903', 'error')."""
-    if row["status"] != "ok":
-        return f"error ({row['error_type']})"
-    return f"{row['verdict']}, reference accuracy {row['reference_accuracy']:.3f}"
-
-
-def spread(rows: list[dict[str, Any]]) -> str:
-    """Whether a configuration's rows disagree across frameworks, as the frameworks table."""
-    outcomes = {(row["status"], row["verdict"]) for row in rows}
-    accuracies = [row["reference_accuracy"] for row in rows
-                  if row["reference_accuracy"] is not None]
-    if len(outcomes) > 1 or (accuracies and max(accuracies) - min(accuracies)
-                             > MISLEADING_TOLERANCE):
-        return "it trains differently there (verdict, or accuracy by more than 0.02)"
-    return f"the same verdict, and accuracy within {MISLEADING_TOLERANCE}, on each"

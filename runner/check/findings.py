@@ -14,6 +14,7 @@ from runner.check import evidence, fixes
 from runner.check.head import RECOVERED, SCCE, link, unbounded_cross_entropy
 from runner.check.inspect import UNKNOWN, Head, Labels
 from runner.check.probe import Probe
+from runner.train.judge import MISLEADING_TOLERANCE
 from runner.vocab import keras_changes as versions
 
 
@@ -37,21 +38,29 @@ UNTRAINED = Finding("model", "the model has not been trained (its optimizer has 
                     "the model after fit to judge its outputs")
 
 
-def portability(labels: Labels, head: Head, backend: str, key: tuple | None,
+def portability(labels: Labels, head: Head, backend: str, key: tuple,
                 metric: str | None, samples_dir: pathlib.Path | None) -> Finding | None:
     """A head that TensorFlow trains from recovered logits, with the frameworks run's cells."""
     mechanism = logit_recovery(head, backend)
     if mechanism is None:
         return None
-    rows = evidence.across_frameworks(key, metric, samples_dir) if key else []
-    measured = "; ".join(f"{row['framework']}: {evidence.outcome(row)}" for row in rows)
+    rows = evidence.across_frameworks(key, metric, samples_dir)
+    measured = "; ".join(f"{row['framework']}: " + (
+        f"error ({row['error_type']})" if row["status"] != "ok" else
+        f"{row['verdict']}, reference accuracy {row['reference_accuracy']:.3f}") for row in rows)
+    # whether they disagree as the frameworks table counts it: in outcome, or in accuracy
+    accuracies = [row["reference_accuracy"] for row in rows
+                  if row["reference_accuracy"] is not None]
+    apart = len({(row["status"], row["verdict"]) for row in rows}) > 1 or (
+        accuracies and max(accuracies) - min(accuracies) > MISLEADING_TOLERANCE)
     tensorflow = next((row for row in rows if row["framework"] == "tensorflow"), None)
     same = evidence.same_heads(tensorflow, evidence.FRAMEWORKS_RUN, samples_dir) \
         if tensorflow and backend != "tensorflow" else []
     text = f"{mechanism}. "
     if rows:
-        text += (f"Measured in results/samples/frameworks ({measured}): "
-                 f"{evidence.spread(rows)}")
+        text += (f"Measured in results/samples/frameworks ({measured}): " + (
+            "it trains differently there (verdict, or accuracy by more than 0.02)" if apart else
+            f"the same verdict, and accuracy within {MISLEADING_TOLERANCE}, on each"))
         text += (f"; on tensorflow the same head as {', '.join(same)}." if same else ".")
     else:
         text += "No committed run has this configuration on several frameworks."

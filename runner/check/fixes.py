@@ -6,7 +6,6 @@ from __future__ import annotations
 from runner import vocab
 from runner.check.inspect import Head, Labels
 from runner.grid import tutorial_units
-from runner.train import judge
 from runner.vocab import keras_changes as versions
 
 # A 1-unit logit head's accuracy where `BinaryAccuracy(threshold=0.0)` raises (Keras 3.0-3.4):
@@ -36,7 +35,7 @@ def textbook_code(labels: Labels) -> str:
 
 def right_metric(labels: Labels, head: Head) -> str:
     """The metric of the grid's reference accuracy, as code for the Keras of the head."""
-    cut = judge.threshold(head.activation, head.loss_name, head.from_logits)
+    cut = head.threshold
     if labels.task == "multilabel":
         return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
                 f"(y_true > 0.5) == (y_pred > {cut:g}), axis=-1), 'float32')  # metrics="

@@ -44,19 +44,9 @@ class Judgement:
         return {**dataclasses.asdict(self), "evidence": list(self.evidence)}
 
 
-def compares(head: Head) -> str | None:
-    """What the loss compares (`vocab.COMPARES`), or None for a loss the grid does not know."""
-    return vocab.LOSSES[head.loss_name].compares if head.loss_name in vocab.LOSSES else None
-
-
 def link(loss: str) -> str | None:
     """The activation whose outputs a cross-entropy expects: sigmoid or softmax."""
     return LINKS.get(vocab.LOSSES[loss].compares) if loss in vocab.LOSSES else None
-
-
-def threshold(head: Head) -> float:
-    """The threshold on one output as the loss reads it: 0 on a logit, 0.5 on a probability."""
-    return judge.threshold(head.activation, head.loss_name, head.from_logits)
 
 
 def unbounded_cross_entropy(head: Head) -> str | None:
@@ -75,15 +65,6 @@ def unbounded_cross_entropy(head: Head) -> str | None:
             "gradient")
 
 
-def capped(labels: Labels, head: Head) -> float | None:
-    """The share of rows whose class the outputs can name, where fewer outputs than classes
-    read class indices (one output: classes 0 and 1; K outputs: classes below K)."""
-    named = max(head.units, 2)
-    if labels.encoding != "integer" or named >= labels.classes:
-        return None
-    return float(np.mean(labels.judged < named))
-
-
 # Class indices as one output's binary cross-entropy targets: averaging above 1, the gradient
 # on its bias, the mean of (output - target), is negative whatever the outputs (docs/check.md).
 PUSHED_TO_ONE = 1.25  # the mean class index above which the head ends in class 1
@@ -93,7 +74,10 @@ def faults(labels: Labels, head: Head, probe: Probe) -> Iterator[Judgement]:
     """Why the head cannot learn these labels (`degenerate`, every metric's verdict too),
     then why it learns less than the textbook head (`impaired`), in precedence."""
     fix, book = fixes.right_head(labels, head), fixes.textbook_code(labels)
-    cap, kind, loss = capped(labels, head), compares(head), head.loss_name
+    kind, loss, named = head.compares, head.loss_name, max(head.units, 2)
+    # the share of rows whose class fewer outputs than classes of indices can name at all
+    cap = float(np.mean(labels.judged < named)) if labels.encoding == "integer" and \
+        named < labels.classes else None
     margin = labels.majority_rate + judge.DEGENERATE_MARGIN
     if cap is not None and cap <= margin:
         yield Judgement("degenerate", f"{head.units} output(s) for {labels.classes} classes: "
@@ -168,7 +152,7 @@ def faults(labels: Labels, head: Head, probe: Probe) -> Iterator[Judgement]:
         yield Judgement("degenerate", "categorical cross-entropy compares the outputs with "
                         "each other (a softmax over the logits): it trains their differences, "
                         "never their level, and a multi-hot prediction reads each output "
-                        f"against {threshold(head):g} on its own; such heads switch on "
+                        f"against {head.threshold:g} on its own; such heads switch on "
                         "nearly every label", fix, EXPECTED)
     softmax = labels.task == "multilabel" and head.activation == "softmax"
     if softmax and labels.at_most_one_label <= margin:

@@ -98,6 +98,16 @@ class Head:
     trains_below: bool = True
     keras_version: str = ""  # the Keras that compiled it; empty: the newest
 
+    @property
+    def compares(self) -> str | None:
+        """What the loss compares (`vocab.COMPARES`); None for a loss the grid does not know."""
+        return vocab.LOSSES[self.loss_name].compares if self.loss_name in vocab.LOSSES else None
+
+    @property
+    def threshold(self) -> float:
+        """The threshold on one output as the loss reads it: 0 on a logit, 0.5 on a probability."""
+        return judge.threshold(self.activation, self.loss_name, self.from_logits)
+
 
 def read_model(model: Any) -> Head:
     """The head of a compiled single-output Keras 3 model; a `UsageError` for any other."""

@@ -16,27 +16,18 @@ WIDTH = 100
 
 @dataclasses.dataclass(frozen=True)
 class MetricReport:
-    """One compiled metric: the class Keras built and the grid's verdict on it.
+    """One compiled metric: the class Keras built and the grid's verdict on it."""
 
-    Attributes:
-        name: the metric as written in compile (a string, or a class or function name).
-        resolved: the Keras class it resolved to, snake_case (None when Keras raised).
-        certainty: 'certain', 'expected', 'measured', or None where no rule judges it.
-        error: `phase`, `error_type`, `error_message` when Keras raised.
-        measured: the metric, reference accuracy and majority rate on the model's own
-            outputs, when inputs were given.
-        evidence: the sample cell with the same configuration, one line, or None.
-    """
-
-    name: str
-    resolved: str | None
+    name: str  # as written in compile (a string, or a class or function name)
+    resolved: str | None  # the Keras class it resolved to, snake_case (None when Keras raised)
     verdict: str
     why: str
     fix: str | None
-    certainty: str | None
-    error: dict[str, Any] | None = None
+    certainty: str | None  # 'certain', 'expected', 'measured', or None where no rule judges it
+    error: dict[str, Any] | None = None  # `phase`, `error_type`, `error_message`
+    # the metric, reference accuracy and majority rate on the model's outputs, given inputs
     measured: dict[str, Any] | None = None
-    evidence: str | None = None
+    evidence: str | None = None  # the sample cell of the same configuration, one line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +100,7 @@ class CheckReport:
                   "grid's rules on the outputs given."]
         return "\n".join(lines) + "\n"
 
-    def __str__(self) -> str:
-        return self.text()
+    __str__ = text
 
 
 def _sure(certainty: str | None) -> str:

@@ -10,15 +10,7 @@ import dataclasses
 import numpy as np
 
 from runner.check import fixes
-from runner.check.head import (
-    CERTAIN,
-    EXPECTED,
-    Judgement,
-    compares,
-    degenerate,
-    on_outputs,
-    threshold,
-)
+from runner.check.head import CERTAIN, EXPECTED, Judgement, degenerate, on_outputs
 from runner.check.inspect import Head, Labels
 from runner.check.probe import MetricProbe, Probe
 from runner.train import judge
@@ -31,9 +23,9 @@ def reference_rule(labels: Labels, head: Head) -> str:
     """How the grid's reference accuracy reads these outputs, in words."""
     if labels.task == "multilabel":
         return (f"an image is right when every label is (exact match), each output read against "
-                f"{threshold(head):g}")
+                f"{head.threshold:g}")
     if head.units == 1:
-        return f"class 1 when the output is above {threshold(head):g}"
+        return f"class 1 when the output is above {head.threshold:g}"
     return "the argmax of the outputs is the class"
 
 
@@ -76,7 +68,7 @@ NEAR_THRESHOLD = 0.25  # a logit read at 0.5: within 0.02 unless 8% of the outpu
 
 
 def _binary(head: Head, metric: MetricProbe, rule: str, fix: str) -> Judgement:
-    cut, own = 0.5 if metric.threshold is None else metric.threshold, threshold(head)
+    cut, own = 0.5 if metric.threshold is None else metric.threshold, head.threshold
     if head.units == 1:
         if cut == own:
             return Judgement("ok", f"binary_accuracy thresholds the output at {cut:g}, as "
@@ -104,7 +96,7 @@ def _binary(head: Head, metric: MetricProbe, rule: str, fix: str) -> Judgement:
     if head.activation == "softmax" and cut == 0.5:
         return Judgement("ok", "two softmax outputs sum to 1: exactly one exceeds 0.5, so "
                          "per-output accuracy is the argmax accuracy", None, CERTAIN)
-    if cut == own and compares(head) == "per_output":
+    if cut == own and head.compares == "per_output":
         return Judgement("ok", "binary cross-entropy trains each output towards its own 0/1 "
                          f"target, so the two outputs fall on either side of {cut:g} and "
                          "per-output accuracy matches the argmax accuracy", None, EXPECTED)
