@@ -25,7 +25,7 @@ from runner.errors import UsageError
 from runner.grid import tutorial_units
 from runner.train import backends, judge
 
-PREDICT_BATCH_SIZE = 256  # the user's inputs are predicted in batches of this: memory, not speed
+PREDICT_BATCH_SIZE = 256  # the model's outputs for `inputs`, predicted this many rows at a time
 SYNTHETIC_ROWS = 512  # the flags' labels: every class many times, the probe keeps 256
 ERROR_KEYS = ("phase", "error_type", "error_message")  # what a report shows of Keras's error
 

@@ -14,11 +14,11 @@ from runner.check.inspect import Head, Labels, metric_label, metric_threshold
 from runner.train import backends, judge
 from runner.train.outcomes import error_fields, warning_texts
 
-PROBE_FEATURES = 16  # random inputs: enough for a Dense to separate the probe's rows
+PROBE_FEATURES = 16  # the probe head's random inputs: few, so that its one epoch takes a moment
 PROBE_ROWS = 256  # labels kept from the user's (plus the first row of every class)
 MIN_PROBE_ROWS = 128  # fewer labels are repeated up to this: at least two batches
 BATCH_SIZE = 64  # the grid's; changed when it equals the units (broadcasting hides errors)
-LEARNING_RATE = 0.01  # Adam's: one epoch moves the weights wherever the loss has a gradient
+LEARNING_RATE = 0.01  # Adam's, for the one epoch that shows whether the loss moves the weights
 
 
 @dataclasses.dataclass
