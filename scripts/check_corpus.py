@@ -4,7 +4,7 @@
     python scripts/check_corpus.py --readme docs/check.md   # and rewrite that section
     python scripts/check_corpus.py --measure [--write] [--only NAME ...]
 
-Without --measure: every entry's model is built as written (`runner.check.corpus`)
+Without --measure: every entry's model is built as written (`tests/check/corpus/`)
 and checked on its labels before training; the verdicts are compared with the outcome
 recorded in the entry: the share of buggy set-ups flagged and named right, per outcome,
 and the share of fine ones flagged (false alarms). With --measure: each entry is trained
@@ -40,10 +40,10 @@ SCALES = (1.0, 10.0)  # standardised features, and raw ones ten times larger
 
 def _fit(entry, seed: int, scale: float) -> dict:
     """Train one entry on one seed's synthetic data; its numbers on the test rows."""
-    from runner.check import corpus
     from runner.check.inspect import read_model
     from runner.train import backends, judge
     from runner.vocab import metric as metric_entry
+    from tests.check import corpus
 
     x, raw = corpus.data(entry, TRAIN_ROWS + TEST_ROWS, seed, scale)
     y = corpus.as_written(entry, raw)
@@ -74,8 +74,8 @@ def _fit(entry, seed: int, scale: float) -> dict:
 
 def measure(entry) -> dict:
     """The entry's outcome: the worse of its outcomes at `SCALES`, with their numbers."""
-    from runner.check import corpus
     from runner.train import judge
+    from tests.check import corpus
 
     book = corpus.textbook(entry)
     found = {"textbook": f"Dense({book.units}, {book.activation}) + {book.loss}",
@@ -126,7 +126,7 @@ def _outcome(own: list[dict], textbook: float) -> tuple[str, dict]:
 def rates(entries) -> str:
     """Check every entry before training; the Markdown table of detection per outcome and
     false alarms, and where check and training differ."""
-    from runner.check import corpus
+    from tests.check import corpus
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -156,8 +156,8 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="entries by name")
     parser.add_argument("--readme", type=pathlib.Path, help="rewrite this file's section")
     args = parser.parse_args()
-    from runner.check import corpus
     from runner.train import backends
+    from tests.check import corpus
 
     backends.import_tensorflow(verbose=False)
     entries = [e for e in corpus.load_all(CORPUS) if not args.only or e.name in args.only]

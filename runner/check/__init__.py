@@ -1,13 +1,9 @@
-"""`cheatgrid check`: the cheat table applied to a user's own compiled model, before it trains.
-
-    from runner.check import check_model, CheckCallback
-    print(check_model(model, y_train))            # or
-    model.fit(x, y, callbacks=[CheckCallback(labels=y, inputs=x)])
+"""`cheatgrid check`: the cheat table applied to a user's own compiled model, before it trains:
+`print(check_model(model, y_train))`, or `model.fit(x, y, callbacks=[CheckCallback(labels=y)])`.
 """
 
 from runner.check.callback import CheckCallback
-from runner.check.checker import check_flags, check_model
-from runner.check.load import load_array, load_model_file
+from runner.check.checker import check_flags, check_model, load_array, load_model_file
 from runner.check.report import CheckReport, MetricReport
 
 __all__ = ["CheckCallback", "CheckReport", "MetricReport", "check_flags", "check_model",

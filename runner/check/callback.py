@@ -1,13 +1,6 @@
-"""`CheckCallback`: one line in a training script, the check printed before the first step.
-
-    model.fit(x, y, epochs=20, callbacks=[CheckCallback(labels=y, inputs=x)])
-
-At the start of `fit` it checks the model on the labels it is given and prints the
-report; at the end (`confirm=True`, with `inputs`) it checks again on the model's
-outputs for the first `CONFIRM_ROWS` inputs, so the verdicts become the grid's rules on
-the trained outputs. Keras hands callbacks no data, so the labels are passed in. A
-check that cannot run warns and never stops the training.
-"""
+"""`CheckCallback`: the check printed before `fit`'s first step, and again on the trained
+outputs at its end. Keras hands callbacks no data, so the labels are passed in; a check that
+cannot run warns and never stops the training."""
 
 from __future__ import annotations
 
@@ -49,26 +42,22 @@ class CheckCallback(_keras.callbacks.Callback):
         self.report: CheckReport | None = None
         self.final_report: CheckReport | None = None
 
-    def _print(self, title: str, report: CheckReport) -> None:
-        print(f"{title}\n{report.text()}", file=self.stream or sys.stdout, flush=True)
-
-    def _check(self, labels: Any, inputs: Any = None) -> CheckReport | None:
+    def _check(self, title: str, labels: Any, inputs: Any = None) -> CheckReport | None:
+        """The report on these rows, printed under `title`; None (a warning) where it cannot run."""
         try:
-            return check_model(self.model, labels, inputs, samples_dir=self.samples_dir)
+            report = check_model(self.model, labels, inputs, samples_dir=self.samples_dir)
         except UsageError as e:
             warnings.warn(f"CheckCallback: cannot check: {e}", CheatgridWarning, stacklevel=3)
             return None
+        print(f"{title}\n{report.text()}", file=self.stream or sys.stdout, flush=True)
+        return report
 
     def on_train_begin(self, logs=None):
-        self.report = self._check(self.labels)
-        if self.report is not None:
-            self._print("CheckCallback, before training:", self.report)
+        self.report = self._check("CheckCallback, before training:", self.labels)
 
     def on_train_end(self, logs=None):
-        if not self.confirm or self.inputs is None or self.report is None:
-            return
-        rows = slice(0, CONFIRM_ROWS)
-        self.final_report = self._check(self.labels[rows], self.inputs[rows])
-        if self.final_report is not None:
-            self._print(f"CheckCallback, after training (on the outputs for the first "
-                        f"{CONFIRM_ROWS} rows at most):", self.final_report)
+        if self.confirm and self.inputs is not None and self.report is not None:
+            rows = slice(0, CONFIRM_ROWS)
+            self.final_report = self._check(
+                f"CheckCallback, after training (on the outputs for the first {CONFIRM_ROWS} "
+                "rows at most):", self.labels[rows], self.inputs[rows])

@@ -1,24 +1,23 @@
-"""`check_model`: the cheat table applied to one compiled model and its labels.
-
-The labels and the model are read (`inspect`), a probe head is run with the
-model's loss and each metric on the labels (`probe`), the grid's rules judge
-each metric (`rules`), and the committed sample cell of the same configuration
-is cited as evidence (`evidence`). With `inputs`, the model's own outputs are
-judged by the grid's `train.judge`, as the grid judges a trained head.
-"""
+"""`check_model`: the labels and the model read (`inspect`), a probe head run on the labels
+(`probe`), the head and each metric judged (`head`, `rules`), the sample cells cited
+(`evidence`); with `inputs`, the model's own outputs judged by the grid's `train.judge`.
+A user's files are read as untrusted input: a .keras model in safe mode, arrays without pickle."""
 
 from __future__ import annotations
 
 import dataclasses
 import pathlib
+import warnings
+import zipfile
 from typing import Any
 
 import numpy as np
 
 from runner import vocab
 from runner.check import evidence, findings, fixes, inspect, rules
-from runner.check import head as head_verdict
-from runner.check.inspect import Head, Labels, read_labels, read_model
+from runner.check.head import judge_head
+from runner.check.head import measured as measured_head
+from runner.check.inspect import read_labels, read_model
 from runner.check.probe import MetricProbe, metric_values, run_probe
 from runner.check.report import CheckReport, MetricReport
 from runner.data.pipeline import encode_labels
@@ -26,8 +25,9 @@ from runner.errors import UsageError
 from runner.grid import tutorial_units
 from runner.train import backends, judge
 
-PREDICT_BATCH_SIZE = 256
-SYNTHETIC_ROWS = 512
+PREDICT_BATCH_SIZE = 256  # the model's outputs for `inputs`, predicted this many rows at a time
+SYNTHETIC_ROWS = 512  # the flags' labels: every class many times, the probe keeps 256
+ERROR_KEYS = ("phase", "error_type", "error_message")  # what a report shows of Keras's error
 
 
 def check_model(model: Any, labels: Any, inputs: Any = None, *,
@@ -70,13 +70,19 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     samples = pathlib.Path(samples_dir) if samples_dir is not None else None
     backend = backends.backend()
     probe = run_probe(seen, head)
-    key = _key(seen, head)
-    run, rows = _sample_cells(key, backend, samples)
+    key = evidence.key(seen.task, seen.encoding, head.units, seen.classes, head.activation,
+                       head.loss_name, head.from_logits)  # no sample cell has another's
+    # the sample run that stands for this backend: on TensorFlow the default run, else the
+    # users run (relu, tanh, the regression losses); on the others the frameworks run
+    runs = [evidence.FRAMEWORKS_RUN] if backend != "tensorflow" else [evidence.DEFAULT_RUN,
+                                                                      evidence.USERS_RUN]
+    found = [(run, evidence.cells(key, run, backend, samples)) for run in runs]
+    run, rows = next(((run, rows) for run, rows in found if rows), found[0])
     values = metric_values(head, seen, outputs, probe.metrics) if outputs is not None else {}
     base = judge.judge(outputs, seen.judged, head.activation) if outputs is not None else {}
-    verdict = head_verdict.judge_head(seen, head, probe, rows, run, samples)
+    verdict = judge_head(seen, head, probe, rows, run, samples)
     if outputs is not None:
-        verdict = head_verdict.measured(verdict, base)
+        verdict = measured_head(verdict, base)
     reports = []
     for metric in probe.metrics:
         judgement = rules.verdict(seen, head, probe, metric)
@@ -86,16 +92,17 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
                      "metric_gap": values[metric.label] - base["reference_accuracy"]}
             judgement = rules.measured({"status": "ok", **found}, judgement)
         row = evidence.metric_row(rows, grid_metric(metric))
+        error = metric.error and {k: metric.error[k] for k in ERROR_KEYS}
         reports.append(MetricReport(
             metric.label, metric.resolved, judgement.verdict, judgement.why, judgement.fix,
-            judgement.certainty, _error(metric), found, row and evidence.cite(row, run)))
+            judgement.certainty, error, found, row and evidence.cite(row, run)))
     first = grid_metric(probe.metrics[0]) if probe.metrics else None
     sample = next((r for r in rows if r["status"] == "ok"), None)  # any metric: one head
     notes = [findings.portability(seen, head, backend, key, first, samples),
              findings.identical_heads(sample, run, samples)]
     notes += findings.hints(seen, head) + findings.keras_warnings(probe)
     if untrained:
-        notes.append(findings.untrained())
+        notes.append(findings.UNTRAINED)
     if not head.metrics:
         notes.append(findings.Finding("model", "no metric is compiled: only the head is judged",
                                       fixes.right_metric(seen, head)))
@@ -104,29 +111,6 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         head.loss_name, head.from_logits, backend, keras.version(),
         "outputs" if outputs is not None else "before training", label_source, verdict,
         tuple(reports), tuple(n for n in notes if n is not None))
-
-
-def _sample_cells(key: evidence.Key | None, backend: str,
-                  samples: pathlib.Path | None) -> tuple[str, list[dict[str, Any]]]:
-    """The sample run that stands for this backend and its rows of the configuration: on
-    TensorFlow the default run's, else (relu, tanh, the regression losses) the users run's;
-    on JAX and PyTorch the frameworks run's."""
-    if backend != "tensorflow":
-        return evidence.FRAMEWORKS_RUN, evidence.cells(key, evidence.FRAMEWORKS_RUN, backend,
-                                                       samples) if key else []
-    for run in (evidence.DEFAULT_RUN, evidence.USERS_RUN):
-        rows = evidence.cells(key, run, "tensorflow", samples) if key else []
-        if rows:
-            return run, rows
-    return evidence.DEFAULT_RUN, []
-
-
-def _key(labels: Labels, head: Head) -> evidence.Key | None:
-    if head.loss_name not in vocab.LOSSES or head.activation not in vocab.ACTIVATIONS:
-        return None
-    return evidence.Key(labels.task, labels.encoding,
-                        evidence.units_role(head.units, labels.classes), head.activation,
-                        head.loss_name, head.from_logits)
 
 
 def grid_metric(metric: MetricProbe) -> str | None:
@@ -138,12 +122,6 @@ def grid_metric(metric: MetricProbe) -> str | None:
     if metric.threshold not in (None, 0.5) or name == "accuracy":
         return None
     return name if name in vocab.METRICS.names else None
-
-
-def _error(metric: MetricProbe) -> dict[str, Any] | None:
-    if metric.error is None:
-        return None
-    return {k: metric.error[k] for k in ("phase", "error_type", "error_message")}
 
 
 def _outputs(model: Any, inputs: Any, rows: int) -> np.ndarray:
@@ -165,8 +143,8 @@ def _outputs(model: Any, inputs: Any, rows: int) -> np.ndarray:
 
 def synthetic_labels(encoding: str, classes: int, units: int,
                      rows: int = SYNTHETIC_ROWS) -> np.ndarray:
-    """Labels of an encoding as the grid feeds them: every class in turn; multi-hot rows
-    with one label, or two every other row."""
+    """Labels of an encoding: every class in turn; multi-hot rows of one label, two every
+    other row."""
     indices = np.arange(rows) % classes
     if not vocab.ENCODINGS[encoding].multi_label:
         return encode_labels(indices, encoding, classes, units)
@@ -203,3 +181,57 @@ def check_flags(encoding: str, classes: int, activation: str, loss: str, from_lo
     labels = synthetic_labels(vocab.ENCODINGS[encoding].name, classes, units)
     return check_model(model, labels, label_source=f"synthetic {encoding} labels from flags",
                        **options)
+
+
+def load_model_file(path: str | pathlib.Path):
+    """A Keras 3 model from a .keras file, loaded with `safe_mode=True`.
+
+    Only the .keras (zip) format is read: safe mode is what refuses code hidden in
+    a file (a Lambda layer's Python bytecode), and it covers that format.
+
+    Raises:
+        UsageError: no such file, not a .keras zip, code that safe mode refuses to run,
+            or anything else Keras cannot load.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise UsageError(f"MODEL: Expected a .keras file. Received: {path} (no such file)")
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise UsageError(f"MODEL: Expected a Keras 3 .keras file (a zip; the format that safe "
+                         f"mode covers). Received: {path}, which is not one")
+    keras = backends.keras()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. optimizer variables it does not restore
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as e:
+            message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if "safe_mode" in message or "arbitrary code" in message:
+                raise UsageError(f"MODEL: Expected a model that loads without running code from "
+                                 f"the file. Received: {path}, which needs code execution to "
+                                 f"load; refused in safe mode (Keras: {message})") from None
+            raise UsageError(f"MODEL: Expected a .keras model Keras can load. Received: {path} "
+                             f"({type(e).__name__}: {message})") from None
+
+
+def load_array(path: str | pathlib.Path, flag: str) -> np.ndarray:
+    """A NumPy array from a .npy file, read with `allow_pickle=False`.
+
+    Raises:
+        UsageError: no such file, not a .npy array, or an array of Python objects.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise UsageError(f"{flag}: Expected a .npy file. Received: {path} (no such file)")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        raise UsageError(f"{flag}: Expected a .npy array of numbers. Received: {path} "
+                         f"({str(e).splitlines()[0]})") from None
+    except Exception as e:
+        raise UsageError(f"{flag}: Expected a .npy array. Received: {path} "
+                         f"({type(e).__name__}: {e})") from None
+    if not isinstance(loaded, np.ndarray):
+        loaded.close()
+        raise UsageError(f"{flag}: Expected one .npy array. Received: {path}, an .npz archive")
+    return loaded

@@ -1,38 +1,18 @@
-"""The committed sample runs as evidence: the cell of a configuration, its numbers, its group.
-
-`results/samples/default` is `configs/default.yaml` run on TensorFlow (one dataset per
-tutorial part); `results/samples/frameworks` is Parts A and B on four frameworks;
-`results/samples/users` is `configs/users.yaml`, the heads users write beyond the
-tutorial (relu, tanh, the regression losses), on TensorFlow.
-A configuration is matched to a sample cell by what transfers between datasets:
-the task (binary, multi-class, multi-label), the label encoding, the units (one,
-one per class, or a number), the activation, the loss, from_logits and the metric.
-
-The package carries the facts it cites: the columns of each sample run's results.csv
-that are read here (`FACT_COLUMNS`), in `runner/check/samples/<run>.csv`, written by
-`scripts/sample_facts.py` (`make samples`), so that an installed package cites them
-without the repository. The files are read with the standard library.
-"""
+"""The committed sample runs as evidence: the cells of a configuration, matched by what
+transfers between datasets (`key`), read from the facts the package ships
+(`runner/check/samples/<run>.csv`, written by scripts/sample_facts.py) or from a folder of runs."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import functools
 import importlib.resources
-import io
 import pathlib
 from typing import Any
 
 from runner import vocab
-from runner.train.judge import MISLEADING_TOLERANCE
 
 DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN = "default", "frameworks", "users"
-# the columns of results.csv read here: all that the package ships of the sample runs
-FACT_COLUMNS = ("name", "framework", "dataset", "encoding", "num_classes", "units",
-                "activation", "loss", "from_logits", "metric", "status", "error_type",
-                "error_message", "metric_resolved", "test_metric", "reference_accuracy",
-                "majority_rate", "verdict", "epochs", "data_detail", "equivalence_group")
 _FLOATS = ("test_metric", "reference_accuracy", "majority_rate")
 
 
@@ -41,32 +21,12 @@ def facts_dir() -> pathlib.Path:
     return pathlib.Path(str(importlib.resources.files("runner") / "check" / "samples"))
 
 
-def facts_csv(results_csv: pathlib.Path) -> str:
-    """A sample run's results.csv cut to `FACT_COLUMNS`, rows in the run's order."""
-    with open(results_csv, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, FACT_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-@dataclasses.dataclass(frozen=True)
-class Key:
-    """What a sample cell must share with a configuration to stand for it."""
-
-    task: str
-    encoding: str
-    units: str  # '1', 'classes' (one per class or label) or the number
-    activation: str
-    loss: str
-    from_logits: bool
-
-
-def units_role(units: int, classes: int) -> str:
-    """'1', 'classes' when there is one unit per class, else the number of units."""
-    return "1" if units == 1 else "classes" if units == classes else str(units)
+def key(task: str, encoding: str, units: int, classes: int, activation: str, loss: str,
+        from_logits: bool) -> tuple:
+    """What a sample cell must share with a configuration to stand for it (its units as '1',
+    'classes' for one per class, or the number)."""
+    role = "1" if units == 1 else "classes" if units == classes else str(units)
+    return task, encoding, role, activation, loss, from_logits
 
 
 @functools.lru_cache(maxsize=8)
@@ -84,29 +44,21 @@ def _read(path: pathlib.Path) -> tuple[dict[str, Any], ...]:
 
 
 def sample_rows(run: str, samples_dir: pathlib.Path | None = None) -> tuple[dict[str, Any], ...]:
-    """The rows of a committed sample run: the facts the package ships, or with
-    `samples_dir` its `<run>/results.csv` (() when there is none)."""
+    """A sample run's rows: the shipped facts, or `samples_dir`'s `<run>/results.csv`, or ()."""
     path = samples_dir / run / "results.csv" if samples_dir else facts_dir() / f"{run}.csv"
     return _read(path) if path.is_file() else ()
 
 
-def row_key(row: dict[str, Any]) -> Key:
-    return Key(vocab.task(row["num_classes"], row["encoding"]), row["encoding"],
-               units_role(row["units"], row["num_classes"]), row["activation"], row["loss"],
-               row["from_logits"])
-
-
-def cells(key: Key, run: str, framework: str | None = None,
+def cells(wanted: tuple, run: str, framework: str | None = None,
           samples_dir: pathlib.Path | None = None) -> list[dict[str, Any]]:
-    """The rows of `run` (one framework's, if given) that stand for `key`, all metrics."""
-    return [row for row in sample_rows(run, samples_dir) if row_key(row) == key
-            and (framework is None or row.get("framework") == framework)]
+    """The rows of `run` (one framework's, if given) that stand for `wanted`, all metrics."""
+    return [r for r in sample_rows(run, samples_dir) if (framework is None or r.get(
+        "framework") == framework) and wanted == key(vocab.task(r["num_classes"], r["encoding"]),
+        r["encoding"], r["units"], r["num_classes"], r["activation"], r["loss"], r["from_logits"])]
 
 
 def metric_row(rows: list[dict[str, Any]], metric: str | None) -> dict[str, Any] | None:
     """The row of `metric` (a name of `vocab.METRICS`) among one configuration's rows."""
-    if metric is None:
-        return None
     return next((row for row in rows if row["metric"] == metric), None)
 
 
@@ -126,8 +78,7 @@ def cite(row: dict[str, Any], run: str) -> str:
 
 def same_heads(row: dict[str, Any], run: str,
                samples_dir: pathlib.Path | None = None) -> list[str]:
-    """The other heads (activation/loss/logits) of the row's dataset and framework that
-    trained identically to it (its `equivalence_group`), in grid order."""
+    """The other heads of the row's dataset and framework in its `equivalence_group`."""
     group = row.get("equivalence_group")
     if not group:
         return []
@@ -138,37 +89,15 @@ def same_heads(row: dict[str, Any], run: str,
     return [name.split("/", 2)[2] for name in dict.fromkeys(names) if name != own]
 
 
-def across_frameworks(key: Key, metric: str | None,
+def across_frameworks(wanted: tuple, metric: str | None,
                       samples_dir: pathlib.Path | None = None) -> list[dict[str, Any]]:
-    """The configuration's row on each framework of the frameworks run: the row of
-    `metric`, or where the grid has no such metric, the head's first trained row."""
-    by_framework: dict[str, list[dict[str, Any]]] = {}
-    for row in cells(key, FRAMEWORKS_RUN, samples_dir=samples_dir):
-        by_framework.setdefault(row["framework"], []).append(row)
-    found = []
+    """The configuration's row of `metric` (else its first trained row) on each framework."""
+    every, found = cells(wanted, FRAMEWORKS_RUN, samples_dir=samples_dir), []
     for name in vocab.FRAMEWORKS.names:
-        rows = by_framework.get(name, [])
+        rows = [row for row in every if row["framework"] == name]
         row = metric_row(rows, metric) or next((r for r in rows if r["status"] == "ok"),
                                                rows[0] if rows else None)
         if row is not None:
             found.append(row)
     return found
 
-
-def outcome(row: dict[str, Any]) -> str:
-    """A row's verdict and reference accuracy in a few words ('ok 0.903', 'error')."""
-    if row["status"] != "ok":
-        return f"error ({row['error_type']})"
-    return f"{row['verdict']}, reference accuracy {row['reference_accuracy']:.3f}"
-
-
-def spread(rows: list[dict[str, Any]]) -> str:
-    """Whether one configuration's rows on several frameworks disagree, as the frameworks
-    table counts it: in status or verdict, or in reference accuracy by more than 0.02."""
-    outcomes = {(row["status"], row["verdict"]) for row in rows}
-    accuracies = [row["reference_accuracy"] for row in rows
-                  if row["reference_accuracy"] is not None]
-    if len(outcomes) > 1 or (accuracies and max(accuracies) - min(accuracies)
-                             > MISLEADING_TOLERANCE):
-        return "it trains differently there (verdict, or accuracy by more than 0.02)"
-    return f"the same verdict, and accuracy within {MISLEADING_TOLERANCE}, on each"

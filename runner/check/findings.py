@@ -10,23 +10,18 @@ from typing import Any
 import numpy as np
 
 from runner import vocab
-from runner.check import evidence, fixes, rules
+from runner.check import evidence, fixes
+from runner.check.head import RECOVERED, SCCE, link, unbounded_cross_entropy
 from runner.check.inspect import UNKNOWN, Head, Labels
 from runner.check.probe import Probe
+from runner.train.judge import MISLEADING_TOLERANCE
 from runner.vocab import keras_changes as versions
 
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    """One observation about the configuration.
-
-    Attributes:
-        kind: 'portability', 'identical_heads', 'keras_warning', 'training', 'labels' or
-            'model'.
-        text: what it is, in a sentence or two.
-        fix: a line of code, where there is one.
-        evidence: sample cells that show it, one line each (`evidence.cite`).
-    """
+    """One observation of a kind ('portability', 'identical_heads', 'keras_warning',
+    'training', 'labels', 'model'), its fix as code and the sample cells that show it."""
 
     kind: str
     text: str
@@ -34,31 +29,44 @@ class Finding:
     evidence: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "fix": self.fix,
-                "evidence": list(self.evidence)}
+        return {**dataclasses.asdict(self), "evidence": list(self.evidence)}
 
 
-def portability(labels: Labels, head: Head, backend: str, key: evidence.Key | None,
+UNTRAINED = Finding("model", "the model has not been trained (its optimizer has taken no "
+                    "step): the outputs of an untrained model say nothing about how it trains, "
+                    "so the inputs were set aside and the verdicts are before training; pass "
+                    "the model after fit to judge its outputs")
+
+
+def portability(labels: Labels, head: Head, backend: str, key: tuple,
                 metric: str | None, samples_dir: pathlib.Path | None) -> Finding | None:
     """A head that TensorFlow trains from recovered logits, with the frameworks run's cells."""
     mechanism = logit_recovery(head, backend)
     if mechanism is None:
         return None
-    rows = evidence.across_frameworks(key, metric, samples_dir) if key else []
-    measured = "; ".join(f"{row['framework']}: {evidence.outcome(row)}" for row in rows)
+    rows = evidence.across_frameworks(key, metric, samples_dir)
+    measured = "; ".join(f"{row['framework']}: " + (
+        f"error ({row['error_type']})" if row["status"] != "ok" else
+        f"{row['verdict']}, reference accuracy {row['reference_accuracy']:.3f}") for row in rows)
+    # whether they disagree as the frameworks table counts it: in outcome, or in accuracy
+    accuracies = [row["reference_accuracy"] for row in rows
+                  if row["reference_accuracy"] is not None]
+    apart = len({(row["status"], row["verdict"]) for row in rows}) > 1 or (
+        accuracies and max(accuracies) - min(accuracies) > MISLEADING_TOLERANCE)
     tensorflow = next((row for row in rows if row["framework"] == "tensorflow"), None)
     same = evidence.same_heads(tensorflow, evidence.FRAMEWORKS_RUN, samples_dir) \
         if tensorflow and backend != "tensorflow" else []
     text = f"{mechanism}. "
     if rows:
-        text += (f"Measured in results/samples/frameworks ({measured}): "
-                 f"{evidence.spread(rows)}")
+        text += (f"Measured in results/samples/frameworks ({measured}): " + (
+            "it trains differently there (verdict, or accuracy by more than 0.02)" if apart else
+            f"the same verdict, and accuracy within {MISLEADING_TOLERANCE}, on each"))
         text += (f"; on tensorflow the same head as {', '.join(same)}." if same else ".")
     else:
         text += "No committed run has this configuration on several frameworks."
     # the loss's own activation, unless that cannot serve these labels (a softmax over one
     # unit, or over labels that are not exclusive)
-    portable = rules.link(head.loss_name) == "sigmoid" or (
+    portable = link(head.loss_name) == "sigmoid" or (
         head.units > 1 and labels.task != "multilabel")
     fix = portable_head(head) if portable else fixes.right_head(labels, head)
     return Finding("portability", text, fix,
@@ -68,9 +76,7 @@ def portability(labels: Labels, head: Head, backend: str, key: evidence.Key | No
 def identical_heads(row: dict[str, Any] | None, run: str,
                     samples_dir: pathlib.Path | None) -> Finding | None:
     """The sample heads that trained identically to this configuration's cell."""
-    if row is None or row["status"] != "ok":
-        return None
-    same = evidence.same_heads(row, run, samples_dir)
+    same = evidence.same_heads(row, run, samples_dir) if row and row["status"] == "ok" else []
     if not same:
         return None
     return Finding("identical_heads", f"In results/samples/{run} ({row['framework']}, "
@@ -81,20 +87,9 @@ def identical_heads(row: dict[str, Any] | None, run: str,
 
 def keras_warnings(probe: Probe) -> list[Finding]:
     """What Keras warned about while the probe compiled, trained and evaluated."""
-    found = []
-    for text in probe.warnings:
-        fact = versions.warning_release(text)
-        since = f" ({fact.text})" if fact is not None else ""
-        found.append(Finding("keras_warning", f"Keras warns: {text}{since}"))
-    return found
-
-
-def untrained() -> Finding:
-    """Inputs given with a model whose optimizer has taken no step."""
-    return Finding("model", "the model has not been trained (its optimizer has taken no "
-                   "step): the outputs of an untrained model say nothing about how it trains, "
-                   "so the inputs were set aside and the verdicts are before training; pass "
-                   "the model after fit to judge its outputs")
+    facts = [(text, versions.warning_release(text)) for text in probe.warnings]
+    return [Finding("keras_warning", f"Keras warns: {text}" +
+                    (f" ({fact.text})" if fact is not None else "")) for text, fact in facts]
 
 
 def hints(labels: Labels, head: Head) -> list[Finding]:
@@ -103,9 +98,8 @@ def hints(labels: Labels, head: Head) -> list[Finding]:
     if len(np.unique(labels.judged, axis=0)) == 1:
         found.append(Finding("labels", "the labels hold a single class (or label set): no model "
                              "can beat always predicting it; are they shuffled, or complete?"))
-    unbounded = rules.unbounded_cross_entropy(head)
-    if unbounded is not None and head.trains_below and \
-            head.loss_name != "sparse_categorical_crossentropy":
+    unbounded = unbounded_cross_entropy(head)
+    if unbounded is not None and head.trains_below and head.loss_name != SCCE:
         found.append(Finding("training", f"{unbounded}; the layers below the output train "
                              "too and can bring it into (0, 1), so it usually learns, but the "
                              "loss is not reading what the layer computes",
@@ -122,14 +116,10 @@ def hints(labels: Labels, head: Head) -> list[Finding]:
 
 
 def logit_recovery(head: Head, backend: str) -> str | None:
-    """Where the loss reads other outputs on TensorFlow than on JAX or PyTorch, in words.
-
-    Keras on TensorFlow computes a cross-entropy from the logits behind a sigmoid or
-    softmax output, whatever `from_logits` says (keras/src/backend/tensorflow/nn.py,
-    `_get_logits`); JAX and PyTorch compute it from the outputs as given. The two agree
-    only for the activation the loss expects with from_logits=False.
-    """
-    expected = rules.link(head.loss_name) if head.loss_name in rules.RECOVERED else None
+    """Where the loss reads other outputs on TensorFlow than on JAX or PyTorch, in words: Keras
+    on TensorFlow computes a cross-entropy from the logits behind a sigmoid or softmax output,
+    whatever `from_logits` says (keras/src/backend/tensorflow/nn.py, `_get_logits`)."""
+    expected = link(head.loss_name) if head.loss_name in RECOVERED else None
     if head.activation not in ("sigmoid", "softmax") or expected is None or (
             head.activation == expected and not head.from_logits):
         return None
@@ -149,7 +139,6 @@ def logit_recovery(head: Head, backend: str) -> str | None:
 def portable_head(head: Head) -> str:
     """The head that trains on every backend as TensorFlow trains `head`, as code."""
     loss = vocab.LOSSES[head.loss_name]
-    activation = rules.link(head.loss_name)
-    return (f"head, loss = keras.layers.Dense({head.units}, activation={activation!r}), "
-            f"keras.losses.{loss.keras_class}()  # or Dense({head.units}) with "
-            f"{loss.keras_class}(from_logits=True)")
+    return (f"head, loss = keras.layers.Dense({head.units}, activation="
+            f"{link(head.loss_name)!r}), keras.losses.{loss.keras_class}()  # or "
+            f"Dense({head.units}) with {loss.keras_class}(from_logits=True)")

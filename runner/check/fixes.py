@@ -6,7 +6,6 @@ from __future__ import annotations
 from runner import vocab
 from runner.check.inspect import Head, Labels
 from runner.grid import tutorial_units
-from runner.train import judge
 from runner.vocab import keras_changes as versions
 
 # A 1-unit logit head's accuracy where `BinaryAccuracy(threshold=0.0)` raises (Keras 3.0-3.4):
@@ -18,10 +17,7 @@ LOGIT_ACCURACY = ("metrics=[keras.metrics.MeanMetricWrapper(lambda y, z: keras.o
 
 
 def textbook(task: str, encoding: str, classes: int) -> tuple[int, str, str]:
-    """The textbook head for these labels: (units, activation, loss). One sigmoid output with
-    binary cross-entropy for two classes as indices, sigmoid outputs with binary
-    cross-entropy for multi-hot rows, else one softmax output per class with the
-    cross-entropy of the encoding (sparse for class indices)."""
+    """The textbook head for these labels: (units, activation, loss)."""
     if task == "multilabel":
         return classes, "sigmoid", "binary_crossentropy"
     if encoding == "integer" and classes == 2:
@@ -38,9 +34,8 @@ def textbook_code(labels: Labels) -> str:
 
 
 def right_metric(labels: Labels, head: Head) -> str:
-    """The metric that reports the grid's reference accuracy for these labels, as a line
-    of Python that runs on the Keras that compiled the head (`versions`)."""
-    cut = judge.threshold(head.activation, head.loss_name, head.from_logits)
+    """The metric of the grid's reference accuracy, as code for the Keras of the head."""
+    cut = head.threshold
     if labels.task == "multilabel":
         return ("def exact_match(y_true, y_pred): return keras.ops.cast(keras.ops.all("
                 f"(y_true > 0.5) == (y_pred > {cut:g}), axis=-1), 'float32')  # metrics="
@@ -57,8 +52,7 @@ def right_metric(labels: Labels, head: Head) -> str:
 
 
 def right_head(labels: Labels, head: Head) -> str:
-    """The tutorial's recommended head and loss for these labels (`vocab`'s recommendations),
-    keeping the model's activation where the tutorial allows it, as a line of Python."""
+    """The tutorial's head and loss for these labels (the model's activation if allowed)."""
     options = [(loss.name, *advice) for loss in vocab.LOSSES
                for advice in loss.recommended.get((labels.task, labels.encoding), ())]
     if not options:

@@ -1,10 +1,5 @@
-"""What `check` reads: the label encoding in the labels, and the head and compile of a model.
-
-Labels are read by their values, as the grid writes them (`vocab.ENCODINGS`):
-class indices (N,) or (N, 1), float 0./1. for a binary head, one-hot rows or
-multi-hot rows (N, K). A model is read as it is: the units and last activation
-of its one output, the loss and metrics it was compiled with (Keras 3).
-"""
+"""What `check` reads: the label encoding in the labels' values (`vocab.ENCODINGS`), and the
+units, last activation, loss and metrics of a compiled Keras 3 model."""
 
 from __future__ import annotations
 
@@ -26,21 +21,13 @@ PASS_THROUGH = ("Dropout", "Identity", "ActivityRegularization", "GaussianNoise"
 
 @dataclasses.dataclass(frozen=True)
 class Labels:
-    """The labels as check sees them.
+    """The labels as check reads them."""
 
-    Attributes:
-        values: the labels exactly as given (Keras resolves metrics by their shape).
-        encoding: 'integer', 'onehot' or 'multihot' (`vocab.ENCODINGS`).
-        detail: what the values look like, e.g. 'float 0./1.' or 'class indices'.
-        classes: the number of classes (multi-hot: labels).
-        judged: the labels as `train.judge` reads them: class indices (N,), or 0/1 rows.
-    """
-
-    values: np.ndarray
+    values: np.ndarray  # as given: Keras resolves metrics by their shape
     encoding: str
-    detail: str
+    detail: str  # what the values look like, e.g. 'float 0./1.' or 'class indices'
     classes: int
-    judged: np.ndarray
+    judged: np.ndarray  # as `train.judge` reads them: class indices (N,), or 0/1 rows
 
     @property
     def rows(self) -> int:
@@ -61,13 +48,7 @@ class Labels:
 
 
 def read_labels(labels: Any) -> Labels:
-    """The encoding, classes and judged form of labels.
-
-    Raises:
-        UsageError: labels that fit no encoding (not numeric, empty, NaN or infinite,
-            more than 2 dimensions, negative or fractional class indices, values other
-            than 0 and 1 in rows).
-    """
+    """The encoding, classes and judged form of labels; a `UsageError` where none fits."""
     values = np.asarray(labels)
     if values.dtype == object or not (np.issubdtype(values.dtype, np.number)
                                       or values.dtype == bool):
@@ -81,68 +62,55 @@ def read_labels(labels: Any) -> Labels:
         first = int(np.argwhere(bad)[0][0])
         raise UsageError(f"labels: Expected finite numbers. Received: {int(bad.sum())} NaN or "
                          f"infinite value(s), the first in row {first}")
-    column = as_float.reshape(-1) if values.ndim == 1 or values.shape[1] == 1 else None
-    if column is not None:
-        return _indices(values, column)
-    if not np.isin(as_float, (0.0, 1.0)).all():
-        odd = as_float[~np.isin(as_float, (0.0, 1.0))][0]
+    if values.ndim == 1 or values.shape[1] == 1:
+        column = as_float.reshape(-1)
+        odd = column[(column < 0) | (column != np.round(column))]
+        if len(odd):
+            raise UsageError(f"labels: Expected class indices 0, 1, 2, ... (or float 0./1.) in "
+                             f"an array of shape {values.shape}. Received: the value {odd[0]:g}")
+        indices = column.astype(np.int64)
+        floats = np.issubdtype(values.dtype, np.floating)
+        detail = "float 0./1." if floats and indices.max() <= 1 else "class indices"
+        return Labels(values, "integer", detail, max(int(indices.max()) + 1, 2), indices)
+    odd = as_float[~np.isin(as_float, (0.0, 1.0))]
+    if len(odd):
         raise UsageError(f"labels: Expected one-hot or multi-hot rows of 0 and 1 in an array "
-                         f"of shape {values.shape}. Received: the value {odd:g}")
-    on = as_float.sum(axis=1)
-    if (on == 1).all():
+                         f"of shape {values.shape}. Received: the value {odd[0]:g}")
+    if (as_float.sum(axis=1) == 1).all():
         return Labels(values, "onehot", "one-hot rows", values.shape[1], as_float.argmax(axis=1))
     return Labels(values, "multihot", "multi-hot rows", values.shape[1],
                   as_float.astype(np.int64))
 
 
-def _indices(values: np.ndarray, column: np.ndarray) -> Labels:
-    if (column < 0).any() or (column != np.round(column)).any():
-        odd = column[(column < 0) | (column != np.round(column))][0]
-        raise UsageError(f"labels: Expected class indices 0, 1, 2, ... (or float 0./1.) in an "
-                         f"array of shape {values.shape}. Received: the value {odd:g}")
-    indices = column.astype(np.int64)
-    floats = np.issubdtype(values.dtype, np.floating)
-    detail = "float 0./1." if floats and indices.max() <= 1 else "class indices"
-    return Labels(values, "integer", detail, max(int(indices.max()) + 1, 2), indices)
-
-
 @dataclasses.dataclass(frozen=True)
 class Head:
-    """A model's output, loss and metrics as compiled.
-
-    Attributes:
-        units: the output's last dimension.
-        activation: 'none', 'sigmoid', 'softmax' (`vocab.ACTIVATIONS`) or another name.
-        activation_fn: what the probe's Dense layer gets for it.
-        loss: the loss as compiled (a string, a loss object or a function).
-        loss_name: its name in `vocab.LOSSES`, or its own name when it is not one.
-        from_logits: the loss's `from_logits` (False where it has none).
-        metrics: the metrics as compiled, flattened (strings, objects or functions).
-        notes: what could not be read as expected, in words.
-        trains_below: whether layers below the output's own train with it (a frozen base
-            and its features, as the grid trains its heads: False).
-        keras_version: the Keras that compiled it (this process's); empty: the newest.
-    """
+    """A model's output, loss and metrics as compiled."""
 
     units: int
-    activation: str
-    activation_fn: Any
-    loss: Any
-    loss_name: str
-    from_logits: bool
-    metrics: tuple[Any, ...]
-    notes: tuple[str, ...] = ()
+    activation: str  # 'none', 'sigmoid', 'softmax' (`vocab.ACTIVATIONS`) or another name
+    activation_fn: Any  # what the probe's Dense layer gets for it
+    loss: Any  # as compiled: a string, a loss object or a function
+    loss_name: str  # its name in `vocab.LOSSES`, or its own name when it is not one
+    from_logits: bool  # the loss's (False where it has none)
+    metrics: tuple[Any, ...]  # as compiled, flattened
+    notes: tuple[str, ...] = ()  # what could not be read as expected, in words
+    # whether layers below the output's own train with it (the grid's heads: frozen features)
     trains_below: bool = True
-    keras_version: str = ""
+    keras_version: str = ""  # the Keras that compiled it; empty: the newest
+
+    @property
+    def compares(self) -> str | None:
+        """What the loss compares (`vocab.COMPARES`); None for a loss the grid does not know."""
+        return vocab.LOSSES[self.loss_name].compares if self.loss_name in vocab.LOSSES else None
+
+    @property
+    def threshold(self) -> float:
+        """The threshold on one output as the loss reads it: 0 on a logit, 0.5 on a probability."""
+        return judge.threshold(self.activation, self.loss_name, self.from_logits)
 
 
 def read_model(model: Any) -> Head:
-    """The units, last activation, loss and metrics of a compiled single-output model.
-
-    Raises:
-        UsageError: Keras 2, a model that is not compiled, has several outputs or an
-            output that is not (batch, units), or several losses.
-    """
+    """The head of a compiled single-output Keras 3 model; a `UsageError` for any other."""
     if backends.current() == "tf_keras":
         raise UsageError("check: Expected a Keras 3 model. Received: Keras 2 "
                          "(TF_USE_LEGACY_KERAS=1); check reads Keras 3's compile")
@@ -162,56 +130,44 @@ def read_model(model: Any) -> Head:
         raise UsageError(f"model: Expected one loss. Received: {type(loss).__name__} of losses")
     if loss is None:
         raise UsageError("model: Expected a loss in compile. Received: loss=None")
-    notes = []
-    activation, activation_fn, note = last_activation(outputs[0])
-    notes += [note] if note else []
+    activation, activation_fn, note = _last_activation(outputs[0])
     metrics = tuple(_flatten(config.get("metrics"))) + tuple(
         _flatten(config.get("weighted_metrics")))
-    return Head(int(shape[-1]), activation, activation_fn, loss, loss_name(loss),
-                loss_from_logits(loss), metrics, tuple(notes), trains_below(model, outputs[0]),
+    return Head(int(shape[-1]), activation, activation_fn, loss, _loss_name(loss),
+                bool(_config(loss).get("from_logits", False)), metrics,
+                (note,) if note else (), _trains_below(model, outputs[0]),
                 backends.keras().__version__)
 
 
-def trains_below(model: Any, output: Any) -> bool:
-    """Whether any trainable weight of the model lies below the layer that computes `output`
-    (stepping back through layers without weights: Activation, Softmax, Dropout, ...)."""
+def _layer(output: Any, steps_below) -> Any:
+    """The layer that computes `output`, inside nested models and below `steps_below`'s."""
     keras = backends.keras()
     layer = keras_internals.producing_layer(output)
     for _ in range(100):  # a bound, not a limit any real model reaches
         if isinstance(layer, keras.Model) and layer.layers:
-            layer = layer.layers[-1]
+            layer = layer.layers[-1]  # its `output` is the outer graph's tensor
             continue
-        inner = getattr(layer, "input", None)
-        below = None if isinstance(inner, (list, tuple)) else \
-            keras_internals.producing_layer(inner)
-        if layer.trainable_weights or below is None:
-            break
-        layer = below
-    own = {id(w) for w in layer.trainable_weights}
-    return any(id(w) not in own for w in model.trainable_weights)
-
-
-def last_activation(output: Any) -> tuple[str, Any, str | None]:
-    """The activation that produces `output`: a Dense's (or any layer's) activation, a
-    trailing Activation / Softmax / Sigmoid layer, through pass-through layers.
-
-    Returns:
-        (name, what a Dense layer can be given for it, a note when it could not be read).
-    """
-    keras = backends.keras()
-    layer = keras_internals.producing_layer(output)
-    for _ in range(100):  # a bound, not a limit any real model reaches
-        kind = type(layer).__name__
-        if isinstance(layer, keras.Model) and layer.layers:
-            # a nested model: its own last layer (its `output` is the outer graph's tensor)
-            layer = layer.layers[-1]
-            continue
-        inner = getattr(layer, "input", None) if kind in PASS_THROUGH else None
+        inner = getattr(layer, "input", None) if steps_below(layer) else None
         below = None if isinstance(inner, (list, tuple)) else \
             keras_internals.producing_layer(inner)
         if below is None:
             break
         layer = below
+    return layer
+
+
+def _trains_below(model: Any, output: Any) -> bool:
+    """Whether a trainable weight lies below the layer with weights that computes `output`."""
+    own = {id(w) for w in _layer(output, lambda layer: not layer.trainable_weights)
+           .trainable_weights}
+    return any(id(w) not in own for w in model.trainable_weights)
+
+
+def _last_activation(output: Any) -> tuple[str, Any, str | None]:
+    """The activation that produces `output` (a layer's, or a trailing Activation / Softmax
+    layer's): its name, what a Dense can be given for it, a note where it cannot be read."""
+    layer = _layer(output, lambda layer: type(layer).__name__ in PASS_THROUGH)
+    kind = type(layer).__name__
     if kind == "Softmax":
         return "softmax", "softmax", None
     function = getattr(layer, "activation", None)
@@ -223,29 +179,24 @@ def last_activation(output: Any) -> tuple[str, Any, str | None]:
         return "none", None, (f"the output comes from a {kind} layer, which has no activation: "
                               "read as linear")
     name = getattr(function, "__name__", str(function))
-    name = "none" if name == "linear" else name
-    return name, function, None
+    return "none" if name == "linear" else name, function, None
 
 
 def trained(model: Any) -> bool | None:
     """Whether the model's optimizer has taken a step (None: no optimizer to ask)."""
     iterations = getattr(getattr(model, "optimizer", None), "iterations", None)
-    if iterations is None:
-        return None
-    return int(backends.to_numpy(iterations)) > 0
+    return None if iterations is None else int(backends.to_numpy(iterations)) > 0
 
 
 def _flatten(metrics: Any) -> list[Any]:
-    if metrics is None:
-        return []
     if isinstance(metrics, dict):
         raise UsageError("model: Expected a list of metrics for one output. Received: a dict")
     if isinstance(metrics, (list, tuple)):
         return [m for item in metrics for m in _flatten(item)]
-    return [metrics]
+    return [] if metrics is None else [metrics]
 
 
-def loss_name(loss: Any) -> str:
+def _loss_name(loss: Any) -> str:
     """The loss's name in `vocab.LOSSES` (by string, class or function name), else its own."""
     if isinstance(loss, str):
         raw = loss
@@ -256,12 +207,10 @@ def loss_name(loss: Any) -> str:
     return vocab.LOSSES.canonical(raw) or raw
 
 
-def loss_from_logits(loss: Any) -> bool:
-    """The `from_logits` a loss object was built with; False for strings and functions."""
-    get_config = getattr(loss, "get_config", None)
-    if get_config is None or isinstance(loss, type):
-        return False
-    return bool(get_config().get("from_logits", False))
+def _config(obj: Any) -> dict[str, Any]:
+    """A loss or metric object's config ({} for strings, classes and functions)."""
+    get_config = getattr(obj, "get_config", None)
+    return {} if get_config is None or isinstance(obj, type) else get_config()
 
 
 def metric_label(metric: Any) -> str:
@@ -275,8 +224,5 @@ def metric_label(metric: Any) -> str:
 
 def metric_threshold(metric: Any) -> float | None:
     """The threshold of a metric object that has one (e.g. BinaryAccuracy), else None."""
-    get_config = getattr(metric, "get_config", None)
-    if get_config is None or isinstance(metric, type):
-        return None
-    value = get_config().get("threshold")
+    value = _config(metric).get("threshold")
     return float(value) if isinstance(value, (int, float)) else None

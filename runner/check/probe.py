@@ -1,12 +1,6 @@
-"""Asking Keras: a probe head compiled like the user's model, run on the user's labels.
-
-The probe is the grid's head, `Dense(units, activation)`, on small random
-features, compiled with a copy of the model's loss and each of its metrics in
-turn, as the grid compiles them. One epoch of `fit` shows whether Keras raises
-on these labels and outputs and whether the loss moves the weights at all;
-`evaluate` shows which class Keras builds for each metric (and whether it
-raises). The user's model is never trained; no global random state is touched.
-"""
+"""Asking Keras: the grid's head, `Dense(units, activation)` on random features, compiled with
+a copy of the model's loss and metrics and run on the user's labels (one epoch of `fit`, then
+`evaluate`). The user's model is never trained; no global random state is touched."""
 
 from __future__ import annotations
 
@@ -20,23 +14,16 @@ from runner.check.inspect import Head, Labels, metric_label, metric_threshold
 from runner.train import backends, judge
 from runner.train.outcomes import error_fields, warning_texts
 
-PROBE_FEATURES = 16
+PROBE_FEATURES = 16  # the probe head's random inputs: few, so that its one epoch takes a moment
 PROBE_ROWS = 256  # labels kept from the user's (plus the first row of every class)
 MIN_PROBE_ROWS = 128  # fewer labels are repeated up to this: at least two batches
 BATCH_SIZE = 64  # the grid's; changed when it equals the units (broadcasting hides errors)
-LEARNING_RATE = 0.01
+LEARNING_RATE = 0.01  # Adam's, for the one epoch that shows whether the loss moves the weights
 
 
 @dataclasses.dataclass
 class MetricProbe:
-    """One metric as Keras built and ran it on the probe.
-
-    Attributes:
-        label: the metric as written (`inspect.metric_label`).
-        resolved: the snake_case name of the class Keras built (`judge.resolved_metric_name`).
-        threshold: the built metric's threshold, where it has one.
-        error: `status`/`phase`/`error_type`/`error_message` when Keras raised.
-    """
+    """One metric as written, the class Keras built for it and its threshold, or the error."""
 
     label: str
     metric: Any
@@ -47,43 +34,25 @@ class MetricProbe:
 
 @dataclasses.dataclass
 class Probe:
-    """What running the probe showed.
+    """What running the probe showed (None: it could not be found out)."""
 
-    Attributes:
-        fit_error: the error fields when compiling or fitting the loss raised.
-        weights_moved: whether one epoch of Adam changed any weight (None: fit failed).
-        constant_outputs: whether the probe's outputs are the same for every input.
-        constant_loss: whether the loss is the same for the outputs of two differently
-            initialised probe heads (None: it could not be computed).
-        label_free: whether the loss is the same when the labels are moved one row on,
-            for both heads' outputs: it does not read the labels (None: it could not be
-            computed, or the labels hold one class).
-        diverged: whether one epoch of Adam left a weight NaN or infinite (None: fit
-            failed).
-        metrics: one `MetricProbe` per compiled metric.
-        warnings: Keras's warnings while compiling, fitting and evaluating.
-    """
-
-    rows: int
-    batch_size: int
-    fit_error: dict[str, Any] | None
-    weights_moved: bool | None
-    constant_outputs: bool
-    constant_loss: bool | None
+    fit_error: dict[str, Any] | None  # where compiling or fitting the loss raised
+    weights_moved: bool | None  # whether one epoch of Adam changed any weight
+    constant_outputs: bool  # the same outputs for every input
+    constant_loss: bool | None  # the same loss for two differently initialised heads' outputs
+    # the same loss, for both heads, with every label moved one row on: it does not read them
     label_free: bool | None
     metrics: list[MetricProbe]
-    warnings: list[str]
-    diverged: bool | None = None
+    warnings: list[str]  # Keras's, while compiling, fitting and evaluating
+    diverged: bool | None = None  # whether one epoch of Adam left a weight NaN or infinite
 
 
 def probe_labels(labels: Labels) -> np.ndarray:
-    """The labels the probe trains on: the first `PROBE_ROWS`, the first row of every
-    class (or label) after them, repeated up to `MIN_PROBE_ROWS`."""
+    """The first `PROBE_ROWS` labels and the first row of every class, up to `MIN_PROBE_ROWS`."""
     judged = labels.judged
     firsts = ([int(np.argmax(judged[:, k])) for k in range(judged.shape[1]) if judged[:, k].any()]
               if judged.ndim == 2 else np.unique(judged, return_index=True)[1].tolist())
-    keep = sorted(set(range(min(labels.rows, PROBE_ROWS))) | set(firsts))
-    values = labels.values[keep]
+    values = labels.values[sorted(set(range(min(labels.rows, PROBE_ROWS))) | set(firsts))]
     repeats = -(-MIN_PROBE_ROWS // len(values))
     return np.concatenate([values] * repeats) if repeats > 1 else values
 
@@ -97,8 +66,7 @@ def batch_size(units: int, width: int) -> int:
 
 
 def _copy(obj: Any) -> Any:
-    """A fresh loss or metric object with the same config (strings and functions as they are),
-    so that the probe never touches the user's metric state."""
+    """A fresh loss or metric object of the same config: the user's metric state stays."""
     if isinstance(obj, (str, type)) or not hasattr(obj, "get_config"):
         return obj
     try:
@@ -116,16 +84,12 @@ def _head(head: Head, seed: int = 0):
 
 
 def run_probe(labels: Labels, head: Head) -> Probe:
-    """Compile, fit and evaluate the probe head with the model's loss and each metric.
-
-    Returns:
-        What Keras did (never raising for an error Keras raises on the labels).
-    """
+    """Compile, fit and evaluate the probe head with the model's loss and each metric."""
     keras = backends.keras()
     y = probe_labels(labels)
     size = batch_size(head.units, y.shape[1] if y.ndim == 2 else 1)
     x = np.random.default_rng(0).normal(0.0, 0.5, (len(y), PROBE_FEATURES)).astype(np.float32)
-    fit_error, moved, diverged, metrics = None, None, None, []
+    fit_error, moved, diverged = None, None, None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = _head(head)
@@ -134,9 +98,10 @@ def run_probe(labels: Labels, head: Head) -> Probe:
         first, second = model(x), _head(head, seed=1)(x)
         same_loss = _same_loss(head, y, y, first, second)
         shifted = np.roll(y, 1, axis=0)  # every row's label moved one row on
-        label_free = None if len(np.unique(y, axis=0)) < 2 else _both(
-            _same_loss(head, y, shifted, first, first),
-            _same_loss(head, y, shifted, second, second))
+        label_free = None
+        if len(np.unique(y, axis=0)) >= 2:
+            found = [_same_loss(head, y, shifted, out, out) for out in (first, second)]
+            label_free = None if None in found else all(found)
         phase = "compile"
         try:
             model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=_copy(head.loss))
@@ -151,13 +116,9 @@ def run_probe(labels: Labels, head: Head) -> Probe:
         if fit_error is not None:  # the grid's cells of a head that cannot train
             metrics = [MetricProbe(metric_label(m), m, error=fit_error) for m in head.metrics]
         else:
-            metrics = evaluate_metrics(model, head.loss, list(head.metrics), x, y, size)
-    return Probe(len(y), size, fit_error, moved, constant, same_loss, label_free, metrics,
+            metrics = _evaluate(model, head.loss, list(head.metrics), x, y, size)
+    return Probe(fit_error, moved, constant, same_loss, label_free, metrics,
                  warning_texts(caught), diverged)
-
-
-def _both(first: bool | None, second: bool | None) -> bool | None:
-    return None if first is None or second is None else first and second
 
 
 def _same_loss(head: Head, y: np.ndarray, y_other: np.ndarray, first: Any,
@@ -177,77 +138,62 @@ def _same_loss(head: Head, y: np.ndarray, y_other: np.ndarray, first: Any,
     return bool(np.array_equal(*values))
 
 
-def evaluate_metrics(model, loss: Any, metrics: list[Any], x: np.ndarray, y: np.ndarray,
-                     size: int) -> list[MetricProbe]:
-    """Every metric compiled at once and evaluated; where that raises, each on its own (as
-    the grid does), so that a metric that fails fails only itself."""
-    if not metrics:
-        return []
+def _evaluated(model, loss: Any, metrics: list[Any], x: np.ndarray, y: np.ndarray,
+               size: int) -> list[Any]:
+    """The metrics Keras built, compiled with the loss onto `model` and evaluated."""
+    model.compile(loss=_copy(loss), metrics=[_copy(m) for m in metrics])
+    model.evaluate(x, y, batch_size=size, verbose=0)
+    return backends.compiled_metrics(model)
+
+
+def _evaluate(model, loss: Any, metrics: list[Any], x: np.ndarray, y: np.ndarray,
+              size: int) -> list[MetricProbe]:
+    """Every metric at once; where that raises, each on its own: a failure fails only itself."""
     try:
-        model.compile(loss=_copy(loss), metrics=[_copy(m) for m in metrics])
-        model.evaluate(x, y, batch_size=size, verbose=0)
+        built = _evaluated(model, loss, metrics, x, y, size) if metrics else []
     except Exception:
-        return [evaluate_metric(model, loss, m, x, y, size) for m in metrics]
-    built = backends.compiled_metrics(model)
-    assert len(built) == len(metrics), "one built metric per compiled metric"
+        return [_evaluate_one(model, loss, m, x, y, size) for m in metrics]
     return [MetricProbe(metric_label(m), m, judge.resolved_metric_name(b), metric_threshold(b))
             for m, b in zip(metrics, built, strict=True)]
 
 
-def evaluate_metric(model, loss: Any, metric: Any, x: np.ndarray, y: np.ndarray,
-                    size: int) -> MetricProbe:
-    """Compile one metric (with the loss) onto `model`, evaluate it and read what Keras built.
-
-    Returns:
-        The resolved class and threshold, or the error fields when Keras raised.
-    """
-    probe = MetricProbe(metric_label(metric), metric)
+def _evaluate_one(model, loss: Any, metric: Any, x: np.ndarray, y: np.ndarray,
+                  size: int) -> MetricProbe:
     phase = "compile"
     try:
         model.compile(loss=_copy(loss), metrics=[_copy(metric)])
         phase = "evaluate"
         model.evaluate(x, y, batch_size=size, verbose=0)
     except Exception as e:
-        probe.error = error_fields(phase, e)
-        return probe
+        return MetricProbe(metric_label(metric), metric, error=error_fields(phase, e))
     [built] = backends.compiled_metrics(model)
-    probe.resolved, probe.threshold = judge.resolved_metric_name(built), metric_threshold(built)
-    return probe
+    return MetricProbe(metric_label(metric), metric, judge.resolved_metric_name(built),
+                       metric_threshold(built))
 
 
 def metric_values(head: Head, labels: Labels, outputs: np.ndarray,
                   metrics: list[MetricProbe]) -> dict[str, float | None]:
-    """Each metric's value on a model's own outputs, as `evaluate` computes it.
-
-    The outputs go through an identity model compiled with the loss and the metric,
-    so Keras batches and averages them as it does for the model itself.
-
-    Returns:
-        label -> value (None for a metric that raised on the probe).
-    """
+    """Each metric's value on a model's own outputs, as `evaluate` batches and averages it
+    (through an identity model); None for one that raised on the probe."""
     keras = backends.keras()
     inputs = keras.Input((head.units,))
     identity = keras.Model(inputs, keras.layers.Identity()(inputs))
     size = batch_size(head.units, labels.values.shape[1] if labels.values.ndim == 2 else 1)
     fine = [probe for probe in metrics if probe.error is None]
     values: dict[str, float | None] = {probe.label: None for probe in metrics}
-    if not fine:
-        return values
+
+    def evaluated(probes: list[MetricProbe]) -> list[float]:
+        built = _evaluated(identity, head.loss, [p.metric for p in probes], outputs,
+                           labels.values, size)
+        return [float(backends.to_numpy(m.result())) for m in built]
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:  # all at once, one trace; one by one where Keras refuses the set
-            found = _values(identity, head.loss, fine, outputs, labels.values, size)
+            found = evaluated(fine) if fine else []
         except Exception:
             if len(fine) == 1:
                 raise
-            found = [_values(identity, head.loss, [p], outputs, labels.values, size)[0]
-                     for p in fine]
+            found = [evaluated([p])[0] for p in fine]
     values.update(zip((p.label for p in fine), found, strict=True))
     return values
-
-
-def _values(identity, loss: Any, metrics: list[MetricProbe], outputs: np.ndarray,
-            y: np.ndarray, size: int) -> list[float]:
-    identity.compile(loss=_copy(loss), metrics=[_copy(p.metric) for p in metrics])
-    identity.evaluate(outputs, y, batch_size=size, verbose=0)
-    return [float(backends.to_numpy(m.result())) for m in backends.compiled_metrics(identity)]

@@ -1,11 +1,4 @@
-"""A check's report: its stable JSON keys and its text rendering.
-
-JSON keys: `label_encoding`, `classes`, `units`, `activation`, `loss`, `from_logits`,
-`backend`, `verdict` (the whole set-up's), `head` (`verdict`, `why`, `fix`, `certainty`,
-`textbook`, `evidence`), `metrics` (each `name`, `resolved`, `verdict`, `why`, `fix`,
-with `certainty`, `error`, `measured` and `evidence`) and `findings`, with
-`label_detail`, `rows`, `keras_version`, `basis` and `label_source` beside them.
-"""
+"""A check's report: its stable JSON keys (docs/check.md) and its text rendering."""
 
 from __future__ import annotations
 
@@ -15,7 +8,7 @@ import textwrap
 from typing import Any
 
 from runner.check.findings import Finding
-from runner.check.head import HeadReport
+from runner.check.head import Judgement
 from runner.train import judge
 
 WIDTH = 100
@@ -23,27 +16,18 @@ WIDTH = 100
 
 @dataclasses.dataclass(frozen=True)
 class MetricReport:
-    """One compiled metric: the class Keras built and the grid's verdict on it.
+    """One compiled metric: the class Keras built and the grid's verdict on it."""
 
-    Attributes:
-        name: the metric as written in compile (a string, or a class or function name).
-        resolved: the Keras class it resolved to, snake_case (None when Keras raised).
-        certainty: 'certain', 'expected', 'measured', or None where no rule judges it.
-        error: `phase`, `error_type`, `error_message` when Keras raised.
-        measured: the metric, reference accuracy and majority rate on the model's own
-            outputs, when inputs were given.
-        evidence: the sample cell with the same configuration, one line, or None.
-    """
-
-    name: str
-    resolved: str | None
+    name: str  # as written in compile (a string, or a class or function name)
+    resolved: str | None  # the Keras class it resolved to, snake_case (None when Keras raised)
     verdict: str
     why: str
     fix: str | None
-    certainty: str | None
-    error: dict[str, Any] | None = None
+    certainty: str | None  # 'certain', 'expected', 'measured', or None where no rule judges it
+    error: dict[str, Any] | None = None  # `phase`, `error_type`, `error_message`
+    # the metric, reference accuracy and majority rate on the model's outputs, given inputs
     measured: dict[str, Any] | None = None
-    evidence: str | None = None
+    evidence: str | None = None  # the sample cell of the same configuration, one line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,14 +47,13 @@ class CheckReport:
     keras_version: str
     basis: str  # 'before training' or 'outputs' (the grid's rules on the model's outputs)
     label_source: str
-    head: HeadReport
+    head: Judgement
     metrics: tuple[MetricReport, ...]
     findings: tuple[Finding, ...]
 
     @property
     def verdict(self) -> str:
-        """The whole set-up's: the first of `judge.OUTCOMES` among the head's and the
-        metrics' verdicts."""
+        """The whole set-up's: the worst of the head's and the metrics' verdicts."""
         return judge.worst([self.head.verdict] + [m.verdict for m in self.metrics])
 
     @property
@@ -83,69 +66,56 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data, with the documented keys."""
-        data = dataclasses.asdict(self)
-        data["verdict"] = self.verdict
-        data["head"] = self.head.to_dict()
-        data["metrics"] = [dataclasses.asdict(m) for m in self.metrics]
-        data["findings"] = [f.to_dict() for f in self.findings]
-        return data
+        return {**dataclasses.asdict(self), "verdict": self.verdict, "head": self.head.to_dict(),
+                "metrics": [dataclasses.asdict(m) for m in self.metrics],
+                "findings": [f.to_dict() for f in self.findings]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
     def text(self) -> str:
-        return render_text(self)
+        """The report as the terminal shows it."""
+        head = self.head
+        basis = "on the model's outputs" if self.basis == "outputs" else "before training"
+        lines = [f"cheatgrid check: Keras {self.keras_version} on {self.backend}, verdicts "
+                 f"{basis}",
+                 f"  labels   {self.label_encoding} ({self.label_detail}), {self.classes} "
+                 f"classes, {self.rows} rows ({self.label_source})",
+                 f"  head     {head.verdict.upper()}{_sure(head.certainty)}: {self.units} "
+                 f"unit(s), activation {self.activation}, loss {self.loss} "
+                 f"(from_logits={self.from_logits})"]
+        lines += _details(head.why, head.fix, (head.textbook,) if head.verdict != "ok" else (),
+                          head.evidence)
+        lines += ["", "metrics"] + ([] if self.metrics else ["  (none compiled)"])
+        for m in self.metrics:
+            resolved = f" -> {m.resolved}" if m.resolved and m.resolved != m.name else ""
+            lines.append(f"  {m.name}{resolved}: {m.verdict.upper()}{_sure(m.certainty)}")
+            lines += _details(m.why, m.fix, (), (m.evidence,) if m.evidence else ())
+        lines += ["", "findings"] if self.findings else []
+        for f in self.findings:
+            lines += _wrapped(f"- {f.kind}: ", f.text, 2) + _details(None, f.fix, (), ())
+        lines += ["", "certain: Keras raises, or the head cannot learn whatever its weights; "
+                  "expected: training decides (an ok or misleading before training assumes the "
+                  "head learns; 'seen' is what training did in the sample run); measured: the "
+                  "grid's rules on the outputs given."]
+        return "\n".join(lines) + "\n"
 
-    def __str__(self) -> str:
-        return self.text()
+    __str__ = text
+
+
+def _sure(certainty: str | None) -> str:
+    return f" ({certainty})" if certainty else ""
 
 
 def _wrapped(label: str, text: str, indent: int) -> list[str]:
-    lead = " " * indent + label
-    return textwrap.wrap(text, WIDTH, initial_indent=lead,
+    return textwrap.wrap(text, WIDTH, initial_indent=" " * indent + label,
                          subsequent_indent=" " * (indent + len(label)),
                          break_long_words=False, break_on_hyphens=False)
 
 
-def render_text(report: CheckReport) -> str:
-    """The report as the terminal shows it."""
-    logits = f"from_logits={report.from_logits}"
-    basis = "on the model's outputs" if report.basis == "outputs" else "before training"
-    head = report.head
-    sure = f" ({head.certainty})" if head.certainty else ""
-    lines = [f"cheatgrid check: Keras {report.keras_version} on {report.backend}, "
-             f"verdicts {basis}",
-             f"  labels   {report.label_encoding} ({report.label_detail}), {report.classes} "
-             f"classes, {report.rows} rows ({report.label_source})",
-             f"  head     {head.verdict.upper()}{sure}: {report.units} unit(s), activation "
-             f"{report.activation}, loss {report.loss} ({logits})"]
-    lines += _wrapped("why: ", head.why, 4)
-    if head.fix:
-        lines += _wrapped("fix: ", head.fix, 4)
-    if head.verdict != "ok":
-        lines += _wrapped("textbook: ", head.textbook, 4)
-    for line in head.evidence:
-        lines += _wrapped("seen: ", line, 4)
-    lines += ["", "metrics"]
-    if not report.metrics:
-        lines.append("  (none compiled)")
-    for m in report.metrics:
-        resolved = f" -> {m.resolved}" if m.resolved and m.resolved != m.name else ""
-        sure = f" ({m.certainty})" if m.certainty else ""
-        lines.append(f"  {m.name}{resolved}: {m.verdict.upper()}{sure}")
-        lines += _wrapped("why: ", m.why, 4)
-        if m.fix:
-            lines += _wrapped("fix: ", m.fix, 4)
-        if m.evidence:
-            lines += _wrapped("seen: ", m.evidence, 4)
-    if report.findings:
-        lines += ["", "findings"]
-    for f in report.findings:
-        lines += _wrapped(f"- {f.kind}: ", f.text, 2)
-        if f.fix:
-            lines += _wrapped("fix: ", f.fix, 4)
-    lines += ["", "certain: Keras raises, or the head cannot learn whatever its weights; "
-              "expected: training decides (an ok or misleading before training assumes the "
-              "head learns; 'seen' is what training did in the sample run); measured: the "
-              "grid's rules on the outputs given."]
-    return "\n".join(lines) + "\n"
+def _details(why: str | None, fix: str | None, textbook: tuple[str, ...],
+             seen: tuple[str, ...]) -> list[str]:
+    """The indented why, fix, textbook and seen lines under a verdict."""
+    pairs = [("why: ", why), ("fix: ", fix)] + [("textbook: ", t) for t in textbook] + [
+        ("seen: ", s) for s in seen]
+    return [line for label, text in pairs if text for line in _wrapped(label, text, 4)]

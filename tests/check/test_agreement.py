@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.check import agreement
+from scripts import check_agreement
 from tests.support import run_grid
 
 pytestmark = pytest.mark.slow  # a grid run, then a probe per head
@@ -41,18 +41,18 @@ def run_dir(tmp_path_factory):
 
 
 def test_every_certain_verdict_before_training_is_the_grids(run_dir):
-    found = agreement.compare_run(run_dir)
+    found = check_agreement.compare_run(run_dir)
     assert len(found) == CELLS
     certain = [c for c in found if c.certainty == "certain"]
     assert {c.grid for c in certain} == {"error", "degenerate"}
     assert [(c.name, c.grid, c.check) for c in certain if not c.agrees] == []
-    share = agreement.summary(found)
+    share = check_agreement.summary(found)
     assert share["cells"] == CELLS and share["agree"] == sum(c.agrees for c in found)
 
 
 def test_on_the_trained_outputs_check_says_what_the_grid_says(run_dir):
     # multi-hot rows: exact match, per-label accuracy and thresholds on logits all at once
-    found = agreement.compare_run(run_dir, outputs=True, datasets=("mnist_multilabel",))
+    found = check_agreement.compare_run(run_dir, outputs=True, datasets=("mnist_multilabel",))
     assert len(found) == 8 * 3  # its eight heads all train
     assert all(c.certainty in ("measured", "certain") for c in found)
     assert [(c.name, c.grid, c.check, c.why) for c in found if not c.agrees] == []

@@ -7,8 +7,8 @@ import pathlib
 
 import pytest
 
-from runner.check import corpus
 from runner.train import judge
+from tests.check import corpus
 
 CORPUS = pathlib.Path(__file__).parent / "corpus"
 ENTRIES = corpus.load_all(CORPUS)

@@ -79,7 +79,7 @@ def test_keras_raising_in_fit_is_the_heads_error():
 
 
 def test_an_impaired_head_cites_its_cell_and_the_best_head_there():
-    key = evidence.Key("multiclass", "integer", "classes", "none", SCCE, False)
+    key = evidence.key("multiclass", "integer", 4, 4, "none", SCCE, False)
     rows = evidence.cells(key, evidence.DEFAULT_RUN, "tensorflow")
     found = head.judge_head(read_labels(CLASSES), make_head(4, "none", SCCE), probe(), rows,
                             evidence.DEFAULT_RUN, None)
@@ -98,7 +98,7 @@ def test_an_impaired_head_cites_its_cell_and_the_best_head_there():
                   "constant_predictions": False}, "impaired"),
 ])
 def test_on_outputs_the_grids_rule_decides_degenerate(before, columns, verdict):
-    report = head.HeadReport(before, "why", None if before == "ok" else "fix", "expected",
+    report = head.Judgement(before, "why", None if before == "ok" else "fix", "expected",
                              "textbook")
     found = head.measured(report, {"hamming_accuracy": None, **columns})
     assert found.verdict == verdict

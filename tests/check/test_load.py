@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runner.check.load import load_array, load_model_file
+from runner.check import load_array, load_model_file
 from runner.errors import UsageError
 
 

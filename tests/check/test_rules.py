@@ -24,7 +24,7 @@ def head(units, activation, loss, from_logits=False, trains_below=False, keras_v
 
 def probe(constant_outputs=False, constant_loss=False, weights_moved=True, label_free=False,
           diverged=False):
-    return Probe(128, 64, None, weights_moved, constant_outputs, constant_loss, label_free, [],
+    return Probe(None, weights_moved, constant_outputs, constant_loss, label_free, [],
                  [], diverged)
 
 

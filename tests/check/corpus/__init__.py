@@ -1,6 +1,6 @@
 """The corpus of real set-ups: a user's head, loss, metrics and labels as written, rebuilt.
 
-Each entry is a small YAML file (tests/check/corpus/) that cites its source (a
+Each entry is a small YAML file in this folder that cites its source (a
 GitHub issue or pull request, a keras-io example at a commit, a Q&A page), says in
 words what the source wrote, and rebuilds it: the last layer (units, activation,
 and whether the activation is a layer of its own), the loss and metrics as written
@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 
 from runner import vocab
-from runner.check import fixes
+from runner.check import check_model, fixes
 from runner.errors import UsageError
 from runner.train import backends, judge
 
@@ -232,8 +232,6 @@ CHECK_ROWS = 512  # labels check reads (it keeps the first 256 and the first of 
 
 def check(entry: Entry, samples_dir: Any = None) -> Any:
     """`check_model` on the entry's model, as written, before training, on its labels."""
-    from runner.check.checker import check_model
-
     labels = as_written(entry, data(entry, CHECK_ROWS, 0)[1])
     return check_model(build(entry), labels, samples_dir=samples_dir, label_source=entry.name)
 
