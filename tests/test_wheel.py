@@ -127,7 +127,7 @@ def test_the_wheel_holds_the_package_and_its_data_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert {"runner/configs/smoke.yaml", "runner/configs/default.yaml",
             "runner/check/samples/default.csv", "runner/check/samples/frameworks.csv",
-            "runner/embedded/mnist_5k.npz"} <= set(names)
+            "runner/embedded/mnist_5k.npz", "runner/tutorial/snippets/catalogue.yaml"} <= set(names)
     assert {name.split("/")[0] for name in names} == {"runner", "cheatgrid-0.1.0.dist-info"}
     assert wheel.stat().st_size < 2_000_000
 
