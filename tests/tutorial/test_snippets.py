@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pathlib
 
 import pytest
 
@@ -54,6 +55,13 @@ def test_the_catalogue_reads_its_fragments_into_snippets():
     (snippet,), not_run = _load(io.StringIO(CATALOGUE))
     assert snippet.code == "a = 1\nprint(a)\n" and snippet.printed == "1"
     assert not_run == (("001", "w", "y"),)
+
+
+def test_the_docs_example_is_the_catalogue_entry():
+    docs = (pathlib.Path(__file__).parents[2] / "docs" / "architecture.md").read_text("utf-8")
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (snippet,), _ = _load(io.StringIO(f"fragments: {{}}\nsnippets:\n{example}not_run: []\n"))
+    assert snippet == BY_KEY[snippet.key]
 
 
 @pytest.mark.parametrize("written, malformed, names", [
