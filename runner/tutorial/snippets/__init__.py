@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import importlib.resources
 import re
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 import yaml
 
