@@ -40,6 +40,8 @@ assert "verdict" in run.results.columns, list(run.results.columns)
 html = run._repr_html_()
 assert "<svg" in html or "<table" in html
 print(runner.open_run("run2"))
+from runner.tutorial.snippets import SNIPPETS  # the catalogue, read from the wheel's data
+assert len(SNIPPETS) > 20 and SNIPPETS[0].code, SNIPPETS[:1]
 """
 
 
