@@ -40,6 +40,8 @@ assert "verdict" in run.results.columns, list(run.results.columns)
 html = run._repr_html_()
 assert "<svg" in html or "<table" in html
 print(runner.open_run("run2"))
+from runner.tutorial.snippets import SNIPPETS  # the catalogue, read from the wheel's data
+assert len(SNIPPETS) > 20 and SNIPPETS[0].code, SNIPPETS[:1]
 """
 
 
@@ -127,7 +129,7 @@ def test_the_wheel_holds_the_package_and_its_data_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert {"runner/configs/smoke.yaml", "runner/configs/default.yaml",
             "runner/check/samples/default.csv", "runner/check/samples/frameworks.csv",
-            "runner/embedded/mnist_5k.npz"} <= set(names)
+            "runner/embedded/mnist_5k.npz", "runner/tutorial/snippets/catalogue.yaml"} <= set(names)
     assert {name.split("/")[0] for name in names} == {"runner", "cheatgrid-0.1.0.dist-info"}
     assert wheel.stat().st_size < 2_000_000
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import pathlib
+
 import pytest
 
 from runner.tutorial import snippet_table
 from runner.tutorial.claims import _in_process_runs
 from runner.tutorial.snippet_run import error_line
-from runner.tutorial.snippets import BY_KEY, NOT_RUN, SNIPPETS
+from runner.tutorial.snippets import BY_KEY, NOT_RUN, SNIPPETS, _load
 
 SEEDS = {"000", "001", "002", "003", "004"}
 
@@ -29,6 +32,50 @@ def test_keys_are_unique_and_every_seed_is_covered():
     assert len(BY_KEY) == len(SNIPPETS)
     assert {s.seed[:3] for s in SNIPPETS} == SEEDS
     assert all(seed and what and why for seed, what, why in NOT_RUN)
+
+
+CATALOGUE = """\
+fragments:
+  X: |-
+    a = 1
+snippets:
+- key: 000-a
+  seed: '000'
+  short: a
+  code: |
+    {X}
+    print(a)
+  printed: '1'
+not_run:
+- {seed: '001', what: w, why: y}
+"""
+
+
+def test_the_catalogue_reads_its_fragments_into_snippets():
+    (snippet,), not_run = _load(io.StringIO(CATALOGUE))
+    assert snippet.code == "a = 1\nprint(a)\n" and snippet.printed == "1"
+    assert not_run == (("001", "w", "y"),)
+
+
+def test_the_docs_example_is_the_catalogue_entry():
+    docs = (pathlib.Path(__file__).parents[2] / "docs" / "architecture.md").read_text("utf-8")
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (snippet,), _ = _load(io.StringIO(f"fragments: {{}}\nsnippets:\n{example}not_run: []\n"))
+    assert snippet == BY_KEY[snippet.key]
+
+
+@pytest.mark.parametrize("written, malformed, names", [
+    ("  printed:", "  prnted:", ["'prnted'", "'000-a'", "'printed'"]),  # did you mean
+    ("seed: '000'", "seed: 000", ["'seed'", "'000-a'"]),  # YAML reads 000 as a number
+    ("  code: |\n    {X}\n    print(a)\n", "", ["'code'", "'000-a'"]),
+    ("{X}", "{Y}", ["{Y}", "'000-a'"]),
+    ("  printed: '1'", "  adapt: [a, b]", ["'adapt'", "'000-a'"]),
+    ("why: y", "because: y", ["'because'", "not_run entry 1"]),
+])
+def test_a_malformed_catalogue_names_the_snippet_and_key(written, malformed, names):
+    with pytest.raises(ValueError) as error:
+        _load(io.StringIO(CATALOGUE.replace(written, malformed)))
+    assert all(name in str(error.value) for name in names), str(error.value)
 
 
 @pytest.mark.parametrize("message, expected", [
