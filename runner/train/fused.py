@@ -1,23 +1,6 @@
-"""The fast path: a unit's heads trained by one compiled program, with the reference path's
-numbers.
-
-A unit's heads share their features, labels, schedule and seed. Each head's kind is traced
-once per worker process (`programs`): a function computing the head as Keras's `Dense`, its
-activation, its loss and the loss's gradients with this Keras's own ops, so that a head
-trains to the bit as the reference path trains it. Heads whose traced training is the same
-computation (Keras reads the logits behind a sigmoid or softmax output, so a sigmoid head
-with `from_logits=False` trains as a linear one with `from_logits=True`) are trained once
-and read through their own activations. The unit's distinct heads then train in one program
-over every epoch and batch, traced once per (kinds, shape) and reused across datasets and
-seeds; each head's metrics are computed once over its whole test output (`evaluation`).
-
-A head whose kind fails to trace, or to run on some training batch when the unit's program
-fails, is trained by the reference
-path (`reference.train_group`), so that its error is the one Keras raises there: once per
-distinct failure (the same error on the same shape) per process, which later heads, units
-and seeds reuse with their own warnings. If the program fails anyway,
-every head of the unit falls back to the reference path.
-"""
+"""The fast path: a unit's heads trained by one compiled program with the reference path's
+numbers (`programs`), identical heads (by fingerprint) once, metrics once per head
+(`evaluation`); what fails to trace or run falls back to the reference path."""
 
 from __future__ import annotations
 
@@ -28,14 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from runner.data.pipeline import feature_pipeline
 from runner.errors import CheatgridWarning
 from runner.features.cache import Features
 from runner.grid import Cell
 from runner.train import backends, evaluation
-from runner.train.heads import encode_splits, steps_per_epoch
 from runner.train.outcomes import GroupResult, error_summary, finish_head, warning_texts
-from runner.train.programs import Kind, Shape, for_framework, outputs
-from runner.train.reference import train_group
+from runner.train.programs import Kind, Shape, activate, for_framework, test_logits
+from runner.train.reference import encode_splits, steps_per_epoch, train_group
 
 _TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or Failure
 _PROGRAMS: dict[tuple, Any] = {}  # (framework, shape, fingerprints) -> Program
@@ -44,58 +27,54 @@ _WARNED: dict[tuple, list[str]] = {}  # (framework, kind, shape, batch size) -> 
 
 
 class Failure:
-    """A head kind that raised while being traced, and the warnings it gave before."""
+    """A head kind that raised while traced or run, and the warnings it gave before."""
 
     def __init__(self, error: BaseException, caught: list[str]):
         self.signature = (type(error).__name__, error_summary(error))
         self.warnings = caught
 
 
-def _traced(kind: Kind, shape: Shape, static_batch: bool):
+def _traced(kind: Kind, shape: Shape):
     """A head kind traced for a shape (cached per process), or its `Failure`."""
-    key = (backends.current(), kind, shape, static_batch)
+    key = (backends.current(), kind, shape)
     if key not in _TRACED:
         programs = for_framework()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                _TRACED[key] = programs.trace(kind, shape, static_batch)
+                _TRACED[key] = programs.trace(kind, shape)
                 _TRACED[key].warnings = warning_texts(caught)
             except Exception as e:
                 _TRACED[key] = Failure(e, warning_texts(caught))
     return _TRACED[key]
 
 
-def initial_kernel(units: int, feature_dim: int, seed: int) -> np.ndarray:
+def _initial_kernel(units: int, feature_dim: int, seed: int) -> np.ndarray:
     """The kernel every head of a unit starts from: `GlorotUniform(seed)`, as `Dense` draws it."""
-    keras = backends.keras()
-    initializer = keras.initializers.GlorotUniform(seed=seed)
+    initializer = backends.keras().initializers.GlorotUniform(seed=seed)
     return np.asarray(backends.to_numpy(initializer((feature_dim, units))), np.float32)
 
 
 def train_together(groups: list[list[Cell]], features: Features, seed: int,
                    ) -> list[GroupResult]:
-    """Train a unit's heads (each a group of cells differing only in metric).
+    """Train a unit's heads (each a group of cells sharing `together_key` and differing
+    only in metric): one `GroupResult` per group, equal to `reference.train_group`'s.
 
-    Args:
-        groups: groups whose cells share `together_key` (asserted).
-        features: the dataset's cached features and integer labels.
-        seed: as in `reference.train_group`.
-
-    Returns:
-        One `GroupResult` per group, in order, equal to `reference.train_group`'s.
+    A head whose kind fails to trace, or to run on some training batch when the program
+    fails, is trained by the reference path, so that its error is the one Keras raises
+    there: once per distinct failure per process. If the program fails anyway, every head
+    of the unit falls back to the reference path.
     """
-    assert len({g[0].together_key for g in groups}) == 1, "groups must train together"
     cell = groups[0][0]
     try:
         y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)
     except Exception:  # the reference path records the error per cell
         return [train_group(g, features, seed) for g in groups]
     shape = Shape.of(cell, features.train_x.shape[1], y_train)
-    kernel = initial_kernel(cell.units, shape.feature_dim, seed)
+    kernel = _initial_kernel(cell.units, shape.feature_dim, seed)
     heads, results = [], {}
     for group in groups:
-        traced = _traced(Kind.of(group[0]), shape, shape.static_batch)
+        traced = _traced(Kind.of(group[0]), shape)
         if isinstance(traced, Failure):
             results[id(group)] = _failed(group, traced, shape, features, seed)
         else:
@@ -126,14 +105,12 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
 
 def _probe(traced, shape: Shape, x: np.ndarray, y: np.ndarray,
            kernel: np.ndarray) -> Failure | None:
-    """What running a traced head on each training batch raises (errors Keras raises only
-    when it runs, e.g. a class index out of range in some batch), or None."""
-    batch, bias = shape.batch_size, np.zeros(kernel.shape[1], np.float32)
-    end = len(x) // batch * batch if shape.static_batch else len(x)
+    """What a traced head raises on some training batch, or None (errors Keras raises only
+    when it runs, e.g. a class index out of range in some batch)."""
+    bias = np.zeros(kernel.shape[1], np.float32)
     try:
-        for start in range(0, end, batch):
-            for_framework().probe(traced, x[start:start + batch], y[start:start + batch],
-                                  kernel, bias)
+        for rows in shape.batches(len(x)):
+            for_framework().probe(traced, x[rows], y[rows], kernel, bias)
     except Exception as e:
         return Failure(e, traced.warnings)
     return None
@@ -171,7 +148,7 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
                            training.epochs, training.learning_rate)
     test_loss = program.test_loss(features.test_x, y_test)
     seconds = round((time.perf_counter() - start) / len(heads), 3)
-    logits = outputs.test_logits(features.test_x, result["kernels"], result["biases"])
+    logits = test_logits(features.test_x, result["kernels"], result["biases"])
     sizes = _batch_sizes(shape, len(y_train), len(y_test))
     metrics = None
     rows = {}
@@ -179,12 +156,11 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
     for group, traced in heads:
         k = index[traced.fingerprint]
         kind = Kind.of(group[0])
-        per_epoch = [outputs.activate(kind, z) for z in logits[:, k]]
+        per_epoch = [activate(kind, z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
         metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
                                                     features.test_x, y_test, per_epoch[-1])
-        columns = evaluation.evaluate(metrics, group, y_test, per_epoch[-1], per_epoch,
-                                      float(test_loss[k]))
+        columns = evaluation.evaluate(metrics, group, y_test, per_epoch, float(test_loss[k]))
         warned = [w for size in sizes for w in _warnings_at(traced, group[0], shape, size)]
         shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
                   "train_seconds": seconds,
@@ -218,15 +194,12 @@ def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
 
 
 def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
-    """Each epoch's order of the training images as the reference path's `fit` sees them:
-    recorded from a `fit` of the same pipeline (`feature_pipeline` after
-    `keras.utils.set_random_seed(seed)`), since how often Keras iterates the dataset
-    between epochs is Keras's own business. Empty unless the cell shuffles."""
+    """Each epoch's order of the training images (empty unless the cell shuffles), recorded
+    from a `fit` of the reference path's pipeline after `set_random_seed(seed)`: how often
+    Keras iterates the dataset between epochs is Keras's own business."""
     training = cell.training
     if not training.shuffle:
         return np.zeros((0, 0), np.int32)
-    from runner.data.pipeline import feature_pipeline
-
     keras = backends.keras()
     seen: list[np.ndarray] = []
 
