@@ -38,21 +38,14 @@ def _traced(kind: Kind, shape: Shape):
     """A head kind traced for a shape (cached per process), or its `Failure`."""
     key = (backends.current(), kind, shape)
     if key not in _TRACED:
-        programs = for_framework()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                _TRACED[key] = programs.trace(kind, shape)
+                _TRACED[key] = for_framework().trace(kind, shape)
                 _TRACED[key].warnings = warning_texts(caught)
             except Exception as e:
                 _TRACED[key] = Failure(e, warning_texts(caught))
     return _TRACED[key]
-
-
-def _initial_kernel(units: int, feature_dim: int, seed: int) -> np.ndarray:
-    """The kernel every head of a unit starts from: `GlorotUniform(seed)`, as `Dense` draws it."""
-    initializer = backends.keras().initializers.GlorotUniform(seed=seed)
-    return np.asarray(backends.to_numpy(initializer((feature_dim, units))), np.float32)
 
 
 def train_together(groups: list[list[Cell]], features: Features, seed: int,
@@ -71,7 +64,9 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
     except Exception:  # the reference path records the error per cell
         return [train_group(g, features, seed) for g in groups]
     shape = Shape.of(cell, features.train_x.shape[1], y_train)
-    kernel = _initial_kernel(cell.units, shape.feature_dim, seed)
+    initializer = backends.keras().initializers.GlorotUniform(seed=seed)  # as `Dense` draws it
+    kernel = np.asarray(backends.to_numpy(initializer((shape.feature_dim, cell.units))),
+                        np.float32)  # every head of the unit starts from it
     heads, results = [], {}
     for group in groups:
         traced = _traced(Kind.of(group[0]), shape)
@@ -83,13 +78,11 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
         try:
             results.update(_train(heads, shape, kernel, features, y_train, y_test, seed))
         except Exception as e:  # an error Keras raises only when it runs: find its heads
-            running = []
-            for group, traced in heads:
-                failure = _probe(traced, shape, features.train_x, y_train, kernel)
-                if failure is None:
-                    running.append((group, traced))
-                else:
-                    results[id(group)] = _failed(group, failure, shape, features, seed)
+            probed = [(g, t, _probe(t, shape, features.train_x, y_train, kernel))
+                      for g, t in heads]
+            results.update({id(g): _failed(g, f, shape, features, seed)
+                            for g, _, f in probed if f is not None})
+            running = [(g, t) for g, t, f in probed if f is None]
             try:
                 if len(running) == len(heads):
                     raise e
@@ -119,29 +112,25 @@ def _probe(traced, shape: Shape, x: np.ndarray, y: np.ndarray,
 def _failed(group: list[Cell], failure: Failure, shape: Shape, features: Features,
             seed: int) -> GroupResult:
     """A failing head's rows: the reference path's, once per distinct failure."""
-    cell = group[0]
     key = (backends.current(), shape, failure.signature)
     if key not in _FAILED or _FAILED[key].logits is not None:
         _FAILED[key] = train_group(group, features, seed)
         return _FAILED[key]
-    rows = [{**row, "head_id": cell.head_id, "warnings": failure.warnings}
-            for row in _FAILED[key].rows[:1] for _ in group]
-    return GroupResult(rows, None)
+    return GroupResult([{**_FAILED[key].rows[0], "head_id": group[0].head_id,
+                         "warnings": failure.warnings} for _ in group], None)
 
 
 def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray,
            features: Features, y_train: np.ndarray, y_test: np.ndarray,
            seed: int) -> dict[int, GroupResult]:
     """Train the distinct heads in one program; every head's rows."""
-    programs = for_framework()
-    distinct: dict[str, tuple[list[Cell], Any]] = {}  # fingerprint -> the head trained for it
-    for group, traced in heads:
-        distinct.setdefault(traced.fingerprint, (group, traced))
+    distinct: dict[str, Any] = {}  # fingerprint -> the traced head trained for it
+    for _, traced in heads:
+        distinct.setdefault(traced.fingerprint, traced)
     key = (backends.current(), shape, tuple(distinct))
     if key not in _PROGRAMS:
-        _PROGRAMS[key] = programs.Program(shape, [t for _, t in distinct.values()])
-    program = _PROGRAMS[key]
-    training = heads[0][0][0].training
+        _PROGRAMS[key] = for_framework().Program(shape, list(distinct.values()))
+    program, training = _PROGRAMS[key], heads[0][0][0].training
     start = time.perf_counter()
     result = program.train(kernel, features.train_x, y_train,
                            _order(heads[0][0][0], len(y_train), seed),
@@ -149,14 +138,14 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
     test_loss = program.test_loss(features.test_x, y_test)
     seconds = round((time.perf_counter() - start) / len(heads), 3)
     logits = test_logits(features.test_x, result["kernels"], result["biases"])
-    sizes = _batch_sizes(shape, len(y_train), len(y_test))
-    metrics = None
-    rows = {}
-    index = {f: k for k, f in enumerate(distinct)}
+    batch = shape.batch_size  # the sizes a head meets besides it: training's last, the test's
+    sizes = ([] if shape.static_batch else [len(y_train) % batch]) + [
+        min(batch, len(y_test)), len(y_test) % batch]
+    sizes = [s for s in dict.fromkeys(sizes) if s and s != batch]
+    metrics, rows, index = None, {}, {f: k for k, f in enumerate(distinct)}
     for group, traced in heads:
         k = index[traced.fingerprint]
-        kind = Kind.of(group[0])
-        per_epoch = [activate(kind, z) for z in logits[:, k]]
+        per_epoch = [activate(Kind.of(group[0]), z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
         metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
                                                     features.test_x, y_test, per_epoch[-1])
@@ -169,15 +158,6 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
             group, shared, result["losses"][:, k], per_epoch, weights, features.test_x,
             features.test_labels, lambda c, columns=columns: columns[c.metric])
     return rows
-
-
-def _batch_sizes(shape: Shape, n_train: int, n_test: int) -> list[int]:
-    """The batch sizes a head meets besides `shape.batch_size`: the last partial batch of
-    training (unless dropped) and the test split's batches."""
-    batch = shape.batch_size
-    sizes = [n_train % batch] if not shape.static_batch else []
-    sizes += [min(batch, n_test), n_test % batch]
-    return [s for s in dict.fromkeys(sizes) if s and s != batch]
 
 
 def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:

@@ -49,11 +49,8 @@ def build_head(cell: Cell, feature_dim: int, seed: int):
 
 def steps_per_epoch(n_train: int, batch_size: int, drop_remainder: bool) -> int:
     """Batches per epoch; also `steps_per_execution`, so that one call of the compiled train
-    function runs a whole epoch (same math, far less dispatch).
-
-    Raises:
-        ValueError: not a single batch (Keras would silently train nothing).
-    """
+    function runs a whole epoch (same math, far less dispatch). Raises ValueError for none
+    (Keras would silently train nothing)."""
     steps = n_train // batch_size if drop_remainder else math.ceil(n_train / batch_size)
     if steps < 1:
         raise ValueError(f"Expected at least one training batch. Received: {n_train} "
@@ -72,17 +69,10 @@ def encode_splits(cell: Cell, train_labels: np.ndarray,
 def fit_head(cells: list[Cell], labels: tuple[np.ndarray, np.ndarray], seed: int,
              shared: dict[str, Any], build: Callable, pipeline: Callable,
              test_inputs: Callable, callbacks: tuple = ()):
-    """Encode, build, compile and fit a head's model the tutorial's way, warnings recorded.
-
-    Args:
-        build: () -> the model; pipeline: (y_train, drop_remainder) -> its training data;
-            test_inputs: () -> what its test outputs are recorded on after each epoch.
-
-    Returns:
-        ((model, y_test, losses, per-epoch test outputs, test inputs), None, warnings), or
-        where it raised (None, the cells' error result naming the phase, []): a failing
-        cell is a result, not a crash.
-    """
+    """Encode, build (`build()`), compile and fit (on `pipeline(y_train, drop_remainder)`)
+    a head's model the tutorial's way, recording its outputs on `test_inputs()` after each
+    epoch: ((model, y_test, losses, outputs per epoch, test inputs), None, warnings), or
+    where it raised (None, the cells' error rows naming the phase, []), never a crash."""
     keras = backends.keras()
     cell, training = cells[0], cells[0].training
     per_epoch: list[np.ndarray] = []
@@ -120,16 +110,8 @@ def fit_head(cells: list[Cell], labels: tuple[np.ndarray, np.ndarray], seed: int
 
 
 def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult:
-    """Train one head for cells that differ only in metric, then evaluate each metric.
-
-    Args:
-        cells: cells sharing `Cell.head_id`, hence training settings.
-        features: the dataset's cached features and integer labels.
-        seed: seeds Keras and the head's kernel initializer.
-
-    Returns:
-        The rows (never raising for a failing cell) and the head's test logits.
-    """
+    """Train one head for cells sharing `head_id` (they differ only in metric) on cached
+    features, then evaluate each metric: their rows, never raising for a failing cell."""
     cell, training = cells[0], cells[0].training
     shared = {"head_id": cell.head_id, "heads_trained_together": 1}
     trained, failure, caught = fit_head(

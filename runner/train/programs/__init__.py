@@ -5,6 +5,7 @@ a trained head's outputs, computed eagerly as the reference path's `model(x)`.""
 from __future__ import annotations
 
 import dataclasses
+from importlib import import_module
 from types import ModuleType
 from typing import Any
 
@@ -75,12 +76,8 @@ class Traced:
 
 
 class Program:
-    """A unit's heads trained together from one kernel (zero biases) with a fresh Adam.
-
-    A library's program sets its weights and optimizer (`reset`), runs one epoch and
-    returns each step's losses (`epoch`), reads its weights (`weights`) and computes the
-    heads' losses on a batch (`losses`).
-    """
+    """A unit's heads trained together from one kernel (zero biases) with a fresh Adam: a
+    library's program has `reset`, `epoch` (each step's losses), `weights` and `losses`."""
 
     def __init__(self, shape: Shape, heads: list[Traced]):
         self.shape, self.count = shape, len(heads)
@@ -94,7 +91,7 @@ class Program:
         losses, weights = [], []
         for e in range(epochs):
             xe, ye = (x[order[e]], y[order[e]]) if self.shape.shuffle else (x, y)
-            losses.append(mean(list(self.epoch(xe, ye)), sizes))
+            losses.append(_mean(list(self.epoch(xe, ye)), sizes))
             weights.append(self.weights())  # copies: (heads, D, units), (heads, units)
         return {"losses": np.stack(losses), "kernels": np.stack([w[0] for w in weights]),
                 "biases": np.stack([w[1] for w in weights])}
@@ -102,11 +99,11 @@ class Program:
     def test_loss(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Each head's test loss as `evaluate` reports it: per batch, averaged per image."""
         chunks = self.shape.batches(len(x), drop=False)
-        return mean([np.asarray(self.losses(x[c], y[c])) for c in chunks],
+        return _mean([np.asarray(self.losses(x[c], y[c])) for c in chunks],
                     [len(x[c]) for c in chunks])
 
 
-def mean(values: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+def _mean(values: list[np.ndarray], sizes: list[int]) -> np.ndarray:
     """Keras's loss tracker: per-batch values weighted by batch size, summed in float32."""
     total = np.zeros_like(values[0], dtype=np.float32)
     for value, size in zip(values, sizes, strict=True):
@@ -116,10 +113,8 @@ def mean(values: list[np.ndarray], sizes: list[int]) -> np.ndarray:
 
 def for_framework() -> ModuleType:
     """This process's program module: TensorFlow's for Keras 3 on TensorFlow and Keras 2."""
-    import importlib
-
     name = {"jax": "on_jax", "torch": "on_torch"}.get(backends.backend(), "on_tensorflow")
-    return importlib.import_module(f"runner.train.programs.{name}")
+    return import_module(f"runner.train.programs.{name}")
 
 
 def head_model(kind: Kind, shape: Shape) -> Any:

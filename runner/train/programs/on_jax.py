@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
+import jax
 import numpy as np
 
 from runner.train import backends, programs
@@ -15,16 +16,12 @@ from runner.train.programs import metric_loop as metric_loop  # eager, as Keras'
 
 
 def _specs(shape: Shape):
-    import jax
-
     return [jax.ShapeDtypeStruct(dims, dtype) for dims, dtype in shape.arrays(shape.batch_size)]
 
 
 def trace(kind: Kind, shape: Shape) -> Traced:
     """Trace a head kind (at every batch size it meets). Keras's errors and warnings
     propagate."""
-    import jax
-
     model = head_model(kind, shape)
 
     def head(x, kernel, bias, y):
@@ -60,16 +57,12 @@ def fingerprint(closed) -> str:
 
 def run_at(traced: Traced, shape: Shape, batch_size: int) -> None:
     """Trace a head for another batch size: what Keras warns names the size."""
-    import jax
-
     jax.eval_shape(traced.function, *_specs(dataclasses.replace(shape, batch_size=batch_size)))
 
 
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
           bias: np.ndarray) -> None:
     """Run a traced head on one batch: raises what Keras raises only when it runs."""
-    import jax
-
     jax.block_until_ready(jax.jit(traced.function)(x, kernel, bias, y))
 
 
@@ -77,8 +70,6 @@ class Program(programs.Program):
     """One jitted epoch: a scan over the full batches, then the last partial one."""
 
     def __init__(self, shape: Shape, heads: list[Traced]):
-        import jax
-
         super().__init__(shape, heads)
         keras = backends.keras()
         size = (self.count, shape.feature_dim, shape.units)

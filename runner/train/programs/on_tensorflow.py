@@ -8,26 +8,19 @@ import hashlib
 from typing import Any
 
 import numpy as np
+import tensorflow as tf
 
 from runner.train import backends, programs
 from runner.train.programs import Kind, Shape, Traced, forward, head_model
 
 
-def _tf():
-    import tensorflow as tf
-
-    return tf
-
-
 def _specs(shape: Shape, batch: int | None):
-    tf = _tf()
     return [tf.TensorSpec(dims, tf.as_dtype(dtype)) for dims, dtype in shape.arrays(batch)]
 
 
 def trace(kind: Kind, shape: Shape) -> Traced:
     """Trace a head kind, with the batch size known where `fit` would know it (its dataset
     drops the last partial batch). Keras's errors and warnings propagate."""
-    tf = _tf()
     model = head_model(kind, shape)
     weights = model.layers[-1].trainable_weights  # Keras 2 reads its weights from these
 
@@ -83,7 +76,6 @@ class Program(programs.Program):
 
     def __init__(self, shape: Shape, heads: list[Traced]):
         super().__init__(shape, heads)
-        tf = _tf()
         size = (self.count, shape.feature_dim, shape.units)
         self.kernel = tf.Variable(tf.zeros(size), name="kernels")
         self.bias = tf.Variable(tf.zeros(size[::2]), name="biases")
@@ -107,7 +99,6 @@ class Program(programs.Program):
             self.optimizer.update_step(gradient, variable, self.optimizer.learning_rate)
 
     def _step(self, functions, x, y):
-        tf = _tf()
         kernels, biases = tf.unstack(self.kernel), tf.unstack(self.bias)
         results = [f(x, k, b, y) for f, k, b in zip(functions, kernels, biases, strict=True)]
         self._update(tf.stack([r[1] for r in results]), self.kernel)
@@ -119,7 +110,6 @@ class Program(programs.Program):
             return tf.stack([r[0] for r in results])
 
     def _epoch(self, functions, x, y):
-        tf = _tf()
         batch, static = self.shape.batch_size, self.shape.static_batch
         n = tf.shape(x)[0]
         steps = n // batch if static else (n + batch - 1) // batch
@@ -152,7 +142,6 @@ class Program(programs.Program):
 def metric_loop(model, batch_size: int):
     """(labels, outputs) -> `model`'s compiled metrics' values after updating them batch by
     batch (`compute_metrics` per batch of `batch_size`), traced once."""
-    tf = _tf()
     built = backends.compiled_metrics(model)
 
     def loop(y, outputs):

@@ -8,17 +8,14 @@ import hashlib
 from typing import Any
 
 import numpy as np
+import torch
+from torch.fx.experimental.proxy_tensor import make_fx
 
 from runner.train import backends, programs
 from runner.train.programs import Kind, Shape, Traced, forward, head_model
 from runner.train.programs import metric_loop as metric_loop  # eager, as Keras's trainer
 
-
-def _torch():
-    import torch
-
-    torch.set_num_threads(1)  # a Dense head's ops are too small to share between threads
-    return torch
+torch.set_num_threads(1)  # a Dense head's ops are too small to share between threads
 
 
 def trace(kind: Kind, shape: Shape) -> Traced:
@@ -39,7 +36,6 @@ class _Head:
         self.graphs: dict[int, Any] = {}
 
     def eager(self, x, kernel, bias, y):
-        torch = _torch()
         kernel, bias = (torch.as_tensor(w).detach().requires_grad_() for w in (kernel, bias))
         value = forward(self.model, kernel, bias, x, y)
         gradients = torch.autograd.grad(value, [kernel, bias])
@@ -49,8 +45,6 @@ class _Head:
         """The graph of one step at this batch size (None: this kind runs eagerly)."""
         key = (batch_size, features_dtype)  # a graph holds the casts its inputs needed
         if key not in self.graphs:
-            from torch.fx.experimental.proxy_tensor import make_fx
-
             graph = make_fx(lambda x, kernel, bias, y: self.eager(x, kernel, bias, y))(
                 *_zeros(self.shape, batch_size, features_dtype))
             graph.graph.eliminate_dead_code()
@@ -61,7 +55,6 @@ class _Head:
         return self.graphs[key]
 
     def __call__(self, x, kernel, bias, y):
-        torch = _torch()
         x = torch.as_tensor(x)
         graph = self.graph(len(x), str(x.dtype).removeprefix("torch."))
         if graph is None:
@@ -82,13 +75,12 @@ class _Head:
             if node.op == "get_attr":  # a constant: its value
                 data = getattr(graph, target).detach().cpu().numpy()
                 target = f"{data.dtype}{data.shape}:{hashlib.sha256(data.tobytes()).hexdigest()}"
-            arguments = _torch().fx.node.map_arg((node.args, node.kwargs), lambda a: index[a])
+            arguments = torch.fx.node.map_arg((node.args, node.kwargs), lambda a: index[a])
             lines.append(f"{node.op} {target} {arguments}")
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _zeros(shape: Shape, batch_size: int, features_dtype: str = "float32"):
-    torch = _torch()
     return [torch.zeros(dims, dtype=getattr(torch, features_dtype if k == 0 else dtype.name))
             for k, (dims, dtype) in enumerate(shape.arrays(batch_size))]
 
@@ -96,7 +88,6 @@ def _zeros(shape: Shape, batch_size: int, features_dtype: str = "float32"):
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
           bias: np.ndarray) -> None:
     """Run a head eagerly on one batch: raises what Keras raises only when it runs."""
-    torch = _torch()
     traced.function.eager(torch.as_tensor(x), kernel, bias, torch.as_tensor(y))
 
 
@@ -123,7 +114,7 @@ class Program(programs.Program):
             value, *grads = function(x, *self._weights(k), y)
             values.append(float(value))
             gradients.extend(grads)
-        with _torch().no_grad():
+        with torch.no_grad():
             self.optimizer.apply(gradients, self.variables)
         return np.asarray(values, np.float32)
 
@@ -138,7 +129,6 @@ class Program(programs.Program):
         self.optimizer.learning_rate = learning_rate
 
     def epoch(self, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-        torch = _torch()
         x, y = torch.as_tensor(x), torch.as_tensor(y)
         return [self._step(x[rows], y[rows]) for rows in self.shape.batches(len(x))]
 
@@ -147,7 +137,6 @@ class Program(programs.Program):
         return np.stack(weights[0::2]), np.stack(weights[1::2])
 
     def losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        torch = _torch()
         x, y = torch.as_tensor(x), torch.as_tensor(y)
         with torch.no_grad():
             return np.asarray([float(forward(m, *self._weights(k), x, y))
