@@ -21,11 +21,8 @@ def environment(name: str) -> dict[str, str]:
 
 
 def activate(name: str) -> None:
-    """Point this process at a framework; call before anything imports Keras.
-
-    JAX keeps every program it compiles, however quick to compile, in the cache directory
-    (`jax/`): a second run of a grid compiles nothing (compiling is most of JAX's cost).
-    """
+    """Point this process at a framework; call before anything imports Keras. JAX caches
+    every program it compiles (`jax/`): a second run compiles nothing, most of JAX's cost."""
     os.environ.update(environment(name))
     if name == "jax":
         from runner.features.cache import cache_dir

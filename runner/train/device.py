@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from typing import Any
@@ -104,12 +103,10 @@ def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu,
 def nvidia_gpus(timeout_seconds: float = 5.0) -> list[str]:
     """The GPUs `nvidia-smi -L` lists ('NVIDIA H200', ...), or [] when it is absent or fails:
     asked without TensorFlow, so that a GPU it cannot see (no CUDA libraries) is noticed."""
-    if shutil.which("nvidia-smi") is None:
-        return []
     try:
         done = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
                               timeout=timeout_seconds, check=False)
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError):  # absent, or failed
         return []
     return [line.split(":", 1)[1].split("(UUID")[0].strip() for line in done.stdout.splitlines()
             if line.startswith("GPU ") and ":" in line]

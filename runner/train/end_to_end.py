@@ -40,14 +40,8 @@ def compose(backbone: Backbone, cell: Cell, seed: int, trainable: bool = False,
 
 def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbone,
                      trainable: bool, seed: int, callbacks: tuple = ()) -> GroupResult:
-    """Train one cell group's composed model through the image pipeline, epoch by epoch.
-
-    Args:
-        callbacks: more Keras callbacks for `fit` (the benchmark times epochs with one).
-
-    Returns:
-        The same rows `reference.train_group` returns for the group.
-    """
+    """Train a group's composed model on the image pipeline: `reference.train_group`'s rows
+    (`callbacks`: more for `fit`; the benchmark times epochs with one)."""
     cell, training, size = cells[0], cells[0].training, backbone.input_size
     shared: dict[str, Any] = {"head_id": cell.head_id, "heads_trained_together": 1,
                               "mode": "fine-tune" if trainable else "end-to-end"}

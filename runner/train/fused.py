@@ -50,14 +50,9 @@ def _traced(kind: Kind, shape: Shape):
 
 def train_together(groups: list[list[Cell]], features: Features, seed: int,
                    ) -> list[GroupResult]:
-    """Train a unit's heads (each a group of cells sharing `together_key` and differing
-    only in metric): one `GroupResult` per group, equal to `reference.train_group`'s.
-
-    A head whose kind fails to trace, or to run on some training batch when the program
-    fails, is trained by the reference path, so that its error is the one Keras raises
-    there: once per distinct failure per process. If the program fails anyway, every head
-    of the unit falls back to the reference path.
-    """
+    """Train a unit's heads (groups sharing `together_key`): `reference.train_group`'s result
+    for each. A head that fails to trace, or to run on a batch, is trained by the reference
+    path for Keras's own error (once per distinct failure per process)."""
     cell = groups[0][0]
     try:
         y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)

@@ -16,29 +16,19 @@ from runner.vocab import LOSSES, TOP_K
 
 MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
 DEGENERATE_MARGIN = 0.02  # reference accuracy must beat the majority rate by more than this
-# A head this far below the best head for the same labels (the textbook head, or the best
-# of a run's heads of that dataset and encoding) is `impaired`: several times the sampling
-# noise of an accuracy on a few hundred test images, and below the gap between the
-# tutorial's good heads (binary against categorical cross-entropy on one-hot labels).
+# A head this far below the best head for its labels is `impaired`: several times the noise
+# of an accuracy on a few hundred test images, below the gap between the tutorial's good heads
 IMPAIRED_MARGIN = 0.05
 EQUIVALENCE_TOLERANCE = 1e-6  # max |logit difference| for "the same trained head"
 VERDICTS = ("error", "degenerate", "misleading", "ok")  # precedence: first applicable wins
-# A head on its own (check's head verdict): it raises, cannot learn, learns less than the
-# best head for its labels, or learns as well.
-HEAD_VERDICTS = ("error", "degenerate", "impaired", "ok")
-# A whole set-up, head and metrics, in precedence: what check's overall verdict and the
-# outcome measured for a set-up by training it are.
-OUTCOMES = ("error", "degenerate", "impaired", "misleading", "ok")
+HEAD_VERDICTS = ("error", "degenerate", "impaired", "ok")  # a head on its own (check's)
+OUTCOMES = ("error", "degenerate", "impaired", "misleading", "ok")  # a set-up: head and metrics
 
 
 def threshold(activation: str, loss: str | None = None, from_logits: bool = False) -> float:
-    """Where one output is cut into class 0 and 1: 0 on a logit, 0.5 on a probability.
-
-    Without a loss, by the activation alone, as the grid judges its cells: a linear output
-    (`none`) is a logit. With the loss, by how the loss reads a linear output: as a logit
-    or a margin score (from_logits=True, a hinge), or as a probability or a 0/1 target
-    (a cross-entropy with from_logits=False, a distance such as mean squared error).
-    """
+    """Where one output is cut into class 0 and 1: 0 on a logit, 0.5 on a probability. A
+    linear output is a logit without a loss (as the grid judges), else as its loss reads it:
+    a logit or margin (from_logits, a hinge), or a probability or 0/1 target (otherwise)."""
     if activation != "none":
         return 0.5
     if loss is None:
@@ -103,8 +93,7 @@ def top_k_accuracy(outputs: np.ndarray, labels: np.ndarray, k: int = TOP_K) -> f
     """Share of images whose true class is among the k highest outputs (ties at the k-th
     place count as in, as `tf.math.in_top_k` counts them); None for multi-label data. A
     1-unit head ranks its 2 classes by its threshold: all of them for k >= 2."""
-    labels = np.asarray(labels)
-    outputs = np.asarray(outputs)
+    labels, outputs = np.asarray(labels), np.asarray(outputs)
     if labels.ndim == 2:
         return None
     if outputs.ndim == 1 or outputs.shape[1] == 1:
@@ -152,8 +141,7 @@ def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str
 
 
 def impaired(reference: float, best: float) -> bool:
-    """Whether a head's reference accuracy is more than `IMPAIRED_MARGIN` under the best
-    head's for the same labels."""
+    """Whether a reference accuracy is more than `IMPAIRED_MARGIN` under the best for its labels."""
     return reference < best - IMPAIRED_MARGIN
 
 

@@ -69,10 +69,9 @@ def encode_splits(cell: Cell, train_labels: np.ndarray,
 def fit_head(cells: list[Cell], labels: tuple[np.ndarray, np.ndarray], seed: int,
              shared: dict[str, Any], build: Callable, pipeline: Callable,
              test_inputs: Callable, callbacks: tuple = ()):
-    """Encode, build (`build()`), compile and fit (on `pipeline(y_train, drop_remainder)`)
-    a head's model the tutorial's way, recording its outputs on `test_inputs()` after each
-    epoch: ((model, y_test, losses, outputs per epoch, test inputs), None, warnings), or
-    where it raised (None, the cells' error rows naming the phase, []), never a crash."""
+    """Encode, `build()`, compile and fit (on `pipeline(y_train, drop_remainder)`) a head's
+    model the tutorial's way, its outputs on `test_inputs()` recorded after each epoch:
+    ((model, y_test, losses, outputs, inputs), None, warnings), or (None, error rows, [])."""
     keras = backends.keras()
     cell, training = cells[0], cells[0].training
     per_epoch: list[np.ndarray] = []

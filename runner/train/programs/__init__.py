@@ -129,10 +129,9 @@ def head_model(kind: Kind, shape: Shape) -> Any:
 
 
 def forward(model: Any, kernel: Any, bias: Any, x: Any, y: Any) -> Any:
-    """`head_model`'s loss with these weights, as the reference path's `fit` computes it:
-    through the model's own call (Keras 2 hands the loss a new tensor there, so that it
-    cannot read the logits behind a sigmoid) and `compute_loss` (Keras 2 gives rank-1
-    labels a trailing axis there)."""
+    """`head_model`'s loss with these weights through its own call and `compute_loss`, as
+    `fit` computes it (Keras 2 gives rank-1 labels a trailing axis there, and hands the loss
+    a new tensor, so that it cannot read the logits behind a sigmoid)."""
     if backends.current() == "tf_keras":  # no stateless call: the weights go in its variables
         layer = model.layers[-1]
         layer.kernel.assign(kernel)
@@ -169,10 +168,9 @@ _WIDE_EXACT: dict[tuple, bool] = {}  # (rows, features, units, columns) -> check
 
 
 def test_logits(x: np.ndarray, kernels: np.ndarray, biases: np.ndarray) -> np.ndarray:
-    """Each head's logits (E, heads, N, units) after each epoch from kernels (E, heads, D,
-    units) and biases (E, heads, units), as `model(x)` computes them eagerly: one product
-    for all where it gives each head's columns exactly (checked once per shape: a one-unit
-    product is a matrix-vector product, computed otherwise)."""
+    """Each head's logits (E, heads, N, units) after each epoch, as `model(x)` computes them:
+    one product for all where each head's columns come out exactly (checked once per shape:
+    a one-unit product is a matrix-vector product, computed otherwise)."""
     epochs, heads, features, units = kernels.shape
     wide = np.ascontiguousarray(kernels.transpose(2, 0, 1, 3).reshape(features, -1))
     key = (len(x), features, units, wide.shape[1])
