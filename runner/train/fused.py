@@ -1,10 +1,11 @@
 """The fast path: a unit's heads trained by one compiled program with the reference path's
-numbers (`programs`), identical heads (by fingerprint) once, metrics once per head
-(`evaluation`); what fails to trace or run falls back to the reference path."""
+numbers (`programs`), identical heads (by fingerprint) once, each head's metrics in one
+pass; what fails to trace or run falls back to the reference path."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import warnings
 from typing import Any
@@ -15,7 +16,7 @@ from runner.data.pipeline import feature_pipeline
 from runner.errors import CheatgridWarning
 from runner.features.cache import Features
 from runner.grid import Cell
-from runner.train import backends, evaluation
+from runner.train import backends, judge, reference
 from runner.train.outcomes import GroupResult, error_summary, finish_head, warning_texts
 from runner.train.programs import Kind, Shape, activate, for_framework, test_logits
 from runner.train.reference import encode_splits, steps_per_epoch, train_group
@@ -24,6 +25,7 @@ _TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or 
 _PROGRAMS: dict[tuple, Any] = {}  # (framework, shape, fingerprints) -> Program
 _FAILED: dict[tuple, GroupResult] = {}  # a failure's key -> the reference path's result
 _WARNED: dict[tuple, list[str]] = {}  # (framework, kind, shape, batch size) -> warnings
+_METRICS: dict[tuple, Any] = {}  # (framework, metrics, label shape, batch size) -> Metrics
 
 
 class Failure:
@@ -142,9 +144,9 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
         k = index[traced.fingerprint]
         per_epoch = [activate(Kind.of(group[0]), z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
-        metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
+        metrics = metrics or _metrics_for([c for g, _ in heads for c in g],
                                                     features.test_x, y_test, per_epoch[-1])
-        columns = evaluation.evaluate(metrics, group, y_test, per_epoch, float(test_loss[k]))
+        columns = _evaluate(metrics, group, y_test, per_epoch, float(test_loss[k]))
         warned = [w for size in sizes for w in _warnings_at(traced, group[0], shape, size)]
         shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
                   "train_seconds": seconds,
@@ -197,3 +199,89 @@ def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
                                    shuffle_seed=seed, drop_remainder=drop),
                   epochs=training.epochs, verbose=0, shuffle=False)
     return np.concatenate(seen).reshape(training.epochs, -1)
+
+
+@dataclasses.dataclass
+class Metrics:
+    """The metrics of heads of one shape: the working ones compiled together, and the
+    errors of those that fail."""
+
+    names: list[str]  # the working metrics, in the order they are compiled
+    resolved: dict[str, str]  # metric -> the name of the metric Keras built for it
+    errors: dict[str, dict[str, Any]]  # metric -> its error columns
+    loop: Any = None  # (labels, outputs) -> the working metrics' values, batch by batch
+    model: Any = None
+
+
+def _metrics_for(cells: list[Cell], x_test: np.ndarray, y_test: np.ndarray,
+                outputs: np.ndarray) -> Metrics:
+    """The metrics of `cells`, heads of one shape (cached per process by shape), each tried
+    on a batch of one head's test `outputs`."""
+    cell = cells[0]
+    names = tuple(dict.fromkeys(c.metric for c in cells))
+    key = (backends.current(), names, cell.units, y_test.dtype.name, y_test.shape[1:],
+           cell.training.batch_size)
+    if key not in _METRICS:
+        _METRICS[key] = _compile(cells, names, x_test, y_test, outputs)
+    return _METRICS[key]
+
+
+def _compile(cells: list[Cell], names: tuple[str, ...], x_test: np.ndarray,
+             y_test: np.ndarray, outputs: np.ndarray) -> Metrics:
+    cell, batch = cells[0], cells[0].training.batch_size
+    by_name = {c.metric: c for c in cells}
+    metrics = Metrics([], {}, {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a head's warnings come from its training
+        first = [backends.to_tensor(a[:batch]) for a in (x_test, y_test, outputs)]
+        for name in names:
+            model = reference.build_head(by_name[name], x_test.shape[1], seed=0)
+            try:
+                model.compile(loss=reference.keras_loss(cell),
+                              metrics=[reference.keras_metric(by_name[name])])
+                model.compute_metrics(*first, sample_weight=None)
+                built = backends.compiled_metrics(model)[0]
+                metrics.resolved[name] = judge.resolved_metric_name(built)
+            except Exception:  # its authentic error, as the reference path's evaluate raises
+                test_ds = feature_pipeline(x_test, y_test, batch)
+                result = reference.evaluate_metric(model, by_name[name], test_ds, y_test,
+                                                   [outputs])
+                if result.get("status") == "error":
+                    metrics.errors[name] = result
+                    continue
+                metrics.resolved[name] = result["metric_resolved"]  # works as `evaluate` runs
+            metrics.names.append(name)
+        if metrics.names:
+            metrics.model = reference.build_head(cell, x_test.shape[1], seed=0)
+            metrics.model.compile(loss=reference.keras_loss(cell), metrics=[
+                reference.keras_metric(by_name[n]) for n in metrics.names])
+            metrics.model.compute_metrics(*first, sample_weight=None)  # builds them
+            metrics.loop = for_framework().metric_loop(metrics.model, batch)
+    return metrics
+
+
+def _evaluate(metrics: Metrics, cells: list[Cell], y_test: np.ndarray,
+             per_epoch: list[np.ndarray], test_loss: float) -> dict[str, dict[str, Any]]:
+    """metric -> the columns of a trained head's cell, as `reference.evaluate_metric`'s,
+    from the head's test outputs after each epoch and its test loss."""
+    start = time.perf_counter()
+    values: dict[str, float] = {}
+    if metrics.names:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            metrics.model.reset_metrics()
+            results = metrics.loop(y_test, per_epoch[-1])
+        values = {n: float(backends.to_numpy(v))
+                  for n, v in zip(metrics.names, results, strict=True)}
+    seconds = round((time.perf_counter() - start) / max(len(values), 1), 3)
+    columns = {}
+    for name in (cell.metric for cell in cells):
+        if name in metrics.errors:  # a head's own warnings are those its training recorded
+            columns[name] = {**metrics.errors[name], "eval_warnings": []}
+            continue
+        resolved = metrics.resolved[name]
+        columns[name] = {
+            "test_metric": values[name], "test_loss": test_loss, "metric_resolved": resolved,
+            "history_test_metric": reference.metric_history(resolved, y_test, per_epoch, name),
+            "eval_seconds": seconds, "eval_warnings": []}
+    return columns
