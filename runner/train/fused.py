@@ -214,21 +214,14 @@ class Metrics:
 
 
 def _metrics_for(cells: list[Cell], x_test: np.ndarray, y_test: np.ndarray,
-                outputs: np.ndarray) -> Metrics:
+                 outputs: np.ndarray) -> Metrics:
     """The metrics of `cells`, heads of one shape (cached per process by shape), each tried
     on a batch of one head's test `outputs`."""
-    cell = cells[0]
-    names = tuple(dict.fromkeys(c.metric for c in cells))
-    key = (backends.current(), names, cell.units, y_test.dtype.name, y_test.shape[1:],
-           cell.training.batch_size)
-    if key not in _METRICS:
-        _METRICS[key] = _compile(cells, names, x_test, y_test, outputs)
-    return _METRICS[key]
-
-
-def _compile(cells: list[Cell], names: tuple[str, ...], x_test: np.ndarray,
-             y_test: np.ndarray, outputs: np.ndarray) -> Metrics:
     cell, batch = cells[0], cells[0].training.batch_size
+    names = tuple(dict.fromkeys(c.metric for c in cells))
+    key = (backends.current(), names, cell.units, y_test.dtype.name, y_test.shape[1:], batch)
+    if key in _METRICS:
+        return _METRICS[key]
     by_name = {c.metric: c for c in cells}
     metrics = Metrics([], {}, {})
     with warnings.catch_warnings():
@@ -257,11 +250,12 @@ def _compile(cells: list[Cell], names: tuple[str, ...], x_test: np.ndarray,
                 reference.keras_metric(by_name[n]) for n in metrics.names])
             metrics.model.compute_metrics(*first, sample_weight=None)  # builds them
             metrics.loop = for_framework().metric_loop(metrics.model, batch)
+    _METRICS[key] = metrics
     return metrics
 
 
 def _evaluate(metrics: Metrics, cells: list[Cell], y_test: np.ndarray,
-             per_epoch: list[np.ndarray], test_loss: float) -> dict[str, dict[str, Any]]:
+              per_epoch: list[np.ndarray], test_loss: float) -> dict[str, dict[str, Any]]:
     """metric -> the columns of a trained head's cell, as `reference.evaluate_metric`'s,
     from the head's test outputs after each epoch and its test loss."""
     start = time.perf_counter()

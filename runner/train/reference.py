@@ -28,8 +28,7 @@ def keras_loss(cell: Cell):
 
 
 def keras_metric(cell: Cell):
-    """What `compile(metrics=[...])` gets: the metric's name, or its object where the entry
-    has arguments (`binary_accuracy_logits`)."""
+    """What `compile(metrics=[...])` gets: the metric's name, or its object with arguments."""
     return vocab.metric(cell.metric).build(backends.keras())
 
 

@@ -32,8 +32,7 @@ class Kind:
 
 @dataclasses.dataclass(frozen=True)
 class Shape:
-    """What a unit's program depends on besides its heads' kinds (programs are cached by
-    both, so that another dataset or seed of the same kinds and shape traces nothing)."""
+    """What a unit's program depends on besides its heads' kinds (both key the caches)."""
 
     feature_dim: int
     units: int
@@ -70,8 +69,7 @@ class Traced:
 
     function: Any  # (x, kernel, bias, y) -> (loss, d loss / d kernel, d loss / d bias)
     fingerprint: str  # equal for kinds whose training computes the same thing
-    model: Any  # the compiled model whose `compute_loss` it calls (Keras 2 keeps a loss
-    # tracker's variables in it: they must outlive the trace)
+    model: Any  # whose `compute_loss` it calls (Keras 2's loss tracker must outlive the trace)
     warnings: list[str] = dataclasses.field(default_factory=list)  # Keras's, while traced
 
 
