@@ -1,17 +1,13 @@
-"""Which Keras trains the heads (Keras 3 on TensorFlow, JAX or PyTorch, or Keras 2), and
-importing TensorFlow quietly.
-
-A Keras backend is fixed when Keras is first imported, so each framework's
-cells run in a worker process of their own, which calls `activate` before
-anything imports Keras. The frozen-VGG16 features are always computed by
-Keras 3 on TensorFlow and handed to every framework as arrays, so a framework
-costs only head training. Code that trains heads gets its Keras from `keras()`.
-"""
+"""Which Keras trains the heads (Keras 3 on TensorFlow, JAX or PyTorch, or Keras 2: fixed
+when Keras is first imported, so a framework's cells run in a worker of their own that calls
+`activate` first), and importing TensorFlow quietly."""
 
 from __future__ import annotations
 
 import os
 from types import ModuleType
+
+import numpy as np
 
 from runner import vocab
 from runner.features import keras_internals
@@ -25,12 +21,8 @@ def environment(name: str) -> dict[str, str]:
 
 
 def activate(name: str) -> None:
-    """Point this process at a framework; call before anything imports Keras.
-
-    JAX keeps what it compiles in the cache directory (`jax/`), every program however
-    quick to compile: a second run of a grid then compiles nothing, where compiling is
-    most of JAX's cost for heads this small.
-    """
+    """Point this process at a framework; call before anything imports Keras. JAX caches
+    every program it compiles (`jax/`): a second run compiles nothing, most of JAX's cost."""
     os.environ.update(environment(name))
     if name == "jax":
         from runner.features.cache import cache_dir
@@ -79,36 +71,21 @@ def compiled_metrics(model) -> list:
     return keras_internals.compile_metrics(model)
 
 
-def to_numpy(value):
+def to_numpy(value) -> np.ndarray:
     """A backend tensor as a NumPy array (detached from autograd under PyTorch)."""
     if current() == "tf_keras":
-        import numpy as np
-
         return np.asarray(value)
     return keras().ops.convert_to_numpy(value)
 
 
 def to_tensor(value):
-    """A NumPy array as this backend's tensor (Keras 2's compiled metrics read `.shape`
-    as a TensorShape)."""
+    """A NumPy array as this backend's tensor (Keras 2's compiled metrics read `.shape` as a
+    TensorShape)."""
     if current() == "tf_keras":
         import tensorflow as tf
 
         return tf.convert_to_tensor(value)
     return keras().ops.convert_to_tensor(value)
-
-
-def build_before_fit(model, x, y) -> None:
-    """Create a compiled model's optimizer and metric variables before `fit` traces.
-
-    Keras 3 on TensorFlow, without a distribution strategy, creates them inside the
-    first trace of its train function, and a `tf.function` that creates variables is
-    traced twice: building them first (what Keras does under a strategy) saves the
-    second trace, about a third of the heads' time. It draws no random number and
-    changes no value. Other backends build before tracing already.
-    """
-    if current() == "tensorflow":
-        keras_internals.symbolic_build(model, x, y)
 
 
 def execution_steps(steps: int) -> int:
@@ -117,16 +94,13 @@ def execution_steps(steps: int) -> int:
 
 
 def import_tensorflow(verbose: bool) -> None:
-    """Import TensorFlow once, silencing its start-up chatter unless `verbose`.
-
-    TF's C++ log level is read at import, and a few lines (oneDNN, CUDA probing)
-    are printed before absl logging exists, whatever the level: those are kept
-    off the terminal by pointing file descriptor 2 at /dev/null during the import.
-    """
+    """Import TensorFlow once, silencing its start-up chatter unless `verbose`: a few lines
+    (oneDNN, CUDA probing) are printed before absl logging exists, whatever the level, so
+    file descriptor 2 points at /dev/null during the import."""
     if verbose:
         import tensorflow  # noqa: F401
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read at import
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:

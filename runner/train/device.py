@@ -1,16 +1,11 @@
-"""Where the grid runs: `--device auto|cpu|gpu|tpu` -> a tf.distribute strategy.
-
-TPU: TPUStrategy through TPUClusterResolver (a Cloud TPU VM or Colab). GPU:
-MirroredStrategy over several GPUs, the default strategy on one. CPU: the
-default strategy with GPUs hidden. `auto` takes a TPU when a resolver finds
-one, else the GPUs, else the CPU.
-"""
+"""Where the grid runs: `--device auto|cpu|gpu|tpu` -> a tf.distribute strategy: a TPU's
+(TPUClusterResolver), MirroredStrategy over several GPUs, else the default one (GPUs hidden
+for `cpu`). `auto` takes a TPU where a resolver finds one, else the GPUs, else the CPU."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from typing import Any
@@ -24,35 +19,18 @@ ACCELERATOR_FEATURE_BATCH = 1024  # keeps an accelerator busy through feature ex
 
 @dataclasses.dataclass(frozen=True)
 class Placement:
-    """The chosen device and how to use it.
+    """The chosen device and how to use it."""
 
-    Attributes:
-        kind: 'cpu', 'gpu' or 'tpu'.
-        label: what result rows record in `device`, e.g. 'gpu:2 mirrored'.
-        feature_batch_size: images per batch for the frozen backbone.
-        strategy: the tf.distribute strategy (None: TensorFlow's default).
-    """
-
-    kind: str
-    label: str
-    feature_batch_size: int
-    strategy: Any = None
+    kind: str  # 'cpu', 'gpu' or 'tpu'
+    label: str  # what result rows record in `device`, e.g. 'gpu:2 mirrored'
+    feature_batch_size: int  # images per batch for the frozen backbone
+    strategy: Any = None  # the tf.distribute strategy (None: TensorFlow's default)
 
 
 def plan(requested: str, gpus: int, tpu_found: bool) -> tuple[str, str]:
-    """Pure selection logic: (kind, strategy name) for a request and what is present.
-
-    Args:
-        requested: one of `DEVICES`.
-        gpus: number of visible GPUs.
-        tpu_found: whether a TPU cluster resolver found a TPU.
-
-    Returns:
-        kind in ('cpu', 'gpu', 'tpu') and strategy in ('default', 'mirrored', 'tpu').
-
-    Raises:
-        DeviceUnavailable: `gpu` without GPUs, `tpu` without a TPU.
-    """
+    """(kind, strategy name) for a request and what is present: 'cpu', 'gpu' or 'tpu', and
+    'default', 'mirrored' or 'tpu'; raises DeviceUnavailable for `gpu` without GPUs or `tpu`
+    without a TPU."""
     if requested not in DEVICES:
         raise DeviceUnavailable(f"Invalid value for '--device': Expected one of "
                                 f"{list(DEVICES)}. Received: device={requested!r}")
@@ -85,11 +63,8 @@ def _find_tpu() -> Any:
 
 
 def tpu_hinted(environ: dict[str, str] | None = None, dev: str = "/dev") -> bool:
-    """Whether this looks like a TPU host (Colab's or a Cloud TPU VM's markers).
-
-    `auto` asks TPUClusterResolver only then: elsewhere it may wait on the cloud
-    metadata server.
-    """
+    """Whether this looks like a TPU host (Colab's or a Cloud TPU VM's markers): `auto` asks
+    TPUClusterResolver only then, as elsewhere it may wait on the cloud metadata server."""
     environ = os.environ if environ is None else environ
     markers = ("TPU_NAME", "COLAB_TPU_ADDR", "TPU_ACCELERATOR_TYPE", "TPU_WORKER_ID")
     return any(environ.get(m) for m in markers) or os.path.exists(os.path.join(dev, "accel0"))
@@ -97,15 +72,9 @@ def tpu_hinted(environ: dict[str, str] | None = None, dev: str = "/dev") -> bool
 
 def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu,
           strategies: bool = True) -> Placement:
-    """Choose the device and build its strategy (call before building any model).
-
-    Args:
-        strategies: False for Keras on JAX or PyTorch, which place arrays themselves:
-            the device is chosen and recorded, no tf.distribute strategy is built.
-
-    Raises:
-        DeviceUnavailable: the requested device is not present.
-    """
+    """Choose the device and build its strategy (call before building any model); without
+    `strategies` (Keras on JAX or PyTorch place arrays themselves) only choose and record it.
+    Raises DeviceUnavailable where the requested device is not present."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -132,17 +101,12 @@ def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu,
 
 
 def nvidia_gpus(timeout_seconds: float = 5.0) -> list[str]:
-    """The GPUs `nvidia-smi -L` lists ('NVIDIA H200', ...), or [] when it is absent or fails.
-
-    Asked without TensorFlow, so that a GPU TensorFlow cannot see (its CUDA libraries
-    not installed) is still noticed.
-    """
-    if shutil.which("nvidia-smi") is None:
-        return []
+    """The GPUs `nvidia-smi -L` lists ('NVIDIA H200', ...), or [] when it is absent or fails:
+    asked without TensorFlow, so that a GPU it cannot see (no CUDA libraries) is noticed."""
     try:
         done = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
                               timeout=timeout_seconds, check=False)
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError):  # absent, or failed
         return []
     return [line.split(":", 1)[1].split("(UUID")[0].strip() for line in done.stdout.splitlines()
             if line.startswith("GPU ") and ":" in line]

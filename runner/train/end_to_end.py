@@ -1,15 +1,8 @@
-"""The tutorial's way: the composed model trained through VGG16, and `--verify`.
-
-End-to-end mode trains `Input -> VGG16(training=False) -> GAP -> Dense` on the
-image pipeline every step, as the tutorial does. It is required to fine-tune
-(`backbone.trainable: true`: the features change, nothing can be cached) and
-available with `training.feature_cache: false`. With a frozen base it gives
-the cached path's numbers, only far more slowly.
-"""
+"""The tutorial's way: `Input -> VGG16(training=False) -> GAP -> Dense` trained on the image
+pipeline every step (end-to-end mode; required to fine-tune), and `--verify`."""
 
 from __future__ import annotations
 
-import time
 import warnings
 from typing import Any
 
@@ -19,38 +12,25 @@ from runner.data.arrays import DatasetArrays
 from runner.data.pipeline import encode_labels, image_pipeline
 from runner.features.backbone import Backbone
 from runner.grid import Cell
-from runner.train.heads import encode_splits, head_layer, keras_loss, steps_per_epoch
-from runner.train.outcomes import GroupResult, Phase, TestOutputs, finish_head, run_phases
-from runner.train.reference import evaluate_metric
+from runner.train.outcomes import GroupResult, finish_head
+from runner.train.reference import evaluate_metric, fit_head, head_layer
 
 VERIFY_TOLERANCE = 1e-4  # composed vs cached evaluation: float32 through 13 convolutions
 
 
-def _base(backbone: Backbone, trainable: bool):
-    """The feature model (VGG16 + GAP); a private copy with the same weights to fine-tune."""
-    import keras
-
-    if not trainable:
-        return backbone.model
-    copy = keras.models.clone_model(backbone.model)
-    copy.set_weights(backbone.model.get_weights())
-    for layer in copy.layers:  # the cloned VGG16 keeps its frozen flag otherwise
-        layer.trainable = True
-    return copy
-
-
 def compose(backbone: Backbone, cell: Cell, seed: int, trainable: bool = False,
             head_weights: list[np.ndarray] | None = None):
-    """The tutorial's keras.Model: Input -> VGG16(training=False) -> GAP -> Dense.
-
-    Returns:
-        (model, feature model) where the feature model is the (possibly copied) base.
-    """
+    """The tutorial's keras.Model and its feature model (VGG16 + GAP; to fine-tune, a
+    private copy with the same weights)."""
     import keras
 
-    size = backbone.input_size
-    base = _base(backbone, trainable)
-    inputs = keras.Input((size, size, 3))
+    base = backbone.model
+    if trainable:
+        base = keras.models.clone_model(backbone.model)
+        base.set_weights(backbone.model.get_weights())
+        for layer in base.layers:  # the cloned VGG16 keeps its frozen flag otherwise
+            layer.trainable = True
+    inputs = keras.Input((backbone.input_size, backbone.input_size, 3))
     head = head_layer(cell, seed)
     model = keras.Model(inputs, head(base(inputs, training=False)), name="tutorial_model")
     if head_weights is not None:
@@ -60,71 +40,39 @@ def compose(backbone: Backbone, cell: Cell, seed: int, trainable: bool = False,
 
 def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbone,
                      trainable: bool, seed: int, callbacks: tuple = ()) -> GroupResult:
-    """Train one cell group's composed model through the image pipeline, epoch by epoch.
-
-    Args:
-        callbacks: more Keras callbacks for `fit` (the benchmark times epochs with one).
-
-    Returns:
-        The same rows `reference.train_group` returns for the group.
-    """
-    import keras
-
-    cell = cells[0]
-    training = cell.training
+    """Train a group's composed model on the image pipeline: `reference.train_group`'s rows
+    (`callbacks`: more for `fit`; the benchmark times epochs with one)."""
+    cell, training, size = cells[0], cells[0].training, backbone.input_size
     shared: dict[str, Any] = {"head_id": cell.head_id, "heads_trained_together": 1,
                               "mode": "fine-tune" if trainable else "end-to-end"}
-
-    def train(phase: Phase):
-        y_train, y_test = encode_splits(cell, arrays.train_labels, arrays.test_labels)
-        phase.name = "build"
-        keras.utils.set_random_seed(seed)
-        model, base = compose(backbone, cell, seed, trainable)
-        phase.name = "fit"
-        drop = training.drops_remainder(cell.encoding)
-        steps = steps_per_epoch(len(y_train), training.batch_size, drop)
-        phase.name = "compile"
-        model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
-                      loss=keras_loss(cell), steps_per_execution=steps)
-        phase.name = "fit"
-        train_ds = image_pipeline(arrays.train_images, backbone.input_size,
-                                  training.batch_size, y_train,
-                                  seed if training.shuffle else None, drop,
-                                  preprocess=backbone.preprocess)
-        test_images = np.concatenate(list(image_pipeline(
-            arrays.test_images, backbone.input_size, backbone.batch_size,
-            preprocess=backbone.preprocess)))
-        recorder = TestOutputs(test_images)
-        start = time.perf_counter()
-        history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
-                            callbacks=[recorder.callback, *callbacks])
-        shared["train_seconds"] = round(time.perf_counter() - start, 3)
-        return model, base, y_test, test_images, history, recorder
-
-    trained, failure, caught = run_phases(cells, shared, train)
+    trained, failure, caught = fit_head(
+        cells, (arrays.train_labels, arrays.test_labels), seed, shared,
+        lambda: compose(backbone, cell, seed, trainable)[0],
+        lambda y, drop: image_pipeline(arrays.train_images, size, training.batch_size, y,
+                                       seed if training.shuffle else None, drop,
+                                       preprocess=backbone.preprocess),
+        lambda: np.concatenate(list(image_pipeline(arrays.test_images, size,
+                                                   backbone.batch_size,
+                                                   preprocess=backbone.preprocess))),
+        callbacks)
     if failure is not None:
         return failure
-    model, base, y_test, test_images, history, recorder = trained
-    test_ds = image_pipeline(arrays.test_images, backbone.input_size, training.batch_size,
-                             y_test, preprocess=backbone.preprocess)
-    test_features = np.asarray(base.predict(test_images, batch_size=backbone.batch_size,
-                                            verbose=0))
-    per_epoch = recorder.head(0)
+    model, y_test, losses, per_epoch, test_images = trained
+    test_ds = image_pipeline(arrays.test_images, size, training.batch_size, y_test,
+                             preprocess=backbone.preprocess)
+    test_features = np.asarray(model.layers[-2].predict(  # the base: VGG16 + GAP
+        test_images, batch_size=backbone.batch_size, verbose=0))
     return finish_head(
-        cells, {**shared, "warnings": caught}, history.history["loss"],
-        per_epoch, model.layers[-1].get_weights(), test_features, arrays.test_labels,
+        cells, {**shared, "warnings": caught}, losses, per_epoch,
+        model.layers[-1].get_weights(), test_features, arrays.test_labels,
         lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
 
 
 def verify(cell: Cell, row: dict[str, Any], head_weights: list[np.ndarray],
            logits: np.ndarray, arrays: DatasetArrays, backbone: Backbone,
            seed: int) -> list[str]:
-    """Evaluate the tutorial's composed model, built from the frozen base and the trained
-    head, on the raw test images; compare with the cached evaluation.
-
-    Returns:
-        One line per check; each starts with 'ok' or 'MISMATCH'.
-    """
+    """Evaluate the composed model (frozen base, trained head) on the raw test images
+    against the cached evaluation: one line per check, 'ok' or 'MISMATCH' first."""
     model, base = compose(backbone, cell, seed, head_weights=head_weights)
     y_test = encode_labels(arrays.test_labels, cell.encoding, cell.num_classes, cell.units)
     test_ds = image_pipeline(arrays.test_images, backbone.input_size,

@@ -1,101 +1,72 @@
-"""The fast path: a unit's heads trained by one compiled program, with the reference path's
-numbers.
-
-A unit's heads share their features, labels, schedule and seed. Each head's kind is traced
-once per worker process (`programs`): a function computing the head as Keras's `Dense`, its
-activation, its loss and the loss's gradients with this Keras's own ops, so that a head
-trains to the bit as the reference path trains it. Heads whose traced training is the same
-computation (Keras reads the logits behind a sigmoid or softmax output, so a sigmoid head
-with `from_logits=False` trains as a linear one with `from_logits=True`) are trained once
-and read through their own activations. The unit's distinct heads then train in one program
-over every epoch and batch, traced once per (kinds, shape) and reused across datasets and
-seeds; each head's metrics are computed once over its whole test output (`evaluation`).
-
-A head whose kind fails to trace, or to run on some training batch when the unit's program
-fails, is trained by the reference
-path (`reference.train_group`), so that its error is the one Keras raises there: once per
-distinct failure (the same error on the same shape) per process, which later heads, units
-and seeds reuse with their own warnings. If the program fails anyway,
-every head of the unit falls back to the reference path.
-"""
+"""The fast path: a unit's heads trained by one compiled program with the reference path's
+numbers (`programs`), identical heads (by fingerprint) once, each head's metrics in one
+pass; what fails to trace or run falls back to the reference path."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import warnings
 from typing import Any
 
 import numpy as np
 
+from runner.data.pipeline import feature_pipeline
 from runner.errors import CheatgridWarning
 from runner.features.cache import Features
 from runner.grid import Cell
-from runner.train import backends, evaluation
-from runner.train.heads import encode_splits, steps_per_epoch
+from runner.train import backends, judge, reference
 from runner.train.outcomes import GroupResult, error_summary, finish_head, warning_texts
-from runner.train.programs import Kind, Shape, for_framework, outputs
-from runner.train.reference import train_group
+from runner.train.programs import Kind, Shape, activate, for_framework, test_logits
+from runner.train.reference import encode_splits, steps_per_epoch, train_group
 
 _TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or Failure
 _PROGRAMS: dict[tuple, Any] = {}  # (framework, shape, fingerprints) -> Program
 _FAILED: dict[tuple, GroupResult] = {}  # a failure's key -> the reference path's result
 _WARNED: dict[tuple, list[str]] = {}  # (framework, kind, shape, batch size) -> warnings
+_METRICS: dict[tuple, Any] = {}  # (framework, metrics, label shape, batch size) -> Metrics
 
 
 class Failure:
-    """A head kind that raised while being traced, and the warnings it gave before."""
+    """A head kind that raised while traced or run, and the warnings it gave before."""
 
     def __init__(self, error: BaseException, caught: list[str]):
         self.signature = (type(error).__name__, error_summary(error))
         self.warnings = caught
 
 
-def _traced(kind: Kind, shape: Shape, static_batch: bool):
+def _traced(kind: Kind, shape: Shape):
     """A head kind traced for a shape (cached per process), or its `Failure`."""
-    key = (backends.current(), kind, shape, static_batch)
+    key = (backends.current(), kind, shape)
     if key not in _TRACED:
-        programs = for_framework()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                _TRACED[key] = programs.trace(kind, shape, static_batch)
+                _TRACED[key] = for_framework().trace(kind, shape)
                 _TRACED[key].warnings = warning_texts(caught)
             except Exception as e:
                 _TRACED[key] = Failure(e, warning_texts(caught))
     return _TRACED[key]
 
 
-def initial_kernel(units: int, feature_dim: int, seed: int) -> np.ndarray:
-    """The kernel every head of a unit starts from: `GlorotUniform(seed)`, as `Dense` draws it."""
-    keras = backends.keras()
-    initializer = keras.initializers.GlorotUniform(seed=seed)
-    return np.asarray(backends.to_numpy(initializer((feature_dim, units))), np.float32)
-
-
 def train_together(groups: list[list[Cell]], features: Features, seed: int,
                    ) -> list[GroupResult]:
-    """Train a unit's heads (each a group of cells differing only in metric).
-
-    Args:
-        groups: groups whose cells share `together_key` (asserted).
-        features: the dataset's cached features and integer labels.
-        seed: as in `reference.train_group`.
-
-    Returns:
-        One `GroupResult` per group, in order, equal to `reference.train_group`'s.
-    """
-    assert len({g[0].together_key for g in groups}) == 1, "groups must train together"
+    """Train a unit's heads (groups sharing `together_key`): `reference.train_group`'s result
+    for each. A head that fails to trace, or to run on a batch, is trained by the reference
+    path for Keras's own error (once per distinct failure per process)."""
     cell = groups[0][0]
     try:
         y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)
     except Exception:  # the reference path records the error per cell
         return [train_group(g, features, seed) for g in groups]
     shape = Shape.of(cell, features.train_x.shape[1], y_train)
-    kernel = initial_kernel(cell.units, shape.feature_dim, seed)
+    initializer = backends.keras().initializers.GlorotUniform(seed=seed)  # as `Dense` draws it
+    kernel = np.asarray(backends.to_numpy(initializer((shape.feature_dim, cell.units))),
+                        np.float32)  # every head of the unit starts from it
     heads, results = [], {}
     for group in groups:
-        traced = _traced(Kind.of(group[0]), shape, shape.static_batch)
+        traced = _traced(Kind.of(group[0]), shape)
         if isinstance(traced, Failure):
             results[id(group)] = _failed(group, traced, shape, features, seed)
         else:
@@ -104,13 +75,11 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
         try:
             results.update(_train(heads, shape, kernel, features, y_train, y_test, seed))
         except Exception as e:  # an error Keras raises only when it runs: find its heads
-            running = []
-            for group, traced in heads:
-                failure = _probe(traced, shape, features.train_x, y_train, kernel)
-                if failure is None:
-                    running.append((group, traced))
-                else:
-                    results[id(group)] = _failed(group, failure, shape, features, seed)
+            probed = [(g, t, _probe(t, shape, features.train_x, y_train, kernel))
+                      for g, t in heads]
+            results.update({id(g): _failed(g, f, shape, features, seed)
+                            for g, _, f in probed if f is not None})
+            running = [(g, t) for g, t, f in probed if f is None]
             try:
                 if len(running) == len(heads):
                     raise e
@@ -126,14 +95,12 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
 
 def _probe(traced, shape: Shape, x: np.ndarray, y: np.ndarray,
            kernel: np.ndarray) -> Failure | None:
-    """What running a traced head on each training batch raises (errors Keras raises only
-    when it runs, e.g. a class index out of range in some batch), or None."""
-    batch, bias = shape.batch_size, np.zeros(kernel.shape[1], np.float32)
-    end = len(x) // batch * batch if shape.static_batch else len(x)
+    """What a traced head raises on some training batch, or None (errors Keras raises only
+    when it runs, e.g. a class index out of range in some batch)."""
+    bias = np.zeros(kernel.shape[1], np.float32)
     try:
-        for start in range(0, end, batch):
-            for_framework().probe(traced, x[start:start + batch], y[start:start + batch],
-                                  kernel, bias)
+        for rows in shape.batches(len(x)):
+            for_framework().probe(traced, x[rows], y[rows], kernel, bias)
     except Exception as e:
         return Failure(e, traced.warnings)
     return None
@@ -142,49 +109,44 @@ def _probe(traced, shape: Shape, x: np.ndarray, y: np.ndarray,
 def _failed(group: list[Cell], failure: Failure, shape: Shape, features: Features,
             seed: int) -> GroupResult:
     """A failing head's rows: the reference path's, once per distinct failure."""
-    cell = group[0]
     key = (backends.current(), shape, failure.signature)
     if key not in _FAILED or _FAILED[key].logits is not None:
         _FAILED[key] = train_group(group, features, seed)
         return _FAILED[key]
-    rows = [{**row, "head_id": cell.head_id, "warnings": failure.warnings}
-            for row in _FAILED[key].rows[:1] for _ in group]
-    return GroupResult(rows, None)
+    return GroupResult([{**_FAILED[key].rows[0], "head_id": group[0].head_id,
+                         "warnings": failure.warnings} for _ in group], None)
 
 
 def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray,
            features: Features, y_train: np.ndarray, y_test: np.ndarray,
            seed: int) -> dict[int, GroupResult]:
     """Train the distinct heads in one program; every head's rows."""
-    programs = for_framework()
-    distinct: dict[str, tuple[list[Cell], Any]] = {}  # fingerprint -> the head trained for it
-    for group, traced in heads:
-        distinct.setdefault(traced.fingerprint, (group, traced))
+    distinct: dict[str, Any] = {}  # fingerprint -> the traced head trained for it
+    for _, traced in heads:
+        distinct.setdefault(traced.fingerprint, traced)
     key = (backends.current(), shape, tuple(distinct))
     if key not in _PROGRAMS:
-        _PROGRAMS[key] = programs.Program(shape, [t for _, t in distinct.values()])
-    program = _PROGRAMS[key]
-    training = heads[0][0][0].training
+        _PROGRAMS[key] = for_framework().Program(shape, list(distinct.values()))
+    program, training = _PROGRAMS[key], heads[0][0][0].training
     start = time.perf_counter()
     result = program.train(kernel, features.train_x, y_train,
                            _order(heads[0][0][0], len(y_train), seed),
                            training.epochs, training.learning_rate)
     test_loss = program.test_loss(features.test_x, y_test)
     seconds = round((time.perf_counter() - start) / len(heads), 3)
-    logits = outputs.test_logits(features.test_x, result["kernels"], result["biases"])
-    sizes = _batch_sizes(shape, len(y_train), len(y_test))
-    metrics = None
-    rows = {}
-    index = {f: k for k, f in enumerate(distinct)}
+    logits = test_logits(features.test_x, result["kernels"], result["biases"])
+    batch = shape.batch_size  # the sizes a head meets besides it: training's last, the test's
+    sizes = ([] if shape.static_batch else [len(y_train) % batch]) + [
+        min(batch, len(y_test)), len(y_test) % batch]
+    sizes = [s for s in dict.fromkeys(sizes) if s and s != batch]
+    metrics, rows, index = None, {}, {f: k for k, f in enumerate(distinct)}
     for group, traced in heads:
         k = index[traced.fingerprint]
-        kind = Kind.of(group[0])
-        per_epoch = [outputs.activate(kind, z) for z in logits[:, k]]
+        per_epoch = [activate(Kind.of(group[0]), z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
-        metrics = metrics or evaluation.metrics_for([c for g, _ in heads for c in g],
+        metrics = metrics or _metrics_for([c for g, _ in heads for c in g],
                                                     features.test_x, y_test, per_epoch[-1])
-        columns = evaluation.evaluate(metrics, group, y_test, per_epoch[-1], per_epoch,
-                                      float(test_loss[k]))
+        columns = _evaluate(metrics, group, y_test, per_epoch, float(test_loss[k]))
         warned = [w for size in sizes for w in _warnings_at(traced, group[0], shape, size)]
         shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
                   "train_seconds": seconds,
@@ -193,15 +155,6 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
             group, shared, result["losses"][:, k], per_epoch, weights, features.test_x,
             features.test_labels, lambda c, columns=columns: columns[c.metric])
     return rows
-
-
-def _batch_sizes(shape: Shape, n_train: int, n_test: int) -> list[int]:
-    """The batch sizes a head meets besides `shape.batch_size`: the last partial batch of
-    training (unless dropped) and the test split's batches."""
-    batch = shape.batch_size
-    sizes = [n_train % batch] if not shape.static_batch else []
-    sizes += [min(batch, n_test), n_test % batch]
-    return [s for s in dict.fromkeys(sizes) if s and s != batch]
 
 
 def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
@@ -218,15 +171,12 @@ def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
 
 
 def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
-    """Each epoch's order of the training images as the reference path's `fit` sees them:
-    recorded from a `fit` of the same pipeline (`feature_pipeline` after
-    `keras.utils.set_random_seed(seed)`), since how often Keras iterates the dataset
-    between epochs is Keras's own business. Empty unless the cell shuffles."""
+    """Each epoch's order of the training images (empty unless the cell shuffles), recorded
+    from a `fit` of the reference path's pipeline after `set_random_seed(seed)`: how often
+    Keras iterates the dataset between epochs is Keras's own business."""
     training = cell.training
     if not training.shuffle:
         return np.zeros((0, 0), np.int32)
-    from runner.data.pipeline import feature_pipeline
-
     keras = backends.keras()
     seen: list[np.ndarray] = []
 
@@ -249,3 +199,83 @@ def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
                                    shuffle_seed=seed, drop_remainder=drop),
                   epochs=training.epochs, verbose=0, shuffle=False)
     return np.concatenate(seen).reshape(training.epochs, -1)
+
+
+@dataclasses.dataclass
+class Metrics:
+    """The metrics of heads of one shape: the working ones compiled together, and the
+    errors of those that fail."""
+
+    names: list[str]  # the working metrics, in the order they are compiled
+    resolved: dict[str, str]  # metric -> the name of the metric Keras built for it
+    errors: dict[str, dict[str, Any]]  # metric -> its error columns
+    loop: Any = None  # (labels, outputs) -> the working metrics' values, batch by batch
+    model: Any = None
+
+
+def _metrics_for(cells: list[Cell], x_test: np.ndarray, y_test: np.ndarray,
+                 outputs: np.ndarray) -> Metrics:
+    """The metrics of `cells`, heads of one shape (cached per process by shape), each tried
+    on a batch of one head's test `outputs`."""
+    cell, batch = cells[0], cells[0].training.batch_size
+    names = tuple(dict.fromkeys(c.metric for c in cells))
+    key = (backends.current(), names, cell.units, y_test.dtype.name, y_test.shape[1:], batch)
+    if key in _METRICS:
+        return _METRICS[key]
+    by_name = {c.metric: c for c in cells}
+    metrics = Metrics([], {}, {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a head's warnings come from its training
+        first = [backends.to_tensor(a[:batch]) for a in (x_test, y_test, outputs)]
+        for name in names:
+            model = reference.build_head(by_name[name], x_test.shape[1], seed=0)
+            try:
+                model.compile(loss=reference.keras_loss(cell),
+                              metrics=[reference.keras_metric(by_name[name])])
+                model.compute_metrics(*first, sample_weight=None)
+                built = backends.compiled_metrics(model)[0]
+                metrics.resolved[name] = judge.resolved_metric_name(built)
+            except Exception:  # its authentic error, as the reference path's evaluate raises
+                test_ds = feature_pipeline(x_test, y_test, batch)
+                result = reference.evaluate_metric(model, by_name[name], test_ds, y_test,
+                                                   [outputs])
+                if result.get("status") == "error":
+                    metrics.errors[name] = result
+                    continue
+                metrics.resolved[name] = result["metric_resolved"]  # works as `evaluate` runs
+            metrics.names.append(name)
+        if metrics.names:
+            metrics.model = reference.build_head(cell, x_test.shape[1], seed=0)
+            metrics.model.compile(loss=reference.keras_loss(cell), metrics=[
+                reference.keras_metric(by_name[n]) for n in metrics.names])
+            metrics.model.compute_metrics(*first, sample_weight=None)  # builds them
+            metrics.loop = for_framework().metric_loop(metrics.model, batch)
+    _METRICS[key] = metrics
+    return metrics
+
+
+def _evaluate(metrics: Metrics, cells: list[Cell], y_test: np.ndarray,
+              per_epoch: list[np.ndarray], test_loss: float) -> dict[str, dict[str, Any]]:
+    """metric -> the columns of a trained head's cell, as `reference.evaluate_metric`'s,
+    from the head's test outputs after each epoch and its test loss."""
+    start = time.perf_counter()
+    values: dict[str, float] = {}
+    if metrics.names:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            metrics.model.reset_metrics()
+            results = metrics.loop(y_test, per_epoch[-1])
+        values = {n: float(backends.to_numpy(v))
+                  for n, v in zip(metrics.names, results, strict=True)}
+    seconds = round((time.perf_counter() - start) / max(len(values), 1), 3)
+    columns = {}
+    for name in (cell.metric for cell in cells):
+        if name in metrics.errors:  # a head's own warnings are those its training recorded
+            columns[name] = {**metrics.errors[name], "eval_warnings": []}
+            continue
+        resolved = metrics.resolved[name]
+        columns[name] = {
+            "test_metric": values[name], "test_loss": test_loss, "metric_resolved": resolved,
+            "history_test_metric": reference.metric_history(resolved, y_test, per_epoch, name),
+            "eval_seconds": seconds, "eval_warnings": []}
+    return columns

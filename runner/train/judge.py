@@ -1,9 +1,6 @@
-"""What a trained head's outputs mean: reference accuracy, majority rate, verdicts.
-
-Pure NumPy: it judges a head from its raw test outputs and labels, independently
-of any Keras metric. Labels are class indices (N,) for single-label data and 0/1
-rows (N, L) for multi-label data; the functions tell the two apart by that shape.
-"""
+"""What a trained head's outputs mean, in pure NumPy, apart from any Keras metric: reference
+accuracy, majority rate, verdicts. Labels are class indices (N,), or 0/1 rows (N, L) for
+multi-label data."""
 
 from __future__ import annotations
 
@@ -19,29 +16,19 @@ from runner.vocab import LOSSES, TOP_K
 
 MISLEADING_TOLERANCE = 0.02  # |metric - reference| above this: the metric misreports accuracy
 DEGENERATE_MARGIN = 0.02  # reference accuracy must beat the majority rate by more than this
-# A head this far below the best head for the same labels (the textbook head, or the best
-# of a run's heads of that dataset and encoding) is `impaired`: several times the sampling
-# noise of an accuracy on a few hundred test images, and below the gap between the
-# tutorial's good heads (binary against categorical cross-entropy on one-hot labels).
+# A head this far below the best head for its labels is `impaired`: several times the noise
+# of an accuracy on a few hundred test images, below the gap between the tutorial's good heads
 IMPAIRED_MARGIN = 0.05
 EQUIVALENCE_TOLERANCE = 1e-6  # max |logit difference| for "the same trained head"
 VERDICTS = ("error", "degenerate", "misleading", "ok")  # precedence: first applicable wins
-# A head on its own (check's head verdict): it raises, cannot learn, learns less than the
-# best head for its labels, or learns as well.
-HEAD_VERDICTS = ("error", "degenerate", "impaired", "ok")
-# A whole set-up, head and metrics, in precedence: what check's overall verdict and the
-# outcome measured for a set-up by training it are.
-OUTCOMES = ("error", "degenerate", "impaired", "misleading", "ok")
+HEAD_VERDICTS = ("error", "degenerate", "impaired", "ok")  # a head on its own (check's)
+OUTCOMES = ("error", "degenerate", "impaired", "misleading", "ok")  # a set-up: head and metrics
 
 
 def threshold(activation: str, loss: str | None = None, from_logits: bool = False) -> float:
-    """Where one output is cut into class 0 and 1: 0 on a logit, 0.5 on a probability.
-
-    Without a loss, by the activation alone, as the grid judges its cells: a linear output
-    (`none`) is a logit. With the loss, by how the loss reads a linear output: as a logit
-    or a margin score (from_logits=True, a hinge), or as a probability or a 0/1 target
-    (a cross-entropy with from_logits=False, a distance such as mean squared error).
-    """
+    """Where one output is cut into class 0 and 1: 0 on a logit, 0.5 on a probability. A
+    linear output is a logit without a loss (as the grid judges), else as its loss reads it:
+    a logit or margin (from_logits, a hinge), or a probability or 0/1 target (otherwise)."""
     if activation != "none":
         return 0.5
     if loss is None:
@@ -51,43 +38,27 @@ def threshold(activation: str, loss: str | None = None, from_logits: bool = Fals
     return 0.0 if reads_logits else 0.5
 
 
-def predicted_classes(outputs: np.ndarray, activation: str, loss: str | None = None,
-                      from_logits: bool = False) -> np.ndarray:
-    """Class predictions from raw model outputs.
-
-    2+ units: the argmax. 1 unit: class 1 where the output exceeds `threshold`, else 0.
-    """
-    outputs = np.asarray(outputs)
-    if outputs.ndim == 1:
-        outputs = outputs[:, None]
-    if outputs.shape[1] >= 2:
-        return outputs.argmax(axis=1)
-    return (outputs[:, 0] > threshold(activation, loss, from_logits)).astype(np.int64)
-
-
-def predicted_label_sets(outputs: np.ndarray, activation: str, loss: str | None = None,
-                         from_logits: bool = False) -> np.ndarray:
-    """Multi-label predictions from raw model outputs: each output on its own, above
-    `threshold`. Returns bool (N, L)."""
-    return np.asarray(outputs) > threshold(activation, loss, from_logits)
-
-
 def _predictions(outputs: np.ndarray, labels: np.ndarray, activation: str,
                  loss: str | None = None, from_logits: bool = False) -> np.ndarray:
+    """Multi-label: each output above `threshold`, bool (N, L). Else classes: the argmax of
+    2+ units; of one unit, 1 above `threshold`."""
+    outputs, cut = np.asarray(outputs), threshold(activation, loss, from_logits)
     if np.asarray(labels).ndim == 2:
-        return predicted_label_sets(outputs, activation, loss, from_logits)
-    return predicted_classes(outputs, activation, loss, from_logits)
+        return outputs > cut
+    outputs = outputs[:, None] if outputs.ndim == 1 else outputs
+    return outputs.argmax(axis=1) if outputs.shape[1] >= 2 else \
+        (outputs[:, 0] > cut).astype(np.int64)
 
 
 def reference_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str,
                        loss: str | None = None, from_logits: bool = False) -> float:
-    """Share of test images predicted right: the true class (labels: class indices), or
-    for multi-label data (labels: 0/1 rows) every label right, the exact-match ratio."""
+    """Share of test images predicted right: the true class, or for multi-label data every
+    label (the exact-match ratio)."""
     labels = np.asarray(labels)
-    if labels.ndim == 2:
-        right = predicted_label_sets(outputs, activation, loss, from_logits) == (labels == 1)
-        return float(np.mean(right.all(axis=1)))
-    return float(np.mean(predicted_classes(outputs, activation, loss, from_logits) == labels))
+    multi = labels.ndim == 2
+    right = _predictions(outputs, labels, activation, loss, from_logits) == (
+        labels == 1 if multi else labels)
+    return float(np.mean(right.all(axis=1) if multi else right))
 
 
 def hamming_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str,
@@ -97,8 +68,8 @@ def hamming_accuracy(outputs: np.ndarray, labels: np.ndarray, activation: str,
     labels = np.asarray(labels)
     if labels.ndim != 2:
         return None
-    predicted = predicted_label_sets(outputs, activation, loss, from_logits)
-    return float(np.mean(predicted == (labels == 1)))
+    return float(np.mean(_predictions(outputs, labels, activation, loss, from_logits)
+                         == (labels == 1)))
 
 
 def majority_rate(labels: np.ndarray) -> float:
@@ -120,14 +91,9 @@ def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str,
 
 def top_k_accuracy(outputs: np.ndarray, labels: np.ndarray, k: int = TOP_K) -> float | None:
     """Share of images whose true class is among the k highest outputs (ties at the k-th
-    place count as in, as `tf.math.in_top_k` counts them); None for multi-label data.
-
-    A head with fewer outputs than k classes ranks all of them: every image is right.
-    A 1-unit head of a binary task ranks its 2 classes by the sign of its output
-    around its threshold, as `predicted_classes` reads it.
-    """
-    labels = np.asarray(labels)
-    outputs = np.asarray(outputs)
+    place count as in, as `tf.math.in_top_k` counts them); None for multi-label data. A
+    1-unit head ranks its 2 classes by its threshold: all of them for k >= 2."""
+    labels, outputs = np.asarray(labels), np.asarray(outputs)
     if labels.ndim == 2:
         return None
     if outputs.ndim == 1 or outputs.shape[1] == 1:
@@ -139,35 +105,17 @@ def top_k_accuracy(outputs: np.ndarray, labels: np.ndarray, k: int = TOP_K) -> f
 
 def metric_reference(kind: str | None, outputs: np.ndarray, labels: np.ndarray,
                      activation: str, accuracy: float) -> float | None:
-    """What a metric of this reference kind should report, from the raw test outputs.
-
-    Args:
-        kind: the metric entry's `reference` ('accuracy', 'top_k' or None).
-        accuracy: the head's `reference_accuracy` (the 'accuracy' kind's value).
-
-    Returns:
-        The value, or None where the metric has no reference (no `misleading` verdict).
-    """
+    """What a metric of this reference kind (its entry's `reference`: 'accuracy', 'top_k' or
+    None) should report from the raw test outputs, or None: no `misleading` verdict."""
     if kind == "accuracy":
-        return accuracy
-    if kind == "top_k":
-        return top_k_accuracy(outputs, labels)
-    assert kind is None, kind
-    return None
+        return accuracy  # the head's `reference_accuracy`
+    return top_k_accuracy(outputs, labels) if kind == "top_k" else None
 
 
 def judge(outputs: np.ndarray, labels: np.ndarray, activation: str,
           loss: str | None = None, from_logits: bool = False) -> dict[str, Any]:
-    """The result columns that judge a head by its test outputs alone.
-
-    Args:
-        loss, from_logits: the head's loss, for the threshold of one output (`threshold`);
-            the grid passes none and reads a linear output at 0.
-
-    Returns:
-        `reference_accuracy`, `hamming_accuracy` (None for single-label data),
-        `majority_rate` and `constant_predictions`.
-    """
+    """The columns that judge a head by its test outputs alone (the loss sets `threshold`;
+    the grid passes none and reads a linear output at 0)."""
     read = (activation, loss, from_logits)
     return {"reference_accuracy": reference_accuracy(outputs, labels, *read),
             "hamming_accuracy": hamming_accuracy(outputs, labels, *read),
@@ -176,14 +124,9 @@ def judge(outputs: np.ndarray, labels: np.ndarray, activation: str,
 
 
 def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str:
-    """`error`, `degenerate`, `misleading` or `ok`, in that precedence.
-
-    error: the cell failed. degenerate: constant predictions, or a reference
-    accuracy not above the majority rate by more than `DEGENERATE_MARGIN`.
-    misleading: |metric_gap| > `tolerance`, the metric minus what it should report
-    (`metric_reference`); a metric without a reference has no gap, so is never
-    misleading.
-    """
+    """`error` (the cell failed), `degenerate` (constant predictions, or a reference accuracy
+    not above the majority rate by more than `DEGENERATE_MARGIN`), `misleading` (|metric_gap|
+    above `tolerance`; a metric without a reference has no gap) or `ok`, in that precedence."""
     if row.get("status") != "ok":
         return "error"
     reference, majority = row.get("reference_accuracy"), row.get("majority_rate")
@@ -198,9 +141,7 @@ def verdict(row: dict[str, Any], tolerance: float = MISLEADING_TOLERANCE) -> str
 
 
 def impaired(reference: float, best: float) -> bool:
-    """Whether a head that learns is clearly below the best head for the same labels: its
-    reference accuracy more than `IMPAIRED_MARGIN` under `best` (the textbook head's, or
-    the best of a run's heads of that dataset and encoding)."""
+    """Whether a reference accuracy is more than `IMPAIRED_MARGIN` under the best for its labels."""
     return reference < best - IMPAIRED_MARGIN
 
 

@@ -1,36 +1,26 @@
-"""What a head's training yields: its cells' rows, its failures, its warnings.
-
-Every exception while preparing labels, building, compiling or fitting becomes a
-result row naming the phase it happened in (`run_phases`); `finish_head` turns a
-trained head into its cells' rows.
-"""
+"""What a head's training yields: its cells' rows (a failure is a row naming its phase, not
+a crash), its test outputs per epoch, its warnings."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import warnings
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from runner import vocab
 from runner.grid import Cell
-from runner.train import backends, judge
+from runner.train import judge
 
 MAX_MESSAGE_CHARS = 300  # the first line of a TF error can carry a whole graph dump
-T = TypeVar("T")
 
 
 def error_summary(error: BaseException) -> str:
-    """One informative line from an exception.
-
-    Usually its first line. TensorFlow's graph errors open with "Graph execution
-    error:" and a stack of frames; their real message is the text after the last
-    frame (e.g. "Incompatible shapes: [64] vs. [64,10]"), followed here by the
-    Keras function it came from.
-    """
+    """One informative line from an exception: its first, or for TensorFlow's "Graph
+    execution error:" the message after the last frame, with the Keras function it came
+    from (e.g. "Incompatible shapes: [64] vs. [64,10] (in compute_loss)")."""
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     if not lines:
         return ""
@@ -55,49 +45,17 @@ def error_fields(phase: str, error: BaseException) -> dict[str, Any]:
 
 
 @dataclasses.dataclass
-
-
 class GroupResult:
-    """What one training run of a head yields.
+    """What one training run of a head yields."""
 
-    Attributes:
-        rows: one result dict per cell, in the order of the cells.
-        logits: the head's pre-activation test outputs (N, units), None if training failed.
-        weights: the trained head's [kernel, bias], None if training failed.
-    """
-
-    rows: list[dict[str, Any]]
-    logits: np.ndarray | None
-    weights: list[np.ndarray] | None = None
+    rows: list[dict[str, Any]]  # one result dict per cell, in the order of the cells
+    logits: np.ndarray | None  # pre-activation test outputs (N, units); None if it failed
+    weights: list[np.ndarray] | None = None  # the trained [kernel, bias]; None if it failed
 
     @classmethod
     def failed(cls, cells: list[Cell], fields: dict[str, Any]) -> GroupResult:
         """Every cell of a head that could not be trained gets the same error fields."""
         return cls([dict(fields) for _ in cells], None)
-
-
-class TestOutputs:
-    """Collects a model's test-split outputs after every epoch (for learning curves).
-
-    `per_epoch[e][k]` is output k (a head) after epoch e.
-    """
-
-    def __init__(self, test_x: np.ndarray):
-        keras = backends.keras()
-
-        outer = self
-
-        class Callback(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                outputs = self.model(test_x, training=False)
-                outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-                outer.per_epoch.append([backends.to_numpy(o) for o in outputs])
-
-        self.per_epoch: list[list[np.ndarray]] = []
-        self.callback = Callback()
-
-    def head(self, k: int) -> list[np.ndarray]:
-        return [outputs[k] for outputs in self.per_epoch]
 
 
 def warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
@@ -107,46 +65,12 @@ def warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-@dataclasses.dataclass
-
-
-class Phase:
-    """The phase a head's training is in: what a failure's row names."""
-
-    name: str = "labels"
-
-
-def run_phases(cells: list[Cell], shared: dict[str, Any], body: Callable[[Phase], T],
-               ) -> tuple[T | None, GroupResult | None, list[str]]:
-    """Run `body` (which moves `phase.name` along as it goes) with warnings recorded.
-
-    Returns:
-        (what `body` returned, None, its warnings), or when it raised (None, the cells'
-        error result naming the phase, []): a failing cell is a result, not a crash.
-    """
-    phase = Phase()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            value = body(phase)
-        except Exception as e:
-            return None, GroupResult.failed(cells, {**shared, **error_fields(phase.name, e),
-                                                    "warnings": warning_texts(caught)}), []
-    return value, None, warning_texts(caught)
-
-
 def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
                 per_epoch: list[np.ndarray], weights: list[np.ndarray], test_x: np.ndarray,
                 labels: np.ndarray, evaluate: Any) -> GroupResult:
-    """Rows of a trained head: the analysis of its outputs and each cell's evaluation.
-
-    Args:
-        losses: training loss per epoch.
-        per_epoch: the head's test outputs after each epoch.
-        weights: the head's [kernel, bias].
-        test_x: the test features the head reads; labels: their integer labels.
-        evaluate: cell -> the dict of `evaluate_metric` for that cell's metric.
-    """
+    """Rows of a trained head (training loss per epoch, test outputs after each epoch,
+    [kernel, bias], the test features and their labels): the judgement of its outputs and
+    each cell's evaluation (`evaluate`: cell -> `evaluate_metric`'s columns)."""
     losses = [float(v) for v in losses]
     final = per_epoch[-1]
     activation = cells[0].activation
@@ -160,9 +84,9 @@ def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
     for c in cells:
         row = {**shared, **evaluate(c)}
         row["warnings"] = list(dict.fromkeys(shared["warnings"] + row.pop("eval_warnings")))
-        entry = vocab.metric(c.metric)
         row["metric_reference"] = judge.metric_reference(
-            entry.reference, final, labels, activation, shared["reference_accuracy"])
+            vocab.metric(c.metric).reference, final, labels, activation,
+            shared["reference_accuracy"])
         row["metric_gap"] = (row["test_metric"] - row["metric_reference"]
                              if row["status"] == "ok" and row["metric_reference"] is not None
                              else None)

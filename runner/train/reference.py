@@ -1,105 +1,141 @@
-"""The reference path: one Keras model per head, exactly as the tutorial writes it.
-
-Cells that differ only in metric share one trained head (metrics do not change
-training); each metric is then compiled and evaluated on its own, so a metric
-that fails fails only its own cell. The fast path (`fused`) is held to these
-numbers by the tests.
-"""
+"""The reference path: one Keras model per head, exactly as the tutorial writes it (the fast
+path, `fused`, is held to its numbers); each metric compiled and evaluated on its own, so
+that a failing metric fails only its cell."""
 
 from __future__ import annotations
 
 import functools
+import math
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from runner import vocab
-from runner.data.pipeline import feature_pipeline
+from runner.data.pipeline import encode_labels, feature_pipeline
 from runner.features.cache import Features
 from runner.grid import Cell
 from runner.train import backends, judge
-from runner.train.heads import build_head, encode_splits, keras_loss, keras_metric, steps_per_epoch
-from runner.train.outcomes import (
-    GroupResult,
-    Phase,
-    TestOutputs,
-    error_fields,
-    finish_head,
-    run_phases,
-    warning_texts,
-)
+from runner.train.outcomes import GroupResult, error_fields, finish_head, warning_texts
+
+
+def keras_loss(cell: Cell):
+    """The cell's Keras loss object, e.g. `CategoricalCrossentropy(from_logits=True)`."""
+    return vocab.LOSSES[cell.loss].build(backends.keras(), cell.from_logits,
+                                         cell.label_smoothing)
+
+
+def keras_metric(cell: Cell):
+    """What `compile(metrics=[...])` gets: the metric's name, or its object with arguments."""
+    return vocab.metric(cell.metric).build(backends.keras())
+
+
+def head_layer(cell: Cell, seed: int):
+    """The tutorial's last layer: Dense(units, activation, GlorotUniform(seed))."""
+    keras = backends.keras()
+    return keras.layers.Dense(
+        cell.units, activation=vocab.ACTIVATIONS[cell.activation].keras,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+
+
+def build_head(cell: Cell, feature_dim: int, seed: int):
+    """The head on top of cached features, as a model of its own."""
+    inputs = backends.keras().Input((feature_dim,))
+    return backends.keras().Model(inputs, head_layer(cell, seed)(inputs), name="head")
+
+
+def steps_per_epoch(n_train: int, batch_size: int, drop_remainder: bool) -> int:
+    """Batches per epoch; also `steps_per_execution`, so that one call of the compiled train
+    function runs a whole epoch (same math, far less dispatch). Raises ValueError for none
+    (Keras would silently train nothing)."""
+    steps = n_train // batch_size if drop_remainder else math.ceil(n_train / batch_size)
+    if steps < 1:
+        raise ValueError(f"Expected at least one training batch. Received: {n_train} "
+                         f"training images, batch_size={batch_size}, "
+                         f"drop_remainder={drop_remainder}")
+    return steps
+
+
+def encode_splits(cell: Cell, train_labels: np.ndarray,
+                  test_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits' integer labels in the cell's encoding (raises as `encode_labels`)."""
+    return tuple(encode_labels(labels, cell.encoding, cell.num_classes, cell.units)
+                 for labels in (train_labels, test_labels))
+
+
+def fit_head(cells: list[Cell], labels: tuple[np.ndarray, np.ndarray], seed: int,
+             shared: dict[str, Any], build: Callable, pipeline: Callable,
+             test_inputs: Callable, callbacks: tuple = ()):
+    """Encode, `build()`, compile and fit (on `pipeline(y_train, drop_remainder)`) a head's
+    model the tutorial's way, its outputs on `test_inputs()` recorded after each epoch:
+    ((model, y_test, losses, outputs, inputs), None, warnings), or (None, error rows, [])."""
+    keras = backends.keras()
+    cell, training = cells[0], cells[0].training
+    per_epoch: list[np.ndarray] = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            per_epoch.append(backends.to_numpy(self.model(x_test, training=False)))
+
+    phase = "labels"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            y_train, y_test = encode_splits(cell, *labels)
+            phase = "build"
+            keras.utils.set_random_seed(seed)
+            model = build()
+            phase = "fit"
+            drop = training.drops_remainder(cell.encoding)
+            steps = steps_per_epoch(len(y_train), training.batch_size, drop)
+            phase = "compile"
+            model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
+                          loss=keras_loss(cell),
+                          steps_per_execution=backends.execution_steps(steps))
+            phase = "fit"
+            train_ds, x_test = pipeline(y_train, drop), test_inputs()
+            start = time.perf_counter()
+            history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
+                                callbacks=[Recorder(), *callbacks])
+            shared["train_seconds"] = round(time.perf_counter() - start, 3)
+        except Exception as e:
+            return None, GroupResult.failed(cells, {**shared, **error_fields(phase, e),
+                                                    "warnings": warning_texts(caught)}), []
+    trained = (model, y_test, history.history["loss"], per_epoch, x_test)
+    return trained, None, warning_texts(caught)
 
 
 def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult:
-    """Train one head for cells that differ only in metric, then evaluate each metric.
-
-    The reference path: one Keras model per head, exactly as the tutorial writes
-    it. `fused.train_together` trains several heads at once with the same numbers.
-
-    Args:
-        cells: cells sharing `Cell.head_id` (asserted), hence training settings.
-        features: the dataset's cached features and integer labels.
-        seed: seeds Keras and the head's kernel initializer.
-
-    Returns:
-        The rows (never raising for a failing cell) and the head's test logits.
-    """
-    keras = backends.keras()
-
-    assert cells and len({c.head_id for c in cells}) == 1, "cells must share a head"
-    cell = cells[0]
-    training = cell.training
+    """Train one head for cells sharing `head_id` (they differ only in metric) on cached
+    features, then evaluate each metric: their rows, never raising for a failing cell."""
+    cell, training = cells[0], cells[0].training
     shared = {"head_id": cell.head_id, "heads_trained_together": 1}
-
-    def train(phase: Phase):
-        y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)
-        phase.name = "build"
-        keras.utils.set_random_seed(seed)
-        model = build_head(cell, features.train_x.shape[1], seed)
-        phase.name = "fit"
-        drop = training.drops_remainder(cell.encoding)
-        steps = steps_per_epoch(len(y_train), training.batch_size, drop)
-        phase.name = "compile"
-        model.compile(optimizer=keras.optimizers.Adam(training.learning_rate),
-                      loss=keras_loss(cell), steps_per_execution=backends.execution_steps(steps))
-        phase.name = "fit"
-        train_ds = feature_pipeline(features.train_x, y_train, training.batch_size,
-                                    shuffle_seed=seed if training.shuffle else None,
-                                    drop_remainder=drop)
-        outputs = TestOutputs(features.test_x)
-        start = time.perf_counter()
-        history = model.fit(train_ds, epochs=training.epochs, verbose=0, shuffle=False,
-                            callbacks=[outputs.callback])
-        shared["train_seconds"] = round(time.perf_counter() - start, 3)
-        return model, y_test, history, outputs
-
-    trained, failure, caught = run_phases(cells, shared, train)
+    trained, failure, caught = fit_head(
+        cells, (features.train_labels, features.test_labels), seed, shared,
+        lambda: build_head(cell, features.train_x.shape[1], seed),
+        lambda y, drop: feature_pipeline(features.train_x, y, training.batch_size,
+                                         shuffle_seed=seed if training.shuffle else None,
+                                         drop_remainder=drop),
+        lambda: features.test_x)
     if failure is not None:
         return failure
-    model, y_test, history, outputs = trained
+    model, y_test, losses, per_epoch, _ = trained
     test_ds = feature_pipeline(features.test_x, y_test, training.batch_size)
-    per_epoch = outputs.head(0)
     return finish_head(
-        cells, {**shared, "warnings": caught}, history.history["loss"],
-        per_epoch, model.layers[-1].get_weights(), features.test_x, features.test_labels,
+        cells, {**shared, "warnings": caught}, losses, per_epoch,
+        model.layers[-1].get_weights(), features.test_x, features.test_labels,
         lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
 
 
 def metric_history(resolved: str, y_test: np.ndarray, per_epoch: list[np.ndarray],
                    metric: str | None = None) -> list[float] | None:
-    """The resolved Keras metric on the test split after each epoch, in one call over
-    all epochs stacked (its per-image values, averaged per epoch); None if it cannot
-    be computed that way.
-
-    Args:
-        metric: the cell's metric; its entry's arguments (a threshold) are passed on.
-    """
-    keras = backends.keras()
-    entry = vocab.metric(metric) if metric else None
-    arguments = dict(entry.arguments) if entry else {}
-    function = getattr(keras.metrics, resolved, None)
+    """The resolved Keras metric (with the cell's metric's arguments, a threshold) on the
+    test split after each epoch, in one call over all epochs stacked (its per-image values,
+    averaged per epoch); None if it cannot be computed that way."""
+    function = getattr(backends.keras().metrics, resolved, None)
+    arguments = dict(vocab.metric(metric).arguments) if metric else {}
     if arguments and callable(function):
         function = functools.partial(function, **arguments)
     if not callable(function) or not per_epoch:
@@ -107,8 +143,7 @@ def metric_history(resolved: str, y_test: np.ndarray, per_epoch: list[np.ndarray
     stacked = np.concatenate(per_epoch)
     tiled = np.concatenate([y_test] * len(per_epoch))
     # Keras 2's compiled metrics give rank-1 labels a trailing axis; Keras 3's do not
-    candidates = [tiled] + ([tiled[:, None]] if tiled.ndim == 1 else [])
-    for labels in candidates:
+    for labels in [tiled] + ([tiled[:, None]] if tiled.ndim == 1 else []):
         try:
             values = np.asarray(function(labels, stacked), dtype=np.float64)
         except Exception:
@@ -120,11 +155,8 @@ def metric_history(resolved: str, y_test: np.ndarray, per_epoch: list[np.ndarray
 
 def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
                     per_epoch: list[np.ndarray]) -> dict[str, Any]:
-    """Compile `cell.metric` onto a trained single-output model and evaluate it.
-
-    Also records which metric Keras built for the name (`metric_resolved`) and
-    that metric per epoch on the test split (`history_test_metric`).
-    """
+    """Compile `cell.metric` onto a trained model and evaluate it: its columns, with the
+    metric Keras built for the name (`metric_resolved`) and its value per epoch."""
     phase = "compile"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -138,11 +170,9 @@ def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
             eval_seconds = round(time.perf_counter() - start, 3)
         except Exception as e:
             return {**error_fields(phase, e), "eval_warnings": warning_texts(caught)}
-    metric_keys = [k for k in scores if k != "loss"]
-    assert len(metric_keys) == 1, f"expected one metric, got {sorted(scores)}"
-    [metric_object] = backends.compiled_metrics(model)
-    resolved = judge.resolved_metric_name(metric_object)
-    return {"test_metric": float(scores[metric_keys[0]]), "test_loss": float(scores["loss"]),
+    [metric] = [k for k in scores if k != "loss"]
+    resolved = judge.resolved_metric_name(backends.compiled_metrics(model)[0])
+    return {"test_metric": float(scores[metric]), "test_loss": float(scores["loss"]),
             "metric_resolved": resolved,
             "history_test_metric": metric_history(resolved, y_test, per_epoch, cell.metric),
             "eval_seconds": eval_seconds, "eval_warnings": warning_texts(caught)}
