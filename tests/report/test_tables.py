@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import itertools
 import pathlib
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from runner.report.columns import RESULT_COLUMNS
 from runner.report.highlights import describe_cells
 from runner.report.markdown import cheat_markdown
 from runner.report.run_report import RunReport
-from runner.report.tables import annotate, recommended
+from runner.report.tables import RESULT_COLUMNS, annotate, recommended
 from runner.report.write import write_tables
 
 
@@ -105,6 +105,15 @@ def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
     cheat = pd.read_csv(tmp_path / "cheat_table.csv")
     assert len(cheat) == 4  # (accuracy: integer/softmax, integer/none, onehot/softmax), binary
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_docs_say_what_every_results_column_means_once():
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
+    section = docs.read_text(encoding="utf-8").split("## results.csv columns", 1)[1]
+    rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("| `")]
+    documented = [c for line in rows for c in re.findall(r"`(\w+)`", line.split(" | ")[0])]
+    assert sorted(documented) == sorted(RESULT_COLUMNS)
+    assert all(meaning.strip(" |") for line in rows for meaning in line.split(" | ")[1:])
 
 
 @pytest.mark.parametrize("value", [float("nan"), None, "missing"])
