@@ -26,8 +26,8 @@ def _load(args: argparse.Namespace) -> Config:
 
 def _write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
     """Write a run's tables; returns what they were written from (a `RunReport`)."""
+    from runner.report.html import write_report
     from runner.report.run_report import RunReport  # pandas: only when needed
-    from runner.report.write import write_report
 
     report = RunReport.read(run_dir, rows)
     write_report(report, run_dir)

@@ -38,7 +38,7 @@ def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
 
 def cmd_table(args: argparse.Namespace) -> int:
     from runner.cli.pinned_runs import write_changes
-    from runner.report.write import write_tables
+    from runner.report.html import write_tables
 
     rows = read_run(args.run_dir, "table")
     if args.claims or args.readme:  # first, so that report.html embeds the new claims.md

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import html
-import pathlib
 import re
 import textwrap
 from typing import Any
@@ -13,7 +12,6 @@ from runner import vocab
 from runner.report import tables
 from runner.report.curves import svg_open, svg_text
 from runner.report.run_report import RunReport
-from runner.store.atomic import atomic_write
 
 # Okabe-Ito hues (distinguishable with the common colour-vision deficiencies), and
 # every cell also says its verdict in words, so colour is never the only cue.
@@ -147,11 +145,3 @@ def heatmap_svg(report: RunReport, dataset: str) -> str:
                           head + (k // ncols) * panel_h, label_w, cell_w))
     out += [_legend(_MARGIN + label_w, height - _MARGIN - 2, bool(notes)), "</svg>\n"]
     return "".join(out)
-
-
-def write_heatmaps(report: RunReport, run_dir: str | pathlib.Path) -> list[pathlib.Path]:
-    """Write `heatmap_<dataset>.svg` for every dataset of a run; returns the paths."""
-    paths = [pathlib.Path(run_dir) / heatmap_name(dataset) for dataset in report.datasets]
-    for dataset, path in zip(report.datasets, paths, strict=True):
-        atomic_write(path, heatmap_svg(report, dataset))
-    return paths

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from runner.report.highlights import describe_cells
+from runner.report.html import write_tables
 from runner.report.markdown import cheat_markdown
 from runner.report.run_report import RunReport
 from runner.report.tables import RESULT_COLUMNS, annotate, recommended
-from runner.report.write import write_tables
 
 
 def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
