@@ -1,4 +1,4 @@
-"""The cheat table as Markdown: provenance header, one section per dataset, errors."""
+"""cheat_table.md, and the sections report.html shares with it; pipe tables; splice_section."""
 
 from __future__ import annotations
 
@@ -36,17 +36,17 @@ def markdown_table(df: pd.DataFrame) -> str:
                                       for v in values] for values in flat.itertuples(index=False)))
 
 
-def _training_text(part: pd.DataFrame) -> str:
-    """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
-    by_encoding = dict(part.groupby("encoding", sort=False).__iter__())
-    texts = []
-    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
-                            "drop_remainder") if k in part]:
-        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
-        shown = set(values.values()).pop() if len(set(values.values())) == 1 else \
-            ", ".join(f"{v} ({enc})" for enc, v in values.items())
-        texts.append(f"{key.replace('_', ' ')} {shown}")
-    return "; ".join(texts)
+def splice_section(document: str, section: str, begin: str, end: str) -> str:
+    """Replace the text between two markers of a document (a generated section of a doc).
+
+    Raises:
+        ValueError: the markers are missing.
+    """
+    if begin not in document or end not in document:
+        raise ValueError(f"Expected the markers {begin!r} and {end!r} in the "
+                         "document. Received: a document without them")
+    head, rest = document.split(begin, 1)
+    return f"{head}{begin}\n{section}{end}{rest.split(end, 1)[1]}"
 
 
 def reference_note(metric: str) -> str:
@@ -54,14 +54,6 @@ def reference_note(metric: str) -> str:
     if vocab.metric(metric).reference is not None:
         return ""
     return " (no reference: never judged `misleading`)"
-
-
-def _weights_text(df: pd.DataFrame) -> str:
-    used = values_text(df, "weights")
-    requested = values_text(df, "weights_requested")
-    if requested in ("?", used):
-        return f"`{used}`"
-    return f"`{used}` (configured `{requested}`)"
 
 
 LEGEND = (
@@ -90,9 +82,24 @@ LEGEND = (
 def header_lines(df: pd.DataFrame, title: str) -> list[str]:
     """A run's title and provenance: software, device, base and weights, seeds."""
     facts = provenance(df)
+    used, requested = values_text(df, "weights"), values_text(df, "weights_requested")
+    weights = f"`{used}`" + ("" if requested in ("?", used) else f" (configured `{requested}`)")
     return [f"# {title}", "", f"Keras {facts['keras']}, TensorFlow {facts['tf']}, device "
-            f"{facts['device']}; frozen {facts['backbone']} weights {_weights_text(df)}; seeds "
+            f"{facts['device']}; frozen {facts['backbone']} weights {weights}; seeds "
             f"{facts['seeds']}.", ""]
+
+
+def _training_text(part: pd.DataFrame) -> str:
+    """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
+    by_encoding = dict(list(part.groupby("encoding", sort=False)))
+    texts = []
+    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
+                            "drop_remainder") if k in part]:
+        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
+        shown = next(iter(values.values())) if len(set(values.values())) == 1 else \
+            ", ".join(f"{v} ({enc})" for enc, v in values.items())
+        texts.append(f"{key.replace('_', ' ')} {shown}")
+    return "; ".join(texts)
 
 
 def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
@@ -108,9 +115,24 @@ def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]
             f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
             f"{'labels' if multi_label else 'classes'}. Training: {_training_text(part)}. "
             f"{counted(len(section), 'cell')}: {tally}.", ""]
-    marked = recommended_misreports(section)
-    tail = [f"- {misreport_line(cell)}" for cell in marked] + [""] if marked else []
-    return head, tail + _groups_text(part)
+    tail = [f"- {misreport_line(cell)}" for cell in recommended_misreports(section)]
+    groups = [f"- **[{group}]** identical test logits: " + ", ".join(
+        f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
+        for group, members in shared_heads(part).groupby("equivalence_group", sort=False)
+        if len(members) > 1] if "equivalence_group" in part else []
+    return head, (tail + [""] if tail else []) + (
+        ["Identical heads (the same experiment in disguise):", "", *groups, ""] if groups else [])
+
+
+def disagreements_lines(df: pd.DataFrame) -> list[str]:
+    """'Where the frameworks disagree' (`aggregate.disagreements`)."""
+    table = aggregate.disagreements(df)
+    if table.empty:
+        return []
+    return ["## Where the frameworks disagree", "",
+            f"{counted(len(table), 'cell')} whose status, verdict or accuracy (by more than "
+            f"{MISLEADING_TOLERANCE}) differ between frameworks:", "",
+            markdown_table(table.set_index("name")), ""]
 
 
 def errors_lines(errors: list[dict[str, Any]]) -> list[str]:
@@ -136,48 +158,5 @@ def cheat_markdown(report: RunReport) -> str:
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
                       markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
         lines += tail
-    lines += disagreements_lines(df)
-    if report.errors:
-        lines += errors_lines(report.errors)
+    lines += disagreements_lines(df) + (errors_lines(report.errors) if report.errors else [])
     return "\n".join(lines)
-
-
-def disagreements_lines(df: pd.DataFrame) -> list[str]:
-    """'Where the frameworks disagree' (`aggregate.disagreements`)."""
-    table = aggregate.disagreements(df)
-    if table.empty:
-        return []
-    return ["## Where the frameworks disagree", "",
-            f"{counted(len(table), 'cell')} whose status, verdict or accuracy (by more than "
-            f"{MISLEADING_TOLERANCE}) differ between frameworks:", "",
-            markdown_table(table.set_index("name")), ""]
-
-
-def _groups_text(part: pd.DataFrame) -> list[str]:
-    """One line per group of identical heads (two or more) of one dataset."""
-    if "equivalence_group" not in part:
-        return []
-    heads = shared_heads(part)
-    lines = []
-    for group, members in heads.groupby("equivalence_group", sort=False):
-        if len(members) < 2:
-            continue
-        names = ", ".join(f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
-        lines.append(f"- **[{group}]** identical test logits: {names}")
-    if lines:
-        lines = ["Identical heads (the same experiment in disguise):", ""] + lines + [""]
-    return lines
-
-
-def splice_section(document: str, section: str, begin: str, end: str) -> str:
-    """Replace the text between two markers of a document (a generated section of a doc).
-
-    Raises:
-        ValueError: the markers are missing.
-    """
-    if begin not in document or end not in document:
-        raise ValueError(f"Expected the markers {begin!r} and {end!r} in the "
-                         "document. Received: a document without them")
-    head, rest = document.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{begin}\n{section}{end}{tail}"
