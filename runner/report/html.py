@@ -127,7 +127,7 @@ def _curves(report: RunReport) -> str:
     by_head = {head_id: cells.to_dict("records")
                for head_id, cells in report.cells.groupby("head_id", sort=False)}
     columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
-                           "loss", "from_logits", "units", *curves.HISTORIES) if c in df]
+                           "loss", "from_logits", "units", *tables.HISTORY_COLUMNS) if c in df]
     for dataset, rows in df[columns].groupby("dataset", sort=False):
         cards, untrained = [], 0
         for head_id, head in rows.groupby("head_id", sort=False):
