@@ -22,6 +22,7 @@ _CHAR = 0.56 * _FONT  # px, a generous average width of a sans-serif font's smal
 _LINE = 13  # px between the lines of a cell or a header
 _CELL = (90, 46)  # px, the least width (wider for long column labels) and the height
 _GAP, _MARGIN = 36, 10  # px between panels, around the picture
+_MIDDLE = 'text-anchor="middle"'
 
 
 def heatmap_name(dataset: str) -> str:
@@ -34,12 +35,9 @@ def _entry(cell: dict[str, Any]) -> list[str]:
     """An entry's lines: '★ 0.876' (the star where recommended), '±0.010', the verdict."""
     if cell["verdict"] == "error":
         return [tables.star(cell) + "error"]
-    lines = [f"{tables.star(cell)}{cell['test_metric_mean']:.3f}"]
-    if cell["n_seeds"] > 1:
-        lines.append(f"±{cell['test_metric_std']:.3f}")
-    if cell["verdict"] != "ok":
-        lines.append(cell["verdict"])
-    return lines
+    return [f"{tables.star(cell)}{cell['test_metric_mean']:.3f}",
+            *[f"±{cell['test_metric_std']:.3f}"] * (cell["n_seeds"] > 1),
+            *[cell["verdict"]] * (cell["verdict"] != "ok")]
 
 
 def _row_label(key: tuple) -> str:
@@ -47,7 +45,7 @@ def _row_label(key: tuple) -> str:
                             loss=False)
 
 
-def _lines(x: float, y: float, lines: list[str], attributes: str = "") -> str:
+def _lines(x: float, y: float, lines: list[str], attributes: str = _MIDDLE) -> str:
     """Lines of text centred vertically on `y` (the baseline a third of a line lower)."""
     top = y - _LINE * (len(lines) - 1) / 2 + _FONT / 3
     return "".join(svg_text(x, top + _LINE * i, line, attributes) for i, line in enumerate(lines))
@@ -55,27 +53,25 @@ def _lines(x: float, y: float, lines: list[str], attributes: str = "") -> str:
 
 def _panel(report: RunReport, metric: str, dataset: str, x: int, y: int, label_w: int,
            cell_w: int) -> str:
-    """One metric's panel, its top left corner at (x, y): its title, column labels, row
-    labels and the entries of its part of the cheat table, each coloured by its cell."""
+    """One metric's panel, its top left corner at (x, y): title, column and row labels, and
+    its part of the cheat table, each entry coloured by its cell."""
     table = report.table.loc[(metric, dataset)]
     rows, columns = list(table.index), list(table.columns)
     left, top, cell_h = x + label_w, y + 3 * _LINE + 14, _CELL[1]
     width = cell_w * len(columns)
     out = [svg_text(left + width / 2, y + _LINE, f"metric: {metric}",
-                    f'font-size="{_FONT + 2}" font-weight="bold" text-anchor="middle"')]
-    for j, column in enumerate(columns):
-        out.append(_lines(left + cell_w * (j + 0.5), y + 2 * _LINE + 8, column.split(" "),
-                          'text-anchor="middle"'))
+                    f'font-size="{_FONT + 2}" font-weight="bold" {_MIDDLE}'),
+           *(_lines(left + cell_w * (j + 0.5), y + 2 * _LINE + 8, column.split(" "))
+             for j, column in enumerate(columns))]
     for i, row_key in enumerate(rows):
         cy = top + cell_h * (i + 0.5)
         out.append(svg_text(left - 6, cy + _FONT / 3, _row_label(row_key), 'text-anchor="end"'))
         for j, column in enumerate(columns):
             cell = report.entries.get((metric, dataset, *row_key, column))
-            box = f'x="{left + cell_w * j}" y="{top + cell_h * i}" width="{cell_w}" ' \
-                  f'height="{cell_h}"'
+            cx, box = left + cell_w * (j + 0.5), (f'x="{left + cell_w * j}" y="{top + cell_h * i}" '
+                                                  f'width="{cell_w}" height="{cell_h}"')
             if cell is None:  # not in the grid
-                out.append(f'<rect {box} fill="#fff" stroke="#ddd"/>'
-                           + _lines(left + cell_w * (j + 0.5), cy, ["–"], 'text-anchor="middle"'))
+                out.append(f'<rect {box} fill="#fff" stroke="#ddd"/>' + _lines(cx, cy, ["–"]))
                 continue
             out.append(f"<g><title>{html.escape(tables.cell_tip(cell))}</title>"  # on hover
                        f'<rect {box} fill="{VERDICT_COLORS[cell["verdict"]]}" stroke="#fff"/>')
@@ -83,8 +79,7 @@ def _panel(report: RunReport, metric: str, dataset: str, x: int, y: int, label_w
                 out.append(f'<rect x="{left + cell_w * j + 5}" y="{top + cell_h * i + 4}" '
                            f'width="{cell_w - 10}" height="{cell_h - 8}" fill="none" '
                            'stroke="#000" stroke-width="2"/>')
-            out.append(_lines(left + cell_w * (j + 0.5), cy, _entry(cell),
-                              'text-anchor="middle"') + "</g>")
+            out.append(_lines(cx, cy, _entry(cell)) + "</g>")
         if i and row_key[0] != rows[i - 1][0]:  # a rule between label encodings
             out.append(f'<path d="M{left} {top + cell_h * i}h{width}" stroke="#000" '
                        'stroke-width="2"/>')
@@ -123,7 +118,6 @@ def heatmap_svg(report: RunReport, dataset: str) -> str:
     facts = tables.provenance(part)
     spec = vocab.spec_of(dataset)
     wrap = int((width - 2 * _MARGIN) / (0.6 * (_FONT + 1)))  # characters of the header a line
-    title = f"{dataset}" + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
     text = textwrap.wrap(f"data: {facts['data'].split(': ', 1)[1]}. Frozen "
                          f"{facts['backbone']} weights {facts['weights']}; Keras "
                          f"{facts['keras']}, TF {facts['tf']}; seeds {facts['seeds']}; "
@@ -133,15 +127,16 @@ def heatmap_svg(report: RunReport, dataset: str) -> str:
              for line in textwrap.wrap(tables.misreport_line(cell).replace("`", ""), width=wrap)]
     head = _MARGIN + _LINE * (len(text + notes) + 1) + 16
     height = head + panel_h * -(-len(metrics) // ncols) + _LINE
+    title = dataset + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"
     out = [svg_open(width, height, f"heatmap of {dataset}",
                     f'font-family="sans-serif" font-size="{_FONT}" '
                     'style="max-width:100%;height:auto"'),
            f'<rect width="{width}" height="{height}" fill="#fff"/>',
            svg_text(_MARGIN, _MARGIN + _LINE, title, f'font-size="{_FONT + 2}" font-weight="bold"'),
            *(svg_text(_MARGIN, _MARGIN + _LINE * (i + 2), line, f'font-size="{_FONT + 1}"')
-             for i, line in enumerate(text + notes))]
-    for k, metric in enumerate(metrics):
-        out.append(_panel(report, metric, dataset, _MARGIN + (k % ncols) * (panel_w + _GAP),
-                          head + (k // ncols) * panel_h, label_w, cell_w))
-    out += [_legend(_MARGIN + label_w, height - _MARGIN - 2, bool(notes)), "</svg>\n"]
+             for i, line in enumerate(text + notes)),
+           *(_panel(report, metric, dataset, _MARGIN + (k % ncols) * (panel_w + _GAP),
+                    head + (k // ncols) * panel_h, label_w, cell_w)
+             for k, metric in enumerate(metrics)),
+           _legend(_MARGIN + label_w, height - _MARGIN - 2, bool(notes)), "</svg>\n"]
     return "".join(out)
