@@ -8,8 +8,6 @@ import dataclasses
 import math
 from typing import Any
 
-import pandas as pd
-
 from runner.config.environments import label_of
 from runner.report import aggregate, tables
 from runner.report.highlights import describe_cells
@@ -32,24 +30,6 @@ NOISE_TEXT = (
     f"single seed on either side, when |Δ| > {SINGLE_SEED_TOLERANCE}.")
 
 
-def _cells(rows: list[dict[str, Any]], key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Annotated rows, and their cells (seeds aggregated) indexed by `key`."""
-    df = tables.annotate(tables.results_frame(rows))
-    return df, aggregate.aggregate_seeds(df).set_index(key, drop=False)
-
-
-def match_key(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]) -> str:
-    """How cells are matched: by cell id, or across runtimes (runs with no framework or
-    environment in common, e.g. a TensorFlow run against a JAX run, or two environments of
-    one run) by the id on the default framework in this Python."""
-    def runtimes(rows: list[dict[str, Any]]) -> set[str]:
-        return {label_of(r.get("environment"), r.get("framework") or DEFAULT_FRAMEWORK)
-                for r in rows}
-
-    across = runtimes(rows_a).isdisjoint(runtimes(rows_b))
-    return "base_id" if across and all("base_id" in r for r in rows_a + rows_b) else "cell_id"
-
-
 def noise_threshold(a: dict[str, Any], b: dict[str, Any]) -> float:
     """The |Δ mean| above which two aggregated cells' accuracies differ beyond noise."""
     if a["n_ok"] >= 2 and b["n_ok"] >= 2:
@@ -59,59 +39,41 @@ def noise_threshold(a: dict[str, Any], b: dict[str, Any]) -> float:
     return SINGLE_SEED_TOLERANCE
 
 
-def _md(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
 def _outcome(cell: dict[str, Any]) -> str:
     if cell["verdict"] == "error":
         return f"error: {cell['error_type']} in `{cell['phase']}`"
     return f"{tables.mean_text(cell)} {cell['verdict']}"
 
 
+def _md(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
     return [pipe_table(header, ([_md(v) for v in row] for row in rows)), ""]
 
 
-def _header(facts: list[tuple[str, str, str]], label_a: str, label_b: str) -> list[str]:
-    differ = [name for name, a, b in facts[1:] if a != b]  # the first: the runs' names
-    note = ("The runs differ in: " + ", ".join(differ) + ". Changes below may come from "
-            "any of these." if differ else "The runs agree in software, weights, data, "
-            "sample counts, epochs and seeds.")
-    return [f"# Comparison: A `{_md(label_a)}` vs. B `{_md(label_b)}`", "",
-            *_table(("", "A", "B"), facts), note, "", NOISE_TEXT, ""]
-
-
-def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> list[str]:
-    return [f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} ("
-            + describe_cells(part, df[df["dataset"] == dataset].drop_duplicates("cell_id")) + ")"
-            for dataset, part in cells.loc[ids].groupby("dataset", sort=False)]
-
-
 @dataclasses.dataclass
 class Differences:
-    """What changed from run A to run B, cell by cell (see `compare_runs`).
+    """What changed from run A to run B (`differences`).
 
     Attributes:
         status, verdicts, accuracy: (name, A, B[, delta, threshold]) per changed cell.
-        within_noise, identical: cells whose accuracy moved within noise; whose outcome
-            (status, error or every seed's metric) is the same.
-        only_a, only_b: Markdown lines for the cells in one run only.
+        shared, identical: the cells in both runs; those whose outcome (status, error or
+            every seed's metric) is the same.
+        same_cells: whether both runs hold exactly the same cells.
         differ_in: the provenance fields in which the runs differ, with A's and B's values.
+        markdown: the comparison as `compare_runs` writes it.
     """
 
-    shared: int
     status: list[tuple]
     verdicts: list[tuple]
     accuracy: list[tuple]
-    within_noise: int
+    shared: int
     identical: int
-    only_a: list[str]
-    only_b: list[str]
+    same_cells: bool
     differ_in: list[tuple[str, str, str]]
-    header: list[str]
-    cells_a: int
-    cells_b: int
+    markdown: str
 
     @property
     def changed(self) -> int:
@@ -121,7 +83,9 @@ class Differences:
 
 def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                 label_a: str, label_b: str) -> Differences:
-    """Compare two runs cell by cell (`NOISE_TEXT` says the noise rule).
+    """Compare two runs cell by cell (`NOISE_TEXT` says the noise rule): by cell id, or
+    across runtimes (runs with no framework or environment in common, e.g. TensorFlow
+    against JAX) by the id on the default framework in this Python.
 
     Raises:
         ValueError: a run has no rows.
@@ -129,8 +93,13 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
     for label, rows in ((label_a, rows_a), (label_b, rows_b)):
         if not rows:
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
-    key = match_key(rows_a, rows_b)
-    (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
+    runtimes_a, runtimes_b = ({label_of(r.get("environment"), r.get("framework") or
+                                        DEFAULT_FRAMEWORK) for r in rows}
+                              for rows in (rows_a, rows_b))
+    key = "base_id" if runtimes_a.isdisjoint(runtimes_b) and all(
+        "base_id" in r for r in rows_a + rows_b) else "cell_id"
+    df_a, df_b = (tables.annotate(tables.results_frame(rows)) for rows in (rows_a, rows_b))
+    a, b = (aggregate.aggregate_seeds(df).set_index(key, drop=False) for df in (df_a, df_b))
     metrics_a, metrics_b = (df.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict()
                             if "test_metric" in df else {} for df in (df_a, df_b))
     shared = [i for i in a.index if i in b.index]
@@ -156,18 +125,38 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
             identical += 1
     facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
     facts = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS]
-    return Differences(
-        len(shared), status, verdicts, deltas, within, identical,
-        _only(a, [i for i in a.index if i not in b.index], df_a, "A"),
-        _only(b, [i for i in b.index if i not in a.index], df_b, "B"),
-        [fact for fact in facts[1:] if fact[1] != fact[2]], _header(facts, label_a, label_b),
-        len(a), len(b))
+    differ = [fact for fact in facts[1:] if fact[1] != fact[2]]  # the first: the runs' names
+    only = [f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} (" +
+            describe_cells(part, df[df["dataset"] == dataset].drop_duplicates("cell_id")) + ")"
+            for run, df, mine, theirs in (("A", df_a, a, b), ("B", df_b, b, a))
+            for dataset, part in mine[~mine.index.isin(theirs.index)].groupby(
+                "dataset", sort=False)]
+    lines = [f"# Comparison: A `{_md(label_a)}` vs. B `{_md(label_b)}`", "",
+             *_table(("", "A", "B"), facts),
+             ("The runs differ in: " + ", ".join(name for name, *_ in differ) + ". Changes below "
+              "may come from any of these." if differ else "The runs agree in software, "
+              "weights, data, sample counts, epochs and seeds."), "", NOISE_TEXT, "",
+             f"{tables.counted(len(shared), 'cell')} in both runs: {len(status)} status or "
+             f"error changes, {len(verdicts)} verdict changes, {len(deltas)} accuracy "
+             f"changes beyond noise, {within} within noise. "
+             f"{tables.counted(len(a) - len(shared), 'cell')} only in A, "
+             f"{len(b) - len(shared)} only in B.", ""]
+    for title, items, header in (
+            ("Cells in one run only", only, None),
+            ("Status and error changes", status, ("cell", "A", "B")),
+            ("Verdict changes", verdicts, ("cell", "A", "B")),
+            ("Accuracy changes beyond noise", deltas,
+             ("cell", "A", "B", "Δ (B − A)", "noise threshold"))):
+        lines += [f"## {title}", ""] + (["None.", ""] if not items else items + [""]
+                                        if header is None else _table(header, items))
+    return Differences(status, verdicts, deltas, len(shared), identical,
+                       len(shared) == len(a) == len(b), differ, "\n".join(lines))
 
 
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                  label_a: str, label_b: str) -> str:
     """A cell-by-cell diff of two runs as Markdown: how the runs differ, then the cells only
-    in one run, the status, verdict and accuracy changes (`render`).
+    in one run, the status, verdict and accuracy changes (`differences`).
 
     Args:
         rows_a, rows_b: the result rows of each run (one per cell and seed).
@@ -176,28 +165,4 @@ def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
     Raises:
         ValueError: a run has no rows.
     """
-    return render(differences(rows_a, rows_b, label_a, label_b))
-
-
-def render(d: Differences) -> str:
-    """`differences` as the Markdown of `compare_runs`."""
-    lines = list(d.header)
-    lines += [f"{tables.counted(d.shared, 'cell')} in both runs: {len(d.status)} status or "
-              f"error changes, {len(d.verdicts)} verdict changes, {len(d.accuracy)} accuracy "
-              f"changes beyond noise, {d.within_noise} within noise. "
-              f"{tables.counted(d.cells_a - d.shared, 'cell')} only in A, "
-              f"{d.cells_b - d.shared} only in B.", ""]
-    sections = (("Cells in one run only", d.only_a + d.only_b, None),
-                ("Status and error changes", d.status, ("cell", "A", "B")),
-                ("Verdict changes", d.verdicts, ("cell", "A", "B")),
-                ("Accuracy changes beyond noise", d.accuracy,
-                 ("cell", "A", "B", "Δ (B − A)", "noise threshold")))
-    for title, items, header in sections:
-        lines += [f"## {title}", ""]
-        if not items:
-            lines += ["None.", ""]
-        elif header is None:
-            lines += items + [""]
-        else:
-            lines += _table(header, items)
-    return "\n".join(lines)
+    return differences(rows_a, rows_b, label_a, label_b).markdown

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pathlib
 
-from runner.report.compare import differences, render
+from runner.report.compare import differences
 from runner.report.highlights import tally
 from runner.report.run_report import RunReport
 from runner.report.tables import counted, group_sizes
@@ -56,9 +56,9 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
         return (f"the committed sample {sample} holds other cells or settings (seeds, epochs, "
                 "sample counts, ...): not compared")
     found = differences(sample_rows, rows, str(sample), str(run_dir))
-    atomic_write(run_dir / COMPARISON_FILE, render(found))
+    atomic_write(run_dir / COMPARISON_FILE, found.markdown)
     where = run_dir / COMPARISON_FILE
-    if found.changed == 0 and found.identical == found.shared == found.cells_a == found.cells_b:
+    if found.changed == 0 and found.identical == found.shared and found.same_cells:
         return f"same numbers as the committed run {sample} ({where})"
     why = "; ".join(f"{name} {b} here vs {a} there" for name, a, b in found.differ_in) or \
         "same software, weights, data and seeds: floating-point results differ between machines"
