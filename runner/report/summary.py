@@ -1,6 +1,5 @@
 """What `cheatgrid grid` says when a run ends: the findings in a few lines, where the report
-is, and how this machine's numbers compare with the committed sample run of the same config.
-"""
+is, and how this machine's numbers compare with the committed sample run of the same config."""
 
 from __future__ import annotations
 
@@ -18,30 +17,17 @@ COMPARISON_FILE = "compare_samples.md"
 
 
 def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
-    """The committed sample run named `name`: under results/samples/ of the working
-    directory, or of the checkout the config file is in (configs/ beside results/; the
-    path as given, since a checkout's configs/ is a link into the package)."""
-    roots = [pathlib.Path.cwd()]
-    if config_path:
-        roots.append(pathlib.Path(config_path).absolute().parent.parent)
-    for root in roots:
-        candidate = root / SAMPLES / name
-        if (candidate / results.RESULTS_FILE).is_file():
-            return _short(candidate)
+    """The committed sample run named `name` (relative to the working directory when below
+    it): under results/samples/ of the working directory, or of the checkout the config file
+    is in (configs/ beside results/; the path as given: a checkout's configs/ is a link)."""
+    cwd = pathlib.Path.cwd()
+    for root in [cwd] + ([pathlib.Path(config_path).absolute().parent.parent]
+                         if config_path else []):
+        if (root / SAMPLES / name / results.RESULTS_FILE).is_file():
+            found = (root / SAMPLES / name).resolve()
+            return found.relative_to(cwd.resolve()) if found.is_relative_to(cwd.resolve()) \
+                else root / SAMPLES / name
     return None
-
-
-def _short(path: pathlib.Path) -> pathlib.Path:
-    """`path` relative to the working directory when it is below it."""
-    try:
-        return path.resolve().relative_to(pathlib.Path.cwd().resolve())
-    except ValueError:
-        return path
-
-
-def _settings(rows: list[dict]) -> set[tuple]:
-    """Which cells, seeds and settings a run holds: equal sets mean the same config."""
-    return {(r.get("cell_id"), r.get("seed"), r.get("settings_hash")) for r in rows}
 
 
 def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.Path | None,
@@ -52,12 +38,13 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
     if sample.resolve() == run_dir.resolve():
         return f"this is the committed sample run {sample}"
     sample_rows = results.read_rows(sample / results.RESULTS_FILE)
-    if _settings(sample_rows) != _settings(rows):
+    settings = [{(r.get("cell_id"), r.get("seed"), r.get("settings_hash")) for r in run}
+                for run in (sample_rows, rows)]  # equal: the same cells, seeds and settings
+    if settings[0] != settings[1]:
         return (f"the committed sample {sample} holds other cells or settings (seeds, epochs, "
                 "sample counts, ...): not compared")
     found = differences(sample_rows, rows, str(sample), str(run_dir))
-    atomic_write(run_dir / COMPARISON_FILE, found.markdown)
-    where = run_dir / COMPARISON_FILE
+    atomic_write(where := run_dir / COMPARISON_FILE, found.markdown)
     if found.changed == 0 and found.identical == found.shared and found.same_cells:
         return f"same numbers as the committed run {sample} ({where})"
     why = "; ".join(f"{name} {b} here vs {a} there" for name, a, b in found.differ_in) or \
