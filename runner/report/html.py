@@ -10,7 +10,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from runner.report import curves, heatmaps, markdown, tables
+from runner.report import heatmaps, markdown, tables
 from runner.report.heatmaps import VERDICT_COLORS
 from runner.report.highlights import findings_markdown
 from runner.report.run_report import RunReport
@@ -118,7 +118,7 @@ def _dataset_section(report: RunReport, dataset: str) -> str:
 def _curves(report: RunReport) -> str:
     df = report.shown
     swatches = "".join(f'<span class="sw" style="background:{color}"></span>{_e(m)} '
-                       for m, (color, _) in curves.metric_styles().items())
+                       for m, (color, _) in heatmaps.metric_styles().items())
     out = ["<h2 id='curves'>Learning curves</h2><p>Per trained head (mean over seeds): the "
            "training loss per epoch, and each metric on the test split per epoch with the "
            f"reference accuracy (dashed). {swatches}</p>"]
@@ -132,13 +132,13 @@ def _curves(report: RunReport) -> str:
         cards, untrained = [], 0
         for head_id, head in rows.groupby("head_id", sort=False):
             head = head.to_dict("records")
-            if curves.mean_series([r["history_loss"] for r in head]).size == 0:
+            if heatmaps.mean_series([r["history_loss"] for r in head]).size == 0:
                 untrained += 1
                 continue
             values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
                              f'{_e(c["value"])}</span></li>' for c in by_head[head_id])
             cards.append(f'<div class="card"><h4>{_e(tables.head_text(head[0]))}</h4>'
-                         f"<ul>{values}</ul>{curves.head_charts(head)}</div>")
+                         f"<ul>{values}</ul>{heatmaps.head_charts(head)}</div>")
         note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
                 "no training history: failed before or during fit (see Errors).</p>"
                 ) if untrained else ""
