@@ -1,5 +1,4 @@
-"""`RunReport`: a run's annotated rows and the views every output reads, each computed once
-by the first output that asks."""
+"""`RunReport`: a run's annotated rows and the views every output reads, each computed once."""
 
 from __future__ import annotations
 
@@ -73,11 +72,7 @@ class RunReport:
         return list(dict.fromkeys(self.section(dataset)[0]["metric"]))
 
     def section(self, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """One section's rows and cells.
-
-        Raises:
-            ValueError: the run has no such section.
-        """
+        """One section's rows and cells; a ValueError for a section the run lacks."""
         if dataset not in self.datasets:
             raise ValueError(f"Expected rows of dataset {dataset!r}. Received: rows of "
                              f"{sorted(self.datasets)}")
