@@ -67,7 +67,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         progress=not args.no_progress, use_cache=not args.no_cache, device=args.device,
         force=args.force, retry_errors=args.retry_errors, executor=args.executor,
         ray_address=args.ray_address, verbose=args.verbose)
-    from runner.report.summary import find_sample, summary_lines
+    from runner.report.compare import find_sample, summary_lines
 
     sample = find_sample(config.name, config.source_path)
     for line in summary_lines(tables, run_dir, rows, sample):

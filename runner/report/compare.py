@@ -1,19 +1,25 @@
 """Two runs side by side: each cell (seeds aggregated, matched by cell id, or across
 runtimes by its id on the default framework) whose status, error, verdict or accuracy
-changed beyond noise (`NOISE_TEXT` says the rule)."""
+changed beyond noise (`NOISE_TEXT`); what `grid` says when it ends, against its sample."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import pathlib
 from typing import Any
 
 from runner.config.environments import label_of
 from runner.report import aggregate, tables
-from runner.report.highlights import describe_cells
+from runner.report.highlights import describe_cells, tally
 from runner.report.markdown import pipe_table
+from runner.report.run_report import RunReport
+from runner.store import results
+from runner.store.atomic import atomic_write
 from runner.vocab import DEFAULT_FRAMEWORK
 
+SAMPLES = pathlib.Path("results") / "samples"  # where the committed sample runs live
+COMPARISON_FILE = "compare_samples.md"
 NOISE_SE_FACTOR = 2.0
 NOISE_FLOOR = 0.005  # below this a change does not matter, however sure it is
 SINGLE_SEED_TOLERANCE = 0.02  # one seed has no spread: a fixed margin, the verdicts' margin
@@ -55,16 +61,10 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 
 @dataclasses.dataclass
 class Differences:
-    """What changed from run A to run B (`differences`).
-
-    Attributes:
-        status, verdicts, accuracy: (name, A, B[, delta, threshold]) per changed cell.
-        shared, identical: the cells in both runs; those whose outcome (status, error or
-            every seed's metric) is the same.
-        same_cells: whether both runs hold exactly the same cells.
-        differ_in: the provenance fields in which the runs differ, with A's and B's values.
-        markdown: the comparison as `compare_runs` writes it.
-    """
+    """What changed from run A to run B: (name, A, B[, delta, threshold]) per changed cell;
+    the cells in both, and of them those whose outcome (status, error or every seed's metric)
+    is the same; whether both hold the same cells; the provenance fields that differ (name,
+    A's, B's); and the comparison's Markdown (`compare_runs`)."""
 
     status: list[tuple]
     verdicts: list[tuple]
@@ -83,13 +83,8 @@ class Differences:
 
 def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                 label_a: str, label_b: str) -> Differences:
-    """Compare two runs cell by cell (`NOISE_TEXT` says the noise rule): by cell id, or
-    across runtimes (runs with no framework or environment in common, e.g. TensorFlow
-    against JAX) by the id on the default framework in this Python.
-
-    Raises:
-        ValueError: a run has no rows.
-    """
+    """Compare two runs cell by cell (`NOISE_TEXT`): by cell id, or for runs with no runtime
+    in common (TensorFlow against JAX) by the id on the default framework in this Python."""
     for label, rows in ((label_a, rows_a), (label_b, rows_b)):
         if not rows:
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
@@ -155,14 +150,66 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
 
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                  label_a: str, label_b: str) -> str:
-    """A cell-by-cell diff of two runs as Markdown: how the runs differ, then the cells only
-    in one run, the status, verdict and accuracy changes (`differences`).
-
-    Args:
-        rows_a, rows_b: the result rows of each run (one per cell and seed).
-        label_a, label_b: how to call the runs, e.g. their directories.
-
-    Raises:
-        ValueError: a run has no rows.
-    """
+    """A cell-by-cell diff of two runs' rows as Markdown (`differences`); a ValueError when
+    a run has none."""
     return differences(rows_a, rows_b, label_a, label_b).markdown
+
+
+def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
+    """The committed sample run named `name` (relative to the working directory when below
+    it): under results/samples/ of the working directory, or of the checkout the config file
+    is in (configs/ beside results/; the path as given: a checkout's configs/ is a link)."""
+    cwd = pathlib.Path.cwd()
+    for root in [cwd] + ([pathlib.Path(config_path).absolute().parent.parent]
+                         if config_path else []):
+        if (root / SAMPLES / name / results.RESULTS_FILE).is_file():
+            found = (root / SAMPLES / name).resolve()
+            return found.relative_to(cwd.resolve()) if found.is_relative_to(cwd.resolve()) \
+                else root / SAMPLES / name
+    return None
+
+
+def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.Path | None,
+                      ) -> str:
+    """One line on this run against its committed sample; writes compare_samples.md."""
+    if sample is None:
+        return "no committed sample run of this config to compare with"
+    if sample.resolve() == run_dir.resolve():
+        return f"this is the committed sample run {sample}"
+    sample_rows = results.read_rows(sample / results.RESULTS_FILE)
+    settings = [{(r.get("cell_id"), r.get("seed"), r.get("settings_hash")) for r in run}
+                for run in (sample_rows, rows)]  # equal: the same cells, seeds and settings
+    if settings[0] != settings[1]:
+        return (f"the committed sample {sample} holds other cells or settings (seeds, epochs, "
+                "sample counts, ...): not compared")
+    found = differences(sample_rows, rows, str(sample), str(run_dir))
+    atomic_write(where := run_dir / COMPARISON_FILE, found.markdown)
+    if found.changed == 0 and found.identical == found.shared and found.same_cells:
+        return f"same numbers as the committed run {sample} ({where})"
+    why = "; ".join(f"{name} {b} here vs {a} there" for name, a, b in found.differ_in) or \
+        "same software, weights, data and seeds: floating-point results differ between machines"
+    return (f"{found.changed} of {found.shared} cells differ in status, verdict or accuracy "
+            f"beyond noise from the committed run {sample}, {found.shared - found.identical} "
+            f"in their numbers ({why}); see {where}")
+
+
+def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
+                  sample: pathlib.Path | None) -> list[str]:
+    """The end-of-run summary, one line each."""
+    groups: dict[str, int] = {}
+    for (dataset, _), size in tables.group_sizes(report.shown).items():
+        if size > 1:
+            groups[dataset] = groups.get(dataset, 0) + 1
+    identical = (f"{tables.counted(sum(groups.values()), 'group')} of identical heads ("
+                 + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
+        else "no identical heads"
+    misleading = report.cells[report.cells["verdict"] == "misleading"]
+    metrics = ", ".join(dict.fromkeys(misleading["metric"])) or "none"
+    return [f"done: {tally(report.cells)}",
+            f"metrics that misreport: {tables.counted(len(misleading), 'cell')} ({metrics}); "
+            f"{identical}",
+            f"report: {run_dir / 'report.html'} (findings first; also cheat_table.md, "
+            "results.csv, results.jsonl"
+            + (", changes.md: what changed when" if (run_dir / "changes.md").is_file() else "")
+            + ")",
+            f"vs the committed sample: {sample_comparison(run_dir, rows, sample)}"]

@@ -200,11 +200,7 @@ def _legend(x: int, y: int, marked: bool) -> str:
 
 
 def heatmap_svg(report: RunReport, dataset: str) -> str:
-    """One dataset's heatmap: an SVG document (which HTML can also embed as it is).
-
-    Raises:
-        ValueError: the run has no rows of `dataset`.
-    """
+    """One dataset's heatmap: an SVG document (which HTML can also embed as it is)."""
     part, section = report.section(dataset)
     metrics = report.metrics(dataset)
     ncols = min(2, len(metrics))

@@ -173,11 +173,7 @@ def render_html(report: RunReport, *, claims: str | None = None,
 
 def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, str]:
     """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and
-    report.html (with the run's changes.md, claims.md and snippets.md) into `run_dir`.
-
-    Returns:
-        Output name -> path of each file written.
-    """
+    report.html (with the run's changes.md, claims.md and snippets.md): name -> path."""
     run_dir = pathlib.Path(run_dir)
     texts = {name: (run_dir / f"{name}.md").read_text(encoding="utf-8")
              if (run_dir / f"{name}.md").is_file() else None

@@ -37,11 +37,7 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 
 def splice_section(document: str, section: str, begin: str, end: str) -> str:
-    """Replace the text between two markers of a document (a generated section of a doc).
-
-    Raises:
-        ValueError: the markers are missing.
-    """
+    """Replace the text between two markers of a document (a ValueError without them)."""
     if begin not in document or end not in document:
         raise ValueError(f"Expected the markers {begin!r} and {end!r} in the "
                          "document. Received: a document without them")
