@@ -4,7 +4,6 @@ tally, the metrics that misreport, heads that never learn, heads that are one mo
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
@@ -89,16 +88,6 @@ def findings_markdown(found: list[tuple[str, list[str]]]) -> list[str]:
         if items:
             lines += [f"**{TITLES[kind]}**", ""] + [f"- {item}" for item in items] + [""]
     return lines
-
-
-def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each distinct error of a run, in grid order: `dataset`, `phase`, `error_type`,
-    `message`, and the cells it hit (`count`, `cells`: `describe_cells`)."""
-    grouped = df[df["status"] == "error"].groupby(
-        ["dataset", "phase", "error_type", "error_message"], sort=False, dropna=False)
-    return [{"dataset": dataset, "phase": phase, "error_type": error_type, "message": message,
-             "count": len(part), "cells": describe_cells(part, df[df["dataset"] == dataset])}
-            for (dataset, phase, error_type, message), part in grouped]
 
 
 def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:

@@ -164,7 +164,7 @@ def render_html(report: RunReport, *, claims: str | None = None,
             + "</nav>" + findings_html(report.findings) + _legend() +
             "".join(_dataset_section(report, d) for d in report.datasets) +
             _markdown(markdown.disagreements_lines(report.shown)) + "".join(embedded.values()) +
-            f"<section id='errors'>{_markdown(markdown.errors_lines(report.errors))}</section>" +
+            f"<section id='errors'>{_markdown(markdown.errors_lines(report.shown))}</section>" +
             _curves(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"

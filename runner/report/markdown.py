@@ -9,7 +9,7 @@ import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate
-from runner.report.highlights import findings_markdown
+from runner.report.highlights import describe_cells, findings_markdown
 from runner.report.run_report import RunReport
 from runner.report.tables import (
     MISREPORT_MARK,
@@ -131,13 +131,17 @@ def disagreements_lines(df: pd.DataFrame) -> list[str]:
             markdown_table(table.set_index("name")), ""]
 
 
-def errors_lines(errors: list[dict[str, Any]]) -> list[str]:
-    """The run's distinct errors (`highlights.error_items`)."""
-    if not errors:
+def errors_lines(df: pd.DataFrame) -> list[str]:
+    """Each distinct error of a run, in grid order: where it was raised, the cells it hit."""
+    errors = df[df["status"] == "error"]
+    if errors.empty:
         return ["## Errors", "", "No cell raised.", ""]
     return ["## Errors", "", "Each distinct error, where it was raised, and the cells it hit.",
-            "", *[f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} of "
-              f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors], ""]
+            "", *[f"- **{error_type}** in `{phase}`, {counted(len(part), 'cell')} of {dataset} "
+                  f"({describe_cells(part, df[df['dataset'] == dataset])}): {message}"
+                  for (dataset, phase, error_type, message), part in errors.groupby(
+                      ["dataset", "phase", "error_type", "error_message"], sort=False,
+                      dropna=False)], ""]
 
 
 def cheat_markdown(report: RunReport) -> str:
@@ -154,5 +158,6 @@ def cheat_markdown(report: RunReport) -> str:
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
                       markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
         lines += tail
-    lines += disagreements_lines(df) + (errors_lines(report.errors) if report.errors else [])
+    lines += disagreements_lines(df) + (
+        errors_lines(df) if (df["status"] == "error").any() else [])
     return "\n".join(lines)

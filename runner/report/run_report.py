@@ -57,11 +57,6 @@ class RunReport:
         """What the run found, by kind (`highlights.findings`)."""
         return highlights.findings(self.shown, self.cells)
 
-    @functools.cached_property
-    def errors(self) -> list[dict[str, Any]]:
-        """Each distinct error and the cells it hit (`highlights.error_items`)."""
-        return highlights.error_items(self.shown)
-
     @property
     def datasets(self) -> list[str]:
         """The sections, in the grid's order (a dataset, or a dataset per runtime)."""
