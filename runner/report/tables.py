@@ -64,20 +64,17 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
     df["equivalence_group"], df["same_as"] = None, None
     if run_dir is None or "head_id" not in df:
         return df
-    judged = df[(df["status"] == "ok")].dropna(subset=["head_id", "seed"])
-    # heads of one dataset and one backbone: another base's features are another input
-    if "backbone" in judged:  # rows written before the axis: VGG16's
-        judged = judged.assign(backbone=judged["backbone"].astype(object).where(
-            judged["backbone"].notna(), vocab.DEFAULT_BACKBONE))
-    for _, part in judged.groupby(["dataset"] + (["backbone"] if "backbone" in judged else []),
-                                  sort=False):
+    judged = df[df["status"] == "ok"].dropna(subset=["head_id", "seed"])
+    # heads of one dataset and one backbone (another base's features are another input);
+    # rows written before the axis are VGG16's
+    backbones = judged.get("backbone", pd.Series(None, index=judged.index, dtype=object))
+    for _, part in judged.groupby([judged["dataset"], backbones.astype(object).fillna(
+            vocab.DEFAULT_BACKBONE)], sort=False):
         seeds = sorted(part["seed"].unique())
-        heads = []
-        for head_id in dict.fromkeys(part["head_id"]):
-            logits = [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
-            if all(x is not None for x in logits):
-                heads.append((head_id, np.concatenate(logits)))
-        leaders = aggregate.equivalence_groups(heads)
+        logits = {head_id: [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
+                  for head_id in dict.fromkeys(part["head_id"])}
+        leaders = aggregate.equivalence_groups((head_id, np.concatenate(x)) for head_id, x in
+                                               logits.items() if all(a is not None for a in x))
         numbers = {leader: f"g{i + 1}" for i, leader in enumerate(dict.fromkeys(
             leaders.values()))}
         names = dict(zip(part["head_id"], part["name"].str.rsplit("/", n=1).str[0],
