@@ -77,17 +77,6 @@ def findings_html(found: list[tuple[str, list[str]]]) -> str:
     return f"<section id='findings'>{_markdown(findings_markdown(found))}</section>"
 
 
-def _legend() -> str:
-    items = "".join(f'<li><span class="sw {v}"></span><strong>{v}</strong>: {_e(meaning)}</li>'
-                    for v, meaning in _VERDICT_MEANINGS.items())
-    return (f"<h2>Legend</h2><ul class='legend'>{items}<li><span class='sw' "
-            "style='outline:3px solid #000;outline-offset:-3px'></span><strong>★ bold, "
-            "outlined</strong>: a combination the tutorial recommends; "
-            f"<strong>★{tables.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
-            "under its tables says what it showed and what to use instead)</li></ul>"
-            f"<p>{_MARKDOWN.renderInline(markdown.LEGEND)}</p>")
-
-
 def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
     """One metric's cheat table; each entry coloured by its cell's verdict."""
     table = report.table.loc[(metric, dataset)]
@@ -104,15 +93,6 @@ def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
         rows.append(f"<tr>{tds}</tr>")
     return f"<table class='cheat'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>" \
            "</table>"
-
-
-def _dataset_section(report: RunReport, dataset: str) -> str:
-    head, tail = markdown.section_lines(report, dataset)
-    out = [f'<section id="{_e(dataset)}">{_markdown(head)}']
-    for metric in report.metrics(dataset):
-        out += [_markdown([f"### metric: {metric}{markdown.reference_note(metric)}"]),
-                _cheat_table(report, metric, dataset)]
-    return "".join(out) + _markdown(tail) + "</section>"
 
 
 def _curves(report: RunReport) -> str:
@@ -159,13 +139,26 @@ def render_html(report: RunReport, *, claims: str | None = None,
     run = tables.provenance(report.shown)["run"]
     links = {**{n: n for n in ("findings", *report.datasets, *embedded, "errors")},
              "curves": "learning curves"}
+    legend = "".join(f'<li><span class="sw {v}"></span><strong>{v}</strong>: {_e(meaning)}</li>'
+                     for v, meaning in _VERDICT_MEANINGS.items())
     body = (_markdown(markdown.header_lines(report.shown, f"cheatgrid: run {run}")) +
             "<nav>" + "".join(f'<a href="#{_e(n)}">{_e(text)}</a>' for n, text in links.items())
-            + "</nav>" + findings_html(report.findings) + _legend() +
-            "".join(_dataset_section(report, d) for d in report.datasets) +
-            _markdown(markdown.disagreements_lines(report.shown)) + "".join(embedded.values()) +
-            f"<section id='errors'>{_markdown(markdown.errors_lines(report.shown))}</section>" +
-            _curves(report))
+            + "</nav>" + findings_html(report.findings) +
+            f"<h2>Legend</h2><ul class='legend'>{legend}<li><span class='sw' "
+            "style='outline:3px solid #000;outline-offset:-3px'></span><strong>★ bold, "
+            "outlined</strong>: a combination the tutorial recommends; "
+            f"<strong>★{tables.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
+            "under its tables says what it showed and what to use instead)</li></ul>"
+            f"<p>{_MARKDOWN.renderInline(markdown.LEGEND)}</p>")
+    for dataset in report.datasets:
+        head, tail = markdown.section_lines(report, dataset)
+        body += f'<section id="{_e(dataset)}">{_markdown(head)}' + "".join(
+            _markdown([f"### metric: {m}{markdown.reference_note(m)}"]) +
+            _cheat_table(report, m, dataset) for m in report.metrics(dataset)
+        ) + _markdown(tail) + "</section>"
+    body += (_markdown(markdown.disagreements_lines(report.shown)) + "".join(embedded.values())
+             + f"<section id='errors'>{_markdown(markdown.errors_lines(report.shown))}</section>"
+             + _curves(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
