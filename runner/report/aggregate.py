@@ -13,10 +13,6 @@ from runner.config.environments import label_of
 from runner.train import judge
 from runner.train.judge import EQUIVALENCE_TOLERANCE, MISLEADING_TOLERANCE, VERDICTS
 
-_CELL_KEYS = ["cell_id", "name", "dataset", "encoding", "units", "activation", "loss",
-              "from_logits", "metric"]
-
-
 def equivalence_groups(heads: Iterable[tuple[str, np.ndarray]],
                        tolerance: float = EQUIVALENCE_TOLERANCE) -> dict[str, str]:
     """Group heads, given as (head id, logits of one dataset, every seed stacked) in display
@@ -37,7 +33,8 @@ def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
     seed's row plus `n_seeds`, `n_ok`, `test_metric_mean` / `_std`, `reference_accuracy_mean`
     / `_std`, and `verdict`: the first of error, degenerate, misleading, ok any seed got."""
     by_cell = df.groupby("cell_id", sort=False)
-    keys = [k for k in _CELL_KEYS if k in df]
+    keys = [k for k in ("cell_id", "name", "dataset", "encoding", "units", "activation", "loss",
+                        "from_logits", "metric") if k in df]
     cells = by_cell.nth(0).set_index("cell_id", drop=False)
     cells = cells[keys + [c for c in cells.columns if c not in keys]]
     ok = df["status"] == "ok"

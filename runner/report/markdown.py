@@ -47,9 +47,7 @@ def splice_section(document: str, section: str, begin: str, end: str) -> str:
 
 def reference_note(metric: str) -> str:
     """' (no reference: ...)' for a metric the verdicts cannot hold to a reference."""
-    if vocab.metric(metric).reference is not None:
-        return ""
-    return " (no reference: never judged `misleading`)"
+    return "" if vocab.metric(metric).reference else " (no reference: never judged `misleading`)"
 
 
 LEGEND = (

@@ -89,8 +89,7 @@ def misreport(cell: Mapping[str, Any]) -> tuple[str, str] | None:
 def note(cell: Mapping[str, Any]) -> str | None:
     """One line on a misleading cell: what its metric showed against the reference
     accuracy (exact match for multi-label data), why, and the fix; else None."""
-    found = misreport(cell)
-    if found is None:
+    if (found := misreport(cell)) is None:
         return None
     kind = " (exact match)" if cell["encoding"] == "multihot" else ""
     return (f"`{cell['metric']}` shows {_number(cell, 'test_metric'):.4f} where the reference "

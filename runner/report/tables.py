@@ -99,9 +99,8 @@ def recommended_misreports(cells: pd.DataFrame) -> list[dict[str, Any]]:
 
 def star(cell: dict[str, Any]) -> str:
     """'★ ' before a recommended cell's entry, '★† ' when its metric misreports."""
-    if not recommended(cell):
-        return ""
-    return f"★{MISREPORT_MARK * isinstance(cell.get('misreport'), str)} "
+    return f"★{MISREPORT_MARK * isinstance(cell.get('misreport'), str)} " \
+        if recommended(cell) else ""
 
 
 def cell_tip(cell: dict[str, Any]) -> str:
