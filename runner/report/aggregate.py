@@ -13,6 +13,7 @@ from runner.config.environments import label_of
 from runner.train import judge
 from runner.train.judge import EQUIVALENCE_TOLERANCE, MISLEADING_TOLERANCE, VERDICTS
 
+
 def equivalence_groups(heads: Iterable[tuple[str, np.ndarray]],
                        tolerance: float = EQUIVALENCE_TOLERANCE) -> dict[str, str]:
     """Group heads, given as (head id, logits of one dataset, every seed stacked) in display
