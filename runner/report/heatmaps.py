@@ -219,8 +219,8 @@ def heatmap_svg(report: RunReport, dataset: str) -> str:
                          f"{facts['keras']}, TF {facts['tf']}; seeds {facts['seeds']}; "
                          "entries: test metric (mean over seeds).", width=wrap)
     # under the title: what each ★† entry's metric showed, and what to use instead
-    notes = [line for cell in tables.recommended_misreports(section)
-             for line in textwrap.wrap(tables.misreport_line(cell).replace("`", ""), width=wrap)]
+    notes = [line for note in tables.misreport_lines(section)
+             for line in textwrap.wrap(note.replace("`", ""), width=wrap)]
     head = _MARGIN + _LINE * (len(text + notes) + 1) + 16
     height = head + panel_h * -(-len(metrics) // ncols) + _LINE
     title = dataset + (f": {spec.part}" if spec else "") + f" (run {facts['run']})"

@@ -14,9 +14,8 @@ from runner.report.run_report import RunReport
 from runner.report.tables import (
     MISREPORT_MARK,
     counted,
-    misreport_line,
+    misreport_lines,
     provenance,
-    recommended_misreports,
     shared_heads,
     values_text,
 )
@@ -109,7 +108,7 @@ def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]
             f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
             f"{'labels' if multi_label else 'classes'}. Training: {_training_text(part)}. "
             f"{counted(len(section), 'cell')}: {tally}.", ""]
-    tail = [f"- {misreport_line(cell)}" for cell in recommended_misreports(section)]
+    tail = [f"- {line}" for line in misreport_lines(section)]
     groups = [f"- **[{group}]** identical test logits: " + ", ".join(
         f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
         for group, members in shared_heads(part).groupby("equivalence_group", sort=False)

@@ -91,12 +91,6 @@ def recommended(cell: dict[str, Any]) -> bool:
     return isinstance(value := cell.get("recommended"), (bool, np.bool_)) and bool(value)
 
 
-def recommended_misreports(cells: pd.DataFrame) -> list[dict[str, Any]]:
-    """The cells marked `MISREPORT_MARK`: recommended, and their metric misreports."""
-    return [c for c in cells.to_dict("records")
-            if recommended(c) and isinstance(c.get("misreport"), str)]
-
-
 def star(cell: dict[str, Any]) -> str:
     """'★ ' before a recommended cell's entry, '★† ' when its metric misreports."""
     return f"★{MISREPORT_MARK * isinstance(cell.get('misreport'), str)} " \
@@ -115,12 +109,14 @@ def cell_tip(cell: dict[str, Any]) -> str:
     return tip + f". {note}" if isinstance(note, str) else tip
 
 
-def misreport_line(cell: dict[str, Any]) -> str:
-    """The note under a table for one marked entry: which cell, and its `misreport`."""
-    logits = "(from_logits=True)" if cell["from_logits"] else ""
-    head = f"{cell['encoding']}, {cell['activation']} + {vocab.short_loss(cell['loss'])}{logits}"
-    return (f"{MISREPORT_MARK} recommended by the tutorial, but its metric misreports: "
-            f"{head}: {cell['misreport']}")
+def misreport_lines(cells: pd.DataFrame) -> list[str]:
+    """The notes under a section's tables on its entries marked `MISREPORT_MARK` (recommended,
+    and their metric misreports): which cell, and its `misreport`."""
+    return [f"{MISREPORT_MARK} recommended by the tutorial, but its metric misreports: "
+            f"{c['encoding']}, {c['activation']} + {vocab.short_loss(c['loss'])}"
+            f"{'(from_logits=True)' if c['from_logits'] else ''}: {c['misreport']}"
+            for c in cells.to_dict("records")
+            if recommended(c) and isinstance(c.get("misreport"), str)]
 
 
 def mean_text(cell: dict[str, Any]) -> str:
