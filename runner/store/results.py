@@ -3,7 +3,6 @@ cell starts, so a killed run keeps what it finished) and the stored test logits.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -13,7 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner.errors import CheatgridWarning
-from runner.store.atomic import atomic_write
 
 RESULTS_FILE = "results.jsonl"
 PREDICTIONS_DIR = "predictions"  # <head_id>-s<seed>.npy: each head's test logits
@@ -35,19 +33,6 @@ def append_rows(path: str | pathlib.Path, rows: Iterable[dict[str, Any]]) -> Non
         f.write("".join(json.dumps(_json_safe(row)) + "\n" for row in rows))
         f.flush()
         os.fsync(f.fileno())
-
-
-def repair_tail(path: str | pathlib.Path) -> None:
-    """Cut a torn last line (a crash or a full disk mid-write), so the next append starts a
-    clean line; warns with the line number."""
-    with open(path, "rb+") as f:
-        data = f.read()
-        if not data or data.endswith(b"\n"):
-            return
-        keep, number = data.rfind(b"\n") + 1, data.count(b"\n") + 1
-        f.truncate(keep)
-    warnings.warn(f"{path}:{number}: removed a torn last line ({len(data) - keep} bytes): "
-                  "its cell runs again", CheatgridWarning, stacklevel=2)
 
 
 def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
@@ -73,17 +58,6 @@ def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
             else:
                 rows.append(row)
     return rows
-
-
-def save_logits(run_dir: str | pathlib.Path, head_id: str, seed: int, logits) -> None:
-    """Store a head's test logits (for equivalence of cells), written atomically to disk."""
-    import numpy as np
-
-    path = pathlib.Path(run_dir) / PREDICTIONS_DIR / f"{head_id}-s{seed}.npy"
-    path.parent.mkdir(exist_ok=True)
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(logits, dtype=np.float32))
-    atomic_write(path, buffer.getvalue(), durable=True)
 
 
 def load_logits(run_dir: str | pathlib.Path, head_id: str, seed: int):

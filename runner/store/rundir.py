@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import io
 import json
 import os
 import pathlib
@@ -69,10 +70,18 @@ class RunDir:
             self._lock_fd = None
 
     def read_rows(self) -> list[dict[str, Any]]:
-        """Every intact row of results.jsonl, a torn last line cut off (`repair_tail`)."""
+        """Every intact row of results.jsonl; a torn last line (a crash or a full disk
+        mid-write) is cut off with a warning, so that the next append starts a clean line."""
         if not self.results.is_file():
             return []
-        results.repair_tail(self.results)
+        with open(self.results, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                keep, number = data.rfind(b"\n") + 1, data.count(b"\n") + 1
+                f.truncate(keep)
+                warnings.warn(f"{self.results}:{number}: removed a torn last line "
+                              f"({len(data) - keep} bytes): its cell runs again",
+                              CheatgridWarning, stacklevel=2)
         return results.read_rows(self.results)
 
     def set_aside(self) -> pathlib.Path | None:
@@ -93,8 +102,14 @@ class RunDir:
 
     def append(self, rows: list[dict[str, Any]], logits) -> None:
         """Store a group's logits, then its rows (a row never lacks its predictions)."""
-        if logits is not None:
-            results.save_logits(self.path, rows[0]["head_id"], rows[0]["seed"], logits)
+        if logits is not None:  # for the equivalence of heads; durable: a crash keeps them
+            import numpy as np
+
+            (folder := self.path / results.PREDICTIONS_DIR).mkdir(exist_ok=True)
+            buffer = io.BytesIO()
+            np.save(buffer, np.asarray(logits, dtype=np.float32))
+            atomic_write(folder / f"{rows[0]['head_id']}-s{rows[0]['seed']}.npy",
+                         buffer.getvalue(), durable=True)
         results.append_rows(self.results, rows)
 
 
