@@ -4,6 +4,7 @@ changed beyond noise (`NOISE_TEXT`); what `grid` says when it ends, against its 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 import pathlib
@@ -196,10 +197,8 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
 def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
                   sample: pathlib.Path | None) -> list[str]:
     """The end-of-run summary, one line each."""
-    groups: dict[str, int] = {}
-    for (dataset, _), size in tables.group_sizes(report.shown).items():
-        if size > 1:
-            groups[dataset] = groups.get(dataset, 0) + 1
+    groups = collections.Counter(dataset for (dataset, _), size in
+                                 tables.group_sizes(report.shown).items() if size > 1)
     identical = (f"{tables.counted(sum(groups.values()), 'group')} of identical heads ("
                  + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
         else "no identical heads"
