@@ -82,19 +82,6 @@ def header_lines(df: pd.DataFrame, title: str) -> list[str]:
             f"{facts['seeds']}.", ""]
 
 
-def _training_text(part: pd.DataFrame) -> str:
-    """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
-    by_encoding = dict(list(part.groupby("encoding", sort=False)))
-    texts = []
-    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
-                            "drop_remainder") if k in part]:
-        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
-        shown = next(iter(values.values())) if len(set(values.values())) == 1 else \
-            ", ".join(f"{v} ({enc})" for enc, v in values.items())
-        texts.append(f"{key.replace('_', ' ')} {shown}")
-    return "; ".join(texts)
-
-
 def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
     """A dataset's section around its tables: its title and data; after the tables, the
     notes on recommended entries that misreport and its groups of identical heads."""
@@ -103,10 +90,17 @@ def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]
     tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
     multi_label = any(e in vocab.ENCODINGS and vocab.ENCODINGS[e].multi_label
                       for e in part["encoding"])
+    by_encoding, training = dict(list(part.groupby("encoding", sort=False))), []
+    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
+                            "drop_remainder") if k in part]:  # per encoding where they differ
+        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
+        shown = next(iter(values.values())) if len(set(values.values())) == 1 else \
+            ", ".join(f"{v} ({enc})" for enc, v in values.items())
+        training.append(f"{key.replace('_', ' ')} {shown}")
     head = [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
             f"Data: {values_text(part, 'data_detail')}; {values_text(part, 'n_train')} train / "
             f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
-            f"{'labels' if multi_label else 'classes'}. Training: {_training_text(part)}. "
+            f"{'labels' if multi_label else 'classes'}. Training: {'; '.join(training)}. "
             f"{counted(len(section), 'cell')}: {tally}.", ""]
     tail = [f"- {line}" for line in misreport_lines(section)]
     groups = [f"- **[{group}]** identical test logits: " + ", ".join(
