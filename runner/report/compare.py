@@ -76,11 +76,6 @@ class Differences:
     differ_in: list[tuple[str, str, str]]
     markdown: str
 
-    @property
-    def changed(self) -> int:
-        """Cells whose status, error, verdict or accuracy (beyond noise) changed."""
-        return len({row[0] for row in self.status + self.verdicts + self.accuracy})
-
 
 def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                 label_a: str, label_b: str) -> Differences:
@@ -185,11 +180,12 @@ def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.P
                 "sample counts, ...): not compared")
     found = differences(sample_rows, rows, str(sample), str(run_dir))
     atomic_write(where := run_dir / COMPARISON_FILE, found.markdown)
-    if found.changed == 0 and found.identical == found.shared and found.same_cells:
+    changed = len({row[0] for row in found.status + found.verdicts + found.accuracy})
+    if changed == 0 and found.identical == found.shared and found.same_cells:
         return f"same numbers as the committed run {sample} ({where})"
     why = "; ".join(f"{name} {b} here vs {a} there" for name, a, b in found.differ_in) or \
         "same software, weights, data and seeds: floating-point results differ between machines"
-    return (f"{found.changed} of {found.shared} cells differ in status, verdict or accuracy "
+    return (f"{changed} of {found.shared} cells differ in status, verdict or accuracy "
             f"beyond noise from the committed run {sample}, {found.shared - found.identical} "
             f"in their numbers ({why}); see {where}")
 

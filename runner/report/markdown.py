@@ -13,6 +13,7 @@ from runner.report.highlights import describe_cells, findings_markdown
 from runner.report.run_report import RunReport
 from runner.report.tables import (
     MISREPORT_MARK,
+    cheat_table,
     counted,
     misreport_lines,
     provenance,
@@ -142,12 +143,13 @@ def cheat_markdown(report: RunReport) -> str:
     names = df["run_name"].dropna() if "run_name" in df else []
     lines = [*header_lines(df, f"Cheat table: {names.iloc[0] if len(names) else '?'}"),
              *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
+    table = cheat_table(report.cells, markup=True)  # the recommended entries in bold
     for dataset in report.datasets:
         head, tail = section_lines(report, dataset)
         lines += head
         for metric in report.metrics(dataset):
             lines += [f"### metric: {metric}{reference_note(metric)}", "",
-                      markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
+                      markdown_table(table.loc[(metric, dataset)]), ""]
         lines += tail
     lines += disagreements_lines(df) + (
         errors_lines(df) if (df["status"] == "error").any() else [])

@@ -42,11 +42,6 @@ class RunReport:
         return tables.cheat_table(self.cells)
 
     @functools.cached_property
-    def table_markdown(self) -> pd.DataFrame:
-        """The cheat table with the recommended entries in Markdown bold (cheat_table.md)."""
-        return tables.cheat_table(self.cells, markup=True)
-
-    @functools.cached_property
     def entries(self) -> dict[tuple, dict[str, Any]]:
         """The cheat table's (row index..., column label) -> the cell record behind the entry."""
         return {(c["metric"], c["dataset"], c["encoding"], c["units"], c["activation"],

@@ -168,7 +168,7 @@ def test_a_section_per_backbone_and_a_column_per_label_smoothing():
                      backbone="vgg16", label_smoothing=0.0))
     report = _report(rows)
     assert report.datasets == ["mnist · vgg16", "mnist · mobilenet_v2"]
-    table = report.table_markdown
+    table = report.table
     assert list(table.columns)[:2] == ["CCE logits=false", "CCE logits=false ls=0.1"]
     assert table.loc[("accuracy", "mnist · vgg16", "onehot", 10, "softmax"),
                      "CCE logits=false ls=0.1"] == "0.6000"
