@@ -84,7 +84,7 @@ def child_grid(config_path: str, out: str, seeds: int | None, precision: str) ->
     warnings.simplefilter("ignore")
     from runner.execute.run import run_grid
     from runner.grid import expand
-    from runner.report.write import write_tables
+    from runner.report.html import write_tables
 
     first_batch: list[float] = []
     tables: list[float] = []

@@ -16,20 +16,11 @@ sys.path.insert(0, str(ROOT))
 
 from runner import vocab  # noqa: E402
 from runner.config.ready import ready_configs, summary  # noqa: E402
-from runner.report.columns import COLUMN_GROUPS, RESULT_COLUMNS  # noqa: E402
 from runner.report.markdown import pipe_table, splice_section  # noqa: E402
 from runner.store.atomic import atomic_write  # noqa: E402
 from runner.vocab import releases  # noqa: E402
 
 HELP_WIDTH = 100  # fixed, so that the reference does not depend on the terminal
-
-
-def columns_table() -> str:
-    """results.csv's columns and their meanings."""
-    documented = [c for group, _ in COLUMN_GROUPS for c in group]
-    assert sorted(documented) == sorted(RESULT_COLUMNS), "every column documented once"
-    return pipe_table(("column", "meaning"), ((", ".join(f"`{c}`" for c in group), meaning)
-                                              for group, meaning in COLUMN_GROUPS)) + "\n"
 
 
 def axes_table() -> str:
@@ -101,7 +92,6 @@ GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("config.md", "ready-configs", "runner/configs/*.yaml", ready_table),
     ("data.md", "datasets", "runner/vocab/datasets.py", datasets_table),
     ("data.md", "backbones", "runner/vocab/backbones.py", backbones_table),
-    ("outputs.md", "columns", "runner/report/columns.py", columns_table),
     ("cli.md", "cli", "runner/cli/main.py", cli_reference),
     ("releases.md", "known-releases", "runner/vocab/releases.py", releases_table),
     ("releases.md", "constraints", "runner/vocab/releases.py", releases.constraints_table),

@@ -10,7 +10,7 @@ import pytest
 import runner
 from runner.cli import main as cli
 from runner.errors import ConfigError, UsageError
-from runner.report.write import write_tables
+from runner.report.html import write_tables
 from runner.store import results as store
 from tests.support import row
 

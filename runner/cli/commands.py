@@ -19,8 +19,8 @@ _FLAGS = ("encoding", "classes", "activation", "loss", "metric")  # check needs 
 
 def _tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
     """Write a run's tables; returns the `RunReport` they were written from."""
+    from runner.report.html import write_report
     from runner.report.run_report import RunReport  # pandas: only when needed
-    from runner.report.write import write_report
 
     report = RunReport.read(run_dir, rows)
     write_report(report, run_dir)
@@ -57,7 +57,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         progress=not args.no_progress, use_cache=not args.no_cache, device=args.device,
         force=args.force, retry_errors=args.retry_errors, executor=args.executor,
         ray_address=args.ray_address, verbose=args.verbose)
-    from runner.report.summary import find_sample, summary_lines
+    from runner.report.compare import find_sample, summary_lines
 
     sample = find_sample(config.name, config.source_path)
     for line in summary_lines(tables, run_dir, rows, sample):

@@ -68,7 +68,7 @@ def write_changes(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> pathlib.
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from runner.report.write import write_tables
+    from runner.report.html import write_tables
 
     rows = read_run(args.run_dir, "table")
     if args.claims or args.readme:  # first, so that report.html embeds the new claims.md

@@ -77,7 +77,7 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
              ) -> list[dict[str, Any]]:
     """Run (or resume) a grid into a run directory.
 
-    The tables are `finish`'s to write (the command passes `report.write_tables`):
+    The tables are `finish`'s to write (the command passes `report.html.write_tables`):
     this layer never imports the report.
 
     Args:

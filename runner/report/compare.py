@@ -1,21 +1,26 @@
 """Two runs side by side: each cell (seeds aggregated, matched by cell id, or across
 runtimes by its id on the default framework) whose status, error, verdict or accuracy
-changed beyond noise (`NOISE_TEXT` says the rule)."""
+changed beyond noise (`NOISE_TEXT`); what `grid` says when it ends, against its sample."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
+import pathlib
 from typing import Any
-
-import pandas as pd
 
 from runner.config.environments import label_of
 from runner.report import aggregate, tables
-from runner.report.highlights import describe_cells
+from runner.report.highlights import describe_cells, tally
 from runner.report.markdown import pipe_table
+from runner.report.run_report import RunReport
+from runner.store import results
+from runner.store.atomic import atomic_write
 from runner.vocab import DEFAULT_FRAMEWORK
 
+SAMPLES = pathlib.Path("results") / "samples"  # where the committed sample runs live
+COMPARISON_FILE = "compare_samples.md"
 NOISE_SE_FACTOR = 2.0
 NOISE_FLOOR = 0.005  # below this a change does not matter, however sure it is
 SINGLE_SEED_TOLERANCE = 0.02  # one seed has no spread: a fixed margin, the verdicts' margin
@@ -32,24 +37,6 @@ NOISE_TEXT = (
     f"single seed on either side, when |Δ| > {SINGLE_SEED_TOLERANCE}.")
 
 
-def _cells(rows: list[dict[str, Any]], key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Annotated rows, and their cells (seeds aggregated) indexed by `key`."""
-    df = tables.annotate(tables.results_frame(rows))
-    return df, aggregate.aggregate_seeds(df).set_index(key, drop=False)
-
-
-def match_key(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]) -> str:
-    """How cells are matched: by cell id, or across runtimes (runs with no framework or
-    environment in common, e.g. a TensorFlow run against a JAX run, or two environments of
-    one run) by the id on the default framework in this Python."""
-    def runtimes(rows: list[dict[str, Any]]) -> set[str]:
-        return {label_of(r.get("environment"), r.get("framework") or DEFAULT_FRAMEWORK)
-                for r in rows}
-
-    across = runtimes(rows_a).isdisjoint(runtimes(rows_b))
-    return "base_id" if across and all("base_id" in r for r in rows_a + rows_b) else "cell_id"
-
-
 def noise_threshold(a: dict[str, Any], b: dict[str, Any]) -> float:
     """The |Δ mean| above which two aggregated cells' accuracies differ beyond noise."""
     if a["n_ok"] >= 2 and b["n_ok"] >= 2:
@@ -59,78 +46,51 @@ def noise_threshold(a: dict[str, Any], b: dict[str, Any]) -> float:
     return SINGLE_SEED_TOLERANCE
 
 
-def _md(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
 def _outcome(cell: dict[str, Any]) -> str:
     if cell["verdict"] == "error":
         return f"error: {cell['error_type']} in `{cell['phase']}`"
     return f"{tables.mean_text(cell)} {cell['verdict']}"
 
 
+def _md(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
     return [pipe_table(header, ([_md(v) for v in row] for row in rows)), ""]
 
 
-def _header(facts: list[tuple[str, str, str]], label_a: str, label_b: str) -> list[str]:
-    differ = [name for name, a, b in facts[1:] if a != b]  # the first: the runs' names
-    note = ("The runs differ in: " + ", ".join(differ) + ". Changes below may come from "
-            "any of these." if differ else "The runs agree in software, weights, data, "
-            "sample counts, epochs and seeds.")
-    return [f"# Comparison: A `{_md(label_a)}` vs. B `{_md(label_b)}`", "",
-            *_table(("", "A", "B"), facts), note, "", NOISE_TEXT, ""]
-
-
-def _only(cells: pd.DataFrame, ids: list[str], df: pd.DataFrame, run: str) -> list[str]:
-    return [f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} ("
-            + describe_cells(part, df[df["dataset"] == dataset].drop_duplicates("cell_id")) + ")"
-            for dataset, part in cells.loc[ids].groupby("dataset", sort=False)]
-
-
 @dataclasses.dataclass
 class Differences:
-    """What changed from run A to run B, cell by cell (see `compare_runs`).
+    """What changed from run A to run B: (name, A, B[, delta, threshold]) per changed cell;
+    the cells in both, and of them those whose outcome (status, error or every seed's metric)
+    is the same; whether both hold the same cells; the provenance fields that differ (name,
+    A's, B's); and the comparison's Markdown (`compare_runs`)."""
 
-    Attributes:
-        status, verdicts, accuracy: (name, A, B[, delta, threshold]) per changed cell.
-        within_noise, identical: cells whose accuracy moved within noise; whose outcome
-            (status, error or every seed's metric) is the same.
-        only_a, only_b: Markdown lines for the cells in one run only.
-        differ_in: the provenance fields in which the runs differ, with A's and B's values.
-    """
-
-    shared: int
     status: list[tuple]
     verdicts: list[tuple]
     accuracy: list[tuple]
-    within_noise: int
+    shared: int
     identical: int
-    only_a: list[str]
-    only_b: list[str]
+    same_cells: bool
     differ_in: list[tuple[str, str, str]]
-    header: list[str]
-    cells_a: int
-    cells_b: int
-
-    @property
-    def changed(self) -> int:
-        """Cells whose status, error, verdict or accuracy (beyond noise) changed."""
-        return len({row[0] for row in self.status + self.verdicts + self.accuracy})
+    markdown: str
 
 
 def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                 label_a: str, label_b: str) -> Differences:
-    """Compare two runs cell by cell (`NOISE_TEXT` says the noise rule).
-
-    Raises:
-        ValueError: a run has no rows.
-    """
+    """Compare two runs cell by cell (`NOISE_TEXT`): by cell id, or for runs with no runtime
+    in common (TensorFlow against JAX) by the id on the default framework in this Python."""
     for label, rows in ((label_a, rows_a), (label_b, rows_b)):
         if not rows:
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
-    key = match_key(rows_a, rows_b)
-    (df_a, a), (df_b, b) = _cells(rows_a, key), _cells(rows_b, key)
+    runtimes_a, runtimes_b = ({label_of(r.get("environment"), r.get("framework") or
+                                        DEFAULT_FRAMEWORK) for r in rows}
+                              for rows in (rows_a, rows_b))
+    key = "base_id" if runtimes_a.isdisjoint(runtimes_b) and all(
+        "base_id" in r for r in rows_a + rows_b) else "cell_id"
+    df_a, df_b = (tables.annotate(tables.results_frame(rows)) for rows in (rows_a, rows_b))
+    a, b = (aggregate.aggregate_seeds(df).set_index(key, drop=False) for df in (df_a, df_b))
     metrics_a, metrics_b = (df.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict()
                             if "test_metric" in df else {} for df in (df_a, df_b))
     shared = [i for i in a.index if i in b.index]
@@ -156,48 +116,95 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
             identical += 1
     facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
     facts = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS]
-    return Differences(
-        len(shared), status, verdicts, deltas, within, identical,
-        _only(a, [i for i in a.index if i not in b.index], df_a, "A"),
-        _only(b, [i for i in b.index if i not in a.index], df_b, "B"),
-        [fact for fact in facts[1:] if fact[1] != fact[2]], _header(facts, label_a, label_b),
-        len(a), len(b))
+    differ = [fact for fact in facts[1:] if fact[1] != fact[2]]  # the first: the runs' names
+    only = [f"- only in {run}: {tables.counted(len(part), 'cell')} of {dataset} (" +
+            describe_cells(part, df[df["dataset"] == dataset].drop_duplicates("cell_id")) + ")"
+            for run, df, mine, theirs in (("A", df_a, a, b), ("B", df_b, b, a))
+            for dataset, part in mine[~mine.index.isin(theirs.index)].groupby(
+                "dataset", sort=False)]
+    lines = [f"# Comparison: A `{_md(label_a)}` vs. B `{_md(label_b)}`", "",
+             *_table(("", "A", "B"), facts),
+             ("The runs differ in: " + ", ".join(name for name, *_ in differ) + ". Changes below "
+              "may come from any of these." if differ else "The runs agree in software, "
+              "weights, data, sample counts, epochs and seeds."), "", NOISE_TEXT, "",
+             f"{tables.counted(len(shared), 'cell')} in both runs: {len(status)} status or "
+             f"error changes, {len(verdicts)} verdict changes, {len(deltas)} accuracy "
+             f"changes beyond noise, {within} within noise. "
+             f"{tables.counted(len(a) - len(shared), 'cell')} only in A, "
+             f"{len(b) - len(shared)} only in B.", ""]
+    for title, items, header in (
+            ("Cells in one run only", only, None),
+            ("Status and error changes", status, ("cell", "A", "B")),
+            ("Verdict changes", verdicts, ("cell", "A", "B")),
+            ("Accuracy changes beyond noise", deltas,
+             ("cell", "A", "B", "Δ (B − A)", "noise threshold"))):
+        lines += [f"## {title}", ""] + (["None.", ""] if not items else items + [""]
+                                        if header is None else _table(header, items))
+    return Differences(status, verdicts, deltas, len(shared), identical,
+                       len(shared) == len(a) == len(b), differ, "\n".join(lines))
 
 
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                  label_a: str, label_b: str) -> str:
-    """A cell-by-cell diff of two runs as Markdown: how the runs differ, then the cells only
-    in one run, the status, verdict and accuracy changes (`render`).
-
-    Args:
-        rows_a, rows_b: the result rows of each run (one per cell and seed).
-        label_a, label_b: how to call the runs, e.g. their directories.
-
-    Raises:
-        ValueError: a run has no rows.
-    """
-    return render(differences(rows_a, rows_b, label_a, label_b))
+    """A cell-by-cell diff of two runs' rows as Markdown (`differences`); a ValueError when
+    a run has none."""
+    return differences(rows_a, rows_b, label_a, label_b).markdown
 
 
-def render(d: Differences) -> str:
-    """`differences` as the Markdown of `compare_runs`."""
-    lines = list(d.header)
-    lines += [f"{tables.counted(d.shared, 'cell')} in both runs: {len(d.status)} status or "
-              f"error changes, {len(d.verdicts)} verdict changes, {len(d.accuracy)} accuracy "
-              f"changes beyond noise, {d.within_noise} within noise. "
-              f"{tables.counted(d.cells_a - d.shared, 'cell')} only in A, "
-              f"{d.cells_b - d.shared} only in B.", ""]
-    sections = (("Cells in one run only", d.only_a + d.only_b, None),
-                ("Status and error changes", d.status, ("cell", "A", "B")),
-                ("Verdict changes", d.verdicts, ("cell", "A", "B")),
-                ("Accuracy changes beyond noise", d.accuracy,
-                 ("cell", "A", "B", "Δ (B − A)", "noise threshold")))
-    for title, items, header in sections:
-        lines += [f"## {title}", ""]
-        if not items:
-            lines += ["None.", ""]
-        elif header is None:
-            lines += items + [""]
-        else:
-            lines += _table(header, items)
-    return "\n".join(lines)
+def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
+    """The committed sample run named `name` (relative to the working directory when below
+    it): under results/samples/ of the working directory, or of the checkout the config file
+    is in (configs/ beside results/; the path as given: a checkout's configs/ is a link)."""
+    cwd = pathlib.Path.cwd()
+    for root in [cwd] + ([pathlib.Path(config_path).absolute().parent.parent]
+                         if config_path else []):
+        if (root / SAMPLES / name / results.RESULTS_FILE).is_file():
+            found = (root / SAMPLES / name).resolve()
+            return found.relative_to(cwd.resolve()) if found.is_relative_to(cwd.resolve()) \
+                else root / SAMPLES / name
+    return None
+
+
+def sample_comparison(run_dir: pathlib.Path, rows: list[dict], sample: pathlib.Path | None,
+                      ) -> str:
+    """One line on this run against its committed sample; writes compare_samples.md."""
+    if sample is None:
+        return "no committed sample run of this config to compare with"
+    if sample.resolve() == run_dir.resolve():
+        return f"this is the committed sample run {sample}"
+    sample_rows = results.read_rows(sample / results.RESULTS_FILE)
+    settings = [{(r.get("cell_id"), r.get("seed"), r.get("settings_hash")) for r in run}
+                for run in (sample_rows, rows)]  # equal: the same cells, seeds and settings
+    if settings[0] != settings[1]:
+        return (f"the committed sample {sample} holds other cells or settings (seeds, epochs, "
+                "sample counts, ...): not compared")
+    found = differences(sample_rows, rows, str(sample), str(run_dir))
+    atomic_write(where := run_dir / COMPARISON_FILE, found.markdown)
+    changed = len({row[0] for row in found.status + found.verdicts + found.accuracy})
+    if changed == 0 and found.identical == found.shared and found.same_cells:
+        return f"same numbers as the committed run {sample} ({where})"
+    why = "; ".join(f"{name} {b} here vs {a} there" for name, a, b in found.differ_in) or \
+        "same software, weights, data and seeds: floating-point results differ between machines"
+    return (f"{changed} of {found.shared} cells differ in status, verdict or accuracy "
+            f"beyond noise from the committed run {sample}, {found.shared - found.identical} "
+            f"in their numbers ({why}); see {where}")
+
+
+def summary_lines(report: RunReport, run_dir: pathlib.Path, rows: list[dict],
+                  sample: pathlib.Path | None) -> list[str]:
+    """The end-of-run summary, one line each."""
+    groups = collections.Counter(dataset for (dataset, _), size in
+                                 tables.group_sizes(report.shown).items() if size > 1)
+    identical = (f"{tables.counted(sum(groups.values()), 'group')} of identical heads ("
+                 + ", ".join(f"{d} {n}" for d, n in groups.items()) + ")") if groups \
+        else "no identical heads"
+    misleading = report.cells[report.cells["verdict"] == "misleading"]
+    metrics = ", ".join(dict.fromkeys(misleading["metric"])) or "none"
+    return [f"done: {tally(report.cells)}",
+            f"metrics that misreport: {tables.counted(len(misleading), 'cell')} ({metrics}); "
+            f"{identical}",
+            f"report: {run_dir / 'report.html'} (findings first; also cheat_table.md, "
+            "results.csv, results.jsonl"
+            + (", changes.md: what changed when" if (run_dir / "changes.md").is_file() else "")
+            + ")",
+            f"vs the committed sample: {sample_comparison(run_dir, rows, sample)}"]

@@ -1,10 +1,9 @@
 """What a run found, first (cheat_table.md and report.html open with it): the verdicts'
-tally, the metrics that misreport, heads that never learn, heads that are one model."""
+tally, the metrics that misreport, heads that never learn, heads that are one model; errors."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
@@ -13,6 +12,8 @@ from runner.report.tables import counted, head_text, shared_heads
 from runner.train.judge import VERDICTS
 
 EXAMPLES = 4  # groups shown per kind of finding; the rest are counted
+TITLES = {"verdicts": "Verdicts", "misleading": "Metrics that misreport",
+          "degenerate": "Heads that never learn", "identical": "Identical heads"}
 
 
 def tally(cells: pd.DataFrame) -> str:
@@ -22,16 +23,15 @@ def tally(cells: pd.DataFrame) -> str:
     return f"{counted(len(cells), 'cell')}: {shown}."
 
 
-def _largest_first(part: pd.DataFrame, keys: list[str]) -> list[tuple[Any, pd.DataFrame]]:
-    groups = list(part.groupby(keys, sort=False))
+def _largest_first(cells: pd.DataFrame, verdict: str, keys: list[str]) -> list[tuple]:
+    groups = list(cells[cells["verdict"] == verdict].groupby(keys, sort=False))
     return sorted(groups, key=lambda item: -len(item[1]))  # stable: grid order among equals
 
 
 def _misleading(cells: pd.DataFrame) -> list[str]:
-    part = cells[cells["verdict"] == "misleading"]
     lines = []
     for (dataset, metric, encoding), group in _largest_first(
-            part, ["dataset", "metric", "encoding"]):
+            cells, "misleading", ["dataset", "metric", "encoding"]):
         worst = group.loc[(group["test_metric_mean"] -
                            group["reference_accuracy_mean"]).abs().idxmax()].to_dict()
         resolved = worst.get("metric_resolved")
@@ -40,25 +40,22 @@ def _misleading(cells: pd.DataFrame) -> list[str]:
         lines.append(f"`{metric}`{alias} misreports on {dataset} with {encoding} labels: "
                      f"{counted(len(group), 'cell')}, e.g. {worst['test_metric_mean']:.4f} "
                      f"shown where the reference accuracy is "
-                     f"{worst['reference_accuracy_mean']:.4f} "
-                     f"({head_text(worst)})")
+                     f"{worst['reference_accuracy_mean']:.4f} ({head_text(worst)})")
     return lines
 
 
 def _degenerate(cells: pd.DataFrame) -> list[str]:
-    part = cells[cells["verdict"] == "degenerate"]
     lines = []
     for (dataset, *_), group in _largest_first(
-            part, ["dataset", "encoding", "units", "activation"]):
-        first = group.iloc[0].to_dict()
+            cells, "degenerate", ["dataset", "encoding", "units", "activation"]):
         constant = "constant_predictions" in group and all(
             value is True or value == 1 for value in group["constant_predictions"])
         why = ("predicts one class (or label set) for every image" if constant
                else "does no better than always the most common class (or label set)")
         heads = ", ".join(dict.fromkeys(head_text(r).rsplit(" / ", 1)[1]
                                         for r in group.to_dict("records")))
-        lines.append(f"{dataset}: {head_text(first, loss=False)} with {heads} {why}: "
-                     f"{counted(len(group), 'cell')}")
+        lines.append(f"{dataset}: {head_text(group.iloc[0].to_dict(), loss=False)} with "
+                     f"{heads} {why}: {counted(len(group), 'cell')}")
     return lines
 
 
@@ -66,32 +63,22 @@ def _identical(df: pd.DataFrame) -> list[str]:
     lines = []
     for dataset, part in shared_heads(df).groupby("dataset", sort=False):
         groups = [g for _, g in part.groupby("equivalence_group", sort=False) if len(g) > 1]
-        if not groups:
-            continue
-        sizes = " + ".join(str(len(g)) for g in groups)
-        example = ", ".join(f"`{head_text(r)}`" for r in groups[0].to_dict("records")[:3])
-        lines.append(f"{dataset}: {len(groups)} group{'s' if len(groups) > 1 else ''} of "
-                     f"identical heads ({sizes} heads): the same trained model under different "
-                     f"names, e.g. [{groups[0]['equivalence_group'].iloc[0]}] {example}")
+        if groups:
+            example = ", ".join(f"`{head_text(r)}`" for r in groups[0].to_dict("records")[:3])
+            lines.append(f"{dataset}: {len(groups)} group{'s' if len(groups) > 1 else ''} of "
+                         f"identical heads ({' + '.join(str(len(g)) for g in groups)} heads): "
+                         f"the same trained model under different names, e.g. "
+                         f"[{groups[0]['equivalence_group'].iloc[0]}] {example}")
     return lines
 
 
 def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]]]:
-    """The run's findings: (kind, lines) for 'verdicts', 'misleading', 'degenerate' and
-    'identical', each at most `EXAMPLES` lines and one counting the others.
-
-    Args:
-        df: annotated result rows (`tables.annotate`), one per cell and seed.
-        cells: their cheat cells (`tables.cheat_cells(df)`).
-    """
+    """The run's findings: (kind, lines) for each of `TITLES`, at most `EXAMPLES` lines and
+    one counting the others, from annotated rows and their cheat cells."""
     kinds = [("verdicts", [tally(cells)]), ("misleading", _misleading(cells)),
              ("degenerate", _degenerate(cells)), ("identical", _identical(df))]
     return [(kind, lines[:EXAMPLES] + [f"... and {len(lines) - EXAMPLES} more"] * (
         len(lines) > EXAMPLES)) for kind, lines in kinds]
-
-
-TITLES = {"verdicts": "Verdicts", "misleading": "Metrics that misreport",
-          "degenerate": "Heads that never learn", "identical": "Identical heads"}
 
 
 def findings_markdown(found: list[tuple[str, list[str]]]) -> list[str]:
@@ -103,17 +90,6 @@ def findings_markdown(found: list[tuple[str, list[str]]]) -> list[str]:
     return lines
 
 
-def error_items(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each distinct error of a run, in grid order: `dataset`, `phase`, `error_type`,
-    `message`, and the cells it hit (`count`, `cells`: `describe_cells`)."""
-    errors = df[df["status"] == "error"]
-    grouped = errors.groupby(["dataset", "phase", "error_type", "error_message"],
-                             sort=False, dropna=False)
-    return [{"dataset": dataset, "phase": phase, "error_type": error_type, "message": message,
-             "count": len(part), "cells": describe_cells(part, df[df["dataset"] == dataset])}
-            for (dataset, phase, error_type, message), part in grouped]
-
-
 def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
     """Some cells by the axis values they share (`encoding=integer, loss=BCE|CCE`, leaving
     out the axes where `part` covers all of `universe`) when `part` is the product of its
@@ -123,12 +99,6 @@ def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:
     if math.prod(len(v) for v in values.values()) != len(part.drop_duplicates(axes)):
         more = f" and {len(part) - 3} more" if len(part) > 3 else ""
         return "e.g. " + ", ".join(f"`{n}`" for n in part["name"].head(3)) + more
-
-    def show(axis: str, value: Any) -> str:
-        if axis == "loss":
-            return vocab.short_loss(value)
-        return str(value).lower() if axis == "from_logits" else str(value)
-
-    narrowed = [a for a in axes if set(values[a]) != set(universe[a])]
-    return ", ".join(f"{a}=" + "|".join(show(a, v) for v in values[a])
-                     for a in narrowed) or "every cell"
+    shown = {"loss": vocab.short_loss, "from_logits": lambda v: str(v).lower()}
+    return ", ".join(f"{a}=" + "|".join(shown.get(a, str)(v) for v in values[a])
+                     for a in axes if set(values[a]) != set(universe[a])) or "every cell"

@@ -1,33 +1,25 @@
-"""report.html: a run in one self-contained page (inline CSS, coloured tables, SVG curves)
-that fetches nothing; text from the rows is escaped, Markdown rendered by markdown-it-py
-with raw HTML off."""
+"""report.html (a run in one self-contained page: inline CSS, coloured tables, SVG curves,
+text escaped, Markdown through markdown-it-py with raw HTML off), and every output at once."""
 
 from __future__ import annotations
 
 import pathlib
 import re
 from html import escape
+from typing import Any
 
 from markdown_it import MarkdownIt
 
-from runner.report import curves, tables
+from runner.report import heatmaps, markdown, tables
 from runner.report.heatmaps import VERDICT_COLORS
 from runner.report.highlights import findings_markdown
-from runner.report.markdown import (
-    LEGEND,
-    disagreements_lines,
-    errors_lines,
-    header_lines,
-    reference_note,
-    section_lines,
-)
 from runner.report.run_report import RunReport
 from runner.store.atomic import atomic_write
 from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 _CLAIM_MARKS = {"holds": "ok", "does not hold": "misleading", "not tested": "degenerate"}
-VERDICT_MEANINGS = {
+_VERDICT_MEANINGS = {
     "ok": "trained, and the metric agrees with what it should report (the reference "
           "accuracy; top-k accuracy for a top-k metric), or has no reference",
     "misleading": f"the metric differs from what it should report by more than "
@@ -64,7 +56,7 @@ svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
               for verdict, color in VERDICT_COLORS.items())
 
 
-def _e(value) -> str:
+def _e(value: Any) -> str:
     return escape(str(value))
 
 
@@ -80,62 +72,33 @@ def _markdown(lines: list[str]) -> str:
     return markdown_html("\n".join(lines))
 
 
-def _nav(report: RunReport, embedded: tuple[str, ...]) -> str:
-    names = {n: n for n in ("findings", *report.datasets, *embedded, "errors")}
-    return "<nav>" + "".join(f'<a href="#{_e(n)}">{_e(text)}</a>' for n, text in {
-        **names, "curves": "learning curves"}.items()) + "</nav>"
-
-
 def findings_html(found: list[tuple[str, list[str]]]) -> str:
     """The findings section (`highlights.findings`'s lines, by kind)."""
     return f"<section id='findings'>{_markdown(findings_markdown(found))}</section>"
 
 
-def _legend() -> str:
-    items = "".join(f'<li><span class="sw {v}"></span><strong>{v}</strong>: {_e(meaning)}</li>'
-                    for v, meaning in VERDICT_MEANINGS.items())
-    return (f"<h2>Legend</h2><ul class='legend'>{items}<li><span class='sw' "
-            "style='outline:3px solid #000;outline-offset:-3px'></span><strong>★ bold, "
-            "outlined</strong>: a combination the tutorial recommends; "
-            f"<strong>★{tables.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
-            "under its tables says what it showed and what to use instead)</li></ul>"
-            f"<p>{_MARKDOWN.renderInline(LEGEND)}</p>")
-
-
 def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
     """One metric's cheat table; each entry coloured by its cell's verdict."""
     table = report.table.loc[(metric, dataset)]
-    head = "".join(f"<th>{c}</th>" for c in ("encoding", "units", "activation"))
-    head += "".join(f"<th class='c'>{_e(c)}</th>" for c in table.columns)
+    head = "<th>encoding</th><th>units</th><th>activation</th>" + "".join(
+        f"<th class='c'>{_e(c)}</th>" for c in table.columns)
     rows = []
     for row_key, values in table.iterrows():
         tds = "".join(f"<td>{_e(v)}</td>" for v in row_key)
         for column, text in values.items():
             cell = report.entries.get((metric, dataset, *row_key, column))
-            if cell is None:
-                tds += "<td></td>"
-                continue
-            recommended = tables.recommended(cell)
-            tds += (f'<td class="v {cell["verdict"]}{" rec" * recommended}" '
-                    f'title="{_e(tables.cell_tip(cell))}">{tables.star(cell)}{_e(text)}</td>')
+            tds += "<td></td>" if cell is None else (
+                f'<td class="v {cell["verdict"]}{" rec" * tables.recommended(cell)}" '
+                f'title="{_e(tables.cell_tip(cell))}">{tables.star(cell)}{_e(text)}</td>')
         rows.append(f"<tr>{tds}</tr>")
     return f"<table class='cheat'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>" \
            "</table>"
 
 
-def _dataset_section(report: RunReport, dataset: str) -> str:
-    head, tail = section_lines(report, dataset)
-    out = [f'<section id="{_e(dataset)}">{_markdown(head)}']
-    for metric in report.metrics(dataset):
-        out += [_markdown([f"### metric: {metric}{reference_note(metric)}"]),
-                _cheat_table(report, metric, dataset)]
-    return "".join(out) + _markdown(tail) + "</section>"
-
-
 def _curves(report: RunReport) -> str:
     df = report.shown
     swatches = "".join(f'<span class="sw" style="background:{color}"></span>{_e(m)} '
-                       for m, (color, _) in curves.metric_styles().items())
+                       for m, (color, _) in heatmaps.metric_styles().items())
     out = ["<h2 id='curves'>Learning curves</h2><p>Per trained head (mean over seeds): the "
            "training loss per epoch, and each metric on the test split per epoch with the "
            f"reference accuracy (dashed). {swatches}</p>"]
@@ -144,19 +107,18 @@ def _curves(report: RunReport) -> str:
     by_head = {head_id: cells.to_dict("records")
                for head_id, cells in report.cells.groupby("head_id", sort=False)}
     columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
-                           "loss", "from_logits", "units", *curves.HISTORIES) if c in df]
+                           "loss", "from_logits", "units", *tables.HISTORY_COLUMNS) if c in df]
     for dataset, rows in df[columns].groupby("dataset", sort=False):
         cards, untrained = [], 0
         for head_id, head in rows.groupby("head_id", sort=False):
             head = head.to_dict("records")
-            if curves.mean_series([r["history_loss"] for r in head]).size == 0:
+            if heatmaps.mean_series([r["history_loss"] for r in head]).size == 0:
                 untrained += 1
                 continue
             values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
-                             f'{_e(c["value"])}</span></li>'
-                             for c in by_head[head_id])
+                             f'{_e(c["value"])}</span></li>' for c in by_head[head_id])
             cards.append(f'<div class="card"><h4>{_e(tables.head_text(head[0]))}</h4>'
-                         f"<ul>{values}</ul>{curves.head_charts(head)}</div>")
+                         f"<ul>{values}</ul>{heatmaps.head_charts(head)}</div>")
         note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
                 "no training history: failed before or during fit (see Errors).</p>"
                 ) if untrained else ""
@@ -166,12 +128,8 @@ def _curves(report: RunReport) -> str:
 
 def render_html(report: RunReport, *, claims: str | None = None,
                 snippets: str | None = None, changes: str | None = None) -> str:
-    """The report page, a complete HTML document.
-
-    Args:
-        report: the run.
-        claims, snippets, changes: the run's claims.md, snippets.md and changes.md, to embed.
-    """
+    """The report page, a complete HTML document, embedding the run's claims.md, snippets.md
+    and changes.md where given."""
     embedded = {name: f"<section id='{name}'><h2>{title}</h2>{markdown_html(text)}</section>"
                 for name, title, text in (
                     ("changes", "What changed when, release by release", changes),
@@ -179,22 +137,51 @@ def render_html(report: RunReport, *, claims: str | None = None,
                     ("snippets", "The tutorial's snippets: what it printed, what each "
                      "framework prints now", snippets)) if text}
     run = tables.provenance(report.shown)["run"]
-    body = (_markdown(header_lines(report.shown, f"cheatgrid: run {run}")) +
-            _nav(report, tuple(embedded)) + findings_html(report.findings) + _legend() +
-            "".join(_dataset_section(report, d) for d in report.datasets) +
-            _markdown(disagreements_lines(report.shown)) + "".join(embedded.values()) +
-            f"<section id='errors'>{_markdown(errors_lines(report.errors))}</section>" +
-            _curves(report))
+    links = {**{n: n for n in ("findings", *report.datasets, *embedded, "errors")},
+             "curves": "learning curves"}
+    legend = "".join(f'<li><span class="sw {v}"></span><strong>{v}</strong>: {_e(meaning)}</li>'
+                     for v, meaning in _VERDICT_MEANINGS.items())
+    body = (_markdown(markdown.header_lines(report.shown, f"cheatgrid: run {run}")) +
+            "<nav>" + "".join(f'<a href="#{_e(n)}">{_e(text)}</a>' for n, text in links.items())
+            + "</nav>" + findings_html(report.findings) +
+            f"<h2>Legend</h2><ul class='legend'>{legend}<li><span class='sw' "
+            "style='outline:3px solid #000;outline-offset:-3px'></span><strong>★ bold, "
+            "outlined</strong>: a combination the tutorial recommends; "
+            f"<strong>★{tables.MISREPORT_MARK}</strong>: one whose metric misreports (the note "
+            "under its tables says what it showed and what to use instead)</li></ul>"
+            f"<p>{_MARKDOWN.renderInline(markdown.LEGEND)}</p>")
+    for dataset in report.datasets:
+        head, tail = markdown.section_lines(report, dataset)
+        body += f'<section id="{_e(dataset)}">{_markdown(head)}' + "".join(
+            _markdown([f"### metric: {m}{markdown.reference_note(m)}"]) +
+            _cheat_table(report, m, dataset) for m in report.metrics(dataset)
+        ) + _markdown(tail) + "</section>"
+    body += (_markdown(markdown.disagreements_lines(report.shown)) + "".join(embedded.values())
+             + f"<section id='errors'>{_markdown(markdown.errors_lines(report.shown))}</section>"
+             + _curves(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
 
 
-def write_html(report: RunReport, run_dir: str | pathlib.Path) -> pathlib.Path:
-    """Write `report.html` into a run directory (with the run's changes.md, claims.md and
-    snippets.md, where there are); returns its path."""
-    texts = {name: path.read_text(encoding="utf-8") if path.is_file() else None
-             for name in ("claims", "snippets", "changes")
-             for path in [pathlib.Path(run_dir) / f"{name}.md"]}
-    atomic_write(path := pathlib.Path(run_dir) / "report.html", render_html(report, **texts))
-    return path
+def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, str]:
+    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and
+    report.html (with the run's changes.md, claims.md and snippets.md): name -> path."""
+    run_dir = pathlib.Path(run_dir)
+    texts = {name: (run_dir / f"{name}.md").read_text(encoding="utf-8")
+             if (run_dir / f"{name}.md").is_file() else None
+             for name in ("claims", "snippets", "changes")}
+    outputs = {"results.csv": tables.results_table(report.rows).to_csv(index=False),
+               "cheat_table.csv": report.table.to_csv(),
+               "cheat_table.md": markdown.cheat_markdown(report),
+               **{heatmaps.heatmap_name(d): heatmaps.heatmap_svg(report, d)
+                  for d in report.datasets},
+               "report.html": render_html(report, **texts)}
+    for name, text in outputs.items():
+        atomic_write(run_dir / name, text)
+    return {name: str(run_dir / name) for name in outputs}
+
+
+def write_tables(run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """`write_report` of a run's rows (annotated with its stored logits)."""
+    return write_report(RunReport.read(run_dir, rows), run_dir)

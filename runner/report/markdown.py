@@ -1,4 +1,4 @@
-"""The cheat table as Markdown: provenance header, one section per dataset, errors."""
+"""cheat_table.md, and the sections report.html shares with it; pipe tables; splice_section."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate
-from runner.report.highlights import findings_markdown
+from runner.report.highlights import describe_cells, findings_markdown
 from runner.report.run_report import RunReport
 from runner.report.tables import (
     MISREPORT_MARK,
+    cheat_table,
     counted,
-    misreport_line,
+    misreport_lines,
     provenance,
-    recommended_misreports,
     shared_heads,
     values_text,
 )
@@ -36,32 +36,18 @@ def markdown_table(df: pd.DataFrame) -> str:
                                       for v in values] for values in flat.itertuples(index=False)))
 
 
-def _training_text(part: pd.DataFrame) -> str:
-    """Epochs etc. of a dataset's cells; settings that differ by encoding are per encoding."""
-    by_encoding = dict(part.groupby("encoding", sort=False).__iter__())
-    texts = []
-    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
-                            "drop_remainder") if k in part]:
-        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
-        shown = set(values.values()).pop() if len(set(values.values())) == 1 else \
-            ", ".join(f"{v} ({enc})" for enc, v in values.items())
-        texts.append(f"{key.replace('_', ' ')} {shown}")
-    return "; ".join(texts)
+def splice_section(document: str, section: str, begin: str, end: str) -> str:
+    """Replace the text between two markers of a document (a ValueError without them)."""
+    if begin not in document or end not in document:
+        raise ValueError(f"Expected the markers {begin!r} and {end!r} in the "
+                         "document. Received: a document without them")
+    head, rest = document.split(begin, 1)
+    return f"{head}{begin}\n{section}{end}{rest.split(end, 1)[1]}"
 
 
 def reference_note(metric: str) -> str:
     """' (no reference: ...)' for a metric the verdicts cannot hold to a reference."""
-    if vocab.metric(metric).reference is not None:
-        return ""
-    return " (no reference: never judged `misleading`)"
-
-
-def _weights_text(df: pd.DataFrame) -> str:
-    used = values_text(df, "weights")
-    requested = values_text(df, "weights_requested")
-    if requested in ("?", used):
-        return f"`{used}`"
-    return f"`{used}` (configured `{requested}`)"
+    return "" if vocab.metric(metric).reference else " (no reference: never judged `misleading`)"
 
 
 LEGEND = (
@@ -90,8 +76,10 @@ LEGEND = (
 def header_lines(df: pd.DataFrame, title: str) -> list[str]:
     """A run's title and provenance: software, device, base and weights, seeds."""
     facts = provenance(df)
+    used, requested = values_text(df, "weights"), values_text(df, "weights_requested")
+    weights = f"`{used}`" + ("" if requested in ("?", used) else f" (configured `{requested}`)")
     return [f"# {title}", "", f"Keras {facts['keras']}, TensorFlow {facts['tf']}, device "
-            f"{facts['device']}; frozen {facts['backbone']} weights {_weights_text(df)}; seeds "
+            f"{facts['device']}; frozen {facts['backbone']} weights {weights}; seeds "
             f"{facts['seeds']}.", ""]
 
 
@@ -103,43 +91,25 @@ def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]
     tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
     multi_label = any(e in vocab.ENCODINGS and vocab.ENCODINGS[e].multi_label
                       for e in part["encoding"])
+    by_encoding, training = dict(list(part.groupby("encoding", sort=False))), []
+    for key in [k for k in ("epochs", "batch_size", "learning_rate", "shuffle",
+                            "drop_remainder") if k in part]:  # per encoding where they differ
+        values = {enc: values_text(rows, key) for enc, rows in by_encoding.items()}
+        shown = next(iter(values.values())) if len(set(values.values())) == 1 else \
+            ", ".join(f"{v} ({enc})" for enc, v in values.items())
+        training.append(f"{key.replace('_', ' ')} {shown}")
     head = [f"## {dataset}" + (f": {spec.part}" if spec else ""), "",
             f"Data: {values_text(part, 'data_detail')}; {values_text(part, 'n_train')} train / "
             f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
-            f"{'labels' if multi_label else 'classes'}. Training: {_training_text(part)}. "
+            f"{'labels' if multi_label else 'classes'}. Training: {'; '.join(training)}. "
             f"{counted(len(section), 'cell')}: {tally}.", ""]
-    marked = recommended_misreports(section)
-    tail = [f"- {misreport_line(cell)}" for cell in marked] + [""] if marked else []
-    return head, tail + _groups_text(part)
-
-
-def errors_lines(errors: list[dict[str, Any]]) -> list[str]:
-    """The run's distinct errors (`highlights.error_items`)."""
-    if not errors:
-        return ["## Errors", "", "No cell raised.", ""]
-    return ["## Errors", "", "Each distinct error, where it was raised, and the cells it hit.",
-            "", *[f"- **{e['error_type']}** in `{e['phase']}`, {counted(e['count'], 'cell')} of "
-              f"{e['dataset']} ({e['cells']}): {e['message']}" for e in errors], ""]
-
-
-def cheat_markdown(report: RunReport) -> str:
-    """cheat_table.md: a provenance header, the run's findings, one section per dataset
-    with a table per metric, where the frameworks disagree, then the distinct errors."""
-    df = report.shown
-    names = df["run_name"].dropna() if "run_name" in df else []
-    lines = [*header_lines(df, f"Cheat table: {names.iloc[0] if len(names) else '?'}"),
-             *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
-    for dataset in report.datasets:
-        head, tail = section_lines(report, dataset)
-        lines += head
-        for metric in report.metrics(dataset):
-            lines += [f"### metric: {metric}{reference_note(metric)}", "",
-                      markdown_table(report.table_markdown.loc[(metric, dataset)]), ""]
-        lines += tail
-    lines += disagreements_lines(df)
-    if report.errors:
-        lines += errors_lines(report.errors)
-    return "\n".join(lines)
+    tail = [f"- {line}" for line in misreport_lines(section)]
+    groups = [f"- **[{group}]** identical test logits: " + ", ".join(
+        f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
+        for group, members in shared_heads(part).groupby("equivalence_group", sort=False)
+        if len(members) > 1] if "equivalence_group" in part else []
+    return head, (tail + [""] if tail else []) + (
+        ["Identical heads (the same experiment in disguise):", "", *groups, ""] if groups else [])
 
 
 def disagreements_lines(df: pd.DataFrame) -> list[str]:
@@ -153,31 +123,34 @@ def disagreements_lines(df: pd.DataFrame) -> list[str]:
             markdown_table(table.set_index("name")), ""]
 
 
-def _groups_text(part: pd.DataFrame) -> list[str]:
-    """One line per group of identical heads (two or more) of one dataset."""
-    if "equivalence_group" not in part:
-        return []
-    heads = shared_heads(part)
-    lines = []
-    for group, members in heads.groupby("equivalence_group", sort=False):
-        if len(members) < 2:
-            continue
-        names = ", ".join(f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
-        lines.append(f"- **[{group}]** identical test logits: {names}")
-    if lines:
-        lines = ["Identical heads (the same experiment in disguise):", ""] + lines + [""]
-    return lines
+def errors_lines(df: pd.DataFrame) -> list[str]:
+    """Each distinct error of a run, in grid order: where it was raised, the cells it hit."""
+    errors = df[df["status"] == "error"]
+    if errors.empty:
+        return ["## Errors", "", "No cell raised.", ""]
+    return ["## Errors", "", "Each distinct error, where it was raised, and the cells it hit.",
+            "", *[f"- **{error_type}** in `{phase}`, {counted(len(part), 'cell')} of {dataset} "
+                  f"({describe_cells(part, df[df['dataset'] == dataset])}): {message}"
+                  for (dataset, phase, error_type, message), part in errors.groupby(
+                      ["dataset", "phase", "error_type", "error_message"], sort=False,
+                      dropna=False)], ""]
 
 
-def splice_section(document: str, section: str, begin: str, end: str) -> str:
-    """Replace the text between two markers of a document (a generated section of a doc).
-
-    Raises:
-        ValueError: the markers are missing.
-    """
-    if begin not in document or end not in document:
-        raise ValueError(f"Expected the markers {begin!r} and {end!r} in the "
-                         "document. Received: a document without them")
-    head, rest = document.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{begin}\n{section}{end}{tail}"
+def cheat_markdown(report: RunReport) -> str:
+    """cheat_table.md: a provenance header, the run's findings, one section per dataset
+    with a table per metric, where the frameworks disagree, then the distinct errors."""
+    df = report.shown
+    names = df["run_name"].dropna() if "run_name" in df else []
+    lines = [*header_lines(df, f"Cheat table: {names.iloc[0] if len(names) else '?'}"),
+             *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
+    table = cheat_table(report.cells, markup=True)  # the recommended entries in bold
+    for dataset in report.datasets:
+        head, tail = section_lines(report, dataset)
+        lines += head
+        for metric in report.metrics(dataset):
+            lines += [f"### metric: {metric}{reference_note(metric)}", "",
+                      markdown_table(table.loc[(metric, dataset)]), ""]
+        lines += tail
+    lines += disagreements_lines(df) + (
+        errors_lines(df) if (df["status"] == "error").any() else [])
+    return "\n".join(lines)

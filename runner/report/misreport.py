@@ -73,11 +73,8 @@ def _reason(built: str, cell: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def misreport(cell: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(why a cell's metric misreports, what to do instead); None unless it is `misleading`.
-
-    Args:
-        cell: a result row or a cell record (`test_metric` or `test_metric_mean`, ...).
-    """
+    """(why a cell's metric misreports, what to do instead) for a `misleading` result row or
+    cell record (`test_metric` or `test_metric_mean`, ...); else None."""
     if cell.get("verdict") != "misleading" or _number(cell, "test_metric") is None or \
             _number(cell, "reference_accuracy") is None:
         return None
@@ -92,8 +89,7 @@ def misreport(cell: Mapping[str, Any]) -> tuple[str, str] | None:
 def note(cell: Mapping[str, Any]) -> str | None:
     """One line on a misleading cell: what its metric showed against the reference
     accuracy (exact match for multi-label data), why, and the fix; else None."""
-    found = misreport(cell)
-    if found is None:
+    if (found := misreport(cell)) is None:
         return None
     kind = " (exact match)" if cell["encoding"] == "multihot" else ""
     return (f"`{cell['metric']}` shows {_number(cell, 'test_metric'):.4f} where the reference "

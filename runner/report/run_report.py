@@ -1,5 +1,4 @@
-"""`RunReport`: a run's annotated rows and the views every output reads, each computed once
-by the first output that asks."""
+"""`RunReport`: a run's annotated rows and the views every output reads, each computed once."""
 
 from __future__ import annotations
 
@@ -43,11 +42,6 @@ class RunReport:
         return tables.cheat_table(self.cells)
 
     @functools.cached_property
-    def table_markdown(self) -> pd.DataFrame:
-        """The cheat table with the recommended entries in Markdown bold (cheat_table.md)."""
-        return tables.cheat_table(self.cells, markup=True)
-
-    @functools.cached_property
     def entries(self) -> dict[tuple, dict[str, Any]]:
         """The cheat table's (row index..., column label) -> the cell record behind the entry."""
         return {(c["metric"], c["dataset"], c["encoding"], c["units"], c["activation"],
@@ -57,11 +51,6 @@ class RunReport:
     def findings(self) -> list[tuple[str, list[str]]]:
         """What the run found, by kind (`highlights.findings`)."""
         return highlights.findings(self.shown, self.cells)
-
-    @functools.cached_property
-    def errors(self) -> list[dict[str, Any]]:
-        """Each distinct error and the cells it hit (`highlights.error_items`)."""
-        return highlights.error_items(self.shown)
 
     @property
     def datasets(self) -> list[str]:
@@ -73,11 +62,7 @@ class RunReport:
         return list(dict.fromkeys(self.section(dataset)[0]["metric"]))
 
     def section(self, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """One section's rows and cells.
-
-        Raises:
-            ValueError: the run has no such section.
-        """
+        """One section's rows and cells; a ValueError for a section the run lacks."""
         if dataset not in self.datasets:
             raise ValueError(f"Expected rows of dataset {dataset!r}. Received: rows of "
                              f"{sorted(self.datasets)}")

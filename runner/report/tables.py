@@ -1,5 +1,5 @@
 """Result rows -> pandas tables: the annotated rows (verdicts, identical heads), the cells
-over seeds, the cheat table; every output of `report/` reads these."""
+over seeds, the cheat table, and the texts of their entries."""
 
 from __future__ import annotations
 
@@ -11,11 +11,26 @@ import pandas as pd
 
 from runner import vocab
 from runner.report import aggregate, misreport
-from runner.report.columns import HISTORY_COLUMNS, RESULT_COLUMNS
 from runner.store import results
 from runner.train import judge
 
-_TABLE_ROWS = ["dataset", "encoding", "units", "activation"]
+# results.csv's documented columns, in order (docs/outputs.md says what each means); rows may
+# carry more after them; the per-epoch histories stay in results.jsonl only
+RESULT_COLUMNS = (
+    "cell_id", "name", "dataset", "encoding", "units", "activation", "loss", "from_logits",
+    "label_smoothing", "metric", "framework", "environment", "backbone", "seed", "status", "phase",
+    "error_type", "error_message",
+    "test_metric", "test_loss", "reference_accuracy", "hamming_accuracy", "majority_rate",
+    "metric_resolved", "metric_reference", "metric_gap", "verdict", "recommended",
+    "constant_predictions", "diverged",
+    "equivalence_group", "same_as", "warnings", "head_id", "base_id", "settings_hash",
+    "epochs", "batch_size", "learning_rate", "shuffle", "drop_remainder", "train_seconds",
+    "eval_seconds", "weights", "weights_requested", "precision", "mode", "heads_trained_together",
+    "data_source", "data_detail", "feature_cache", "n_train", "n_test", "num_classes",
+    "backend", "keras_version", "tf_version", "numpy_version", "python_version", "device",
+    "run_name", "finished_at",
+)
+HISTORY_COLUMNS = ("history_loss", "history_test_metric", "history_reference_accuracy")
 MISREPORT_MARK = "†"  # after a recommended entry whose metric misreports (a note says why)
 
 
@@ -28,34 +43,38 @@ def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows as a DataFrame with the documented columns first (missing ones empty)."""
     df = pd.DataFrame(rows)
     extra = [c for c in df.columns if c not in RESULT_COLUMNS and c not in HISTORY_COLUMNS]
-    history = [c for c in HISTORY_COLUMNS if c in df]
-    return df.reindex(columns=list(RESULT_COLUMNS) + extra + history)
+    return df.reindex(columns=[*RESULT_COLUMNS, *extra, *(c for c in HISTORY_COLUMNS if c in df)])
+
+
+def results_table(df: pd.DataFrame) -> pd.DataFrame:
+    """results.csv as a DataFrame: the histories left out, each row's warnings in one cell."""
+    flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
+    if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
+        flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
+                            for w in flat["warnings"]]
+    return flat
 
 
 def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.DataFrame:
-    """Recompute verdicts and, from the run's stored test logits, the equivalence groups:
-    heads of one dataset and backbone whose logits agree to `judge.EQUIVALENCE_TOLERANCE`
-    on every test image and seed share an `equivalence_group` (g1, g2, ...); `same_as`
-    names the group's first head for the others."""
+    """Recompute verdicts and, from the run's stored test logits, `equivalence_group` (g1, g2,
+    ...: heads of one dataset and backbone whose logits agree to `EQUIVALENCE_TOLERANCE` on
+    every test image and seed) and `same_as` (the group's first head, for the others)."""
     df = df.copy()
     df["verdict"] = [judge.verdict(row) for row in df.to_dict("records")]
     df["equivalence_group"], df["same_as"] = None, None
     if run_dir is None or "head_id" not in df:
         return df
-    judged = df[(df["status"] == "ok")].dropna(subset=["head_id", "seed"])
-    # heads of one dataset and one backbone: another base's features are another input
-    if "backbone" in judged:  # rows written before the axis: VGG16's
-        judged = judged.assign(backbone=judged["backbone"].astype(object).where(
-            judged["backbone"].notna(), vocab.DEFAULT_BACKBONE))
-    by = ["dataset"] + (["backbone"] if "backbone" in judged else [])
-    for _, part in judged.groupby(by, sort=False):
+    judged = df[df["status"] == "ok"].dropna(subset=["head_id", "seed"])
+    # heads of one dataset and one backbone (another base's features are another input);
+    # rows written before the axis are VGG16's
+    backbones = judged.get("backbone", pd.Series(None, index=judged.index, dtype=object))
+    for _, part in judged.groupby([judged["dataset"], backbones.astype(object).fillna(
+            vocab.DEFAULT_BACKBONE)], sort=False):
         seeds = sorted(part["seed"].unique())
-        heads = []
-        for head_id in dict.fromkeys(part["head_id"]):
-            logits = [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
-            if all(x is not None for x in logits):
-                heads.append((head_id, np.concatenate(logits)))
-        leaders = aggregate.equivalence_groups(heads)
+        logits = {head_id: [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
+                  for head_id in dict.fromkeys(part["head_id"])}
+        leaders = aggregate.equivalence_groups((head_id, np.concatenate(x)) for head_id, x in
+                                               logits.items() if all(a is not None for a in x))
         numbers = {leader: f"g{i + 1}" for i, leader in enumerate(dict.fromkeys(
             leaders.values()))}
         names = dict(zip(part["head_id"], part["name"].str.rsplit("/", n=1).str[0],
@@ -72,24 +91,14 @@ def recommended(cell: dict[str, Any]) -> bool:
     return isinstance(value := cell.get("recommended"), (bool, np.bool_)) and bool(value)
 
 
-def recommended_misreports(cells: pd.DataFrame) -> list[dict[str, Any]]:
-    """The cheat cells (`cheat_cells`) marked `MISREPORT_MARK`, in table order: recommended,
-    and their metric misreports (`misreport` says how)."""
-    return [c for c in cells.to_dict("records")
-            if recommended(c) and isinstance(c.get("misreport"), str)]
-
-
 def star(cell: dict[str, Any]) -> str:
-    """What an entry starts with: '★ ' where the tutorial recommends its cell, '★† ' where
-    the metric of such a cell misreports, else nothing."""
-    if not recommended(cell):
-        return ""
-    return f"★{MISREPORT_MARK * isinstance(cell.get('misreport'), str)} "
+    """'★ ' before a recommended cell's entry, '★† ' when its metric misreports."""
+    return f"★{MISREPORT_MARK * isinstance(cell.get('misreport'), str)} " \
+        if recommended(cell) else ""
 
 
 def cell_tip(cell: dict[str, Any]) -> str:
-    """The words shown on hovering an entry: the cell's name and reference accuracy (or its
-    error), and its `misreport` note."""
+    """An entry's hover text: the cell's name and reference accuracy (or error), `misreport`."""
     if cell["verdict"] == "error":
         tip = f"{cell['name']}: {cell['phase']}: {cell['error_message']}"
     else:
@@ -100,12 +109,14 @@ def cell_tip(cell: dict[str, Any]) -> str:
     return tip + f". {note}" if isinstance(note, str) else tip
 
 
-def misreport_line(cell: dict[str, Any]) -> str:
-    """The note under a table for one marked entry: which cell, and its `misreport`."""
-    logits = "(from_logits=True)" if cell["from_logits"] else ""
-    head = f"{cell['encoding']}, {cell['activation']} + {vocab.short_loss(cell['loss'])}{logits}"
-    return (f"{MISREPORT_MARK} recommended by the tutorial, but its metric misreports: "
-            f"{head}: {cell['misreport']}")
+def misreport_lines(cells: pd.DataFrame) -> list[str]:
+    """The notes under a section's tables on its entries marked `MISREPORT_MARK` (recommended,
+    and their metric misreports): which cell, and its `misreport`."""
+    return [f"{MISREPORT_MARK} recommended by the tutorial, but its metric misreports: "
+            f"{c['encoding']}, {c['activation']} + {vocab.short_loss(c['loss'])}"
+            f"{'(from_logits=True)' if c['from_logits'] else ''}: {c['misreport']}"
+            for c in cells.to_dict("records")
+            if recommended(c) and isinstance(c.get("misreport"), str)]
 
 
 def mean_text(cell: dict[str, Any]) -> str:
@@ -116,17 +127,16 @@ def mean_text(cell: dict[str, Any]) -> str:
     return text
 
 
-def _cell_text(row: dict[str, Any], group_sizes: dict[tuple[str, str], int],
-               markup: bool) -> str:
-    if row["verdict"] == "error":
-        return f"error: {row['error_type']}"
-    text = mean_text(row)
-    if markup and recommended(row):
-        text = f"**{text}**" + (MISREPORT_MARK if isinstance(row.get("misreport"), str) else "")
-    if row["verdict"] != "ok":
-        text += f" {row['verdict']}"
-    group = row.get("equivalence_group")
-    if isinstance(group, str) and group_sizes.get((row["dataset"], group), 0) > 1:
+def _entry(cell: dict[str, Any], sizes: dict[tuple[str, str], int], markup: bool) -> str:
+    if cell["verdict"] == "error":
+        return f"error: {cell['error_type']}"
+    text = mean_text(cell)
+    if markup and recommended(cell):
+        text = f"**{text}**" + (MISREPORT_MARK if isinstance(cell.get("misreport"), str) else "")
+    if cell["verdict"] != "ok":
+        text += f" {cell['verdict']}"
+    group = cell.get("equivalence_group")
+    if isinstance(group, str) and sizes.get((cell["dataset"], group), 0) > 1:
         text += f" [{group}]"
     return text
 
@@ -138,10 +148,8 @@ def head_text(cell: dict[str, Any], loss: bool = True) -> str:
     return f"{text} / {_column_label(cell['loss'], cell['from_logits'])}" if loss else text
 
 
-def _column_label(loss: str, from_logits: bool, label_smoothing: Any = 0.0) -> str:
-    number = isinstance(label_smoothing, (int, float, np.floating)) and not isinstance(
-        label_smoothing, bool) and not np.isnan(label_smoothing)
-    smoothing = f" ls={label_smoothing:g}" if number and label_smoothing else ""
+def _column_label(loss: str, from_logits: bool, label_smoothing: float = 0.0) -> str:
+    smoothing = f" ls={label_smoothing:g}" if label_smoothing else ""
     return f"{vocab.short_loss(loss)} logits={str(bool(from_logits)).lower()}{smoothing}"
 
 
@@ -158,27 +166,19 @@ def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
 
 
 def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell (seeds aggregated) with its cheat-table entry and column label.
-
-    Args:
-        df: annotated result rows (one per cell and seed), see `annotate`.
-
-    Returns:
-        `aggregate.aggregate_seeds(df)` plus `misreport` (`misreport.note`), `value` (the
-        entry's text), `value_markdown` (the same with the recommended entries in bold),
-        `column` (e.g. `BCE logits=true`) and `loss_rank` (the loss's place in the columns).
-    """
+    """One row per cell (`aggregate.aggregate_seeds` of annotated rows) plus `misreport`
+    (`misreport.note`), `value` (its entry's text), `value_markdown` (recommended ones in
+    bold), `column` (e.g. `BCE logits=true`) and `loss_rank` (the loss's column order)."""
     sizes = group_sizes(df)
     cells = aggregate.aggregate_seeds(df)
-    if "label_smoothing" not in cells:
-        cells = cells.assign(label_smoothing=0.0)
-    cells["label_smoothing"] = cells["label_smoothing"].fillna(0.0)
+    cells["label_smoothing"] = cells["label_smoothing"].fillna(0.0) \
+        if "label_smoothing" in cells else 0.0
     records = [{**r, "misreport": misreport.note(r)} for r in cells.to_dict("records")]
     return cells.assign(
         misreport=[r["misreport"] for r in records],
-        value=[_cell_text(row, sizes, markup=False) for row in records],
-        value_markdown=[_cell_text(row, sizes, markup=True) for row in records],
-        column=[_column_label(l, f, s) for l, f, s in zip(
+        value=[_entry(r, sizes, markup=False) for r in records],
+        value_markdown=[_entry(r, sizes, markup=True) for r in records],
+        column=[_column_label(*key) for key in zip(
             cells["loss"], cells["from_logits"], cells["label_smoothing"], strict=True)],
         loss_rank=cells["loss"].map(lambda loss: (vocab.LOSSES.names + (loss,)).index(loss)))
 
@@ -187,7 +187,7 @@ def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
     """The pivot a person reads: rows metric/dataset/encoding/units/activation in the grid's
     order, columns loss/from_logits (BCE, CCE, SCCE; logits=true first), entries the cells'
     `value` (`value_markdown` with `markup`)."""
-    index = ["metric"] + _TABLE_ROWS
+    index = ["metric", "dataset", "encoding", "units", "activation"]
     columns = cells.sort_values(["loss_rank", "from_logits", "label_smoothing"],
                                 ascending=[True, False, True], kind="stable")["column"].unique()
     table = cells.pivot_table(index=index, columns="column",
@@ -203,14 +203,16 @@ def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
 
 def provenance(df: pd.DataFrame) -> dict[str, str]:
     """What a run is, for headers: field -> the distinct values of its column (`?` where the
-    rows lack it); `backbone` its bases, `data` each dataset's (`name: data_detail; ...`)."""
-    detail = "data_detail" if "data_detail" in df else "data_source"
+    rows lack it); `backbone` its bases' classes, `data` each dataset's `data_detail`."""
     columns = {"run": "run_name", "framework": "framework", "environment": "environment",
                "keras": "keras_version", "tf": "tf_version", "weights": "weights",
                "device": "device", "seeds": "seed", "epochs": "epochs", "n_train": "n_train",
                "n_test": "n_test"}
+    bases = list(dict.fromkeys(df["backbone"].dropna())) if "backbone" in df else []
+    detail = "data_detail" if "data_detail" in df else "data_source"
     return {**{key: values_text(df, column) for key, column in columns.items()},
-            "backbone": backbone_text(df),
+            "backbone": ", ".join(vocab.BACKBONES[n].keras_class if n in vocab.BACKBONES
+                                  else str(n) for n in bases or [vocab.DEFAULT_BACKBONE]),
             "data": "; ".join(f"{name}: {values_text(part, detail)}"
                               for name, part in df.groupby("dataset", sort=False))}
 
@@ -223,13 +225,6 @@ def values_text(df: pd.DataFrame, column: str) -> str:
     shown = (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
              for v in df[column].dropna())
     return ", ".join(dict.fromkeys(shown)) or "?"
-
-
-def backbone_text(df: pd.DataFrame) -> str:
-    """The run's bases for headers, e.g. 'VGG16' or 'VGG16, MobileNetV2'."""
-    names = list(dict.fromkeys(df["backbone"].dropna())) if "backbone" in df else []
-    return ", ".join(vocab.BACKBONES[n].keras_class if n in vocab.BACKBONES else str(n)
-                     for n in names or [vocab.DEFAULT_BACKBONE])
 
 
 def by_runtime(df: pd.DataFrame) -> pd.DataFrame:
@@ -248,12 +243,3 @@ def by_runtime(df: pd.DataFrame) -> pd.DataFrame:
         shown = shown.assign(_order=runtimes.map(order)).sort_values(
             "_order", kind="stable").drop(columns="_order")
     return shown.drop(columns="runtime")
-
-
-def results_table(df: pd.DataFrame) -> pd.DataFrame:
-    """results.csv as a DataFrame: the histories left out, each row's warnings in one cell."""
-    flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
-    if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
-        flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
-                            for w in flat["warnings"]]
-    return flat

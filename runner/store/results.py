@@ -1,8 +1,5 @@
-"""The results store: `results.jsonl`, one JSON object per finished cell, and stored logits.
-
-Each line is written whole and flushed to disk before the next cell starts,
-so a killed run keeps every cell it finished.
-"""
+"""results.jsonl (one JSON object per finished cell, each line flushed to disk before the next
+cell starts, so a killed run keeps what it finished) and the stored test logits."""
 
 from __future__ import annotations
 
@@ -15,7 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner.errors import CheatgridWarning
-from runner.store.atomic import atomic_write
 
 RESULTS_FILE = "results.jsonl"
 PREDICTIONS_DIR = "predictions"  # <head_id>-s<seed>.npy: each head's test logits
@@ -33,25 +29,10 @@ def _json_safe(value: Any) -> Any:
 
 def append_rows(path: str | pathlib.Path, rows: Iterable[dict[str, Any]]) -> None:
     """Append result rows as JSON lines; flush and fsync before returning."""
-    text = "".join(json.dumps(_json_safe(row), sort_keys=False) + "\n" for row in rows)
     with open(path, "a", encoding="utf-8") as f:
-        f.write(text)
+        f.write("".join(json.dumps(_json_safe(row)) + "\n" for row in rows))
         f.flush()
         os.fsync(f.fileno())
-
-
-def repair_tail(path: str | pathlib.Path) -> None:
-    """Cut a torn last line (a write interrupted by a crash or a full disk), so that the
-    next append starts a clean line; warns with the line number."""
-    with open(path, "rb+") as f:
-        data = f.read()
-        if not data or data.endswith(b"\n"):
-            return
-        keep = data.rfind(b"\n") + 1
-        number = data.count(b"\n") + 1
-        f.truncate(keep)
-    warnings.warn(f"{path}:{number}: removed a torn last line ({len(data) - keep} bytes): "
-                  "its cell runs again", CheatgridWarning, stacklevel=2)
 
 
 def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
@@ -67,29 +48,16 @@ def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
                 continue
             try:
                 row = json.loads(line)
+                problem = "" if isinstance(row, dict) and "cell_id" in row \
+                    else "a line that is not a result row"
             except json.JSONDecodeError as e:
-                warnings.warn(f"{path}:{number}: skipping a corrupt line ({e.msg})",
-                              CheatgridWarning, stacklevel=2)
-                continue
-            if not isinstance(row, dict) or "cell_id" not in row:
-                warnings.warn(f"{path}:{number}: skipping a line that is not a result row",
-                              CheatgridWarning, stacklevel=2)
-                continue
-            rows.append(row)
+                problem = f"a corrupt line ({e.msg})"
+            if problem:
+                warnings.warn(f"{path}:{number}: skipping {problem}", CheatgridWarning,
+                              stacklevel=2)
+            else:
+                rows.append(row)
     return rows
-
-
-def save_logits(run_dir: str | pathlib.Path, head_id: str, seed: int, logits) -> None:
-    """Store a head's test logits (for equivalence of cells), written atomically to disk."""
-    import io
-
-    import numpy as np
-
-    folder = pathlib.Path(run_dir) / PREDICTIONS_DIR
-    folder.mkdir(exist_ok=True)
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(logits, dtype=np.float32))
-    atomic_write(folder / f"{head_id}-s{seed}.npy", buffer.getvalue(), durable=True)
 
 
 def load_logits(run_dir: str | pathlib.Path, head_id: str, seed: int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import io
 import json
 import os
 import pathlib
@@ -15,29 +16,19 @@ from typing import Any
 import yaml
 
 from runner.errors import CheatgridWarning, RunDirError
+from runner.store import results
 from runner.store.atomic import atomic_write
-from runner.store.results import (
-    PREDICTIONS_DIR,
-    RESULTS_FILE,
-    append_rows,
-    read_rows,
-    repair_tail,
-    save_logits,
-)
 
 LOCK_FILE = ".cheatgrid.lock"
 
 
 class RunDir:
-    """One run directory, held (flock) for as long as this object is open.
-
-    The lock is an `flock` on `.cheatgrid.lock`: the kernel releases it when the
-    holder dies, so a lock left by a dead process is simply taken over.
-    """
+    """One run directory, held by an `flock` on `.cheatgrid.lock` while open: the kernel
+    releases it when the holder dies, so a lock left by a dead process is taken over."""
 
     def __init__(self, path: str | pathlib.Path):
         self.path = pathlib.Path(path)
-        self.results = self.path / RESULTS_FILE
+        self.results = self.path / results.RESULTS_FILE
         self._lock_fd: int | None = None
 
     def lock(self, command: str) -> None:
@@ -62,14 +53,14 @@ class RunDir:
                 f"{holder.get('host', '?')} ({holder.get('command', '?')}, started "
                 f"{holder.get('started', '?')}). Wait for it, or give --out another "
                 "directory.") from None
-        previous = _read_holder(fd)
-        if previous.get("pid") and previous.get("pid") != os.getpid():
-            warnings.warn(f"{self.path}: took over the lock left by process {previous['pid']} "
-                          f"({previous.get('command', '?')}), which is no longer running",
+        if (holder := _read_holder(fd)).get("pid") and holder["pid"] != os.getpid():
+            warnings.warn(f"{self.path}: took over the lock left by process {holder['pid']} "
+                          f"({holder.get('command', '?')}), which is no longer running",
                           CheatgridWarning, stacklevel=2)
+        started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                  "command": command, "started": _now()}).encode(), 0)
+                                  "command": command, "started": started}).encode(), 0)
         self._lock_fd = fd
 
     def release(self) -> None:
@@ -79,22 +70,28 @@ class RunDir:
             self._lock_fd = None
 
     def read_rows(self) -> list[dict[str, Any]]:
-        """Every intact row of results.jsonl; a torn last line is cut off (with a warning)
-        so that appending continues on a clean line."""
+        """Every intact row of results.jsonl; a torn last line (a crash or a full disk
+        mid-write) is cut off with a warning, so that the next append starts a clean line."""
         if not self.results.is_file():
             return []
-        repair_tail(self.results)
-        return read_rows(self.results)
+        with open(self.results, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                keep, number = data.rfind(b"\n") + 1, data.count(b"\n") + 1
+                f.truncate(keep)
+                warnings.warn(f"{self.results}:{number}: removed a torn last line "
+                              f"({len(data) - keep} bytes): its cell runs again",
+                              CheatgridWarning, stacklevel=2)
+        return results.read_rows(self.results)
 
     def set_aside(self) -> pathlib.Path | None:
         """Move results and predictions aside (`--force`): never delete results."""
+        predictions = self.path / results.PREDICTIONS_DIR
         if not self.results.is_file() or self.results.stat().st_size == 0:
-            shutil.rmtree(self.path / PREDICTIONS_DIR, ignore_errors=True)
+            shutil.rmtree(predictions, ignore_errors=True)
             return None
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = self.path / f"results.{stamp}.jsonl.bak"
-        os.replace(self.results, backup)
-        predictions = self.path / PREDICTIONS_DIR
+        os.replace(self.results, backup := self.path / f"results.{stamp}.jsonl.bak")
         if predictions.exists():
             os.replace(predictions, self.path / f"predictions.{stamp}.bak")
         return backup
@@ -105,9 +102,15 @@ class RunDir:
 
     def append(self, rows: list[dict[str, Any]], logits) -> None:
         """Store a group's logits, then its rows (a row never lacks its predictions)."""
-        if logits is not None:
-            save_logits(self.path, rows[0]["head_id"], rows[0]["seed"], logits)
-        append_rows(self.results, rows)
+        if logits is not None:  # for the equivalence of heads; durable: a crash keeps them
+            import numpy as np
+
+            (folder := self.path / results.PREDICTIONS_DIR).mkdir(exist_ok=True)
+            buffer = io.BytesIO()
+            np.save(buffer, np.asarray(logits, dtype=np.float32))
+            atomic_write(folder / f"{rows[0]['head_id']}-s{rows[0]['seed']}.npy",
+                         buffer.getvalue(), durable=True)
+        results.append_rows(self.results, rows)
 
 
 def _read_holder(fd: int) -> dict[str, Any]:
@@ -116,7 +119,3 @@ def _read_holder(fd: int) -> dict[str, Any]:
         return json.loads(text) if text.strip() else {}
     except (OSError, ValueError):
         return {}
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

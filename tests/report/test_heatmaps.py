@@ -3,12 +3,14 @@ entry's colour, words and hover tip."""
 
 from __future__ import annotations
 
+import pathlib
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from runner.report import heatmaps, tables
+from runner.report.html import write_report
 from runner.report.run_report import RunReport
 from tests.support import row
 
@@ -45,7 +47,8 @@ ROWS = [
 
 
 def test_one_svg_per_dataset(tmp_path):
-    paths = heatmaps.write_heatmaps(_frame(ROWS), tmp_path)
+    written = write_report(_frame(ROWS), tmp_path)
+    paths = [pathlib.Path(p) for name, p in written.items() if name.endswith(".svg")]
     assert [p.name for p in paths] == ["heatmap_mnist.svg", "heatmap_mnist_binary.svg"]
     for path in paths:
         svg = ET.parse(path).getroot()

@@ -13,9 +13,8 @@ import pytest
 
 from runner.report import html as html_report
 from runner.report import tables
-from runner.report.html import markdown_html
+from runner.report.html import markdown_html, write_tables
 from runner.report.run_report import RunReport
-from runner.report.write import write_tables
 from runner.store import results
 from tests.support import row
 
@@ -219,7 +218,7 @@ def test_write_tables_never_imports_keras(tmp_path):
     """Claims ask Keras itself; tables, heatmaps and the report must not load it, nor a
     plotting library (seconds)."""
     results.append_rows(tmp_path / results.RESULTS_FILE, ROWS)
-    code = ("import sys; from runner.report.write import write_tables; "
+    code = ("import sys; from runner.report.html import write_tables; "
             "from runner.store import results; "
             f"write_tables({str(tmp_path)!r}, results.read_rows("
             f"{str(tmp_path / results.RESULTS_FILE)!r})); "

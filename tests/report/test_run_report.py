@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from runner.report import tables
+from runner.report.html import write_report
 from runner.report.run_report import RunReport
-from runner.report.write import write_report
 from tests.support import row
 
 ROWS = [row(value=0.8), row(activation="sigmoid", value=0.5),

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import itertools
 import pathlib
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from runner.report.columns import RESULT_COLUMNS
 from runner.report.highlights import describe_cells
+from runner.report.html import write_tables
 from runner.report.markdown import cheat_markdown
 from runner.report.run_report import RunReport
-from runner.report.tables import annotate, recommended
-from runner.report.write import write_tables
+from runner.report.tables import RESULT_COLUMNS, annotate, recommended
 
 
 def _row(encoding, activation, loss, from_logits, metric, value=None, error=None, **extra):
@@ -107,6 +107,15 @@ def test_write_tables_writes_every_file_with_documented_columns(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_docs_say_what_every_results_column_means_once():
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
+    section = docs.read_text(encoding="utf-8").split("## results.csv columns", 1)[1]
+    rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("| `")]
+    documented = [c for line in rows for c in re.findall(r"`(\w+)`", line.split(" | ")[0])]
+    assert sorted(documented) == sorted(RESULT_COLUMNS)
+    assert all(meaning.strip(" |") for line in rows for meaning in line.split(" | ")[1:])
+
+
 @pytest.mark.parametrize("value", [float("nan"), None, "missing"])
 def test_markdown_bolds_nothing_when_recommended_is_missing(value):
     rows = [{k: v for k, v in row.items() if k != "recommended"} for row in ROWS]
@@ -159,7 +168,7 @@ def test_a_section_per_backbone_and_a_column_per_label_smoothing():
                      backbone="vgg16", label_smoothing=0.0))
     report = _report(rows)
     assert report.datasets == ["mnist · vgg16", "mnist · mobilenet_v2"]
-    table = report.table_markdown
+    table = report.table
     assert list(table.columns)[:2] == ["CCE logits=false", "CCE logits=false ls=0.1"]
     assert table.loc[("accuracy", "mnist · vgg16", "onehot", 10, "softmax"),
                      "CCE logits=false ls=0.1"] == "0.6000"
