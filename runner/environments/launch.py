@@ -1,7 +1,7 @@
 """How a runtime's processes start: which Python, which environment variables, and this
 runner package on its path.
 
-In the Python cheatgrid runs in, a worker is a spawned process (multiprocessing) and the
+In the Python cheatgrid runs in, a worker (`python -m runner.execute.worker`) and the
 snippets run in `sys.executable`. In a built environment they run in its own interpreter,
 which reaches this runner package through a link: a folder holding only `runner -> <this
 package>`, first on the process's PYTHONPATH. The link points at the package as it is, so

@@ -69,7 +69,7 @@ class Executor:
         if len(unit.groups) > 1:
             return unit.split()
         if death == "timeout":
-            cause = f"killed after {unit.timeout_seconds:g} s per group " \
+            cause = f"killed after {unit.budget_seconds:g} s per group " \
                 "(training.cell_timeout_seconds)"
         phase, error_type = _DEATHS[death]
         self._write([{**cell_columns(self.config, c, unit.seed), "status": "error",

@@ -10,11 +10,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from runner.config import Config
 from runner.config.environments import CURRENT
-from runner.environments.launch import launch_for
+from runner.environments.launch import Launch, launch_for
 from runner.errors import Interrupted, WorkerGone
 from runner.execute.executor import Executor
 from runner.execute.plan import Unit
@@ -22,9 +23,6 @@ from runner.execute.worker import Worker
 from runner.grid import Cell
 from runner.store.rundir import RunDir
 from runner.train import backends
-
-if TYPE_CHECKING:
-    from runner.environments import Launch
 
 _FEATURES = (CURRENT, backends.DEFAULT)  # the runtime that computes every feature
 
@@ -94,47 +92,32 @@ class Supervisor(Executor):
         queues: dict[tuple, collections.deque] = {}
         for unit in units:  # each runtime's units in grid order, the runtimes too
             queues.setdefault(unit.runtime, collections.deque()).append(unit)
-        runtimes = collections.deque(queues)
-        lock, failures = threading.Lock(), []
+        lock = threading.Lock()  # one writer at a time
 
-        def drain() -> None:
+        def drain(runtime: tuple[str, str]) -> None:
+            queue = queues[runtime]
             try:
-                while not self.stop_requested:
+                while queue and not self.stop_requested:
+                    unit = queue.popleft()
+                    outcome = self._attempt(unit)
                     with lock:
-                        if not runtimes:
-                            return
-                        runtime = runtimes.popleft()
-                    queue = queues[runtime]
-                    while queue and not self.stop_requested:
-                        unit = queue.popleft()
-                        outcome = self._attempt(unit)
-                        with lock:
-                            self._bar.set_postfix_str(unit.groups[0][0].head_name, refresh=True)
-                            if isinstance(outcome, list):
-                                for rows, result in outcome:
-                                    self._write(rows, result.logits)
-                            else:
-                                split = self._died(unit, *outcome,
-                                                   self.workers[runtime].provenance)
-                                queue.extendleft(reversed(split))
-                    if runtime != _FEATURES:  # done with it: its memory back
-                        self.workers[runtime].stop()
-            except BaseException as e:  # noqa: BLE001 - re-raised by the main thread
-                failures.append(e)
-                self.stop_requested = True
+                        self._bar.set_postfix_str(unit.groups[0][0].head_name, refresh=True)
+                        if isinstance(outcome, list):
+                            for rows, result in outcome:
+                                self._write(rows, result.logits)
+                        else:
+                            split = self._died(unit, *outcome, self.workers[runtime].provenance)
+                            queue.extendleft(reversed(split))
+            except BaseException:
+                self.stop_requested = True  # the other runtime stops too
+                raise
+            if runtime != _FEATURES:  # done with it: its memory back
+                self.workers[runtime].stop()
 
         try:
-            with self._running(units):
-                helpers = [threading.Thread(target=drain, daemon=True)
-                           for _ in range(self._side_by_side(len(runtimes)) - 1)]
-                for thread in helpers:
-                    thread.start()
-                drain()
-                for thread in helpers:
-                    thread.join()
-            if failures:
-                raise failures[0]
-            if self.stop_requested and (runtimes or any(queues.values())):
+            with self._running(units), ThreadPoolExecutor(self._side_by_side(len(queues))) as pool:
+                list(pool.map(drain, queues))
+            if self.stop_requested and any(queues.values()):
                 raise Interrupted()  # Ctrl-C between two units: the rest is left to resume
         finally:
             self.bars.close()

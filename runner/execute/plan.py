@@ -4,7 +4,7 @@ cell: every executor runs the same units, in the same order."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Container
 from typing import Any
 
 from runner import vocab
@@ -49,9 +49,10 @@ class Unit:
             f"{self.dataset}@{self.backbone}"
         return f"{data} {self.groups[0][0].encoding} seed {self.seed}"
 
-    def without(self, done: Callable[[tuple[Cell, ...], int], bool]) -> Unit | None:
-        """This unit minus the groups `done(group, seed)` says are finished."""
-        groups = tuple(g for g in self.groups if not done(g, self.seed))
+    def without(self, done: Container[tuple[str, int]]) -> Unit | None:
+        """This unit minus the groups whose every (cell id, seed) is `done`."""
+        groups = tuple(g for g in self.groups
+                       if not all((c.cell_id, self.seed) in done for c in g))
         return dataclasses.replace(self, groups=groups) if groups else None
 
     def split(self) -> list[Unit]:
@@ -59,14 +60,9 @@ class Unit:
         return [dataclasses.replace(self, groups=(g,)) for g in self.groups]
 
     @property
-    def timeout_seconds(self) -> float | None:
-        """`training.cell_timeout_seconds` of its cells (a unit has one schedule)."""
-        return self.groups[0][0].training.cell_timeout_seconds
-
-    @property
     def budget_seconds(self) -> float | None:
-        """How long its training may run: the timeout once per group."""
-        timeout = self.timeout_seconds
+        """How long its training may run: `training.cell_timeout_seconds` once per group."""
+        timeout = self.groups[0][0].training.cell_timeout_seconds  # one schedule per unit
         return None if timeout is None else timeout * len(self.groups)
 
 

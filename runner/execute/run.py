@@ -11,13 +11,7 @@ from typing import Any
 
 from runner.config import Config
 from runner.config.environments import CURRENT
-from runner.errors import (
-    Interrupted,
-    ResourceUnavailable,
-    RunAborted,
-    RunDirError,
-    WorkerGone,
-)
+from runner.errors import Interrupted, ResourceUnavailable, RunAborted, RunDirError, WorkerGone
 from runner.execute.local import Supervisor
 from runner.execute.plan import Unit, plan_units
 from runner.grid import Cell, settings_hash
@@ -31,36 +25,20 @@ def completed(rows: list[dict[str, Any]], config: Config, cells: list[Cell],
     changed epoch count runs again), and not an error where `retry_errors`."""
     wanted = {(c.cell_id, seed): settings_hash(config, c, seed)
               for c in cells for seed in c.training.seeds}
-    done = {}
-    for row in rows:
-        key = (row.get("cell_id"), row.get("seed"))
-        if wanted.get(key) != row.get("settings_hash"):
-            continue
-        if row.get("status") == "error" and retry_errors:
-            continue
-        done[key] = row
-    return done
-
-
-def plan_remaining(config: Config, cells: list[Cell], rows: list[dict],
-                   retry_errors: bool) -> tuple[list[Unit], int, int]:
-    """The units still to run, the number of (cell, seed) runs done and in the grid."""
-    done = completed(rows, config, cells, retry_errors)
-    units = [u.without(lambda g, seed: all((c.cell_id, seed) in done for c in g))
-             for u in plan_units(config, cells)]
-    total = sum(len(c.training.seeds) for c in cells)
-    return [u for u in units if u is not None], len(done), total
+    return {key: row for row in rows
+            if wanted.get(key := (row.get("cell_id"), row.get("seed"))) == row.get(
+                "settings_hash") and not (retry_errors and row.get("status") == "error")}
 
 
 def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress: bool = True,
              use_cache: bool = True, device: str = "auto", force: bool = False,
              retry_errors: bool = False, warn: Callable[[str], None] = print,
              executor: str = "local", ray_address: str | None = None,
-             finish: Callable[[pathlib.Path, list[dict[str, Any]]], Any] | None = None,
+             finish: Callable[[pathlib.Path, list[dict[str, Any]]], Any] = lambda *_: None,
              on_progress: Callable[[str, int, int], None] | None = None,
              ) -> list[dict[str, Any]]:
-    """Run (or resume) a grid into a run directory; returns the rows of its tables (one per
-    cell and seed).
+    """Run (or resume) a grid into a run directory; returns its tables' rows (a cell and seed
+    each).
 
     Args:
         command: the command line, recorded in the lock and printed to resume.
@@ -96,7 +74,9 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
             rows = []
             if backup:
                 warn(f"--force: earlier results set aside as {backup.name}")
-        units, done, total = plan_remaining(config, cells, rows, retry_errors)
+        finished = completed(rows, config, cells, retry_errors)
+        units = [u for u in (u.without(finished) for u in plan_units(config, cells)) if u]
+        done, total = len(finished), sum(len(c.training.seeds) for c in cells)
         if done:
             warn(f"resuming {run_dir.path}: {done} of {total} cell runs already done, "
                  f"{total - done} to run")
@@ -138,17 +118,14 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
             raise RunAborted(f"{e} while starting; the cells written before are kept") \
                 from None
         except Interrupted:
-            if finish is not None:
-                finish(run_dir.path, table_rows(run_dir, config, cells))
+            finish(run_dir.path, table_rows(run_dir, config, cells))
             raise Interrupted(f"{command}  # resumes; {run_dir.path} keeps what finished") \
                 from None
         except OSError as e:
             raise RunAborted(f"could not write {run_dir.results}: {e.strerror or e}. The cells "
                              "written before are kept: free space and rerun the same command "
                              "to resume.") from None
-        final = table_rows(run_dir, config, cells)
-        if finish is not None:
-            finish(run_dir.path, final)
+        finish(run_dir.path, final := table_rows(run_dir, config, cells))
         return final
     finally:
         run_dir.release()

@@ -52,39 +52,36 @@ class RayCluster:
             why = self.unmet(alive_nodes())  # no node could ever start it: Ray would wait
             if why is not None:
                 raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
-            decide = ray.remote(ray_tasks.decide).options(**self.options("decide"))
-            found, common, texts = ray.get(decide.remote(self.config, self.cells,
-                                                         self.use_cache, self.device))
+            found, common, texts = ray.get(self._task(ray_tasks.decide).remote(
+                self.config, self.cells, self.use_cache, self.device))
+            for text in texts:
+                self.on_warning(text)
+            if found is None:
+                raise ResourceUnavailable(common)
         except ResourceUnavailable:
             self.stop()
             raise
-        for text in texts:
-            self.on_warning(text)
-        if found is None:
-            self.stop()
-            raise ResourceUnavailable(common)
         self.setup = ray_tasks.Setup(uuid.uuid4().hex, self.config, self.use_cache,
                                      self.device, found)
         return common
 
     def extract(self, key: tuple[str, str]) -> tuple[Any, Any]:
         """Start a (dataset, backbone)'s feature task: (its warnings' ref, its features' ref)."""
-        import ray
-
-        task = ray.remote(ray_tasks.extract).options(num_returns=2,
-                                                     **self.options("extract"))
-        return task.remote(self.setup, key)
+        return self._task(ray_tasks.extract, num_returns=2).remote(self.setup, key)
 
     def train(self, unit: Unit, loaded: Any) -> Any:
         """Start a unit's task (a generator, see `tasks.train`); a framework other than Keras 3
         on TensorFlow gets Ray workers of its own (its variables set before Keras loads)."""
+        own = {} if unit.framework == backends.DEFAULT else {
+            "runtime_env": {"env_vars": backends.environment(unit.framework)}}
+        task = self._task(ray_tasks.train, unit, num_returns="streaming", **own)
+        return task.remote(self.setup, unit, loaded)
+
+    def _task(self, function: Callable, unit: Unit | None = None, **options: Any) -> Any:
+        """A function of `tasks.py` as a Ray task, with its `options`."""
         import ray
 
-        options = self.options("train", unit)
-        if unit.framework != backends.DEFAULT:
-            options["runtime_env"] = {"env_vars": backends.environment(unit.framework)}
-        task = ray.remote(ray_tasks.train).options(num_returns="streaming", **options)
-        return task.remote(self.setup, unit, loaded)
+        return ray.remote(function).options(**self.options(function.__name__, unit), **options)
 
     def stop(self) -> None:
         """Disconnect, when this run connected (a caller's own Ray stays up)."""
