@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from runner.config import Config
@@ -25,11 +26,13 @@ class Executor:
     """Runs a grid's units into a run directory, the only writer of its results."""
 
     stop_requested = False  # set by Ctrl-C; checked between writes
+    common: dict[str, Any]  # the provenance of the rows of dead units
     decisions: dict[str, Any] | None = None  # the first worker's: data sources, weights
     _bar: Any = None
 
-    def __init__(self, config: Config, run_dir: RunDir, progress: bool):
-        self.config, self.run_dir, self.progress = config, run_dir, progress
+    def __init__(self, config: Config, run_dir: RunDir, progress: bool,
+                 warn: Callable[[str], None]):
+        self.config, self.run_dir, self.progress, self.warn = config, run_dir, progress, warn
 
     def _request_stop(self, signum, frame) -> None:
         if self.stop_requested:  # a second Ctrl-C aborts at once
@@ -55,15 +58,10 @@ class Executor:
         self.run_dir.append(rows, logits)
         self._bar.update(len(rows))
 
-    def _died(self, unit: Unit, death: str, cause: str, common: dict[str, Any],
-              doing: str = "training this cell") -> list[Unit]:
-        """A unit whose worker died: its groups to run one at a time (to find the one that
-        kills it), or, of a single group, its rows written.
-
-        Args:
-            death: 'crashed', 'timeout' or 'node lost' (`phase: crashed`, `NodeLost`).
-            cause: how it ended, e.g. 'the worker died of signal 11 (SIGSEGV)'.
-        """
+    def _died(self, unit: Unit, death: str, cause: str, doing: str = "training this cell",
+              common: dict[str, Any] | None = None) -> list[Unit]:
+        """A unit whose worker died ('crashed', 'timeout' or 'node lost', of `cause`): the units
+        to run instead (its groups one at a time), or, of a single group, its rows written."""
         if self.stop_requested:  # Ctrl-C may be what killed it: it runs on resume
             return [unit]
         if len(unit.groups) > 1:
@@ -75,7 +73,7 @@ class Executor:
         self._write([{**cell_columns(self.config, c, unit.seed), "status": "error",
                       "phase": phase, "error_type": error_type,
                       "error_message": f"{cause} while {doing}", "warnings": [],
-                      "verdict": "error", **common, "framework": c.framework}
+                      "verdict": "error", **(common or self.common), "framework": c.framework}
                      for c in unit.cells], None)
         return []
 

@@ -70,7 +70,7 @@ class Supervisor(Executor):
                  on_progress: Callable[[str, int, int], None] | None = None,
                  launches: dict[str, Launch] | None = None):
         """`launches`: each built environment's interpreter (`environments.prepare`)."""
-        super().__init__(config, run_dir, progress)
+        super().__init__(config, run_dir, progress, warn)
         self.bars = ProgressBars(progress, on_progress)
         self.workers: dict[tuple[str, str], Worker] = {}
         for env, fw in dict.fromkeys([_FEATURES] + [(c.environment, c.framework) for c in cells]):
@@ -106,7 +106,8 @@ class Supervisor(Executor):
                             for rows, result in outcome:
                                 self._write(rows, result.logits)
                         else:
-                            split = self._died(unit, *outcome, self.workers[runtime].provenance)
+                            split = self._died(unit, *outcome,
+                                               common=self.workers[runtime].provenance)
                             queue.extendleft(reversed(split))
             except BaseException:
                 self.stop_requested = True  # the other runtime stops too

@@ -1,17 +1,11 @@
-"""Run a grid on a Ray cluster: the local executor's units as Ray tasks, the driver the only
-writer of results.
-
-A task per (dataset, backbone) computes its features into Ray's object store, which every
-head-training task of that dataset takes as its argument; Ray computes them again where
-their node went (`max_retries`, lineage reconstruction). A unit's task that dies is split as
-a dead local worker's unit is. A unit whose node went is not the cells' doing: it runs again,
-whole, `MAX_NODE_LOSSES` times at most; once no node left can take a task for
-`resources.node_wait_seconds` (which Ray does not give), the cells left are `NodeLost`.
-"""
+"""Run a grid's units as Ray tasks, the driver the only writer of results (docs/ray.md): a
+unit whose task dies is split as locally; one whose node went runs again, whole, and the cells
+no node can take for `resources.node_wait_seconds` (which Ray does not give) are `NodeLost`."""
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -31,9 +25,8 @@ WATCH_SECONDS = 1.0  # how often the driver looks at the cluster's nodes
 
 def lost_node(error: BaseException) -> bool:
     """Whether a task's error says that its node, or every copy of its input, went."""
-    import ray
+    from ray import exceptions as failures
 
-    failures = ray.exceptions
     if isinstance(error, (failures.OwnerDiedError, failures.ObjectFreedError)):
         return False  # the driver itself, or an object freed on purpose
     return isinstance(error, (failures.NodeDiedError, failures.ObjectLostError))
@@ -65,10 +58,8 @@ class RaySupervisor(Executor):
     def __init__(self, config: Config, cells: list[Cell], run_dir: RunDir, *, use_cache: bool,
                  device: str, progress: bool, warn: Callable[[str], None],
                  address: str | None = None):
-        super().__init__(config, run_dir, progress)
+        super().__init__(config, run_dir, progress, warn)
         self.cluster = RayCluster(config, cells, use_cache, device, address, warn)
-        self.warn = warn
-        self.common: dict[str, Any] = {}  # the provenance every row carries
         self._queue: collections.deque[Unit] = collections.deque()
         self._flights: dict[Any, _Flight] = {}  # a task's generator -> its unit
         self._features: dict[DataKey, tuple[Any, Any]] = {}  # refs: (warnings, features)
@@ -84,7 +75,6 @@ class RaySupervisor(Executor):
         self.decisions = self.cluster.setup.decisions
 
     def run(self, units: list[Unit]) -> None:
-        """Run `units` on the cluster (raises Interrupted on Ctrl-C: what ran is cancelled)."""
         self._queue = collections.deque(units)
         self._nodes, self._next_look = alive_nodes(), time.monotonic() + WATCH_SECONDS
         try:
@@ -112,8 +102,7 @@ class RaySupervisor(Executor):
         self._queue.clear()
 
     def _receive(self) -> None:
-        """Handle what finished within a poll (feature tasks' warnings, marks, results), and
-        cancel the tasks past their deadline."""
+        """Handle what finished within a poll; cancel the tasks past their deadline."""
         import ray
 
         refs = list(self._unread) + list(self._flights)
@@ -123,12 +112,10 @@ class RaySupervisor(Executor):
                 self._unit_event(ref)
             elif ref in self._unread:
                 self._unread.discard(ref)
-                try:
-                    texts = ray.get(ref)
-                except ray.exceptions.RayError:
-                    continue  # the units that take its features say how it died
-                for text in texts:
-                    self.warn(text)
+                # a task that died: the units that take its features say how
+                with contextlib.suppress(ray.exceptions.RayError):
+                    for text in ray.get(ref):
+                        self.warn(text)
         now = time.monotonic()
         for generator, flight in self._flights.items():
             if flight.deadline is not None and now > flight.deadline and not flight.cancelled:
@@ -145,14 +132,14 @@ class RaySupervisor(Executor):
         except ray.exceptions.RayError as e:
             del self._flights[generator]
             if flight.cancelled:
-                self._queue.extend(self._died(flight.unit, "timeout", "", self.common))
+                self._queue.extend(self._died(flight.unit, "timeout", ""))
             elif lost_node(e) or flight.node is not None and flight.node not in alive_nodes():
                 self._lost(flight, e)
             else:
                 doing = "training this cell" if flight.training else \
                     "computing the features of this cell's dataset"
-                self._queue.extend(self._died(flight.unit, "crashed", "the Ray task died "
-                                              f"({first_line(e)})", self.common, doing))
+                cause = f"the Ray task died ({first_line(e)})"
+                self._queue.extend(self._died(flight.unit, "crashed", cause, doing))
             self._release(flight.unit.data_key)
             return
         if item[0] == "node":
@@ -186,8 +173,7 @@ class RaySupervisor(Executor):
             return
         self.warn(f"{went} while training {what}: recorded as NodeLost ({count})")
         for part in unit.split():
-            self._died(part, "node lost", f"node lost: {went} ({count}; {first_line(error)})",
-                       self.common)
+            self._died(part, "node lost", f"node lost: {went} ({count}; {first_line(error)})")
 
     def _watch(self) -> None:
         """Say which nodes left; give up the cells left once no node can take a task."""
@@ -221,7 +207,7 @@ class RaySupervisor(Executor):
                   "cluster has such a node")
         for part in (part for unit in units for part in unit.split()):
             self._died(part, "node lost", f"node lost: no Ray node left could take it ({why})",
-                       self.common, "waiting for a Ray node to train this cell")
+                       "waiting for a Ray node to train this cell")
 
     def _release(self, key: DataKey) -> None:
         """Drop a dataset's features once no unit needs them: the object store frees them."""

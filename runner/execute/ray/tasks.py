@@ -44,11 +44,12 @@ def _runner(setup: Setup) -> UnitRunner:
 
 
 @contextlib.contextmanager
-def _collected(texts: list[str]):
-    """Our warnings raised in a task, kept for the driver to show."""
+def _collected():
+    """Our warnings raised in a task, as texts for the driver to show."""
+    texts: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yield
+        yield texts
     texts.extend(str(w.message) for w in caught if issubclass(w.category, CheatgridWarning))
 
 
@@ -56,8 +57,7 @@ def decide(config: Config, cells: list[Cell], use_cache: bool, device: str) -> t
     """Prepare as the local worker's first start does: (decisions, row provenance,
     warnings), or (None, why nothing can run, warnings)."""
     import_tensorflow(verbose=False)
-    texts: list[str] = []
-    with _collected(texts):
+    with _collected() as texts:
         try:
             prepared = prepare(config, cells, use_cache, device)
         except ResourceUnavailable as e:
@@ -68,8 +68,7 @@ def decide(config: Config, cells: list[Cell], use_cache: bool, device: str) -> t
 
 def extract(setup: Setup, key: DataKey) -> tuple[list[str], tuple]:
     """Two returns: its warnings, and a (dataset, backbone)'s (features, meta, failure)."""
-    texts: list[str] = []
-    with _collected(texts):
+    with _collected() as texts:
         loaded = _runner(setup).load(key, "cached")
     return texts, loaded
 
@@ -80,14 +79,13 @@ def train(setup: Setup, unit: Unit, loaded: tuple | None):
     import ray
 
     yield ("node", ray.get_runtime_context().get_node_id())  # where it runs, should it go
-    texts: list[str] = []
-    with _collected(texts):
+    with _collected() as texts:
         runner = _runner(setup)
         if loaded is not None:
             runner.provide(unit.data_key, loaded)
         runner.load(unit.data_key, unit.mode)  # images first: their time is not the cells'
     yield ("training",)
     inject_crash(unit)
-    with _collected(texts):
+    with _collected() as more:
         results = runner.run(unit)
-    yield ("done", results, texts)
+    yield ("done", results, texts + more)
