@@ -1,13 +1,6 @@
 """cheatgrid: which label encoding x activation x loss x metric works, measured cell by cell.
-
-    import runner
-    run = runner.run("smoke", quick=True)   # see runner.api
-    runner.open_run("results/smoke")
-
-`run`, `open_run` and `Run` are imported on first use (`runner.api`), so that `import
-runner` (and the command line's `--help` and `--dry-run`) stays light: no pandas, no
-TensorFlow.
-"""
+`runner.run`, `runner.open_run` and `runner.Run` (runner.api) are imported on first use, so that
+`import runner` and the command line's `--help` and `--dry-run` need no pandas, no TensorFlow."""
 
 __version__ = "0.1.0"
 __all__ = ["Run", "open_run", "run"]

@@ -1,18 +1,5 @@
-"""The Python API: run a grid or open a finished run, and read it as DataFrames.
-
-    import runner
-    run = runner.run("smoke", quick=True)   # a ready config's name, a YAML file or a dict
-    run.results                             # results.csv as a DataFrame
-    run.cheat_table("mnist", "accuracy")    # one table of cheat_table.md
-    run                                     # in a notebook: its findings and heatmaps
-    runner.open_run("results/smoke")        # a finished run, read back
-
-It does what `cheatgrid grid` does, through the same code: the same run directory
-(results/<name>/ under the working directory unless `out`), the same files, the same
-lines on stderr, and the same exceptions with the same one-line messages
-(`runner.errors`: `ConfigError`, `UsageError`, `ResourceUnavailable`, `RunDirError`,
-`RunAborted`, `Interrupted`). Progress bars are tqdm.auto's: widgets in Jupyter, text in
-a terminal.
+"""The Python API: `run` a grid as `cheatgrid grid` does (same code, files, stderr lines and
+exceptions), `open_run` a finished one, and read a `Run` as DataFrames, or see it in a notebook.
 """
 
 from __future__ import annotations
@@ -40,12 +27,9 @@ from runner.report.run_report import RunReport
 from runner.report.tables import provenance, results_table
 from runner.train.device import DEVICES
 
-EXECUTORS = ("local", "ray")
-
 
 class Comparison(str):
-    """What changed between two runs, as Markdown (`cheatgrid compare`'s text); a notebook
-    renders it."""
+    """What changed between two runs, as Markdown; a notebook renders it."""
 
     def _repr_markdown_(self) -> str:
         return str(self)
@@ -67,8 +51,7 @@ class Run:
 
     @property
     def report(self) -> RunReport:
-        """What every view is made from: the annotated rows, the cheat cells, ... (each
-        computed once)."""
+        """What every view is made from (the annotated rows, the cheat cells, ...), once."""
         if self._report is None:
             self._report = RunReport.read(self.path, self._rows)
         return self._report
@@ -123,13 +106,11 @@ class Run:
                                        label_b=str(other.path)))
 
     def _repr_html_(self) -> str:
-        """A notebook's view: what the run is, its findings, its heatmaps."""
+        """A notebook's view: what the run is, its findings, its heatmaps (inline SVG)."""
         facts = {k: html.escape(v) for k, v in provenance(self.report.shown).items()}
-        pictures = []
-        for dataset in self.report.datasets:
-            file = self.path / heatmap_name(dataset)  # as written, else drawn now
-            pictures.append(file.read_text(encoding="utf-8") if file.is_file()
-                            else heatmap_svg(self.report, dataset))  # inline: text, hover tips
+        pictures = [(self.path / heatmap_name(d)).read_text(encoding="utf-8")
+                    if (self.path / heatmap_name(d)).is_file() else heatmap_svg(self.report, d)
+                    for d in self.report.datasets]  # as written, else drawn now
         path = html.escape(str(self.path))
         return (f"<div><p><strong>cheatgrid run {facts['run']}</strong> in <code>{path}</code>: "
                 f"Keras {facts['keras']} on {facts['framework']}, device {facts['device']}, "
@@ -141,11 +122,9 @@ class Run:
         return f"Run({str(self.path)!r}: {tally(self.report.cells)})"
 
 
-def _settings(settings: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """`set={"training.epochs": 5}` as `--set` takes it: KEY=VALUE, the value as YAML."""
-    if settings is None:
-        return ()
-    if not isinstance(settings, Mapping):
+def _config(config: Any, settings: Mapping[str, Any] | None) -> Config:
+    """The config `run` is given, with `set` applied as `--set` applies KEY=VALUE (as YAML)."""
+    if settings is not None and not isinstance(settings, Mapping):
         raise UsageError(f"Invalid value for 'set': Expected a dict of config keys and values, "
                          f"e.g. {{'training.epochs': 5}}. Received: set={settings!r}")
 
@@ -155,10 +134,8 @@ def _settings(settings: Mapping[str, Any] | None) -> tuple[str, ...]:
         raise UsageError(f"Invalid value for 'set': Expected values YAML can hold (numbers, "
                          f"strings, booleans, lists, dicts). Received: {value!r}")
 
-    return tuple(f"{key}={json.dumps(value, default=plain)}" for key, value in settings.items())
-
-
-def _config(config: Any, sets: tuple[str, ...]) -> Config:
+    sets = tuple(f"{key}={json.dumps(value, default=plain)}"
+                 for key, value in (settings or {}).items())
     if isinstance(config, Mapping):
         raw = apply_settings(dict(config), sets, origin="config")
         return parse_config(raw, origin="config (with set)" if sets else "config")
@@ -183,7 +160,7 @@ def run(config: str | os.PathLike | Mapping[str, Any], *, set: Mapping[str, Any]
         out: the run directory (default: results/<name>/ under the working directory).
             One that holds results of the same config is resumed.
         quick: at most 2 epochs, 512 training and 256 test images per dataset (`--quick`).
-        progress: progress bars (tqdm.auto).
+        progress: progress bars (tqdm.auto: widgets in Jupyter, text in a terminal).
         device: 'auto', 'cpu', 'gpu' or 'tpu' (`--device`; 'tpu' on a Colab TPU runtime).
         use_cache: read and write the feature cache (False: `--no-cache`).
         force: set earlier results aside (renamed, not deleted) and run every cell.
@@ -203,11 +180,11 @@ def run(config: str | os.PathLike | Mapping[str, Any], *, set: Mapping[str, Any]
         Interrupted: the kernel was interrupted; the finished cells are kept and tabled.
     """
     for name, value, allowed in (("device", device, DEVICES), ("executor", executor,
-                                                                EXECUTORS)):
+                                                                ("local", "ray"))):
         if value not in allowed:
             raise UsageError(f"Invalid value for '{name}': Expected one of {list(allowed)}. "
                              f"Received: {name}={value!r}")
-    parsed = _config(config, _settings(set))
+    parsed = _config(config, set)
     parsed = quick_config(parsed) if quick else parsed
     run_dir = run_dir_of(parsed, out)
     named = "config" if isinstance(config, Mapping) else repr(str(config))

@@ -1,9 +1,6 @@
-"""Every exception cheatgrid raises on purpose, its one warning class, and the hint they share.
-
-User input that cannot be run is an exception whose message says what was expected
-and what was received (Keras's style); `cli.main` turns each into one line and an
-exit code. Soft problems are `CheatgridWarning`s, shown as they happen.
-"""
+"""Every exception cheatgrid raises on purpose (messages in Keras's style: what was expected,
+what was received; `cli.main` turns each into a line and an exit code), its warning class, and
+the did-you-mean hint."""
 
 from __future__ import annotations
 
@@ -19,8 +16,7 @@ class UsageError(Exception):
 
 
 class ResourceUnavailable(RuntimeError):
-    """Configured weights, data, device or cluster that cannot be had: exit 2, raised
-    before anything is trained or written."""
+    """Weights, data, device or cluster that cannot be had: exit 2, before anything runs."""
 
 
 class DataUnavailable(ResourceUnavailable):

@@ -1,4 +1,5 @@
-"""Axes -> cells: per dataset, the cartesian product minus `exclude`, plus `include`."""
+"""Axes -> cells: per dataset, the cartesian product minus `exclude`, plus `include`; a cell's
+stable id, name and head, and the settings hash that resume trusts."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from runner import vocab
-from runner.config import Config, DatasetConfig, TrainingConfig, fields
+from runner.config import Config, DatasetConfig, TrainingConfig, schema
 from runner.config.environments import CURRENT
 from runner.errors import CheatgridWarning
+
+
+def _digest(value: Any) -> str:
+    """12 hex digits of SHA-256 over canonical JSON: stable across runs, machines, Pythons."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,13 +44,16 @@ class Cell:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The parameters that identify the cell: everything but the training settings;
-        the axes added after ids were first stored (framework, backbone, label smoothing,
-        environment) only when not at their defaults, so that the ids of the cells without
-        them stay."""
+        """What identifies the cell: all but the training settings; the axes added after ids
+        were first stored (those with defaults) only when not at their defaults, so that older
+        ids stay."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name != "training" and not (
-                    f.name in _DEFAULTS and getattr(self, f.name) == _DEFAULTS[f.name])}
+                if f.name != "training" and getattr(self, f.name) != f.default}
+
+    @property
+    def cell_id(self) -> str:
+        """12 hex digits over the parameters."""
+        return _digest(self.params)
 
     @property
     def base_id(self) -> str:
@@ -53,23 +63,10 @@ class Cell:
                                    environment=CURRENT).cell_id
 
     @property
-    def cell_id(self) -> str:
-        """12 hex digits of SHA-256 over the canonical JSON of the parameters.
-
-        Stable across runs, machines and Python versions: it depends on nothing
-        but the parameter values.
-        """
-        canonical = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
-
-    @property
     def head_id(self) -> str:
-        """12 hex digits identifying the trained head: the parameters but the metric, and
-        the training settings. Cells with the same head_id share one trained head."""
+        """The trained head's id: the parameters but the metric, and the training settings."""
         params = {k: v for k, v in self.params.items() if k != "metric"}
-        params["training"] = dataclasses.asdict(self.training)
-        canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+        return _digest({**params, "training": dataclasses.asdict(self.training)})
 
     @property
     def head_name(self) -> str:
@@ -79,8 +76,7 @@ class Cell:
     @property
     def name(self) -> str:
         """`[framework:|environment:]dataset[@backbone]/encoding/activation[/units=N]/loss/
-        logits=..[/label_smoothing=x]/metric`: the bracketed parts only when not the
-        default (a pinned environment's name says its framework)."""
+        logits=..[/label_smoothing=x]/metric`: the bracketed parts only when not the default."""
         logits = f"logits={'true' if self.from_logits else 'false'}"
         dataset = self.dataset + ("" if self.backbone == vocab.DEFAULT_BACKBONE
                                   else f"@{self.backbone}")
@@ -95,38 +91,27 @@ class Cell:
 
     @property
     def together_key(self) -> tuple[Any, ...]:
-        """Heads with the same key can be trained together (same features and labels, same
-        schedule)."""
+        """Heads with the same key train together (same features, labels and schedule)."""
         return (self.environment, self.framework, self.backbone, self.dataset, self.encoding,
-                self.units,
-                self.num_classes, self.training)
-
-
-_DEFAULTS = {"framework": vocab.DEFAULT_FRAMEWORK, "backbone": vocab.DEFAULT_BACKBONE,
-             "label_smoothing": 0.0, "environment": CURRENT}
+                self.units, self.num_classes, self.training)
 
 
 def settings_hash(config: Config, cell: Cell, seed: int) -> str:
-    """12 hex digits over everything that determines a cell's result at one seed: its
-    parameters, its effective training settings, its dataset's and the backbone's
-    settings. Resume treats a row as done only if this still matches, so a changed
-    epoch count or sample cap is run again rather than mistaken for done."""
+    """12 hex digits over all that determines a cell's result at one seed (its parameters and
+    effective training, its dataset's and backbone's settings): resume treats a row as done
+    only if this still matches, so a changed epoch count is run again, not taken as done."""
     training = {**dataclasses.asdict(cell.training), "seeds": None, "seed": seed}
     identity = {"cell": cell.params, "training": training,
-                "dataset": fields.identity(config.dataset(cell.dataset)),
-                "backbone": fields.identity(config.backbone)}
+                "dataset": schema.identity(config.dataset(cell.dataset)),
+                "backbone": schema.identity(config.backbone)}
     if cell.environment != CURRENT:  # its releases, whatever its name
         identity["environment"] = config.runtime(cell.environment, cell.framework).pins.as_dict()
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return _digest(identity)
 
 
 def tutorial_units(num_classes: int, encoding: str) -> int:
-    """Output units as the tutorial chooses them.
-
-    A binary task with integer labels gets one unit (labels as float 0./1.);
-    everything else gets one unit per class (multi-hot: one per label).
-    """
+    """Output units as the tutorial chooses them: one for a binary task with integer labels
+    (float 0./1.), else one per class (multi-hot: one per label)."""
     return 1 if encoding == "integer" and num_classes == 2 else num_classes
 
 
@@ -135,73 +120,47 @@ def _make_cell(dataset: DatasetConfig, units: int | None = None, **params: Any) 
     return Cell(dataset=dataset.name, units=units, num_classes=dataset.num_classes, **params)
 
 
-def _axes(config: Config) -> dict[str, tuple[Any, ...]]:
-    """Every axis and its values, in the order cells are named and crossed."""
-    values = {axis: getattr(config.grid, axis) for axis in vocab.AXES if axis != "metric"}
-    values["label_smoothing"] = config.grid.label_smoothing  # a head's: before the metric
-    values["metric"] = config.grid.metric
-    return values
-
-
 def _matches(cell: Cell, pattern: dict[str, tuple[Any, ...]]) -> bool:
     return all(getattr(cell, key) in values for key, values in pattern.items())
 
 
-def _with_overrides(config: Config, cells: list[Cell]) -> list[Cell]:
-    """Give each cell its effective training settings; warn about overrides that match
-    no cell."""
-    result = []
-    used = [False] * len(config.overrides)
-    for cell in cells:
-        settings: dict[str, Any] = {}
-        for i, override in enumerate(config.overrides):
-            if _matches(cell, override.when):
-                settings.update(override.set)
-                used[i] = True
-        result.append(dataclasses.replace(
-            cell, training=dataclasses.replace(config.training, **settings)))
-    for i, was_used in enumerate(used):
-        if not was_used:
-            warnings.warn(f"overrides[{i}] matches no cell: {config.overrides[i].when}",
-                          CheatgridWarning, stacklevel=3)
-    return result
+def _warn_unused(what: str, patterns: list[Any], used: set[int]) -> None:
+    """Entries of `exclude` or `overrides` that match no cell: usually typos."""
+    for i, pattern in enumerate(patterns):
+        if i not in used:
+            warnings.warn(f"{what}[{i}] matches no cell: {pattern}", CheatgridWarning,
+                          stacklevel=3)
 
 
 def expand(config: Config) -> list[Cell]:
-    """All cells of a config, in a stable order (runtime, dataset, backbone, then the axes
-    in config order), each carrying its effective training settings (`overrides` applied).
-    A dataset is crossed with the listed encodings that apply to its labels
-    (`DatasetConfig.encodings`).
+    """All cells of a config, in a stable order (runtime, dataset, backbone, then the axes in
+    config order), each with its effective training settings (`overrides` applied); a dataset
+    is crossed with the listed encodings of its kind of labels.
 
-    Warns (`CheatgridWarning`) about `exclude` and `overrides` entries that match
-    no cell and `include` entries already in the grid: usually typos.
+    Warns (`CheatgridWarning`) about `exclude` and `overrides` entries that match no cell and
+    `include` entries already in the grid: usually typos.
     """
+    axes = {axis: getattr(config.grid, axis) for axis in vocab.AXES if axis != "metric"}
+    axes |= {"label_smoothing": config.grid.label_smoothing, "metric": config.grid.metric}
     cells: list[Cell] = []
     for runtime in config.runtimes:  # runtime-major: one worker per framework and environment
         for dataset in config.datasets:
             for backbone in config.backbones:  # then one feature set at a time
-                axes = _axes(config)
-                # Each dataset with the encodings of its kind of labels only (checked by the
-                # config to leave at least one): multi-hot for multi-label data, else
-                # integer/one-hot.
+                # the config checked that each dataset keeps at least one encoding
                 axes["encoding"] = tuple(e for e in config.grid.encoding
                                          if e in dataset.encodings)
                 for combo in itertools.product(*axes.values()):
                     cells.append(_make_cell(dataset, framework=runtime.framework,
                                             environment=runtime.environment, backbone=backbone,
                                             **dict(zip(axes, combo, strict=True))))
-    used = [False] * len(config.exclude)
+    used: set[int] = set()
     kept = []
     for cell in cells:
-        hits = [i for i, pattern in enumerate(config.exclude) if _matches(cell, pattern)]
-        for i in hits:
-            used[i] = True
+        hits = {i for i, pattern in enumerate(config.exclude) if _matches(cell, pattern)}
+        used |= hits
         if not hits:
             kept.append(cell)
-    for i, was_used in enumerate(used):
-        if not was_used:
-            warnings.warn(f"exclude[{i}] matches no cell: {config.exclude[i]}",
-                          CheatgridWarning, stacklevel=2)
+    _warn_unused("exclude", config.exclude, used)
     seen = set(kept)
     for i, entry in enumerate(config.include):
         params = {"backbone": config.backbones[0],
@@ -213,7 +172,17 @@ def expand(config: Config) -> list[Cell]:
             continue
         seen.add(cell)
         kept.append(cell)
-    return _with_overrides(config, kept)
+    used = set()
+    for k, cell in enumerate(kept):  # each cell's effective training settings
+        settings: dict[str, Any] = {}
+        for i, override in enumerate(config.overrides):
+            if _matches(cell, override.when):
+                settings.update(override.set)
+                used.add(i)
+        kept[k] = dataclasses.replace(cell, training=dataclasses.replace(config.training,
+                                                                         **settings))
+    _warn_unused("overrides", [o.when for o in config.overrides], used)
+    return kept
 
 
 def training_groups(cells: Iterable[Cell]) -> dict[str, list[Cell]]:
@@ -230,8 +199,5 @@ def find(cells: Iterable[Cell], id_or_name: str) -> Cell | None:
     for cell in cells:
         if id_or_name in (cell.cell_id, cell.name):
             return cell
-    if len(id_or_name) >= 6:
-        hits = [c for c in cells if c.cell_id.startswith(id_or_name)]
-        if len(hits) == 1:
-            return hits[0]
-    return None
+    hits = [c for c in cells if len(id_or_name) >= 6 and c.cell_id.startswith(id_or_name)]
+    return hits[0] if len(hits) == 1 else None

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from runner.cli.doc_sections import GENERATED, render
+from scripts.docs import GENERATED, render
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runner import vocab
+from runner.config import DatasetConfig
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -63,7 +64,8 @@ def test_datasets_name_their_stand_ins_and_encodings():
         assert spec.sources and set(spec.sources) <= set(vocab.SOURCES)
         served = vocab.DATASETS[spec.stand_in]  # the embedded entry that serves (or replaces) it
         assert served.multi_label == spec.multi_label
-        assert spec.encodings == (("multihot",) if spec.multi_label else ("integer", "onehot"))
+        assert DatasetConfig(spec.name).encodings == (
+            ("multihot",) if spec.multi_label else ("integer", "onehot"))
     assert vocab.spec_of("mnist · jax") is vocab.DATASETS["mnist"]
     assert vocab.spec_of("my_folder") is None
 

@@ -1,9 +1,5 @@
-"""The subcommands that train: `cheatgrid grid | cell`, and `run_and_table`, which the
-Python API shares.
-
-Each takes the parsed arguments and returns an exit code; bad input raises
-(`UsageError`, `ConfigError`, ...), which `cli.main` turns into one line and exit 2.
-"""
+"""The subcommands that run Keras here: `cheatgrid grid | cell | check`, and `run_and_table`,
+which the Python API shares."""
 
 from __future__ import annotations
 
@@ -12,20 +8,17 @@ import pathlib
 import sys
 from typing import Any
 
-from runner.cli.console import warnings_shown
+from runner.cli.readers import run_snippets, warnings_shown, write_changes
 from runner.config import Config, apply_settings, load_config, parse_config
 from runner.config import quick as quick_config
 from runner.errors import UsageError, did_you_mean
 from runner.grid import Cell, expand, find
 
-
-def _load(args: argparse.Namespace) -> Config:
-    config = load_config(args.config, tuple(args.set))
-    return quick_config(config) if args.quick else config
+_FLAGS = ("encoding", "classes", "activation", "loss", "metric")  # check needs without a model
 
 
-def _write_tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
-    """Write a run's tables; returns what they were written from (a `RunReport`)."""
+def _tables(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> Any:
+    """Write a run's tables; returns the `RunReport` they were written from."""
     from runner.report.run_report import RunReport  # pandas: only when needed
     from runner.report.write import write_report
 
@@ -40,11 +33,7 @@ def _cells(config: Config) -> list[Cell]:
 
 
 def run_dir_of(config: Config, out: str | pathlib.Path | None) -> pathlib.Path:
-    """Where a run goes: `out`, else results/<name>/ under the working directory.
-
-    Raises:
-        UsageError: `out` is a file.
-    """
+    """Where a run goes: `out`, else results/<name>/ under the working directory."""
     run_dir = pathlib.Path(out) if out else pathlib.Path("results") / config.name
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--out {run_dir}: Expected a directory. Received: a file")
@@ -52,7 +41,8 @@ def run_dir_of(config: Config, out: str | pathlib.Path | None) -> pathlib.Path:
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = load_config(args.config, tuple(args.set))
+    config = quick_config(config) if args.quick else config
     cells = _cells(config)
     if args.dry_run:
         for cell in cells:
@@ -80,18 +70,8 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
                   force: bool = False, retry_errors: bool = False, executor: str = "local",
                   ray_address: str | None = None, verbose: bool = False,
                   ) -> tuple[list[dict[str, Any]], Any]:
-    """Run (or resume) a grid into `run_dir` and write its tables, as `cheatgrid grid` does;
-    its lines go to stderr as they happen.
-
-    Returns:
-        The rows (one per cell and seed) and what the tables were written from
-        (`report.run_report.RunReport`).
-
-    Raises:
-        UsageError: a Ray address without the Ray executor, or Ray not installed.
-        ConfigError, ResourceUnavailable, RunDirError, RunAborted, Interrupted: as
-            `execute.run.run_grid`.
-    """
+    """Run (or resume) a grid into `run_dir` and write its tables, as `cheatgrid grid` does
+    (its lines to stderr); returns the rows and the `RunReport` of the tables."""
     if ray_address is not None and executor != "ray":
         raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
                          f"--executor {executor}")
@@ -115,14 +95,12 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
         rows = run_grid(config, cells, run_dir, command=command, progress=progress,
                         use_cache=use_cache, device=device, force=force,
                         retry_errors=retry_errors, executor=executor, ray_address=ray_address,
-                        finish=lambda path, rows: written.append(_write_tables(path, rows)),
+                        finish=lambda path, rows: written.append(_tables(path, rows)),
                         warn=warn)
         if pinned:  # the snippets in every runtime, then what changed when
-            from runner.cli.pinned_runs import run_snippets, write_changes
-
             run_snippets(run_dir, config, warn)
             if write_changes(run_dir, rows) is not None:
-                written.append(_write_tables(run_dir, rows))  # report.html embeds it
+                written.append(_tables(run_dir, rows))  # report.html embeds it
     return rows, written[-1]
 
 
@@ -134,27 +112,26 @@ def _command(out: str | None, run_dir: pathlib.Path) -> str:
     return "cheatgrid " + " ".join(argv)
 
 
-def _single_cell_config(args: argparse.Namespace) -> Config:
-    missing = [flag for flag in ("encoding", "activation", "loss", "metric")
-               if getattr(args, flag) is None]
-    if missing:
-        raise UsageError("cell: without a CONFIG, give --" + ", --".join(missing) +
-                         " (or a CONFIG and --cell ID_OR_NAME)")
-    dataset: dict[str, Any] = {"name": args.dataset, "source": "embedded"}
-    for key in ("max_train_samples", "max_test_samples"):
-        if getattr(args, key) is not None:
-            dataset[key] = getattr(args, key)
-    doc = {"name": "cell", "datasets": [dataset],
-           "backbone": {"weights": args.weights},
-           "grid": {"encoding": [args.encoding], "activation": [args.activation],
-                    "loss": [args.loss], "from_logits": [args.from_logits],
-                    "metric": [args.metric]}}
-    return parse_config(apply_settings(doc, tuple(args.set), "command line"),
-                        origin="command line")
-
-
-def _with_training_flags(config: Config, args: argparse.Namespace) -> Config:
-    raw = config.to_dict()
+def _cell_config(args: argparse.Namespace) -> Config:
+    """The config of `cheatgrid cell`: a ready one or the flags', with the training flags."""
+    if args.config:
+        raw = load_config(args.config, tuple(args.set)).to_dict()
+    else:
+        missing = [flag for flag in ("encoding", "activation", "loss", "metric")
+                   if getattr(args, flag) is None]
+        if missing:
+            raise UsageError("cell: without a CONFIG, give --" + ", --".join(missing) +
+                             " (or a CONFIG and --cell ID_OR_NAME)")
+        dataset: dict[str, Any] = {"name": args.dataset, "source": "embedded"}
+        for key in ("max_train_samples", "max_test_samples"):
+            if getattr(args, key) is not None:
+                dataset[key] = getattr(args, key)
+        doc = {"name": "cell", "datasets": [dataset], "backbone": {"weights": args.weights},
+               "grid": {"encoding": [args.encoding], "activation": [args.activation],
+                        "loss": [args.loss], "from_logits": [args.from_logits],
+                        "metric": [args.metric]}}
+        raw = parse_config(apply_settings(doc, tuple(args.set), "command line"),
+                           origin="command line").to_dict()
     for key in ("epochs", "batch_size", "learning_rate"):
         if getattr(args, key) is not None:
             raw["training"][key] = getattr(args, key)
@@ -165,25 +142,20 @@ def _with_training_flags(config: Config, args: argparse.Namespace) -> Config:
 
 
 def cmd_cell(args: argparse.Namespace) -> int:
-    if args.config:
-        if not args.cell:
-            raise UsageError("cell: with a CONFIG, give --cell ID_OR_NAME "
-                             "(`cheatgrid grid CONFIG --dry-run` lists them)")
-        config = _with_training_flags(load_config(args.config, tuple(args.set)), args)
-        cells = _cells(config)
-        cell = find(cells, args.cell)
-        if cell is None:
-            hint = did_you_mean(args.cell, [c.name for c in cells])
-            raise UsageError(f"--cell: Expected a cell id or name of {args.config}. "
-                             f"Received: {args.cell!r}{hint}")
-    else:
-        config = _with_training_flags(_single_cell_config(args), args)
-        cell = _cells(config)[0]
+    if args.config and not args.cell:
+        raise UsageError("cell: with a CONFIG, give --cell ID_OR_NAME "
+                         "(`cheatgrid grid CONFIG --dry-run` lists them)")
+    config = _cell_config(args)
+    cells = _cells(config)
+    cell = find(cells, args.cell) if args.config else cells[0]
+    if cell is None:
+        hint = did_you_mean(args.cell, [c.name for c in cells])
+        raise UsageError(f"--cell: Expected a cell id or name of {args.config}. "
+                         f"Received: {args.cell!r}{hint}")
     from runner.execute.prepare import prepare, run_cells
     from runner.train.backends import import_tensorflow
 
     import_tensorflow(args.verbose)
-
     outcomes = []
     with warnings_shown(args.verbose):
         prepared = prepare(config, [cell], not args.no_cache, args.device)
@@ -199,17 +171,21 @@ def cmd_cell(args: argparse.Namespace) -> int:
             run_dir.write_config(config.to_dict())
             for row, outcome in zip(rows, outcomes, strict=True):
                 run_dir.append([row], outcome.logits)
-            _write_tables(pathlib.Path(args.out), rows)
+            _tables(pathlib.Path(args.out), rows)
         finally:
             run_dir.release()
-    _print_row(rows[0])
+    for key in ("cell_id", "name", "status", "phase", "error_type", "error_message",
+                "test_metric", "test_loss", "reference_accuracy", "hamming_accuracy", "verdict",
+                "epochs", "train_seconds", "weights", "data_source", "n_train", "n_test"):
+        if rows[0].get(key) is not None:
+            print(f"{key:>14}: {rows[0][key]}")
     return _verify(config, cell, rows[0], outcomes[0], prepared) if args.verify else 0
 
 
 def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
             prepared: Any) -> int:
-    """`--verify`: the composed tutorial model on raw images against the cached result;
-    exit 1 on a mismatch."""
+    """`--verify`: the composed tutorial model on raw images against the cached result; exit
+    1 on a mismatch."""
     from runner.data.arrays import load_dataset
     from runner.train.end_to_end import verify
 
@@ -225,10 +201,37 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
     return 1 if any(line.startswith("MISMATCH") for line in lines) else 0
 
 
-def _print_row(row: dict[str, Any]) -> None:
-    keys = ("cell_id", "name", "status", "phase", "error_type", "error_message", "test_metric",
-            "test_loss", "reference_accuracy", "hamming_accuracy", "verdict", "epochs",
-            "train_seconds", "weights", "data_source", "n_train", "n_test")
-    for key in keys:
-        if row.get(key) is not None:
-            print(f"{key:>14}: {row[key]}")
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the check and print its report; 0 when every verdict is ok, else 1."""
+    given = [name for name in _FLAGS + ("units",) if getattr(args, name) is not None]
+    if args.model is not None:
+        if given or args.from_logits:
+            raise UsageError(f"check: Expected either MODEL with --labels or the flags "
+                             f"{['--' + f for f in _FLAGS]}. Received: MODEL and "
+                             f"{['--' + f.replace('_', '-') for f in given] or ['--from-logits']}")
+        if args.labels is None:
+            raise UsageError("check: Expected --labels LABELS.npy with MODEL. Received: none")
+    else:
+        missing = [f"--{name}" for name in _FLAGS if getattr(args, name) is None]
+        if missing:
+            raise UsageError(f"check: Expected MODEL --labels LABELS.npy, or the flags "
+                             f"{missing}. Received: neither")
+        if args.labels or args.inputs:
+            raise UsageError("check: Expected --labels and --inputs with MODEL only. Received: "
+                             "them without a model")
+    from runner.train import backends
+
+    backends.import_tensorflow(verbose=False)
+    from runner.check import check_flags, check_model, load_array, load_model_file
+
+    if args.model is None:
+        report = check_flags(args.encoding, args.classes, args.activation, args.loss,
+                             args.from_logits, args.metric, units=args.units)
+    else:
+        labels = load_array(args.labels, "--labels")
+        inputs = load_array(args.inputs, "--inputs") if args.inputs else None
+        report = check_model(load_model_file(args.model), labels, inputs,
+                             label_source=args.labels)
+    print(report.to_json() if args.format == "json" else report.text(), end="" if
+          args.format == "text" else "\n")
+    return report.exit_code

@@ -1,28 +1,42 @@
-"""The subcommands that read what is on disk and train nothing: `table`, `compare`,
-`configs`; and `read_run`, which the Python API shares.
-
-Each takes the parsed arguments and returns an exit code; bad input raises `UsageError`,
-which `cli.main` turns into one line and exit 2.
-"""
+"""The subcommands that train nothing: `table`, `compare`, `configs`, `snippets`;
+`read_run`, which the Python API shares; a pinned run's snippets and changes.md; our warnings on
+the terminal as they happen."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import sys
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from runner.cli.console import warnings_shown
+from runner import vocab
+from runner.config import Config
 from runner.config.ready import find_config, ready_configs, summary
-from runner.errors import UsageError, did_you_mean
+from runner.errors import CheatgridWarning, UsageError, did_you_mean
+
+DEFAULT_OUT = "snippets.md"
+
+
+@contextlib.contextmanager
+def warnings_shown(verbose: bool) -> Iterator[None]:
+    """Our own warnings to stderr as they happen, a line each; library warnings if verbose."""
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, CheatgridWarning):
+            print(f"cheatgrid: warning: {message}", file=sys.stderr, flush=True)
+        elif verbose:
+            print(f"{category.__name__}: {message}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
 
 
 def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
-    """The result rows of a run directory, for the command (or function) `what`.
-
-    Raises:
-        UsageError: no results.jsonl there, or one without rows.
-    """
+    """The result rows of a run directory (none: a `UsageError` for the command `what`)."""
     from runner.store.results import RESULTS_FILE, read_rows
 
     results = pathlib.Path(run_dir) / RESULTS_FILE
@@ -36,8 +50,24 @@ def read_run(run_dir: str | pathlib.Path, what: str) -> list[dict[str, Any]]:
     return rows
 
 
+def write_changes(run_dir: pathlib.Path, rows: list[dict[str, Any]]) -> pathlib.Path | None:
+    """changes.md of a run over pinned environments, from its rows and snippets.json (without
+    one, the snippets and the claims about Keras functions are left out)."""
+    from runner.config.environments import CURRENT
+    from runner.report.tables import annotate, results_frame
+    from runner.store.atomic import atomic_write
+    from runner.tutorial import changes
+
+    if all(row.get("environment") in (None, CURRENT) for row in rows):
+        return None
+    text = changes.changes_markdown(annotate(results_frame(rows), run_dir), saved_runs(run_dir))
+    if text is None:
+        return None
+    atomic_write(run_dir / "changes.md", text)
+    return run_dir / "changes.md"
+
+
 def cmd_table(args: argparse.Namespace) -> int:
-    from runner.cli.pinned_runs import write_changes
     from runner.report.write import write_tables
 
     rows = read_run(args.run_dir, "table")
@@ -68,10 +98,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         rows_a, rows_b = (read_run(run_dir, "compare") for run_dir in (args.run_a, args.run_b))
         label_a, label_b = args.run_a, args.run_b
         default = pathlib.Path(args.run_b) / f"compare_{pathlib.Path(args.run_a).resolve().name}.md"
-    out = pathlib.Path(args.out) if args.out else default
-    if out.is_dir() or not out.parent.is_dir():
-        raise UsageError(f"--out: Expected a file path in an existing directory. "
-                         f"Received: {out}")
+    out = out_file(args.out or default)
     text = compare_runs(rows_a, rows_b, label_a=label_a, label_b=label_b)
     sys.stdout.write(text)
     atomic_write(out, text)
@@ -80,11 +107,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _environments(args: argparse.Namespace) -> tuple[tuple[list, list], tuple[str, str]]:
-    """The rows of the two runtimes `--environments A,B` names in one run, and their labels.
-
-    Raises:
-        UsageError: a second run directory, not two names, or a name the run lacks.
-    """
+    """The rows of the two runtimes `--environments A,B` names in one run, and their labels."""
     from runner.config.environments import label_of
     from runner.vocab import DEFAULT_FRAMEWORK
 
@@ -126,22 +149,17 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 
 def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str | None) -> None:
-    """claims.md (and, for a run over several frameworks, frameworks.md), and the README's
-    section between its markers: the claims for a run on one framework, the frameworks'
-    table for a run on several. The claims about Keras functions read the run's
-    snippets.json when it has one, else run the snippets in this process."""
+    """claims.md (and frameworks.md for a run over several frameworks), and the README's
+    section of the last of them; the claims about Keras functions read the run's snippets.json
+    when it has one, else run the snippets in this process."""
     from runner.report import aggregate
     from runner.report.markdown import splice_section
     from runner.report.tables import annotate, results_frame
     from runner.store.atomic import atomic_write
-    from runner.tutorial import claims, frameworks, snippet_table
+    from runner.tutorial import claims, frameworks
 
     df = annotate(results_frame(rows), run_dir)
-    snippets = run_dir / "snippets.json"  # written by `cheatgrid snippets --out RUN_DIR/...`
-    try:
-        runs = snippet_table.load_runs(snippets) if snippets.is_file() else None
-    except ValueError as e:
-        raise UsageError(f"table: {e}") from None
+    runs = saved_runs(run_dir, "table")  # written by `cheatgrid snippets --out RUN_DIR/...`
     sections = [("claims.md", claims.claims_markdown(df, runs), claims.README_BEGIN,
                  claims.README_END)]
     if aggregate.runtime_labels(df).nunique() > 1:
@@ -159,3 +177,94 @@ def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str
             raise UsageError(f"--readme {path}: {e}") from None
         atomic_write(path, text)
         print(f"{path}: the section of {name} updated")
+
+
+def frameworks(text: str | None) -> list[str]:
+    """The frameworks of `--frameworks` (default: the installed ones), in the order given."""
+    from runner.config.parse import framework_missing
+
+    if text is None:
+        absent = framework_missing(vocab.FRAMEWORKS.names)
+        return [n for n in vocab.FRAMEWORKS.names if n not in absent]
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names or [text]:
+        if name not in vocab.FRAMEWORKS.names:
+            raise UsageError(f"Invalid value for '--frameworks': Expected names of "
+                             f"{list(vocab.FRAMEWORKS.names)}. Received: {name!r}"
+                             f"{did_you_mean(name, vocab.FRAMEWORKS.names)}")
+    absent = framework_missing(tuple(names))
+    if absent:
+        extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)
+        raise UsageError(f"--frameworks: Expected installed frameworks; {absent} need "
+                         f"`pip install -e '.[{extras}]'`. Received: {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def out_file(path: str | pathlib.Path) -> pathlib.Path:
+    """An `--out` file path, checked before anything runs."""
+    out = pathlib.Path(path)
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError(f"--out: Expected a file path in an existing directory. "
+                         f"Received: {out}")
+    return out
+
+
+def saved_runs(run_dir: pathlib.Path, what: str | None = None) -> dict[str, Any] | None:
+    """A run's snippets.json, or None without one (or with a broken one, unless `what` says
+    which command to fail)."""
+    from runner.tutorial import snippet_table
+
+    path = run_dir / "snippets.json"
+    try:
+        return snippet_table.load_runs(path) if path.is_file() else None
+    except ValueError as e:
+        if what is None:
+            return None  # not one `write_json` wrote: as if absent
+        raise UsageError(f"{what}: {e}") from None
+
+
+def _write(runs: dict[str, Any], out: pathlib.Path) -> None:
+    from runner.store.atomic import atomic_write
+    from runner.tutorial import snippet_markdown, snippet_table
+
+    atomic_write(out, snippet_markdown.snippets_markdown(runs))
+    snippet_table.write_json(runs, out.with_suffix(".json"))
+
+
+def cmd_snippets(args: argparse.Namespace) -> int:
+    """Run the snippets, write snippets.md and .json; exit 0 (a framework that could not run
+    is reported in the table)."""
+    from runner.tutorial import snippet_table
+    from runner.tutorial.snippets import SNIPPETS
+
+    names = frameworks(args.frameworks)
+    out = out_file(args.out)
+    print(f"cheatgrid: running the snippets on {', '.join(names)} (one process each)",
+          file=sys.stderr, flush=True)
+    runs = snippet_table.run_frameworks(names)
+    for name, run in runs.items():
+        if "failed" in run:
+            print(f"cheatgrid: {name} did not run: {run['failed']}", file=sys.stderr)
+    _write(runs, out)
+    differing = [s.key for s in SNIPPETS if snippet_table.differs_between(s, runs)]
+    print(f"{len(SNIPPETS)} snippets on {len(names)} framework(s); "
+          f"{len(differing)} differ between frameworks. Wrote {out} and "
+          f"{out.with_suffix('.json')}.")
+    return 0
+
+
+def run_snippets(run_dir: pathlib.Path, config: Config, log: Callable[[str], None]) -> None:
+    """The snippets in each of a config's runtimes that the run's snippets.json lacks."""
+    from runner import environments
+    from runner.tutorial import snippet_table
+
+    labels = [r.label for r in config.runtimes]
+    runs = {label: run for label, run in (saved_runs(run_dir) or {}).items()
+            if label in labels and "failed" not in run}
+    missing = [r for r in config.runtimes if r.label not in runs]
+    if missing:
+        launches, skipped = environments.prepare(missing, log)  # built already, or named
+        names = [r.label for r in missing if r.environment not in skipped]
+        log(f"running the snippets in {len(names)} runtime(s): {', '.join(names)}")
+        runs.update(snippet_table.run_frameworks(names, launches=launches))
+    _write({label: runs[label] for label in labels if label in runs}, run_dir / DEFAULT_OUT)

@@ -5,25 +5,19 @@ from runner.config.parse import (
     QUICK_TEST_SAMPLES,
     QUICK_TRAIN_SAMPLES,
     framework_missing,
-    load_config,
     parse_config,
     quick,
 )
+from runner.config.ready import apply_settings, load_config
 from runner.config.schema import (
     BackboneConfig,
     Config,
     DatasetConfig,
-    DatasetFacts,
-    EnvironmentConfig,
-    GridConfig,
-    Override,
     ResourcesConfig,
     Runtime,
     TrainingConfig,
 )
-from runner.config.sets import apply_settings
 
 __all__ = ["QUICK_EPOCHS", "QUICK_TEST_SAMPLES", "QUICK_TRAIN_SAMPLES", "BackboneConfig",
-           "Config", "DatasetConfig", "DatasetFacts", "EnvironmentConfig", "GridConfig",
-           "Override", "ResourcesConfig", "Runtime", "TrainingConfig", "apply_settings",
-           "framework_missing", "load_config", "parse_config", "quick"]
+           "Config", "DatasetConfig", "ResourcesConfig", "Runtime", "TrainingConfig",
+           "apply_settings", "framework_missing", "load_config", "parse_config", "quick"]

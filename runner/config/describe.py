@@ -1,11 +1,5 @@
-"""What a dataset of an open source says of itself, read when the config is parsed.
-
-`describe` reads a folder's class sub-folders, an .npz file's array headers and
-labels, or a TFDS builder's `info.features` (`describe_tfds`), checks them, and
-returns the `DatasetFacts` the grid needs (classes, their names, the kind of
-labels). Nothing here loads an image: a folder is listed, an .npz's image arrays
-are known by their headers. Problems are `ConfigError`s that name the file.
-"""
+"""What a folder, an .npz or a TFDS dataset says of itself (classes, their names, the kind of
+labels), read when the config is parsed, without loading an image."""
 
 from __future__ import annotations
 
@@ -14,40 +8,25 @@ import pathlib
 import zipfile
 from typing import Any
 
-from runner.config.dataset import DatasetFacts
+from runner.config.schema import DatasetFacts
 from runner.config.validate import Checker
+from runner.errors import ConfigError, did_you_mean
 
 # The extensions `keras.utils.image_dataset_from_directory` reads
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 NPZ_ARRAYS = ("train_images", "train_labels", "test_images", "test_labels")
 
 
-def keras_metric_error(name: str) -> str | None:
-    """Why Keras cannot resolve a metric name (None: it can). Imports Keras."""
-    import keras
-
-    try:
-        keras.metrics.get(name)
-    except (ValueError, TypeError) as e:
-        return str(e).splitlines()[0]
-    return None
-
-
 def describe(check: Checker, values: dict[str, Any], path: str) -> DatasetFacts:
-    """The facts of a dataset of source `tfds`, `folder` or `npz` (parsed keys in `values`).
-
-    Raises:
-        ConfigError: the data cannot be read, or is not what the source expects.
-    """
+    """The facts of a dataset of source `tfds`, `folder` or `npz` (parsed keys in `values`);
+    a ConfigError naming the file where the data is not what its source expects."""
     source = values["source"]
     location = values.get("path")
     if source == "tfds":
         if location is not None:
             raise check.fail(f"{path}.path", "no 'path' for `source: tfds` (TFDS reads "
                              "`data_dir`)", location)
-        from runner.config.describe_tfds import describe_tfds
-
-        return describe_tfds(check, values, path)
+        return _tfds(check, values, path)
     for key in ("image_key", "label_key", "split", "data_dir"):
         if values.get(key) is not None:
             raise check.fail(f"{path}.{key}", f"no '{key}' for `source: {source}` (a TFDS "
@@ -57,16 +36,6 @@ def describe(check: Checker, values: dict[str, Any], path: str) -> DatasetFacts:
         raise check.fail(f"{path}.path", f"the {what} of `source: {source}`", None)
     where = pathlib.Path(location).expanduser()
     return (_folder if source == "folder" else _npz)(check, where, f"{path}.path")
-
-
-def _images_of(directory: pathlib.Path) -> list[pathlib.Path]:
-    return sorted(p for p in directory.rglob("*")
-                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-
-
-def _class_dirs(directory: pathlib.Path) -> list[pathlib.Path]:
-    return sorted((p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                  key=lambda p: p.name)
 
 
 def _folder(check: Checker, directory: pathlib.Path, path: str) -> DatasetFacts:
@@ -79,14 +48,16 @@ def _folder(check: Checker, directory: pathlib.Path, path: str) -> DatasetFacts:
     listing = hashlib.sha256()
     counts: list[dict[str, int]] = []
     for root in roots:
-        classes = _class_dirs(root)
+        classes = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(
+            ".")), key=lambda p: p.name)
         if len(classes) < 2:
             raise check.fail(path, "a directory with at least 2 class sub-folders (or "
                              "train/ and test/ each with them)", str(root),
                              f"found {len(classes)}: {[c.name for c in classes]}")
         found = {}
         for class_dir in classes:
-            images = _images_of(class_dir)
+            images = sorted(p for p in class_dir.rglob("*")
+                            if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
             if not images:
                 raise check.fail(path, f"at least one image ({', '.join(IMAGE_EXTENSIONS)}) "
                                  "in every class sub-folder", str(directory),
@@ -143,6 +114,8 @@ def _npz(check: Checker, file: pathlib.Path, path: str) -> DatasetFacts:
         with np.load(file, allow_pickle=False) as npz:
             labels = {a: npz[a] for a in ("train_labels", "test_labels")}
             names = npz["class_names"] if "class_names" in stored else None
+    except ConfigError:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise check.fail(path, "an .npz file numpy reads with allow_pickle=False",
                          str(file), f"{type(e).__name__}: {e}") from None
@@ -199,3 +172,107 @@ def _npz(check: Checker, file: pathlib.Path, path: str) -> DatasetFacts:
         fingerprint=f"npz:sha256:{digest.hexdigest()[:16]}",
         detail=f"npz {file} ({num_classes} {'labels' if multi_label else 'classes'}, "
                f"{len(train)} train / {len(test)} test images)")
+
+
+def _builder(check: Checker, name: str, data_dir: str | None, path: str) -> Any:
+    import tensorflow_datasets as tfds
+
+    try:
+        return tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        known = tfds.list_builders(with_community_datasets=False)
+        hint = did_you_mean(name.split(":")[0].split("/")[0], known).lstrip(". ")
+        raise check.fail(f"{path}.name", "a TFDS dataset name (`tfds.list_builders()`) or "
+                         "one prepared in `data_dir`", name, hint) from None
+    except Exception as e:  # a bad version or config, an unreadable dataset_info.json
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise check.fail(f"{path}.name", "a TFDS dataset TFDS can build", name,
+                         f"{type(e).__name__}: {first}") from None
+
+
+def _label_of(features: Any, key: str) -> tuple[Any, bool] | None:
+    """(the ClassLabel, multi-label?) of a label key ('label' or 'objects/label'), or None."""
+    import tensorflow_datasets as tfds
+
+    outer, _, inner = key.partition("/")
+    if outer not in features:
+        return None
+    feature = features[outer]
+    if isinstance(feature, tfds.features.ClassLabel) and not inner:
+        return feature, False
+    if isinstance(feature, tfds.features.Sequence):
+        item = feature.feature
+        if inner:
+            item = item[inner] if isinstance(item, tfds.features.FeaturesDict) and \
+                inner in item else None
+        if isinstance(item, tfds.features.ClassLabel):
+            return item, True
+    return None
+
+
+def _pick(check: Checker, candidates: list[str], preferred: tuple[str, ...], what: str,
+          override: str, path: str, name: str, shown: str) -> str:
+    if len(candidates) == 1:
+        return candidates[0]
+    for preferred_name in preferred:
+        if preferred_name in candidates:
+            return preferred_name
+    if not candidates:
+        raise check.fail(f"{path}.name", "an image classification dataset: an `Image` "
+                         "feature and a `ClassLabel` (or a sequence of `ClassLabel`) feature",
+                         name, f"{name} has features {{{shown}}}: it has no {what}; give "
+                         f"`{override}` if one is nested")
+    raise check.fail(f"{path}.{override}", f"one {what} to read; found {candidates}",
+                     None, f"give `{override}`")
+
+
+def _tfds(check: Checker, values: dict[str, Any], path: str) -> DatasetFacts:
+    """An image classification dataset's features, classes and splits, from its TFDS builder's
+    `info` (the prepared data dir's, else TFDS's code; imports tensorflow_datasets)."""
+    import tensorflow_datasets as tfds
+
+    name = values["name"]
+    builder = _builder(check, name, values.get("data_dir"), path)
+    features = builder.info.features
+    shown = ", ".join(f"{k}: {type(v).__name__}" for k, v in features.items())
+    image_key = values.get("image_key")
+    if image_key is None:
+        images = [k for k, v in features.items() if isinstance(v, tfds.features.Image)]
+        image_key = _pick(check, images, ("image",), "`Image` feature", "image_key", path,
+                          name, shown)
+    elif image_key not in features or not isinstance(features[image_key],
+                                                     tfds.features.Image):
+        raise check.fail(f"{path}.image_key", f"an `Image` feature of {name}", image_key,
+                         f"its features: {{{shown}}}")
+    label_key = values.get("label_key")
+    if label_key is None:
+        labels = [k for k in features if _label_of(features, k) is not None]
+        label_key = _pick(check, labels, ("label", "labels"), "`ClassLabel` feature",
+                          "label_key", path, name, shown)
+    label = _label_of(features, label_key)
+    if label is None:
+        raise check.fail(f"{path}.label_key", f"a `ClassLabel` feature of {name}, a "
+                         "sequence of them, or `a/b` for `ClassLabel` b of sequence a",
+                         label_key, f"its features: {{{shown}}}")
+    class_label, multi_label = label
+    if class_label.num_classes < 2:
+        raise check.fail(f"{path}.label_key", "a label with at least 2 classes", label_key)
+    splits = tuple(builder.info.splits)
+    if values.get("split") is not None:
+        chosen: tuple[str, str | None] = values["split"]
+    elif not splits or {"train", "test"} <= set(splits):
+        # unknown until prepared: TFDS's usual names (a prepared dataset without 'test'
+        # is held out when it loads, `data.arrays`)
+        chosen = ("train", "test")
+    elif "train" in splits:
+        chosen = ("train", None)
+    else:
+        raise check.fail(f"{path}.split", "`{train: ..., test: ...}`: the dataset has no "
+                         "'train' split", None, f"its splits: {list(splits)}")
+    names = tuple(class_label.names)
+    return DatasetFacts(
+        num_classes=class_label.num_classes, class_names=names, multi_label=multi_label,
+        splits=chosen, image_key=image_key, label_key=label_key,
+        fingerprint=f"tfds:{builder.info.full_name}",
+        detail=f"tfds {builder.info.full_name} {image_key} -> {label_key} "
+               f"({class_label.num_classes} {'labels' if multi_label else 'classes'})")

@@ -1,11 +1,6 @@
-"""The `environments:` section: where the heads train, the Python cheatgrid runs in or
-environments of pinned releases that cheatgrid builds, and the runtimes they make.
-
-An entry is `current` (this Python, with every `grid.framework`), a backend of this Python
-(`{backend: jax}`: the framework axis, spelled as an environment), or pins of Keras,
-TensorFlow or tf-keras releases (`{keras: "3.4.1", backend: jax}`), resolved and checked
-against `vocab.releases` here, at config time, before anything is built.
-"""
+"""The `environments:` section: `current` (this Python), `{backend: jax}` (this Python,
+another backend) or pinned releases (`{keras: "3.4.1", backend: jax}`, resolved against
+`vocab.releases` at config time); and the runtimes they make."""
 
 from __future__ import annotations
 
@@ -23,13 +18,8 @@ _KEYS = ("keras", "tensorflow", "tf_keras", "backend")
 
 @dataclasses.dataclass(frozen=True)
 class EnvironmentConfig:
-    """One entry of `environments`.
-
-    Attributes:
-        pins: the resolved releases; None for this Python.
-        framework: for this Python, one framework (`{backend: jax}`), or None: every
-            `grid.framework` (`current`).
-    """
+    """One entry of `environments`: pinned releases, or this Python (`pins` None) with one
+    framework (`{backend: jax}`) or every `grid.framework` (`framework` None)."""
 
     pins: releases.Pins | None = None
     framework: str | None = None
@@ -39,7 +29,6 @@ class EnvironmentConfig:
         return CURRENT if self.pins is None else self.pins.name
 
     def to_raw(self) -> Any:
-        """The entry as the config writes it back (it parses to this entry)."""
         if self.pins is not None:
             return self.pins.given()
         return CURRENT if self.framework is None else {"backend": self.framework}
@@ -55,13 +44,12 @@ class Runtime:
 
     @property
     def label(self) -> str:
-        """How tables name it (`label_of`)."""
         return label_of(self.environment, self.framework)
 
 
 def label_of(environment: str | None, framework: str) -> str:
-    """A runtime as tables name it: a pinned environment's name, or in this Python (an
-    environment of `current` or none, in rows written before environments) the framework."""
+    """A runtime as tables name it: a pinned environment's name, else (this Python; None in
+    rows written before environments) the framework."""
     return framework if environment in (None, CURRENT) else environment
 
 
@@ -70,24 +58,17 @@ DEFAULT = (EnvironmentConfig(),)
 
 def parse_environments(check: Checker, raw: Any, path: str = "environments",
                        ) -> tuple[EnvironmentConfig, ...]:
-    """The `environments` list, each entry resolved; the same environment twice is an error.
-
-    Raises:
-        ConfigError: an entry that is not `current` or a mapping of `keras`, `tensorflow`,
-            `tf_keras` and `backend`; an unknown release; pins that break a constraint
-            (`vocab.releases.CONSTRAINTS`, named in the message).
-    """
+    """The `environments` list, each entry resolved (an unknown release, or pins that break
+    a `vocab.releases.CONSTRAINTS`, is an error); the same environment twice is an error."""
     if not isinstance(raw, list) or not raw:
         raise check.fail(path, "a non-empty list of `current` or pins such as {keras: "
                          "'3.4.1', backend: jax}", raw)
     parsed = tuple(_entry(check, item, f"{path}[{i}]") for i, item in enumerate(raw))
-    seen: dict[tuple, int] = {}
-    for i, entry in enumerate(parsed):
-        key = (entry.name, entry.framework)
-        if key in seen:
-            raise check.fail(f"{path}[{i}]", f"each environment once ({entry.name} is "
-                             f"{path}[{seen[key]}] already)", raw[i])
-        seen[key] = i
+    named = [(entry.name, entry.framework) for entry in parsed]
+    for i, (name, _) in enumerate(named):
+        if named.index(named[i]) < i:
+            raise check.fail(f"{path}[{i}]", f"each environment once ({name} is "
+                             f"{path}[{named.index(named[i])}] already)", raw[i])
     return parsed
 
 
@@ -120,17 +101,3 @@ def _entry(check: Checker, raw: Any, path: str) -> EnvironmentConfig:
         raise check.fail(path, str(e), raw) from None
     return EnvironmentConfig(pins=pins)
 
-
-def runtimes(environments: tuple[EnvironmentConfig, ...],
-             frameworks: tuple[str, ...]) -> tuple[Runtime, ...]:
-    """Every runtime of a config, in order: `current` with each of `frameworks`
-    (`grid.framework`), a backend of this Python, each pinned environment."""
-    found: dict[tuple[str, str], Runtime] = {}
-    for entry in environments:
-        if entry.pins is not None:
-            runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
-            found.setdefault((runtime.environment, runtime.framework), runtime)
-            continue
-        for framework in (frameworks if entry.framework is None else (entry.framework,)):
-            found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
-    return tuple(found.values())

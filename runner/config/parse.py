@@ -1,58 +1,49 @@
-"""YAML grid configs -> the frozen schema, validated before anything runs.
-
-Configs are locked: an unknown key, a wrong type or an unknown value raises
-`ConfigError` naming the file, the key path, what was expected and what was
-received, with a "Did you mean ...?" hint for near misses. Each key is parsed by
-the parser its schema field names; the rules that span keys are here.
-"""
+"""YAML grid configs -> the frozen schema: each key by its field's parser, then the rules that
+span keys (datasets, backbones, runtimes, cell patterns); `--quick`."""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import pathlib
 import re
 from typing import Any
 
-import yaml
-
 from runner import vocab
-from runner.config import schema
 from runner.config.describe import describe
 from runner.config.environments import CURRENT, DEFAULT, parse_environments
-from runner.config.patterns import entries, override, pattern
-from runner.config.ready import find_config
 from runner.config.schema import (
     BackboneConfig,
     Config,
     DatasetConfig,
     GridConfig,
+    Override,
     ResourcesConfig,
     TrainingConfig,
+    keys,
+    parse_key,
 )
-from runner.config.sets import apply_settings
 from runner.config.validate import Checker
 from runner.errors import ConfigError, did_you_mean
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TFDS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")  # e.g. voc/2012, beans:0.1.0
+# Axes a cell pattern may name but need not: a full (`include`) cell without them takes
+# the default framework, the first backbone of the grid and no label smoothing.
+OPTIONAL_AXES = ("framework", "backbone", "label_smoothing")
 QUICK_EPOCHS = 2  # enough to see which cells error and which start to learn
 QUICK_TRAIN_SAMPLES = 512  # a few seconds of VGG16 per dataset on a CPU
 QUICK_TEST_SAMPLES = 256
 
 
-def _section(check: Checker, cls: type, raw: Any, path: str, *, required: tuple[str, ...] = (),
+def _section(check: Checker, cls: type, raw: Any, path: str, required: tuple[str, ...] = (),
              ) -> dict[str, Any]:
     """A section's keys, each parsed by its field's parser (cross-key rules come after)."""
-    raw = check.mapping(raw, path, schema.keys(cls), required=required)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    prefix = f"{path}." if path else ""
-    return {key: fields[key].metadata["parse"](check, value, prefix + key)
-            for key, value in raw.items()}
+    raw = check.mapping(raw, path, keys(cls), required=required)
+    return {k: parse_key(check, cls, k, v, f"{path}.{k}") for k, v in raw.items()}
 
 
 def _training(check: Checker, raw: Any) -> TrainingConfig:
-    raw = dict(check.mapping(raw, "training", schema.keys(TrainingConfig) + ("seed",)))
+    raw = dict(check.mapping(raw, "training", keys(TrainingConfig) + ("seed",)))
     if "seed" in raw:  # `seed: 42` is `seeds: [42]`
         if "seeds" in raw:
             raise check.fail("training.seed", "either 'seed' (one run) or 'seeds' (a list), "
@@ -63,8 +54,7 @@ def _training(check: Checker, raw: Any) -> TrainingConfig:
 
 def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
     values = _section(check, DatasetConfig, raw, path, required=("name",))
-    name = values["name"]
-    spec = vocab.DATASETS.get(name)
+    spec = vocab.DATASETS.get(values["name"])
     if spec is None:
         return _open_dataset(check, values, path)
     for key in ("path", "image_key", "label_key", "test_fraction"):
@@ -104,16 +94,15 @@ def _open_dataset(check: Checker, values: dict[str, Any], path: str) -> DatasetC
                          f"or a `source` of {list(vocab.OPEN_SOURCES)} for your own", name,
                          hint)
     values["source"] = check.choice(source, f"{path}.source", vocab.OPEN_SOURCES)
-    pattern = _TFDS_NAME if values["source"] == "tfds" else _NAME_PATTERN
-    if not pattern.match(name):
+    tfds = values["source"] == "tfds"
+    if not (_TFDS_NAME if tfds else _NAME_PATTERN).match(name):
         raise check.fail(f"{path}.name", "letters, digits, '_', '.' or '-' (it names "
-                         "files of the run)" + (", and for TFDS '/' and ':'" if
-                                                values["source"] == "tfds" else ""), name)
+                         "files of the run)" + (", and for TFDS '/' and ':'" if tfds else ""),
+                         name)
     if values.get("classes") is not None:
         raise check.fail(f"{path}.classes", "no 'classes' key: only MNIST-digit datasets "
                          "select classes", list(values["classes"]))
-    facts = describe(check, values, path)
-    return DatasetConfig(**values, facts=facts)
+    return DatasetConfig(**values, facts=describe(check, values, path))
 
 
 def _backbone(check: Checker, raw: Any, grid: GridConfig) -> BackboneConfig:
@@ -125,14 +114,48 @@ def _backbone(check: Checker, raw: Any, grid: GridConfig) -> BackboneConfig:
                              "'grid.backbone' (a list), not both", values["name"])
         values["name"] = grid.backbone[0]
     backbone = BackboneConfig(**values)
-    size = backbone.input_size
     for i, name in enumerate(grid.backbone or (backbone.name,)):
         spec = vocab.BACKBONES[name]
-        if size < spec.min_input_size:
+        if backbone.input_size < spec.min_input_size:
             where = f"grid.backbone[{i}]" if grid.backbone else "backbone.name"
             raise check.fail("backbone.input_size", f"at least {spec.min_input_size}, the "
-                             f"smallest side {spec.keras_class} ({where}) is built at", size)
+                             f"smallest side {spec.keras_class} ({where}) is built at",
+                             backbone.input_size)
     return backbone
+
+
+def _pattern(check: Checker, raw: Any, path: str, datasets: tuple[str, ...],
+             full: bool) -> dict[str, Any]:
+    """A cell pattern: full (`include`: every axis, one value each) or partial (`exclude`,
+    `overrides[].when`: values any-of)."""
+    allowed = ("dataset",) + vocab.AXES + OPTIONAL_AXES + (("units",) if full else ())
+    raw = check.mapping(raw, path, allowed, required=allowed[:6] if full else ())
+    if not raw:
+        raise check.fail(path, "at least one axis value", raw)
+
+    def parse(v: Any, p: str, axis: str) -> Any:
+        if axis == "dataset":
+            return check.choice(v, p, datasets)
+        if axis == "units":
+            return parse_key(check, DatasetConfig, axis, v, p)  # null: the tutorial's rule
+        return parse_key(check, GridConfig, axis, v, p, one=True)
+
+    return {axis: parse(value, f"{path}.{axis}", axis) if full else check.items(
+        value if isinstance(value, list) else [value], f"{path}.{axis}",
+        lambda v, p, axis=axis: parse(v, p, axis), "a value") for axis, value in raw.items()}
+
+
+def _override(check: Checker, raw: Any, path: str, datasets: tuple[str, ...]) -> Override:
+    """One `overrides` entry: a partial cell and the training settings its cells get."""
+    raw = check.mapping(raw, path, ("when", "set"), required=("when", "set"))
+    when = _pattern(check, raw["when"], f"{path}.when", datasets, full=False)
+    settable = tuple(f"training.{k}" for k in keys(TrainingConfig))
+    changes = check.mapping(raw["set"], f"{path}.set", settable)
+    if not changes:
+        raise check.fail(f"{path}.set", f"at least one of {list(settable)}", changes)
+    return Override(when=when, set={k.removeprefix("training."): parse_key(
+        check, TrainingConfig, k.removeprefix("training."), v, f"{path}.set.{k}")
+        for k, v in changes.items()})
 
 
 def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
@@ -142,47 +165,15 @@ def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
             and importlib.util.find_spec(vocab.FRAMEWORKS[f].package) is None]
 
 
-def _check_encodings(check: Checker, config: Config) -> None:
-    """Every dataset gets at least one encoding of its kind of labels; included cells too.
-
-    The grid crosses each dataset only with the encodings that apply to its labels
-    (`grid.expand`), so a grid over single- and multi-label datasets can list both
-    kinds; a dataset left with none would silently contribute no cell.
-    """
-    for i, dataset in enumerate(config.datasets):
-        if not set(config.grid.encoding) & set(dataset.encodings):
-            raise check.fail("grid.encoding", f"at least one encoding for datasets[{i}] "
-                             f"'{dataset.name}' ({dataset.label_kind} data: one of "
-                             f"{list(dataset.encodings)})", list(config.grid.encoding))
-    for i, entry in enumerate(config.include):
-        dataset = config.dataset(entry["dataset"])
-        if entry["encoding"] not in dataset.encodings:
-            raise check.fail(f"include[{i}].encoding", f"one of {list(dataset.encodings)} for "
-                             f"dataset '{dataset.name}' ({dataset.label_kind} data)",
-                             entry["encoding"])
-
-
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
-    """Validate a parsed YAML document and build the frozen `Config`.
-
-    Args:
-        raw: the document, as `yaml.safe_load` returns it.
-        origin: how errors name the document (usually its file path).
-        default_name: the run name when the document has no `name` key.
-
-    Returns:
-        The validated config.
-
-    Raises:
-        ConfigError: the document cannot be run as written.
-    """
+    """The frozen `Config` of a YAML document (`origin` names it in errors; `default_name`
+    is the run's name where it has no `name`); ConfigError where it cannot run as written."""
     check = Checker(origin)
-    top = schema.keys(Config)
     if not isinstance(raw, dict):
         kind = "an empty file" if raw is None else f"a {type(raw).__name__}"
-        raise ConfigError(f"{origin}: Expected a mapping with keys {list(top)} at the "
+        raise ConfigError(f"{origin}: Expected a mapping with keys {list(keys(Config))} at the "
                           f"top level. Received: {kind}")
-    check.mapping(raw, "", top, required=("datasets",))
+    check.mapping(raw, "", keys(Config), required=("datasets",))
     name = check.string(raw.get("name", default_name), "name")
     if not _NAME_PATTERN.match(name):
         raise check.fail("name", "letters, digits, '_', '.' or '-' (it names the run "
@@ -193,15 +184,17 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     if len(set(names)) != len(names):
         raise check.fail("datasets", "each dataset name at most once", list(names))
     grid = GridConfig(**_section(check, GridConfig, raw.get("grid", {}), "grid"))
+    backbone = _backbone(check, raw.get("backbone", {}), grid)
+    training = _training(check, raw.get("training", {}))
+    lists = {}
+    for key, parse in (("exclude", lambda v, p: _pattern(check, v, p, names, full=False)),
+                       ("include", lambda v, p: _pattern(check, v, p, names, full=True)),
+                       ("overrides", lambda v, p: _override(check, v, p, names))):
+        if raw.get(key) is not None and not isinstance(raw[key], list):
+            raise check.fail(key, "a list of mappings", raw[key])
+        lists[key] = tuple(parse(item, f"{key}[{i}]") for i, item in enumerate(raw.get(key) or ()))
     config = Config(
-        name=name, datasets=datasets, backbone=_backbone(check, raw.get("backbone", {}), grid),
-        training=_training(check, raw.get("training", {})), grid=grid,
-        exclude=entries(check, raw.get("exclude"), "exclude",
-                         lambda v, p: pattern(check, v, p, names, full=False)),
-        include=entries(check, raw.get("include"), "include",
-                         lambda v, p: pattern(check, v, p, names, full=True)),
-        overrides=entries(check, raw.get("overrides"), "overrides",
-                           lambda v, p: override(check, v, p, names)),
+        name=name, datasets=datasets, backbone=backbone, training=training, grid=grid, **lists,
         resources=ResourcesConfig(**_section(check, ResourcesConfig,
                                              raw.get("resources", {}), "resources")),
         environments=parse_environments(check, raw["environments"])
@@ -209,6 +202,26 @@ def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid")
     _check_runtimes(check, config, raw)
     _check_encodings(check, config)
     return config
+
+
+def _check_encodings(check: Checker, config: Config) -> None:
+    """Every dataset gets an encoding of its kind of labels (the grid crosses each with those
+    alone, so one left with none would silently give no cell); included cells too."""
+    for i, dataset in enumerate(config.datasets):
+        if not set(config.grid.encoding) & set(dataset.encodings):
+            raise check.fail("grid.encoding", f"at least one encoding for datasets[{i}] "
+                             f"'{dataset.name}' ({_kind(dataset)} data: one of "
+                             f"{list(dataset.encodings)})", list(config.grid.encoding))
+    for i, entry in enumerate(config.include):
+        dataset = config.dataset(entry["dataset"])
+        if entry["encoding"] not in dataset.encodings:
+            raise check.fail(f"include[{i}].encoding", f"one of {list(dataset.encodings)} for "
+                             f"dataset '{dataset.name}' ({_kind(dataset)} data)",
+                             entry["encoding"])
+
+
+def _kind(dataset: DatasetConfig) -> str:
+    return "multi-label" if dataset.multi_label else "single-label"
 
 
 def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None:
@@ -240,57 +253,11 @@ def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None
                          received)
 
 
-def read_document(path: str | pathlib.Path) -> Any:
-    """A config file's YAML document.
-
-    Raises:
-        ConfigError: missing or unreadable file, or a YAML syntax error.
-    """
-    path = pathlib.Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: No such config file.") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: Cannot read the config file: {e}") from None
-    try:
-        return yaml.safe_load(text)
-    except RecursionError:
-        raise ConfigError(f"{path}: Expected a config nested a few levels deep. Received: "
-                          "nesting too deep to parse") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
-
-
-def load_config(config: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Config:
-    """Read and validate a YAML config file, with `--set KEY=VALUE` settings applied.
-
-    Args:
-        config: a file, or the name of a ready config (`ready.find_config`).
-
-    Raises:
-        ConfigError: no such file or ready config, an unreadable file, YAML syntax error,
-            a malformed setting, or invalid content.
-    """
-    path = find_config(config)
-    named = str(config)  # errors name the config as it was given
-    raw = apply_settings(read_document(path), sets, origin=named)
-    origin = f"{named} (with --set)" if sets else named
-    parsed = parse_config(raw, origin=origin, default_name=path.stem)
-    return dataclasses.replace(parsed, source_path=str(path))
-
-
 def quick(config: Config) -> Config:
     """Shrink epochs and sample counts for a first look (`--quick`), overrides included."""
-    def shrink(value: int | None, cap: int) -> int:
-        return cap if value is None else min(value, cap)
-
-    datasets = tuple(
-        dataclasses.replace(d, max_train_samples=shrink(d.max_train_samples, QUICK_TRAIN_SAMPLES),
-                            max_test_samples=shrink(d.max_test_samples, QUICK_TEST_SAMPLES))
+    datasets = tuple(dataclasses.replace(  # a count is at least 1: `or` reads None as all
+        d, max_train_samples=min(d.max_train_samples or QUICK_TRAIN_SAMPLES, QUICK_TRAIN_SAMPLES),
+        max_test_samples=min(d.max_test_samples or QUICK_TEST_SAMPLES, QUICK_TEST_SAMPLES))
         for d in config.datasets)
     training = dataclasses.replace(config.training,
                                    epochs=min(config.training.epochs, QUICK_EPOCHS))

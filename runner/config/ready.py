@@ -1,18 +1,26 @@
-"""The ready configs that ship inside the package (`runner/configs/*.yaml`), found by name.
-
-`cheatgrid grid smoke` and `runner.run("smoke")` work from any folder, with or without
-a checkout: a CONFIG that is not a file is looked up here by name. Each file's first
-comment line is its summary (`cheatgrid configs`, the table in docs/config.md).
-"""
+"""A config file read (a path, or a ready config of the package found by its name, from any
+folder), with `--set KEY=VALUE` applied to the document, then parsed."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import importlib.resources
 import pathlib
+import re
+from typing import Any
 
+import yaml
+
+from runner.config.parse import parse_config
+from runner.config.schema import Config
 from runner.errors import ConfigError, did_you_mean
 
-SUFFIX = ".yaml"
+_STEP = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<index>\d+)\])?$")
+# Keys said in one form or the other (one value, or a list of them): setting one drops
+# the other from the document, as a user who writes the list means it to replace the one.
+_FORMS = {"training.seeds": "training.seed", "training.seed": "training.seeds",
+          "grid.backbone": "backbone.name", "backbone.name": "grid.backbone"}
 
 
 def ready_dir() -> pathlib.Path:
@@ -23,25 +31,22 @@ def ready_dir() -> pathlib.Path:
 
 def ready_configs() -> dict[str, pathlib.Path]:
     """Name -> file of every ready config, sorted by name."""
-    return {path.stem: path for path in sorted(ready_dir().glob(f"*{SUFFIX}"))}
+    return {path.stem: path for path in sorted(ready_dir().glob("*.yaml"))}
 
 
 def summary(path: pathlib.Path) -> str:
-    """A config file's first comment line, without its `#` (empty when it has none)."""
+    """A config file's first comment line, without its `#` (empty when it has none): its
+    summary (`cheatgrid configs`, docs/config.md)."""
     first = path.read_text(encoding="utf-8").lstrip().splitlines()[:1]
     return first[0].lstrip("#").strip() if first and first[0].startswith("#") else ""
 
 
 def find_config(config: str | pathlib.Path) -> pathlib.Path:
     """The file a CONFIG argument names: a file, else a ready config's name (`smoke` or
-    `smoke.yaml`).
-
-    Raises:
-        ConfigError: neither; the message names the ready config it might have meant.
-    """
+    `smoke.yaml`); neither: a ConfigError naming the ready config it may mean."""
     path = pathlib.Path(config)
     ready = ready_configs()
-    name = path.name.removesuffix(SUFFIX)
+    name = path.name.removesuffix(".yaml")
     if path.is_file():
         return path
     if path.parent == pathlib.Path(".") and name in ready:
@@ -53,3 +58,70 @@ def find_config(config: str | pathlib.Path) -> pathlib.Path:
                           f"by its name alone: '{name}'.")
     raise ConfigError(f"{path}: No such config file, nor a ready config's name (`cheatgrid "
                       f"configs` lists them){did_you_mean(name, list(ready)) or '.'}")
+
+
+def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
+    """The document with each `--set KEY=VALUE` applied (KEY a dotted path such as
+    `datasets[0].max_train_samples`, its missing mappings created; VALUE read as YAML), to be
+    validated as a file that said it; a key with two forms replaces the other form."""
+    raw = copy.deepcopy(raw)
+    for setting in sets:
+        key, sep, text = setting.partition("=")
+        steps = [_STEP.match(step) for step in key.split(".")]
+        if not sep or not all(steps):
+            raise ConfigError(f"{origin}: Invalid value for '--set': Expected KEY=VALUE with "
+                              f"a dotted KEY such as training.epochs or "
+                              f"datasets[0].max_train_samples. Received: {setting!r}")
+        bad = f"{origin}: Invalid value for '--set {key}': Expected"
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(f"{bad} a YAML value. Received: {text!r}") from None
+        if not isinstance(raw, dict):
+            return raw  # parse_config says what the file should have been
+        section, _, other = _FORMS.get(key, ".").partition(".")
+        if isinstance(raw.get(section), dict):
+            raw[section].pop(other, None)
+        node: Any = raw
+        for i, step in enumerate(steps):
+            name, index, last = step["key"], step["index"], i == len(steps) - 1
+            if not isinstance(node, dict):
+                raise ConfigError(f"{bad} a mapping at '{name}'. Received: "
+                                  f"{type(node).__name__}")
+            if last and index is None:
+                node[name] = value
+                break
+            node = node.setdefault(name, {} if index is None else [])
+            if index is None:
+                continue
+            if not isinstance(node, list) or int(index) >= len(node):
+                raise ConfigError(f"{bad} '{name}' to have an item {index}. Received: "
+                                  f"{node!r}"[:300])
+            if last:
+                node[int(index)] = value
+            else:
+                node = node[int(index)]
+    return raw
+
+
+def load_config(config: str | pathlib.Path, sets: tuple[str, ...] = ()) -> Config:
+    """The config of a file or a ready config's name (`find_config`), with `--set KEY=VALUE`
+    settings applied; ConfigError where it cannot be found, read or run as written."""
+    path = find_config(config)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: Cannot read the config file: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: Expected a config nested a few levels deep. Received: "
+                          "nesting too deep to parse") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    named = str(config)  # errors name the config as it was given
+    raw = apply_settings(raw, sets, origin=named)
+    origin = f"{named} (with --set)" if sets else named
+    return dataclasses.replace(parse_config(raw, origin=origin, default_name=path.stem),
+                               source_path=str(path))

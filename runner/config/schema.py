@@ -1,108 +1,141 @@
-"""The settings a grid runs with: frozen dataclasses, one per config section, and the one
-statement of every key (`fields.setting`); `datasets[]` has its own module (`dataset`).
-"""
+"""The settings a grid runs with: one frozen dataclass per config section, each key a field
+(`key`); docs/config.md says what each key means."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from functools import partial
 from typing import Any
 
 from runner import vocab
 from runner.config import validate
-from runner.config.dataset import DatasetConfig, DatasetFacts
+from runner.config.environments import CURRENT, EnvironmentConfig, Runtime
 from runner.config.environments import DEFAULT as DEFAULT_ENVIRONMENTS
-from runner.config.environments import EnvironmentConfig, Runtime, runtimes
-from runner.config.fields import setting
-from runner.config.validate import Checker, Parser
+from runner.config.validate import MAX_INT, Checker
 
-__all__ = ["BackboneConfig", "Config", "DatasetConfig", "DatasetFacts", "EnvironmentConfig",
-           "GridConfig", "Override", "ResourcesConfig", "Runtime", "TrainingConfig", "axis_value",
-           "keys", "setting"]
+HOLD_OUT_SEED = 0  # the seed of the stratified hold-out of a dataset without a test split
+DEFAULT_TEST_FRACTION = 0.2  # a fifth held out: the usual split of a dataset without one
 
 
-_AXES = {"encoding": (vocab.ENCODINGS, "[integer, onehot, multihot]"),
-         "activation": (vocab.ACTIVATIONS, "[none]"), "loss": (vocab.LOSSES,
-                                                             "[binary_crossentropy]"),
-         "from_logits": (None, "[true, false]"), "metric": (vocab.METRICS, "[accuracy]"),
-         "framework": (vocab.FRAMEWORKS, "[tensorflow, jax]"),
-         "backbone": (vocab.BACKBONES, "[vgg16, mobilenet_v2]"),
-         "label_smoothing": (None, "[0.0, 0.1]")}
-_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+def key(default: Any = dataclasses.MISSING, parse: Any = None, *, each: str | None = None,
+        new: bool = False, **args: Any) -> Any:
+    """A config key: its default and parser, `parse(check, value, path, **args)` (None: as
+    given; `each`: a non-empty list of such values, e.g. `each`; default None: YAML null is
+    None). `new`: added after ids and hashes were first stored, hashed only off its default
+    (so that the configs that do not use it keep their hashes and stay resumable)."""
+    metadata = {"parse": parse, "args": args, "each": each, "new": new}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
-def _metric(check: Checker, value: Any, path: str) -> str:
-    """A listed metric (or its Keras class name), or any other name Keras resolves.
-
-    Keras is imported (seconds) only for a name the registry does not list.
-    """
-    registry = vocab.METRICS
-    if registry.canonical(value) is not None:
-        return registry.canonical(value)
-    if isinstance(value, str) and _METRIC_NAME.match(value):
-        from runner.config.describe import keras_metric_error
-
-        error = keras_metric_error(value)
-        if error is None:
-            return value
-        hint = f"Keras says: {error}"
-    else:
-        hint = ""
-    near = validate.did_you_mean(value, registry.names).lstrip(". ") if isinstance(
-        value, str) else ""
-    raise check.fail(path, f"one of {list(registry.names)}, or the snake_case name of "
-                     "another Keras metric (e.g. auc)", value, " ".join(
-                         t for t in (near, hint) if t))
+def parse_key(check: Checker, cls: type, name: str, value: Any, path: str,
+              one: bool = False) -> Any:
+    """A value of key `name` of section `cls`, by its field's parser (`one`: a list's item)."""
+    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    parse, args, each = (field.metadata[k] for k in ("parse", "args", "each"))
+    if parse is None or (value is None and field.default is None and not one):
+        return value
+    if each and not one:
+        return check.items(value, path, lambda v, p: parse(check, v, p, **args), each)
+    return parse(check, value, path, **args)
 
 
-def axis_value(axis: str) -> Parser:
-    """The parser of one value of a grid axis (`from_logits`: a boolean)."""
-    if axis == "metric":
-        return _metric
-    if axis == "label_smoothing":
-        return validate.label_smoothing
-    registry = _AXES[axis][0]
-    if registry is None:
-        return Checker.boolean
-    return partial(Checker.choice, choices=registry)
+def keys(cls: type) -> tuple[str, ...]:
+    """The config keys of a section: its fields made by `key`."""
+    return tuple(f.name for f in dataclasses.fields(cls) if "new" in f.metadata)
 
 
-def _axis(axis: str) -> Parser:
-    return validate.items(axis_value(axis), _AXES[axis][1])
+def _keys_of(section: Any) -> dict[str, Any]:
+    """A section's keys and values, less the `new` ones at their defaults."""
+    return {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
+            if "new" in f.metadata and not (
+                f.metadata["new"] and getattr(section, f.name) == f.default)}
+
+
+def identity(section: Any) -> dict[str, Any]:
+    """A section as the settings hash sees it: `dataclasses.asdict`, less the `new` keys
+    at their defaults and the fields that are None and not keys (derived facts)."""
+    kept = _keys_of(section)
+    return {k: v for k, v in dataclasses.asdict(section).items()
+            if k in kept or "new" not in section.__dataclass_fields__[k].metadata
+            and v is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetFacts:
+    """What a dataset of an open source says of itself, read when the config is parsed."""
+
+    num_classes: int  # of the task (multi-label data: labels)
+    class_names: tuple[str, ...]  # one per class index
+    multi_label: bool  # an image carries a set of labels (0/1 rows)
+    splits: tuple[str, str | None] = ("train", "test")  # test None: held out (test_fraction)
+    image_key: str | None = None  # the TFDS features read (None for other sources)
+    label_key: str | None = None
+    # the content's (a folder's listing, an .npz's bytes, a TFDS name and version), so that
+    # resume and the feature cache see changed data as new
+    fingerprint: str = ""
+    detail: str = ""  # what was found, in a few words, for `data_detail`
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetConfig:
+    """One entry of `datasets`: catalogued (`vocab.DATASETS`), or of an open source whose
+    `facts` are read from the data when the config is parsed (`config.describe`)."""
+
+    name: str = key(parse=Checker.string)  # a catalogued dataset, or a name of your own
+    source: str = key("embedded")  # checked against the dataset by `parse`
+    max_train_samples: int | None = key(None, Checker.integer)  # None: all
+    max_test_samples: int | None = key(None, Checker.integer)  # None: all
+    classes: tuple[int, ...] | None = key(None, Checker.integer, each="[4, 9]", minimum=0)
+    units: int | None = key(None, Checker.integer)  # None: the tutorial's rule
+    split: tuple[str, str] | None = key(None, validate.split)  # None: the tutorial's TFDS splits
+    data_dir: str | None = key(None, Checker.string)  # None: TFDS's own
+    path: str | None = key(None, Checker.string, new=True)  # a folder's or an .npz's
+    image_key: str | None = key(None, Checker.string, new=True)  # None: the one found
+    label_key: str | None = key(None, Checker.string, new=True)  # None: the one found
+    test_fraction: float | None = key(  # None: DEFAULT_TEST_FRACTION
+        None, Checker.number, new=True, within=lambda x: 0 < x < 1,
+        expected="a number between 0 and 1 (exclusive), e.g. 0.2")
+    facts: DatasetFacts | None = None  # read from the data (open sources): not a key
+
+    @property
+    def spec(self) -> vocab.DatasetSpec | None:
+        """Its catalogue entry; None for a dataset of an open source."""
+        return vocab.DATASETS.get(self.name) if self.facts is None else None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes) if self.classes else (self.spec or self.facts).num_classes
+
+    @property
+    def multi_label(self) -> bool:
+        return (self.spec or self.facts).multi_label
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        """The label encodings that apply to its labels."""
+        return tuple(e.name for e in vocab.ENCODINGS if e.multi_label == self.multi_label)
+
+    @property
+    def splits(self) -> tuple[str, str | None]:
+        if self.split:
+            return self.split
+        return self.spec.splits or ("train", "test") if self.spec else self.facts.splits
+
+    @property
+    def hold_out_fraction(self) -> float:
+        return self.test_fraction or DEFAULT_TEST_FRACTION
 
 
 @dataclasses.dataclass(frozen=True)
 class BackboneConfig:
-    name: str = setting(vocab.DEFAULT_BACKBONE, parse=partial(
-                        Checker.choice, choices=vocab.BACKBONES),
-                        why="the frozen base: VGG16 (the "
-                        "tutorial's) or any `keras.applications` model without its top, in "
-                        "snake case (see [Backbones](data.md#backbones)); `grid.backbone` "
-                        "crosses several")
-    weights: str = setting("random", parse=validate.weights, why="see [Weights](data.md#weights): "
-                           "`imagenet`, `random`, `auto`, or a path to a `.h5` / "
-                           "`.weights.h5` file")
-    input_size: int = setting(32, parse=partial(Checker.integer, minimum=32),
-                              why="image side in pixels, at least 32 (the tutorial's "
-                              "size) and at least each backbone's minimum (75 for the "
-                              "Inceptions, 71 for Xception)")
-    weights_seed: int = setting(0, parse=partial(Checker.integer, minimum=0),
-                                why="seed of the random re-init")
-    trainable: bool = setting(False, parse=Checker.boolean, why="`true` fine-tunes the "
-                              "backbone with each head (end-to-end mode: nothing can be "
-                              "cached, far slower)")
-    preprocessing: str | None = setting(
-        None, parse=validate.optional(partial(Checker.choice, choices=vocab.PREPROCESSINGS)),
-        new=True, shown="`tutorial` for `vgg16`, else `model`", why="`tutorial`: resize, "
-        "/255, grey to RGB (the tutorial's, for every base); `model`: resize, grey to RGB, "
-        "then the application's own `preprocess_input` on 0-255 pixels")
-    precision: str = setting(
-        "float32", parse=partial(Checker.choice, choices=vocab.PRECISIONS), new=True,
-        why="the frozen backbone's arithmetic: `bfloat16` runs its feature pass under Keras's "
-        "`mixed_bfloat16` policy (far faster on CPUs with AMX and on recent accelerators; "
-        "the features, and so the numbers, change a little; heads stay float32). Rows "
-        "record it in `precision`; see [Speed](speed.md#bfloat16-features)")
+    name: str = key(vocab.DEFAULT_BACKBONE, Checker.choice, choices=vocab.BACKBONES)  # VGG16
+    weights: str = key("random", validate.weights)  # no download, and no claim rests on ImageNet's
+    input_size: int = key(32, Checker.integer, minimum=32)  # the tutorial's size, in pixels
+    weights_seed: int = key(0, Checker.integer, minimum=0)  # seed of the random re-init
+    trainable: bool = key(False, Checker.boolean)  # frozen, as the tutorial's base
+    # None: `tutorial` for vgg16, else the application's own (`model`)
+    preprocessing: str | None = key(None, Checker.choice, new=True, choices=vocab.PREPROCESSINGS)
+    precision: str = key("float32", Checker.choice, new=True,
+                         choices=vocab.PRECISIONS)  # bfloat16 changes the numbers a little
 
     def preprocessing_of(self, backbone: str) -> str:
         """The preprocessing a backbone gets: the configured one, else its own default."""
@@ -111,30 +144,16 @@ class BackboneConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    epochs: int = setting(20, parse=Checker.integer, why="epochs per head (the tutorial "
-                          "trains 20 for one-hot labels, 40 for integer labels)")
-    batch_size: int = setting(64, parse=Checker.integer, why="the tutorial's batch size")
-    learning_rate: float = setting(0.001, parse=Checker.positive_number,
-                                   why="Adam's learning rate (its default, the tutorial's)")
-    seeds: tuple[int, ...] = setting(
-        (42,), parse=validate.items(partial(Checker.integer, minimum=0), "[1, 2, 3]"), shown="`42`",
-        key="training.seed` / `training.seeds", why="one seed, or a list of seeds; each "
-        "seeds Keras (`keras.utils.set_random_seed`) and the `GlorotUniform` kernel init "
-        "(the tutorial's `seed=42`); with a list every cell runs once per seed")
-    shuffle: bool = setting(False, parse=Checker.boolean, why="reshuffle the training data "
-                            "every epoch (seeded); the tutorial does not")
-    drop_remainder: str | bool = setting(
-        "tutorial", parse=validate.drop_remainder, why="drop the last partial training batch: "
-        "`tutorial` = for integer labels only (its `batch(64, drop_remainder=True)`; one-hot "
-        "uses `batch(64)`), or `true` / `false` for all. Evaluation always uses the whole "
-        "test split")
-    feature_cache: bool = setting(True, parse=Checker.boolean, why="`false` trains the "
-                                  "composed model through VGG16 every step, the tutorial's "
-                                  "way (same numbers, far slower)")
-    cell_timeout_seconds: float | None = setting(
-        None, parse=validate.optional(Checker.positive_number), shown="none", why="a cell whose "
-        "training runs longer is killed and recorded as `phase: timeout` (data loading and "
-        "feature extraction do not count)")
+    epochs: int = key(20, Checker.integer)  # the tutorial's for one-hot labels (integer: 40)
+    batch_size: int = key(64, Checker.integer)  # the tutorial's
+    learning_rate: float = key(0.001, Checker.number)  # Adam's default, the tutorial's
+    seeds: tuple[int, ...] = key((42,), Checker.integer, each="[1, 2, 3]",
+                                 minimum=0)  # the tutorial's `seed=42`
+    shuffle: bool = key(False, Checker.boolean)  # the tutorial does not reshuffle
+    # `tutorial`: for integer labels only (its `batch(64, drop_remainder=True)`)
+    drop_remainder: str | bool = key("tutorial", validate.drop_remainder)
+    feature_cache: bool = key(True, Checker.boolean)  # same numbers as through VGG16, faster
+    cell_timeout_seconds: float | None = key(None, Checker.number)  # None: no limit
 
     def end_to_end(self, backbone: BackboneConfig) -> bool:
         """Whether cells train the composed model through VGG16 (no feature cache)."""
@@ -146,44 +165,30 @@ class TrainingConfig:
         return bool(self.drop_remainder)
 
 
+def _axis(default: Any, example: str, parse: Any = Checker.choice, **args: Any) -> Any:
+    return key(default, parse, each=example, **args)
+
+
 @dataclasses.dataclass(frozen=True)
 class GridConfig:
-    encoding: tuple[str, ...] = setting(
-        vocab.ENCODINGS.names, parse=_axis("encoding"), shown="all", values=vocab.ENCODINGS,
-        why="label encodings; each dataset is crossed only with the listed encodings of its "
-        "kind (single- or multi-label), so one grid can list all of them; a dataset left with "
-        "none, or an `include` of the other kind, is a config error")
-    activation: tuple[str, ...] = setting(
-        vocab.TUTORIAL_ACTIVATIONS, parse=_axis("activation"), shown="the tutorial's three",
-        values=vocab.ACTIVATIONS, why="last-layer activations (YAML `null` is `none`; `relu` "
-        "and `tanh`, which users write, only when listed)")
-    loss: tuple[str, ...] = setting(
-        vocab.TUTORIAL_LOSSES, parse=_axis("loss"), shown="the tutorial's three",
-        values=vocab.LOSSES, why="losses, by name or Keras class name (the focal, hinge "
-        "and regression losses only when listed)")
-    from_logits: tuple[bool, ...] = setting((True, False), parse=_axis("from_logits"),
-                                            shown="`[true, false]`", why="passed to the loss")
-    metric: tuple[str, ...] = setting(
-        vocab.TUTORIAL_METRICS, parse=_axis("metric"), shown="the tutorial's four",
-        values=vocab.METRICS,
-        why="metrics, by name or Keras class name; passed to `compile` as the string, so "
-        "`accuracy` resolves the way Keras resolves it (`binary_accuracy_logits`: as "
-        "`BinaryAccuracy(threshold=0.0)`); any other Keras metric by its snake_case name "
-        "(`auc`, `precision`, ...) is accepted too, without a reference: never "
-        "`misleading`")
-    framework: tuple[str, ...] = setting(
-        (vocab.DEFAULT_FRAMEWORK,), parse=_axis("framework"), shown="`[tensorflow]`",
-        values=vocab.FRAMEWORKS, why="which Keras trains the heads (see "
-        "[Frameworks](frameworks.md))")
-    backbone: tuple[str, ...] | None = setting(
-        None, parse=validate.optional(_axis("backbone")), shown="`[<backbone.name>]`",
-        new=True, why="frozen bases to cross (names as in `backbone.name`, which it "
-        "replaces: give one or the other); each has its own feature cache entry and "
-        "the tables a section per backbone")
-    label_smoothing: tuple[float, ...] = setting(
-        (0.0,), parse=_axis("label_smoothing"), shown="`[0.0]`", new=True,
-        why="passed to the loss when not 0; a loss without the argument (`SCCE`, the "
-        "hinges) then fails with Keras's error, which is the cell's result")
+    """The axes crossed per dataset: each a non-empty list of values."""
+
+    encoding: tuple[str, ...] = _axis(  # every encoding: each dataset takes those of its kind
+        vocab.ENCODINGS.names, "[integer, onehot, multihot]", choices=vocab.ENCODINGS)
+    activation: tuple[str, ...] = _axis(  # the tutorial's three
+        vocab.TUTORIAL_ACTIVATIONS, "[none]", choices=vocab.ACTIVATIONS)
+    loss: tuple[str, ...] = _axis(  # the tutorial's three
+        vocab.TUTORIAL_LOSSES, "[binary_crossentropy]", choices=vocab.LOSSES)
+    from_logits: tuple[bool, ...] = _axis((True, False), "[true, false]", Checker.boolean)
+    metric: tuple[str, ...] = _axis(  # the tutorial's four
+        vocab.TUTORIAL_METRICS, "[accuracy]", validate.metric)
+    framework: tuple[str, ...] = _axis(  # the tutorial's Keras
+        (vocab.DEFAULT_FRAMEWORK,), "[tensorflow, jax]", choices=vocab.FRAMEWORKS)
+    backbone: tuple[str, ...] | None = _axis(  # None: `backbone.name` alone
+        None, "[vgg16, mobilenet_v2]", choices=vocab.BACKBONES, new=True)
+    label_smoothing: tuple[float, ...] = _axis(  # none, as the tutorial
+        (0.0,), "[0.0, 0.1]", Checker.number, new=True, within=lambda x: 0 <= x < 1,
+        expected="a number from 0 up to (not including) 1, e.g. 0.1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,50 +203,25 @@ class Override:
 class ResourcesConfig:
     """What each Ray task asks of the cluster (`--executor ray`); the local runner ignores it."""
 
-    gpus_per_task: float = setting(0, parse=validate.device_share("GPU"), why="`--executor "
-                                   "ray` only: the GPUs each Ray task asks for: `0`, a share of "
-                                   "one GPU up to 1 (e.g. `0.5`), or whole GPUs; `1` runs one "
-                                   "unit per GPU (see [Ray](ray.md))")
-    cpus_per_task: float = setting(1, parse=validate.device_share("CPU"), why="`--executor "
-                                   "ray` only: the CPUs each Ray task asks for: a share of one "
-                                   "CPU up to 1, or whole CPUs")
-    node_wait_seconds: float = setting(60, parse=validate.seconds, why="`--executor ray` only: how "
-                                       "long a run waits, once a node has gone, for a node "
-                                       "that can take its tasks (an autoscaler may add one) "
-                                       "before it records the cells left as `phase: crashed`, "
-                                       "`NodeLost` (see [Ray](ray.md#when-a-node-goes))")
+    gpus_per_task: float = key(0, validate.share("GPU"))  # a CPU cluster runs too
+    cpus_per_task: float = key(1, validate.share("CPU"))  # one core per unit
+    node_wait_seconds: float = key(  # time for an autoscaler to bring a node
+        60, Checker.number, exact=True, within=lambda x: 0 <= x <= MAX_INT,
+        expected=f"a number of seconds from 0 to {MAX_INT:,}")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    name: str = setting(parse=None, shown="file name without `.yaml`", why="run name; letters, "
-                        "digits, `_ . -`; the run directory is `results/<name>/`")
-    datasets: tuple[DatasetConfig, ...] = setting(
-        parse=None, shown="required", why="non-empty list; each name at most once")
-    backbone: BackboneConfig = setting(BackboneConfig(), parse=None, why="the frozen base")
-    training: TrainingConfig = setting(TrainingConfig(), parse=None, why="how heads train")
-    grid: GridConfig = setting(GridConfig(), parse=None, why="the axes crossed per dataset")
-    exclude: tuple[dict[str, tuple[Any, ...]], ...] = setting(
-        (), parse=None, shown="none", why="list of partial cells (keys: `dataset` and the "
-        "axes); a value may be a list meaning any of them; removes every matching cell; an "
-        "entry that matches nothing is a warning")
-    include: tuple[dict[str, Any], ...] = setting(
-        (), parse=None, shown="none", why="list of full cells (`dataset` and every axis, "
-        "optional `units`) added to the grid")
-    overrides: tuple[Override, ...] = setting(
-        (), parse=None, shown="none", why="list of `{when: <partial cell>, set: "
-        "{training.<key>: value, ...}}`: training settings for the matching cells, validated "
-        "like `training`; applied in order, a later match wins; an entry that matches nothing "
-        "is a warning. E.g. `{when: {encoding: integer}, set: {training.epochs: 40}}`")
-    resources: ResourcesConfig = setting(ResourcesConfig(), parse=None,
-                                         why="what each Ray task asks for")
-    environments: tuple[EnvironmentConfig, ...] = setting(
-        DEFAULT_ENVIRONMENTS, parse=None, shown="`[current]`", new=True, why="where the heads "
-        "and the snippets run: `current` (this Python, with each `grid.framework`), "
-        "`{backend: jax}` (this Python, another backend), or releases that cheatgrid "
-        "builds an environment of with uv: `{keras: '3.4.1', backend: jax}`, `{keras: "
-        "'3.0.5', tensorflow: '2.16.2'}`, `{tensorflow: '2.12.1'}` (its Keras 2), "
-        "`{tf_keras: '2.21.0'}`; see [Releases](releases.md)")
+    name: str = key()  # the run directory's: the file name without `.yaml`
+    datasets: tuple[DatasetConfig, ...] = key()  # required
+    backbone: BackboneConfig = key(BackboneConfig())
+    training: TrainingConfig = key(TrainingConfig())
+    grid: GridConfig = key(GridConfig())
+    exclude: tuple[dict[str, tuple[Any, ...]], ...] = key(())  # partial cells, values any-of
+    include: tuple[dict[str, Any], ...] = key(())  # full cells
+    overrides: tuple[Override, ...] = key(())
+    resources: ResourcesConfig = key(ResourcesConfig())
+    environments: tuple[EnvironmentConfig, ...] = key(DEFAULT_ENVIRONMENTS, new=True)  # current
     source_path: str | None = None  # the file it was read from: not a key
 
     @property
@@ -251,8 +231,17 @@ class Config:
 
     @property
     def runtimes(self) -> tuple[Runtime, ...]:
-        """Where the grid's heads train: each environment with its framework(s)."""
-        return runtimes(self.environments, self.grid.framework)
+        """Where the grid's heads train, in order: `current` with each `grid.framework`, a
+        backend of this Python, each pinned environment."""
+        found: dict[tuple[str, str], Runtime] = {}
+        for entry in self.environments:
+            if entry.pins is not None:
+                runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
+                found.setdefault((runtime.environment, runtime.framework), runtime)
+                continue
+            for framework in (entry.framework,) if entry.framework else self.grid.framework:
+                found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
+        return tuple(found.values())
 
     def runtime(self, environment: str, framework: str) -> Runtime:
         return next(r for r in self.runtimes
@@ -265,8 +254,8 @@ class Config:
         """The resolved config as plain YAML-able data (what `config.yaml` holds): every key
         but the `new` ones at their defaults, so that it parses back to this config."""
         raw = _plain(_keys_of(self))
-        for key in ("backbone", "training", "grid", "resources"):
-            raw[key] = _plain(_keys_of(getattr(self, key)))
+        for name in ("backbone", "training", "grid", "resources"):
+            raw[name] = _plain(_keys_of(getattr(self, name)))
         raw["datasets"] = [_plain(_keys_of(d)) for d in self.datasets]
         if self.grid.backbone is not None:  # the axis replaces the key
             del raw["backbone"]["name"]
@@ -280,23 +269,11 @@ class Config:
         return raw
 
 
-def _keys_of(section: Any) -> dict[str, Any]:
-    """A section's keys and values, less the `new` ones at their defaults."""
-    return {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
-            if "why" in f.metadata and not (
-                f.metadata["new"] and getattr(section, f.name) == f.default)}
-
-
-def keys(cls: type) -> tuple[str, ...]:
-    """The config keys of a section: its fields that carry a `setting`."""
-    return tuple(f.name for f in dataclasses.fields(cls) if "why" in f.metadata)
-
-
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
         return _plain(dataclasses.asdict(value))
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "source_path"}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

@@ -1,15 +1,11 @@
-"""Validation primitives for user documents: locked mappings, typed values, hints, and the
-parsers the schema's fields name.
-
-Every error is a `ConfigError` whose one line names the origin (file), the key
-path, what was expected and what was received, Keras-style:
-`Invalid value for 'training.epochs': Expected an integer from 1 to 1,000,000,000.
-Received: epochs=0`.
-"""
+"""Checker: locked mappings and typed values, each error one Keras-style line naming the file
+and key path (`Invalid value for 'training.epochs': Expected ... Received: epochs=0`); the
+parsers of the keys that need more than one of its checks."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +13,7 @@ from runner import vocab
 from runner.errors import ConfigError, did_you_mean
 
 MAX_INT = 10**9  # anything larger is a typo, not an experiment
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class Checker:
@@ -56,16 +53,13 @@ class Checker:
             raise self.fail(path, f"an integer from {minimum} to {MAX_INT:,}", value)
         return value
 
-    def number(self, value: Any, path: str, expected: str,
-               within: Callable[[float], bool]) -> float:
-        """A finite number (an int stays an int) for which `within` holds."""
+    def number(self, value: Any, path: str, expected: str = "a positive number",
+               within: Callable[[float], bool] = lambda x: x > 0, exact: bool = False) -> float:
+        """A finite number for which `within` holds, as a float (`exact`: as given)."""
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not ok or not math.isfinite(value) or not within(value):
             raise self.fail(path, expected, value)
-        return value
-
-    def positive_number(self, value: Any, path: str) -> float:
-        return float(self.number(value, path, "a positive number", lambda x: x > 0))
+        return value if exact else float(value)
 
     def boolean(self, value: Any, path: str) -> bool:
         if not isinstance(value, bool):
@@ -77,21 +71,17 @@ class Checker:
             raise self.fail(path, "a non-empty string", value)
         return value
 
-    def choice(self, value: Any, path: str, choices: tuple[str, ...] | vocab.Registry,
-               aliases: dict[str, str] | None = None) -> str:
-        """One of `choices` (a registry's names, looked up now: registries may grow), or an
-        alias of one."""
-        if isinstance(choices, vocab.Registry):
-            choices, aliases = choices.names, choices.aliases
-        aliases = aliases or {}
+    def choice(self, value: Any, path: str, choices: Any) -> str:
+        """One of `choices` (a tuple, or a registry whose names and aliases are looked up now:
+        registries may grow)."""
+        aliases = getattr(choices, "aliases", {})
+        choices = tuple(getattr(choices, "names", choices))
         if value is None and "none" in choices:
             return "none"  # YAML `null` for "no activation", as Keras's activation=None
-        if isinstance(value, str) and value in choices:
-            return value
-        if isinstance(value, str) and value in aliases:
-            return aliases[value]
-        known = tuple(choices) + tuple(aliases)
-        hint = did_you_mean(value, known).lstrip(". ") if isinstance(value, str) else ""
+        if isinstance(value, str) and (value in choices or value in aliases):
+            return aliases.get(value, value)
+        hint = did_you_mean(value, choices + tuple(aliases)).lstrip(". ") if isinstance(
+            value, str) else ""
         raise self.fail(path, f"one of {list(choices)}", value, hint)
 
     def items(self, value: Any, path: str, parse: Callable[[Any, str], Any],
@@ -104,29 +94,12 @@ class Checker:
         return parsed
 
 
-# A field's parser: (checker, value, key path) -> the validated value. The schema names
-# one per field (a `Checker` method is one); `parse` applies them.
-Parser = Callable[[Checker, Any, str], Any]
-
-
-def optional(parse: Parser) -> Parser:
-    """`parse`, or None for a YAML null (the field's 'not set')."""
-    return lambda check, value, path: None if value is None else parse(check, value, path)
-
-
-def items(parse: Parser, example: str) -> Parser:
-    """A non-empty list without duplicates, each item parsed by `parse`."""
-    return lambda check, value, path: check.items(
-        value, path, lambda v, p: parse(check, v, p), example)
-
-
 def weights(check: Checker, value: Any, path: str) -> str:
     expected = f"one of {list(vocab.WEIGHTS)} or a path to a '.h5' / '.weights.h5' file"
     if not isinstance(value, str) or not value:
         raise check.fail(path, expected, value)
     if value not in vocab.WEIGHTS and not value.endswith(".h5"):
-        raise check.fail(path, expected, value,
-                         did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
+        raise check.fail(path, expected, value, did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
     return value
 
 
@@ -136,21 +109,35 @@ def drop_remainder(check: Checker, value: Any, path: str) -> str | bool:
     return value
 
 
-def device_share(device: str) -> Parser:
-    """Ray's rule for a task's resources: a share of one device, or whole devices."""
+def split(check: Checker, value: Any, path: str) -> tuple[str, str]:
+    mapping = check.mapping(value, path, ("train", "test"), required=("train", "test"))
+    return tuple(check.string(mapping[k], f"{path}.{k}") for k in ("train", "test"))
+
+
+def metric(check: Checker, value: Any, path: str) -> str:
+    """A listed metric (or its Keras class name), or any other name Keras resolves (Keras is
+    imported, seconds, only for a name the registry does not list)."""
+    if vocab.METRICS.canonical(value) is not None:
+        return vocab.METRICS.canonical(value)
+    hint = ""
+    if isinstance(value, str) and _METRIC_NAME.match(value):
+        import keras
+
+        try:
+            keras.metrics.get(value)
+            return value
+        except (ValueError, TypeError) as e:
+            hint = f"Keras says: {str(e).splitlines()[0]}"
+    near = did_you_mean(value, vocab.METRICS.names).lstrip(". ") if isinstance(
+        value, str) else ""
+    raise check.fail(path, f"one of {list(vocab.METRICS.names)}, or the snake_case name of "
+                     "another Keras metric (e.g. auc)", value, f"{near} {hint}".strip())
+
+
+def share(device: str) -> Callable[[Checker, Any, str], float]:
+    """The parser of Ray's rule for a task's resources: a share of one device, or whole ones."""
     none = device == "GPU"  # a task may ask for no GPU, never for no CPU
-    expected = f"{'0, ' if none else ''}a share of one {device} up to 1 (e.g. 0.5), or a " \
-               f"whole number of {device}s"
-    return lambda check, value, path: check.number(
-        value, path, expected, lambda x: (x >= 0 if none else x > 0) and x <= MAX_INT
-        and (x <= 1 or x == int(x)))
-
-
-def seconds(check: Checker, value: Any, path: str) -> float:
-    return check.number(value, path, f"a number of seconds from 0 to {MAX_INT:,}",
-                        lambda x: 0 <= x <= MAX_INT)
-
-
-def label_smoothing(check: Checker, value: Any, path: str) -> float:
-    return float(check.number(value, path, "a number from 0 up to (not including) 1, e.g. 0.1",
-                              lambda x: 0 <= x < 1))
+    expected = (f"{'0, ' if none else ''}a share of one {device} up to 1 (e.g. 0.5), or a "
+                f"whole number of {device}s")
+    return lambda check, value, path: check.number(value, path, expected, lambda x: (
+        x >= 0 if none else x > 0) and x <= MAX_INT and (x <= 1 or x == int(x)), exact=True)

@@ -1,47 +1,44 @@
-"""A configured dataset as raw arrays, loaded from the source `sources.resolve_source` chose.
-
-A dataset is loaded as raw uint8 images and integer labels (`DatasetArrays`): class
-indices for single-label data, 0/1 multi-hot rows for multi-label data. What to
-load comes from the dataset's catalogue entry (`vocab.DATASETS`): from the
-embedded MNIST subset, the digits of the entry that serves it (its `stand_in`),
-composed into canvases when that entry is multi-label; from TFDS, its
-`tfds_name` and splits. A dataset of an open source (TFDS, folder, npz) is loaded
-by `open_sources` from what its config's facts say.
-"""
+"""A configured dataset as raw arrays, from the source `sources.resolve_source` chose: the
+embedded digits (canvases for a multi-label entry), a catalogued or any TFDS dataset, a folder of
+images, an .npz. Images of many sizes are resized to the base's input as they load."""
 
 from __future__ import annotations
 
 import dataclasses
+import pathlib
+import warnings
+from typing import Any
 
 import numpy as np
 
 from runner import vocab
 from runner.config import BackboneConfig, DatasetConfig
-from runner.data import multilabel, open_sources
+from runner.config.describe import IMAGE_EXTENSIONS
+from runner.config.schema import HOLD_OUT_SEED
+from runner.data import multilabel
 from runner.data.embedded import (
     EMBEDDED_TEST_PER_CLASS,
+    class_order,
     embedded_mnist,
     interleaved_split,
     select_digits,
 )
 from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision
+from runner.errors import CheatgridWarning
 
 TFDS_LABELS = "labels"  # VOC's sorted set of the object classes in an image, difficult too
+Splits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # train x, y, test x, y
+PROGRESS_EVERY = 256  # examples between two reports while reading a TFDS split
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetArrays:
     """Raw images and integer labels of one dataset, both splits.
 
-    Attributes:
-        train_images, test_images: uint8 arrays, (N, H, W) grayscale or (N, H, W, 3) colour.
-        train_labels, test_labels: int64 class indices in [0, num_classes) (N,), or
-            for multi-label data 0/1 multi-hot rows (N, num_classes).
-        source: 'tfds', 'embedded', 'folder' or 'npz', as recorded in results
-            (`data_source`).
-        detail: which data exactly, and why (`data_detail`).
-        class_names: one name per class index.
+    Images are uint8 (N, H, W) or (N, H, W, 3); labels int64 class indices (N,), or 0/1
+    multi-hot rows (N, num_classes). `source` ('tfds', 'embedded', 'folder', 'npz') and
+    `detail` (which data exactly, and why) go into results as `data_source` and `data_detail`.
     """
 
     train_images: np.ndarray
@@ -50,7 +47,7 @@ class DatasetArrays:
     test_labels: np.ndarray
     source: str
     detail: str
-    class_names: tuple[str, ...]
+    class_names: tuple[str, ...]  # one per class index
 
     @property
     def n_train(self) -> int:
@@ -61,7 +58,36 @@ class DatasetArrays:
         return len(self.test_labels)
 
 
-def _load_embedded(dataset: DatasetConfig, decision: SourceDecision) -> DatasetArrays:
+def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
+                 image_side: int = BackboneConfig.input_size,
+                 progress: Progress | None = None) -> DatasetArrays:
+    """Load a configured dataset from the source `sources.resolve_source` chose.
+
+    Args:
+        dataset: the dataset's config.
+        decision: where its images come from.
+        image_side: the backbone's input size, that images of many sizes are resized to.
+        progress: receives (what, done, total) while TFDS splits are read.
+    """
+    if dataset.facts is not None:
+        load = {"tfds": _open_tfds, "folder": _folder, "npz": _npz}[decision.source]
+        splits, how = load(dataset, image_side)
+        detail, names = f"{decision.detail}, {how}", dataset.facts.class_names
+    elif decision.source == "tfds":
+        splits, detail, names = _catalogued_tfds(dataset, decision, image_side, progress)
+    else:
+        splits, detail, names = _embedded(dataset, decision)
+    detail = f"{detail} ({decision.note})" if decision.note else detail
+    return DatasetArrays(*splits, source=decision.source, detail=detail, class_names=names)
+
+
+def _capped(dataset: DatasetConfig, splits: Splits) -> Splits:
+    """The first `max_train_samples` and `max_test_samples` of each split."""
+    train, test = slice(dataset.max_train_samples), slice(dataset.max_test_samples)
+    return splits[0][train], splits[1][train], splits[2][test], splits[3][test]
+
+
+def _embedded(dataset: DatasetConfig, decision: SourceDecision) -> tuple[Splits, str, tuple]:
     served = vocab.DATASETS[dataset.spec.stand_in]  # the embedded dataset that serves it
     digits = dataset.classes or served.default_classes or tuple(range(10))
     images, labels = select_digits(*embedded_mnist(), digits)
@@ -72,77 +98,180 @@ def _load_embedded(dataset: DatasetConfig, decision: SourceDecision) -> DatasetA
         splits = [multilabel.compose(x, y, len(digits), split_seed=k)
                   for k, (x, y) in enumerate(splits)]
         detail += ", 1 or 2 digits per canvas"
-    (train_images, train_labels), (test_images, test_labels) = splits
     if dataset.classes or served.default_classes:
         detail += f", digits {' vs '.join(map(str, digits))}"
-    train, test = slice(dataset.max_train_samples), slice(dataset.max_test_samples)
-    return DatasetArrays(
-        train_images=train_images[train], train_labels=train_labels[train],
-        test_images=test_images[test], test_labels=test_labels[test],
-        source="embedded", detail=_with_note(detail, decision),
-        class_names=tuple(str(c) for c in digits))
+    return _capped(dataset, (*splits[0], *splits[1])), detail, tuple(str(c) for c in digits)
 
 
-def _with_note(detail: str, decision: SourceDecision) -> str:
-    return f"{detail} ({decision.note})" if decision.note else detail
-
-
-def _load_tfds(dataset: DatasetConfig, decision: SourceDecision, image_side: int,
-               progress: Progress | None) -> DatasetArrays:
+def _catalogued_tfds(dataset: DatasetConfig, decision: SourceDecision, image_side: int,
+                     progress: Progress | None) -> tuple[Splits, str, tuple]:
+    """The configured splits in TFDS order, capped (MNIST digits: selected, then capped)."""
     spec, digits = dataset.spec, dataset.classes
     label_key = TFDS_LABELS if spec.multi_label else "label"
-    splits = []
+    splits: list[np.ndarray] = []
     for split, limit in zip(dataset.splits, (dataset.max_train_samples,
                                              dataset.max_test_samples), strict=True):
-        images, labels, info = open_sources.read_tfds(
+        images, labels, info = read_tfds(
             spec.tfds_name, split, dataset.data_dir, None if digits else limit, image_side,
             label_key=label_key, num_classes=spec.num_classes, progress=progress)
-        if digits:  # MNIST digits: select, then cap
+        if digits:
             images, labels = (a[:limit] for a in select_digits(images, labels, digits))
-        splits.append((images, labels))
+        splits += [images, labels]
     feature = info.features[label_key]
     names = tuple(str(d) for d in digits) if digits else tuple(
         (feature.feature if spec.multi_label else feature).names)
     detail = decision.detail + (f", digits {' vs '.join(map(str, digits))}" if digits else "")
-    (train_images, train_labels), (test_images, test_labels) = splits
-    return DatasetArrays(train_images=train_images, train_labels=train_labels,
-                         test_images=test_images, test_labels=test_labels, source="tfds",
-                         detail=_with_note(detail, decision), class_names=names)
+    return tuple(splits), detail, names
 
 
-def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
-                 image_side: int = BackboneConfig.input_size,
-                 progress: Progress | None = None) -> DatasetArrays:
-    """Load a configured dataset from the source `sources.resolve_source` chose.
+def hold_out(labels: np.ndarray, fraction: float,
+             seed: int = HOLD_OUT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) indices, each in the data's order: `fraction` of each class (or label set)
+    held out at random, seeded; a class of 2+ images gives at least one to each split."""
+    rng = np.random.default_rng(seed)
+    keys = labels if labels.ndim == 1 else np.unique(labels, axis=0, return_inverse=True)[1]
+    keys = np.asarray(keys).reshape(-1)
+    test = []
+    for key in np.unique(keys):
+        members = np.flatnonzero(keys == key)
+        n_test = int(round(len(members) * fraction))
+        if len(members) >= 2:
+            n_test = min(max(n_test, 1), len(members) - 1)
+        test.extend(rng.permutation(members)[:n_test].tolist())
+    is_test = np.zeros(len(keys), dtype=bool)
+    is_test[test] = True
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
-    Embedded data is split as described in `interleaved_split` (mnist_multilabel:
-    then composed as in `multilabel.compose`); TFDS data uses the configured splits
-    in TFDS order, capped at `max_*_samples`; a dataset of an open source is loaded
-    as `open_sources` describes.
 
-    Args:
-        dataset: the dataset's config.
-        decision: where its images come from.
-        image_side: the backbone's input size; multi-label TFDS images, which differ in
-            size, are resized to it as they load.
-        progress: receives (what, done, total) while TFDS splits are read.
+def _held_out(dataset: DatasetConfig, images: np.ndarray, labels: np.ndarray) -> Splits:
+    train, test = hold_out(labels, dataset.hold_out_fraction)
+    return _capped(dataset, (images[train], labels[train], images[test], labels[test]))
+
+
+def _npz(dataset: DatasetConfig, image_side: int) -> tuple[Splits, str]:
+    """The four arrays of an .npz (checked when the config was parsed), the first N kept."""
+    with np.load(pathlib.Path(dataset.path).expanduser(), allow_pickle=False) as npz:
+        x, y, test_x, test_y = (npz[name] for name in ("train_images", "train_labels",
+                                                       "test_images", "test_labels"))
+    splits = (x, y.astype(np.int64), test_x, test_y.astype(np.int64))
+    return _capped(dataset, splits), "in file order"
+
+
+def _read_folder(root: pathlib.Path, names: tuple[str, ...], side: int,
+                 skipped: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A sub-folder's images per class, resized, classes interleaved; unreadable files skipped."""
+    import tensorflow as tf
+    from PIL import Image
+
+    images, labels = [], []
+    for index, name in enumerate(names):
+        files = sorted(p for p in (root / name).rglob("*")
+                       if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        kept = 0
+        for file in files:
+            try:
+                with Image.open(file) as opened:
+                    pixels = np.asarray(opened.convert("RGB"))
+            except Exception as e:  # truncated, not an image, an unsupported mode
+                skipped.append(f"{file} ({type(e).__name__})")
+                continue
+            resized = tf.cast(tf.round(tf.image.resize(pixels, [side, side])), tf.uint8)
+            images.append(np.asarray(resized))
+            labels.append(index)
+            kept += 1
+        if not kept:
+            raise ValueError(f"Expected at least one readable image in {root / name}. "
+                             f"Received: {len(files)} files, none readable")
+    labels_array = np.array(labels, dtype=np.int64)
+    order = class_order(labels_array)
+    return np.stack(images)[order], labels_array[order]
+
+
+def _folder(dataset: DatasetConfig, image_side: int) -> tuple[Splits, str]:
+    """The images of a folder, one sub-folder per class (or train/ and test/ of them)."""
+    root = pathlib.Path(dataset.path).expanduser()
+    names = dataset.facts.class_names
+    skipped: list[str] = []
+    if dataset.splits[1] is None:
+        splits = _held_out(dataset, *_read_folder(root, names, image_side, skipped))
+        how = (f"{dataset.hold_out_fraction:g} of each class held out (seed {HOLD_OUT_SEED})")
+    else:
+        splits = _capped(dataset, (*_read_folder(root / "train", names, image_side, skipped),
+                                   *_read_folder(root / "test", names, image_side, skipped)))
+        how = "train/ and test/"
+    if skipped:
+        warnings.warn(f"dataset '{dataset.name}': skipped {len(skipped)} unreadable image "
+                      f"file(s): {', '.join(skipped[:3])}" + (", ..." if len(skipped) > 3
+                                                              else ""),
+                      CheatgridWarning, stacklevel=2)
+        how += f", {len(skipped)} unreadable files skipped"
+    return splits, f"{how}, resized to {image_side} px, classes interleaved"
+
+
+def read_tfds(name: str, split: str, data_dir: str | None, limit: int | None,
+              image_side: int, *, image_key: str = "image", label_key: str = "label",
+              num_classes: int = 0, progress: Progress | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, Any]:
+    """A TFDS split's uint8 images, int64 labels and the dataset's `info`, the first `limit`.
+
+    Images of many sizes (VOC's photos) are resized to `image_side` as they load. A label is a
+    `ClassLabel`, or a sequence of them (0/1 rows of `num_classes`); `a/b` reads `b` of each
+    item of the sequence `a`.
     """
-    if dataset.facts is not None:
-        return _load_open(dataset, decision, image_side)
-    if decision.source == "tfds":
-        return _load_tfds(dataset, decision, image_side, progress)
-    assert decision.source == "embedded", decision
-    return _load_embedded(dataset, decision)
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    ds, info = tfds.load(name, split=split, with_info=True, data_dir=data_dir,
+                         shuffle_files=False)
+    fixed = None not in info.features[image_key].shape[:2]
+    outer, _, inner = label_key.partition("/")
+    multi_label = isinstance(info.features[outer], tfds.features.Sequence)
+
+    def convert(example):
+        image = example[image_key]
+        if not fixed:  # photos of many sizes: one size, so that they stack
+            image = tf.cast(tf.round(tf.image.resize(image, [image_side, image_side])),
+                            tf.uint8)
+        label = example[outer][inner] if inner else example[outer]
+        if multi_label:
+            counts = tf.math.bincount(tf.cast(label, tf.int32), minlength=num_classes,
+                                      maxlength=num_classes)
+            label = tf.minimum(counts, 1)
+        return image, tf.cast(label, tf.int64)
+
+    ds = (ds if limit is None else ds.take(limit)).map(convert)
+    what, total, pairs = f"loading {name} {split}", max(int(ds.cardinality()), 0), []
+    for pair in tfds.as_numpy(ds):  # cardinality unknown (-2) or infinite (-1): total 0
+        pairs.append(pair)
+        if progress is not None and len(pairs) % PROGRESS_EVERY == 0:
+            progress(what, len(pairs), total)
+    if progress is not None:
+        progress(what, len(pairs), len(pairs))
+    if not pairs:
+        raise ValueError(f"Expected images in TFDS {name} split {split!r}. Received: none")
+    return np.stack([image for image, _ in pairs]), np.stack([label for _, label in pairs]), info
 
 
-def _load_open(dataset: DatasetConfig, decision: SourceDecision,
-               image_side: int) -> DatasetArrays:
-    load = {"tfds": lambda: open_sources.load_tfds(dataset, image_side),
-            "folder": lambda: open_sources.load_folder(dataset, image_side),
-            "npz": lambda: open_sources.load_npz(dataset)}[decision.source]
-    (train_images, train_labels, test_images, test_labels), how = load()
-    return DatasetArrays(train_images=train_images, train_labels=train_labels,
-                         test_images=test_images, test_labels=test_labels,
-                         source=decision.source,
-                         detail=_with_note(f"{decision.detail}, {how}", decision),
-                         class_names=dataset.facts.class_names)
+def _open_tfds(dataset: DatasetConfig, image_side: int) -> tuple[Splits, str]:
+    """Any TFDS image classification dataset's splits (or train and its hold-out)."""
+    import tensorflow_datasets as tfds
+
+    facts, (train_split, test_split) = dataset.facts, dataset.splits
+
+    def read(split: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+        return read_tfds(dataset.name, split, dataset.data_dir, limit, image_side,
+                         image_key=facts.image_key, label_key=facts.label_key,
+                         num_classes=facts.num_classes)[:2]
+
+    if test_split == "test" and dataset.split is None:  # parsed before it was prepared?
+        builder = tfds.builder(dataset.name, data_dir=dataset.data_dir)
+        if not builder.is_prepared():
+            builder.download_and_prepare()  # what tfds.load would do first
+        known = set(builder.info.splits)
+        test_split = None if known and "test" not in known else test_split
+    if test_split is None:
+        return _held_out(dataset, *read(train_split, None)), (
+            f"{dataset.hold_out_fraction:g} of {train_split} held out as test "
+            f"(stratified, seed {HOLD_OUT_SEED})")
+    return (*read(train_split, dataset.max_train_samples),
+            *read(test_split, dataset.max_test_samples)), "in TFDS order"

@@ -1,9 +1,5 @@
-"""The embedded MNIST subset: 5,000 digits shipped in the package, split without a download.
-
-The split is stratified and fixed (seed 0): 100 images per class for test, the
-rest for training, each split ordered round-robin over the classes so that any
-prefix (what `max_*_samples` keeps) is class-balanced.
-"""
+"""The embedded MNIST subset: 5,000 digits shipped in the package, split without a download
+(stratified, fixed, each split round-robin over the classes so that any prefix is balanced)."""
 
 from __future__ import annotations
 
@@ -13,51 +9,48 @@ import importlib.resources
 
 import numpy as np
 
-EMBEDDED_FILE = "mnist_5k.npz"
 EMBEDDED_TEST_PER_CLASS = 100  # 1,000 test images out of the 5,000
 SPLIT_SEED = 0  # fixes which embedded images are test images, independent of any run seed
+_FILE = importlib.resources.files("runner") / "embedded" / "mnist_5k.npz"
 
 
 @functools.lru_cache(maxsize=1)
 def embedded_digest() -> str:
     """SHA-256 of the embedded data file (part of the feature-cache key)."""
-    resource = importlib.resources.files("runner") / "embedded" / EMBEDDED_FILE
-    return hashlib.sha256(resource.read_bytes()).hexdigest()
+    return hashlib.sha256(_FILE.read_bytes()).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
 def embedded_mnist() -> tuple[np.ndarray, np.ndarray]:
-    """The embedded 5,000-image MNIST subset (500 per class): images (N, 28, 28), labels (N,)."""
-    resource = importlib.resources.files("runner") / "embedded" / EMBEDDED_FILE
-    with resource.open("rb") as f, np.load(f) as npz:
+    """The embedded subset (500 per class): images (N, 28, 28), labels (N,)."""
+    with _FILE.open("rb") as f, np.load(f) as npz:
         return npz["images"], npz["labels"].astype(np.int64)
+
+
+def class_order(labels: np.ndarray) -> np.ndarray:
+    """Indices that interleave the classes (one of each in turn, each class in its own
+    order), so that any prefix is nearly class-balanced; multi-hot rows keep their order."""
+    if labels.ndim != 1:
+        return np.arange(len(labels))
+    rank = np.empty(len(labels), dtype=np.int64)
+    for c in np.unique(labels):
+        indices = np.flatnonzero(labels == c)
+        rank[indices] = np.arange(len(indices))
+    return np.lexsort((labels, rank))
 
 
 def interleaved_split(labels: np.ndarray, test_per_class: int,
                       seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified train/test indices, ordered round-robin over classes.
-
-    Each class's indices are shuffled with `seed`; the first `test_per_class`
-    go to test. Both splits are then interleaved class by class, so any prefix
-    (what `max_*_samples` keeps) is as balanced as it can be.
-
-    Returns:
-        (train_indices, test_indices)
-    """
+    """(train, test) indices: each class shuffled with `seed`, its first `test_per_class` to
+    test; both splits in `class_order`."""
     rng = np.random.default_rng(seed)
     per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
     if min(len(ix) for ix in per_class) <= test_per_class:
         raise ValueError(f"Expected more than {test_per_class} images per class. "
                          f"Received: {min(len(ix) for ix in per_class)}")
-
-    def round_robin(chunks: list[np.ndarray]) -> np.ndarray:
-        order = [(pos, k) for k, chunk in enumerate(chunks) for pos in range(len(chunk))]
-        order.sort()
-        return np.array([chunks[k][pos] for pos, k in order], dtype=np.int64)
-
-    test = round_robin([ix[:test_per_class] for ix in per_class])
-    train = round_robin([ix[test_per_class:] for ix in per_class])
-    return train, test
+    splits = [np.concatenate([ix[test_per_class:] for ix in per_class]),
+              np.concatenate([ix[:test_per_class] for ix in per_class])]
+    return tuple(split[class_order(labels[split])] for split in splits)
 
 
 def select_digits(images: np.ndarray, labels: np.ndarray, digits: tuple[int, ...],

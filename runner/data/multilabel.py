@@ -1,28 +1,7 @@
-"""Multi-label data: mnist_multilabel's canvases, VOC's labels as multi-hot rows, statistics.
-
-mnist_multilabel holds one or two distinct MNIST digits per canvas. Its
-canvases are composed after the embedded subset is split
-(`embedded.interleaved_split`), each split from its own digit images only, so no
-digit image is seen in both splits; every digit image is used exactly once.
-
-A split's digit stream (round-robin over the classes) is cut into blocks of three
-images per class. Each block is shuffled and cut into images of one digit, two
-digits, one digit, two digits, ... (a shuffle that would put two images of the same
-class on one canvas is drawn again), so every block gives as many one-digit as
-two-digit canvases and holds every class equally often: any prefix of the canvases
-(what `max_*_samples` keeps) is nearly balanced, as `mnist`'s prefixes are.
-A canvas is two 28 x 28 slots side by side (28 x 56): a single digit goes into one
-of them at random, two digits into both in random order; an empty slot stays black.
-The pipeline resizes canvases to the backbone's square input like every image
-(at 32 px: each digit 16 px wide and 32 px high). A 2 x 2 grid on a 56 x 56 canvas
-would halve each digit both ways; on random-weight features a sigmoid + BCE head
-then reached an exact-match accuracy of 0.09 (during the design) where these
-canvases give 0.37 (lr 0.01, 40 epochs: 0.3733 in results/samples/default).
-"""
+"""mnist_multilabel's canvases: one or two distinct MNIST digits side by side, composed from
+each split's own digits (docs/multilabel.md says how and why); the majority label set."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
@@ -35,16 +14,11 @@ RECIPE = f"{SLOTS} slots of {TILE}px side by side, blocks of {COPIES_PER_BLOCK} 
          f"digits alternating, seed {SEED}, v1"
 
 
-def _group_sizes(count: int) -> list[int]:
-    """Digits per canvas for `count` digits: 1, 2, 1, 2, ..., a last 1 or 2 for the rest."""
-    sizes = [1, 2] * (count // 3)
-    return sizes + ([count % 3] if count % 3 else [])
-
-
 def _block_groups(classes: np.ndarray, positions: np.ndarray,
                   rng: np.random.Generator) -> list[np.ndarray]:
-    """One block's canvases: positions into the stream, one or two per canvas."""
-    sizes = _group_sizes(len(positions))
+    """One block's canvases (1, 2, 1, 2, ... digits, a last 1 or 2): positions into the stream."""
+    count = len(positions)
+    sizes = [1, 2] * (count // 3) + ([count % 3] if count % 3 else [])
     bounds = np.cumsum([0] + sizes)
     # Ends: the stream is round-robin, so a block holds every class equally often (give
     # or take one) and shuffles without a repeated class on a canvas exist; with ten
@@ -58,22 +32,8 @@ def _block_groups(classes: np.ndarray, positions: np.ndarray,
 
 def compose(images: np.ndarray, labels: np.ndarray, num_classes: int,
             split_seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Canvases of one split and their multi-hot labels.
-
-    Args:
-        images: uint8 (N, 28, 28) digit images of one split, in the order of
-            `embedded.interleaved_split` (round-robin over the classes).
-        labels: int class indices in [0, num_classes), one per image.
-        num_classes: length of the multi-hot vectors.
-        split_seed: distinguishes the splits' draws (0 train, 1 test).
-
-    Returns:
-        uint8 canvases (M, 28, 56) and int64 multi-hot labels (M, num_classes), one
-        or two ones per row: two canvases per three digits (one more for a remainder).
-
-    Raises:
-        ValueError: images that are not 28 x 28, or fewer than two classes.
-    """
+    """uint8 canvases (M, 28, 56) and int64 multi-hot labels (M, num_classes) of one split's
+    digits (N, 28, 28) in round-robin order; `split_seed` tells the splits' draws apart."""
     if images.shape[1:] != (TILE, TILE):
         raise ValueError(f"Expected {TILE}x{TILE} digit images. Received: images of shape "
                          f"{images.shape}")
@@ -96,30 +56,7 @@ def compose(images: np.ndarray, labels: np.ndarray, num_classes: int,
 
 
 def majority_label_set(labels: np.ndarray) -> tuple[np.ndarray, float]:
-    """The most common label set (a multi-hot row) and the share of rows that are it.
-
-    Ties go to the set that sorts first (as bytes), so the answer is stable.
-    """
+    """The most common label set (a multi-hot row; ties to the first as bytes) and its share."""
     rows, counts = np.unique(np.asarray(labels), axis=0, return_counts=True)
     best = int(np.argmax(counts))
     return rows[best], float(counts[best] / counts.sum())
-
-
-def label_statistics(labels: np.ndarray) -> dict[str, Any]:
-    """What a multi-hot label matrix looks like.
-
-    Returns:
-        `images`; `frequency`, the share of images carrying each label; `cardinality`,
-        the mean number of labels per image; `share_by_count`, the share of images with
-        k labels, per k; `majority_set`, the indices of the most common label set, and
-        `majority_rate`, its share (the exact-match accuracy of always predicting it).
-    """
-    labels = np.asarray(labels)
-    counts = labels.sum(axis=1)
-    values, per_count = np.unique(counts, return_counts=True)
-    majority, rate = majority_label_set(labels)
-    return {"images": len(labels), "frequency": labels.mean(axis=0).tolist(),
-            "cardinality": float(counts.mean()),
-            "share_by_count": {int(k): float(n / len(labels))
-                               for k, n in zip(values, per_count, strict=True)},
-            "majority_set": np.flatnonzero(majority).tolist(), "majority_rate": rate}

@@ -1,10 +1,5 @@
 """Environments of pinned Keras and TensorFlow releases: built with uv into cheatgrid's cache
-(`build`), and the processes that run there (`launch`).
-
-`prepare` readies the environments a run needs: each is built once per set of resolved pins
-and reused; one that cannot be built (offline, a registry that refuses) is named with uv's
-reason and skipped, and the rest run.
-"""
+(`build`), and the processes that run there (`launch`)."""
 
 from __future__ import annotations
 
@@ -21,20 +16,12 @@ _PREPARED: dict[str, Launch | str] = {}  # per process: an environment's launch,
 
 def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
             ) -> tuple[dict[str, Launch], dict[str, str]]:
-    """Build (or find) the environment of every pinned runtime, once per process.
-
-    Args:
-        runtimes: runtimes of a config; those of this Python need nothing.
-        log: receives a line as a build starts and ends.
-
-    Returns:
-        environment name -> its `Launch`, and environment name -> why it was skipped.
-    """
+    """Build (or find) the environment of every pinned runtime, once per process: one that
+    cannot be built (offline, a registry that refuses) is named with uv's reason and
+    skipped, and the rest run. Returns name -> `Launch`, and name -> why it was skipped."""
     ready: dict[str, Launch] = {}
     skipped: dict[str, str] = {}
-    for runtime in runtimes:
-        if runtime.pins is None:
-            continue
+    for runtime in (r for r in runtimes if r.pins is not None):
         name = runtime.environment
         if name not in _PREPARED:
             try:
@@ -43,8 +30,5 @@ def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
             except BuildFailed as e:
                 _PREPARED[name] = str(e)
         found = _PREPARED[name]
-        if isinstance(found, str):
-            skipped[name] = found
-        else:
-            ready[name] = found
+        (skipped if isinstance(found, str) else ready)[name] = found
     return ready, skipped

@@ -1,19 +1,6 @@
-"""Environments of pinned releases, built with uv into cheatgrid's cache, once per set of
-resolved pins.
-
-An environment is a virtual environment under `<cache>/environments/<name>-<key>/`, the
-key a digest of everything installed into it (the pins' requirements, cheatgrid's own
-light dependencies, the Python and the platform), so the same pins are built once and
-reused by every run. A build holds an `flock` on `<dir>.lock`, so two runs never build one
-environment at once (the second waits, then finds it built); an environment counts as
-built only once its manifest (`cheatgrid-environment.json`, written last and atomically)
-says so, and a directory without one is a build that died, removed and done again.
-
-uv (the `uv` package's binary, a dependency of cheatgrid) installs first from its own
-cache alone (`--offline`), so an environment whose wheels uv has seen builds without a
-network, and only then from the registry. A build that fails raises `BuildFailed` with
-uv's reason; nothing of it is kept.
-"""
+"""Environments of pinned releases, built with uv into `<cache>/environments/<name>-<key>/`
+once per key (a digest of all that is installed there), under an `flock` so that two runs
+never build one at once; built only once its manifest, written last and atomically, says so."""
 
 from __future__ import annotations
 
@@ -60,8 +47,7 @@ class BuildFailed(Exception):
 
 
 def requirements(pins: Pins) -> list[str]:
-    """Everything an environment installs: its pins' requirements, then cheatgrid's own
-    that the pins do not name already."""
+    """Its pins' requirements, then cheatgrid's own that the pins do not name already."""
     wanted = pins.requirements()
     named = {re.split(r"[\[<>=~! ]", r, maxsplit=1)[0] for r in wanted}
     return wanted + [r for r in OWN_REQUIREMENTS
@@ -72,19 +58,11 @@ def key(pins: Pins) -> str:
     """12 hex digits over what determines an environment's content."""
     identity = {"requirements": requirements(pins), "python": platform.python_version(),
                 "platform": f"{sys.platform}-{platform.machine()}"}
-    canonical = json.dumps(identity, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def directory(pins: Pins) -> pathlib.Path:
     return root() / f"{pins.name}-{key(pins)}"
-
-
-def uv_binary() -> str:
-    """The uv executable of the `uv` package installed beside cheatgrid."""
-    import uv
-
-    return uv.find_uv_bin()
 
 
 def manifest(pins: Pins) -> dict[str, Any] | None:
@@ -112,17 +90,13 @@ def _locked(path: pathlib.Path, waiting: Callable[[], None]) -> Iterator[None]:
 
 
 def ensure(pins: Pins, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """The environment of `pins`, built first if it is not yet.
-
-    Args:
-        log: receives a line when a build starts, waits for another, and ends.
-
-    Returns:
-        Its manifest: `python` (the interpreter), `versions`, `seconds`, `requirements`.
+    """The manifest (`python`, `versions`, `seconds`, `requirements`) of the environment
+    of `pins`, built first if it is not yet (a directory without a manifest is a build that
+    died: removed and done again); `log` gets a line as a build starts, waits, and ends.
 
     Raises:
         BuildFailed: uv could not build it (offline, a registry that refuses, no wheel for
-            this Python); the reason is uv's.
+            this Python); the reason is uv's, and nothing of the build is kept.
     """
     found = manifest(pins)
     if found is not None:
@@ -153,11 +127,13 @@ def ensure(pins: Pins, log: Callable[[str], None] = print) -> dict[str, Any]:
 
 
 def _uv(*args: str) -> subprocess.CompletedProcess:
+    import uv  # the `uv` package's binary, a dependency of cheatgrid
+
     env = {**os.environ, "UV_NO_PROGRESS": "1"}
     env.pop("VIRTUAL_ENV", None)  # uv would install there rather than into --python
     try:
-        return subprocess.run([uv_binary(), *args], capture_output=True, text=True, env=env,
-                              timeout=BUILD_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+        return subprocess.run([uv.find_uv_bin(), *args], capture_output=True, text=True,
+                              env=env, timeout=BUILD_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise BuildFailed(f"uv did not finish within {BUILD_TIMEOUT_SECONDS} s") from None
     except OSError as e:
@@ -170,7 +146,7 @@ def _build(pins: Pins, target: pathlib.Path) -> None:
         raise BuildFailed(_reason(done.stderr))
     python = str(target / "bin" / "python")
     install = ("pip", "install", "--quiet", "--python", python, *requirements(pins))
-    done = _uv(*install, "--offline")  # what uv's cache holds needs no network
+    done = _uv(*install, "--offline")  # what uv's cache holds builds without a network
     if done.returncode != 0:
         done = _uv(*install)
     if done.returncode != 0:
@@ -179,8 +155,8 @@ def _build(pins: Pins, target: pathlib.Path) -> None:
 
 def _reason(stderr: str) -> str:
     """uv's error in one line: its first `error:` or `×` line and what follows it."""
-    lines = [line.strip().lstrip("│╰─▶× ").strip() for line in stderr.splitlines()]
-    lines = [line for line in lines if line]
+    lines = [s for s in (line.strip().lstrip("│╰─▶× ").strip() for line in stderr.splitlines())
+             if s]
     start = next((i for i, line in enumerate(lines)
                   if line.lower().startswith(("error", "because", "no solution"))), 0)
     text = " ".join(lines[start:start + 3]) or "uv failed without a message"
@@ -190,8 +166,7 @@ def _reason(stderr: str) -> str:
 def _probe(pins: Pins, python: pathlib.Path) -> dict[str, str]:
     """The versions a built environment runs (imported there, with its framework)."""
     done = subprocess.run([str(python), "-c", _PROBE, pins.framework], capture_output=True,
-                          text=True,
-                          env=process_environment(pins.framework, pinned=True),
+                          text=True, env=process_environment(pins.framework, pinned=True),
                           timeout=600, stdin=subprocess.DEVNULL)
     try:
         return json.loads(done.stdout.strip().splitlines()[-1])

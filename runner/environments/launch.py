@@ -1,13 +1,5 @@
 """How a runtime's processes start: which Python, which environment variables, and this
-runner package on its path.
-
-In the Python cheatgrid runs in, a worker (`python -m runner.execute.worker`) and the
-snippets run in `sys.executable`. In a built environment they run in its own interpreter,
-which reaches this runner package through a link: a folder holding only `runner -> <this
-package>`, first on the process's PYTHONPATH. The link points at the package as it is, so
-an environment never holds a copy that goes stale (an edit in a checkout, an upgrade of
-the installed package); nothing of cheatgrid is installed into it.
-"""
+runner package on its path."""
 
 from __future__ import annotations
 
@@ -16,6 +8,7 @@ import hashlib
 import os
 import pathlib
 import secrets
+import sys
 
 from runner.features.cache import cache_dir
 from runner.train import backends
@@ -39,13 +32,14 @@ def root() -> pathlib.Path:
 
 
 def package_dir() -> pathlib.Path:
-    """This runner package's folder."""
     return pathlib.Path(__file__).resolve().parents[1]
 
 
 def runner_link() -> pathlib.Path:
-    """A folder holding only a link `runner` to this package (created once per package
-    location, replaced atomically when it points elsewhere)."""
+    """A folder holding only a link `runner` to this package, first on a built environment's
+    PYTHONPATH: the package as it is, never a copy that goes stale (an edit in a checkout,
+    an upgrade). Created once per package location, replaced atomically when it points
+    elsewhere."""
     package = package_dir()
     folder = root() / "runner-links" / hashlib.sha256(str(package).encode()).hexdigest()[:12]
     link = folder / "runner"
@@ -74,9 +68,6 @@ def process_environment(framework: str, pinned: bool) -> dict[str, str]:
 
 def launch_for(framework: str, python: str | None = None) -> Launch:
     """How to start a process of `framework`: in a built environment whose interpreter is
-    `python`, or (None) in this Python."""
-    import sys
-
-    if python is None:
-        return Launch(sys.executable, process_environment(framework, pinned=False), False)
-    return Launch(python, process_environment(framework, pinned=True), True)
+    `python`, or (None) in this Python (a worker, the snippets: `sys.executable`)."""
+    pinned = python is not None
+    return Launch(python or sys.executable, process_environment(framework, pinned), pinned)

@@ -1,17 +1,11 @@
-"""The frozen base (VGG16, or any `keras.applications` model): weights and feature extraction.
-
-The tutorial's model is `Input -> VGG16(frozen, training=False) -> GAP -> Dense`.
-Everything before the Dense layer is a fixed function of the image, so its
-output (512 floats per image for VGG16) is computed once per dataset split and
-every cell trains its Dense head on those features: the same model, split in two.
-Any other base (`vocab.BACKBONES`) takes VGG16's place, with its own weights
-resolved the same way and its own preprocessing (`backbone.preprocessing`).
-"""
+"""The frozen base (VGG16, or any `keras.applications` model) with global average pooling,
+split from the tutorial's model so that its features are computed once per dataset: its
+weights resolved (imagenet, a file, or a seeded random re-init that gives usable features,
+docs/data.md says how) and its features of images."""
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import hashlib
 import pathlib
@@ -27,7 +21,6 @@ from runner.data.pipeline import image_pipeline
 from runner.data.sources import DOWNLOAD_HOST, host_answers, keras_cache_file
 from runner.errors import CheatgridWarning, WeightsError
 from runner.features import keras_internals
-from runner.features.reinit import reinit_random
 
 _ALTERNATIVES = ("Use 'random' (offline, seeded), 'auto' (imagenet when it can be had, else "
                  "random) or a path to a .h5/.weights.h5 file")
@@ -40,27 +33,17 @@ def _imagenet_error(reason: str) -> WeightsError:
 
 @dataclasses.dataclass(frozen=True)
 class Backbone:
-    """A built feature extractor and the weights it actually uses.
-
-    Attributes:
-        model: Keras model mapping preprocessed images to GAP features (N, 512).
-        weights: what results record, e.g. 'imagenet', 'random(he_normal,seed=0)' or
-            'file:my.weights.h5@sha256:0123456789ab'.
-        input_size: side of the square input images.
-        fingerprint: identifies the weights' values for the feature cache: the label
-            for seeded random weights and files (which carry their hash), the
-            ImageNet file's SHA-256 for imagenet.
-        batch_size: images per batch when extracting features (larger on accelerators).
-        resolved: the `weights` value that rebuilds exactly these weights without
-            deciding again ('imagenet', 'random' or the file path): `auto` resolved.
-    """
+    """A built feature extractor (preprocessed images -> GAP features) and its weights."""
 
     model: object
+    # what results record: 'imagenet', 'random(he_normal,seed=0)', 'file:my.weights.h5@sha256:..'
     weights: str
-    input_size: int
+    input_size: int  # side of the square input images
+    # identifies the weights' values for the feature cache: the label for seeded random
+    # weights and files (which carry their hash), the ImageNet files' SHA-256 for imagenet
     fingerprint: str = ""
     batch_size: int = 256  # VGG16 at 32x32 on a CPU gains nothing from larger batches
-    resolved: str = "random"
+    resolved: str = "random"  # the `weights` that rebuilds exactly these: `auto` resolved
     name: str = vocab.DEFAULT_BACKBONE
     preprocessing: str = "tutorial"
     preprocess: Callable[[Any], Any] | None = None  # `model` preprocessing: its function
@@ -73,16 +56,22 @@ def _application(spec: vocab.BackboneSpec, weights: str | None, input_size: int)
         weights=weights, include_top=False, input_shape=(input_size, input_size, 3))
 
 
-def _vgg16(weights: str | None, input_size: int):
-    return _application(vocab.BACKBONES[vocab.DEFAULT_BACKBONE], weights, input_size)
+def _feature_model(spec: vocab.BackboneSpec, base, input_size: int, suffix: str = ""):
+    """The frozen base + GlobalAveragePooling2D as one model."""
+    import keras
+
+    base.trainable = False
+    inputs = keras.Input((input_size, input_size, 3))
+    features = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
+    return keras.Model(inputs, features, name=f"frozen_{spec.name}_gap{suffix}")
 
 
-@contextlib.contextmanager
-def _weights_files(spec: vocab.BackboneSpec, used: list[pathlib.Path]):
-    """Every weights file the application asks Keras for: taken from Keras's cache, or
-    downloaded only when the download host answers (within seconds); `used` gets their
-    paths (their hashes identify the weights). Where Keras's `get_file` cannot be
-    wrapped, the host is probed first."""
+def _imagenet(spec: vocab.BackboneSpec, input_size: int):
+    """Keras's ImageNet weights of a base (no top), and the weights files it read (their
+    hashes identify the weights): from Keras's cache, or downloaded only when the host
+    answers within seconds (probed first where `get_file` cannot be wrapped)."""
+    used: list[pathlib.Path] = []
+
     def wrap(original: Callable) -> Callable:
         def get_file(fname=None, origin=None, *args, **kwargs):
             cached = keras_cache_file(fname) if fname else None
@@ -95,19 +84,11 @@ def _weights_files(spec: vocab.BackboneSpec, used: list[pathlib.Path]):
             return path
         return get_file
 
-    with keras_internals.wrapped_get_file(wrap) as wrapped:
-        if not wrapped and not host_answers():  # decide once, before building
-            raise _imagenet_error(f"the ImageNet {spec.keras_class} weights may need a "
-                                  f"download and {DOWNLOAD_HOST[0]} does not answer")
-        yield
-
-
-def _imagenet(spec: vocab.BackboneSpec, input_size: int):
-    """Keras's ImageNet weights of a base (no top), from its cache or downloaded; never a
-    long wait. Returns the base and the weights files it read."""
-    used: list[pathlib.Path] = []
     try:
-        with _weights_files(spec, used):
+        with keras_internals.wrapped_get_file(wrap) as wrapped:
+            if not wrapped and not host_answers():  # decide once, before building
+                raise _imagenet_error(f"the ImageNet {spec.keras_class} weights may need a "
+                                      f"download and {DOWNLOAD_HOST[0]} does not answer")
             return _application(spec, "imagenet", input_size), used
     except WeightsError:
         raise
@@ -117,19 +98,10 @@ def _imagenet(spec: vocab.BackboneSpec, input_size: int):
                               f"({type(e).__name__}: {first})") from None
 
 
-def _file_shapes(path: pathlib.Path) -> list[tuple[int, ...]]:
-    """Shapes of every array in an HDF5 weights file, in file order."""
+def _from_file(config: BackboneConfig, spec: vocab.BackboneSpec):
+    """The base with weights from a .h5/.weights.h5 file, its array shapes checked first."""
     import h5py
 
-    shapes: list[tuple[int, ...]] = []
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: shapes.append(tuple(obj.shape))
-                     if isinstance(obj, h5py.Dataset) and obj.ndim else None)
-    return shapes
-
-
-def _from_file(config: BackboneConfig, spec: vocab.BackboneSpec):
-    """The base with weights from a .h5/.weights.h5 file, its layer shapes checked first."""
     path = pathlib.Path(config.weights).expanduser()
     received = f"Received: weights={config.weights!r}"
     if not path.is_file():
@@ -137,8 +109,11 @@ def _from_file(config: BackboneConfig, spec: vocab.BackboneSpec):
                            f"weights file. {received}")
     base = _application(spec, None, config.input_size)
     expected = [tuple(w.shape) for w in base.weights]
+    found: list[tuple[int, ...]] = []  # every array's shape, in file order
     try:
-        found = _file_shapes(path)
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda name, obj: found.append(tuple(obj.shape))
+                         if isinstance(obj, h5py.Dataset) and obj.ndim else None)
     except OSError as e:
         raise WeightsError(f"Invalid value for 'backbone.weights': {path} is not an HDF5 "
                            f"weights file ({e}). {received}") from None
@@ -161,22 +136,56 @@ def _from_file(config: BackboneConfig, spec: vocab.BackboneSpec):
     return base, f"file:{path.name}@sha256:{_sha256(path)[:12]}"
 
 
-def model_preprocess(spec: vocab.BackboneSpec) -> Callable[[Any], Any]:
-    """The application's own `preprocess_input` (0-255 RGB in, what the model expects out)."""
+# Labels the results record; VGG16's is the label every stored run has.
+VGG16_LABEL = "random(he_normal,seed={seed})"
+LABEL = "random(he_normal_fan_in,seed={seed})"
+
+
+def _kernels(keras, layer) -> list:
+    """A layer's kernels and their fan-ins: a depthwise filter sees one channel, so
+    height x width (Keras's `HeNormal` would count every input channel)."""
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        return [(layer.kernel, int(np.prod(layer.kernel.shape[:2])))]
+    if isinstance(layer, keras.layers.SeparableConv2D):
+        depthwise, pointwise = layer.depthwise_kernel, layer.pointwise_kernel
+        return [(depthwise, int(np.prod(depthwise.shape[:2]))),
+                (pointwise, int(pointwise.shape[-2]))]
+    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+        return [(layer.kernel, int(np.prod(layer.kernel.shape[:-1])))]
+    return []
+
+
+def _reinit_random(base, seed: int, vgg16_rule: bool) -> str:
+    """Re-initialise every kernel of `base` in place (the i-th with seed + i), zero its
+    biases, and return the label results record in `weights`.
+
+    `vgg16_rule`: Keras's own `HeNormal` on each kernel's shape, as every stored VGG16 run
+    has; else a He normal drawn flat at the stated fan-in and reshaped.
+    """
     import keras
 
-    return getattr(keras.applications, spec.module).preprocess_input
+    i = 0
+    for layer in base.layers:
+        kernels = _kernels(keras, layer)
+        for variable, fan_in in kernels:
+            shape = tuple(variable.shape)
+            if vgg16_rule:
+                values = keras.initializers.HeNormal(seed=seed + i)(shape)
+            else:
+                flat = keras.initializers.HeNormal(seed=seed + i)(
+                    (fan_in, int(np.prod(shape)) // fan_in))
+                values = np.asarray(flat, dtype="float32").reshape(shape)
+            variable.assign(values)
+            i += 1
+        bias = getattr(layer, "bias", None)
+        if kernels and bias is not None:
+            bias.assign(np.zeros(bias.shape, dtype="float32"))
+    return (VGG16_LABEL if vgg16_rule else LABEL).format(seed=seed)
 
 
 def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
-    """Build the frozen base + GlobalAveragePooling2D as one feature model.
-
-    Args:
-        config: the `backbone` section of the config.
-        name: which base (`grid.backbone`); default `config.name`.
-
-    Returns:
-        The built backbone and a record of the weights it really uses.
+    """The feature model of the base `name` (default `config.name`) and a record of the
+    weights it really uses.
 
     Raises:
         WeightsError: `weights: imagenet` or a file that cannot be loaded; raised
@@ -196,27 +205,25 @@ def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
                           CheatgridWarning, stacklevel=2)
     elif config.weights != "random":
         base, label = _from_file(config, spec)
-    preprocessing = config.preprocessing_of(spec.name)
-    preprocess = None if preprocessing == "tutorial" else model_preprocess(spec)
     if base is None:
         base = _application(spec, None, config.input_size)
-        label = reinit_random(base, config.weights_seed,
+        label = _reinit_random(base, config.weights_seed,
                               vgg16_rule=spec.name == vocab.DEFAULT_BACKBONE)
-    base.trainable = False
-    inputs = keras.Input((config.input_size, config.input_size, 3))
-    features = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
     fingerprint = label
     if label == "imagenet":
         digests = [_sha256(f) for f in files if f.is_file()]
         fingerprint += "@sha256:" + ("+".join(digests) or "unknown")
     resolved = "random" if label.startswith("random") else (
         "imagenet" if label == "imagenet" else config.weights)
+    preprocessing = config.preprocessing_of(spec.name)
     if preprocessing != "tutorial":
         fingerprint += f"/preprocessing={preprocessing}"
-    model = keras.Model(inputs, features, name=f"frozen_{spec.name}_gap")
+    model = _feature_model(spec, base, config.input_size)
     if config.precision != "float32":
         model = _in_precision(model, spec, config)
         fingerprint += f"/{config.precision}"
+    preprocess = None if preprocessing == "tutorial" else \
+        getattr(keras.applications, spec.module).preprocess_input  # 0-255 RGB in
     return Backbone(model, label, config.input_size, f"{spec.name}/{fingerprint}",
                     resolved=resolved, name=spec.name, preprocessing=preprocessing,
                     preprocess=preprocess)
@@ -229,11 +236,8 @@ def _in_precision(model, spec: vocab.BackboneSpec, config: BackboneConfig):
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(f"mixed_{config.precision}")
     try:
-        base = _application(spec, None, config.input_size)
-        base.trainable = False
-        inputs = keras.Input((config.input_size, config.input_size, 3))
-        features = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
-        low = keras.Model(inputs, features, name=f"frozen_{spec.name}_gap_{config.precision}")
+        low = _feature_model(spec, _application(spec, None, config.input_size),
+                             config.input_size, f"_{config.precision}")
     finally:
         keras.config.set_dtype_policy(previous)  # heads are built float32
     low.set_weights(model.get_weights())
@@ -250,18 +254,9 @@ def _sha256(path: pathlib.Path) -> str:
 
 def extract_features(backbone: Backbone, images: np.ndarray,
                      progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """Run the frozen base once over raw uint8 images.
-
-    Args:
-        backbone: from `build_backbone`.
-        images: uint8 (N, H, W) or (N, H, W, C) images, preprocessed here by the
-            tutorial's pipeline (`data.image_pipeline`), with the base's own
-            preprocessing where it has `model` preprocessing.
-        progress: receives the number of images done after every batch.
-
-    Returns:
-        float32 (N, feature width) features (512 for VGG16).
-    """
+    """float32 (N, feature width) features of uint8 (N, H, W[, C]) images, preprocessed by
+    the tutorial's pipeline (`data.image_pipeline`) and the base's own `model`
+    preprocessing; `progress` gets the number of images done after every batch."""
     import keras
 
     class Report(keras.callbacks.Callback):

@@ -1,12 +1,6 @@
-"""Frozen-backbone features of a dataset, computed once and kept in an on-disk cache.
-
-The cache key holds everything that determines the features: the dataset and
-its source, splits, sample counts and classes (for a folder, an .npz or any TFDS
-dataset: its content digest), the preprocessing, the backbone and the exact
-weights (each backbone its own entry), the input size, and the library versions. Entries are
-written atomically and carry a checksum; a truncated or corrupt entry is
-reported as a warning and rebuilt, never used.
-"""
+"""Frozen-backbone features of a dataset, computed once and kept in an on-disk cache: keyed by
+everything that determines them, written atomically with a checksum; a corrupt entry warns
+and is rebuilt, never used."""
 
 from __future__ import annotations
 
@@ -31,7 +25,7 @@ from runner.store.atomic import atomic_write
 CACHE_ENV = "CHEATGRID_CACHE_DIR"
 # Bump when data.image_pipeline changes what the backbone sees.
 PREPROCESSING = "resize(bilinear)->/255->grayscale_to_rgb v1"
-# Bump when data.open_sources changes how folders, .npz files or TFDS datasets are read.
+# Bump when data.arrays changes how folders, .npz files or TFDS datasets are read.
 OPEN_READER = "open_sources v1"
 _ARRAYS = ("train_x", "train_labels", "test_x", "test_labels")
 
@@ -47,22 +41,13 @@ class Features:
 
 
 def cache_dir() -> pathlib.Path:
-    """Where features are cached: $CHEATGRID_CACHE_DIR, else the user's cache directory
-    (platformdirs: `$XDG_CACHE_HOME/cheatgrid`, by default `~/.cache/cheatgrid`, on Linux;
-    `~/Library/Caches/cheatgrid` on macOS)."""
+    """$CHEATGRID_CACHE_DIR, else the user's cache directory (platformdirs: on Linux
+    `$XDG_CACHE_HOME/cheatgrid`, by default `~/.cache/cheatgrid`)."""
     import platformdirs
 
     given = os.environ.get(CACHE_ENV)
     return pathlib.Path(given).expanduser() if given else \
         pathlib.Path(platformdirs.user_cache_dir("cheatgrid", appauthor=False))
-
-
-def _versions() -> dict[str, str]:
-    import keras
-    import tensorflow as tf
-
-    return {"tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__}
 
 
 def _data_identity(dataset: DatasetConfig, decision: SourceDecision) -> dict[str, Any]:
@@ -71,8 +56,7 @@ def _data_identity(dataset: DatasetConfig, decision: SourceDecision) -> dict[str
                                 "max_train_samples": dataset.max_train_samples,
                                 "max_test_samples": dataset.max_test_samples,
                                 "classes": dataset.classes}
-    if dataset.facts is not None:  # an open source: its content digest, its reading
-        facts = dataset.facts
+    if (facts := dataset.facts) is not None:  # an open source: its content digest, its reading
         identity.update(fingerprint=facts.fingerprint, splits=dataset.splits,
                         test_fraction=dataset.hold_out_fraction, image_key=facts.image_key,
                         label_key=facts.label_key, data_dir=dataset.data_dir,
@@ -93,9 +77,13 @@ def _data_identity(dataset: DatasetConfig, decision: SourceDecision) -> dict[str
 def feature_key(dataset: DatasetConfig, decision: SourceDecision,
                 backbone: Backbone) -> tuple[str, dict[str, Any]]:
     """The cache key of a dataset's features: (hex digest, the dict it digests)."""
+    import keras
+    import tensorflow as tf
+
     key = {"data": _data_identity(dataset, decision), "preprocessing": PREPROCESSING,
            "backbone": backbone.fingerprint, "input_size": backbone.input_size,
-           "versions": _versions()}
+           "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
+                        "numpy": np.__version__}}
     canonical = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:24], key
 
@@ -108,7 +96,7 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def load_entry(path: pathlib.Path) -> tuple[Features, dict[str, Any]] | None:
+def _load(path: pathlib.Path) -> tuple[Features, dict[str, Any]] | None:
     """A cached entry, or None when it is missing; a corrupt one warns and is removed."""
     if not path.is_file():
         return None
@@ -127,32 +115,18 @@ def load_entry(path: pathlib.Path) -> tuple[Features, dict[str, Any]] | None:
     return Features(**arrays), meta
 
 
-def save_entry(path: pathlib.Path, features: Features, meta: dict[str, Any]) -> None:
-    """Write an entry atomically and durably: never half-written."""
-    arrays = {name: getattr(features, name) for name in _ARRAYS}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays, meta=json.dumps(meta), checksum=_checksum(arrays))
-    atomic_write(path, buffer.getvalue(), durable=True)
-
-
 def dataset_features(dataset: DatasetConfig, decision: SourceDecision, backbone: Backbone,
                      use_cache: bool = True, progress: Progress | None = None,
                      ) -> tuple[Features, dict[str, Any]]:
-    """Features and data facts (`data_detail`, `n_train`, `n_test`) of a dataset.
-
-    A cache hit does no data loading and no backbone work at all.
-
-    Args:
-        use_cache: read and write the on-disk cache (`--no-cache` turns it off).
-        progress: receives (what, done, total) while the data loads and while the
-            backbone runs (`features mnist`, images done of train and test together).
-    """
+    """Features and data facts (`data_detail`, `n_train`, `n_test`) of a dataset; a cache
+    hit does no data loading and no backbone work at all. `use_cache`: False for
+    `--no-cache`; `progress` gets (what, done, total) while the data loads and while the
+    backbone runs (`features mnist`, images done of train and test together)."""
     path = None
     if use_cache:
         digest, key = feature_key(dataset, decision, backbone)
         path = cache_dir() / f"features-{digest}.npz"
-        entry = load_entry(path)
+        entry = _load(path)
         if entry is not None:
             return entry[0], {**entry[1], "feature_cache": "hit"}
     arrays: DatasetArrays = load_dataset(dataset, decision, backbone.input_size, progress)
@@ -167,8 +141,12 @@ def dataset_features(dataset: DatasetConfig, decision: SourceDecision, backbone:
                         arrays.test_labels)
     meta = {"data_detail": arrays.detail, "n_train": arrays.n_train, "n_test": arrays.n_test}
     if path is not None:
+        buffer = io.BytesIO()
+        np.savez(buffer, **vars(features), meta=json.dumps({**meta, "key": key}),
+                 checksum=_checksum(vars(features)))
         try:
-            save_entry(path, features, {**meta, "key": key})
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, buffer.getvalue(), durable=True)
         except OSError as e:  # a full or read-only disk costs speed, not results
             warnings.warn(f"could not write the feature cache entry {path}: {e}",
                           CheatgridWarning, stacklevel=2)

@@ -1,10 +1,6 @@
-"""Every name cheatgrid reads from Keras that Keras does not publish, in one place.
-
-Keras keeps these out of its API; each has served several releases, and a release that
-drops one breaks only the function here (tests/features/test_keras_internals.py runs
-each on Keras 3 over TensorFlow, JAX and PyTorch, and on Keras 2). Where a name is
-missing the functions answer None or False, and their callers fall back.
-"""
+"""Every name cheatgrid reads from Keras that Keras does not publish, in one place: a release
+that drops one breaks only its function here (tested on every framework), which then answers
+None or False, and its caller falls back."""
 
 from __future__ import annotations
 
@@ -15,12 +11,8 @@ from typing import Any
 
 @contextlib.contextmanager
 def wrapped_get_file(wrap: Callable[[Callable], Callable]) -> Iterator[bool]:
-    """Route every `keras.applications` weights download through `wrap(get_file)` while
-    the block runs (`keras.src.utils.file_utils.get_file`, which all of them call).
-
-    Yields:
-        Whether it is routed (False where this Keras keeps the function elsewhere).
-    """
+    """Route every `keras.applications` weights download through `wrap(get_file)` while the
+    block runs; yields whether it is routed (`keras.src.utils.file_utils.get_file`)."""
     try:
         from keras.src.utils import file_utils
     except ImportError:
@@ -36,8 +28,7 @@ def wrapped_get_file(wrap: Callable[[Callable], Callable]) -> Iterator[bool]:
 
 def compile_metrics(model: Any) -> list:
     """The metric objects `compile(metrics=...)` built, in output order then given order:
-    Keras 3 keeps them in one `compile_metrics` container, Keras 2 in
-    `model.compiled_metrics`."""
+    Keras 3 keeps them in a `compile_metrics` container, Keras 2 in `compiled_metrics`."""
     containers = [m for m in model.metrics if m.name == "compile_metrics"]
     if containers:
         return list(containers[0].metrics)
@@ -46,11 +37,7 @@ def compile_metrics(model: Any) -> list:
 
 def symbolic_build(model: Any, x: Any, y: Any) -> bool:
     """Create a compiled Keras 3 model's optimizer and metric variables from a batch, as
-    Keras does under a distribution strategy (`Trainer._symbolic_build`).
-
-    Returns:
-        Whether it ran (False where this Keras has no such step).
-    """
+    Keras does under a distribution strategy (`Trainer._symbolic_build`); whether it ran."""
     if not hasattr(model, "_symbolic_build"):
         return False
     strategy = getattr(model, "distribute_strategy", None)  # TensorFlow's models only
@@ -60,15 +47,13 @@ def symbolic_build(model: Any, x: Any, y: Any) -> bool:
 
 
 def producing_layer(tensor: Any) -> Any:
-    """The layer (operation) whose output a symbolic tensor is, or None for a value that
-    no Keras graph made (an array)."""
+    """The layer whose output a symbolic tensor is, or None for an array."""
     history = getattr(tensor, "_keras_history", None)
     return history[0] if history else None  # Keras 3's `operation`, Keras 2's `layer`
 
 
 def compile_config(model: Any) -> dict | None:
-    """The arguments `compile` was called with (loss, metrics, ...), or None for a model
-    never compiled (what `model.save` stores as its compile config)."""
+    """The arguments `compile` was called with, or None for a model never compiled."""
     return getattr(getattr(model, "_compile_config", None), "config", None)
 
 

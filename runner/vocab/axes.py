@@ -1,11 +1,6 @@
-"""The grid's axes: one registry entry per label encoding, activation, metric, framework
-(the losses are in `losses`).
-
-Adding a value to an axis is adding its entry here (and its tests): the config
-accepts it, the grid crosses it, training builds it, the tables label it.
-Pure Python at import: the config loader and `--dry-run` read it without
-TensorFlow (which takes seconds to import).
-"""
+"""The grid's axes: one registry entry per label encoding, activation, metric and framework
+(the losses are in `losses`). Pure Python at import: the config loader and `--dry-run`
+read it without TensorFlow (which takes seconds to import)."""
 
 from __future__ import annotations
 
@@ -13,15 +8,12 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runner.vocab.losses import LOSSES
 from runner.vocab.registry import Registry
 
 
 def _integer(labels: Any, num_classes: int, units: int) -> Any:
-    import numpy as np
-
     # one unit: float 0./1., as BinaryCrossentropy expects; else class indices
-    return labels.astype(np.float32) if units == 1 else labels.astype(np.int64)
+    return labels.astype("float32" if units == 1 else "int64")
 
 
 def _onehot(labels: Any, num_classes: int, units: int) -> Any:
@@ -30,69 +22,47 @@ def _onehot(labels: Any, num_classes: int, units: int) -> Any:
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 
-def _multihot(labels: Any, num_classes: int, units: int) -> Any:
-    import numpy as np
-
-    return labels.astype(np.float32)
-
-
 @dataclasses.dataclass(frozen=True)
 class Encoding:
-    """How labels are fed to Keras.
-
-    Attributes:
-        multi_label: applies to multi-label data (0/1 rows) rather than class indices.
-        encode: (labels, num_classes, units) -> the labels as Keras gets them.
-    """
+    """How labels are fed to Keras."""
 
     name: str
-    multi_label: bool
-    encode: Callable[[Any, int, int], Any]
+    multi_label: bool  # for multi-label data (0/1 rows) rather than class indices
+    encode: Callable[[Any, int, int], Any]  # (labels, num_classes, units) -> what Keras gets
     description: str
     aliases: tuple[str, ...] = ()
-
-
-KERAS_ACTIVATIONS = "https://keras.io/api/layers/activations/"
 
 
 @dataclasses.dataclass(frozen=True)
 class Activation:
-    """The last Dense layer's activation.
-
-    Attributes:
-        keras: what `Dense(activation=...)` gets.
-        bounds: the range of its outputs, (low, high), None where unbounded: whether a
-            loss that takes logs of probabilities can read them (`check.rules`).
-        docs: where Keras documents it.
-    """
+    """The last Dense layer's activation."""
 
     name: str
-    keras: str | None
+    keras: str | None  # what `Dense(activation=...)` gets
     description: str
+    # the range of its outputs, None where unbounded: whether a loss that takes logs of
+    # probabilities can read them (`check.rules`)
     bounds: tuple[float | None, float | None]
-    docs: str
     aliases: tuple[str, ...] = ()
+
+    @property
+    def docs(self) -> str:
+        return f"https://keras.io/api/layers/activations/#{self.keras or 'linear'}-function"
 
 
 @dataclasses.dataclass(frozen=True)
 class Metric:
-    """A Keras metric of the grid, and what it should report.
-
-    Attributes:
-        keras_class: the Keras class it resolves to (or, for a metric the config names
-            without an entry here, the name Keras resolves).
-        arguments: constructor arguments; without any, the metric is passed to `compile`
-            as its name, so that Keras resolves it (`accuracy`) its own way.
-        reference: what its value should equal, computed from the head's raw outputs
-            without Keras (`train.judge.metric_reference`): `accuracy` (the head's
-            accuracy), `top_k` (the true class among the `k` highest outputs), or None:
-            no reference, so no `misleading` verdict.
-    """
+    """A Keras metric of the grid, and what it should report."""
 
     name: str
+    # the Keras class (for a metric the config names without an entry: the name Keras resolves)
     keras_class: str
     description: str
+    # without any, the metric goes to `compile` as its name, for Keras to resolve its own way
     arguments: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # what its value should equal, computed from the head's raw outputs without Keras
+    # (`train.judge.metric_reference`): `accuracy`, `top_k` (the true class among the `k`
+    # highest outputs), or None: no reference, so no `misleading` verdict
     reference: str | None = "accuracy"
     alias: bool = True  # its Keras class name is an alias of it
 
@@ -109,39 +79,40 @@ class Metric:
 
 @dataclasses.dataclass(frozen=True)
 class Framework:
-    """Which Keras trains the heads, and what selects it before Keras is imported.
-
-    Attributes:
-        package: the module that must be importable; extra: the pip extra installing it.
-        environment: variables set in a process before it imports Keras.
-    """
+    """Which Keras trains the heads, and what selects it before Keras is imported."""
 
     name: str
-    package: str
-    extra: str | None
-    environment: Mapping[str, str]
+    extra: str | None  # the pip extra installing its package (named as the framework)
     description: str
     aliases: tuple[str, ...] = ()
+
+    @property
+    def package(self) -> str:
+        return self.name
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Variables set in a process before it imports Keras."""
+        keras2 = self.name == "tf_keras"
+        return {"KERAS_BACKEND": "tensorflow" if keras2 else self.name,
+                "TF_USE_LEGACY_KERAS": str(int(keras2))}
 
 
 ENCODINGS = Registry("encoding", [
     Encoding("integer", False, _integer, "class indices; float 0./1. for a 1-unit head"),
     Encoding("onehot", False, _onehot, "one float 0./1. column per class"),
-    Encoding("multihot", True, _multihot, "one float 0./1. column per label, any number on"),
+    Encoding("multihot", True, lambda labels, num_classes, units: labels.astype("float32"),
+             "one float 0./1. column per label, any number on"),
 ])
 ACTIVATIONS = Registry("activation", [
     Activation("none", None, "no activation: the head outputs logits (`activation=None` or "
-               "`'linear'`, as written)", (None, None), f"{KERAS_ACTIVATIONS}#linear-function",
-               aliases=("linear",)),
-    Activation("sigmoid", "sigmoid", "each output squashed to (0, 1) on its own", (0.0, 1.0),
-               f"{KERAS_ACTIVATIONS}#sigmoid-function"),
-    Activation("softmax", "softmax", "outputs squashed to sum to 1", (0.0, 1.0),
-               f"{KERAS_ACTIVATIONS}#softmax-function"),
+               "`'linear'`, as written)", (None, None), aliases=("linear",)),
+    Activation("sigmoid", "sigmoid", "each output squashed to (0, 1) on its own", (0.0, 1.0)),
+    Activation("softmax", "softmax", "outputs squashed to sum to 1", (0.0, 1.0)),
     # What users write beyond the tutorial (issue 27's corpus of real set-ups)
     Activation("relu", "relu", "max(x, 0): outputs in [0, inf), often written by habit on the "
-               "last layer", (0.0, None), f"{KERAS_ACTIVATIONS}#relu-function"),
-    Activation("tanh", "tanh", "outputs squashed to (-1, 1)", (-1.0, 1.0),
-               f"{KERAS_ACTIVATIONS}#tanh-function"),
+               "last layer", (0.0, None)),
+    Activation("tanh", "tanh", "outputs squashed to (-1, 1)", (-1.0, 1.0)),
 ])
 METRICS = Registry("metric", [
     Metric("accuracy", "Accuracy", "the string Keras resolves by the shapes it sees"),
@@ -157,21 +128,16 @@ METRICS = Registry("metric", [
     Metric("sparse_top_k_categorical_accuracy", "SparseTopKCategoricalAccuracy",
            "the class index among the 5 highest outputs", reference="top_k"),
 ])
-# What a grid crosses when it does not list the axis: the tutorial's activations, losses
-# and metrics.
+# What a grid crosses when it does not list the axis: the tutorial's activations and metrics.
 TUTORIAL_ACTIVATIONS = ACTIVATIONS.names[:3]
 TUTORIAL_METRICS = METRICS.names[:4]
 TOP_K = 5  # Keras's default k of its top-k metrics, which the grid passes by name
-_KERAS3 = {"TF_USE_LEGACY_KERAS": "0"}
 FRAMEWORKS = Registry("framework", [
-    Framework("tensorflow", "tensorflow", None, {"KERAS_BACKEND": "tensorflow", **_KERAS3},
+    Framework("tensorflow", None,
               "Keras 3 on TensorFlow: the tutorial's, and the one that computes features"),
-    Framework("jax", "jax", "jax", {"KERAS_BACKEND": "jax", **_KERAS3}, "Keras 3 on JAX"),
-    Framework("torch", "torch", "torch", {"KERAS_BACKEND": "torch", **_KERAS3},
-              "Keras 3 on PyTorch"),
-    Framework("tf_keras", "tf_keras", "legacy",
-              {"KERAS_BACKEND": "tensorflow", "TF_USE_LEGACY_KERAS": "1"},
-              "Keras 2 (the tf-keras package)"),
+    Framework("jax", "jax", "Keras 3 on JAX"),
+    Framework("torch", "torch", "Keras 3 on PyTorch"),
+    Framework("tf_keras", "legacy", "Keras 2 (the tf-keras package)"),
 ])
 DEFAULT_FRAMEWORK = FRAMEWORKS.names[0]
 
@@ -188,24 +154,5 @@ PRECISIONS = ("float32", "bfloat16")  # the backbone's arithmetic; float32 is th
 def metric(name: str) -> Metric:
     """The metric entry of a name; a Keras metric the registry does not list (the config
     accepts any that Keras resolves) gets one without a reference."""
-    entry = METRICS.get(name)
-    if entry is not None:
-        return entry
-    return Metric(name, name, "a Keras metric by name: no reference", reference=None,
-                  alias=False)
-
-
-def task(num_classes: int, encoding: str) -> str:
-    """'multilabel' (multi-hot labels, whatever their number), 'binary' or 'multiclass'."""
-    if ENCODINGS[encoding].multi_label:
-        return "multilabel"
-    return "binary" if num_classes == 2 else "multiclass"
-
-
-def recommended(num_classes: int, encoding: str, activation: str, loss: str,
-                from_logits: bool, metric: str) -> bool:
-    """Whether the tutorial recommends this combination for this task and encoding."""
-    if loss not in LOSSES:
-        return False
-    advice = LOSSES[loss].recommended.get((task(num_classes, encoding), encoding), ())
-    return (activation, bool(from_logits), metric) in advice
+    return METRICS.get(name) or Metric(name, name, "a Keras metric by name: no reference",
+                                       reference=None, alias=False)

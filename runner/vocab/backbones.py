@@ -1,11 +1,5 @@
-"""The frozen bases: one registry entry per `keras.applications` model with a no-top form.
-
-A backbone is named in snake case (`mobilenet_v2`) and built as
-`keras.applications.<keras_class>(include_top=False, weights=..., input_shape=(s, s, 3))`;
-`min_input_size` is the smallest side its `obtain_input_shape` accepts (checked when
-the config is parsed), `module` the `keras.applications` module whose
-`preprocess_input` is its own preprocessing. Pure Python: nothing here imports Keras.
-"""
+"""The frozen bases: one registry entry per `keras.applications` model with a no-top form,
+built as `keras.applications.<keras_class>(include_top=False, ...)`. Imports no Keras."""
 
 from __future__ import annotations
 
@@ -19,32 +13,18 @@ PREPROCESSINGS = ("tutorial", "model")
 
 @dataclasses.dataclass(frozen=True)
 class BackboneSpec:
-    """A `keras.applications` model as configs name it.
+    """A `keras.applications` model as configs name it (`backbone.name`, `grid.backbone`)."""
 
-    Attributes:
-        name: the snake-case key users write in `backbone.name` and `grid.backbone`.
-        keras_class: the function of `keras.applications` that builds it.
-        module: the `keras.applications` module holding its `preprocess_input`.
-        min_input_size: the smallest image side it can be built at.
-        feature_dim: its pooled feature width (the head's input).
-        family: its architecture family, for docs and the random re-init's note.
-    """
-
-    name: str
+    name: str  # snake case (`mobilenet_v2`)
     keras_class: str
-    module: str
-    min_input_size: int
-    feature_dim: int
-    family: str
+    module: str  # the `keras.applications` module whose `preprocess_input` is its own
+    min_input_size: int  # the smallest side its `obtain_input_shape` accepts
+    feature_dim: int  # its pooled feature width (the head's input)
+    family: str  # its architecture family, for the docs
 
     @property
     def aliases(self) -> tuple[str, ...]:
         return (self.keras_class,)
-
-    @property
-    def description(self) -> str:
-        return f"`keras.applications.{self.keras_class}` ({self.family}), " \
-               f"{self.feature_dim} features, at least {self.min_input_size} px"
 
     @property
     def default_preprocessing(self) -> str:

@@ -1,63 +1,32 @@
-"""The catalogued datasets: one registry entry each, what cheatgrid knows before loading one.
-
-An entry says where its images can come from (TFDS, the embedded MNIST subset,
-or `auto`), its classes, its default splits, its tutorial part and its offline
-stand-in; `data.arrays` loads it from that. Adding a dataset that TFDS serves,
-or one more selection of the embedded digits, is one entry here.
-"""
+"""The catalogued datasets, one registry entry each: what cheatgrid knows before loading one
+(`data.arrays` loads it from that)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from runner.vocab.axes import ENCODINGS
 from runner.vocab.registry import Registry
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """A dataset as configs name it.
-
-    Attributes:
-        name: the key users write in `datasets[].name`.
-        num_classes: number of classes of the task (before any class selection).
-        sources: where its images can come from; the first is the default.
-        description: one line for docs and tables.
-        part: the tutorial part it belongs to.
-        tfds_name: its TensorFlow Datasets name, when it has one.
-        splits: default (train, test) TFDS split strings, the tutorial's.
-        stand_in: the embedded dataset that serves it from the embedded MNIST subset
-            (`source: embedded`, or `auto` offline); for a dataset without `auto`, the
-            one to name instead when offline.
-        digits: whether its classes are MNIST digits (then `classes` can select some).
-        default_classes: the digits it keeps when `classes` is not given (None: all).
-        multi_label: whether an image carries a set of labels rather than one class.
-        download_host: where TFDS downloads it from, when not TFDS's usual host.
-    """
+    """A dataset as configs name it (`datasets[].name`)."""
 
     name: str
-    num_classes: int
-    sources: tuple[str, ...]
+    num_classes: int  # of the task, before any class selection
+    sources: tuple[str, ...]  # where its images can come from; the first is the default
     description: str
-    part: str
+    part: str  # the tutorial part it belongs to
     tfds_name: str | None = None
-    splits: tuple[str, str] | None = None
+    splits: tuple[str, str] | None = None  # default (train, test) TFDS splits, the tutorial's
+    # the embedded dataset that serves it (`source: embedded`, or `auto` offline); for a
+    # dataset without `auto`, the one to name instead when offline
     stand_in: str | None = None
-    digits: bool = True
-    default_classes: tuple[int, ...] | None = None
-    multi_label: bool = False
-    download_host: str | None = None
+    digits: bool = True  # its classes are MNIST digits (then `classes` can select some)
+    default_classes: tuple[int, ...] | None = None  # the digits kept without `classes`
+    multi_label: bool = False  # an image carries a set of labels rather than one class
+    download_host: str | None = None  # where TFDS downloads it from, if not its usual host
     aliases: tuple[str, ...] = ()
-
-    @property
-    def encodings(self) -> tuple[str, ...]:
-        """The label encodings that apply to its labels."""
-        return tuple(e.name for e in ENCODINGS if e.multi_label == self.multi_label)
-
-    @property
-    def label_kind(self) -> str:
-        """'multi-label' or 'single-label', for messages."""
-        return "multi-label" if self.multi_label else "single-label"
 
 
 DATASETS = Registry("dataset", [

@@ -1,10 +1,6 @@
-"""Behaviours of Keras that start at a release: each, and from which release on it holds
-(measured in throwaway environments and in results/samples/releases).
-
-`check` runs on the user's own Keras: a fix it prints must run there, and a finding that
-holds only on some releases says from which release it applies; the cheat table's notes
-name the metric that works on the rows' own Keras.
-"""
+"""Behaviours of Keras that start at a release, and from which release on each holds (measured
+in throwaway environments and in results/samples/releases): a fix `check` prints must run on
+the user's own Keras, and a finding says from which release it applies."""
 
 from __future__ import annotations
 
@@ -15,8 +11,7 @@ from packaging.version import InvalidVersion, Version
 
 @dataclasses.dataclass(frozen=True)
 class Fact:
-    """A behaviour of Keras 3 that starts at a release (`since`); `keras2`: whether Keras 2
-    (tf.keras, tf-keras) has it too."""
+    """A behaviour of Keras 3 from release `since` on; `keras2`: whether Keras 2 has it too."""
 
     since: str
     keras2: bool
@@ -41,9 +36,7 @@ def holds(fact: Fact, keras_version: str) -> bool:
         version = Version(keras_version)
     except InvalidVersion:
         return True
-    if version.major < 3:
-        return fact.keras2
-    return version >= Version(fact.since)
+    return fact.keras2 if version.major < 3 else version >= Version(fact.since)
 
 
 def warning_release(text: str) -> Fact | None:

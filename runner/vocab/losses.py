@@ -1,9 +1,5 @@
-"""The losses of the grid's loss axis: one registry entry each, with what it compares.
-
-A loss is built as `keras.losses.<keras_class>(...)` with the arguments it takes;
-`compares` says how its outputs must be made to learn (`check.rules` reads it), and
-`recommended` what the tutorial advises with it. Pure Python, like the other axes.
-"""
+"""The losses of the grid's loss axis, one registry entry each, with what each compares and
+what the tutorial recommends with it. Pure Python, like the other axes."""
 
 from __future__ import annotations
 
@@ -11,61 +7,52 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from runner.vocab.axes import ENCODINGS
 from runner.vocab.registry import Registry
 
-KERAS_LOSSES = "https://keras.io/api/losses/"
-
-# What a loss compares (`Loss.compares`).
+# What a loss compares, which decides how outputs must be made to learn (`check.rules`):
+# each output with its own 0/1 target as a probability, the outputs with each other (a
+# distribution over classes), raw scores against a margin at 0, or each output's distance
+# to its target value (a regression).
 COMPARES = ("per_output", "relative", "margin", "distance")
-# A task as the tutorial's recommendations see it: ('binary' | 'multiclass' | 'multilabel',
-# encoding) -> the recommended (activation, from_logits, metric) of a loss.
-Recommendations = Mapping[tuple[str, str], tuple[tuple[str, bool, str], ...]]
+_DOCS = {"per_output": "probabilistic", "relative": "probabilistic", "margin": "hinge",
+         "distance": "regression"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Loss:
-    """A Keras loss, built as `keras.losses.<keras_class>(...)` with the cell's arguments.
-
-    Attributes:
-        short: its label in table headers (`BCE`).
-        compares: what it compares, which decides how outputs must be made to learn
-            (`check.rules`): `per_output` (each output with its own 0/1 target, as a
-            probability), `relative` (the outputs with each other: a distribution over
-            classes), `margin` (raw scores against a margin at 0) or `distance` (each output's
-            distance to its target value, as a regression).
-        docs: where Keras documents it.
-        takes: which of the grid's loss arguments (`from_logits`, `label_smoothing`) its
-            Keras class accepts.
-        recommended: what the tutorial recommends with it, per task and encoding (for the
-            losses the tutorial does not use: its advice carried over, see `build`).
-        also: names users write for it besides its name and class (`mse`).
-    """
+    """A Keras loss, built as `keras.losses.<keras_class>(...)` with the cell's arguments."""
 
     name: str
     keras_class: str
-    short: str
+    short: str  # its label in table headers (`BCE`)
     description: str
-    compares: str
-    docs: str
-    recommended: Recommendations = dataclasses.field(default_factory=dict)
+    compares: str  # one of COMPARES
+    # the tutorial's advice: ('binary' | 'multiclass' | 'multilabel', encoding) -> the
+    # recommended (activation, from_logits, metric); carried over to losses it does not use
+    recommended: Mapping[tuple[str, str], tuple[tuple[str, bool, str], ...]] = \
+        dataclasses.field(default_factory=dict)
+    # which of the grid's loss arguments its Keras class accepts
     takes: tuple[str, ...] = ("from_logits", "label_smoothing")
-    also: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        assert self.compares in COMPARES, self.compares
+    also: tuple[str, ...] = ()  # names users write for it besides its name and class (`mse`)
 
     @property
     def aliases(self) -> tuple[str, ...]:
         return (self.keras_class, *self.also)  # the tutorial writes the class names
 
+    @property
+    def docs(self) -> str:
+        return f"https://keras.io/api/losses/{_DOCS[self.compares]}_losses/" \
+               f"#{self.keras_class.lower()}-class"
+
     def arguments(self, from_logits: bool, label_smoothing: float = 0.0) -> dict[str, Any]:
         """The keyword arguments the loss is built with.
 
-        An argument the class accepts is passed as the cell says (`label_smoothing`
-        only when not 0, its default). One it does not accept is left out at the value
-        that means what the loss does anyway (`from_logits=False`: the outputs are
-        taken as they are, as a hinge loss takes them; `label_smoothing=0`) and passed
-        otherwise, so that Keras's own error for it is the cell's result.
+        One the class accepts is passed as the cell says (`label_smoothing` only when not 0,
+        its default). One it does not accept is left out at the value that means what the
+        loss does anyway (`from_logits=False`: outputs taken as they are, as a hinge takes
+        them; `label_smoothing=0`) and passed otherwise, so that Keras's own error for it is
+        the cell's result.
         """
         kwargs: dict[str, Any] = {}
         if from_logits or "from_logits" in self.takes:
@@ -94,20 +81,14 @@ _BCE_ADVICE = {("binary", "integer"): _PER_LABEL_BCE,
 _HINGE_ADVICE = {(task, encoding): (("none", False, "binary_accuracy_logits"),)
                  for task, encoding in (("binary", "integer"), ("multilabel", "multihot"))}
 _NO_ARGUMENTS: tuple[str, ...] = ()
-_PROBABILISTIC = f"{KERAS_LOSSES}probabilistic_losses/"
-_HINGE = f"{KERAS_LOSSES}hinge_losses/"
-_REGRESSION = f"{KERAS_LOSSES}regression_losses/"
 LOSSES = Registry("loss", [
     Loss("binary_crossentropy", "BinaryCrossentropy", "BCE",
-         "binary cross-entropy, each output on its own", "per_output",
-         f"{_PROBABILISTIC}#binarycrossentropy-class", recommended=_BCE_ADVICE),
+         "binary cross-entropy, each output on its own", "per_output", _BCE_ADVICE),
     Loss("categorical_crossentropy", "CategoricalCrossentropy", "CCE",
          "cross-entropy against one-hot (or soft) targets", "relative",
-         f"{_PROBABILISTIC}#categoricalcrossentropy-class",
-         recommended={("multiclass", "onehot"): _CCE}),
+         {("multiclass", "onehot"): _CCE}),
     Loss("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "SCCE",
-         "cross-entropy against class indices", "relative",
-         f"{_PROBABILISTIC}#sparsecategoricalcrossentropy-class", recommended={
+         "cross-entropy against class indices", "relative", {
              ("multiclass", "integer"): (("sigmoid", False, "sparse_categorical_accuracy"),
                                          ("softmax", False, "sparse_categorical_accuracy"),
                                          ("none", True, "sparse_categorical_accuracy"))},
@@ -116,30 +97,25 @@ LOSSES = Registry("loss", [
     # cross-entropy's.
     Loss("binary_focal_crossentropy", "BinaryFocalCrossentropy", "BFCE",
          "binary focal cross-entropy (gamma 2), each output on its own", "per_output",
-         f"{_PROBABILISTIC}#binaryfocalcrossentropy-class", recommended=_BCE_ADVICE),
+         _BCE_ADVICE),
     Loss("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", "CFCE",
          "focal cross-entropy against one-hot targets (alpha 0.25, gamma 2)", "relative",
-         f"{_PROBABILISTIC}#categoricalfocalcrossentropy-class",
-         recommended={("multiclass", "onehot"): _CCE}),
+         {("multiclass", "onehot"): _CCE}),
     Loss("hinge", "Hinge", "Hinge", "mean max(1 - y*s, 0) per output, 0/1 labels read as "
-         "-1/1; no from_logits, no label_smoothing", "margin", f"{_HINGE}#hinge-class",
-         recommended=_HINGE_ADVICE, takes=_NO_ARGUMENTS),
+         "-1/1; no from_logits, no label_smoothing", "margin", _HINGE_ADVICE, _NO_ARGUMENTS),
     Loss("squared_hinge", "SquaredHinge", "SqHinge", "the hinge, squared", "margin",
-         f"{_HINGE}#squaredhinge-class", recommended=_HINGE_ADVICE, takes=_NO_ARGUMENTS),
+         _HINGE_ADVICE, _NO_ARGUMENTS),
     Loss("categorical_hinge", "CategoricalHinge", "CatHinge",
          "max(0, 1 + best wrong score - true score) against one-hot targets", "margin",
-         f"{_HINGE}#categoricalhinge-class",
-         recommended={(task, "onehot"): (("none", False, "categorical_accuracy"),)
-                      for task in ("binary", "multiclass")}, takes=_NO_ARGUMENTS),
+         {(task, "onehot"): (("none", False, "categorical_accuracy"),)
+          for task in ("binary", "multiclass")}, _NO_ARGUMENTS),
     # Regression losses users write for classification (issue 27's corpus): each output
     # pulled towards its 0/1 target by distance, whatever the activation.
     Loss("mean_squared_error", "MeanSquaredError", "MSE", "mean (y - output)^2 per output; "
-         "no from_logits, no label_smoothing", "distance",
-         f"{_REGRESSION}#meansquarederror-class",
-         takes=_NO_ARGUMENTS, also=("mse",)),
+         "no from_logits, no label_smoothing", "distance", takes=_NO_ARGUMENTS, also=("mse",)),
     Loss("mean_absolute_error", "MeanAbsoluteError", "MAE", "mean absolute difference of y "
          "and the output, per output; no from_logits, no label_smoothing", "distance",
-         f"{_REGRESSION}#meanabsoluteerror-class", takes=_NO_ARGUMENTS, also=("mae",)),
+         takes=_NO_ARGUMENTS, also=("mae",)),
 ])
 TUTORIAL_LOSSES = LOSSES.names[:3]  # what a grid crosses when it lists no loss
 
@@ -147,3 +123,19 @@ TUTORIAL_LOSSES = LOSSES.names[:3]  # what a grid crosses when it lists no loss
 def short_loss(name: str) -> str:
     """A loss's label in table headers (`BCE`); an unknown name as it is."""
     return LOSSES[name].short if name in LOSSES else name
+
+
+def task(num_classes: int, encoding: str) -> str:
+    """'multilabel' (multi-hot labels, whatever their number), 'binary' or 'multiclass'."""
+    if ENCODINGS[encoding].multi_label:
+        return "multilabel"
+    return "binary" if num_classes == 2 else "multiclass"
+
+
+def recommended(num_classes: int, encoding: str, activation: str, loss: str,
+                from_logits: bool, metric: str) -> bool:
+    """Whether the tutorial recommends this combination for this task and encoding."""
+    if loss not in LOSSES:
+        return False
+    advice = LOSSES[loss].recommended.get((task(num_classes, encoding), encoding), ())
+    return (activation, bool(from_logits), metric) in advice

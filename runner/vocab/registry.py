@@ -1,21 +1,12 @@
-"""A registry: the named entries of one kind (a loss, a metric, a dataset, ...), in order.
-
-Lookups accept a name or one of an entry's aliases. The order of the entries is
-the order of the grid's axes and of the tables' columns.
-"""
+"""A registry: the named entries of one kind, in the order of the grid's axes and the
+tables' columns; a lookup takes a name or one of an entry's aliases."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
-
-class Named(Protocol):
-    name: str
-    aliases: tuple[str, ...]
-
-
-E = TypeVar("E", bound=Named)
+E = TypeVar("E")
 
 
 class Registry(Generic[E]):
@@ -23,15 +14,11 @@ class Registry(Generic[E]):
 
     def __init__(self, kind: str, entries: Iterable[E]):
         self.kind = kind
-        self._entries = {entry.name: entry for entry in entries}
-        self.aliases = {alias: entry.name for entry in self._entries.values()
+        self._entries: dict[str, Any] = {entry.name: entry for entry in entries}
+        self.names = tuple(self._entries)
+        self.aliases = {alias: name for name, entry in self._entries.items()
                         for alias in entry.aliases}
-        assert not set(self.aliases) & set(self._entries), f"{kind}: an alias is a name"
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Every entry's name, in registry order."""
-        return tuple(self._entries)
+        assert not set(self.aliases) & set(self.names), f"{kind}: an alias is a name"
 
     def canonical(self, value: object) -> str | None:
         """The name `value` stands for (itself or an alias's entry), or None."""
@@ -48,8 +35,7 @@ class Registry(Generic[E]):
 
     def get(self, name: str, default: E | None = None) -> E | None:
         """The entry `name` stands for, or `default`."""
-        canonical = self.canonical(name)
-        return default if canonical is None else self._entries[canonical]
+        return self._entries.get(self.canonical(name), default)
 
     def __contains__(self, name: object) -> bool:
         return self.canonical(name) is not None
@@ -59,7 +45,3 @@ class Registry(Generic[E]):
 
     def __len__(self) -> int:
         return len(self._entries)
-
-    def index(self, name: str) -> int:
-        """The place of an entry in registry order."""
-        return self.names.index(self[name].name)

@@ -1,11 +1,6 @@
-"""The Keras and TensorFlow releases an environment can pin, and the constraints between them.
-
-Pure data and arithmetic on version strings (`packaging`): the config checks an
-environment's pins against these tables before anything is built, so an unknown release
-or an impossible pair stops the run at once, naming the rule. The releases are those
-installable from PyPI on Python 3.11 when the table was last updated; a newer release is
-unknown until it is added here (with its constraints).
-"""
+"""The Keras and TensorFlow releases an environment can pin, and the constraints between
+them: an unknown release or an impossible pair stops the run at config time, naming the rule.
+A release newer than these tables is unknown until added here (with its constraints)."""
 
 from __future__ import annotations
 
@@ -35,8 +30,8 @@ BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's; Keras 2 runs on TensorFl
 class Constraint:
     """When `package` is at one of `versions`, `requires` must be at one of `allowed`.
 
-    `requires` is a package, `python` (the Python cheatgrid runs in, which builds the
-    environments), or `backend` (`allowed` then lists backend names).
+    `requires` is a package, `python` (the Python that builds the environments), or
+    `backend` (`allowed` then lists backend names).
     """
 
     package: str
@@ -45,12 +40,9 @@ class Constraint:
     allowed: str
     why: str
 
-    def applies(self, pins: dict[str, str]) -> bool:
-        return self.package in pins and Version(pins[self.package]) in SpecifierSet(
-            self.versions)
-
     def holds(self, pins: dict[str, str]) -> bool:
-        if not self.applies(pins) or self.requires not in pins:
+        if self.package not in pins or self.requires not in pins or \
+                Version(pins[self.package]) not in SpecifierSet(self.versions):
             return True
         if self.requires == "backend":
             return pins["backend"] in self.allowed.split(",")
@@ -104,21 +96,13 @@ class ReleaseError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Pins:
-    """An environment's resolved pins: exact releases, and the backend Keras runs on.
+    """An environment's resolved pins: exact releases, and the backend Keras runs on."""
 
-    Attributes:
-        keras: the Keras 3 release, or None where Keras 2 trains (bundled with TensorFlow
-            up to 2.15, or the tf-keras package).
-        tensorflow: always present: cheatgrid's data pipelines are tf.data on every backend.
-        tf_keras: the tf-keras release, where Keras 2 comes from that package.
-        explicit: the keys the config gave (the others were resolved here).
-    """
-
-    tensorflow: str
+    tensorflow: str  # always: cheatgrid's data pipelines are tf.data on every backend
     backend: str = "tensorflow"
-    keras: str | None = None
+    keras: str | None = None  # None where Keras 2 trains (TensorFlow's up to 2.15, tf-keras)
     tf_keras: str | None = None
-    explicit: tuple[str, ...] = ()
+    explicit: tuple[str, ...] = ()  # the keys the config gave (the others resolved here)
 
     @property
     def framework(self) -> str:
@@ -135,17 +119,8 @@ class Pins:
             return f"tf{self.tensorflow}"
         if self.backend == "tensorflow":
             return f"keras{self.keras}-tf{self.tensorflow}"
-        explicit_tf = "tensorflow" in self.explicit
-        return f"keras{self.keras}-{self.backend}" + (f"-tf{self.tensorflow}" if explicit_tf
-                                                       else "")
-
-    @property
-    def keras_line(self) -> str:
-        """The Keras release that trains: `3.4.1`, or `2.12` for TensorFlow 2.12's bundled
-        Keras 2 (its patch is TensorFlow's business)."""
-        if self.tf_keras is not None:
-            return self.tf_keras
-        return self.keras or self.tensorflow.rsplit(".", 1)[0]
+        tf = f"-tf{self.tensorflow}" if "tensorflow" in self.explicit else ""
+        return f"keras{self.keras}-{self.backend}{tf}"
 
     def given(self) -> dict[str, str]:
         """The pins the config gave, each at its resolved release: they parse back to these."""
@@ -160,12 +135,10 @@ class Pins:
     def requirements(self) -> list[str]:
         """What the environment installs for its pins (PEP 508), before cheatgrid's own."""
         wanted = [f"tensorflow=={self.tensorflow}"]
-        if self.keras is not None:
-            wanted.append(f"keras=={self.keras}")
-        if self.tf_keras is not None:
-            wanted.append(f"tf-keras=={self.tf_keras}")
-        if self.backend in ("jax", "torch"):  # jax: the CPU build (heads are small)
-            wanted.append("jax[cpu]" if self.backend == "jax" else "torch")
+        wanted += [f"keras=={self.keras}"] if self.keras else []
+        wanted += [f"tf-keras=={self.tf_keras}"] if self.tf_keras else []
+        # jax: the CPU build (heads are small)
+        wanted += {"jax": ["jax[cpu]"], "torch": ["torch"]}.get(self.backend, [])
         pins = self.as_dict()
         for package, versions, added, _ in ADDED:
             if package in pins and Version(pins[package]) in SpecifierSet(versions):
@@ -177,19 +150,14 @@ class Pins:
 
 
 def release(package: str, given: str) -> str:
-    """The known release a pin names: itself, or the newest patch of `3.4` / `3`.
-
-    Raises:
-        ReleaseError: no known release matches.
-    """
+    """The known release a pin names: itself, or the newest patch of `3.4` / `3`."""
     known = RELEASES[package]
     if package == "keras" and given.startswith("2"):
         raise ReleaseError("a Keras 3 release for `keras`: Keras 2 comes with `tensorflow` "
                            "up to 2.15 (e.g. tensorflow: '2.12.1') or as `tf_keras`")
     if given in known:
         return given
-    prefix = given.rstrip(".") + "."
-    matches = [v for v in known if v.startswith(prefix)]
+    matches = [v for v in known if v.startswith(given.rstrip(".") + ".")]
     if not matches:
         raise ReleaseError(f"a {package} release from {known[0]} to {known[-1]} (the "
                            f"releases cheatgrid knows: runner/vocab/releases.py)")
@@ -197,8 +165,8 @@ def release(package: str, given: str) -> str:
 
 
 def _newest_tensorflow(keras: str, python: str) -> str:
-    """The newest TensorFlow release whose own Keras requirement admits `keras`, with wheels
-    for `python`."""
+    """The newest TensorFlow whose own Keras requirement admits `keras`, with wheels for
+    `python`."""
     for tf in sorted(TENSORFLOW_RELEASES, key=Version, reverse=True):
         pins = {"tensorflow": tf, "keras": keras, "python": python}
         if all(c.holds(pins) for c in CONSTRAINTS if c.requires in ("keras", "python")):
@@ -207,35 +175,17 @@ def _newest_tensorflow(keras: str, python: str) -> str:
                        f"Python {python} (see the constraints in runner/vocab/releases.py)")
 
 
-def _python() -> str:
-    return f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-def broken(pins: dict[str, str]) -> Constraint | None:
-    """The first constraint the pins (with `python`) break, or None."""
-    return next((c for c in CONSTRAINTS if not c.holds(pins)), None)
-
-
 def resolve(given: dict[str, str], python: str | None = None) -> Pins:
-    """Exact pins from an environment's entry: known releases, the constraints checked, a
-    TensorFlow chosen where none is given (the newest that admits the Keras pin; the
-    tf-keras release's own minor for `tf_keras`).
-
-    Args:
-        given: `keras`, `tensorflow`, `tf_keras` (version strings, `3.4` meaning its newest
-            patch) and `backend`.
-        python: `major.minor` of the Python that builds the environment (default: this one).
-
-    Raises:
-        ReleaseError: an unknown release, or a broken constraint (named in the message).
-    """
+    """Exact pins from an environment's `keras`, `tensorflow`, `tf_keras` (`3.4`: its newest
+    patch) and `backend`: known releases, a TensorFlow chosen where none is given (the newest
+    that admits the Keras pin; the tf-keras release's own minor), for the Python `python`
+    (`major.minor`, default this one); a `ReleaseError` names a broken constraint."""
     pins = {k: release(k, v) if k in RELEASES else v for k, v in given.items()}
-    pins["python"] = python or _python()
+    pins["python"] = python or "{}.{}".format(*sys.version_info)
     pins.setdefault("backend", "tensorflow")
     if "tensorflow" not in pins:
         if "tf_keras" in pins:
-            minor = pins["tf_keras"].rsplit(".", 1)[0]
-            pins["tensorflow"] = release("tensorflow", minor)
+            pins["tensorflow"] = release("tensorflow", pins["tf_keras"].rsplit(".", 1)[0])
         elif "keras" in pins:
             pins["tensorflow"] = _newest_tensorflow(pins["keras"], pins["python"])
         else:
@@ -243,7 +193,7 @@ def resolve(given: dict[str, str], python: str | None = None) -> Pins:
     keras2 = "tf_keras" in pins or Version(pins["tensorflow"]) < Version("2.16")
     if "keras" not in pins and not keras2:  # TensorFlow 2.16+ alone: the newest Keras it takes
         pins["keras"] = KERAS_RELEASES[-1]
-    rule = broken(pins)
+    rule = next((c for c in CONSTRAINTS if not c.holds(pins)), None)
     if rule is not None:
         raise ReleaseError(f"pins that meet every known constraint; {rule.text}")
     return Pins(tensorflow=pins["tensorflow"], backend=pins["backend"], keras=pins.get("keras"),

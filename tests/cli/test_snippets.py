@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runner.cli import main as cli
-from runner.cli import snippets as command
+from runner.cli import readers as command
 from runner.errors import UsageError
 from runner.tutorial import snippet_table
 from runner.tutorial.snippets import SNIPPETS

@@ -307,7 +307,7 @@ def test_multi_label_datasets_take_multihot_and_select_digits(tiny_doc):
     tiny_doc["grid"]["encoding"] = ["multihot"]
     [dataset] = parse_config(tiny_doc).datasets
     assert dataset.spec.multi_label and dataset.num_classes == 3
-    assert dataset.spec.encodings == ("multihot",)
+    assert dataset.encodings == ("multihot",)
 
 
 def test_seeds_list(tiny_doc):

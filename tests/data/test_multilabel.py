@@ -12,6 +12,7 @@ from runner.data import multilabel
 from runner.data.arrays import load_dataset
 from runner.data.embedded import EMBEDDED_TEST_PER_CLASS, embedded_mnist, interleaved_split
 from runner.data.sources import resolve_source
+from scripts.multilabel_stats import label_statistics
 
 SLOT = multilabel.TILE
 
@@ -39,7 +40,7 @@ def test_counts_shapes_and_label_statistics(data):
     assert data.train_labels.shape == (2667, 10) and data.train_labels.dtype == np.int64
     assert data.class_names == tuple(str(d) for d in range(10))
     for labels, digits_per_class in ((data.train_labels, 400), (data.test_labels, 100)):
-        stats = multilabel.label_statistics(labels)
+        stats = label_statistics(labels)
         assert set(labels.sum(axis=1).tolist()) == {1, 2}
         # every digit image sits on exactly one canvas: each digit is on 400 (100) canvases
         assert labels.sum(axis=0).tolist() == [digits_per_class] * 10
@@ -49,7 +50,7 @@ def test_counts_shapes_and_label_statistics(data):
         sets = collections.Counter(map(tuple, labels.tolist()))
         assert stats["majority_rate"] == max(sets.values()) / len(labels)
     # the most common label set of the test split is one digit, on 45 of its 667 canvases
-    test_stats = multilabel.label_statistics(data.test_labels)
+    test_stats = label_statistics(data.test_labels)
     assert len(test_stats["majority_set"]) == 1
     assert test_stats["majority_rate"] == pytest.approx(45 / 667)
 
@@ -109,7 +110,7 @@ def test_compose_rejects_what_it_cannot_place(images, labels, message):
 
 def test_label_statistics_by_hand():
     labels = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 1], [1, 1, 0]])
-    stats = multilabel.label_statistics(labels)
+    stats = label_statistics(labels)
     assert stats["images"] == 4
     assert stats["frequency"] == [0.75, 0.5, 0.25]
     assert stats["cardinality"] == pytest.approx(1.5)

@@ -11,8 +11,8 @@ import pytest
 
 from runner.config import parse_config
 from runner.data import sources as availability
-from runner.data.arrays import load_dataset
-from runner.data.open_sources import class_order, hold_out
+from runner.data.arrays import hold_out, load_dataset
+from runner.data.embedded import class_order
 from runner.data.sources import resolve_source
 from runner.errors import CheatgridWarning, DataUnavailable
 from tests.support import TINY, digit_images, store_cifar10, write_image_folder

@@ -46,8 +46,13 @@ print("ran", len(fixes))
 
 
 @pytest.fixture(scope="module")
-def there():
-    return launch.launch_for("jax", build.ensure(PINS, log=print)["python"])
+def there(tmp_path_factory):
+    # a cache of its own: tests/execute/test_environments.py, in the same session, expects
+    # this pin unbuildable and must not find it built here
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CHEATGRID_CACHE_DIR", str(tmp_path_factory.mktemp("old-release-cache")))
+    yield launch.launch_for("jax", build.ensure(PINS, log=print)["python"])
+    patch.undo()
 
 
 def _python(started, code, *args):

@@ -88,7 +88,7 @@ def test_markdown_has_a_row_per_snippet_and_lists_what_differs(tmp_path):
 
 @pytest.mark.slow
 def test_every_framework_runs_the_catalogue_in_its_own_process():
-    from runner.cli.snippets import frameworks
+    from runner.cli.readers import frameworks
 
     names = frameworks(None)
     runs = snippet_table.run_frameworks(names)
