@@ -18,9 +18,9 @@ import time
 import pandas as pd
 import pytest
 import yaml
-from runner.execute.executor import CRASH_ENV
 
 from runner.cli import main as cli
+from runner.execute.executor import CRASH_ENV
 from runner.store.rundir import LOCK_FILE, RunDir
 from tests.support import CELLS, SMALL
 

@@ -7,11 +7,11 @@ import os
 import stat
 
 import pytest
-from runner.execute.local import ProgressBars
-from runner.execute.run import decision_lines
 
 from runner.config import parse_config
 from runner.data.sources import SourceDecision
+from runner.execute.local import ProgressBars
+from runner.execute.run import decision_lines
 from runner.train.device import nvidia_gpus
 from tests.support import TINY
 

@@ -18,8 +18,8 @@ import threading
 import time
 
 import pytest
-from runner.execute.executor import CRASH_ENV
 
+from runner.execute.executor import CRASH_ENV
 from tests.support import (
     CELLS,
     OUTCOME,

@@ -11,12 +11,12 @@ import time
 import types
 
 import pytest
-from runner.execute.ray.supervisor import RaySupervisor, lost_node, node_name
 
 from runner.config import parse_config
 from runner.errors import ResourceUnavailable
 from runner.execute.plan import plan_units
 from runner.execute.ray.cluster import RayCluster
+from runner.execute.ray.supervisor import RaySupervisor, lost_node, node_name
 from runner.grid import expand
 from tests.support import CELLS, SMALL
 
