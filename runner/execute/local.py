@@ -154,7 +154,6 @@ class Supervisor(Executor):
                 outcome = worker.run(unit, lambda: self.stop_requested)
             except WorkerGone as e:
                 outcome = ("crashed", str(e))
-            if isinstance(outcome, list):
-                return outcome
-            worker.kill()  # the next unit starts a fresh one
-        return ("timeout", "") if outcome == "timeout" else outcome
+            if not isinstance(outcome, list):
+                worker.kill()  # the next unit starts a fresh one
+            return outcome

@@ -1,7 +1,5 @@
-"""Train units in this process: prepare (device, backbones, sources), then run each unit.
-
-Every executor's worker runs units through a `UnitRunner`; `run_cells` runs them right here
-(the `cell` command, tests, bench)."""
+"""Train units in this process: prepare (device, backbones, sources), then a `UnitRunner`
+(every executor's worker has one; `run_cells` runs one here: the `cell` command, bench)."""
 
 from __future__ import annotations
 

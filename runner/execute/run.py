@@ -38,19 +38,10 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
              on_progress: Callable[[str, int, int], None] | None = None,
              ) -> list[dict[str, Any]]:
     """Run (or resume) a grid into a run directory; returns its tables' rows (a cell and seed
-    each).
-
-    Args:
-        command: the command line, recorded in the lock and printed to resume.
-        force: set existing results aside (renamed, never deleted) and run everything.
-        warn: receives the workers' warnings and what the run decided, a line each.
-        executor: 'local' (worker processes here) or 'ray' (tasks on a Ray cluster).
-        ray_address: the Ray cluster ('auto', HOST:PORT); None starts Ray on this
-            machine, unless this process already started it.
-        finish: writes the tables (the command passes `report.write_tables`) from the
-            run directory and the rows, while it is held: at the end and on Ctrl-C.
-        on_progress: receives every (what, done, total) report of data loading and
-            feature passes (the local executor's), bars shown or not.
+    each). `command` is recorded in the lock and printed to resume; `force` sets existing
+    results aside (renamed); `ray_address` None starts Ray here; `finish` writes the tables
+    (the command passes `report.write_tables`) while the directory is held, at the end and
+    on Ctrl-C; `on_progress` hears every data-loading report (the local executor's).
 
     Raises:
         RunDirError: the directory is busy, unwritable or holds another config's results.

@@ -111,15 +111,15 @@ class Worker:
         self._conn.send(("provide", key, loaded))
         self.provided.add(key)
 
-    def run(self, unit: Unit, stop: Callable[[], bool]) -> list | str:
-        """Train a unit: its results, or 'timeout' (raises WorkerGone, or Interrupted once
-        `stop()` is true)."""
+    def run(self, unit: Unit, stop: Callable[[], bool]) -> list | tuple[str, str]:
+        """Train a unit: its results, or ('timeout', '') (raises WorkerGone, or Interrupted
+        once `stop()` is true)."""
         self._conn.send(("unit", unit))
         self._receive(deadline=None, stop=stop)  # ("training",): the data is loaded
         budget = unit.budget_seconds
         deadline = None if budget is None else time.monotonic() + budget
         kind, *payload = self._receive(deadline, stop)
-        return payload[0] if kind == "done" else kind
+        return payload[0] if kind == "done" else (kind, "")
 
     def _receive(self, deadline: float | None, stop: Callable[[], bool]) -> tuple:
         while True:
