@@ -68,6 +68,6 @@ def process_environment(framework: str, pinned: bool) -> dict[str, str]:
 
 def launch_for(framework: str, python: str | None = None) -> Launch:
     """How to start a process of `framework`: in a built environment whose interpreter is
-    `python`, or (None) in this Python (a spawned worker; the snippets in `sys.executable`)."""
+    `python`, or (None) in this Python (a worker, the snippets: `sys.executable`)."""
     pinned = python is not None
     return Launch(python or sys.executable, process_environment(framework, pinned), pinned)

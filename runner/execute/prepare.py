@@ -1,9 +1,5 @@
-"""Train units in this process: prepare (device, backbone, sources), then run each unit.
-
-Every executor's worker runs units through a `UnitRunner`: the local worker
-process (`worker.py`), Ray's tasks (`ray/tasks.py`), and `run_cells` right here
-(the `cell` command, tests, bench).
-"""
+"""Train units in this process: prepare (device, backbones, sources), then a `UnitRunner`
+(every executor's worker has one; `run_cells` runs one here: the `cell` command, bench)."""
 
 from __future__ import annotations
 
@@ -16,28 +12,18 @@ from typing import Any
 
 from runner import vocab
 from runner.config import Config
-from runner.data.arrays import DatasetArrays, load_dataset
+from runner.data.arrays import load_dataset
 from runner.data.pipeline import Progress
 from runner.data.sources import SourceDecision, resolve_source
 from runner.execute.plan import DataKey, Unit, cell_columns, plan_units
 from runner.features.backbone import Backbone, build_backbone
-from runner.features.cache import Features, dataset_features
+from runner.features.cache import dataset_features
 from runner.grid import Cell
 from runner.train import backends
 from runner.train.device import Placement, place
 from runner.train.end_to_end import train_end_to_end
 from runner.train.fused import train_together
 from runner.train.outcomes import GroupResult, error_fields
-
-
-def provenance() -> dict[str, Any]:
-    """The framework and library versions of this process: what every row carries."""
-    import numpy
-    import tensorflow as tf
-
-    return {"framework": backends.current(), "backend": backends.backend(),
-            "keras_version": backends.keras().__version__, "tf_version": tf.__version__,
-            "numpy_version": numpy.__version__, "python_version": platform.python_version()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,19 +58,13 @@ class Prepared:
 
 def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: str = "auto",
             decisions: dict[str, Any] | None = None) -> Prepared:
-    """Place the run, build the backbones, decide every dataset's source: all before
-    anything is written.
-
-    In a process whose framework is not Keras 3 on TensorFlow, only the decisions
-    are taken over: features come from the TensorFlow worker (`UnitRunner.provide`).
-
-    Args:
-        decisions: `Prepared.decisions` of an earlier prepare, to reuse (a worker
-            restarted mid-run must use the same data and weights).
+    """Place the run, build the backbones, decide every dataset's source: all before anything
+    is written. Outside Keras 3 on TensorFlow only `decisions` (`Prepared.decisions` of the
+    TensorFlow worker) are taken over: features come from that worker.
 
     Raises:
-        ResourceUnavailable: the device, the weights or a `source: tfds` dataset
-            cannot be had (decided within seconds, also offline).
+        ResourceUnavailable: the device, the weights or a `source: tfds` dataset cannot be
+            had (decided within seconds, also offline).
     """
     if backends.current() != backends.DEFAULT:
         assert decisions is not None, "decisions come from the TensorFlow worker"
@@ -98,9 +78,8 @@ def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: s
         weights = {name: config.backbone.weights for name in wanted}
     else:
         sources, weights = decisions["sources"], decisions["weights"]
-    strategy = placement.strategy
     backbones = {}
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+    with Prepared({}, sources, placement).scope():
         for name, value in weights.items():
             built = build_backbone(dataclasses.replace(config.backbone, weights=value), name)
             backbones[name] = dataclasses.replace(built,
@@ -111,25 +90,26 @@ def prepare(config: Config, cells: list[Cell], use_cache: bool = True, device: s
 
 
 class UnitRunner:
-    """Trains units, keeping each dataset's features (or images) once loaded.
-
-    `progress`, when set, is told (what, done, total) while data loads and features
-    are extracted (the local worker forwards it to the supervisor's progress bars).
-    """
+    """Trains units, keeping each dataset's features (or images) once loaded; `progress`,
+    when set, is told (what, done, total) while data loads and features are extracted."""
 
     progress: Progress | None = None
 
     def __init__(self, config: Config, prepared: Prepared):
+        import numpy
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()  # same config -> same numbers
         self.config, self.prepared = config, prepared
-        self.common = {"run_name": config.name, **provenance(),
-                       "device": prepared.placement.label,
-                       # each row says its own backbone's (`_rows`); this, all of them
-                       "weights": ", ".join(dict.fromkeys(prepared.weights_labels.values())),
-                       "weights_requested": config.backbone.weights,
-                       "precision": config.backbone.precision}
+        self.common = {  # the provenance every row carries
+            "run_name": config.name, "framework": backends.current(),
+            "backend": backends.backend(), "keras_version": backends.keras().__version__,
+            "tf_version": tf.__version__, "numpy_version": numpy.__version__,
+            "python_version": platform.python_version(), "device": prepared.placement.label,
+            # each row says its own backbone's (`_rows`); this, all of them
+            "weights": ", ".join(dict.fromkeys(prepared.weights_labels.values())),
+            "weights_requested": config.backbone.weights,
+            "precision": config.backbone.precision}
         self._data: dict[tuple[DataKey, str], tuple[Any, dict, dict | None]] = {}
 
     def provide(self, key: DataKey, loaded: tuple[Any, dict, dict | None]) -> None:
@@ -155,40 +135,33 @@ class UnitRunner:
 
     def load(self, key: DataKey, mode: str) -> tuple[Any, dict, dict | None]:
         """A (dataset, backbone)'s features ('cached' mode) or the dataset's images
-        ('end-to-end'), loaded once."""
-        if (key, mode) not in self._data:
-            load = self._features if mode == "cached" else self._arrays
-            self._data[(key, mode)] = load(*key)
-        return self._data[(key, mode)]
-
-    def _features(self, name: str, backbone: str) -> tuple[Features | None, dict, dict | None]:
-        decision = self.prepared.sources[name]
+        ('end-to-end'), loaded once: (data, row columns, the failure of every cell)."""
+        if (key, mode) in self._data:
+            return self._data[(key, mode)]
+        name, backbone = key
+        decision, dataset = self.prepared.sources[name], self.config.dataset(name)
         meta = {"data_source": decision.source, "data_detail": decision.detail,
                 "n_train": None, "n_test": None}  # until the data is loaded
+        if mode != "cached":
+            meta["feature_cache"] = "off"
         try:
-            features, facts = dataset_features(self.config.dataset(name), decision,
+            if mode == "cached":
+                data, facts = dataset_features(dataset, decision,
                                                self.prepared.backbones[backbone],
-                                               self.prepared.use_cache,
-                                               self.progress)
+                                               self.prepared.use_cache, self.progress)
+            else:
+                data = load_dataset(dataset, decision, self.config.backbone.input_size,
+                                    progress=self.progress)
+                facts = {"data_detail": data.detail, "n_train": data.n_train,
+                         "n_test": data.n_test, "feature_cache": "off"}
         except Exception as e:  # recorded on every cell of the dataset
-            return None, meta, error_fields("data", e)
-        meta.update({k: facts[k] for k in ("data_detail", "n_train", "n_test",
-                                           "feature_cache")})
-        return features, meta, None
-
-    def _arrays(self, name: str, backbone: str) -> tuple[DatasetArrays | None, dict,
-                                                        dict | None]:
-        decision = self.prepared.sources[name]
-        meta = {"data_source": decision.source, "data_detail": decision.detail,
-                "n_train": None, "n_test": None, "feature_cache": "off"}
-        try:
-            arrays = load_dataset(self.config.dataset(name), decision,
-                                  self.config.backbone.input_size,
-                                  progress=self.progress)
-        except Exception as e:
-            return None, meta, error_fields("data", e)
-        meta.update(data_detail=arrays.detail, n_train=arrays.n_train, n_test=arrays.n_test)
-        return arrays, meta, None
+            loaded = None, meta, error_fields("data", e)
+        else:
+            meta.update({k: facts[k] for k in ("data_detail", "n_train", "n_test",
+                                               "feature_cache")})
+            loaded = data, meta, None
+        self._data[(key, mode)] = loaded
+        return loaded
 
     def _rows(self, group: list[Cell], seed: int, outcome: GroupResult,
               meta: dict[str, Any]) -> list[dict[str, Any]]:
@@ -203,15 +176,8 @@ class UnitRunner:
 
 def run_cells(config: Config, cells: list[Cell], prepared: Prepared,
               on_rows: Callable[[list[dict], GroupResult], None]) -> list[dict[str, Any]]:
-    """Train and evaluate `cells` in this process, once per seed.
-
-    Args:
-        on_rows: receives each group's full result rows as it finishes, and its
-            `GroupResult` (test logits and head weights, None when it failed).
-
-    Returns:
-        All result rows, in the order they finished.
-    """
+    """Train and evaluate `cells` in this process, once per seed; `on_rows` receives each
+    group's rows and `GroupResult` as it finishes. Returns all rows, in that order."""
     runner = UnitRunner(config, prepared)
     rows: list[dict[str, Any]] = []
     for unit in plan_units(config, cells):

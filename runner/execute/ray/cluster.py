@@ -1,10 +1,5 @@
-"""The Ray side of `--executor ray`: connecting, checking resources, starting tasks.
-
-`RayCluster` is to `ray.supervisor.RaySupervisor` what `worker.Worker` is to
-the local `Supervisor`: it connects (or starts Ray on this machine), decides data
-sources and weights once in a first task, and starts the feature and training
-tasks of `ray_tasks` with the resources of the config's `resources` section.
-"""
+"""The Ray side of `--executor ray`: connecting (or starting Ray here), checking the
+`resources`, starting the tasks of `ray/tasks.py`."""
 
 from __future__ import annotations
 
@@ -28,11 +23,7 @@ MAX_FEATURE_RETRIES = 3  # times Ray computes a dataset's features again once th
 
 
 def require_ray() -> None:
-    """Check that Ray can be imported.
-
-    Raises:
-        ResourceUnavailable: it is not installed (the `ray` extra).
-    """
+    """Raise ResourceUnavailable, before anything imports Ray, where it is not installed."""
     if importlib.util.find_spec("ray") is None:
         raise ResourceUnavailable(
             "--executor ray: Expected Ray to be installed (pip install 'cheatgrid[ray]', "
@@ -40,7 +31,7 @@ def require_ray() -> None:
 
 
 class RayCluster:
-    """The connection to Ray and the tasks of one run: what `Worker` is locally."""
+    """The connection to Ray and the tasks of one run: what a `Worker` is locally."""
 
     def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
                  address: str | None, on_warning: Callable[[str], None]):
@@ -50,15 +41,9 @@ class RayCluster:
         self._owned = False  # this run connected (or started Ray): it disconnects
 
     def start(self) -> dict[str, Any]:
-        """Connect, then decide sources and weights in one task; every task reuses them.
-
-        Returns:
-            The provenance of crash rows.
-
-        Raises:
-            ResourceUnavailable: Ray is missing or unreachable, no node has the
-                configured `resources`, or the device, weights or data cannot be had.
-        """
+        """Connect, then decide sources and weights in one task that every task reuses;
+        returns the rows' provenance. Raises ResourceUnavailable: Ray missing or unreachable,
+        no node with the `resources`, or the device, weights or data cannot be had."""
         require_ray()
         import ray
 
@@ -67,41 +52,36 @@ class RayCluster:
             why = self.unmet(alive_nodes())  # no node could ever start it: Ray would wait
             if why is not None:
                 raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
-            decide = ray.remote(ray_tasks.decide).options(**self.options("decide"))
-            found, common, texts = ray.get(decide.remote(self.config, self.cells,
-                                                         self.use_cache, self.device))
+            found, common, texts = ray.get(self._task(ray_tasks.decide).remote(
+                self.config, self.cells, self.use_cache, self.device))
+            for text in texts:
+                self.on_warning(text)
+            if found is None:
+                raise ResourceUnavailable(common)
         except ResourceUnavailable:
             self.stop()
             raise
-        for text in texts:
-            self.on_warning(text)
-        if found is None:
-            self.stop()
-            raise ResourceUnavailable(common)
         self.setup = ray_tasks.Setup(uuid.uuid4().hex, self.config, self.use_cache,
                                      self.device, found)
         return common
 
     def extract(self, key: tuple[str, str]) -> tuple[Any, Any]:
         """Start a (dataset, backbone)'s feature task: (its warnings' ref, its features' ref)."""
-        import ray
-
-        task = ray.remote(ray_tasks.extract).options(num_returns=2,
-                                                     **self.options("extract"))
-        return task.remote(self.setup, key)
+        return self._task(ray_tasks.extract, num_returns=2).remote(self.setup, key)
 
     def train(self, unit: Unit, loaded: Any) -> Any:
-        """Start a unit's task; its generator of ("node", id), ("training",), ("done", ...).
+        """Start a unit's task (a generator, see `tasks.train`); a framework other than Keras 3
+        on TensorFlow gets Ray workers of its own (its variables set before Keras loads)."""
+        own = {} if unit.framework == backends.DEFAULT else {
+            "runtime_env": {"env_vars": backends.environment(unit.framework)}}
+        task = self._task(ray_tasks.train, unit, num_returns="streaming", **own)
+        return task.remote(self.setup, unit, loaded)
 
-        A framework other than Keras 3 on TensorFlow gets Ray workers of its own (a
-        runtime environment that selects it before Keras is imported)."""
+    def _task(self, function: Callable, unit: Unit | None = None, **options: Any) -> Any:
+        """A function of `tasks.py` as a Ray task, with its `options`."""
         import ray
 
-        options = self.options("train", unit)
-        if unit.framework != backends.DEFAULT:
-            options["runtime_env"] = {"env_vars": backends.environment(unit.framework)}
-        task = ray.remote(ray_tasks.train).options(num_returns="streaming", **options)
-        return task.remote(self.setup, unit, loaded)
+        return ray.remote(function).options(**self.options(function.__name__, unit), **options)
 
     def stop(self) -> None:
         """Disconnect, when this run connected (a caller's own Ray stays up)."""
@@ -112,11 +92,8 @@ class RayCluster:
             self._owned = False
 
     def options(self, task: str, unit: Unit | None = None) -> dict[str, Any]:
-        """The Ray options of a task: 'decide', 'extract' (features) or 'train' (`unit`).
-
-        Every task asks for the config's `resources`; the tests place tasks on chosen
-        nodes by adding a scheduling strategy here.
-        """
+        """The Ray options of a task, 'decide', 'extract' (features) or 'train' (`unit`): the
+        config's `resources` (the tests place tasks on chosen nodes here)."""
         resources = self.config.resources
         # A feature task Ray runs again where its node went, and again when its object is
         # lost (lineage reconstruction); a unit's, never: a dead worker may be the cells'
