@@ -233,15 +233,10 @@ class Config:
     def runtimes(self) -> tuple[Runtime, ...]:
         """Where the grid's heads train, in order: `current` with each `grid.framework`, a
         backend of this Python, each pinned environment."""
-        found: dict[tuple[str, str], Runtime] = {}
-        for entry in self.environments:
-            if entry.pins is not None:
-                runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
-                found.setdefault((runtime.environment, runtime.framework), runtime)
-                continue
-            for framework in (entry.framework,) if entry.framework else self.grid.framework:
-                found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
-        return tuple(found.values())
+        return tuple(dict.fromkeys(  # `current` and `{backend: jax}` may both give jax
+            Runtime(CURRENT, f) if e.pins is None else Runtime(e.name, e.pins.framework, e.pins)
+            for e in self.environments
+            for f in ((e.framework,) if e.framework or e.pins else self.grid.framework)))
 
     def runtime(self, environment: str, framework: str) -> Runtime:
         return next(r for r in self.runtimes
@@ -253,25 +248,23 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain YAML-able data (what `config.yaml` holds): every key
         but the `new` ones at their defaults, so that it parses back to this config."""
-        raw = _plain(_keys_of(self))
-        for name in ("backbone", "training", "grid", "resources"):
-            raw[name] = _plain(_keys_of(getattr(self, name)))
-        raw["datasets"] = [_plain(_keys_of(d)) for d in self.datasets]
+        raw = _plain(self)
         if self.grid.backbone is not None:  # the axis replaces the key
             del raw["backbone"]["name"]
         for dataset in raw["datasets"]:
             if dataset["split"] is not None:
                 dataset["split"] = dict(zip(("train", "test"), dataset["split"], strict=True))
-        if "environments" in raw:
-            raw["environments"] = [e.to_raw() for e in self.environments]
         for override in raw["overrides"]:
             override["set"] = {f"training.{k}": v for k, v in override["set"].items()}
         return raw
 
 
 def _plain(value: Any) -> Any:
+    """Plain YAML-able data: a section by its keys (`_keys_of`), an environment as given."""
+    if isinstance(value, EnvironmentConfig):
+        return value.to_raw()
     if dataclasses.is_dataclass(value):
-        return _plain(dataclasses.asdict(value))
+        return _plain(_keys_of(value) if keys(type(value)) else vars(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
