@@ -223,7 +223,7 @@ def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None
     """`grid.framework` needs `current` among the environments; the frameworks of this
     Python must be installed; end-to-end training runs on this Python's TensorFlow only."""
     if config.grid.framework != (vocab.DEFAULT_FRAMEWORK,) and not any(
-            e.pins is None and e.framework is None for e in config.environments):
+            e.framework is None for e in config.environments):
         raise check.fail("grid.framework", f"no other value than the default without "
                          f"'{CURRENT}' in `environments` (the framework axis is the current "
                          "environment's backends)", list(config.grid.framework))

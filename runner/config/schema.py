@@ -8,8 +8,8 @@ from typing import Any
 
 from runner import vocab
 from runner.config import validate
-from runner.config.environments import CURRENT, EnvironmentConfig, Runtime
 from runner.config.environments import DEFAULT as DEFAULT_ENVIRONMENTS
+from runner.config.environments import Runtime
 from runner.config.validate import MAX_INT, Checker
 
 HOLD_OUT_SEED = 0  # the seed of the stratified hold-out of a dataset without a test split
@@ -221,7 +221,7 @@ class Config:
     include: tuple[dict[str, Any], ...] = key(())  # full cells
     overrides: tuple[Override, ...] = key(())
     resources: ResourcesConfig = key(ResourcesConfig())
-    environments: tuple[EnvironmentConfig, ...] = key(DEFAULT_ENVIRONMENTS, new=True)  # current
+    environments: tuple[Runtime, ...] = key(DEFAULT_ENVIRONMENTS, new=True)  # current
     source_path: str | None = None  # the file it was read from: not a key
 
     @property
@@ -234,9 +234,8 @@ class Config:
         """Where the grid's heads train, in order: `current` with each `grid.framework`, a
         backend of this Python, each pinned environment."""
         return tuple(dict.fromkeys(  # `current` and `{backend: jax}` may both give jax
-            Runtime(CURRENT, f) if e.pins is None else Runtime(e.name, e.pins.framework, e.pins)
-            for e in self.environments
-            for f in ((e.framework,) if e.framework or e.pins else self.grid.framework)))
+            dataclasses.replace(e, framework=f) for e in self.environments
+            for f in ((e.framework,) if e.framework else self.grid.framework)))
 
     def runtime(self, environment: str, framework: str) -> Runtime:
         return next(r for r in self.runtimes
@@ -261,7 +260,7 @@ class Config:
 
 def _plain(value: Any) -> Any:
     """Plain YAML-able data: a section by its keys (`_keys_of`), an environment as given."""
-    if isinstance(value, EnvironmentConfig):
+    if isinstance(value, Runtime):
         return value.to_raw()
     if dataclasses.is_dataclass(value):
         return _plain(_keys_of(value) if keys(type(value)) else vars(value))
