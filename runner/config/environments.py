@@ -54,10 +54,10 @@ def parse_environments(check: Checker, raw: Any, path: str = "environments",
                          "'3.4.1', backend: jax}", raw)
     parsed = tuple(_entry(check, item, f"{path}[{i}]") for i, item in enumerate(raw))
     named = [(entry.environment, entry.framework) for entry in parsed]
-    for i, (name, _) in enumerate(named):
-        if named.index(named[i]) < i:
-            raise check.fail(f"{path}[{i}]", f"each environment once ({name} is "
-                             f"{path}[{named.index(named[i])}] already)", raw[i])
+    for i, first in enumerate(map(named.index, named)):
+        if first < i:
+            raise check.fail(f"{path}[{i}]", f"each environment once ({named[i][0]} is "
+                             f"{path}[{first}] already)", raw[i])
     return parsed
 
 

@@ -29,7 +29,7 @@ def key(default: Any = dataclasses.MISSING, parse: Any = None, *, each: str | No
 def parse_key(check: Checker, cls: type, name: str, value: Any, path: str,
               one: bool = False) -> Any:
     """A value of key `name` of section `cls`, by its field's parser (`one`: a list's item)."""
-    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    field = cls.__dataclass_fields__[name]
     parse, args, each = (field.metadata[k] for k in ("parse", "args", "each"))
     if parse is None or (value is None and field.default is None and not one):
         return value
@@ -53,10 +53,9 @@ def _keys_of(section: Any) -> dict[str, Any]:
 def identity(section: Any) -> dict[str, Any]:
     """A section as the settings hash sees it: `dataclasses.asdict`, less the `new` keys
     at their defaults and the fields that are None and not keys (derived facts)."""
-    kept = _keys_of(section)
+    kept, all_keys = _keys_of(section), keys(type(section))
     return {k: v for k, v in dataclasses.asdict(section).items()
-            if k in kept or "new" not in section.__dataclass_fields__[k].metadata
-            and v is not None}
+            if k in kept or k not in all_keys and v is not None}
 
 
 @dataclasses.dataclass(frozen=True)
