@@ -23,15 +23,11 @@ _FORMS = {"training.seeds": "training.seed", "training.seed": "training.seeds",
           "grid.backbone": "backbone.name", "backbone.name": "grid.backbone"}
 
 
-def ready_dir() -> pathlib.Path:
-    """The folder of the ready configs, inside the installed package."""
-    # a plain folder on disk: the package is never imported from a zip
-    return pathlib.Path(str(importlib.resources.files("runner") / "configs"))
-
-
 def ready_configs() -> dict[str, pathlib.Path]:
-    """Name -> file of every ready config, sorted by name."""
-    return {path.stem: path for path in sorted(ready_dir().glob("*.yaml"))}
+    """Name -> file of every ready config (in the installed package's configs/), by name."""
+    # a plain folder on disk: the package is never imported from a zip
+    folder = pathlib.Path(str(importlib.resources.files("runner") / "configs"))
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
 
 
 def summary(path: pathlib.Path) -> str:
