@@ -45,10 +45,6 @@ class Activation:
     bounds: tuple[float | None, float | None]
     aliases: tuple[str, ...] = ()
 
-    @property
-    def docs(self) -> str:
-        return f"https://keras.io/api/layers/activations/#{self.keras or 'linear'}-function"
-
 
 @dataclasses.dataclass(frozen=True)
 class Metric:

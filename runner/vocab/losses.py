@@ -15,8 +15,6 @@ from runner.vocab.registry import Registry
 # distribution over classes), raw scores against a margin at 0, or each output's distance
 # to its target value (a regression).
 COMPARES = ("per_output", "relative", "margin", "distance")
-_DOCS = {"per_output": "probabilistic", "relative": "probabilistic", "margin": "hinge",
-         "distance": "regression"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,11 +37,6 @@ class Loss:
     @property
     def aliases(self) -> tuple[str, ...]:
         return (self.keras_class, *self.also)  # the tutorial writes the class names
-
-    @property
-    def docs(self) -> str:
-        return f"https://keras.io/api/losses/{_DOCS[self.compares]}_losses/" \
-               f"#{self.keras_class.lower()}-class"
 
     def arguments(self, from_logits: bool, label_smoothing: float = 0.0) -> dict[str, Any]:
         """The keyword arguments the loss is built with.

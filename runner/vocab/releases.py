@@ -28,11 +28,8 @@ BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's; Keras 2 runs on TensorFl
 
 @dataclasses.dataclass(frozen=True)
 class Constraint:
-    """When `package` is at one of `versions`, `requires` must be at one of `allowed`.
-
-    `requires` is a package, `python` (the Python that builds the environments), or
-    `backend` (`allowed` then lists backend names).
-    """
+    """When `package` is at one of `versions`, `requires` (a package, `python` or `backend`:
+    then `allowed` lists backend names) must be at one of `allowed`."""
 
     package: str
     versions: str  # a PEP 440 specifier, e.g. '>=2.16,<2.17'
@@ -199,11 +196,3 @@ def resolve(given: dict[str, str], python: str | None = None) -> Pins:
     return Pins(tensorflow=pins["tensorflow"], backend=pins["backend"], keras=pins.get("keras"),
                 tf_keras=pins.get("tf_keras"), explicit=tuple(sorted(given)))
 
-
-def constraints_table() -> str:
-    """The constraints as a Markdown table, for the docs."""
-    lines = ["| when | needs | why |", "|---|---|---|"]
-    lines += [f"| {c.package} {c.versions} | {c.requires} {c.allowed} | {c.why} |"
-              for c in CONSTRAINTS]
-    lines += [f"| {p} {v} | `{a}` installed beside it | {why} |" for p, v, a, why in ADDED]
-    return "\n".join(lines) + "\n"
