@@ -5,6 +5,7 @@ TensorFlow's), what changed between neighbours, claim by claim, snippet by snipp
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from typing import Any
 
@@ -52,15 +53,10 @@ def release_lines(df: pd.DataFrame, runs: snippet_table.Runs | None) -> dict[str
         first = part.iloc[0]
         found[label] = Release(label, str(first["keras_version"]), str(first["tf_version"]),
                                str(first["backend"]))
-    lines: dict[str, list[Release]] = {}
-    for release in sorted(found.values(), key=lambda r: (_version(r.keras),
-                                                         _version(r.tensorflow), r.label)):
-        lines.setdefault(release.backend, []).append(release)
-    return {backend: lines[backend] for backend in dict.fromkeys(r.backend for r in found.values())}
-
-
-def _neighbours(line: list[Release]) -> list[tuple[Release, Release]]:
-    return list(zip(line, line[1:], strict=False))
+    ordered = sorted(found.values(), key=lambda r: (_version(r.keras), _version(r.tensorflow),
+                                                    r.label))
+    return {backend: [r for r in ordered if r.backend == backend]
+            for backend in dict.fromkeys(r.backend for r in found.values())}
 
 
 def _cell_values(cell: dict[str, Any]) -> dict[str, Any]:
@@ -98,11 +94,9 @@ def cell_changes(df: pd.DataFrame, line: list[Release]) -> list[dict[str, Any]]:
     by_release = {label: part.set_index("base_id", drop=False)
                   for label, part in cells.groupby("runtime", sort=False)}
     changes = []
-    for before, after in _neighbours(line):
-        if before.label not in by_release or after.label not in by_release:
-            continue
-        a, b = by_release[before.label], by_release[after.label]
-        for base_id in a.index.intersection(b.index, sort=False):
+    for before, after in itertools.pairwise(line):
+        a, b = by_release.get(before.label), by_release.get(after.label)
+        for base_id in [] if a is None or b is None else a.index.intersection(b.index, sort=False):
             x, y = a.loc[base_id].to_dict(), b.loc[base_id].to_dict()
             x["name"] = x["name"].split(":", 1)[-1]  # without its runtime
             changes += [{"before": before, "after": after, "base_id": base_id,
@@ -126,19 +120,16 @@ def snippet_changes(runs: snippet_table.Runs, line: list[Release]) -> list[dict[
     """Every change of a snippet between neighbours of a release line (what it prints only
     where it raises the same)."""
     changes = []
-    for before, after in _neighbours(line):
-        if not (runs.get(before.label) and runs.get(after.label)):
+    for (before, after), snippet in itertools.product(itertools.pairwise(line), SNIPPETS):
+        results = [snippet_table.results_by_key(runs.get(r.label) or {}).get(snippet.key)
+                   for r in (before, after)]
+        if None in results:
             continue
-        for snippet in SNIPPETS:
-            results = [snippet_table.results_by_key(runs[r.label]).get(snippet.key)
-                       for r in (before, after)]
-            if None in results:
-                continue
-            x, y = (_snippet_values(r) for r in results)
-            changes += [{"before": before, "after": after, "key": snippet.key, "what": what,
-                         "from": x[what], "to": y[what]} for what in _SNIPPET_ASPECTS
-                        if (not snippet_table.same_output(*results) and x["raises"] == y["raises"]
-                            if what == "prints" else _words(x[what]) != _words(y[what]))]
+        x, y = (_snippet_values(r) for r in results)
+        changes += [{"before": before, "after": after, "key": snippet.key, "what": what,
+                     "from": x[what], "to": y[what]} for what in _SNIPPET_ASPECTS
+                    if (not snippet_table.same_output(*results) and x["raises"] == y["raises"]
+                        if what == "prints" else _words(x[what]) != _words(y[what]))]
     return changes
 
 
@@ -151,35 +142,27 @@ def _words(text: str) -> list[str]:
 def _claim_lines(df: pd.DataFrame, runs: snippet_table.Runs | None,
                 line: list[Release]) -> list[tuple[claims.Claim, list[bool | None]]]:
     """Each claim's verdict on each release of a line (None: not tested there)."""
-    labels = aggregate.runtime_labels(df)
-    verdicts: dict[claims.Claim, list[bool | None]] = {c: [] for c in claims.CLAIMS}
+    labels, holds = aggregate.runtime_labels(df), []
     for release in line:
         rows, run = df[labels == release.label], (runs or {}).get(release.label)
         found = claims.evaluate(rows, {release.label: run} if run else {}) if len(rows) else []
-        holds = {claim: finding.holds for claim, finding in found}
-        for claim, values in verdicts.items():
-            values.append(holds.get(claim))
-    return list(verdicts.items())
+        holds.append({claim: finding.holds for claim, finding in found})
+    return [(claim, [by_claim.get(claim) for by_claim in holds]) for claim in claims.CLAIMS]
 
 
 def spans(line: list[Release], values: list[Any]) -> str:
     """Where a value held along a line: 'holds on Keras 2.12.0 to 2.21.0, not from 3.0.5'."""
-    segments: list[tuple[Any, Release, Release]] = []
-    for release, value in zip(line, values, strict=True):
-        if segments and segments[-1][0] == value:
-            segments[-1] = (value, segments[-1][1], release)
-        else:
-            segments.append((value, release, release))
+    segments = [(value, [release for release, _ in group]) for value, group in
+                itertools.groupby(zip(line, values, strict=True), key=lambda pair: pair[1])]
 
-    def where(first: Release, last: Release) -> str:
-        return first.keras if first is last else f"{first.keras} to {last.keras}"
+    def where(span: list[Release]) -> str:
+        return span[0].keras if len(span) == 1 else f"{span[0].keras} to {span[-1].keras}"
 
-    if len(segments) == 2 and segments[1][2] is line[-1] and None not in (
-            segments[0][0], segments[1][0]):
-        (value, first, last), (_, start, _) = segments
-        return (f"{MARKS[value]} on Keras {where(first, last)}, "
-                f"{'not' if value else 'holds'} from {start.keras}")
-    return "; ".join(f"{MARKS.get(v, v)} on Keras {where(a, b)}" for v, a, b in segments)
+    if len(segments) == 2 and None not in (segments[0][0], segments[1][0]):
+        (value, first), (_, then) = segments
+        return (f"{MARKS[value]} on Keras {where(first)}, "
+                f"{'not' if value else 'holds'} from {then[0].keras}")
+    return "; ".join(f"{MARKS.get(v, v)} on Keras {where(span)}" for v, span in segments)
 
 
 def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[str]:
