@@ -71,16 +71,12 @@ def _label(where: dict) -> str:
     return f"{where['activation']} + {vocab.short_loss(where['loss'])}{logits}"
 
 
-def _column(hit: pd.DataFrame, name: str) -> pd.Series:
-    return hit[name].dropna() if name in hit else pd.Series(dtype=object)
-
-
 def _head(rows: pd.DataFrame, where: dict, name: str | None = None) -> Head | None:
     """The head of a part's rows matching `where` (axis values, no metric), or None."""
     hit = cells(rows, status="ok", **where)
     if hit.empty:
         return None
-    reference, group, majority = (_column(hit, c) for c in (
+    reference, group, majority = (hit.get(c, pd.Series(dtype=object)).dropna() for c in (
         "reference_accuracy", "equivalence_group", "majority_rate"))
     return Head(name or _label(where), where, float(reference.mean()) if len(reference) else None,
                 str(group.iloc[0]) if len(group) else None,
@@ -197,7 +193,7 @@ def errors(rows: pd.DataFrame, **where) -> Finding:
 def accuracy_resolves(rows: pd.DataFrame, where: dict, says_metric: str) -> Finding:
     """`metrics=['accuracy']` on these heads is built as `says_metric`."""
     hit = cells(rows, metric="accuracy", status="ok", **where)
-    names = list(dict.fromkeys(_column(hit, "metric_resolved")))
+    names = list(dict.fromkeys(hit.get("metric_resolved", pd.Series(dtype=object)).dropna()))
     if not names:
         return Finding(None, "no `accuracy` cell with `metric_resolved` in this run", ON_RESOLVED)
     shows = (f"`accuracy` was built as {', '.join(f'`{n}`' for n in names)}; it shows "
