@@ -5,6 +5,7 @@ snippets.json, and snippets.md (GitHub's Markdown: pipe tables, `<br>` inside a 
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import json
 import math
 import pathlib
@@ -54,14 +55,11 @@ def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
 
 
 def _same(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    try:
-        x, y = float(a), float(b)
+    try:  # nan is close to nothing, True and brackets are no float
+        return a == b or math.isclose(float(a), float(b), rel_tol=RELATIVE_TOLERANCE,
+                                      abs_tol=ABSOLUTE_TOLERANCE)
     except ValueError:
         return False
-    return not (math.isnan(x) or math.isnan(y)) and math.isclose(
-        x, y, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
 
 
 def _all_same(a: list[str], b: list[str]) -> bool:
@@ -79,12 +77,10 @@ def shown(result: dict[str, Any]) -> str:
 
 def _line_of(text: str, position: int) -> str:
     """The output line holding the `position`-th token."""
-    count = 0
-    for line in text.splitlines():
-        count += len(_TOKEN.findall(line))
-        if count > position:
-            return line.strip()
-    return text.strip().splitlines()[-1] if text.strip() else ""
+    lines = text.strip().splitlines()
+    counts = itertools.accumulate(len(_TOKEN.findall(line)) for line in lines)
+    return next((line.strip() for line, count in zip(lines, counts, strict=True)
+                 if count > position), lines[-1] if lines else "")
 
 
 def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
@@ -190,33 +186,28 @@ def _framework_cell(result: dict[str, Any] | None, run: dict[str, Any]) -> str:
     return _cell(text)
 
 
-def _by_value(values: dict[str, Any]) -> dict[Any, list[str]]:
-    """value -> the frameworks that have it, in framework order."""
-    groups: dict[Any, list[str]] = {}
-    for name, value in values.items():
-        groups.setdefault(value, []).append(name)
-    return groups
+def _marks(values: dict[str, tuple[str, str]]) -> list[str]:
+    """'**verdict** on these frameworks: why', once per group of frameworks that agree."""
+    groups = {v: [n for n, x in values.items() if x == v] for v in dict.fromkeys(values.values())}
+    return [f"**{v}**" + (f" on {', '.join(names)}" if len(groups) > 1 else "")
+            + (f": {why}" if why else "") for (v, why), names in groups.items()]
 
 
 def _verdict_cell(snippet: Snippet, runs: Runs) -> str:
     """One verdict (and why) per group of frameworks that agree."""
-    groups = _by_value({name: verdict(snippet, results_by_key(run).get(snippet.key) or {
-        "failed": run.get("failed", "no result")}) for name, run in runs.items()})
-    return "<br>".join(f"**{v}**" + (f" on {', '.join(names)}" if len(groups) > 1 else "")
-                       + (f": {why}" if why else "") for (v, why), names in groups.items())
+    return "<br>".join(_marks({name: verdict(snippet, results_by_key(run).get(snippet.key) or {
+        "failed": run.get("failed", "no result")}) for name, run in runs.items()}))
 
 
 def _statement_cell(snippet: Snippet, runs: Runs) -> str:
     """For a printed snippet that also states something: the statement's verdict."""
     if snippet.printed is None or not snippet.says:
         return ""
-    marks = _by_value({name: "holds" if result["holds"] else "does not hold"
-                       for name, run in runs.items()
-                       if (result := results_by_key(run).get(snippet.key)) is not None
-                       and result.get("holds") is not None})
-    return ("<br>the statement: " + "; ".join(
-        f"**{mark}**" + (f" on {', '.join(names)}" if len(marks) > 1 else "")
-        for mark, names in marks.items())) if marks else ""
+    marks = _marks({name: ("holds" if result["holds"] else "does not hold", "")
+                    for name, run in runs.items()
+                    if (result := results_by_key(run).get(snippet.key)) is not None
+                    and result.get("holds") is not None})
+    return "<br>the statement: " + "; ".join(marks) if marks else ""
 
 
 def _seed_cell(snippet: Snippet) -> str:
