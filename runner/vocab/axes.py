@@ -83,10 +83,6 @@ class Framework:
     aliases: tuple[str, ...] = ()
 
     @property
-    def package(self) -> str:
-        return self.name
-
-    @property
     def environment(self) -> dict[str, str]:
         """Variables set in a process before it imports Keras."""
         keras2 = self.name == "tf_keras"
