@@ -11,11 +11,6 @@ from typing import Any
 from runner.vocab.registry import Registry
 
 
-def _integer(labels: Any, num_classes: int, units: int) -> Any:
-    # one unit: float 0./1., as BinaryCrossentropy expects; else class indices
-    return labels.astype("float32" if units == 1 else "int64")
-
-
 def _onehot(labels: Any, num_classes: int, units: int) -> Any:
     import numpy as np
 
@@ -91,7 +86,9 @@ class Framework:
 
 
 ENCODINGS = Registry("encoding", [
-    Encoding("integer", False, _integer, "class indices; float 0./1. for a 1-unit head"),
+    # one unit: float 0./1., as BinaryCrossentropy expects; else class indices
+    Encoding("integer", False, lambda labels, num_classes, units: labels.astype(
+        "float32" if units == 1 else "int64"), "class indices; float 0./1. for a 1-unit head"),
     Encoding("onehot", False, _onehot, "one float 0./1. column per class"),
     Encoding("multihot", True, lambda labels, num_classes, units: labels.astype("float32"),
              "one float 0./1. column per label, any number on"),
