@@ -113,13 +113,11 @@ def _version(text: str) -> Version:
 
 def release_lines(df: pd.DataFrame, runs: snippet_table.Runs | None) -> dict[str, list[Release]]:
     """backend -> its releases in order, from the rows' and the snippet runs' versions."""
-    found = {label: Release(label, run["keras_version"], str(run.get("tf_version")),
-                            run.get("backend", "tensorflow"))
-             for label, run in (runs or {}).items() if "keras_version" in run}
-    for label, part in df.groupby(aggregate.runtime_labels(df), sort=False):
-        first = part.iloc[0]
-        found[label] = Release(label, str(first["keras_version"]), str(first["tf_version"]),
-                               str(first["backend"]))
+    rows = [(label, part.iloc[0]) for label, part in df.groupby(aggregate.runtime_labels(df),
+                                                                  sort=False)]
+    found = {label: Release(label, str(run["keras_version"]), str(run.get("tf_version")),
+                            str(run.get("backend", "tensorflow")))
+             for label, run in [*(runs or {}).items(), *rows] if "keras_version" in run}
     ordered = sorted(found.values(), key=lambda r: (_version(r.keras), _version(r.tensorflow),
                                                     r.label))
     return {backend: [r for r in ordered if r.backend == backend]
@@ -131,8 +129,7 @@ def _cell_values(cell: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": f"error: {cell['error_type']}" if cell.get("status") == "error" else "ok",
             "verdict": str(cell["verdict"]),
             "metric_resolved": str(cell.get("metric_resolved") or ""),
-            "warnings": {_pattern(w) for w in warnings} if isinstance(warnings, list)
-            else set()}
+            "warnings": {_pattern(w) for w in (warnings if isinstance(warnings, list) else [])}}
 
 
 def _pattern(warning: str) -> str:
