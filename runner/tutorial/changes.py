@@ -152,8 +152,7 @@ def _differences(x: dict[str, Any], y: dict[str, Any]) -> list[tuple[str, str, s
 
 
 def cell_changes(df: pd.DataFrame, line: list[Release]) -> list[dict[str, Any]]:
-    """Every change of a cell between neighbours of a release line: `before` and `after`
-    releases, `base_id`, `name` (without its runtime), `dataset`, `what`, and the values."""
+    """Every change of a cell between neighbours of a release line, a dict each."""
     merged = aggregate.aggregate_seeds(df.assign(runtime=aggregate.runtime_labels(df)))
     by_release = {label: part.set_index("base_id", drop=False)
                   for label, part in merged.groupby("runtime", sort=False)}
@@ -247,8 +246,7 @@ def _cells_section(df: pd.DataFrame, backend: str, line: list[Release]) -> list[
 
 
 def changes_markdown(df: pd.DataFrame, runs: snippet_table.Runs | None) -> str | None:
-    """changes.md: the release lines, then the claims, snippets and cells that changed
-    along them; None when no line has two releases."""
+    """changes.md (the release lines; what changed along them), or None without two releases."""
     lines_by_backend = {b: line for b, line in release_lines(df, runs).items() if len(line) > 1}
     if not lines_by_backend:
         return None

@@ -51,8 +51,7 @@ class Head:
 
 
 def part_rows(df: pd.DataFrame, part: str) -> pd.DataFrame:
-    """Rows of the first dataset of a tutorial part ("A" binary, "B" multi-class, "C"
-    multi-label)."""
+    """Rows of the first dataset of a tutorial part ("A", "B" or "C")."""
     names = [n for n in dict.fromkeys(df["dataset"])
              if (spec := vocab.spec_of(n)) and spec.part.startswith(f"Part {part}")]
     return df[df["dataset"] == names[0]] if names else df.iloc[0:0]

@@ -115,8 +115,7 @@ def _in_process_runs() -> tuple[tuple[str, dict[str, Any]], ...]:
 
 
 def _keras_finding(claim: Claim, runs: Runs) -> Finding:
-    """A snippet's statement judged on the default framework's run (the tutorial's), with
-    what the other frameworks show where they disagree."""
+    """A snippet's statement judged on the tutorial's framework, the others where they differ."""
     snippet = BY_KEY[claim.snippet]
     judged = f"{claim_checks.ON_KERAS} (snippet `{snippet.key}`)"
     results = {name: r for name, run in runs.items()

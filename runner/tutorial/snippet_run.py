@@ -66,8 +66,7 @@ def _execute(code: str, names: dict[str, Any], label: str) -> tuple[str, str | N
 
 def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
     """One snippet in this process: its code as written, adapted where that raises, then its
-    probe: `key`, `output`, `error` (its error line or None), `literal_error` (as written,
-    where adapted), `warnings`, `holds` (the probe's, or None) and `why` (or None)."""
+    probe (`literal_error`: the error as written, where adapted)."""
     names = _namespace(keras)
     output, error, shown = _execute(snippet.code, names, f"<snippet {snippet.key}>")
     literal_error = None
@@ -90,8 +89,7 @@ def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
 
 
 def run_all(snippets: tuple[Snippet, ...] = SNIPPETS) -> dict[str, Any]:
-    """Every snippet in this process's framework: `framework`, `keras_version`, `backend`,
-    `tf_version` (None without TensorFlow) and `results` (`run_snippet`'s, in order)."""
+    """Every snippet in this process's framework, with its versions."""
     keras = backends.keras()
     return {"framework": backends.current(), "keras_version": keras.__version__,
             "backend": backends.backend(),

@@ -32,9 +32,8 @@ Runs = dict[str, dict[str, Any]]  # framework (runtime label) -> its run (`snipp
 
 def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
                    launches: dict[str, Launch] | None = None) -> Runs:
-    """`snippet_run.run_all` in a new process per runtime label (in this Python, or in a built
-    environment: its `Launch` in `launches`), `workers` at a time: name -> its run, in order;
-    {`framework`, `failed`: why} where one died, timed out or printed no result."""
+    """`snippet_run.run_all` in a process per runtime label (its `Launch` in `launches`, else
+    this Python's), `workers` at a time; {`framework`, `failed`: why} where one gave nothing."""
     def run(name: str) -> dict[str, Any]:
         launch = (launches or {}).get(name) or launch_for(name)
         try:
@@ -84,8 +83,7 @@ def _line_of(text: str, position: int) -> str:
 
 
 def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
-    """Whether a snippet's output reproduces what the seed printed (`snippet.printed`), and
-    if not, why (one line)."""
+    """Whether a snippet's output reproduces what the seed printed, and if not, why."""
     now, now_error = shown(result), result.get("error")
     seed_errors = _ERROR_TYPE.findall(snippet.printed)
     if seed_errors and not now_error:
@@ -158,8 +156,7 @@ def write_json(runs: Runs, path: pathlib.Path) -> None:
 
 
 def load_runs(path: pathlib.Path) -> Runs:
-    """The runs of a snippets.json (`write_json`): framework -> its run; ValueError if it is
-    not one."""
+    """The runs of a snippets.json (`write_json`); ValueError if it is not one."""
     try:
         runs = json.loads(path.read_text(encoding="utf-8"))["frameworks"]
         if not isinstance(runs, dict):
