@@ -113,8 +113,7 @@ def _on_training(holds: bool, shows: str, a: Head, b: Head, rows: pd.DataFrame,
                  heads: list[Head], metric: str) -> Finding:
     """A finding judged on training, saying when heads `a` and `b` are one trained model."""
     same = a.group is not None and a.group == b.group
-    if same:
-        shows += f"; one trained model (identical test logits, group {a.group})"
+    shows += f"; one trained model (identical test logits, group {a.group})" if same else ""
     return Finding(holds, shows, ON_TRAINING, f"same model, group {a.group}" if same else "",
                    _metric_notes(rows, heads, metric))
 
@@ -123,7 +122,7 @@ def same_training(rows: pd.DataFrame, a: dict, b: dict, tolerance: float, metric
                   names: tuple[str | None, str | None] = (None, None)) -> Finding:
     """Two heads train to the same (or a similar) reference accuracy."""
     ha, hb = (_head(rows, w, n) for w, n in zip((a, b), names, strict=True))
-    if ha is None or hb is None or ha.reference is None or hb.reference is None:
+    if None in (ha, hb) or None in (ha.reference, hb.reference):
         shown = ", ".join(f"{_label(w)} {'ran' if h else 'did not run'}"
                           for w, h in ((a, ha), (b, hb)))
         return Finding(None, f"not both heads have a reference accuracy: {shown}", ON_TRAINING)
@@ -142,9 +141,8 @@ def both_work(rows: pd.DataFrame, a: dict, b: dict, metric: str) -> Finding:
     heads = [_head(rows, w) for w in (a, b)]
     stuck = [h.label for h in heads if h.constant or h.majority is None or
              h.reference <= h.majority + DEGENERATE_MARGIN]
-    shows = f"{found.shows}; majority rate {_fmt(heads[0].majority)}"
-    if stuck:
-        shows += f"; {', '.join(stuck)} learned nothing"
+    shows = f"{found.shows}; majority rate {_fmt(heads[0].majority)}" + (
+        f"; {', '.join(stuck)} learned nothing" if stuck else "")
     return dataclasses.replace(found, holds=bool(found.holds and not stuck), shows=shows)
 
 

@@ -107,10 +107,6 @@ def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
                    f"{len(_numbers(want))}")
 
 
-def _join(*parts: str | None) -> str:
-    return "; ".join(p for p in parts if p)
-
-
 def verdict(snippet: Snippet, result: dict[str, Any]) -> tuple[str, str]:
     """(`reproduces` | `differs` | `holds` | `does not hold` | `not checked`, why) of one
     snippet on one framework: printed snippets are compared, statements probed."""
@@ -122,10 +118,10 @@ def verdict(snippet: Snippet, result: dict[str, Any]) -> tuple[str, str]:
         same, why = compare(snippet, result)
         if written:
             why, same = f"{written}; adapted, {why or 'it reproduces'}", False
-        return ("reproduces" if same else "differs"), _join(why, result.get("why"))
+        return ("reproduces" if same else "differs"), "; ".join(filter(None, (why, result.get("why"))))
     if result.get("holds") is None:
         return "not checked", result.get("why") or result.get("error") or "no probe result"
-    return ("holds" if result["holds"] else "does not hold"), _join(written, result["why"])
+    return ("holds" if result["holds"] else "does not hold"), "; ".join(filter(None, (written, result["why"])))
 
 
 def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
