@@ -118,10 +118,12 @@ def verdict(snippet: Snippet, result: dict[str, Any]) -> tuple[str, str]:
         same, why = compare(snippet, result)
         if written:
             why, same = f"{written}; adapted, {why or 'it reproduces'}", False
-        return ("reproduces" if same else "differs"), "; ".join(filter(None, (why, result.get("why"))))
+        return ("reproduces" if same else "differs"), "; ".join(
+            filter(None, (why, result.get("why"))))
     if result.get("holds") is None:
         return "not checked", result.get("why") or result.get("error") or "no probe result"
-    return ("holds" if result["holds"] else "does not hold"), "; ".join(filter(None, (written, result["why"])))
+    return ("holds" if result["holds"] else "does not hold"), "; ".join(
+        filter(None, (written, result["why"])))
 
 
 def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
