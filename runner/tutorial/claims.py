@@ -14,7 +14,7 @@ from runner import vocab
 from runner.report import aggregate
 from runner.report.markdown import pipe_table
 from runner.train import judge
-from runner.tutorial import claim_checks, snippet_table
+from runner.tutorial import claim_checks, snippet_run, snippet_table
 from runner.tutorial.claim_checks import BCE, CCE, SCCE, Finding
 from runner.tutorial.snippet_table import Runs
 from runner.tutorial.snippets import BY_KEY, SNIPPETS
@@ -106,11 +106,9 @@ KERAS_CLAIMS = tuple(Claim("Keras", f"seed {s.seed}", s.says, snippet=s.key)
 CLAIMS = ROW_CLAIMS + KERAS_CLAIMS
 
 
-@functools.lru_cache(maxsize=1)
+@functools.cache
 def _in_process_runs() -> tuple[tuple[str, dict[str, Any]], ...]:
-    from runner.tutorial.snippet_run import run_all
-
-    run = run_all()
+    run = snippet_run.run_all()
     return ((run["framework"], run),)
 
 
