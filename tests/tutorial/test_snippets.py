@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from runner.errors import did_you_mean
 from runner.tutorial import snippet_table
 from runner.tutorial.claims import _in_process_runs
 from runner.tutorial.snippet_run import error_line
-from runner.errors import did_you_mean
 from runner.tutorial.snippets import BY_KEY, NOT_RUN, SNIPPETS, Snippet, _load
 
 SEEDS = {"000", "001", "002", "003", "004"}
