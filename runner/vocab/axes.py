@@ -63,9 +63,8 @@ class Metric:
 
     def build(self, keras: Any) -> Any:
         """What `compile(metrics=[...])` gets: the name, or the metric object."""
-        if not self.arguments:
-            return self.name
-        return getattr(keras.metrics, self.keras_class)(name=self.name, **self.arguments)
+        return getattr(keras.metrics, self.keras_class)(name=self.name, **self.arguments) \
+            if self.arguments else self.name
 
 
 @dataclasses.dataclass(frozen=True)
