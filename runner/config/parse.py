@@ -157,7 +157,7 @@ def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
     """Frameworks whose optional package is not installed (looked up without importing it);
     TensorFlow is a dependency of cheatgrid itself."""
     return [f for f in frameworks if vocab.FRAMEWORKS[f].extra is not None
-            and importlib.util.find_spec(vocab.FRAMEWORKS[f].package) is None]
+            and importlib.util.find_spec(vocab.FRAMEWORKS[f].name) is None]
 
 
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
