@@ -38,13 +38,6 @@ class Unit:
         """(environment, framework): which worker trains it."""
         return (self.groups[0][0].environment, self.groups[0][0].framework)
 
-    @property
-    def label(self) -> str:
-        """The unit as messages name it, e.g. 'mnist@resnet50 onehot seed 1'."""
-        data = self.dataset if self.backbone == vocab.DEFAULT_BACKBONE else \
-            f"{self.dataset}@{self.backbone}"
-        return f"{data} {self.groups[0][0].encoding} seed {self.seed}"
-
     def without(self, done: Container[tuple[str, int]]) -> Unit | None:
         """This unit minus the groups whose every (cell id, seed) is `done`."""
         groups = tuple(g for g in self.groups

@@ -135,18 +135,15 @@ class UnitRunner:
         ('end-to-end'), loaded once: (data, row columns, the failure of every cell)."""
         if (key, mode) in self._data:
             return self._data[(key, mode)]
-        name, backbone = key
-        decision, dataset = self.prepared.sources[name], self.config.dataset(name)
+        decision, dataset = self.prepared.sources[key[0]], self.config.dataset(key[0])
         meta = {"data_source": decision.source, "data_detail": decision.detail,
                 "n_train": None, "n_test": None}  # until the data is loaded
-        if mode != "cached":
-            meta["feature_cache"] = "off"
         try:
             if mode == "cached":
-                data, facts = dataset_features(dataset, decision,
-                                               self.prepared.backbones[backbone],
+                data, facts = dataset_features(dataset, decision, self.prepared.backbones[key[1]],
                                                self.prepared.use_cache, self.progress)
             else:
+                meta["feature_cache"] = "off"
                 data = load_dataset(dataset, decision, self.config.backbone.input_size,
                                     progress=self.progress)
                 facts = {"data_detail": data.detail, "n_train": data.n_train,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from runner import vocab
 from runner.config import Config
 from runner.errors import Interrupted
 from runner.execute.local import Executor
@@ -166,7 +167,9 @@ class RaySupervisor(Executor):
         self._unit_losses[unit] += 1
         went = f"{node_name(flight.node, self._nodes)} went"
         seconds = time.monotonic() - flight.started
-        what = f"{unit.label} ({len(unit.cells)} cells, {seconds:.1f} s in)"
+        data = unit.dataset if unit.backbone == vocab.DEFAULT_BACKBONE else "@".join(unit.data_key)
+        what = f"{data} {unit.groups[0][0].encoding} seed {unit.seed} ({len(unit.cells)} cells, " \
+            f"{seconds:.1f} s in)"
         count = f"{self._unit_losses[unit]} of {MAX_NODE_LOSSES} losses"
         if self._unit_losses[unit] < MAX_NODE_LOSSES:
             self.warn(f"{went} while training {what}: queued again ({count})")
