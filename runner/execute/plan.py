@@ -34,20 +34,9 @@ class Unit:
         return [c for g in self.groups for c in g]
 
     @property
-    def framework(self) -> str:
-        return self.groups[0][0].framework
-
-    @property
     def runtime(self) -> tuple[str, str]:
         """(environment, framework): which worker trains it."""
-        return (self.groups[0][0].environment, self.framework)
-
-    @property
-    def label(self) -> str:
-        """The unit as messages name it, e.g. 'mnist@resnet50 onehot seed 1'."""
-        data = self.dataset if self.backbone == vocab.DEFAULT_BACKBONE else \
-            f"{self.dataset}@{self.backbone}"
-        return f"{data} {self.groups[0][0].encoding} seed {self.seed}"
+        return (self.groups[0][0].environment, self.groups[0][0].framework)
 
     def without(self, done: Container[tuple[str, int]]) -> Unit | None:
         """This unit minus the groups whose every (cell id, seed) is `done`."""
@@ -61,36 +50,33 @@ class Unit:
 
     @property
     def budget_seconds(self) -> float | None:
-        """How long its training may run: `training.cell_timeout_seconds` once per group."""
-        timeout = self.groups[0][0].training.cell_timeout_seconds  # one schedule per unit
+        """`training.cell_timeout_seconds` once per group (one schedule per unit)."""
+        timeout = self.groups[0][0].training.cell_timeout_seconds
         return None if timeout is None else timeout * len(self.groups)
 
 
 def plan_units(config: Config, cells: list[Cell]) -> list[Unit]:
-    """The grid's units in a stable order: runtime (environment and framework), dataset,
-    backbone, cached before end-to-end."""
+    """The grid's units in a stable order: runtime, dataset, backbone, end-to-end before the
+    heads trained together."""
+    by_data: dict[tuple, list[Cell]] = {}
+    for c in cells:
+        by_data.setdefault((c.environment, c.framework, c.dataset, c.backbone), []).append(c)
     units = []
-    for key in dict.fromkeys((c.environment, c.framework, c.dataset, c.backbone)
-                             for c in cells):
-        *_, dataset, backbone = key
-        groups = training_groups(c for c in cells if (c.environment, c.framework, c.dataset,
-                                                      c.backbone) == key).values()
+    for (*_, dataset, backbone), some in by_data.items():
         together: dict[tuple, list[tuple[Cell, ...]]] = {}
-        for group in groups:
+        for group in map(tuple, training_groups(some).values()):
             if group[0].training.end_to_end(config.backbone):
-                for seed in group[0].training.seeds:
-                    units.append(Unit(dataset, "end-to-end", seed, (tuple(group),), backbone))
+                units += [Unit(dataset, "end-to-end", seed, (group,), backbone)
+                          for seed in group[0].training.seeds]
             else:
-                together.setdefault(group[0].together_key, []).append(tuple(group))
-        for batch in together.values():
-            for seed in batch[0][0].training.seeds:
-                units.append(Unit(dataset, "cached", seed, tuple(batch), backbone))
+                together.setdefault(group[0].together_key, []).append(group)
+        units += [Unit(dataset, "cached", seed, tuple(batch), backbone)
+                  for batch in together.values() for seed in batch[0][0].training.seeds]
     return units
 
 
 def cell_columns(config: Config, cell: Cell, seed: int) -> dict[str, Any]:
-    """The columns that say which cell and seed a result row is of: the first of every row,
-    with the cell's effective training settings."""
+    """The first columns of every row: which cell and seed, the effective training settings."""
     t = cell.training
     return {"cell_id": cell.cell_id, "name": cell.name, **cell.params,
             "environment": cell.environment,

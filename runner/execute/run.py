@@ -3,8 +3,8 @@ cells already done (same cell id, seed and settings hash), run the rest on an ex
 
 from __future__ import annotations
 
-import contextlib
 import pathlib
+import shutil
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -13,21 +13,22 @@ from runner.config import Config
 from runner.config.environments import CURRENT
 from runner.errors import Interrupted, ResourceUnavailable, RunAborted, RunDirError, WorkerGone
 from runner.execute.local import Supervisor
-from runner.execute.plan import Unit, plan_units
+from runner.execute.plan import plan_units
 from runner.grid import Cell, settings_hash
-from runner.store.rundir import LOCK_FILE, RunDir
+from runner.store.rundir import RunDir
 from runner.train.device import nvidia_gpus
 
 
 def completed(rows: list[dict[str, Any]], config: Config, cells: list[Cell],
-              retry_errors: bool) -> dict[tuple[str, int], dict[str, Any]]:
-    """(cell id, seed) -> the last row that finishes it: of the cell's current settings (a
-    changed epoch count runs again), and not an error where `retry_errors`."""
+              retry_errors: bool = False) -> dict[tuple[str, int], dict[str, Any]]:
+    """(cell id, seed) -> the last row that finishes it, in grid order: of the cell's current
+    settings (a changed epoch count runs again), and not an error where `retry_errors`."""
     wanted = {(c.cell_id, seed): settings_hash(config, c, seed)
               for c in cells for seed in c.training.seeds}
-    return {key: row for row in rows
+    done = {key: row for row in rows
             if wanted.get(key := (row.get("cell_id"), row.get("seed"))) == row.get(
                 "settings_hash") and not (retry_errors and row.get("status") == "error")}
+    return {key: done[key] for key in wanted if key in done}
 
 
 def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress: bool = True,
@@ -37,18 +38,10 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
              finish: Callable[[pathlib.Path, list[dict[str, Any]]], Any] = lambda *_: None,
              on_progress: Callable[[str, int, int], None] | None = None,
              ) -> list[dict[str, Any]]:
-    """Run (or resume) a grid into a run directory; returns its tables' rows (a cell and seed
-    each). `command` is recorded in the lock and printed to resume; `force` sets existing
-    results aside (renamed); `ray_address` None starts Ray here; `finish` writes the tables
-    (the command passes `report.html.write_tables`) while the directory is held, at the end and
-    on Ctrl-C; `on_progress` hears every data-loading report (the local executor's).
-
-    Raises:
-        RunDirError: the directory is busy, unwritable or holds another config's results.
-        ResourceUnavailable: device, weights or data cannot be had (nothing written).
-        Interrupted: Ctrl-C; the finished cells are kept and tabled.
-        RunAborted: results.jsonl could not be written.
-    """
+    """Run (or resume) a grid into a run directory; returns its tables' rows. `command` is
+    recorded in the lock and printed to resume; `finish` writes the tables while the directory
+    is held, at the end and on Ctrl-C (raising Interrupted after it); a run that could not
+    start (ResourceUnavailable) leaves no directory it created."""
     run_dir = RunDir(path)
     fresh = not run_dir.path.exists()
     run_dir.lock(command)
@@ -61,9 +54,8 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
                 "Give --out another directory, or --force to set them aside (renamed, "
                 "not deleted) and start over.")
         if force:
-            backup = run_dir.set_aside()
             rows = []
-            if backup:
+            if backup := run_dir.set_aside():
                 warn(f"--force: earlier results set aside as {backup.name}")
         finished = completed(rows, config, cells, retry_errors)
         units = [u for u in (u.without(finished) for u in plan_units(config, cells)) if u]
@@ -71,7 +63,18 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         if done:
             warn(f"resuming {run_dir.path}: {done} of {total} cell runs already done, "
                  f"{total - done} to run")
-        units, launches = _environments(config, units, executor, warn)
+        launches: dict[str, Any] = {}  # each built environment's interpreter
+        if needed := dict.fromkeys(u.runtime for u in units if u.runtime[0] != CURRENT):
+            assert executor == "local", "the command checks: pinned environments run locally"
+            from runner import environments
+
+            launches, skipped = environments.prepare(
+                [config.runtime(*key) for key in needed], warn)
+            for name, reason in skipped.items():  # left for a later run
+                left = sum(len(u.cells) for u in units if u.runtime[0] == name)
+                warn(f"environment {name} skipped ({left} cell runs left for a later run): "
+                     f"{reason}")
+            units = [u for u in units if u.runtime[0] not in skipped]
         options = {"use_cache": use_cache, "device": device, "progress": progress, "warn": warn}
         if executor == "ray":
             from runner.execute.ray.supervisor import RaySupervisor
@@ -94,9 +97,7 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         except ResourceUnavailable:
             if fresh:  # leave no trace of a run that never started
                 run_dir.release()
-                (run_dir.path / LOCK_FILE).unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    run_dir.path.rmdir()
+                shutil.rmtree(run_dir.path, ignore_errors=True)
             raise
         run_dir.write_config(config.to_dict())
         run_dir.results.touch()
@@ -122,38 +123,17 @@ def run_grid(config: Config, cells: list[Cell], path, *, command: str, progress:
         run_dir.release()
 
 
-def _environments(config: Config, units: list[Unit], executor: str,
-                  warn: Callable[[str], None]) -> tuple[list[Unit], dict[str, Any]]:
-    """Build (or find) the environments the units need; the units of one that cannot be
-    built are left for a later run (named, with the reason, by `warn`)."""
-    needed = dict.fromkeys(u.runtime for u in units if u.runtime[0] != CURRENT)
-    if not needed:
-        return units, {}
-    assert executor == "local", "the command checks: pinned environments run locally"
-    from runner import environments
-
-    launches, skipped = environments.prepare(
-        [config.runtime(*key) for key in needed], warn)
-    for name, reason in skipped.items():
-        left = sum(len(u.cells) for u in units if u.runtime[0] == name)
-        warn(f"environment {name} skipped ({left} cell runs left for a later run): {reason}")
-    return [u for u in units if u.runtime[0] not in skipped], launches
-
-
 def table_rows(run_dir: RunDir, config: Config, cells: list[Cell]) -> list[dict]:
     """The current row of every (cell, seed) of the grid that has one, in grid order."""
     with warnings.catch_warnings():  # its corrupt lines were reported when the run began
         warnings.simplefilter("ignore")
         rows = run_dir.read_rows()
-    done = completed(rows, config, cells, retry_errors=False)
-    order = [(c.cell_id, seed) for c in cells for seed in c.training.seeds]
-    return [done[key] for key in order if key in done]
+    return list(completed(rows, config, cells).values())
 
 
 def decision_lines(config: Config, decisions: dict[str, Any], common: dict[str, Any],
                    device: str) -> list[str]:
-    """What a run decided before its first cell, a line each: device, data, weights (from
-    the first worker's decisions and provenance, and the `--device` asked for)."""
+    """What a run decided before its first cell, a line each: device, data, weights."""
     label = common.get("device", "?")
     lines = [f"device: {label} (--device {device}); Keras {common.get('keras_version', '?')} "
              f"on {common.get('backend', '?')}"]

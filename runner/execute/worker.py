@@ -1,12 +1,14 @@
 """The worker process (`python -m runner.execute.worker FD` in its runtime's interpreter),
-which trains the units the supervisor sends over a socket, and its handle: TensorFlow lives
+which trains the units sent over a socket, and the supervisor's handle on it: TensorFlow lives
 there, so a segfault or the out-of-memory killer costs only the worker."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import io
+import os
 import pickle
 import signal
 import socket
@@ -21,37 +23,41 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from runner.errors import Interrupted, ResourceUnavailable, WorkerGone
-from runner.execute.executor import POLL_SECONDS, inject_crash
 
 if TYPE_CHECKING:  # the worker process imports this module: nothing heavy at import
     from runner.environments import Launch
     from runner.execute.plan import DataKey, Unit
+
+CRASH_ENV = "CHEATGRID_CRASH_CELL"  # fault injection: crash on cells whose name holds this
+POLL_SECONDS = 0.2  # how often an executor looks up from waiting (Ctrl-C, deadlines)
+
+
+def inject_crash(unit: Unit) -> None:
+    """Die the way a broken kernel dies, on purpose (tests of crash isolation)."""
+    target = os.environ.get(CRASH_ENV)
+    if target and any(target in cell.name for cell in unit.cells):
+        os.kill(os.getpid(), signal.SIGSEGV)
 
 
 def _array(dtype: str, shape: tuple[int, ...], data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 class _Pickler(pickle.Pickler):
-    """Every NumPy array as its dtype, shape and bytes, every NumPy scalar as its Python
-    number: what arrives is rebuilt with the receiver's NumPy (1.x and 2.x pickles differ)."""
+    """NumPy arrays as dtype, shape and bytes, NumPy scalars as Python numbers: rebuilt with
+    the receiver's NumPy (1.x and 2.x pickles differ)."""
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject:
                 return (list, (obj.tolist(),))
-            return (_array, (obj.dtype.str, obj.shape, np.ascontiguousarray(obj).tobytes()))
+            return (_array, (obj.dtype.str, obj.shape, obj.tobytes()))
         if isinstance(obj, np.generic):
-            return (_same, (obj.item(),))
+            return (copy.copy, (obj.item(),))
         return NotImplemented
 
 
 def dumps(obj: Any) -> bytes:
-    """`obj` pickled with NumPy arrays and scalars as plain data."""
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return buffer.getvalue()
@@ -80,8 +86,7 @@ class Worker:
         self.provenance: dict[str, Any] = {}
 
     def start(self, decisions: dict[str, Any] | None) -> dict[str, Any]:
-        """Start the process; returns its decisions (sources, weights), or raises
-        ResourceUnavailable (the device, weights or data cannot be had)."""
+        """Start the process; its decisions (sources, weights), or ResourceUnavailable."""
         ours, theirs = socket.socketpair()
         with theirs:
             self._process = subprocess.Popen(
@@ -91,7 +96,7 @@ class Worker:
         self._conn = _Wire(ours.detach())
         self._conn.send((*self._args, decisions))
         self.provided = set()
-        kind, *payload = self._receive(deadline=None, stop=lambda: False)
+        kind, *payload = self._receive(None, lambda: False)
         if kind == "unavailable":
             self.stop()
             raise ResourceUnavailable(payload[0])
@@ -102,23 +107,18 @@ class Worker:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def features(self, key: DataKey, stop: Callable[[], bool]) -> tuple:
-        """A (dataset, backbone)'s features as this (TensorFlow) worker loads them."""
-        self._conn.send(("features", key))
-        return self._receive(deadline=None, stop=stop)[1]
-
-    def provide(self, key: DataKey, loaded: tuple) -> None:
-        self._conn.send(("provide", key, loaded))
+    def provide(self, key: DataKey, source: Worker, stop: Callable[[], bool]) -> None:
+        """Give it a (dataset, backbone)'s features as `source` (TensorFlow's) loads them."""
+        source._conn.send(("features", key))
+        self._conn.send(("provide", key, source._receive(None, stop)[1]))
         self.provided.add(key)
 
     def run(self, unit: Unit, stop: Callable[[], bool]) -> list | tuple[str, str]:
-        """Train a unit: its results, or ('timeout', '') (raises WorkerGone, or Interrupted
-        once `stop()` is true)."""
+        """Train a unit: its results, or ('timeout', ''); raises WorkerGone or Interrupted."""
         self._conn.send(("unit", unit))
-        self._receive(deadline=None, stop=stop)  # ("training",): the data is loaded
+        self._receive(None, stop)  # ("training",): the data is loaded
         budget = unit.budget_seconds
-        deadline = None if budget is None else time.monotonic() + budget
-        kind, *payload = self._receive(deadline, stop)
+        kind, *payload = self._receive(budget and time.monotonic() + budget, stop)
         return payload[0] if kind == "done" else (kind, "")
 
     def _receive(self, deadline: float | None, stop: Callable[[], bool]) -> tuple:
@@ -129,13 +129,13 @@ class Worker:
                 return ("timeout",)
             if self._conn.poll(POLL_SECONDS):
                 try:
-                    message = self._conn.recv()
+                    kind, *payload = message = self._conn.recv()
                 except (EOFError, OSError):
                     raise WorkerGone(self._death()) from None
-                if message[0] == "warning":
-                    self._on_warning(message[1])
-                elif message[0] == "progress":
-                    self._on_progress(*message[1:])
+                if kind == "warning":
+                    self._on_warning(*payload)
+                elif kind == "progress":
+                    self._on_progress(*payload)
                 else:
                     return message
             elif not self.alive:
@@ -150,8 +150,7 @@ class Worker:
         return f"the worker exited with code {code}"
 
     def stop(self) -> None:
-        """Ask the worker to finish; kill it if it does not."""
-        if self.alive:
+        if self.alive:  # asked to finish; killed if it does not
             with contextlib.suppress(OSError):
                 self._conn.send(("stop",))
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -179,7 +178,7 @@ def main(fd: int) -> None:
     from runner.errors import CheatgridWarning
     from runner.execute.prepare import UnitRunner, prepare
 
-    def forward(message, category, filename, lineno, file=None, line=None) -> None:
+    def forward(message, category, *_, **__) -> None:
         if issubclass(category, CheatgridWarning):
             conn.send(("warning", str(message)))
 
@@ -195,15 +194,15 @@ def main(fd: int) -> None:
     conn.send(("ready", prepared.decisions, runner.common))
     while True:
         _settle()
-        message = conn.recv()
-        if message[0] == "stop":
+        kind, *payload = conn.recv()
+        if kind == "stop":
             return
-        if message[0] == "features":
-            conn.send(("features", runner.load(message[1], "cached")))
-        elif message[0] == "provide":
-            runner.provide(message[1], message[2])
+        if kind == "features":
+            conn.send(("features", runner.load(payload[0], "cached")))
+        elif kind == "provide":
+            runner.provide(*payload)
         else:
-            unit = message[1]
+            unit = payload[0]
             runner.load(unit.data_key, unit.mode)  # data first: its time is not the cells'.
             conn.send(("training",))
             inject_crash(unit)

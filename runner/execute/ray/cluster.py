@@ -1,20 +1,25 @@
 """The Ray side of `--executor ray`: connecting (or starting Ray here), checking the
-`resources`, starting the tasks of `ray/tasks.py`."""
+`resources`, and the tasks, which prepare in Ray's workers as a local worker does (the
+driver's decisions, so the same seeds give the same numbers)."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib.util
 import logging
 import pathlib
 import socket
 import uuid
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from runner.config import Config
-from runner.errors import ResourceUnavailable
-from runner.execute.plan import Unit
-from runner.execute.ray import tasks as ray_tasks
+from runner.errors import CheatgridWarning, ResourceUnavailable
+from runner.execute.plan import DataKey, Unit
+from runner.execute.prepare import Prepared, UnitRunner, prepare
+from runner.execute.worker import inject_crash
 from runner.grid import Cell
 from runner.train import backends
 
@@ -30,6 +35,77 @@ def require_ray() -> None:
             "or `make install` in a checkout). Received: no module named 'ray'")
 
 
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """What every task needs to prepare as the local worker does."""
+
+    token: str  # names the run: a Ray worker reused within it prepares once
+    config: Config
+    use_cache: bool
+    device: str
+    decisions: dict[str, Any]
+
+
+_PREPARED: dict[str, Prepared] = {}  # token -> what the run prepared, in each Ray worker
+
+
+def _runner(setup: Setup) -> UnitRunner:
+    """A fresh runner (holding no features: the object store frees those no task holds)."""
+    backends.import_tensorflow(verbose=False)
+    if setup.token not in _PREPARED:
+        _PREPARED.clear()  # a worker serves one run at a time
+        _PREPARED[setup.token] = prepare(setup.config, [], setup.use_cache, setup.device,
+                                         setup.decisions)
+    return UnitRunner(setup.config, _PREPARED[setup.token])
+
+
+@contextlib.contextmanager
+def _collected():
+    """Our warnings raised in a task, as texts for the driver to show."""
+    texts: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield texts
+    texts.extend(str(w.message) for w in caught if issubclass(w.category, CheatgridWarning))
+
+
+def decide(config: Config, cells: list[Cell], use_cache: bool, device: str) -> tuple:
+    """(decisions, row provenance, warnings), or (None, why nothing can run, warnings)."""
+    backends.import_tensorflow(verbose=False)
+    with _collected() as texts:
+        try:
+            prepared = prepare(config, cells, use_cache, device)
+        except ResourceUnavailable as e:
+            return None, str(e), texts
+        common = UnitRunner(config, prepared).common
+    return prepared.decisions, common, texts
+
+
+def extract(setup: Setup, key: DataKey) -> tuple[list[str], tuple]:
+    """Two returns: its warnings, and a (dataset, backbone)'s (features, meta, failure)."""
+    with _collected() as texts:
+        loaded = _runner(setup).load(key, "cached")
+    return texts, loaded
+
+
+def train(setup: Setup, unit: Unit, loaded: tuple | None):
+    """Train a unit on its dataset's shared features; yields ("node", the Ray node's id),
+    ("training",) once the data is ready, then ("done", [(rows, GroupResult)], warnings)."""
+    import ray
+
+    yield ("node", ray.get_runtime_context().get_node_id())  # where it runs, should it go
+    with _collected() as texts:
+        runner = _runner(setup)
+        if loaded is not None:
+            runner.provide(unit.data_key, loaded)
+        runner.load(unit.data_key, unit.mode)  # images first: their time is not the cells'
+    yield ("training",)
+    inject_crash(unit)
+    with _collected() as more:
+        results = runner.run(unit)
+    yield ("done", results, texts + more)
+
+
 class RayCluster:
     """The connection to Ray and the tasks of one run: what a `Worker` is locally."""
 
@@ -37,13 +113,12 @@ class RayCluster:
                  address: str | None, on_warning: Callable[[str], None]):
         self.config, self.cells, self.use_cache, self.device = config, cells, use_cache, device
         self.address, self.on_warning = address, on_warning
-        self.setup: ray_tasks.Setup | None = None
+        self.setup: Setup | None = None
         self._owned = False  # this run connected (or started Ray): it disconnects
 
     def start(self) -> dict[str, Any]:
         """Connect, then decide sources and weights in one task that every task reuses;
-        returns the rows' provenance. Raises ResourceUnavailable: Ray missing or unreachable,
-        no node with the `resources`, or the device, weights or data cannot be had."""
+        returns the rows' provenance (raises ResourceUnavailable)."""
         require_ray()
         import ray
 
@@ -52,7 +127,7 @@ class RayCluster:
             why = self.unmet(alive_nodes())  # no node could ever start it: Ray would wait
             if why is not None:
                 raise ResourceUnavailable(f"Invalid value for 'resources': {why}")
-            found, common, texts = ray.get(self._task(ray_tasks.decide).remote(
+            found, common, texts = ray.get(self._task(decide).remote(
                 self.config, self.cells, self.use_cache, self.device))
             for text in texts:
                 self.on_warning(text)
@@ -61,24 +136,23 @@ class RayCluster:
         except ResourceUnavailable:
             self.stop()
             raise
-        self.setup = ray_tasks.Setup(uuid.uuid4().hex, self.config, self.use_cache,
-                                     self.device, found)
+        self.setup = Setup(uuid.uuid4().hex, self.config, self.use_cache, self.device, found)
         return common
 
     def extract(self, key: tuple[str, str]) -> tuple[Any, Any]:
         """Start a (dataset, backbone)'s feature task: (its warnings' ref, its features' ref)."""
-        return self._task(ray_tasks.extract, num_returns=2).remote(self.setup, key)
+        return self._task(extract, num_returns=2).remote(self.setup, key)
 
     def train(self, unit: Unit, loaded: Any) -> Any:
-        """Start a unit's task (a generator, see `tasks.train`); a framework other than Keras 3
-        on TensorFlow gets Ray workers of its own (its variables set before Keras loads)."""
-        own = {} if unit.framework == backends.DEFAULT else {
-            "runtime_env": {"env_vars": backends.environment(unit.framework)}}
-        task = self._task(ray_tasks.train, unit, num_returns="streaming", **own)
+        """Start a unit's task (a generator); a framework other than Keras 3 on TensorFlow gets
+        Ray workers of its own (its variables set before Keras loads)."""
+        framework = unit.runtime[1]
+        own = {} if framework == backends.DEFAULT else {
+            "runtime_env": {"env_vars": backends.environment(framework)}}
+        task = self._task(train, unit, num_returns="streaming", **own)
         return task.remote(self.setup, unit, loaded)
 
     def _task(self, function: Callable, unit: Unit | None = None, **options: Any) -> Any:
-        """A function of `tasks.py` as a Ray task, with its `options`."""
         import ray
 
         return ray.remote(function).options(**self.options(function.__name__, unit), **options)
@@ -92,15 +166,13 @@ class RayCluster:
             self._owned = False
 
     def options(self, task: str, unit: Unit | None = None) -> dict[str, Any]:
-        """The Ray options of a task, 'decide', 'extract' (features) or 'train' (`unit`): the
-        config's `resources` (the tests place tasks on chosen nodes here)."""
+        """A task's Ray options (the tests place tasks on chosen nodes here)."""
         resources = self.config.resources
         # A feature task Ray runs again where its node went, and again when its object is
         # lost (lineage reconstruction); a unit's, never: a dead worker may be the cells'
         # doing, which the driver finds by splitting the unit.
-        retries = MAX_FEATURE_RETRIES if task == "extract" else 0
         return {"num_cpus": resources.cpus_per_task, "num_gpus": resources.gpus_per_task,
-                "max_retries": retries}
+                "max_retries": MAX_FEATURE_RETRIES if task == "extract" else 0}
 
     def unmet(self, nodes: dict[str, dict[str, Any]]) -> str | None:
         """Why no node of `nodes` (Ray's records of the live ones) can take a task, or None."""

@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from runner import vocab
 from runner.config import Config
 from runner.errors import Interrupted
-from runner.execute.executor import POLL_SECONDS, Executor
+from runner.execute.local import Executor
 from runner.execute.plan import DataKey, Unit
 from runner.execute.ray.cluster import RayCluster, alive_nodes, first_line
+from runner.execute.worker import POLL_SECONDS
 from runner.grid import Cell
 from runner.store.rundir import RunDir
 
@@ -42,7 +44,7 @@ def node_name(node_id: str | None, nodes: dict[str, dict[str, Any]] | None = Non
 
 @dataclasses.dataclass
 class _Flight:
-    """A unit's task: when it started, its deadline once training started, where it trains."""
+    """A unit's task."""
 
     unit: Unit
     started: float = dataclasses.field(default_factory=time.monotonic)
@@ -70,7 +72,6 @@ class RaySupervisor(Executor):
         self._stranded_since: float | None = None  # since when no node can take a task
 
     def start(self) -> None:
-        """Connect and decide data sources and weights once, in a first task."""
         self.common = self.cluster.start()
         self.decisions = self.cluster.setup.decisions
 
@@ -90,8 +91,7 @@ class RaySupervisor(Executor):
             self.cluster.stop()
 
     def _submit(self) -> None:
-        """Start every queued unit, and the feature tasks they take their data from."""
-        for unit in self._queue:
+        for unit in self._queue:  # and the feature tasks they take their data from
             loaded = None
             if unit.mode == "cached":
                 if unit.data_key not in self._features:
@@ -102,7 +102,7 @@ class RaySupervisor(Executor):
         self._queue.clear()
 
     def _receive(self) -> None:
-        """Handle what finished within a poll; cancel the tasks past their deadline."""
+        """Handle what came within a poll; cancel the tasks past their deadline."""
         import ray
 
         refs = list(self._unread) + list(self._flights)
@@ -130,32 +130,34 @@ class RaySupervisor(Executor):
         try:
             item = ray.get(next(generator))
         except ray.exceptions.RayError as e:
-            del self._flights[generator]
-            if flight.cancelled:
-                self._queue.extend(self._died(flight.unit, "timeout", ""))
-            elif lost_node(e) or flight.node is not None and flight.node not in alive_nodes():
-                self._lost(flight, e)
-            else:
-                doing = "training this cell" if flight.training else \
-                    "computing the features of this cell's dataset"
-                cause = f"the Ray task died ({first_line(e)})"
-                self._queue.extend(self._died(flight.unit, "crashed", cause, doing))
-            self._release(flight.unit.data_key)
-            return
+            item = ("failed", e)
         if item[0] == "node":
             flight.node = item[1]
-        elif item[0] == "training":
+            return
+        if item[0] == "training":
             flight.training = True
             if flight.unit.budget_seconds is not None:
                 flight.deadline = time.monotonic() + flight.unit.budget_seconds
-        else:
-            del self._flights[generator]
-            _, results, texts = item
-            for text in texts:
+            return
+        del self._flights[generator]
+        if item[0] == "done":
+            for text in item[2]:
                 self.warn(text)
-            for rows, result in results:
+            for rows, result in item[1]:
                 self._write(rows, result.logits)
-            self._release(flight.unit.data_key)
+        elif flight.cancelled:
+            self._queue.extend(self._died(flight.unit, "timeout", ""))
+        elif lost_node(e := item[1]) or flight.node is not None and \
+                flight.node not in alive_nodes():
+            self._lost(flight, e)
+        else:
+            doing = "training this cell" if flight.training else \
+                "computing the features of this cell's dataset"
+            cause = f"the Ray task died ({first_line(e)})"
+            self._queue.extend(self._died(flight.unit, "crashed", cause, doing))
+        left = [*self._queue, *(f.unit for f in self._flights.values())]
+        if all(u.data_key != flight.unit.data_key for u in left):  # the object store frees them
+            self._features.pop(flight.unit.data_key, None)
 
     def _lost(self, flight: Any, error: BaseException) -> None:
         """A unit's node (or its input's every copy) went: run it again, whole, or record it."""
@@ -165,7 +167,9 @@ class RaySupervisor(Executor):
         self._unit_losses[unit] += 1
         went = f"{node_name(flight.node, self._nodes)} went"
         seconds = time.monotonic() - flight.started
-        what = f"{unit.label} ({len(unit.cells)} cells, {seconds:.1f} s in)"
+        data = unit.dataset if unit.backbone == vocab.DEFAULT_BACKBONE else "@".join(unit.data_key)
+        what = f"{data} {unit.groups[0][0].encoding} seed {unit.seed} ({len(unit.cells)} cells, " \
+            f"{seconds:.1f} s in)"
         count = f"{self._unit_losses[unit]} of {MAX_NODE_LOSSES} losses"
         if self._unit_losses[unit] < MAX_NODE_LOSSES:
             self.warn(f"{went} while training {what}: queued again ({count})")
@@ -196,7 +200,7 @@ class RaySupervisor(Executor):
             self._give_up(why)
 
     def _give_up(self, why: str) -> None:
-        """Record every unit left as NodeLost: no node has come that could take them."""
+        """Record every unit left as NodeLost."""
         units = list(self._queue) + [f.unit for f in self._flights.values()]
         self._cancel_all()
         self._queue.clear()
@@ -208,12 +212,6 @@ class RaySupervisor(Executor):
         for part in (part for unit in units for part in unit.split()):
             self._died(part, "node lost", f"node lost: no Ray node left could take it ({why})",
                        "waiting for a Ray node to train this cell")
-
-    def _release(self, key: DataKey) -> None:
-        """Drop a dataset's features once no unit needs them: the object store frees them."""
-        if not any(u.data_key == key for u in self._queue) and not any(
-                f.unit.data_key == key for f in self._flights.values()):
-            self._features.pop(key, None)
 
     def _cancel_all(self) -> None:
         """Cancel what still runs (a caller's Ray stays up and must not keep training)."""
