@@ -27,7 +27,6 @@ from runner.train import backends, judge
 
 PREDICT_BATCH_SIZE = 256  # the model's outputs for `inputs`, predicted this many rows at a time
 SYNTHETIC_ROWS = 512  # the flags' labels: every class many times, the probe keeps 256
-ERROR_KEYS = ("phase", "error_type", "error_message")  # what a report shows of Keras's error
 
 
 def check_model(model: Any, labels: Any, inputs: Any = None, *,
@@ -56,7 +55,6 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         UsageError: labels that fit no encoding, a model check cannot read, or inputs
             the model does not accept or of another length than the labels.
     """
-    keras = backends.keras()
     seen = read_labels(labels)
     head = read_model(model)
     if seen.encoding == "integer" and head.units > seen.classes:
@@ -87,12 +85,13 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     for metric in probe.metrics:
         judgement = rules.verdict(seen, head, probe, metric)
         found = None
-        if values.get(metric.label) is not None:
+        if metric.label in values:
             found = {**base, "test_metric": values[metric.label],
                      "metric_gap": values[metric.label] - base["reference_accuracy"]}
             judgement = rules.measured({"status": "ok", **found}, judgement)
         row = evidence.metric_row(rows, grid_metric(metric))
-        error = metric.error and {k: metric.error[k] for k in ERROR_KEYS}
+        error = metric.error and {k: metric.error[k] for k in ("phase", "error_type",
+                                                               "error_message")}
         reports.append(MetricReport(
             metric.label, metric.resolved, judgement.verdict, judgement.why, judgement.fix,
             judgement.certainty, error, found, row and evidence.cite(row, run)))
@@ -108,7 +107,7 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
                                       fixes.right_metric(seen, head)))
     return CheckReport(
         seen.encoding, seen.detail, seen.classes, seen.rows, head.units, head.activation,
-        head.loss_name, head.from_logits, backend, keras.version(),
+        head.loss_name, head.from_logits, backend, head.keras_version,
         "outputs" if outputs is not None else "before training", label_source, verdict,
         tuple(reports), tuple(n for n in notes if n is not None))
 
@@ -148,8 +147,7 @@ def synthetic_labels(encoding: str, classes: int, units: int,
     indices = np.arange(rows) % classes
     if not vocab.ENCODINGS[encoding].multi_label:
         return encode_labels(indices, encoding, classes, units)
-    hot = np.zeros((rows, classes), dtype=np.int64)
-    hot[np.arange(rows), indices] = 1
+    hot = np.eye(classes, dtype=np.int64)[indices]
     second = (indices + 1 + (np.arange(rows) // classes) % (classes - 1)) % classes
     odd = np.arange(1, rows, 2)
     hot[odd, second[odd]] = 1

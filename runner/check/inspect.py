@@ -131,9 +131,10 @@ def read_model(model: Any) -> Head:
     if loss is None:
         raise UsageError("model: Expected a loss in compile. Received: loss=None")
     activation, activation_fn, note = _last_activation(outputs[0])
-    metrics = tuple(_flatten(config.get("metrics"))) + tuple(
-        _flatten(config.get("weighted_metrics")))
-    return Head(int(shape[-1]), activation, activation_fn, loss, _loss_name(loss),
+    metrics = tuple(_flatten([config.get("metrics"), config.get("weighted_metrics")]))
+    name = metric_label(loss)  # as a loss's name in `vocab.LOSSES`, else its own
+    return Head(int(shape[-1]), activation, activation_fn, loss,
+                vocab.LOSSES.canonical(name) or name,
                 bool(_config(loss).get("from_logits", False)), metrics,
                 (note,) if note else (), _trains_below(model, outputs[0]),
                 backends.keras().__version__)
@@ -196,17 +197,6 @@ def _flatten(metrics: Any) -> list[Any]:
     return [] if metrics is None else [metrics]
 
 
-def _loss_name(loss: Any) -> str:
-    """The loss's name in `vocab.LOSSES` (by string, class or function name), else its own."""
-    if isinstance(loss, str):
-        raw = loss
-    elif isinstance(loss, type) or callable(loss) and not hasattr(loss, "get_config"):
-        raw = getattr(loss, "__name__", str(loss))
-    else:
-        raw = type(loss).__name__
-    return vocab.LOSSES.canonical(raw) or raw
-
-
 def _config(obj: Any) -> dict[str, Any]:
     """A loss or metric object's config ({} for strings, classes and functions)."""
     get_config = getattr(obj, "get_config", None)
@@ -214,7 +204,8 @@ def _config(obj: Any) -> dict[str, Any]:
 
 
 def metric_label(metric: Any) -> str:
-    """How the report names a metric: the string as written, or the class or function name."""
+    """How the report names a metric (or a loss): the string as written, or the class or
+    function name."""
     if isinstance(metric, str):
         return metric
     if hasattr(metric, "get_config") and not isinstance(metric, type):
