@@ -1,7 +1,6 @@
-"""A compiled metric's verdict before training, in the grid's vocabulary and precedence
-(`train.judge.VERDICTS`): `error` where Keras raised on the probe, `degenerate` where the head
-cannot carry the answer (`head.faults`), `misleading` where the metric does not report the
-grid's reference accuracy, else `ok`."""
+"""A compiled metric's verdict before training, in the grid's precedence: `error` (Keras raised
+on the probe), `degenerate` (`head.faults`), `misleading` (it does not report the grid's
+reference accuracy), else `ok`."""
 
 from __future__ import annotations
 
