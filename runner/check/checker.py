@@ -76,8 +76,8 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     # users run (relu, tanh, the regression losses); on the others the frameworks run
     runs = [evidence.FRAMEWORKS_RUN] if backend != "tensorflow" else [evidence.DEFAULT_RUN,
                                                                       evidence.USERS_RUN]
-    found = [(run, evidence.cells(key, run, backend, samples)) for run in runs]
-    run, rows = next(((run, rows) for run, rows in found if rows), found[0])
+    run, rows = next(((run, rows) for run in runs
+                      if (rows := evidence.cells(key, run, backend, samples))), (runs[0], []))
     values = metric_values(head, seen, outputs, probe.metrics) if outputs is not None else {}
     base = judge.judge(outputs, seen.judged, head.activation) if outputs is not None else {}
     verdict = judge_head(seen, head, probe, rows, run, samples)

@@ -54,8 +54,7 @@ class Labels:
 def read_labels(labels: Any) -> Labels:
     """The encoding, classes and judged form of labels; a `UsageError` where none fits."""
     values = np.asarray(labels)
-    if values.dtype == object or not (np.issubdtype(values.dtype, np.number)
-                                      or values.dtype == bool):
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == bool):
         raise UsageError(f"labels: Expected numbers. Received: an array of dtype {values.dtype}")
     if values.ndim == 0 or values.ndim > 2 or len(values) == 0:
         raise UsageError(f"labels: Expected class indices (N,) or rows (N, K) with N > 0. "
