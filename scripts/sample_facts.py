@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # runner.check imports Tenso
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runner.check.evidence import DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN, facts_dir  # noqa: E402
+from runner.check.evidence import DEFAULT_RUN, FACTS_DIR, FRAMEWORKS_RUN, USERS_RUN  # noqa: E402
 from runner.store.atomic import atomic_write  # noqa: E402
 
 # the columns of results.csv that `runner.check.evidence` reads: all the package ships of them
@@ -40,7 +40,7 @@ def facts_csv(results_csv: pathlib.Path) -> str:
 
 def main() -> int:
     for run in (DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN):
-        path = facts_dir() / f"{run}.csv"
+        path = FACTS_DIR / f"{run}.csv"
         text = facts_csv(ROOT / "results" / "samples" / run / "results.csv")
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             atomic_write(path, text)

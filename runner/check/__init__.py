@@ -2,8 +2,8 @@
 `print(check_model(model, y_train))`, or `model.fit(x, y, callbacks=[CheckCallback(labels=y)])`.
 """
 
-from runner.check.callback import CheckCallback
-from runner.check.checker import check_flags, check_model, load_array, load_model_file
+from runner.check.checker import CheckCallback, check_flags, check_model
+from runner.check.inspect import load_array, load_model_file
 from runner.check.report import CheckReport, MetricReport
 
 __all__ = ["CheckCallback", "CheckReport", "MetricReport", "check_flags", "check_model",

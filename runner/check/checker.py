@@ -1,15 +1,15 @@
 """`check_model`: the labels and the model read (`inspect`), a probe head run on the labels
 (`probe`), the head and each metric judged (`head`, `rules`), the sample cells cited
-(`evidence`); with `inputs`, the model's own outputs judged by the grid's `train.judge`.
-A user's files are read as untrusted input: a .keras model in safe mode, arrays without pickle."""
+(`evidence`); with `inputs`, the model's own outputs judged by the grid's `train.judge`;
+`check_flags` on a configuration given by name; `CheckCallback` in `fit`."""
 
 from __future__ import annotations
 
 import dataclasses
 import pathlib
+import sys
 import warnings
-import zipfile
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -21,13 +21,14 @@ from runner.check.inspect import read_labels, read_model
 from runner.check.probe import MetricProbe, metric_values, run_probe
 from runner.check.report import CheckReport, MetricReport
 from runner.data.pipeline import encode_labels
-from runner.errors import UsageError
+from runner.errors import CheatgridWarning, UsageError
 from runner.grid import tutorial_units
 from runner.train import backends, judge
 
 PREDICT_BATCH_SIZE = 256  # the model's outputs for `inputs`, predicted this many rows at a time
 SYNTHETIC_ROWS = 512  # the flags' labels: every class many times, the probe keeps 256
-ERROR_KEYS = ("phase", "error_type", "error_message")  # what a report shows of Keras's error
+CONFIRM_ROWS = 512  # the callback's check at the end predicts these rows: seconds, not an epoch
+_keras = backends.keras()
 
 
 def check_model(model: Any, labels: Any, inputs: Any = None, *,
@@ -56,7 +57,6 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
         UsageError: labels that fit no encoding, a model check cannot read, or inputs
             the model does not accept or of another length than the labels.
     """
-    keras = backends.keras()
     seen = read_labels(labels)
     head = read_model(model)
     if seen.encoding == "integer" and head.units > seen.classes:
@@ -76,8 +76,8 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     # users run (relu, tanh, the regression losses); on the others the frameworks run
     runs = [evidence.FRAMEWORKS_RUN] if backend != "tensorflow" else [evidence.DEFAULT_RUN,
                                                                       evidence.USERS_RUN]
-    found = [(run, evidence.cells(key, run, backend, samples)) for run in runs]
-    run, rows = next(((run, rows) for run, rows in found if rows), found[0])
+    run, rows = next(((run, rows) for run in runs
+                      if (rows := evidence.cells(key, run, backend, samples))), (runs[0], []))
     values = metric_values(head, seen, outputs, probe.metrics) if outputs is not None else {}
     base = judge.judge(outputs, seen.judged, head.activation) if outputs is not None else {}
     verdict = judge_head(seen, head, probe, rows, run, samples)
@@ -87,12 +87,13 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
     for metric in probe.metrics:
         judgement = rules.verdict(seen, head, probe, metric)
         found = None
-        if values.get(metric.label) is not None:
+        if metric.label in values:
             found = {**base, "test_metric": values[metric.label],
                      "metric_gap": values[metric.label] - base["reference_accuracy"]}
             judgement = rules.measured({"status": "ok", **found}, judgement)
         row = evidence.metric_row(rows, grid_metric(metric))
-        error = metric.error and {k: metric.error[k] for k in ERROR_KEYS}
+        error = metric.error and {k: metric.error[k] for k in ("phase", "error_type",
+                                                               "error_message")}
         reports.append(MetricReport(
             metric.label, metric.resolved, judgement.verdict, judgement.why, judgement.fix,
             judgement.certainty, error, found, row and evidence.cite(row, run)))
@@ -108,7 +109,7 @@ def check_model(model: Any, labels: Any, inputs: Any = None, *,
                                       fixes.right_metric(seen, head)))
     return CheckReport(
         seen.encoding, seen.detail, seen.classes, seen.rows, head.units, head.activation,
-        head.loss_name, head.from_logits, backend, keras.version(),
+        head.loss_name, head.from_logits, backend, head.keras_version,
         "outputs" if outputs is not None else "before training", label_source, verdict,
         tuple(reports), tuple(n for n in notes if n is not None))
 
@@ -148,8 +149,7 @@ def synthetic_labels(encoding: str, classes: int, units: int,
     indices = np.arange(rows) % classes
     if not vocab.ENCODINGS[encoding].multi_label:
         return encode_labels(indices, encoding, classes, units)
-    hot = np.zeros((rows, classes), dtype=np.int64)
-    hot[np.arange(rows), indices] = 1
+    hot = np.eye(classes, dtype=np.int64)[indices]
     second = (indices + 1 + (np.arange(rows) // classes) % (classes - 1)) % classes
     odd = np.arange(1, rows, 2)
     hot[odd, second[odd]] = 1
@@ -183,55 +183,47 @@ def check_flags(encoding: str, classes: int, activation: str, loss: str, from_lo
                        **options)
 
 
-def load_model_file(path: str | pathlib.Path):
-    """A Keras 3 model from a .keras file, loaded with `safe_mode=True`.
+class CheckCallback(_keras.callbacks.Callback):
+    """Checks the model at the start of `fit` and prints the report.
 
-    Only the .keras (zip) format is read: safe mode is what refuses code hidden in
-    a file (a Lambda layer's Python bytecode), and it covers that format.
+    Args:
+        labels: the labels `fit` trains on (an array; `y` of `fit(x, y)`).
+        inputs: the inputs of the same rows, for the check at the end of `fit`.
+        confirm: also check at the end of `fit` on the first `CONFIRM_ROWS` inputs (needs
+            `inputs`).
+        stream: where the reports are printed (default: stdout).
+        samples_dir: a folder of sample runs to cite instead of the shipped facts (see
+            `check_model`).
 
-    Raises:
-        UsageError: no such file, not a .keras zip, code that safe mode refuses to run,
-            or anything else Keras cannot load.
+    Attributes:
+        report: the report at the start of `fit` (None when it could not run).
+        final_report: the report at the end of `fit`, on the model's outputs.
     """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise UsageError(f"MODEL: Expected a .keras file. Received: {path} (no such file)")
-    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
-        raise UsageError(f"MODEL: Expected a Keras 3 .keras file (a zip; the format that safe "
-                         f"mode covers). Received: {path}, which is not one")
-    keras = backends.keras()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. optimizer variables it does not restore
+
+    def __init__(self, labels: Any, inputs: Any = None, confirm: bool = True,
+                 stream: TextIO | None = None, samples_dir: str | None = None):
+        super().__init__()
+        self.labels, self.inputs, self.confirm, self.stream = labels, inputs, confirm, stream
+        self.samples_dir = samples_dir
+        self.report: CheckReport | None = None
+        self.final_report: CheckReport | None = None
+
+    def _check(self, title: str, labels: Any, inputs: Any = None) -> CheckReport | None:
+        """The report on these rows, printed under `title`; None (a warning) where it cannot run."""
         try:
-            return keras.saving.load_model(path, safe_mode=True)
-        except Exception as e:
-            message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            if "safe_mode" in message or "arbitrary code" in message:
-                raise UsageError(f"MODEL: Expected a model that loads without running code from "
-                                 f"the file. Received: {path}, which needs code execution to "
-                                 f"load; refused in safe mode (Keras: {message})") from None
-            raise UsageError(f"MODEL: Expected a .keras model Keras can load. Received: {path} "
-                             f"({type(e).__name__}: {message})") from None
+            report = check_model(self.model, labels, inputs, samples_dir=self.samples_dir)
+        except UsageError as e:
+            warnings.warn(f"CheckCallback: cannot check: {e}", CheatgridWarning, stacklevel=3)
+            return None
+        print(f"{title}\n{report.text()}", file=self.stream or sys.stdout, flush=True)
+        return report
 
+    def on_train_begin(self, logs=None):
+        self.report = self._check("CheckCallback, before training:", self.labels)
 
-def load_array(path: str | pathlib.Path, flag: str) -> np.ndarray:
-    """A NumPy array from a .npy file, read with `allow_pickle=False`.
-
-    Raises:
-        UsageError: no such file, not a .npy array, or an array of Python objects.
-    """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise UsageError(f"{flag}: Expected a .npy file. Received: {path} (no such file)")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError as e:
-        raise UsageError(f"{flag}: Expected a .npy array of numbers. Received: {path} "
-                         f"({str(e).splitlines()[0]})") from None
-    except Exception as e:
-        raise UsageError(f"{flag}: Expected a .npy array. Received: {path} "
-                         f"({type(e).__name__}: {e})") from None
-    if not isinstance(loaded, np.ndarray):
-        loaded.close()
-        raise UsageError(f"{flag}: Expected one .npy array. Received: {path}, an .npz archive")
-    return loaded
+    def on_train_end(self, logs=None):
+        if self.confirm and self.inputs is not None and self.report is not None:
+            rows = slice(0, CONFIRM_ROWS)
+            self.final_report = self._check(
+                f"CheckCallback, after training (on the outputs for the first {CONFIRM_ROWS} "
+                "rows at most):", self.labels[rows], self.inputs[rows])

@@ -14,11 +14,8 @@ from runner import vocab
 
 DEFAULT_RUN, FRAMEWORKS_RUN, USERS_RUN = "default", "frameworks", "users"
 _FLOATS = ("test_metric", "reference_accuracy", "majority_rate")
-
-
-def facts_dir() -> pathlib.Path:
-    """Where the package keeps the sample runs' facts: `<run>.csv` each."""
-    return pathlib.Path(str(importlib.resources.files("runner") / "check" / "samples"))
+# where the package keeps the sample runs' facts: `<run>.csv` each
+FACTS_DIR = pathlib.Path(str(importlib.resources.files("runner") / "check" / "samples"))
 
 
 def key(task: str, encoding: str, units: int, classes: int, activation: str, loss: str,
@@ -32,20 +29,15 @@ def key(task: str, encoding: str, units: int, classes: int, activation: str, los
 @functools.lru_cache(maxsize=8)
 def _read(path: pathlib.Path) -> tuple[dict[str, Any], ...]:
     with open(path, newline="", encoding="utf-8") as f:
-        rows = []
-        for raw in csv.DictReader(f):
-            row: dict[str, Any] = dict(raw)
-            row["from_logits"] = raw["from_logits"] == "True"
-            row["units"], row["num_classes"] = int(raw["units"]), int(raw["num_classes"])
-            for name in _FLOATS:
-                row[name] = float(raw[name]) if raw.get(name) else None
-            rows.append(row)
-    return tuple(rows)
+        return tuple({**raw, "from_logits": raw["from_logits"] == "True",
+                      "units": int(raw["units"]), "num_classes": int(raw["num_classes"]),
+                      **{name: float(raw[name]) if raw.get(name) else None for name in _FLOATS}}
+                     for raw in csv.DictReader(f))
 
 
 def sample_rows(run: str, samples_dir: pathlib.Path | None = None) -> tuple[dict[str, Any], ...]:
     """A sample run's rows: the shipped facts, or `samples_dir`'s `<run>/results.csv`, or ()."""
-    path = samples_dir / run / "results.csv" if samples_dir else facts_dir() / f"{run}.csv"
+    path = samples_dir / run / "results.csv" if samples_dir else FACTS_DIR / f"{run}.csv"
     return _read(path) if path.is_file() else ()
 
 
@@ -89,15 +81,15 @@ def same_heads(row: dict[str, Any], run: str,
     return [name.split("/", 2)[2] for name in dict.fromkeys(names) if name != own]
 
 
+def trained_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A configuration's first trained row (its head: any metric), else its first."""
+    return next((r for r in rows if r["status"] == "ok"), rows[0] if rows else None)
+
+
 def across_frameworks(wanted: tuple, metric: str | None,
                       samples_dir: pathlib.Path | None = None) -> list[dict[str, Any]]:
     """The configuration's row of `metric` (else its first trained row) on each framework."""
-    every, found = cells(wanted, FRAMEWORKS_RUN, samples_dir=samples_dir), []
-    for name in vocab.FRAMEWORKS.names:
-        rows = [row for row in every if row["framework"] == name]
-        row = metric_row(rows, metric) or next((r for r in rows if r["status"] == "ok"),
-                                               rows[0] if rows else None)
-        if row is not None:
-            found.append(row)
-    return found
-
+    every = cells(wanted, FRAMEWORKS_RUN, samples_dir=samples_dir)
+    found = [[row for row in every if row["framework"] == name]
+             for name in vocab.FRAMEWORKS.names]
+    return [metric_row(rows, metric) or trained_row(rows) for rows in found if rows]

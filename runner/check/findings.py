@@ -11,7 +11,7 @@ import numpy as np
 
 from runner import vocab
 from runner.check import evidence, fixes
-from runner.check.head import RECOVERED, SCCE, link, unbounded_cross_entropy
+from runner.check.head import RECOVERED, SCCE, unbounded_cross_entropy
 from runner.check.inspect import UNKNOWN, Head, Labels
 from runner.check.probe import Probe
 from runner.train.judge import MISLEADING_TOLERANCE
@@ -27,9 +27,6 @@ class Finding:
     text: str
     fix: str | None = None
     evidence: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "evidence": list(self.evidence)}
 
 
 UNTRAINED = Finding("model", "the model has not been trained (its optimizer has taken no "
@@ -66,7 +63,7 @@ def portability(labels: Labels, head: Head, backend: str, key: tuple,
         text += "No committed run has this configuration on several frameworks."
     # the loss's own activation, unless that cannot serve these labels (a softmax over one
     # unit, or over labels that are not exclusive)
-    portable = link(head.loss_name) == "sigmoid" or (
+    portable = RECOVERED[head.loss_name] == "sigmoid" or (
         head.units > 1 and labels.task != "multilabel")
     fix = portable_head(head) if portable else fixes.right_head(labels, head)
     return Finding("portability", text, fix,
@@ -87,9 +84,9 @@ def identical_heads(row: dict[str, Any] | None, run: str,
 
 def keras_warnings(probe: Probe) -> list[Finding]:
     """What Keras warned about while the probe compiled, trained and evaluated."""
-    facts = [(text, versions.warning_release(text)) for text in probe.warnings]
-    return [Finding("keras_warning", f"Keras warns: {text}" +
-                    (f" ({fact.text})" if fact is not None else "")) for text, fact in facts]
+    return [Finding("keras_warning", f"Keras warns: {text}" + (
+        f" ({fact.text})" if (fact := versions.warning_release(text)) is not None else ""))
+        for text in probe.warnings]
 
 
 def hints(labels: Labels, head: Head) -> list[Finding]:
@@ -119,7 +116,7 @@ def logit_recovery(head: Head, backend: str) -> str | None:
     """Where the loss reads other outputs on TensorFlow than on JAX or PyTorch, in words: Keras
     on TensorFlow computes a cross-entropy from the logits behind a sigmoid or softmax output,
     whatever `from_logits` says (keras/src/backend/tensorflow/nn.py, `_get_logits`)."""
-    expected = link(head.loss_name) if head.loss_name in RECOVERED else None
+    expected = RECOVERED.get(head.loss_name)
     if head.activation not in ("sigmoid", "softmax") or expected is None or (
             head.activation == expected and not head.from_logits):
         return None
@@ -140,5 +137,5 @@ def portable_head(head: Head) -> str:
     """The head that trains on every backend as TensorFlow trains `head`, as code."""
     loss = vocab.LOSSES[head.loss_name]
     return (f"head, loss = keras.layers.Dense({head.units}, activation="
-            f"{link(head.loss_name)!r}), keras.losses.{loss.keras_class}()  # or "
+            f"{RECOVERED[head.loss_name]!r}), keras.losses.{loss.keras_class}()  # or "
             f"Dense({head.units}) with {loss.keras_class}(from_logits=True)")

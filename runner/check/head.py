@@ -18,13 +18,12 @@ from runner.check.probe import Probe
 from runner.train import judge
 
 CERTAIN, EXPECTED, MEASURED = "certain", "expected", "measured"
-# The activation whose outputs a cross-entropy expects, by what it compares (`vocab.COMPARES`)
-LINKS = {"per_output": "sigmoid", "relative": "softmax"}
-# The cross-entropies whose TensorFlow ops read the logits behind a sigmoid or softmax output
-# (`_get_logits`); the focal losses compute (partly) from the probabilities.
-RECOVERED = ("binary_crossentropy", "categorical_crossentropy",
-             "sparse_categorical_crossentropy")
 SCCE = "sparse_categorical_crossentropy"
+# The cross-entropies whose TensorFlow ops read the logits behind a sigmoid or softmax output
+# (`_get_logits`), and the activation whose outputs each expects; the focal losses compute
+# (partly) from the probabilities.
+RECOVERED = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax",
+             SCCE: "softmax"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,14 +38,6 @@ class Judgement:
     certainty: str | None = None
     textbook: str = ""
     evidence: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "evidence": list(self.evidence)}
-
-
-def link(loss: str) -> str | None:
-    """The activation whose outputs a cross-entropy expects: sigmoid or softmax."""
-    return LINKS.get(vocab.LOSSES[loss].compares) if loss in vocab.LOSSES else None
 
 
 def unbounded_cross_entropy(head: Head) -> str | None:
@@ -181,11 +172,6 @@ def faults(labels: Labels, head: Head, probe: Probe) -> Iterator[Judgement]:
                         "(from_logits=True)", EXPECTED)
 
 
-def degenerate(labels: Labels, head: Head, probe: Probe) -> Judgement | None:
-    """Why the head cannot carry the answer, or None. Holds for every metric of the head."""
-    return next((j for j in faults(labels, head, probe) if j.verdict == "degenerate"), None)
-
-
 def judge_head(labels: Labels, head: Head, probe: Probe, rows: list[dict[str, Any]],
                run: str, samples_dir: pathlib.Path | None) -> Judgement:
     """The head's verdict before training, citing `rows`, the sample `run`'s cells of it."""
@@ -195,16 +181,13 @@ def judge_head(labels: Labels, head: Head, probe: Probe, rows: list[dict[str, An
         return Judgement("error", f"Keras raises in {error['phase']}: {error['error_type']}: "
                          f"{error['error_message']}", fixes.right_head(labels, head), CERTAIN,
                          book)
-    found = next(faults(labels, head, probe), None)
-    cited = _evidence(rows, run, samples_dir)
-    if found is not None:
-        return dataclasses.replace(found, textbook=book, evidence=cited)
     why = (f"nothing in how the head is built stops it learning these labels ({head.units} "
-           f"output(s), {head.activation}, {head.loss_name}); training decides")
-    if head.activation not in vocab.ACTIVATIONS:
-        why = (f"the last activation ({head.activation}) is not one check reads: only what "
-               "Keras raises and what the probe shows is judged")
-    return Judgement("ok", why, None, EXPECTED, book, cited)
+           f"output(s), {head.activation}, {head.loss_name}); training decides"
+           if head.activation in vocab.ACTIVATIONS else f"the last activation "
+           f"({head.activation}) is not one check reads: only what Keras raises and what the "
+           "probe shows is judged")
+    found = next(faults(labels, head, probe), None) or Judgement("ok", why, None, EXPECTED)
+    return dataclasses.replace(found, textbook=book, evidence=_evidence(rows, run, samples_dir))
 
 
 def on_outputs(before: Judgement, verdict: str, row: dict[str, Any],
@@ -235,7 +218,7 @@ def measured(before: Judgement, found: dict[str, Any]) -> Judgement:
 def _evidence(rows: list[dict[str, Any]], run: str,
               samples_dir: pathlib.Path | None) -> tuple[str, ...]:
     """The configuration's trained head in the sample run, and the best head of its labels."""
-    row = next((r for r in rows if r["status"] == "ok"), rows[0] if rows else None)
+    row = evidence.trained_row(rows)
     if row is None:
         return ()
     if row["status"] != "ok":

@@ -1,9 +1,13 @@
 """What `check` reads: the label encoding in the labels' values (`vocab.ENCODINGS`), and the
-units, last activation, loss and metrics of a compiled Keras 3 model."""
+units, last activation, loss and metrics of a compiled Keras 3 model; a user's files as
+untrusted input: a .keras model in safe mode, arrays without pickle."""
 
 from __future__ import annotations
 
 import dataclasses
+import pathlib
+import warnings
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -50,8 +54,7 @@ class Labels:
 def read_labels(labels: Any) -> Labels:
     """The encoding, classes and judged form of labels; a `UsageError` where none fits."""
     values = np.asarray(labels)
-    if values.dtype == object or not (np.issubdtype(values.dtype, np.number)
-                                      or values.dtype == bool):
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == bool):
         raise UsageError(f"labels: Expected numbers. Received: an array of dtype {values.dtype}")
     if values.ndim == 0 or values.ndim > 2 or len(values) == 0:
         raise UsageError(f"labels: Expected class indices (N,) or rows (N, K) with N > 0. "
@@ -131,9 +134,10 @@ def read_model(model: Any) -> Head:
     if loss is None:
         raise UsageError("model: Expected a loss in compile. Received: loss=None")
     activation, activation_fn, note = _last_activation(outputs[0])
-    metrics = tuple(_flatten(config.get("metrics"))) + tuple(
-        _flatten(config.get("weighted_metrics")))
-    return Head(int(shape[-1]), activation, activation_fn, loss, _loss_name(loss),
+    metrics = tuple(_flatten([config.get("metrics"), config.get("weighted_metrics")]))
+    name = metric_label(loss)  # as a loss's name in `vocab.LOSSES`, else its own
+    return Head(int(shape[-1]), activation, activation_fn, loss,
+                vocab.LOSSES.canonical(name) or name,
                 bool(_config(loss).get("from_logits", False)), metrics,
                 (note,) if note else (), _trains_below(model, outputs[0]),
                 backends.keras().__version__)
@@ -196,17 +200,6 @@ def _flatten(metrics: Any) -> list[Any]:
     return [] if metrics is None else [metrics]
 
 
-def _loss_name(loss: Any) -> str:
-    """The loss's name in `vocab.LOSSES` (by string, class or function name), else its own."""
-    if isinstance(loss, str):
-        raw = loss
-    elif isinstance(loss, type) or callable(loss) and not hasattr(loss, "get_config"):
-        raw = getattr(loss, "__name__", str(loss))
-    else:
-        raw = type(loss).__name__
-    return vocab.LOSSES.canonical(raw) or raw
-
-
 def _config(obj: Any) -> dict[str, Any]:
     """A loss or metric object's config ({} for strings, classes and functions)."""
     get_config = getattr(obj, "get_config", None)
@@ -214,7 +207,8 @@ def _config(obj: Any) -> dict[str, Any]:
 
 
 def metric_label(metric: Any) -> str:
-    """How the report names a metric: the string as written, or the class or function name."""
+    """How the report names a metric (or a loss): the string as written, or the class or
+    function name."""
     if isinstance(metric, str):
         return metric
     if hasattr(metric, "get_config") and not isinstance(metric, type):
@@ -226,3 +220,57 @@ def metric_threshold(metric: Any) -> float | None:
     """The threshold of a metric object that has one (e.g. BinaryAccuracy), else None."""
     value = _config(metric).get("threshold")
     return float(value) if isinstance(value, (int, float)) else None
+
+
+def load_model_file(path: str | pathlib.Path):
+    """A Keras 3 model from a .keras file, loaded with `safe_mode=True`.
+
+    Only the .keras (zip) format is read: safe mode is what refuses code hidden in
+    a file (a Lambda layer's Python bytecode), and it covers that format.
+
+    Raises:
+        UsageError: no such file, not a .keras zip, code that safe mode refuses to run,
+            or anything else Keras cannot load.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise UsageError(f"MODEL: Expected a .keras file. Received: {path} (no such file)")
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise UsageError(f"MODEL: Expected a Keras 3 .keras file (a zip; the format that safe "
+                         f"mode covers). Received: {path}, which is not one")
+    keras = backends.keras()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. optimizer variables it does not restore
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as e:
+            message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if "safe_mode" in message or "arbitrary code" in message:
+                raise UsageError(f"MODEL: Expected a model that loads without running code from "
+                                 f"the file. Received: {path}, which needs code execution to "
+                                 f"load; refused in safe mode (Keras: {message})") from None
+            raise UsageError(f"MODEL: Expected a .keras model Keras can load. Received: {path} "
+                             f"({type(e).__name__}: {message})") from None
+
+
+def load_array(path: str | pathlib.Path, flag: str) -> np.ndarray:
+    """A NumPy array from a .npy file, read with `allow_pickle=False`.
+
+    Raises:
+        UsageError: no such file, not a .npy array, or an array of Python objects.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise UsageError(f"{flag}: Expected a .npy file. Received: {path} (no such file)")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        raise UsageError(f"{flag}: Expected a .npy array of numbers. Received: {path} "
+                         f"({str(e).splitlines()[0]})") from None
+    except Exception as e:
+        raise UsageError(f"{flag}: Expected a .npy array. Received: {path} "
+                         f"({type(e).__name__}: {e})") from None
+    if not isinstance(loaded, np.ndarray):
+        loaded.close()
+        raise UsageError(f"{flag}: Expected one .npy array. Received: {path}, an .npz archive")
+    return loaded

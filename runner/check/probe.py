@@ -111,12 +111,12 @@ def run_probe(labels: Labels, head: Head) -> Probe:
             after = model.get_weights()
             moved = any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
             diverged = not all(np.isfinite(w).all() for w in after)
-        except Exception as e:
+        except Exception as e:  # the grid's cells of a head that cannot train
             fit_error = error_fields(phase, e)
-        if fit_error is not None:  # the grid's cells of a head that cannot train
             metrics = [MetricProbe(metric_label(m), m, error=fit_error) for m in head.metrics]
         else:
-            metrics = _evaluate(model, head.loss, list(head.metrics), x, y, size)
+            metrics = _evaluate(model, head.loss, list(head.metrics), x, y, size) \
+                if head.metrics else []
     return Probe(fit_error, moved, constant, same_loss, label_free, metrics,
                  warning_texts(caught), diverged)
 
@@ -138,62 +138,41 @@ def _same_loss(head: Head, y: np.ndarray, y_other: np.ndarray, first: Any,
     return bool(np.array_equal(*values))
 
 
-def _evaluated(model, loss: Any, metrics: list[Any], x: np.ndarray, y: np.ndarray,
-               size: int) -> list[Any]:
-    """The metrics Keras built, compiled with the loss onto `model` and evaluated."""
-    model.compile(loss=_copy(loss), metrics=[_copy(m) for m in metrics])
-    model.evaluate(x, y, batch_size=size, verbose=0)
-    return backends.compiled_metrics(model)
-
-
 def _evaluate(model, loss: Any, metrics: list[Any], x: np.ndarray, y: np.ndarray,
               size: int) -> list[MetricProbe]:
     """Every metric at once; where that raises, each on its own: a failure fails only itself."""
-    try:
-        built = _evaluated(model, loss, metrics, x, y, size) if metrics else []
-    except Exception:
-        return [_evaluate_one(model, loss, m, x, y, size) for m in metrics]
-    return [MetricProbe(metric_label(m), m, judge.resolved_metric_name(b), metric_threshold(b))
-            for m, b in zip(metrics, built, strict=True)]
-
-
-def _evaluate_one(model, loss: Any, metric: Any, x: np.ndarray, y: np.ndarray,
-                  size: int) -> MetricProbe:
     phase = "compile"
     try:
-        model.compile(loss=_copy(loss), metrics=[_copy(metric)])
+        model.compile(loss=_copy(loss), metrics=[_copy(m) for m in metrics])
         phase = "evaluate"
         model.evaluate(x, y, batch_size=size, verbose=0)
     except Exception as e:
-        return MetricProbe(metric_label(metric), metric, error=error_fields(phase, e))
-    [built] = backends.compiled_metrics(model)
-    return MetricProbe(metric_label(metric), metric, judge.resolved_metric_name(built),
-                       metric_threshold(built))
+        if len(metrics) > 1:
+            return [p for m in metrics for p in _evaluate(model, loss, [m], x, y, size)]
+        return [MetricProbe(metric_label(m), m, error=error_fields(phase, e)) for m in metrics]
+    return [MetricProbe(metric_label(m), m, judge.resolved_metric_name(b), metric_threshold(b))
+            for m, b in zip(metrics, backends.compiled_metrics(model), strict=True)]
 
 
 def metric_values(head: Head, labels: Labels, outputs: np.ndarray,
-                  metrics: list[MetricProbe]) -> dict[str, float | None]:
+                  metrics: list[MetricProbe]) -> dict[str, float]:
     """Each metric's value on a model's own outputs, as `evaluate` batches and averages it
-    (through an identity model); None for one that raised on the probe."""
+    (through an identity model); none for one that raised on the probe."""
     keras = backends.keras()
     inputs = keras.Input((head.units,))
     identity = keras.Model(inputs, keras.layers.Identity()(inputs))
     size = batch_size(head.units, labels.values.shape[1] if labels.values.ndim == 2 else 1)
     fine = [probe for probe in metrics if probe.error is None]
-    values: dict[str, float | None] = {probe.label: None for probe in metrics}
 
     def evaluated(probes: list[MetricProbe]) -> list[float]:
-        built = _evaluated(identity, head.loss, [p.metric for p in probes], outputs,
-                           labels.values, size)
-        return [float(backends.to_numpy(m.result())) for m in built]
+        identity.compile(loss=_copy(head.loss), metrics=[_copy(p.metric) for p in probes])
+        identity.evaluate(outputs, labels.values, batch_size=size, verbose=0)
+        return [float(backends.to_numpy(m.result())) for m in backends.compiled_metrics(identity)]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:  # all at once, one trace; one by one where Keras refuses the set
             found = evaluated(fine) if fine else []
         except Exception:
-            if len(fine) == 1:
-                raise
             found = [evaluated([p])[0] for p in fine]
-    values.update(zip((p.label for p in fine), found, strict=True))
-    return values
+    return dict(zip((p.label for p in fine), found, strict=True))

@@ -66,9 +66,7 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data, with the documented keys."""
-        return {**dataclasses.asdict(self), "verdict": self.verdict, "head": self.head.to_dict(),
-                "metrics": [dataclasses.asdict(m) for m in self.metrics],
-                "findings": [f.to_dict() for f in self.findings]}
+        return {**dataclasses.asdict(self), "verdict": self.verdict}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -84,16 +82,17 @@ class CheckReport:
                  f"  head     {head.verdict.upper()}{_sure(head.certainty)}: {self.units} "
                  f"unit(s), activation {self.activation}, loss {self.loss} "
                  f"(from_logits={self.from_logits})"]
-        lines += _details(head.why, head.fix, (head.textbook,) if head.verdict != "ok" else (),
-                          head.evidence)
+        lines += _details(("why: ", head.why), ("fix: ", head.fix),
+                          ("textbook: ", head.verdict != "ok" and head.textbook),
+                          *(("seen: ", s) for s in head.evidence))
         lines += ["", "metrics"] + ([] if self.metrics else ["  (none compiled)"])
         for m in self.metrics:
             resolved = f" -> {m.resolved}" if m.resolved and m.resolved != m.name else ""
             lines.append(f"  {m.name}{resolved}: {m.verdict.upper()}{_sure(m.certainty)}")
-            lines += _details(m.why, m.fix, (), (m.evidence,) if m.evidence else ())
+            lines += _details(("why: ", m.why), ("fix: ", m.fix), ("seen: ", m.evidence))
         lines += ["", "findings"] if self.findings else []
         for f in self.findings:
-            lines += _wrapped(f"- {f.kind}: ", f.text, 2) + _details(None, f.fix, (), ())
+            lines += _wrapped(f"- {f.kind}: ", f.text, 2) + _details(("fix: ", f.fix))
         lines += ["", "certain: Keras raises, or the head cannot learn whatever its weights; "
                   "expected: training decides (an ok or misleading before training assumes the "
                   "head learns; 'seen' is what training did in the sample run); measured: the "
@@ -113,9 +112,6 @@ def _wrapped(label: str, text: str, indent: int) -> list[str]:
                          break_long_words=False, break_on_hyphens=False)
 
 
-def _details(why: str | None, fix: str | None, textbook: tuple[str, ...],
-             seen: tuple[str, ...]) -> list[str]:
-    """The indented why, fix, textbook and seen lines under a verdict."""
-    pairs = [("why: ", why), ("fix: ", fix)] + [("textbook: ", t) for t in textbook] + [
-        ("seen: ", s) for s in seen]
+def _details(*pairs: tuple[str, Any]) -> list[str]:
+    """The indented (label, text) lines under a verdict: why, fix, textbook, seen."""
     return [line for label, text in pairs if text for line in _wrapped(label, text, 4)]

@@ -1,7 +1,6 @@
-"""A compiled metric's verdict before training, in the grid's vocabulary and precedence
-(`train.judge.VERDICTS`): `error` where Keras raised on the probe, `degenerate` where the head
-cannot carry the answer (`head.faults`), `misleading` where the metric does not report the
-grid's reference accuracy, else `ok`."""
+"""A compiled metric's verdict before training, in the grid's precedence: `error` (Keras raised
+on the probe), `degenerate` (`head.faults`), `misleading` (it does not report the grid's
+reference accuracy), else `ok`."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import dataclasses
 import numpy as np
 
 from runner.check import fixes
-from runner.check.head import CERTAIN, EXPECTED, Judgement, degenerate, on_outputs
+from runner.check.head import CERTAIN, EXPECTED, Judgement, faults, on_outputs
 from runner.check.inspect import Head, Labels
 from runner.check.probe import MetricProbe, Probe
 from runner.train import judge
@@ -19,20 +18,14 @@ ACCURACIES = ("binary_accuracy", "categorical_accuracy", "sparse_categorical_acc
               "accuracy")
 
 
-def reference_rule(labels: Labels, head: Head) -> str:
-    """How the grid's reference accuracy reads these outputs, in words."""
-    if labels.task == "multilabel":
-        return (f"an image is right when every label is (exact match), each output read against "
-                f"{head.threshold:g}")
-    if head.units == 1:
-        return f"class 1 when the output is above {head.threshold:g}"
-    return "the argmax of the outputs is the class"
-
-
 def metric_judgement(labels: Labels, head: Head, metric: MetricProbe) -> Judgement:
     """`misleading` or `ok` for a metric Keras built without raising, with the reason."""
     name, fix = metric.resolved, fixes.right_metric(labels, head)
-    rule = f"the grid's reference accuracy: {reference_rule(labels, head)}"
+    rule = ("the grid's reference accuracy: " + (
+        "an image is right when every label is (exact match), each output read against "
+        f"{head.threshold:g}" if labels.task == "multilabel" else
+        f"class 1 when the output is above {head.threshold:g}" if head.units == 1 else
+        "the argmax of the outputs is the class"))
     if name not in ACCURACIES:
         return Judgement("ok", f"{name} is not an accuracy metric: only errors and degenerate "
                          "heads are judged for it")
@@ -115,7 +108,8 @@ def verdict(labels: Labels, head: Head, probe: Probe, metric: MetricProbe) -> Ju
         return Judgement("error", f"Keras raises in {metric.error['phase']}: "
                          f"{metric.error['error_type']}: {metric.error['error_message']}", fix,
                          CERTAIN)
-    found = degenerate(labels, head, probe) or metric_judgement(labels, head, metric)
+    found = next((j for j in faults(labels, head, probe) if j.verdict == "degenerate"),
+                 None) or metric_judgement(labels, head, metric)
     if found.certainty != CERTAIN or found.verdict == "degenerate":
         return found
     # the metric's reading holds for any weights, but whether the head learns at all (else

@@ -15,7 +15,7 @@ RUNS = (evidence.DEFAULT_RUN, evidence.FRAMEWORKS_RUN, evidence.USERS_RUN)
 
 @pytest.mark.parametrize("run", RUNS)
 def test_the_shipped_facts_are_current(run):
-    shipped = evidence.facts_dir() / f"{run}.csv"
+    shipped = evidence.FACTS_DIR / f"{run}.csv"
     assert shipped.read_text(encoding="utf-8") == facts_csv(
         SAMPLES / run / "results.csv"), (
         f"{shipped.name} is stale: run `python scripts/sample_facts.py` (make samples)")
