@@ -164,22 +164,15 @@ def _reinit_random(base, seed: int, vgg16_rule: bool) -> str:
     """
     import keras
 
-    i = 0
-    for layer in base.layers:
-        kernels = _kernels(keras, layer)
-        for variable, fan_in in kernels:
-            shape = tuple(variable.shape)
-            if vgg16_rule:
-                values = keras.initializers.HeNormal(seed=seed + i)(shape)
-            else:
-                flat = keras.initializers.HeNormal(seed=seed + i)(
-                    (fan_in, int(np.prod(shape)) // fan_in))
-                values = np.asarray(flat, dtype="float32").reshape(shape)
-            variable.assign(values)
-            i += 1
-        bias = getattr(layer, "bias", None)
-        if kernels and bias is not None:
-            bias.assign(np.zeros(bias.shape, dtype="float32"))
+    kernels = [(layer, _kernels(keras, layer)) for layer in base.layers]
+    for i, (variable, fan_in) in enumerate(k for _, found in kernels for k in found):
+        shape = tuple(variable.shape)
+        drawn = shape if vgg16_rule else (fan_in, int(np.prod(shape)) // fan_in)
+        values = keras.initializers.HeNormal(seed=seed + i)(drawn)
+        variable.assign(np.asarray(values, dtype="float32").reshape(shape))
+    for layer in (layer for layer, found in kernels if found):
+        if getattr(layer, "bias", None) is not None:
+            layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
     return (VGG16_LABEL if vgg16_rule else LABEL).format(seed=seed)
 
 
