@@ -212,29 +212,21 @@ def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
     if preprocessing != "tutorial":
         fingerprint += f"/preprocessing={preprocessing}"
     model = _feature_model(spec, base, config.input_size)
-    if config.precision != "float32":
-        model = _in_precision(model, spec, config)
-        fingerprint += f"/{config.precision}"
+    if config.precision != "float32":  # the same float32 weights, computing in mixed_<precision>
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(f"mixed_{config.precision}")
+        try:
+            low = _feature_model(spec, _application(spec, None, config.input_size),
+                                 config.input_size, f"_{config.precision}")
+        finally:
+            keras.config.set_dtype_policy(previous)  # heads are built float32
+        low.set_weights(model.get_weights())
+        model, fingerprint = low, f"{fingerprint}/{config.precision}"
     preprocess = None if preprocessing == "tutorial" else \
         getattr(keras.applications, spec.module).preprocess_input  # 0-255 RGB in
     return Backbone(model, label, config.input_size, f"{spec.name}/{fingerprint}",
                     resolved=resolved, name=spec.name, preprocessing=preprocessing,
                     preprocess=preprocess)
-
-
-def _in_precision(model, spec: vocab.BackboneSpec, config: BackboneConfig):
-    """The same feature model (same float32 weights) computing under `mixed_<precision>`."""
-    import keras
-
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(f"mixed_{config.precision}")
-    try:
-        low = _feature_model(spec, _application(spec, None, config.input_size),
-                             config.input_size, f"_{config.precision}")
-    finally:
-        keras.config.set_dtype_policy(previous)  # heads are built float32
-    low.set_weights(model.get_weights())
-    return low
 
 
 def _sha256(path: pathlib.Path) -> str:
