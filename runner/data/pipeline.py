@@ -49,8 +49,7 @@ def image_pipeline(images: np.ndarray, input_size: int, batch_size: int,
     if labels is None:
         ds = tf.data.Dataset.from_tensor_slices(images).map(step)
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    ds = ds.map(lambda image, label: (step(image), label))
+    ds = tf.data.Dataset.from_tensor_slices((images, labels)).map(lambda x, y: (step(x), y))
     return _batches(ds.cache(), len(labels), batch_size, shuffle_seed, drop_remainder)
 
 

@@ -4,6 +4,7 @@ falls back to the embedded stand-in (a warning) and `source: tfds` is an error."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pathlib
@@ -30,11 +31,9 @@ def host_answers(host: tuple[str, int] | None = None,
     answered = threading.Event()
 
     def attempt() -> None:
-        try:
-            with socket.create_connection(host or DOWNLOAD_HOST, timeout=timeout_seconds):
-                answered.set()
-        except OSError:
-            pass
+        with contextlib.suppress(OSError), socket.create_connection(
+                host or DOWNLOAD_HOST, timeout=timeout_seconds):
+            answered.set()
 
     thread = threading.Thread(target=attempt, daemon=True, name="cheatgrid-probe")
     thread.start()
