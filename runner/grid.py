@@ -137,12 +137,9 @@ def _hits(cells: list[Cell], what: str, patterns: list[dict[str, tuple[Any, ...]
 
 def expand(config: Config) -> list[Cell]:
     """All cells of a config, in a stable order (runtime, dataset, backbone, then the axes in
-    config order), each with its effective training settings (`overrides` applied); a dataset
-    is crossed with the listed encodings of its kind of labels.
-
-    Warns (`CheatgridWarning`) about `exclude` and `overrides` entries that match no cell and
-    `include` entries already in the grid: usually typos.
-    """
+    config order), each with its effective training (`overrides` applied); a dataset is crossed
+    with the listed encodings of its kind of labels. Warns about `exclude` and `overrides`
+    entries that match no cell and `include` entries already in the grid: usually typos."""
     axes = {axis: getattr(config.grid, axis) for axis in vocab.AXES if axis != "metric"}
     axes |= {"label_smoothing": config.grid.label_smoothing, "metric": config.grid.metric}
     cells: list[Cell] = []

@@ -34,12 +34,8 @@ PROGRESS_EVERY = 256  # examples between two reports while reading a TFDS split
 
 @dataclasses.dataclass(frozen=True)
 class DatasetArrays:
-    """Raw images and integer labels of one dataset, both splits.
-
-    Images are uint8 (N, H, W) or (N, H, W, 3); labels int64 class indices (N,), or 0/1
-    multi-hot rows (N, num_classes). `source` ('tfds', 'embedded', 'folder', 'npz') and
-    `detail` (which data exactly, and why) go into results as `data_source` and `data_detail`.
-    """
+    """Raw images, uint8 (N, H, W[, 3]), and int64 labels, (N,) or multi-hot (N, classes), of
+    both splits; `source` and `detail` go into results as `data_source` and `data_detail`."""
 
     train_images: np.ndarray
     train_labels: np.ndarray
@@ -203,12 +199,9 @@ def read_tfds(name: str, split: str, data_dir: str | None, limit: int | None,
               image_side: int, *, image_key: str = "image", label_key: str = "label",
               num_classes: int = 0, progress: Progress | None = None,
               ) -> tuple[np.ndarray, np.ndarray, Any]:
-    """A TFDS split's uint8 images, int64 labels and the dataset's `info`, the first `limit`.
-
-    Images of many sizes (VOC's photos) are resized to `image_side` as they load. A label is a
-    `ClassLabel`, or a sequence of them (0/1 rows of `num_classes`); `a/b` reads `b` of each
-    item of the sequence `a`.
-    """
+    """A TFDS split's uint8 images (resized to `image_side` where sizes vary), int64 labels
+    and `info`, the first `limit`. A label: a `ClassLabel`, or a sequence of them (0/1 rows of
+    `num_classes`); `a/b` reads `b` of each item of the sequence `a`."""
     import tensorflow as tf
     import tensorflow_datasets as tfds
 

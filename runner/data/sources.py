@@ -52,11 +52,8 @@ class SourceDecision:
 
 
 def resolve_source(dataset: DatasetConfig) -> SourceDecision:
-    """Decide where a dataset comes from (see the module docstring).
-
-    Raises:
-        DataUnavailable: `source: tfds` and TFDS can neither read nor download it.
-    """
+    """Where a dataset comes from (see the module docstring); `DataUnavailable` when
+    `source: tfds` and TFDS can neither read nor download it."""
     facts, spec = dataset.facts, dataset.spec
     if dataset.source != "tfds" and facts is not None:  # a folder or an .npz, checked
         return SourceDecision(dataset.source, facts.detail)

@@ -88,12 +88,8 @@ def _locked(path: pathlib.Path, waiting: Callable[[], None]) -> Iterator[None]:
 
 def ensure(pins: Pins, log: Callable[[str], None] = print) -> dict[str, Any]:
     """The manifest (`python`, `versions`, `seconds`, ...) of the environment of `pins`, built
-    first if need be (a directory without a manifest: a build that died, done again).
-
-    Raises:
-        BuildFailed: uv could not build it (offline, a registry that refuses, no wheel for
-            this Python); the reason is uv's, and nothing of the build is kept.
-    """
+    first if need be (a directory without a manifest: a build that died, done again);
+    `BuildFailed` with uv's reason where it cannot be built, and nothing of it kept."""
     found = manifest(pins)
     if found is not None:
         return found

@@ -156,12 +156,9 @@ def _kernels(keras, layer) -> list:
 
 
 def _reinit_random(base, seed: int, vgg16_rule: bool) -> str:
-    """Re-initialise every kernel of `base` in place (the i-th with seed + i), zero its
-    biases, and return the label results record in `weights`.
-
-    `vgg16_rule`: Keras's own `HeNormal` on each kernel's shape, as every stored VGG16 run
-    has; else a He normal drawn flat at the stated fan-in and reshaped.
-    """
+    """Re-initialise `base`'s kernels (the i-th with seed + i), zero its biases; the label
+    for `weights`. `vgg16_rule`: Keras's `HeNormal` on each kernel's shape, as every stored
+    VGG16 run has; else a He normal drawn flat at the stated fan-in and reshaped."""
     import keras
 
     kernels = [(layer, _kernels(keras, layer)) for layer in base.layers]
@@ -178,12 +175,8 @@ def _reinit_random(base, seed: int, vgg16_rule: bool) -> str:
 
 def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
     """The feature model of the base `name` (default `config.name`) and a record of the
-    weights it really uses.
-
-    Raises:
-        WeightsError: `weights: imagenet` or a file that cannot be loaded; raised
-            within seconds when offline.
-    """
+    weights it really uses; `WeightsError` (within seconds when offline) where they cannot be
+    had."""
     import keras
 
     spec = vocab.BACKBONES[name or config.name]
