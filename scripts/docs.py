@@ -18,9 +18,19 @@ from runner import vocab  # noqa: E402
 from runner.config.ready import ready_configs, summary  # noqa: E402
 from runner.report.markdown import pipe_table, splice_section  # noqa: E402
 from runner.store.atomic import atomic_write  # noqa: E402
-from runner.vocab import releases  # noqa: E402
+from runner.vocab import axes, losses, releases  # noqa: E402
 
 HELP_WIDTH = 100  # fixed, so that the reference does not depend on the terminal
+
+
+def keras_docs(entry: object) -> str | None:
+    """Where Keras documents an activation or a loss (None for the other axes)."""
+    if isinstance(entry, axes.Activation):
+        return f"https://keras.io/api/layers/activations/#{entry.keras or 'linear'}-function"
+    if isinstance(entry, losses.Loss):
+        page = {"margin": "hinge", "distance": "regression"}.get(entry.compares, "probabilistic")
+        return f"https://keras.io/api/losses/{page}_losses/#{entry.keras_class.lower()}-class"
+    return None
 
 
 def axes_table() -> str:
@@ -33,7 +43,7 @@ def axes_table() -> str:
             aliases = ", ".join(f"`{a}`" for a in entry.aliases)
             reference = getattr(entry, "reference", "accuracy")
             note = "" if reference else " (no reference: never `misleading`)"
-            docs = getattr(entry, "docs", None)
+            docs = keras_docs(entry)
             value = f"[`{entry.name}`]({docs})" if docs else f"`{entry.name}`"
             rows.append((axis, value, aliases, entry.description + note))
     return pipe_table(("axis", "value", "also accepted", "what it is"), rows) + "\n"
@@ -86,6 +96,15 @@ def cli_reference() -> str:
     return "\n".join(blocks)
 
 
+def constraints_table() -> str:
+    """The constraints as a Markdown table, for the docs."""
+    lines = ["| when | needs | why |", "|---|---|---|"]
+    lines += [f"| {c.package} {c.versions} | {c.requires} {c.allowed} | {c.why} |"
+              for c in releases.CONSTRAINTS]
+    lines += [f"| {p} {v} | `{a}` installed beside it | {why} |" for p, v, a, why in releases.ADDED]
+    return "\n".join(lines) + "\n"
+
+
 # (file under docs/, section name, where it comes from, what writes it)
 GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("config.md", "axes", "runner/vocab/axes.py", axes_table),
@@ -94,7 +113,7 @@ GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("data.md", "backbones", "runner/vocab/backbones.py", backbones_table),
     ("cli.md", "cli", "runner/cli/main.py", cli_reference),
     ("releases.md", "known-releases", "runner/vocab/releases.py", releases_table),
-    ("releases.md", "constraints", "runner/vocab/releases.py", releases.constraints_table),
+    ("releases.md", "constraints", "runner/vocab/releases.py", constraints_table),
 )
 
 

@@ -155,13 +155,13 @@ def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str
     from runner.report.markdown import splice_section
     from runner.report.tables import annotate, results_frame
     from runner.store.atomic import atomic_write
-    from runner.tutorial import claims, frameworks
+    from runner.tutorial import changes, claims
 
     df = annotate(results_frame(rows), run_dir)
     runs = saved_runs(run_dir, "table")  # written by `cheatgrid snippets --out RUN_DIR/...`
     sections = [("claims.md", claims.claims_markdown(df, runs), claims)]
     if aggregate.runtime_labels(df).nunique() > 1:
-        sections.append(("frameworks.md", frameworks.frameworks_markdown(df), frameworks))
+        sections.append(("frameworks.md", changes.frameworks_markdown(df), changes))
     for name, text, _ in sections:
         atomic_write(run_dir / name, text)
         print(run_dir / name)

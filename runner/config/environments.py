@@ -17,34 +17,23 @@ _KEYS = ("keras", "tensorflow", "tf_keras", "backend")
 
 
 @dataclasses.dataclass(frozen=True)
-class EnvironmentConfig:
-    """One entry of `environments`: pinned releases, or this Python (`pins` None) with one
-    framework (`{backend: jax}`) or every `grid.framework` (`framework` None)."""
-
-    pins: releases.Pins | None = None
-    framework: str | None = None
-
-    @property
-    def name(self) -> str:
-        return CURRENT if self.pins is None else self.pins.name
-
-    def to_raw(self) -> Any:
-        if self.pins is not None:
-            return self.pins.given()
-        return CURRENT if self.framework is None else {"backend": self.framework}
-
-
-@dataclasses.dataclass(frozen=True)
 class Runtime:
-    """Where a cell's head trains: an environment and the framework it trains with there."""
+    """Where a cell's head trains: an environment and the framework it trains with there; as
+    an `environments` entry, framework None is `current` with every `grid.framework`."""
 
     environment: str  # `current` or a pinned environment's name
-    framework: str
+    framework: str | None
     pins: releases.Pins | None = None
 
     @property
     def label(self) -> str:
         return label_of(self.environment, self.framework)
+
+    def to_raw(self) -> Any:
+        """The `environments` entry that gives it."""
+        if self.pins is not None:
+            return self.pins.given()
+        return CURRENT if self.framework is None else {"backend": self.framework}
 
 
 def label_of(environment: str | None, framework: str) -> str:
@@ -53,28 +42,28 @@ def label_of(environment: str | None, framework: str) -> str:
     return framework if environment in (None, CURRENT) else environment
 
 
-DEFAULT = (EnvironmentConfig(),)
+DEFAULT = (Runtime(CURRENT, None),)
 
 
 def parse_environments(check: Checker, raw: Any, path: str = "environments",
-                       ) -> tuple[EnvironmentConfig, ...]:
+                       ) -> tuple[Runtime, ...]:
     """The `environments` list, each entry resolved (an unknown release, or pins that break
     a `vocab.releases.CONSTRAINTS`, is an error); the same environment twice is an error."""
     if not isinstance(raw, list) or not raw:
         raise check.fail(path, "a non-empty list of `current` or pins such as {keras: "
                          "'3.4.1', backend: jax}", raw)
     parsed = tuple(_entry(check, item, f"{path}[{i}]") for i, item in enumerate(raw))
-    named = [(entry.name, entry.framework) for entry in parsed]
-    for i, (name, _) in enumerate(named):
-        if named.index(named[i]) < i:
-            raise check.fail(f"{path}[{i}]", f"each environment once ({name} is "
-                             f"{path}[{named.index(named[i])}] already)", raw[i])
+    named = [(entry.environment, entry.framework) for entry in parsed]
+    for i, first in enumerate(map(named.index, named)):
+        if first < i:
+            raise check.fail(f"{path}[{i}]", f"each environment once ({named[i][0]} is "
+                             f"{path}[{first}] already)", raw[i])
     return parsed
 
 
-def _entry(check: Checker, raw: Any, path: str) -> EnvironmentConfig:
+def _entry(check: Checker, raw: Any, path: str) -> Runtime:
     if raw == CURRENT:
-        return EnvironmentConfig()
+        return DEFAULT[0]
     if not isinstance(raw, dict):
         raise check.fail(path, f"'{CURRENT}' or a mapping with keys {list(_KEYS)}", raw)
     check.mapping(raw, path, _KEYS)
@@ -83,8 +72,7 @@ def _entry(check: Checker, raw: Any, path: str) -> EnvironmentConfig:
         if key == "backend":
             given[key] = check.choice(value, f"{path}.backend", releases.BACKENDS)
             continue
-        if isinstance(value, float) or not isinstance(value, (str, int)) or \
-                isinstance(value, bool):
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
             raise check.fail(f"{path}.{key}", "a release as a quoted string (YAML reads "
                              "3.10 as the number 3.1)", value)
         try:
@@ -94,10 +82,10 @@ def _entry(check: Checker, raw: Any, path: str) -> EnvironmentConfig:
                              did_you_mean(str(value), releases.RELEASES[key]).lstrip(". ")
                              ) from None
     if set(given) <= {"backend"}:  # this Python with another backend: the framework axis
-        return EnvironmentConfig(framework=given.get("backend", vocab.DEFAULT_FRAMEWORK))
+        return Runtime(CURRENT, given.get("backend", vocab.DEFAULT_FRAMEWORK))
     try:
         pins = releases.resolve(given)
     except releases.ReleaseError as e:
         raise check.fail(path, str(e), raw) from None
-    return EnvironmentConfig(pins=pins)
+    return Runtime(pins.name, pins.framework, pins)
 

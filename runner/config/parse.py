@@ -54,7 +54,10 @@ def _training(check: Checker, raw: Any) -> TrainingConfig:
 
 def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
     values = _section(check, DatasetConfig, raw, path, required=("name",))
-    spec = vocab.DATASETS.get(values["name"])
+    spec, classes = vocab.DATASETS.get(values["name"]), values.get("classes")
+    if classes is not None and not (spec and spec.digits):
+        raise check.fail(f"{path}.classes", "no 'classes' key: only MNIST-digit datasets "
+                         "select classes", list(classes))
     if spec is None:
         return _open_dataset(check, values, path)
     for key in ("path", "image_key", "label_key", "test_fraction"):
@@ -72,11 +75,7 @@ def _dataset(check: Checker, raw: Any, path: str) -> DatasetConfig:
                          f"{stand_in.name}` offline")
     values["source"] = check.choice(source, f"{path}.source", spec.sources)
     values["name"] = spec.name
-    classes = values.get("classes")
     if classes is not None:
-        if not spec.digits:
-            raise check.fail(f"{path}.classes", "no 'classes' key: only MNIST-digit datasets "
-                             "select classes", list(classes))
         if any(c > 9 for c in classes):
             raise check.fail(f"{path}.classes", "MNIST digits from 0 to 9", list(classes))
         need = "exactly 2 distinct digits" if spec.num_classes == 2 else "at least 2 digits"
@@ -99,9 +98,6 @@ def _open_dataset(check: Checker, values: dict[str, Any], path: str) -> DatasetC
         raise check.fail(f"{path}.name", "letters, digits, '_', '.' or '-' (it names "
                          "files of the run)" + (", and for TFDS '/' and ':'" if tfds else ""),
                          name)
-    if values.get("classes") is not None:
-        raise check.fail(f"{path}.classes", "no 'classes' key: only MNIST-digit datasets "
-                         "select classes", list(values["classes"]))
     return DatasetConfig(**values, facts=describe(check, values, path))
 
 
@@ -136,9 +132,8 @@ def _pattern(check: Checker, raw: Any, path: str, datasets: tuple[str, ...],
     def parse(v: Any, p: str, axis: str) -> Any:
         if axis == "dataset":
             return check.choice(v, p, datasets)
-        if axis == "units":
-            return parse_key(check, DatasetConfig, axis, v, p)  # null: the tutorial's rule
-        return parse_key(check, GridConfig, axis, v, p, one=True)
+        units = axis == "units"  # null: the tutorial's rule
+        return parse_key(check, DatasetConfig if units else GridConfig, axis, v, p, not units)
 
     return {axis: parse(value, f"{path}.{axis}", axis) if full else check.items(
         value if isinstance(value, list) else [value], f"{path}.{axis}",
@@ -162,7 +157,7 @@ def framework_missing(frameworks: tuple[str, ...]) -> list[str]:
     """Frameworks whose optional package is not installed (looked up without importing it);
     TensorFlow is a dependency of cheatgrid itself."""
     return [f for f in frameworks if vocab.FRAMEWORKS[f].extra is not None
-            and importlib.util.find_spec(vocab.FRAMEWORKS[f].package) is None]
+            and importlib.util.find_spec(vocab.FRAMEWORKS[f].name) is None]
 
 
 def parse_config(raw: Any, origin: str = "<config>", default_name: str = "grid") -> Config:
@@ -228,7 +223,7 @@ def _check_runtimes(check: Checker, config: Config, raw: dict[str, Any]) -> None
     """`grid.framework` needs `current` among the environments; the frameworks of this
     Python must be installed; end-to-end training runs on this Python's TensorFlow only."""
     if config.grid.framework != (vocab.DEFAULT_FRAMEWORK,) and not any(
-            e.pins is None and e.framework is None for e in config.environments):
+            e.framework is None for e in config.environments):
         raise check.fail("grid.framework", f"no other value than the default without "
                          f"'{CURRENT}' in `environments` (the framework axis is the current "
                          "environment's backends)", list(config.grid.framework))

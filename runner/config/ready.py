@@ -23,15 +23,11 @@ _FORMS = {"training.seeds": "training.seed", "training.seed": "training.seeds",
           "grid.backbone": "backbone.name", "backbone.name": "grid.backbone"}
 
 
-def ready_dir() -> pathlib.Path:
-    """The folder of the ready configs, inside the installed package."""
-    # a plain folder on disk: the package is never imported from a zip
-    return pathlib.Path(str(importlib.resources.files("runner") / "configs"))
-
-
 def ready_configs() -> dict[str, pathlib.Path]:
-    """Name -> file of every ready config, sorted by name."""
-    return {path.stem: path for path in sorted(ready_dir().glob("*.yaml"))}
+    """Name -> file of every ready config (in the installed package's configs/), by name."""
+    # a plain folder on disk: the package is never imported from a zip
+    folder = pathlib.Path(str(importlib.resources.files("runner") / "configs"))
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
 
 
 def summary(path: pathlib.Path) -> str:
@@ -82,25 +78,20 @@ def apply_settings(raw: Any, sets: tuple[str, ...], origin: str) -> Any:
         section, _, other = _FORMS.get(key, ".").partition(".")
         if isinstance(raw.get(section), dict):
             raw[section].pop(other, None)
-        node: Any = raw
-        for i, step in enumerate(steps):
-            name, index, last = step["key"], step["index"], i == len(steps) - 1
+        node, slot = raw, None
+        for step in steps:
+            if slot is not None:  # the mapping (or list item) on the way, made where missing
+                node = node.setdefault(slot, {}) if isinstance(node, dict) else node[slot]
             if not isinstance(node, dict):
-                raise ConfigError(f"{bad} a mapping at '{name}'. Received: "
+                raise ConfigError(f"{bad} a mapping at '{step['key']}'. Received: "
                                   f"{type(node).__name__}")
-            if last and index is None:
-                node[name] = value
-                break
-            node = node.setdefault(name, {} if index is None else [])
-            if index is None:
-                continue
-            if not isinstance(node, list) or int(index) >= len(node):
-                raise ConfigError(f"{bad} '{name}' to have an item {index}. Received: "
-                                  f"{node!r}"[:300])
-            if last:
-                node[int(index)] = value
-            else:
-                node = node[int(index)]
+            slot = step["key"]
+            if step["index"] is not None:
+                node, slot = node.setdefault(slot, []), int(step["index"])
+                if not isinstance(node, list) or slot >= len(node):
+                    raise ConfigError(f"{bad} '{step['key']}' to have an item {slot}. "
+                                      f"Received: {node!r}"[:300])
+        node[slot] = value
     return raw
 
 

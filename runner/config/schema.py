@@ -8,8 +8,8 @@ from typing import Any
 
 from runner import vocab
 from runner.config import validate
-from runner.config.environments import CURRENT, EnvironmentConfig, Runtime
 from runner.config.environments import DEFAULT as DEFAULT_ENVIRONMENTS
+from runner.config.environments import Runtime
 from runner.config.validate import MAX_INT, Checker
 
 HOLD_OUT_SEED = 0  # the seed of the stratified hold-out of a dataset without a test split
@@ -29,7 +29,7 @@ def key(default: Any = dataclasses.MISSING, parse: Any = None, *, each: str | No
 def parse_key(check: Checker, cls: type, name: str, value: Any, path: str,
               one: bool = False) -> Any:
     """A value of key `name` of section `cls`, by its field's parser (`one`: a list's item)."""
-    field = next(f for f in dataclasses.fields(cls) if f.name == name)
+    field = cls.__dataclass_fields__[name]
     parse, args, each = (field.metadata[k] for k in ("parse", "args", "each"))
     if parse is None or (value is None and field.default is None and not one):
         return value
@@ -53,10 +53,9 @@ def _keys_of(section: Any) -> dict[str, Any]:
 def identity(section: Any) -> dict[str, Any]:
     """A section as the settings hash sees it: `dataclasses.asdict`, less the `new` keys
     at their defaults and the fields that are None and not keys (derived facts)."""
-    kept = _keys_of(section)
+    kept, all_keys = _keys_of(section), keys(type(section))
     return {k: v for k, v in dataclasses.asdict(section).items()
-            if k in kept or "new" not in section.__dataclass_fields__[k].metadata
-            and v is not None}
+            if k in kept or k not in all_keys and v is not None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +220,7 @@ class Config:
     include: tuple[dict[str, Any], ...] = key(())  # full cells
     overrides: tuple[Override, ...] = key(())
     resources: ResourcesConfig = key(ResourcesConfig())
-    environments: tuple[EnvironmentConfig, ...] = key(DEFAULT_ENVIRONMENTS, new=True)  # current
+    environments: tuple[Runtime, ...] = key(DEFAULT_ENVIRONMENTS, new=True)  # current
     source_path: str | None = None  # the file it was read from: not a key
 
     @property
@@ -233,15 +232,9 @@ class Config:
     def runtimes(self) -> tuple[Runtime, ...]:
         """Where the grid's heads train, in order: `current` with each `grid.framework`, a
         backend of this Python, each pinned environment."""
-        found: dict[tuple[str, str], Runtime] = {}
-        for entry in self.environments:
-            if entry.pins is not None:
-                runtime = Runtime(entry.name, entry.pins.framework, entry.pins)
-                found.setdefault((runtime.environment, runtime.framework), runtime)
-                continue
-            for framework in (entry.framework,) if entry.framework else self.grid.framework:
-                found.setdefault((CURRENT, framework), Runtime(CURRENT, framework))
-        return tuple(found.values())
+        return tuple(dict.fromkeys(  # `current` and `{backend: jax}` may both give jax
+            dataclasses.replace(e, framework=f) for e in self.environments
+            for f in ((e.framework,) if e.framework else self.grid.framework)))
 
     def runtime(self, environment: str, framework: str) -> Runtime:
         return next(r for r in self.runtimes
@@ -253,25 +246,23 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain YAML-able data (what `config.yaml` holds): every key
         but the `new` ones at their defaults, so that it parses back to this config."""
-        raw = _plain(_keys_of(self))
-        for name in ("backbone", "training", "grid", "resources"):
-            raw[name] = _plain(_keys_of(getattr(self, name)))
-        raw["datasets"] = [_plain(_keys_of(d)) for d in self.datasets]
+        raw = _plain(self)
         if self.grid.backbone is not None:  # the axis replaces the key
             del raw["backbone"]["name"]
         for dataset in raw["datasets"]:
             if dataset["split"] is not None:
                 dataset["split"] = dict(zip(("train", "test"), dataset["split"], strict=True))
-        if "environments" in raw:
-            raw["environments"] = [e.to_raw() for e in self.environments]
         for override in raw["overrides"]:
             override["set"] = {f"training.{k}": v for k, v in override["set"].items()}
         return raw
 
 
 def _plain(value: Any) -> Any:
+    """Plain YAML-able data: a section by its keys (`_keys_of`), an environment as given."""
+    if isinstance(value, Runtime):
+        return value.to_raw()
     if dataclasses.is_dataclass(value):
-        return _plain(dataclasses.asdict(value))
+        return _plain(_keys_of(value) if keys(type(value)) else vars(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

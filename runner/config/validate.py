@@ -96,10 +96,9 @@ class Checker:
 
 def weights(check: Checker, value: Any, path: str) -> str:
     expected = f"one of {list(vocab.WEIGHTS)} or a path to a '.h5' / '.weights.h5' file"
-    if not isinstance(value, str) or not value:
-        raise check.fail(path, expected, value)
-    if value not in vocab.WEIGHTS and not value.endswith(".h5"):
-        raise check.fail(path, expected, value, did_you_mean(value, vocab.WEIGHTS).lstrip(". "))
+    if not isinstance(value, str) or value not in vocab.WEIGHTS and not value.endswith(".h5"):
+        near = did_you_mean(value, vocab.WEIGHTS) if isinstance(value, str) else ""
+        raise check.fail(path, expected, value, near.lstrip(". "))
     return value
 
 

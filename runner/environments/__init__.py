@@ -1,79 +1,17 @@
-"""Environments of pinned Keras and TensorFlow releases (built with uv by `build`), and how a
-runtime's processes start: which Python, which environment variables, this package on its path."""
+"""Environments of pinned Keras and TensorFlow releases: built with uv into cheatgrid's cache
+(`build`), and the processes that run there (`launch`)."""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import os
-import pathlib
-import secrets
-import sys
 from collections.abc import Callable, Iterable
 
 from runner.config import Runtime
-from runner.features.cache import cache_dir
-from runner.train import backends
+from runner.environments.build import BuildFailed, ensure
+from runner.environments.launch import Launch, launch_for
 
-# Variables of this process that would point an environment's Python at another one.
-_FOREIGN = ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP", "CONDA_PREFIX")
-
-
-@dataclasses.dataclass(frozen=True)
-class Launch:
-    """A runtime's process: its interpreter and its environment variables."""
-
-    python: str
-    environment: dict[str, str] = dataclasses.field(repr=False)
-    pinned: bool  # a built environment (not the Python cheatgrid runs in)
-
+__all__ = ["Launch", "launch_for", "prepare"]
 
 _PREPARED: dict[str, Launch | str] = {}  # per process: an environment's launch, or why not
-
-
-def root() -> pathlib.Path:
-    """Where environments live: `environments/` in cheatgrid's cache directory."""
-    return cache_dir() / "environments"
-
-
-def package_dir() -> pathlib.Path:
-    return pathlib.Path(__file__).resolve().parents[1]
-
-
-def runner_link() -> pathlib.Path:
-    """A folder holding only a link `runner` to this package, first on a built environment's
-    PYTHONPATH: never a copy that goes stale; replaced atomically when it points elsewhere."""
-    package = package_dir()
-    folder = root() / "runner-links" / hashlib.sha256(str(package).encode()).hexdigest()[:12]
-    link = folder / "runner"
-    if not (link.is_symlink() and link.resolve() == package):
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".runner.{secrets.token_hex(4)}"
-        temporary.symlink_to(package, target_is_directory=True)
-        os.replace(temporary, link)
-    return folder
-
-
-def process_environment(framework: str, pinned: bool) -> dict[str, str]:
-    """The environment variables of a runtime's process: this process's, the framework's
-    (its backend, before Keras is imported), and the path to this runner package."""
-    env = {**os.environ, **backends.environment(framework), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if pinned:
-        for name in _FOREIGN:
-            env.pop(name, None)
-        env["PYTHONNOUSERSITE"] = "1"  # the user's site-packages are another Keras's
-        env["PYTHONPATH"] = str(runner_link())
-    else:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_dir().parent),
-                                                          os.environ.get("PYTHONPATH")]))
-    return env
-
-
-def launch_for(framework: str, python: str | None = None) -> Launch:
-    """How to start a process of `framework`: in a built environment whose interpreter is
-    `python`, or (None) in this Python (a spawned worker; the snippets in `sys.executable`)."""
-    pinned = python is not None
-    return Launch(python or sys.executable, process_environment(framework, pinned), pinned)
 
 
 def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
@@ -81,15 +19,15 @@ def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
     """Build (or find) the environment of every pinned runtime, once per process: one that
     cannot be built (offline, a registry that refuses) is named with uv's reason and
     skipped, and the rest run. Returns name -> `Launch`, and name -> why it was skipped."""
-    from runner.environments.build import BuildFailed, ensure
-
+    ready: dict[str, Launch] = {}
+    skipped: dict[str, str] = {}
     for runtime in (r for r in runtimes if r.pins is not None):
-        if runtime.environment not in _PREPARED:
+        name = runtime.environment
+        if name not in _PREPARED:
             try:
-                python = ensure(runtime.pins, log)["python"]
-                _PREPARED[runtime.environment] = launch_for(runtime.framework, python)
+                _PREPARED[name] = launch_for(runtime.framework, ensure(runtime.pins, log)["python"])
             except BuildFailed as e:
-                _PREPARED[runtime.environment] = str(e)
-    found = {r.environment: _PREPARED[r.environment] for r in runtimes if r.pins is not None}
-    return ({n: f for n, f in found.items() if not isinstance(f, str)},
-            {n: f for n, f in found.items() if isinstance(f, str)})
+                _PREPARED[name] = str(e)
+        found = _PREPARED[name]
+        (skipped if isinstance(found, str) else ready)[name] = found
+    return ready, skipped

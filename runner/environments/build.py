@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from runner.environments import process_environment, root
+from runner.environments.launch import process_environment, root
 from runner.store.atomic import atomic_write
 from runner.vocab.releases import Pins
 

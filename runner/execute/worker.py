@@ -1,85 +1,102 @@
-"""The worker process, which trains the units the supervisor sends, and its handle.
-
-TensorFlow lives here, not in the supervisor: when a kernel segfaults or the
-out-of-memory killer strikes, only the worker dies, and the supervisor records
-the cells and starts a new one. Messages (pickled over a pipe):
-
-  supervisor -> worker: ("unit", Unit) | ("features", data key) | ("provide", data key,
-                        loaded) | ("stop",)
-  worker -> supervisor: ("ready", decisions, provenance) | ("unavailable", message)
-                        | ("warning", text) | ("progress", what, done, total)
-                        | ("training",) | ("done", results) | ("features", loaded)
-
-Each worker trains with one framework (`framework.activate` before Keras is
-imported). Workers of other frameworks than Keras 3 on TensorFlow get each
-dataset's features from the TensorFlow worker, through the supervisor. A worker
-of a built environment runs its interpreter (`wire.EnvironmentProcess`, started as
-`python -m runner.execute.worker FD`), its messages pickled with NumPy arrays as
-plain data (`wire.dumps`): that environment's NumPy is not this one's.
-"""
+"""The worker process (`python -m runner.execute.worker FD` in its runtime's interpreter),
+which trains the units sent over a socket, and the supervisor's handle on it: TensorFlow lives
+there, so a segfault or the out-of-memory killer costs only the worker."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
-import multiprocessing
+import io
+import os
+import pickle
 import signal
+import socket
+import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from runner.errors import Interrupted, ResourceUnavailable, WorkerGone
-from runner.execute.deaths import POLL_SECONDS, inject_crash
-from runner.execute.wire import EnvironmentProcess, WireConnection
 
 if TYPE_CHECKING:  # the worker process imports this module: nothing heavy at import
-    from runner.config import Config
     from runner.environments import Launch
-    from runner.execute.plan import Unit
-    from runner.grid import Cell
+    from runner.execute.plan import DataKey, Unit
+
+CRASH_ENV = "CHEATGRID_CRASH_CELL"  # fault injection: crash on cells whose name holds this
+POLL_SECONDS = 0.2  # how often an executor looks up from waiting (Ctrl-C, deadlines)
+
+
+def inject_crash(unit: Unit) -> None:
+    """Die the way a broken kernel dies, on purpose (tests of crash isolation)."""
+    target = os.environ.get(CRASH_ENV)
+    if target and any(target in cell.name for cell in unit.cells):
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def _array(dtype: str, shape: tuple[int, ...], data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
+
+
+class _Pickler(pickle.Pickler):
+    """NumPy arrays as dtype, shape and bytes, NumPy scalars as Python numbers: rebuilt with
+    the receiver's NumPy (1.x and 2.x pickles differ)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                return (list, (obj.tolist(),))
+            return (_array, (obj.dtype.str, obj.shape, obj.tobytes()))
+        if isinstance(obj, np.generic):
+            return (copy.copy, (obj.item(),))
+        return NotImplemented
+
+
+def dumps(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+class _Wire(Connection):
+    """A connection whose messages are `dumps`'d."""
+
+    def send(self, obj: Any) -> None:
+        self.send_bytes(dumps(obj))
+
+    def recv(self) -> Any:
+        return pickle.loads(self.recv_bytes())
 
 
 class Worker:
-    """One worker process, training with one framework, and the pipe to it."""
+    """One worker process of a runtime, and the socket to it."""
 
-    def __init__(self, config: Config, cells: list[Cell], use_cache: bool, device: str,
-                 framework_name: str, on_warning: Callable[[str], None],
-                 on_progress: Callable[[str, int, int], None] | None = None,
-                 launch: Launch | None = None):
-        """Args:
-            launch: a built environment's interpreter and variables; None: a process of
-                this Python (multiprocessing, 'spawn').
-        """
-        self._args = (config, cells, use_cache, device, framework_name)
-        self._launch = launch
-        self._on_warning = on_warning
-        self._on_progress = on_progress
-        self._process = None
-        self._conn = None
-        self.provided: set[tuple[str, str]] = set()  # (dataset, backbone)s it was given
+    def __init__(self, args: tuple, launch: Launch, on_warning: Callable[[str], None],
+                 on_progress: Callable[[str, int, int], None]):
+        """`args`: (config, cells, use_cache, device, framework), which `main` receives."""
+        self._args, self._launch = args, launch
+        self._on_warning, self._on_progress = on_warning, on_progress
+        self._process: subprocess.Popen | None = None
+        self.provided: set[DataKey] = set()  # the features it was given
         self.provenance: dict[str, Any] = {}
 
     def start(self, decisions: dict[str, Any] | None) -> dict[str, Any]:
-        """Start the process; returns its decisions (sources, weights).
-
-        Raises:
-            ResourceUnavailable: the device, weights or data cannot be had.
-        """
-        if self._launch is not None and self._launch.pinned:
-            self._process = EnvironmentProcess(self._launch.python, self._launch.environment)
-            self._conn = self._process.start()
-            self._conn.send((*self._args, decisions))
-        else:
-            context = multiprocessing.get_context("spawn")  # TensorFlow does not survive fork
-            self._conn, child = context.Pipe()
-            self._process = context.Process(target=main, daemon=True,
-                                            args=(child, *self._args, decisions))
-            self._process.start()
-            child.close()
+        """Start the process; its decisions (sources, weights), or ResourceUnavailable."""
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self._process = subprocess.Popen(
+                [self._launch.python, "-m", "runner.execute.worker", str(theirs.fileno())],
+                env=self._launch.environment, pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL, start_new_session=True)  # Ctrl-C is ours
+        self._conn = _Wire(ours.detach())
+        self._conn.send((*self._args, decisions))
         self.provided = set()
-        kind, *payload = self._receive(deadline=None, stop=lambda: False)
+        kind, *payload = self._receive(None, lambda: False)
         if kind == "unavailable":
             self.stop()
             raise ResourceUnavailable(payload[0])
@@ -88,30 +105,21 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._process is not None and self._process.poll() is None
 
-    def features(self, key: tuple[str, str], stop: Callable[[], bool]) -> tuple:
-        """A (dataset, backbone)'s features as this (TensorFlow) worker loads them."""
-        self._conn.send(("features", key))
-        return self._receive(deadline=None, stop=stop)[1]
-
-    def provide(self, key: tuple[str, str], loaded: tuple) -> None:
-        self._conn.send(("provide", key, loaded))
+    def provide(self, key: DataKey, source: Worker, stop: Callable[[], bool]) -> None:
+        """Give it a (dataset, backbone)'s features as `source` (TensorFlow's) loads them."""
+        source._conn.send(("features", key))
+        self._conn.send(("provide", key, source._receive(None, stop)[1]))
         self.provided.add(key)
 
-    def run(self, unit: Unit, stop: Callable[[], bool]) -> list | str:
-        """Train a unit: its results, or 'timeout'.
-
-        Raises:
-            WorkerGone: the worker died.
-            Interrupted: `stop()` turned true while waiting.
-        """
+    def run(self, unit: Unit, stop: Callable[[], bool]) -> list | tuple[str, str]:
+        """Train a unit: its results, or ('timeout', ''); raises WorkerGone or Interrupted."""
         self._conn.send(("unit", unit))
-        self._receive(deadline=None, stop=stop)  # ("training",): the data is loaded
+        self._receive(None, stop)  # ("training",): the data is loaded
         budget = unit.budget_seconds
-        deadline = None if budget is None else time.monotonic() + budget
-        kind, *payload = self._receive(deadline, stop)
-        return payload[0] if kind == "done" else kind
+        kind, *payload = self._receive(budget and time.monotonic() + budget, stop)
+        return payload[0] if kind == "done" else (kind, "")
 
     def _receive(self, deadline: float | None, stop: Callable[[], bool]) -> tuple:
         while True:
@@ -121,48 +129,46 @@ class Worker:
                 return ("timeout",)
             if self._conn.poll(POLL_SECONDS):
                 try:
-                    message = self._conn.recv()
+                    kind, *payload = message = self._conn.recv()
                 except (EOFError, OSError):
                     raise WorkerGone(self._death()) from None
-                if message[0] == "warning":
-                    self._on_warning(message[1])
-                    continue
-                if message[0] == "progress":
-                    if self._on_progress is not None:
-                        self._on_progress(*message[1:])
-                    continue
-                return message
-            if not self._process.is_alive():
+                if kind == "warning":
+                    self._on_warning(*payload)
+                elif kind == "progress":
+                    self._on_progress(*payload)
+                else:
+                    return message
+            elif not self.alive:
                 raise WorkerGone(self._death())
 
     def _death(self) -> str:
-        self._process.join(timeout=5)
-        code = self._process.exitcode
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=5)
+        code = self._process.poll()
         if code is not None and code < 0:
             return f"the worker died of signal {-code} ({signal.Signals(-code).name})"
         return f"the worker exited with code {code}"
 
     def stop(self) -> None:
-        """Ask the worker to finish; kill it if it does not."""
-        if self._process is None:
-            return
-        if self._process.is_alive():
+        if self.alive:  # asked to finish; killed if it does not
             with contextlib.suppress(OSError):
                 self._conn.send(("stop",))
-            self._process.join(timeout=10)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=10)
         self.kill()
 
     def kill(self) -> None:
-        if self._process is not None and self._process.is_alive():
+        if self.alive:
             self._process.kill()
-            self._process.join()
+            self._process.wait()
         self._process = None
 
 
-def main(conn, config, cells, use_cache: bool, device: str, name: str,
-         decisions: dict[str, Any] | None) -> None:
-    """Entry point of the worker process (started with the 'spawn' method)."""
+def main(fd: int) -> None:
+    """The worker process: its arguments are the first message on the socket `fd`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
+    conn = _Wire(fd)
+    config, cells, use_cache, device, name, decisions = conn.recv()
     from runner.train import backends
 
     backends.activate(name)  # before anything imports Keras
@@ -172,7 +178,7 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
     from runner.errors import CheatgridWarning
     from runner.execute.prepare import UnitRunner, prepare
 
-    def forward(message, category, filename, lineno, file=None, line=None) -> None:
+    def forward(message, category, *_, **__) -> None:
         if issubclass(category, CheatgridWarning):
             conn.send(("warning", str(message)))
 
@@ -188,20 +194,19 @@ def main(conn, config, cells, use_cache: bool, device: str, name: str,
     conn.send(("ready", prepared.decisions, runner.common))
     while True:
         _settle()
-        message = conn.recv()
-        if message[0] == "stop":
+        kind, *payload = conn.recv()
+        if kind == "stop":
             return
-        if message[0] == "features":
-            conn.send(("features", runner.load(message[1], "cached")))
-            continue
-        if message[0] == "provide":
-            runner.provide(message[1], message[2])
-            continue
-        unit = message[1]
-        runner.load(unit.data_key, unit.mode)  # data first: its time is not the cells'.
-        conn.send(("training",))
-        inject_crash(unit)
-        conn.send(("done", runner.run(unit)))
+        if kind == "features":
+            conn.send(("features", runner.load(payload[0], "cached")))
+        elif kind == "provide":
+            runner.provide(*payload)
+        else:
+            unit = payload[0]
+            runner.load(unit.data_key, unit.mode)  # data first: its time is not the cells'.
+            conn.send(("training",))
+            inject_crash(unit)
+            conn.send(("done", runner.run(unit)))
 
 
 def _settle() -> None:
@@ -215,15 +220,7 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _environment_main(fd: int) -> None:
-    """A worker in a built environment: its arguments are the first message on `fd`."""
-    from multiprocessing.connection import Connection
+if __name__ == "__main__":  # run by its module's name: what it pickles names that module
+    from runner.execute import worker
 
-    conn = WireConnection(Connection(fd))
-    main(conn, *conn.recv())
-
-
-if __name__ == "__main__":
-    import sys
-
-    _environment_main(int(sys.argv[1]))
+    worker.main(int(sys.argv[1]))

@@ -51,8 +51,7 @@ class Head:
 
 
 def part_rows(df: pd.DataFrame, part: str) -> pd.DataFrame:
-    """Rows of the first dataset of a tutorial part ("A" binary, "B" multi-class, "C"
-    multi-label)."""
+    """Rows of the first dataset of a tutorial part ("A", "B" or "C")."""
     names = [n for n in dict.fromkeys(df["dataset"])
              if (spec := vocab.spec_of(n)) and spec.part.startswith(f"Part {part}")]
     return df[df["dataset"] == names[0]] if names else df.iloc[0:0]
@@ -71,16 +70,12 @@ def _label(where: dict) -> str:
     return f"{where['activation']} + {vocab.short_loss(where['loss'])}{logits}"
 
 
-def _column(hit: pd.DataFrame, name: str) -> pd.Series:
-    return hit[name].dropna() if name in hit else pd.Series(dtype=object)
-
-
 def _head(rows: pd.DataFrame, where: dict, name: str | None = None) -> Head | None:
     """The head of a part's rows matching `where` (axis values, no metric), or None."""
     hit = cells(rows, status="ok", **where)
     if hit.empty:
         return None
-    reference, group, majority = (_column(hit, c) for c in (
+    reference, group, majority = (hit.get(c, pd.Series(dtype=object)).dropna() for c in (
         "reference_accuracy", "equivalence_group", "majority_rate"))
     return Head(name or _label(where), where, float(reference.mean()) if len(reference) else None,
                 str(group.iloc[0]) if len(group) else None,
@@ -118,8 +113,7 @@ def _on_training(holds: bool, shows: str, a: Head, b: Head, rows: pd.DataFrame,
                  heads: list[Head], metric: str) -> Finding:
     """A finding judged on training, saying when heads `a` and `b` are one trained model."""
     same = a.group is not None and a.group == b.group
-    if same:
-        shows += f"; one trained model (identical test logits, group {a.group})"
+    shows += f"; one trained model (identical test logits, group {a.group})" if same else ""
     return Finding(holds, shows, ON_TRAINING, f"same model, group {a.group}" if same else "",
                    _metric_notes(rows, heads, metric))
 
@@ -128,7 +122,7 @@ def same_training(rows: pd.DataFrame, a: dict, b: dict, tolerance: float, metric
                   names: tuple[str | None, str | None] = (None, None)) -> Finding:
     """Two heads train to the same (or a similar) reference accuracy."""
     ha, hb = (_head(rows, w, n) for w, n in zip((a, b), names, strict=True))
-    if ha is None or hb is None or ha.reference is None or hb.reference is None:
+    if None in (ha, hb) or None in (ha.reference, hb.reference):
         shown = ", ".join(f"{_label(w)} {'ran' if h else 'did not run'}"
                           for w, h in ((a, ha), (b, hb)))
         return Finding(None, f"not both heads have a reference accuracy: {shown}", ON_TRAINING)
@@ -147,9 +141,8 @@ def both_work(rows: pd.DataFrame, a: dict, b: dict, metric: str) -> Finding:
     heads = [_head(rows, w) for w in (a, b)]
     stuck = [h.label for h in heads if h.constant or h.majority is None or
              h.reference <= h.majority + DEGENERATE_MARGIN]
-    shows = f"{found.shows}; majority rate {_fmt(heads[0].majority)}"
-    if stuck:
-        shows += f"; {', '.join(stuck)} learned nothing"
+    shows = f"{found.shows}; majority rate {_fmt(heads[0].majority)}" + (
+        f"; {', '.join(stuck)} learned nothing" if stuck else "")
     return dataclasses.replace(found, holds=bool(found.holds and not stuck), shows=shows)
 
 
@@ -197,7 +190,7 @@ def errors(rows: pd.DataFrame, **where) -> Finding:
 def accuracy_resolves(rows: pd.DataFrame, where: dict, says_metric: str) -> Finding:
     """`metrics=['accuracy']` on these heads is built as `says_metric`."""
     hit = cells(rows, metric="accuracy", status="ok", **where)
-    names = list(dict.fromkeys(_column(hit, "metric_resolved")))
+    names = list(dict.fromkeys(hit.get("metric_resolved", pd.Series(dtype=object)).dropna()))
     if not names:
         return Finding(None, "no `accuracy` cell with `metric_resolved` in this run", ON_RESOLVED)
     shows = (f"`accuracy` was built as {', '.join(f'`{n}`' for n in names)}; it shows "

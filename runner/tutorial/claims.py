@@ -14,7 +14,7 @@ from runner import vocab
 from runner.report import aggregate
 from runner.report.markdown import pipe_table
 from runner.train import judge
-from runner.tutorial import claim_checks, snippet_table
+from runner.tutorial import claim_checks, snippet_run, snippet_table
 from runner.tutorial.claim_checks import BCE, CCE, SCCE, Finding
 from runner.tutorial.snippet_table import Runs
 from runner.tutorial.snippets import BY_KEY, SNIPPETS
@@ -106,33 +106,33 @@ KERAS_CLAIMS = tuple(Claim("Keras", f"seed {s.seed}", s.says, snippet=s.key)
 CLAIMS = ROW_CLAIMS + KERAS_CLAIMS
 
 
-@functools.lru_cache(maxsize=1)
+@functools.cache
 def _in_process_runs() -> tuple[tuple[str, dict[str, Any]], ...]:
-    from runner.tutorial.snippet_run import run_all
-
-    run = run_all()
+    run = snippet_run.run_all()
     return ((run["framework"], run),)
 
 
 def _keras_finding(claim: Claim, runs: Runs) -> Finding:
-    """A snippet's statement judged on the default framework's run (the tutorial's), with
-    what the other frameworks show where they disagree."""
+    """A snippet's statement judged on the tutorial's framework, the others where they differ."""
     snippet = BY_KEY[claim.snippet]
     judged = f"{claim_checks.ON_KERAS} (snippet `{snippet.key}`)"
     results = {name: r for name, run in runs.items()
                if (r := snippet_table.results_by_key(run).get(snippet.key)) is not None}
     if not results:
         return Finding(None, "the snippet did not run", judged)
-    main = vocab.DEFAULT_FRAMEWORK if vocab.DEFAULT_FRAMEWORK in results else next(iter(results))
+    main = _main(list(results))
     verdicts = {name: snippet_table.verdict(dataclasses.replace(snippet, printed=None), r)
                 for name, r in results.items()}
-    shows = f"{main}: {verdicts[main][1]}"
-    agree = [name for name in verdicts if name != main and verdicts[name] == verdicts[main]]
-    if agree:
-        shows += f" (the same on {', '.join(agree)})"
-    shows += "".join(f"; {name}: {v}, {why}" for name, (v, why) in verdicts.items()
-                     if name != main and (v, why) != verdicts[main])
-    return Finding(results[main]["holds"], shows, judged)
+    agree = ", ".join(n for n in verdicts if n != main and verdicts[n] == verdicts[main])
+    return Finding(results[main]["holds"], f"{main}: {verdicts[main][1]}"
+                   + (f" (the same on {agree})" if agree else "")
+                   + "".join(f"; {name}: {v}, {why}" for name, (v, why) in verdicts.items()
+                             if (v, why) != verdicts[main]), judged)
+
+
+def _main(frameworks: list[str]) -> str:
+    """The tutorial's framework (this Python's TensorFlow) where it ran, else the first."""
+    return vocab.DEFAULT_FRAMEWORK if vocab.DEFAULT_FRAMEWORK in frameworks else frameworks[0]
 
 
 def evaluate(df: pd.DataFrame, snippet_runs: Runs | None = None,
@@ -140,10 +140,7 @@ def evaluate(df: pd.DataFrame, snippet_runs: Runs | None = None,
     """Every claim checked on result rows (of the tutorial's framework, where there are
     several; verdicts computed where missing) and on the snippets' runs (None: run here, once)."""
     labels = aggregate.runtime_labels(df)
-    if labels.nunique() > 1:  # the tutorial's: this Python's TensorFlow, where it ran
-        main = vocab.DEFAULT_FRAMEWORK if (labels == vocab.DEFAULT_FRAMEWORK).any() \
-            else labels.iloc[0]
-        df = df[labels == main]
+    df = df[labels == _main(list(labels))] if labels.nunique() > 1 else df
     if "verdict" not in df:
         df = df.assign(verdict=[judge.verdict(r) for r in df.to_dict("records")])
     runs = snippet_runs if snippet_runs is not None else dict(_in_process_runs())

@@ -4,6 +4,8 @@ per framework, `snippet_table`), print the results as one JSON object on stdout'
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import io
 import json
 import re
@@ -22,9 +24,7 @@ ERROR_CHARS = 240  # an error's line is cut here: one line in a table cell
 def error_line(error: BaseException) -> str:
     """`Type: the first informative line of the message`, without TensorFlow's
     `{{function_node ...}}` prefix and op suffix, at most `ERROR_CHARS` characters."""
-    text = str(error).strip()
-    text = re.sub(r"^\{\{[^}]*\}\}\s*", "", text)
-    text = re.sub(r"\s*\[Op:[^\]]*\].*$", "", text, flags=re.S)
+    text = re.sub(r"^\{\{[^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$", "", str(error).strip(), flags=re.S)
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     line = f"{type(error).__name__}: {first}" if first else type(error).__name__
     return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1] + "…"
@@ -40,9 +40,7 @@ def _namespace(keras: Any) -> dict[str, Any]:
         array = np.asarray(value)
         dtype = dtype or {"f": "float32", "i": "int32", "u": "int32"}.get(array.dtype.kind)
         if backends.current() == "tf_keras":
-            import tensorflow as tf
-
-            return tf.constant(array, dtype=dtype)
+            return importlib.import_module("tensorflow").constant(array, dtype=dtype)
         return keras.ops.convert_to_tensor(array.astype(dtype) if dtype else array)
 
     return {"keras": keras, "np": np, "tensor": tensor, "error_line": error_line,
@@ -54,9 +52,7 @@ def _namespace(keras: Any) -> dict[str, Any]:
 def _execute(code: str, names: dict[str, Any], label: str) -> tuple[str, str | None, list]:
     """Run code in `names`: what it printed, its error line (or None), its warnings."""
     if "tf." in code and "tf" not in names:
-        import tensorflow as tf
-
-        names["tf"] = tf
+        names["tf"] = importlib.import_module("tensorflow")
     out, error = io.StringIO(), None
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
         warnings.simplefilter("always")
@@ -70,16 +66,13 @@ def _execute(code: str, names: dict[str, Any], label: str) -> tuple[str, str | N
 
 def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
     """One snippet in this process: its code as written, adapted where that raises, then its
-    probe: `key`, `output`, `error` (its error line or None), `literal_error` (as written,
-    where adapted), `warnings`, `holds` (the probe's, or None) and `why` (or None)."""
+    probe (`literal_error`: the error as written, where adapted)."""
     names = _namespace(keras)
     output, error, shown = _execute(snippet.code, names, f"<snippet {snippet.key}>")
     literal_error = None
     if error is not None and snippet.adapt:
-        literal_error, code = error, snippet.code
-        for written, today in snippet.adapt:
-            code = code.replace(written, today)
-        names = _namespace(keras)
+        literal_error, names = error, _namespace(keras)
+        code = functools.reduce(lambda text, pair: text.replace(*pair), snippet.adapt, snippet.code)
         output, error, shown = _execute(code, names, f"<snippet {snippet.key}, adapted>")
     holds = why = None
     if snippet.probe:
@@ -96,13 +89,11 @@ def run_snippet(snippet: Snippet, keras: Any) -> dict[str, Any]:
 
 
 def run_all(snippets: tuple[Snippet, ...] = SNIPPETS) -> dict[str, Any]:
-    """Every snippet in this process's framework: `framework`, `keras_version`, `backend`,
-    `tf_version` (None without TensorFlow) and `results` (`run_snippet`'s, in order)."""
+    """Every snippet in this process's framework, with its versions."""
     keras = backends.keras()
-    tensorflow = sys.modules.get("tensorflow")
     return {"framework": backends.current(), "keras_version": keras.__version__,
             "backend": backends.backend(),
-            "tf_version": getattr(tensorflow, "__version__", None),
+            "tf_version": getattr(sys.modules.get("tensorflow"), "__version__", None),
             "results": [run_snippet(snippet, keras) for snippet in snippets]}
 
 

@@ -5,6 +5,7 @@ snippets.json, and snippets.md (GitHub's Markdown: pipe tables, `<br>` inside a 
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import json
 import math
 import pathlib
@@ -31,9 +32,8 @@ Runs = dict[str, dict[str, Any]]  # framework (runtime label) -> its run (`snipp
 
 def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
                    launches: dict[str, Launch] | None = None) -> Runs:
-    """`snippet_run.run_all` in a new process per runtime label (in this Python, or in a built
-    environment: its `Launch` in `launches`), `workers` at a time: name -> its run, in order;
-    {`framework`, `failed`: why} where one died, timed out or printed no result."""
+    """`snippet_run.run_all` in a process per runtime label (its `Launch` in `launches`, else
+    this Python's), `workers` at a time; {`framework`, `failed`: why} where one gave nothing."""
     def run(name: str) -> dict[str, Any]:
         launch = (launches or {}).get(name) or launch_for(name)
         try:
@@ -54,14 +54,11 @@ def run_frameworks(names: list[str], workers: int = PARALLEL_FRAMEWORKS,
 
 
 def _same(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    try:
-        x, y = float(a), float(b)
+    try:  # nan is close to nothing, True and brackets are no float
+        return a == b or math.isclose(float(a), float(b), rel_tol=RELATIVE_TOLERANCE,
+                                      abs_tol=ABSOLUTE_TOLERANCE)
     except ValueError:
         return False
-    return not (math.isnan(x) or math.isnan(y)) and math.isclose(
-        x, y, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
 
 
 def _all_same(a: list[str], b: list[str]) -> bool:
@@ -79,17 +76,14 @@ def shown(result: dict[str, Any]) -> str:
 
 def _line_of(text: str, position: int) -> str:
     """The output line holding the `position`-th token."""
-    count = 0
-    for line in text.splitlines():
-        count += len(_TOKEN.findall(line))
-        if count > position:
-            return line.strip()
-    return text.strip().splitlines()[-1] if text.strip() else ""
+    lines = text.strip().splitlines()
+    counts = itertools.accumulate(len(_TOKEN.findall(line)) for line in lines)
+    return next((line.strip() for line, count in zip(lines, counts, strict=True)
+                 if count > position), lines[-1] if lines else "")
 
 
 def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
-    """Whether a snippet's output reproduces what the seed printed (`snippet.printed`), and
-    if not, why (one line)."""
+    """Whether a snippet's output reproduces what the seed printed, and if not, why."""
     now, now_error = shown(result), result.get("error")
     seed_errors = _ERROR_TYPE.findall(snippet.printed)
     if seed_errors and not now_error:
@@ -113,10 +107,6 @@ def compare(snippet: Snippet, result: dict[str, Any]) -> tuple[bool, str]:
                    f"{len(_numbers(want))}")
 
 
-def _join(*parts: str | None) -> str:
-    return "; ".join(p for p in parts if p)
-
-
 def verdict(snippet: Snippet, result: dict[str, Any]) -> tuple[str, str]:
     """(`reproduces` | `differs` | `holds` | `does not hold` | `not checked`, why) of one
     snippet on one framework: printed snippets are compared, statements probed."""
@@ -128,10 +118,12 @@ def verdict(snippet: Snippet, result: dict[str, Any]) -> tuple[str, str]:
         same, why = compare(snippet, result)
         if written:
             why, same = f"{written}; adapted, {why or 'it reproduces'}", False
-        return ("reproduces" if same else "differs"), _join(why, result.get("why"))
+        return ("reproduces" if same else "differs"), "; ".join(
+            filter(None, (why, result.get("why"))))
     if result.get("holds") is None:
         return "not checked", result.get("why") or result.get("error") or "no probe result"
-    return ("holds" if result["holds"] else "does not hold"), _join(written, result["why"])
+    return ("holds" if result["holds"] else "does not hold"), "; ".join(
+        filter(None, (written, result["why"])))
 
 
 def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -162,8 +154,7 @@ def write_json(runs: Runs, path: pathlib.Path) -> None:
 
 
 def load_runs(path: pathlib.Path) -> Runs:
-    """The runs of a snippets.json (`write_json`): framework -> its run; ValueError if it is
-    not one."""
+    """The runs of a snippets.json (`write_json`); ValueError if it is not one."""
     try:
         runs = json.loads(path.read_text(encoding="utf-8"))["frameworks"]
         if not isinstance(runs, dict):
@@ -190,33 +181,28 @@ def _framework_cell(result: dict[str, Any] | None, run: dict[str, Any]) -> str:
     return _cell(text)
 
 
-def _by_value(values: dict[str, Any]) -> dict[Any, list[str]]:
-    """value -> the frameworks that have it, in framework order."""
-    groups: dict[Any, list[str]] = {}
-    for name, value in values.items():
-        groups.setdefault(value, []).append(name)
-    return groups
+def _marks(values: dict[str, tuple[str, str]]) -> list[str]:
+    """'**verdict** on these frameworks: why', once per group of frameworks that agree."""
+    groups = {v: [n for n, x in values.items() if x == v] for v in dict.fromkeys(values.values())}
+    return [f"**{v}**" + (f" on {', '.join(names)}" if len(groups) > 1 else "")
+            + (f": {why}" if why else "") for (v, why), names in groups.items()]
 
 
 def _verdict_cell(snippet: Snippet, runs: Runs) -> str:
     """One verdict (and why) per group of frameworks that agree."""
-    groups = _by_value({name: verdict(snippet, results_by_key(run).get(snippet.key) or {
-        "failed": run.get("failed", "no result")}) for name, run in runs.items()})
-    return "<br>".join(f"**{v}**" + (f" on {', '.join(names)}" if len(groups) > 1 else "")
-                       + (f": {why}" if why else "") for (v, why), names in groups.items())
+    return "<br>".join(_marks({name: verdict(snippet, results_by_key(run).get(snippet.key) or {
+        "failed": run.get("failed", "no result")}) for name, run in runs.items()}))
 
 
 def _statement_cell(snippet: Snippet, runs: Runs) -> str:
     """For a printed snippet that also states something: the statement's verdict."""
     if snippet.printed is None or not snippet.says:
         return ""
-    marks = _by_value({name: "holds" if result["holds"] else "does not hold"
-                       for name, run in runs.items()
-                       if (result := results_by_key(run).get(snippet.key)) is not None
-                       and result.get("holds") is not None})
-    return ("<br>the statement: " + "; ".join(
-        f"**{mark}**" + (f" on {', '.join(names)}" if len(marks) > 1 else "")
-        for mark, names in marks.items())) if marks else ""
+    marks = _marks({name: ("holds" if result["holds"] else "does not hold", "")
+                    for name, run in runs.items()
+                    if (result := results_by_key(run).get(snippet.key)) is not None
+                    and result.get("holds") is not None})
+    return "<br>the statement: " + "; ".join(marks) if marks else ""
 
 
 def _seed_cell(snippet: Snippet) -> str:

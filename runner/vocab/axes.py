@@ -11,11 +11,6 @@ from typing import Any
 from runner.vocab.registry import Registry
 
 
-def _integer(labels: Any, num_classes: int, units: int) -> Any:
-    # one unit: float 0./1., as BinaryCrossentropy expects; else class indices
-    return labels.astype("float32" if units == 1 else "int64")
-
-
 def _onehot(labels: Any, num_classes: int, units: int) -> Any:
     import numpy as np
 
@@ -45,10 +40,6 @@ class Activation:
     bounds: tuple[float | None, float | None]
     aliases: tuple[str, ...] = ()
 
-    @property
-    def docs(self) -> str:
-        return f"https://keras.io/api/layers/activations/#{self.keras or 'linear'}-function"
-
 
 @dataclasses.dataclass(frozen=True)
 class Metric:
@@ -72,9 +63,8 @@ class Metric:
 
     def build(self, keras: Any) -> Any:
         """What `compile(metrics=[...])` gets: the name, or the metric object."""
-        if not self.arguments:
-            return self.name
-        return getattr(keras.metrics, self.keras_class)(name=self.name, **self.arguments)
+        return getattr(keras.metrics, self.keras_class)(name=self.name, **self.arguments) \
+            if self.arguments else self.name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,10 +77,6 @@ class Framework:
     aliases: tuple[str, ...] = ()
 
     @property
-    def package(self) -> str:
-        return self.name
-
-    @property
     def environment(self) -> dict[str, str]:
         """Variables set in a process before it imports Keras."""
         keras2 = self.name == "tf_keras"
@@ -99,7 +85,9 @@ class Framework:
 
 
 ENCODINGS = Registry("encoding", [
-    Encoding("integer", False, _integer, "class indices; float 0./1. for a 1-unit head"),
+    # one unit: float 0./1., as BinaryCrossentropy expects; else class indices
+    Encoding("integer", False, lambda labels, num_classes, units: labels.astype(
+        "float32" if units == 1 else "int64"), "class indices; float 0./1. for a 1-unit head"),
     Encoding("onehot", False, _onehot, "one float 0./1. column per class"),
     Encoding("multihot", True, lambda labels, num_classes, units: labels.astype("float32"),
              "one float 0./1. column per label, any number on"),

@@ -28,8 +28,7 @@ class BackboneSpec:
 
     @property
     def default_preprocessing(self) -> str:
-        """The tutorial's /255 for VGG16 (what the tutorial feeds it); the model's own
-        `preprocess_input` for every other base."""
+        """The tutorial's /255 for VGG16 (as the tutorial feeds it), else `preprocess_input`."""
         return "tutorial" if self.name == DEFAULT_BACKBONE else "model"
 
 

@@ -23,9 +23,6 @@ THRESHOLD_ZERO = Fact("3.5.0", True, "`BinaryAccuracy(threshold=0.0)` is accepte
                       "in (0, 1)) and by Keras 2")
 SOFTMAX_ONE_UNIT_WARNING = Fact("3.1.0", False, "Keras warns of a softmax over an axis of "
                                 "size 1 from 3.1.0")
-ELEMENTWISE_ACCURACY = Fact("3.4.0", False, "`keras.metrics.binary_accuracy` and `accuracy` "
-                            "return one value per output from Keras 3.4.0 (PR 19847), one per "
-                            "row before")
 # Keras's warnings `check` recognises, by a piece of their text, and the fact behind each.
 WARNINGS = (("softmax over axis", SOFTMAX_ONE_UNIT_WARNING),)
 

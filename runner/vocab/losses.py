@@ -15,8 +15,6 @@ from runner.vocab.registry import Registry
 # distribution over classes), raw scores against a margin at 0, or each output's distance
 # to its target value (a regression).
 COMPARES = ("per_output", "relative", "margin", "distance")
-_DOCS = {"per_output": "probabilistic", "relative": "probabilistic", "margin": "hinge",
-         "distance": "regression"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,20 +38,10 @@ class Loss:
     def aliases(self) -> tuple[str, ...]:
         return (self.keras_class, *self.also)  # the tutorial writes the class names
 
-    @property
-    def docs(self) -> str:
-        return f"https://keras.io/api/losses/{_DOCS[self.compares]}_losses/" \
-               f"#{self.keras_class.lower()}-class"
-
     def arguments(self, from_logits: bool, label_smoothing: float = 0.0) -> dict[str, Any]:
-        """The keyword arguments the loss is built with.
-
-        One the class accepts is passed as the cell says (`label_smoothing` only when not 0,
-        its default). One it does not accept is left out at the value that means what the
-        loss does anyway (`from_logits=False`: outputs taken as they are, as a hinge takes
-        them; `label_smoothing=0`) and passed otherwise, so that Keras's own error for it is
-        the cell's result.
-        """
+        """The keyword arguments the loss is built with, as the cell says; one its class does
+        not take only away from its no-op value (`from_logits=True`, a non-zero
+        `label_smoothing`), so that Keras's own error for it is the cell's result."""
         kwargs: dict[str, Any] = {}
         if from_logits or "from_logits" in self.takes:
             kwargs["from_logits"] = bool(from_logits)
@@ -127,15 +115,13 @@ def short_loss(name: str) -> str:
 
 def task(num_classes: int, encoding: str) -> str:
     """'multilabel' (multi-hot labels, whatever their number), 'binary' or 'multiclass'."""
-    if ENCODINGS[encoding].multi_label:
-        return "multilabel"
-    return "binary" if num_classes == 2 else "multiclass"
+    return "multilabel" if ENCODINGS[encoding].multi_label else \
+        "binary" if num_classes == 2 else "multiclass"
 
 
 def recommended(num_classes: int, encoding: str, activation: str, loss: str,
                 from_logits: bool, metric: str) -> bool:
     """Whether the tutorial recommends this combination for this task and encoding."""
-    if loss not in LOSSES:
-        return False
-    advice = LOSSES[loss].recommended.get((task(num_classes, encoding), encoding), ())
-    return (activation, bool(from_logits), metric) in advice
+    advice = LOSSES[loss].recommended if loss in LOSSES else {}
+    return (activation, bool(from_logits), metric) in advice.get((task(num_classes, encoding),
+                                                                  encoding), ())

@@ -19,12 +19,11 @@ class Registry(Generic[E]):
         self.aliases = {alias: name for name, entry in self._entries.items()
                         for alias in entry.aliases}
         assert not set(self.aliases) & set(self.names), f"{kind}: an alias is a name"
+        self._lookup = {**{name: name for name in self.names}, **self.aliases}
 
     def canonical(self, value: object) -> str | None:
         """The name `value` stands for (itself or an alias's entry), or None."""
-        if not isinstance(value, str):
-            return None
-        return value if value in self._entries else self.aliases.get(value)
+        return self._lookup.get(value) if isinstance(value, str) else None
 
     def __getitem__(self, name: str) -> E:
         canonical = self.canonical(name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
@@ -28,11 +29,8 @@ BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's; Keras 2 runs on TensorFl
 
 @dataclasses.dataclass(frozen=True)
 class Constraint:
-    """When `package` is at one of `versions`, `requires` must be at one of `allowed`.
-
-    `requires` is a package, `python` (the Python that builds the environments), or
-    `backend` (`allowed` then lists backend names).
-    """
+    """When `package` is at one of `versions`, `requires` (a package, `python` or `backend`:
+    then `allowed` lists backend names) must be at one of `allowed`."""
 
     package: str
     versions: str  # a PEP 440 specifier, e.g. '>=2.16,<2.17'
@@ -134,17 +132,15 @@ class Pins:
 
     def requirements(self) -> list[str]:
         """What the environment installs for its pins (PEP 508), before cheatgrid's own."""
-        wanted = [f"tensorflow=={self.tensorflow}"]
-        wanted += [f"keras=={self.keras}"] if self.keras else []
-        wanted += [f"tf-keras=={self.tf_keras}"] if self.tf_keras else []
+        pins = self.as_dict()
+        wanted = [f"{p.replace('_', '-')}=={pins[p]}" for p in ("tensorflow", "keras", "tf_keras")
+                  if p in pins]
         # jax: the CPU build (heads are small)
         wanted += {"jax": ["jax[cpu]"], "torch": ["torch"]}.get(self.backend, [])
-        pins = self.as_dict()
         for package, versions, added, _ in ADDED:
-            if package in pins and Version(pins[package]) in SpecifierSet(versions):
-                name = added.split("[")[0].split("<")[0]
-                if name in ("jax", "torch") and name != self.backend:
-                    continue
+            name = Requirement(added).name
+            if package in pins and Version(pins[package]) in SpecifierSet(versions) and \
+                    name not in {"jax", "torch"} - {self.backend}:
                 wanted = [r for r in wanted if not r.startswith(name)] + [added]
         return wanted
 
@@ -176,10 +172,8 @@ def _newest_tensorflow(keras: str, python: str) -> str:
 
 
 def resolve(given: dict[str, str], python: str | None = None) -> Pins:
-    """Exact pins from an environment's `keras`, `tensorflow`, `tf_keras` (`3.4`: its newest
-    patch) and `backend`: known releases, a TensorFlow chosen where none is given (the newest
-    that admits the Keras pin; the tf-keras release's own minor), for the Python `python`
-    (`major.minor`, default this one); a `ReleaseError` names a broken constraint."""
+    """Exact pins from an environment's (`3.4`: its newest patch; TensorFlow where not given: the
+    newest that admits the Keras pin, or tf-keras's minor) for Python `python` (default: this)."""
     pins = {k: release(k, v) if k in RELEASES else v for k, v in given.items()}
     pins["python"] = python or "{}.{}".format(*sys.version_info)
     pins.setdefault("backend", "tensorflow")
@@ -199,11 +193,3 @@ def resolve(given: dict[str, str], python: str | None = None) -> Pins:
     return Pins(tensorflow=pins["tensorflow"], backend=pins["backend"], keras=pins.get("keras"),
                 tf_keras=pins.get("tf_keras"), explicit=tuple(sorted(given)))
 
-
-def constraints_table() -> str:
-    """The constraints as a Markdown table, for the docs."""
-    lines = ["| when | needs | why |", "|---|---|---|"]
-    lines += [f"| {c.package} {c.versions} | {c.requires} {c.allowed} | {c.why} |"
-              for c in CONSTRAINTS]
-    lines += [f"| {p} {v} | `{a}` installed beside it | {why} |" for p, v, a, why in ADDED]
-    return "\n".join(lines) + "\n"

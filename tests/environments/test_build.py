@@ -12,7 +12,7 @@ import pytest
 
 from runner import environments
 from runner.config import Runtime
-from runner.environments import build
+from runner.environments import build, launch
 from runner.vocab.releases import resolve
 
 PINS = resolve({"keras": "3.4.1", "backend": "jax"})
@@ -86,11 +86,11 @@ def test_keyed_by_what_is_installed():
 
 
 def test_a_process_there_reaches_this_runner_through_a_link(fake_uv):
-    started = environments.launch_for("jax", build.ensure(PINS, log=lambda line: None)["python"])
-    folder = environments.runner_link()
+    started = launch.launch_for("jax", build.ensure(PINS, log=lambda line: None)["python"])
+    folder = launch.runner_link()
     assert started.pinned and started.environment["PYTHONPATH"] == str(folder)
     assert started.environment["KERAS_BACKEND"] == "jax"
-    assert (folder / "runner").resolve() == environments.package_dir()
+    assert (folder / "runner").resolve() == launch.package_dir()
     assert os.listdir(folder) == ["runner"]  # nothing of cheatgrid copied there
 
 

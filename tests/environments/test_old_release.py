@@ -9,8 +9,7 @@ import subprocess
 
 import pytest
 
-from runner import environments
-from runner.environments import build
+from runner.environments import build, launch
 from runner.vocab import keras_changes
 from runner.vocab.releases import resolve
 
@@ -52,7 +51,7 @@ def there(tmp_path_factory):
     # this pin unbuildable and must not find it built here
     patch = pytest.MonkeyPatch()
     patch.setenv("CHEATGRID_CACHE_DIR", str(tmp_path_factory.mktemp("old-release-cache")))
-    yield environments.launch_for("jax", build.ensure(PINS, log=print)["python"])
+    yield launch.launch_for("jax", build.ensure(PINS, log=print)["python"])
     patch.undo()
 
 
@@ -65,7 +64,7 @@ def _python(started, code, *args):
 
 def test_two_listed_differences_against_this_keras(there):
     old = json.loads(_python(there, PROBE))
-    new = json.loads(_python(environments.launch_for("tensorflow"), PROBE))
+    new = json.loads(_python(launch.launch_for("tensorflow"), PROBE))
     assert old["keras"] == "3.4.1"
     # BinaryAccuracy(threshold=0.0): a ValueError before 3.5.0, accepted from it
     assert old["threshold_zero"] == "ValueError"

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from runner.cli import main as cli
-from runner.execute.deaths import CRASH_ENV
+from runner.execute.worker import CRASH_ENV
 from runner.store.rundir import LOCK_FILE, RunDir
 from tests.support import CELLS, SMALL
 

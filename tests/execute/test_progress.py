@@ -10,7 +10,8 @@ import pytest
 
 from runner.config import parse_config
 from runner.data.sources import SourceDecision
-from runner.execute.progress import ProgressBars, decision_lines
+from runner.execute.local import ProgressBars
+from runner.execute.run import decision_lines
 from runner.train.device import nvidia_gpus
 from tests.support import TINY
 

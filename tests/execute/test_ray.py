@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from runner.execute.deaths import CRASH_ENV
+from runner.execute.worker import CRASH_ENV
 from tests.support import (
     CELLS,
     OUTCOME,

@@ -1,6 +1,6 @@
 """What the Ray driver does when nodes go, without a cluster: which task errors mean a
 lost node, a unit run again whole then recorded `NodeLost`, and the cells no node can
-take (`runner/execute/ray/lost_nodes.py`; the simulated cluster's runs are in
+take (`runner/execute/ray/supervisor.py`; the simulated cluster's runs are in
 test_ray_nodes.py)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from runner.config import parse_config
 from runner.errors import ResourceUnavailable
 from runner.execute.plan import plan_units
 from runner.execute.ray.cluster import RayCluster
-from runner.execute.ray.lost_nodes import LostNodes, lost_node, node_name
+from runner.execute.ray.supervisor import RaySupervisor, lost_node, node_name
 from runner.grid import expand
 from tests.support import CELLS, SMALL
 
@@ -55,8 +55,8 @@ def test_how_messages_name_a_node():
     assert node_name(None) == "a Ray node"
 
 
-class Driver(LostNodes):
-    """A supervisor's state for `LostNodes`, without Ray: the rows it writes, its messages."""
+class Driver(RaySupervisor):
+    """A supervisor without Ray: the rows it writes, its messages."""
 
     def __init__(self, doc: dict):
         self.config = parse_config(doc)
@@ -64,6 +64,7 @@ class Driver(LostNodes):
         self.messages: list[str] = []
         self.warn, self.stop_requested = self.messages.append, False
         self._queue, self._flights, self._features = collections.deque(), {}, {}
+        self._unread = set()
         self.common, self._nodes, self._next_look, self._stranded_since = {}, {}, 0.0, None
         self._unit_losses = collections.Counter()
         self.rows: list[dict] = []

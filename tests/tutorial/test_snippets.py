@@ -2,17 +2,85 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import pathlib
+import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+import yaml
 
+from runner.errors import did_you_mean
 from runner.tutorial import snippet_table
 from runner.tutorial.claims import _in_process_runs
 from runner.tutorial.snippet_run import error_line
-from runner.tutorial.snippets import BY_KEY, NOT_RUN, SNIPPETS, _load
+from runner.tutorial.snippets import BY_KEY, NOT_RUN, SNIPPETS, Snippet, _load
 
 SEEDS = {"000", "001", "002", "003", "004"}
+
+
+_FILE = "runner/tutorial/snippets/catalogue.yaml"
+_FIELDS = [field.name for field in dataclasses.fields(Snippet)]
+_REQUIRED = [f.name for f in dataclasses.fields(Snippet) if f.default is dataclasses.MISSING]
+_NOT_RUN = ["seed", "what", "why"]  # the seed(s), the code or statement, why it is not run
+_TOP = ["fragments", "snippets", "not_run"]
+# Each key's check and what it expects, where that is not a string.
+_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "adapt": (lambda value: isinstance(value, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(text, str) for text in pair)
+        for pair in value), "a list of [as written, as run] pairs"),
+    "printed_tail": (lambda value: isinstance(value, bool), "true or false"),
+    "fragments": (lambda value: isinstance(value, dict) and all(
+        isinstance(text, str) for text in value.values()), "a mapping of names to strings"),
+    "snippets": (lambda value: isinstance(value, list), "a list"),
+    "not_run": (lambda value: isinstance(value, list), "a list"),
+}
+
+
+def _entry(entry: Any, keys: list[str], required: list[str], where: str,
+           fragments: dict[str, str]) -> None:
+    """An entry of the catalogue, checked key by key, with `{NAME}` in its strings a
+    fragment's name."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"Invalid {where} in {_FILE}: Expected a mapping of {keys}. "
+                         f"Received: {entry!r}")
+    missing = [key for key in required if key not in entry]
+    if missing:
+        raise ValueError(f"Missing key '{missing[0]}' in {where} of {_FILE}: Expected the keys "
+                         f"{required} at least. Received: {list(entry)}")
+    for key, value in entry.items():
+        if key not in keys:
+            raise ValueError(f"Unknown key '{key}' in {where} of {_FILE}: Expected one of "
+                             f"{keys}{did_you_mean(str(key), keys)}")
+        valid, expected = _KINDS.get(key, (lambda value: isinstance(value, str), "a string"))
+        if not valid(value):
+            raise ValueError(f"Invalid value for '{key}' in {where} of {_FILE}: Expected "
+                             f"{expected}. Received: {key}={value!r}")
+        texts = [value] if isinstance(value, str) else sum(value, []) if key == "adapt" else []
+        for name in (m for text in texts for m in re.findall(r"\{([A-Z_]+)\}", text)):
+            if name not in fragments:
+                raise ValueError(f"Unknown fragment in {where} of {_FILE}: Expected one of "
+                                 f"{list(fragments)}. Received: {{{name}}}"
+                                 f"{did_you_mean(name, list(fragments))}")
+
+
+def check_catalogue(text: str) -> None:
+    """The catalogue's form, which `snippets._load` takes as given: a ValueError naming the
+    entry and the key where it is malformed."""
+    raw = yaml.safe_load(text)
+    _entry(raw, _TOP, _TOP, "the top level", {})
+    for i, entry in enumerate(raw["snippets"], 1):
+        key = entry.get("key") if isinstance(entry, dict) else None
+        where = f"snippet {i}" + (f" ('{key}')" if key else "")
+        _entry(entry, _FIELDS, _REQUIRED, where, raw["fragments"])
+    for i, entry in enumerate(raw["not_run"], 1):
+        _entry(entry, _NOT_RUN, _NOT_RUN, f"not_run entry {i}", raw["fragments"])
+
+
+def test_the_shipped_catalogue_is_well_formed():
+    check_catalogue((pathlib.Path(__file__).parents[2] / _FILE).read_text("utf-8"))
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda s: s.key)
@@ -74,7 +142,7 @@ def test_the_docs_example_is_the_catalogue_entry():
 ])
 def test_a_malformed_catalogue_names_the_snippet_and_key(written, malformed, names):
     with pytest.raises(ValueError) as error:
-        _load(io.StringIO(CATALOGUE.replace(written, malformed)))
+        check_catalogue(CATALOGUE.replace(written, malformed))
     assert all(name in str(error.value) for name in names), str(error.value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runner.vocab import keras_changes, releases
+from scripts.docs import constraints_table
 
 
 @pytest.mark.parametrize("given, name, framework, tensorflow", [
@@ -62,7 +63,7 @@ def test_requirements(given, wanted):
 
 
 def test_every_constraint_says_why_and_is_in_the_docs_table():
-    table = releases.constraints_table()
+    table = constraints_table()
     for rule in releases.CONSTRAINTS:
         assert rule.why and f"| {rule.package} {rule.versions} |" in table
     assert all(f"`{added}`" in table for _, _, added, _ in releases.ADDED)
