@@ -4,6 +4,7 @@ exceptions), `open_run` a finished one, and read a `Run` as DataFrames, or see i
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -47,14 +48,13 @@ class Run:
                  report: RunReport | None = None):
         self.path = pathlib.Path(path)
         self._rows = rows
-        self._report = report
+        if report is not None:
+            self.report = report
 
-    @property
+    @functools.cached_property
     def report(self) -> RunReport:
         """What every view is made from (the annotated rows, the cheat cells, ...), once."""
-        if self._report is None:
-            self._report = RunReport.read(self.path, self._rows)
-        return self._report
+        return RunReport.read(self.path, self._rows)
 
     @property
     def results(self) -> pd.DataFrame:

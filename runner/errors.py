@@ -57,9 +57,7 @@ class CheatgridWarning(UserWarning):
 
 def did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
     """A ". Did you mean 'x'?" suffix for near misses, or an empty string."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    if not close:
-        lowered = {o.lower().replace("_", ""): o for o in options}
-        key = word.lower().replace("_", "").replace("-", "")
-        close = [lowered[key]] if key in lowered else []
-    return f". Did you mean '{close[0]}'?" if close else ""
+    lowered = {o.lower().replace("_", ""): o for o in options}  # case, '_' and '-' aside
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6) or [
+        lowered.get(word.lower().replace("_", "").replace("-", ""))]
+    return f". Did you mean '{close[0]}'?" if close[0] else ""

@@ -120,26 +120,26 @@ def _make_cell(dataset: DatasetConfig, units: int | None = None, **params: Any) 
     return Cell(dataset=dataset.name, units=units, num_classes=dataset.num_classes, **params)
 
 
-def _matches(cell: Cell, pattern: dict[str, tuple[Any, ...]]) -> bool:
-    return all(getattr(cell, key) in values for key, values in pattern.items())
-
-
-def _warn_unused(what: str, patterns: list[Any], used: set[int]) -> None:
-    """Entries of `exclude` or `overrides` that match no cell: usually typos."""
+def _hits(cells: list[Cell], what: str, patterns: list[dict[str, tuple[Any, ...]]],
+          ) -> list[list[int]]:
+    """Per cell, the indices of the patterns it matches; warns about patterns that match no
+    cell (usually typos)."""
+    hits = [[i for i, pattern in enumerate(patterns)
+             if all(getattr(cell, key) in values for key, values in pattern.items())]
+            for cell in cells]
+    used = {i for cell_hits in hits for i in cell_hits}
     for i, pattern in enumerate(patterns):
         if i not in used:
             warnings.warn(f"{what}[{i}] matches no cell: {pattern}", CheatgridWarning,
                           stacklevel=3)
+    return hits
 
 
 def expand(config: Config) -> list[Cell]:
     """All cells of a config, in a stable order (runtime, dataset, backbone, then the axes in
-    config order), each with its effective training settings (`overrides` applied); a dataset
-    is crossed with the listed encodings of its kind of labels.
-
-    Warns (`CheatgridWarning`) about `exclude` and `overrides` entries that match no cell and
-    `include` entries already in the grid: usually typos.
-    """
+    config order), each with its effective training (`overrides` applied); a dataset is crossed
+    with the listed encodings of its kind of labels. Warns about `exclude` and `overrides`
+    entries that match no cell and `include` entries already in the grid: usually typos."""
     axes = {axis: getattr(config.grid, axis) for axis in vocab.AXES if axis != "metric"}
     axes |= {"label_smoothing": config.grid.label_smoothing, "metric": config.grid.metric}
     cells: list[Cell] = []
@@ -149,40 +149,25 @@ def expand(config: Config) -> list[Cell]:
                 # the config checked that each dataset keeps at least one encoding
                 axes["encoding"] = tuple(e for e in config.grid.encoding
                                          if e in dataset.encodings)
-                for combo in itertools.product(*axes.values()):
-                    cells.append(_make_cell(dataset, framework=runtime.framework,
-                                            environment=runtime.environment, backbone=backbone,
-                                            **dict(zip(axes, combo, strict=True))))
-    used: set[int] = set()
-    kept = []
-    for cell in cells:
-        hits = {i for i, pattern in enumerate(config.exclude) if _matches(cell, pattern)}
-        used |= hits
-        if not hits:
-            kept.append(cell)
-    _warn_unused("exclude", config.exclude, used)
-    seen = set(kept)
+                cells += [_make_cell(dataset, framework=runtime.framework,
+                                     environment=runtime.environment, backbone=backbone,
+                                     **dict(zip(axes, combo, strict=True)))
+                          for combo in itertools.product(*axes.values())]
+    kept = [cell for cell, hits in zip(cells, _hits(cells, "exclude", config.exclude),
+                                       strict=True) if not hits]
     for i, entry in enumerate(config.include):
         params = {"backbone": config.backbones[0],
                   **{k: v for k, v in entry.items() if k != "dataset"}}
         cell = _make_cell(config.dataset(entry["dataset"]), **params)
-        if cell in seen:
+        if cell in kept:
             warnings.warn(f"include[{i}] is already in the grid: {cell.name}",
                           CheatgridWarning, stacklevel=2)
-            continue
-        seen.add(cell)
-        kept.append(cell)
-    used = set()
-    for k, cell in enumerate(kept):  # each cell's effective training settings
-        settings: dict[str, Any] = {}
-        for i, override in enumerate(config.overrides):
-            if _matches(cell, override.when):
-                settings.update(override.set)
-                used.add(i)
-        kept[k] = dataclasses.replace(cell, training=dataclasses.replace(config.training,
-                                                                         **settings))
-    _warn_unused("overrides", [o.when for o in config.overrides], used)
-    return kept
+        else:
+            kept.append(cell)
+    hits = _hits(kept, "overrides", [o.when for o in config.overrides])
+    return [dataclasses.replace(cell, training=dataclasses.replace(
+        config.training, **{k: v for i in ix for k, v in config.overrides[i].set.items()}))
+        for cell, ix in zip(kept, hits, strict=True)]  # each cell's effective settings
 
 
 def training_groups(cells: Iterable[Cell]) -> dict[str, list[Cell]]:
@@ -196,8 +181,6 @@ def training_groups(cells: Iterable[Cell]) -> dict[str, list[Cell]]:
 def find(cells: Iterable[Cell], id_or_name: str) -> Cell | None:
     """The cell whose id or name is `id_or_name` (an id prefix of 6+ digits also works)."""
     cells = list(cells)
-    for cell in cells:
-        if id_or_name in (cell.cell_id, cell.name):
-            return cell
-    hits = [c for c in cells if len(id_or_name) >= 6 and c.cell_id.startswith(id_or_name)]
-    return hits[0] if len(hits) == 1 else None
+    exact = [cell for cell in cells if id_or_name in (cell.cell_id, cell.name)]
+    hits = exact or [c for c in cells if len(id_or_name) >= 6 and c.cell_id.startswith(id_or_name)]
+    return hits[0] if exact or len(hits) == 1 else None

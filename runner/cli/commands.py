@@ -76,11 +76,11 @@ def run_and_table(config: Config, cells: list[Cell], run_dir: pathlib.Path, *, c
         raise UsageError(f"--ray-address: Expected --executor ray with it. Received: "
                          f"--executor {executor}")
     pinned = [r.environment for r in config.runtimes if r.pins is not None]
-    if executor == "ray" and pinned:
-        raise UsageError(f"--executor ray: Expected environments of this Python only (Ray's "
-                         f"workers run its interpreter). Received: {pinned[0]} in "
-                         "`environments`; run it with --executor local")
     if executor == "ray":
+        if pinned:
+            raise UsageError(f"--executor ray: Expected environments of this Python only "
+                             f"(Ray's workers run its interpreter). Received: {pinned[0]} in "
+                             "`environments`; run it with --executor local")
         from runner.execute.ray.cluster import require_ray
 
         require_ray()
@@ -112,6 +112,10 @@ def _command(out: str | None, run_dir: pathlib.Path) -> str:
     return "cheatgrid " + " ".join(argv)
 
 
+def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
 def _cell_config(args: argparse.Namespace) -> Config:
     """The config of `cheatgrid cell`: a ready one or the flags', with the training flags."""
     if args.config:
@@ -122,19 +126,15 @@ def _cell_config(args: argparse.Namespace) -> Config:
         if missing:
             raise UsageError("cell: without a CONFIG, give --" + ", --".join(missing) +
                              " (or a CONFIG and --cell ID_OR_NAME)")
-        dataset: dict[str, Any] = {"name": args.dataset, "source": "embedded"}
-        for key in ("max_train_samples", "max_test_samples"):
-            if getattr(args, key) is not None:
-                dataset[key] = getattr(args, key)
+        dataset = {"name": args.dataset, "source": "embedded",
+                   **_given(args, "max_train_samples", "max_test_samples")}
         doc = {"name": "cell", "datasets": [dataset], "backbone": {"weights": args.weights},
                "grid": {"encoding": [args.encoding], "activation": [args.activation],
                         "loss": [args.loss], "from_logits": [args.from_logits],
                         "metric": [args.metric]}}
         raw = parse_config(apply_settings(doc, tuple(args.set), "command line"),
                            origin="command line").to_dict()
-    for key in ("epochs", "batch_size", "learning_rate"):
-        if getattr(args, key) is not None:
-            raw["training"][key] = getattr(args, key)
+    raw["training"].update(_given(args, "epochs", "batch_size", "learning_rate"))
     if args.seed is not None:
         raw["training"]["seeds"] = [args.seed]
     config = parse_config(raw, origin="command line")
@@ -203,7 +203,7 @@ def _verify(config: Config, cell: Cell, row: dict[str, Any], outcome: Any,
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the check and print its report; 0 when every verdict is ok, else 1."""
-    given = [name for name in _FLAGS + ("units",) if getattr(args, name) is not None]
+    given = list(_given(args, *_FLAGS, "units"))
     if args.model is not None:
         if given or args.from_logits:
             raise UsageError(f"check: Expected either MODEL with --labels or the flags "
@@ -219,9 +219,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.labels or args.inputs:
             raise UsageError("check: Expected --labels and --inputs with MODEL only. Received: "
                              "them without a model")
-    from runner.train import backends
+    from runner.train.backends import import_tensorflow
 
-    backends.import_tensorflow(verbose=False)
+    import_tensorflow(verbose=False)
     from runner.check import check_flags, check_model, load_array, load_model_file
 
     if args.model is None:

@@ -14,8 +14,6 @@ from runner.cli import commands, readers
 from runner.config import QUICK_EPOCHS, QUICK_TEST_SAMPLES, QUICK_TRAIN_SAMPLES
 from runner.train.device import DEVICES
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 _LOSSES = vocab.LOSSES.names + tuple(vocab.LOSSES.aliases)
 _METRICS = vocab.METRICS.names + tuple(vocab.METRICS.aliases)
 
@@ -50,10 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "a ready config's name")
     cell.add_argument("--cell", help="cell id (or 6+ leading digits) or name")
     cell.add_argument("--dataset", default="mnist", choices=sorted(vocab.DATASETS.names))
-    cell.add_argument("--encoding", choices=vocab.ENCODINGS.names)
-    cell.add_argument("--activation", choices=vocab.ACTIVATIONS.names)
-    cell.add_argument("--loss", choices=_LOSSES)
-    cell.add_argument("--metric", choices=_METRICS)
+    for flag, choices in (("--encoding", vocab.ENCODINGS.names), ("--activation",
+                          vocab.ACTIVATIONS.names), ("--loss", _LOSSES), ("--metric", _METRICS)):
+        cell.add_argument(flag, choices=choices)
     cell.add_argument("--from-logits", action="store_true", help="loss(from_logits=True)")
     cell.add_argument("--weights", default="random", help="imagenet | random | auto | a file")
     for flag, kind in (("--max-train-samples", int), ("--max-test-samples", int),
@@ -153,13 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     except (errors.ConfigError, errors.UsageError, errors.ResourceUnavailable,
             errors.RunDirError, errors.RunAborted) as e:
         print(f"cheatgrid: error: {e}", file=sys.stderr)
-        return 1 if isinstance(e, errors.RunAborted) else EXIT_USAGE
-    except errors.Interrupted as e:
-        print(f"cheatgrid: interrupted; to resume: {e}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        print("cheatgrid: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 1 if isinstance(e, errors.RunAborted) else 2
+    except (errors.Interrupted, KeyboardInterrupt) as e:
+        resume = f"; to resume: {e}" if isinstance(e, errors.Interrupted) else ""
+        print(f"cheatgrid: interrupted{resume}", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # e.g. `cheatgrid configs | head`: the reader is gone
         # stdout to /dev/null, or Python's own flush at exit raises again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -89,7 +89,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from runner.store.atomic import atomic_write
 
     if args.environments is not None:
-        (rows_a, rows_b), (label_a, label_b) = _environments(args)
+        rows_a, rows_b, label_a, label_b = _environments(args)
         default = pathlib.Path(args.run_a) / f"compare_{args.environments.replace(',', '_vs_')}.md"
     elif args.run_b is None:
         raise UsageError("compare: Expected two run directories, or one and --environments "
@@ -106,7 +106,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _environments(args: argparse.Namespace) -> tuple[tuple[list, list], tuple[str, str]]:
+def _environments(args: argparse.Namespace) -> tuple[list, list, str, str]:
     """The rows of the two runtimes `--environments A,B` names in one run, and their labels."""
     from runner.config.environments import label_of
     from runner.vocab import DEFAULT_FRAMEWORK
@@ -127,9 +127,8 @@ def _environments(args: argparse.Namespace) -> tuple[tuple[list, list], tuple[st
             raise UsageError(f"Invalid value for '--environments': Expected names of "
                              f"{present} (the run's environments and frameworks). Received: "
                              f"{name!r}{did_you_mean(name, present)}")
-    chosen = tuple([r for r, label in zip(rows, labels, strict=True) if label == name]
-                   for name in names)
-    return chosen, (f"{args.run_a} · {names[0]}", f"{args.run_a} · {names[1]}")
+    return (*([r for r, label in zip(rows, labels, strict=True) if label == name]
+              for name in names), *(f"{args.run_a} · {name}" for name in names))
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
@@ -160,19 +159,18 @@ def _write_claims(run_dir: pathlib.Path, rows: list[dict[str, Any]], readme: str
 
     df = annotate(results_frame(rows), run_dir)
     runs = saved_runs(run_dir, "table")  # written by `cheatgrid snippets --out RUN_DIR/...`
-    sections = [("claims.md", claims.claims_markdown(df, runs), claims.README_BEGIN,
-                 claims.README_END)]
+    sections = [("claims.md", claims.claims_markdown(df, runs), claims)]
     if aggregate.runtime_labels(df).nunique() > 1:
-        sections.append(("frameworks.md", changes.frameworks_markdown(df),
-                         changes.README_BEGIN, changes.README_END))
-    for name, text, _, _ in sections:
+        sections.append(("frameworks.md", changes.frameworks_markdown(df), changes))
+    for name, text, _ in sections:
         atomic_write(run_dir / name, text)
         print(run_dir / name)
     if readme:
-        name, section, begin, end = sections[-1]
+        name, section, module = sections[-1]
         path = pathlib.Path(readme)
         try:
-            text = splice_section(path.read_text(encoding="utf-8"), section, begin, end)
+            text = splice_section(path.read_text(encoding="utf-8"), section,
+                                  module.README_BEGIN, module.README_END)
         except (OSError, ValueError) as e:
             raise UsageError(f"--readme {path}: {e}") from None
         atomic_write(path, text)
@@ -183,15 +181,15 @@ def frameworks(text: str | None) -> list[str]:
     """The frameworks of `--frameworks` (default: the installed ones), in the order given."""
     from runner.config.parse import framework_missing
 
+    known = vocab.FRAMEWORKS.names
     if text is None:
-        absent = framework_missing(vocab.FRAMEWORKS.names)
-        return [n for n in vocab.FRAMEWORKS.names if n not in absent]
+        absent = framework_missing(known)
+        return [n for n in known if n not in absent]
     names = [n.strip() for n in text.split(",") if n.strip()]
     for name in names or [text]:
-        if name not in vocab.FRAMEWORKS.names:
+        if name not in known:
             raise UsageError(f"Invalid value for '--frameworks': Expected names of "
-                             f"{list(vocab.FRAMEWORKS.names)}. Received: {name!r}"
-                             f"{did_you_mean(name, vocab.FRAMEWORKS.names)}")
+                             f"{list(known)}. Received: {name!r}{did_you_mean(name, known)}")
     absent = framework_missing(tuple(names))
     if absent:
         extras = ",".join(vocab.FRAMEWORKS[f].extra for f in absent)

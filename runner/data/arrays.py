@@ -34,12 +34,8 @@ PROGRESS_EVERY = 256  # examples between two reports while reading a TFDS split
 
 @dataclasses.dataclass(frozen=True)
 class DatasetArrays:
-    """Raw images and integer labels of one dataset, both splits.
-
-    Images are uint8 (N, H, W) or (N, H, W, 3); labels int64 class indices (N,), or 0/1
-    multi-hot rows (N, num_classes). `source` ('tfds', 'embedded', 'folder', 'npz') and
-    `detail` (which data exactly, and why) go into results as `data_source` and `data_detail`.
-    """
+    """Raw images, uint8 (N, H, W[, 3]), and int64 labels, (N,) or multi-hot (N, classes), of
+    both splits; `source` and `detail` go into results as `data_source` and `data_detail`."""
 
     train_images: np.ndarray
     train_labels: np.ndarray
@@ -61,14 +57,8 @@ class DatasetArrays:
 def load_dataset(dataset: DatasetConfig, decision: SourceDecision,
                  image_side: int = BackboneConfig.input_size,
                  progress: Progress | None = None) -> DatasetArrays:
-    """Load a configured dataset from the source `sources.resolve_source` chose.
-
-    Args:
-        dataset: the dataset's config.
-        decision: where its images come from.
-        image_side: the backbone's input size, that images of many sizes are resized to.
-        progress: receives (what, done, total) while TFDS splits are read.
-    """
+    """A configured dataset from where `decision` says, images of many sizes resized to
+    `image_side`; `progress` gets (what, done, total) while TFDS splits are read."""
     if dataset.facts is not None:
         load = {"tfds": _open_tfds, "folder": _folder, "npz": _npz}[decision.source]
         splits, how = load(dataset, image_side)
@@ -131,15 +121,13 @@ def hold_out(labels: np.ndarray, fraction: float,
     rng = np.random.default_rng(seed)
     keys = labels if labels.ndim == 1 else np.unique(labels, axis=0, return_inverse=True)[1]
     keys = np.asarray(keys).reshape(-1)
-    test = []
+    is_test = np.zeros(len(keys), dtype=bool)
     for key in np.unique(keys):
         members = np.flatnonzero(keys == key)
         n_test = int(round(len(members) * fraction))
         if len(members) >= 2:
             n_test = min(max(n_test, 1), len(members) - 1)
-        test.extend(rng.permutation(members)[:n_test].tolist())
-    is_test = np.zeros(len(keys), dtype=bool)
-    is_test[test] = True
+        is_test[rng.permutation(members)[:n_test]] = True
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 
@@ -151,9 +139,9 @@ def _held_out(dataset: DatasetConfig, images: np.ndarray, labels: np.ndarray) ->
 def _npz(dataset: DatasetConfig, image_side: int) -> tuple[Splits, str]:
     """The four arrays of an .npz (checked when the config was parsed), the first N kept."""
     with np.load(pathlib.Path(dataset.path).expanduser(), allow_pickle=False) as npz:
-        x, y, test_x, test_y = (npz[name] for name in ("train_images", "train_labels",
-                                                       "test_images", "test_labels"))
-    splits = (x, y.astype(np.int64), test_x, test_y.astype(np.int64))
+        splits = tuple(npz[f"{split}_{kind}"].astype(np.int64) if kind == "labels" else
+                       npz[f"{split}_{kind}"] for split in ("train", "test")
+                       for kind in ("images", "labels"))
     return _capped(dataset, splits), "in file order"
 
 
@@ -167,7 +155,7 @@ def _read_folder(root: pathlib.Path, names: tuple[str, ...], side: int,
     for index, name in enumerate(names):
         files = sorted(p for p in (root / name).rglob("*")
                        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-        kept = 0
+        before = len(labels)
         for file in files:
             try:
                 with Image.open(file) as opened:
@@ -178,8 +166,7 @@ def _read_folder(root: pathlib.Path, names: tuple[str, ...], side: int,
             resized = tf.cast(tf.round(tf.image.resize(pixels, [side, side])), tf.uint8)
             images.append(np.asarray(resized))
             labels.append(index)
-            kept += 1
-        if not kept:
+        if len(labels) == before:
             raise ValueError(f"Expected at least one readable image in {root / name}. "
                              f"Received: {len(files)} files, none readable")
     labels_array = np.array(labels, dtype=np.int64)
@@ -212,12 +199,9 @@ def read_tfds(name: str, split: str, data_dir: str | None, limit: int | None,
               image_side: int, *, image_key: str = "image", label_key: str = "label",
               num_classes: int = 0, progress: Progress | None = None,
               ) -> tuple[np.ndarray, np.ndarray, Any]:
-    """A TFDS split's uint8 images, int64 labels and the dataset's `info`, the first `limit`.
-
-    Images of many sizes (VOC's photos) are resized to `image_side` as they load. A label is a
-    `ClassLabel`, or a sequence of them (0/1 rows of `num_classes`); `a/b` reads `b` of each
-    item of the sequence `a`.
-    """
+    """A TFDS split's uint8 images (resized to `image_side` where sizes vary), int64 labels
+    and `info`, the first `limit`. A label: a `ClassLabel`, or a sequence of them (0/1 rows of
+    `num_classes`); `a/b` reads `b` of each item of the sequence `a`."""
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
@@ -241,12 +225,12 @@ def read_tfds(name: str, split: str, data_dir: str | None, limit: int | None,
 
     ds = (ds if limit is None else ds.take(limit)).map(convert)
     what, total, pairs = f"loading {name} {split}", max(int(ds.cardinality()), 0), []
+    progress = progress or (lambda *report: None)
     for pair in tfds.as_numpy(ds):  # cardinality unknown (-2) or infinite (-1): total 0
         pairs.append(pair)
-        if progress is not None and len(pairs) % PROGRESS_EVERY == 0:
+        if len(pairs) % PROGRESS_EVERY == 0:
             progress(what, len(pairs), total)
-    if progress is not None:
-        progress(what, len(pairs), len(pairs))
+    progress(what, len(pairs), len(pairs))
     if not pairs:
         raise ValueError(f"Expected images in TFDS {name} split {split!r}. Received: none")
     return np.stack([image for image, _ in pairs]), np.stack([label for _, label in pairs]), info

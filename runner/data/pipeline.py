@@ -49,25 +49,19 @@ def image_pipeline(images: np.ndarray, input_size: int, batch_size: int,
     if labels is None:
         ds = tf.data.Dataset.from_tensor_slices(images).map(step)
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    ds = ds.map(lambda image, label: (step(image), label))
-    return _batches(ds.cache(), len(labels), batch_size, shuffle_seed, drop_remainder)
+    return feature_pipeline(images, labels, batch_size, shuffle_seed, drop_remainder, step)
 
 
 def feature_pipeline(features: np.ndarray, labels: np.ndarray, batch_size: int,
-                     shuffle_seed: int | None = None, drop_remainder: bool = False):
-    """Cached, prefetched batches of (features, encoded labels) for the head; `shuffle_seed`
-    None keeps the tutorial's fixed order, a seed reshuffles every epoch deterministically."""
+                     shuffle_seed: int | None = None, drop_remainder: bool = False,
+                     transform: Callable | None = None):
+    """Cached, prefetched batches of (features, encoded labels) for the head (features and
+    images alike: `transform` maps each image first); `shuffle_seed` None keeps the tutorial's
+    fixed order, a seed reshuffles every epoch deterministically."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((features, labels)).cache()
-    return _batches(ds, len(labels), batch_size, shuffle_seed, drop_remainder)
-
-
-def _batches(ds, size: int, batch_size: int, shuffle_seed: int | None, drop_remainder: bool):
-    """Shuffle (seeded, every epoch) and batch: one order for features and images alike."""
-    import tensorflow as tf
-
+    ds = tf.data.Dataset.from_tensor_slices((features, labels))
+    ds = (ds if transform is None else ds.map(lambda x, y: (transform(x), y))).cache()
     if shuffle_seed is not None:
-        ds = ds.shuffle(size, seed=shuffle_seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(labels), seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

@@ -4,6 +4,7 @@ falls back to the embedded stand-in (a warning) and `source: tfds` is an error."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pathlib
@@ -30,11 +31,9 @@ def host_answers(host: tuple[str, int] | None = None,
     answered = threading.Event()
 
     def attempt() -> None:
-        try:
-            with socket.create_connection(host or DOWNLOAD_HOST, timeout=timeout_seconds):
-                answered.set()
-        except OSError:
-            pass
+        with contextlib.suppress(OSError), socket.create_connection(
+                host or DOWNLOAD_HOST, timeout=timeout_seconds):
+            answered.set()
 
     thread = threading.Thread(target=attempt, daemon=True, name="cheatgrid-probe")
     thread.start()
@@ -53,11 +52,8 @@ class SourceDecision:
 
 
 def resolve_source(dataset: DatasetConfig) -> SourceDecision:
-    """Decide where a dataset comes from (see the module docstring).
-
-    Raises:
-        DataUnavailable: `source: tfds` and TFDS can neither read nor download it.
-    """
+    """Where a dataset comes from (see the module docstring); `DataUnavailable` when
+    `source: tfds` and TFDS can neither read nor download it."""
     facts, spec = dataset.facts, dataset.spec
     if dataset.source != "tfds" and facts is not None:  # a folder or an .npz, checked
         return SourceDecision(dataset.source, facts.detail)

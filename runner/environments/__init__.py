@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from runner.config import Runtime
-from runner.environments.build import BuildFailed, ensure, manifest
+from runner.environments.build import BuildFailed, ensure
 from runner.environments.launch import Launch, launch_for
 
-__all__ = ["BuildFailed", "Launch", "ensure", "launch_for", "manifest", "prepare"]
+__all__ = ["Launch", "launch_for", "prepare"]
 
 _PREPARED: dict[str, Launch | str] = {}  # per process: an environment's launch, or why not
 
@@ -25,8 +25,7 @@ def prepare(runtimes: Iterable[Runtime], log: Callable[[str], None] = print,
         name = runtime.environment
         if name not in _PREPARED:
             try:
-                built = ensure(runtime.pins, log)
-                _PREPARED[name] = launch_for(runtime.framework, built["python"])
+                _PREPARED[name] = launch_for(runtime.framework, ensure(runtime.pins, log)["python"])
             except BuildFailed as e:
                 _PREPARED[name] = str(e)
         found = _PREPARED[name]

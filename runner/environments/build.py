@@ -77,27 +77,19 @@ def manifest(pins: Pins) -> dict[str, Any] | None:
 @contextlib.contextmanager
 def _locked(path: pathlib.Path, waiting: Callable[[], None]) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    with open(path, "a") as lock:  # closing it releases the lock
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             waiting()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_EX)
         yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def ensure(pins: Pins, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """The manifest (`python`, `versions`, `seconds`, `requirements`) of the environment
-    of `pins`, built first if it is not yet (a directory without a manifest is a build that
-    died: removed and done again); `log` gets a line as a build starts, waits, and ends.
-
-    Raises:
-        BuildFailed: uv could not build it (offline, a registry that refuses, no wheel for
-            this Python); the reason is uv's, and nothing of the build is kept.
-    """
+    """The manifest (`python`, `versions`, `seconds`, ...) of the environment of `pins`, built
+    first if need be (a directory without a manifest: a build that died, done again);
+    `BuildFailed` with uv's reason where it cannot be built, and nothing of it kept."""
     found = manifest(pins)
     if found is not None:
         return found
@@ -142,13 +134,11 @@ def _uv(*args: str) -> subprocess.CompletedProcess:
 
 def _build(pins: Pins, target: pathlib.Path) -> None:
     done = _uv("venv", "--quiet", "--python", sys.executable, str(target))
-    if done.returncode != 0:
-        raise BuildFailed(_reason(done.stderr))
-    python = str(target / "bin" / "python")
-    install = ("pip", "install", "--quiet", "--python", python, *requirements(pins))
-    done = _uv(*install, "--offline")  # what uv's cache holds builds without a network
-    if done.returncode != 0:
-        done = _uv(*install)
+    if done.returncode == 0:
+        python = str(target / "bin" / "python")
+        install = ("pip", "install", "--quiet", "--python", python, *requirements(pins))
+        done = _uv(*install, "--offline")  # what uv's cache holds builds without a network
+        done = _uv(*install) if done.returncode != 0 else done
     if done.returncode != 0:
         raise BuildFailed(_reason(done.stderr))
 
@@ -176,5 +166,4 @@ def _probe(pins: Pins, python: pathlib.Path) -> dict[str, str]:
 
 
 def _uv_version() -> str:
-    done = _uv("--version")
-    return done.stdout.strip() or "?"
+    return _uv("--version").stdout.strip() or "?"

@@ -37,9 +37,7 @@ def package_dir() -> pathlib.Path:
 
 def runner_link() -> pathlib.Path:
     """A folder holding only a link `runner` to this package, first on a built environment's
-    PYTHONPATH: the package as it is, never a copy that goes stale (an edit in a checkout,
-    an upgrade). Created once per package location, replaced atomically when it points
-    elsewhere."""
+    PYTHONPATH: never a copy that goes stale; replaced atomically when it points elsewhere."""
     package = package_dir()
     folder = root() / "runner-links" / hashlib.sha256(str(package).encode()).hexdigest()[:12]
     link = folder / "runner"

@@ -156,41 +156,27 @@ def _kernels(keras, layer) -> list:
 
 
 def _reinit_random(base, seed: int, vgg16_rule: bool) -> str:
-    """Re-initialise every kernel of `base` in place (the i-th with seed + i), zero its
-    biases, and return the label results record in `weights`.
-
-    `vgg16_rule`: Keras's own `HeNormal` on each kernel's shape, as every stored VGG16 run
-    has; else a He normal drawn flat at the stated fan-in and reshaped.
-    """
+    """Re-initialise `base`'s kernels (the i-th with seed + i), zero its biases; the label
+    for `weights`. `vgg16_rule`: Keras's `HeNormal` on each kernel's shape, as every stored
+    VGG16 run has; else a He normal drawn flat at the stated fan-in and reshaped."""
     import keras
 
-    i = 0
-    for layer in base.layers:
-        kernels = _kernels(keras, layer)
-        for variable, fan_in in kernels:
-            shape = tuple(variable.shape)
-            if vgg16_rule:
-                values = keras.initializers.HeNormal(seed=seed + i)(shape)
-            else:
-                flat = keras.initializers.HeNormal(seed=seed + i)(
-                    (fan_in, int(np.prod(shape)) // fan_in))
-                values = np.asarray(flat, dtype="float32").reshape(shape)
-            variable.assign(values)
-            i += 1
-        bias = getattr(layer, "bias", None)
-        if kernels and bias is not None:
-            bias.assign(np.zeros(bias.shape, dtype="float32"))
+    kernels = [(layer, _kernels(keras, layer)) for layer in base.layers]
+    for i, (variable, fan_in) in enumerate(k for _, found in kernels for k in found):
+        shape = tuple(variable.shape)
+        drawn = shape if vgg16_rule else (fan_in, int(np.prod(shape)) // fan_in)
+        values = keras.initializers.HeNormal(seed=seed + i)(drawn)
+        variable.assign(np.asarray(values, dtype="float32").reshape(shape))
+    for layer in (layer for layer, found in kernels if found):
+        if getattr(layer, "bias", None) is not None:
+            layer.bias.assign(np.zeros(layer.bias.shape, dtype="float32"))
     return (VGG16_LABEL if vgg16_rule else LABEL).format(seed=seed)
 
 
 def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
     """The feature model of the base `name` (default `config.name`) and a record of the
-    weights it really uses.
-
-    Raises:
-        WeightsError: `weights: imagenet` or a file that cannot be loaded; raised
-            within seconds when offline.
-    """
+    weights it really uses; `WeightsError` (within seconds when offline) where they cannot be
+    had."""
     import keras
 
     spec = vocab.BACKBONES[name or config.name]
@@ -219,29 +205,21 @@ def build_backbone(config: BackboneConfig, name: str | None = None) -> Backbone:
     if preprocessing != "tutorial":
         fingerprint += f"/preprocessing={preprocessing}"
     model = _feature_model(spec, base, config.input_size)
-    if config.precision != "float32":
-        model = _in_precision(model, spec, config)
-        fingerprint += f"/{config.precision}"
+    if config.precision != "float32":  # the same float32 weights, computing in mixed_<precision>
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(f"mixed_{config.precision}")
+        try:
+            low = _feature_model(spec, _application(spec, None, config.input_size),
+                                 config.input_size, f"_{config.precision}")
+        finally:
+            keras.config.set_dtype_policy(previous)  # heads are built float32
+        low.set_weights(model.get_weights())
+        model, fingerprint = low, f"{fingerprint}/{config.precision}"
     preprocess = None if preprocessing == "tutorial" else \
         getattr(keras.applications, spec.module).preprocess_input  # 0-255 RGB in
     return Backbone(model, label, config.input_size, f"{spec.name}/{fingerprint}",
                     resolved=resolved, name=spec.name, preprocessing=preprocessing,
                     preprocess=preprocess)
-
-
-def _in_precision(model, spec: vocab.BackboneSpec, config: BackboneConfig):
-    """The same feature model (same float32 weights) computing under `mixed_<precision>`."""
-    import keras
-
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(f"mixed_{config.precision}")
-    try:
-        low = _feature_model(spec, _application(spec, None, config.input_size),
-                             config.input_size, f"_{config.precision}")
-    finally:
-        keras.config.set_dtype_policy(previous)  # heads are built float32
-    low.set_weights(model.get_weights())
-    return low
 
 
 def _sha256(path: pathlib.Path) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from runner.config import DatasetConfig
-from runner.data.arrays import DatasetArrays, Progress, load_dataset
+from runner.data.arrays import Progress, load_dataset
 from runner.data.sources import SourceDecision
 from runner.errors import CheatgridWarning
 from runner.features.backbone import Backbone, extract_features
@@ -104,9 +104,8 @@ def _load(path: pathlib.Path) -> tuple[Features, dict[str, Any]] | None:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in _ARRAYS}
             meta = json.loads(str(npz["meta"]))
-            stored = str(npz["checksum"])
-        if _checksum(arrays) != stored:
-            raise ValueError("checksum mismatch")
+            if _checksum(arrays) != str(npz["checksum"]):
+                raise ValueError("checksum mismatch")
     except Exception as e:  # truncated zip, missing array, bad JSON, flipped bits
         warnings.warn(f"feature cache entry {path} is corrupt ({type(e).__name__}: {e}); "
                       "rebuilding it", CheatgridWarning, stacklevel=2)
@@ -118,10 +117,9 @@ def _load(path: pathlib.Path) -> tuple[Features, dict[str, Any]] | None:
 def dataset_features(dataset: DatasetConfig, decision: SourceDecision, backbone: Backbone,
                      use_cache: bool = True, progress: Progress | None = None,
                      ) -> tuple[Features, dict[str, Any]]:
-    """Features and data facts (`data_detail`, `n_train`, `n_test`) of a dataset; a cache
-    hit does no data loading and no backbone work at all. `use_cache`: False for
-    `--no-cache`; `progress` gets (what, done, total) while the data loads and while the
-    backbone runs (`features mnist`, images done of train and test together)."""
+    """Features and data facts (`data_detail`, `n_train`, `n_test`) of a dataset: a cache hit
+    loads no data and runs no backbone; `progress` gets (what, done, total) as data loads
+    and as the backbone runs (`features mnist`, images done of train and test together)."""
     path = None
     if use_cache:
         digest, key = feature_key(dataset, decision, backbone)
@@ -129,7 +127,7 @@ def dataset_features(dataset: DatasetConfig, decision: SourceDecision, backbone:
         entry = _load(path)
         if entry is not None:
             return entry[0], {**entry[1], "feature_cache": "hit"}
-    arrays: DatasetArrays = load_dataset(dataset, decision, backbone.input_size, progress)
+    arrays = load_dataset(dataset, decision, backbone.input_size, progress)
     label, total = f"features {dataset.name}", arrays.n_train + arrays.n_test
 
     def done(offset: int):

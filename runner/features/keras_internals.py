@@ -35,17 +35,6 @@ def compile_metrics(model: Any) -> list:
     return list(model.compiled_metrics.metrics)
 
 
-def symbolic_build(model: Any, x: Any, y: Any) -> bool:
-    """Create a compiled Keras 3 model's optimizer and metric variables from a batch, as
-    Keras does under a distribution strategy (`Trainer._symbolic_build`); whether it ran."""
-    if not hasattr(model, "_symbolic_build"):
-        return False
-    strategy = getattr(model, "distribute_strategy", None)  # TensorFlow's models only
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model._symbolic_build(data_batch=(x, y))
-    return True
-
-
 def producing_layer(tensor: Any) -> Any:
     """The layer whose output a symbolic tensor is, or None for an array."""
     history = getattr(tensor, "_keras_history", None)
