@@ -8,7 +8,7 @@ import html
 import math
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -80,47 +80,37 @@ def _chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
         low, high = low - 0.5, high + 0.5
     epochs = max(len(values) for values, *_ in lines)
     width, height = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-
-    def x(i: int) -> float:
-        return _LEFT + (width * i / (epochs - 1) if epochs > 1 else width / 2)
-
-    def y(v: float) -> float:
-        return _TOP + height * (high - min(max(v, low), high)) / (high - low)
-
+    x = _LEFT + (width * np.arange(epochs) / (epochs - 1) if epochs > 1 else np.full(1, width / 2))
     parts = [svg_open(_W, _H, title), svg_text(_LEFT, 12, title, 'class="t"'),
              f'<rect x="{_LEFT}" y="{_TOP}" width="{width}" height="{height}" class="f"/>',
-             *(svg_text(_LEFT - 3, round(y(v) + 3, 1), f"{v:.3g}" if abs(v) < 1000 else f"{v:.2e}",
-                        'class="a" text-anchor="end"') for v in (low, (low + high) / 2, high)),
+             *(svg_text(_LEFT - 3, _TOP + at + 3, f"{v:.3g}" if abs(v) < 1000 else f"{v:.2e}",
+                        'class="a" text-anchor="end"')
+               for v, at in ((low, height), ((low + high) / 2, height / 2), (high, 0))),
              svg_text(_LEFT, _H - 6, "1", 'class="a"'),
              svg_text(_LEFT + width, _H - 6, f"epoch {epochs}", 'class="a" text-anchor="end"')]
     for values, color, line_width, dashed in lines:
+        y = _TOP + height * (high - np.clip(values, low, high)) / (high - low)
         dash = ' stroke-dasharray="4 3"' if dashed else ""
         finite_at = np.flatnonzero(np.isfinite(values))  # stretches of consecutive epochs
         for run in np.split(finite_at, np.flatnonzero(np.diff(finite_at) != 1) + 1):
             if len(run) == 1:
-                parts.append(f'<circle cx="{x(run[0]):.1f}" cy="{y(values[run[0]]):.1f}" '
+                parts.append(f'<circle cx="{x[run[0]]:.1f}" cy="{y[run[0]]:.1f}" '
                              f'r="{max(line_width, 2)}" fill="{color}"/>')
             elif len(run):
-                points = " ".join(f"{x(i):.1f},{y(values[i]):.1f}" for i in run)
+                points = " ".join(f"{x[i]:.1f},{y[i]:.1f}" for i in run)
                 parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" '
                              f'stroke-width="{line_width}"{dash}/>')
     return "".join(parts) + "</svg>"
 
 
-def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
+def head_charts(head: pd.DataFrame) -> str:
     """The two `<svg>` charts of one trained head (its result rows, every cell and seed):
     training loss, and test metrics with the reference accuracy."""
-    first: dict[Any, Mapping[str, Any]] = {}  # each seed's first row
-    by_metric: dict[str, list] = {}
-    for row in head:
-        first.setdefault(row["seed"], row)
-        by_metric.setdefault(row["metric"], []).append(row.get("history_test_metric"))
-    styles = metric_styles()
-    lines = [(mean_series(histories), *styles.get(metric, _OTHER_METRIC), False)
-             for metric, histories in by_metric.items()]
-    reference = mean_series([row.get("history_reference_accuracy") for row in first.values()])
-    return (_chart("training loss", [(mean_series([r.get("history_loss") for r in first.values()]),
-                                      *_LOSS, False)]) +
+    first, styles = head.drop_duplicates("seed"), metric_styles()  # each seed's first row
+    lines = [(mean_series(histories), *styles.get(metric, _OTHER_METRIC), False) for metric,
+             histories in head.groupby("metric", sort=False)["history_test_metric"]]
+    reference = mean_series(first.get("history_reference_accuracy", ()))
+    return (_chart("training loss", [(mean_series(first["history_loss"]), *_LOSS, False)]) +
             _chart("test metrics, ref. dashed", lines + [(reference, *_REFERENCE, True)],
                    y_range=(0.0, 1.0)))
 

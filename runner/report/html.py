@@ -10,9 +10,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from runner.report import heatmaps, markdown, tables
-from runner.report.heatmaps import VERDICT_COLORS
-from runner.report.highlights import findings_markdown
+from runner.report import heatmaps, highlights, markdown, tables
 from runner.report.run_report import RunReport
 from runner.store.atomic import atomic_write
 from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
@@ -53,7 +51,7 @@ span.sw{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0
 svg{font:10px sans-serif}svg .t{font-weight:600}svg .a{fill:#555}
 svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
 """ + "".join(f".{verdict}{{background:{color}}}"  # the heatmaps' colours
-              for verdict, color in VERDICT_COLORS.items())
+              for verdict, color in heatmaps.VERDICT_COLORS.items())
 
 
 def _e(value: Any) -> str:
@@ -74,7 +72,7 @@ def _markdown(lines: list[str]) -> str:
 
 def findings_html(found: list[tuple[str, list[str]]]) -> str:
     """The findings section (`highlights.findings`'s lines, by kind)."""
-    return f"<section id='findings'>{_markdown(findings_markdown(found))}</section>"
+    return f"<section id='findings'>{_markdown(highlights.findings_markdown(found))}</section>"
 
 
 def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
@@ -106,18 +104,15 @@ def _curves(report: RunReport) -> str:
         return out[0] + "<p class='note'>These rows hold no training histories.</p>"
     by_head = {head_id: cells.to_dict("records")
                for head_id, cells in report.cells.groupby("head_id", sort=False)}
-    columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
-                           "loss", "from_logits", "units", *tables.HISTORY_COLUMNS) if c in df]
-    for dataset, rows in df[columns].groupby("dataset", sort=False):
+    for dataset, rows in df.groupby("dataset", sort=False):
         cards, untrained = [], 0
         for head_id, head in rows.groupby("head_id", sort=False):
-            head = head.to_dict("records")
-            if heatmaps.mean_series([r["history_loss"] for r in head]).size == 0:
+            if heatmaps.mean_series(head["history_loss"]).size == 0:
                 untrained += 1
                 continue
             values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
                              f'{_e(c["value"])}</span></li>' for c in by_head[head_id])
-            cards.append(f'<div class="card"><h4>{_e(tables.head_text(head[0]))}</h4>'
+            cards.append(f'<div class="card"><h4>{_e(tables.head_text(head.iloc[0]))}</h4>'
                          f"<ul>{values}</ul>{heatmaps.head_charts(head)}</div>")
         note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
                 "no training history: failed before or during fit (see Errors).</p>"
