@@ -10,14 +10,12 @@ import math
 import pathlib
 from typing import Any
 
-from runner.config.environments import label_of
 from runner.report import aggregate, tables
 from runner.report.highlights import describe_cells, tally
 from runner.report.markdown import pipe_table
 from runner.report.run_report import RunReport
 from runner.store import results
 from runner.store.atomic import atomic_write
-from runner.vocab import DEFAULT_FRAMEWORK
 
 SAMPLES = pathlib.Path("results") / "samples"  # where the committed sample runs live
 COMPARISON_FILE = "compare_samples.md"
@@ -84,36 +82,29 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
     for label, rows in ((label_a, rows_a), (label_b, rows_b)):
         if not rows:
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
-    runtimes_a, runtimes_b = ({label_of(r.get("environment"), r.get("framework") or
-                                        DEFAULT_FRAMEWORK) for r in rows}
-                              for rows in (rows_a, rows_b))
-    key = "base_id" if runtimes_a.isdisjoint(runtimes_b) and all(
-        "base_id" in r for r in rows_a + rows_b) else "cell_id"
     df_a, df_b = (tables.annotate(tables.results_frame(rows)) for rows in (rows_a, rows_b))
+    key = "base_id" if set(aggregate.runtime_labels(df_a)).isdisjoint(aggregate.runtime_labels(
+        df_b)) and all("base_id" in r for r in rows_a + rows_b) else "cell_id"
     a, b = (aggregate.aggregate_seeds(df).set_index(key, drop=False) for df in (df_a, df_b))
     metrics_a, metrics_b = (df.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict()
                             if "test_metric" in df else {} for df in (df_a, df_b))
     shared = [i for i in a.index if i in b.index]
     status, verdicts, deltas, within, identical = [], [], [], 0, 0
-    for cell_id in shared:
-        x, y = a.loc[cell_id].to_dict(), b.loc[cell_id].to_dict()
-        if "error" in (x["verdict"], y["verdict"]):
-            if _outcome(x) != _outcome(y):  # ok <-> error, or another error type or phase
-                status.append((x["name"], _outcome(x), _outcome(y)))
-            else:
-                identical += 1
+    for i in shared:
+        x, y = a.loc[i].to_dict(), b.loc[i].to_dict()
+        change = (x["name"], _outcome(x), _outcome(y))
+        if "error" in (x["verdict"], y["verdict"]):  # ok <-> error, another error type or phase
+            status += [change] if change[1] != change[2] else []
+            identical += change[1] == change[2]
             continue
         if x["verdict"] != y["verdict"]:
-            verdicts.append((x["name"], _outcome(x), _outcome(y)))
-        delta = y["test_metric_mean"] - x["test_metric_mean"]
-        threshold = noise_threshold(x, y)
+            verdicts.append(change)
+        delta, threshold = y["test_metric_mean"] - x["test_metric_mean"], noise_threshold(x, y)
         if abs(delta) > threshold + _ROUNDING:
-            deltas.append((x["name"], _outcome(x), _outcome(y), f"{delta:+.4f}",
-                           f"{threshold:.4f}"))
+            deltas.append((*change, f"{delta:+.4f}", f"{threshold:.4f}"))
         elif math.isfinite(delta):
             within += 1
-        if x["verdict"] == y["verdict"] and metrics_a.get(cell_id) == metrics_b.get(cell_id):
-            identical += 1
+        identical += x["verdict"] == y["verdict"] and metrics_a.get(i) == metrics_b.get(i)
     facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
     facts = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS]
     differ = [fact for fact in facts[1:] if fact[1] != fact[2]]  # the first: the runs' names
