@@ -48,7 +48,7 @@ def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def results_table(df: pd.DataFrame) -> pd.DataFrame:
     """results.csv as a DataFrame: the histories left out, each row's warnings in one cell."""
-    flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
+    flat = df.drop(columns=list(HISTORY_COLUMNS), errors="ignore")
     if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
         flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
                             for w in flat["warnings"]]
@@ -59,16 +59,14 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
     """Recompute verdicts and, from the run's stored test logits, `equivalence_group` (g1, g2,
     ...: heads of one dataset and backbone whose logits agree to `EQUIVALENCE_TOLERANCE` on
     every test image and seed) and `same_as` (the group's first head, for the others)."""
-    df = df.copy()
-    df["verdict"] = [judge.verdict(row) for row in df.to_dict("records")]
-    df["equivalence_group"], df["same_as"] = None, None
-    if run_dir is None or "head_id" not in df:
+    df = df.assign(verdict=[judge.verdict(row) for row in df.to_dict("records")],
+                   equivalence_group=None, same_as=None)
+    if run_dir is None:
         return df
     judged = df[df["status"] == "ok"].dropna(subset=["head_id", "seed"])
     # heads of one dataset and one backbone (another base's features are another input);
     # rows written before the axis are VGG16's
-    backbones = judged.get("backbone", pd.Series(None, index=judged.index, dtype=object))
-    for _, part in judged.groupby([judged["dataset"], backbones.astype(object).fillna(
+    for _, part in judged.groupby([judged["dataset"], judged["backbone"].astype(object).fillna(
             vocab.DEFAULT_BACKBONE)], sort=False):
         seeds = sorted(part["seed"].unique())
         logits = {head_id: [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
@@ -230,16 +228,10 @@ def values_text(df: pd.DataFrame, column: str) -> str:
 def by_runtime(df: pd.DataFrame) -> pd.DataFrame:
     """The rows with each dataset's section split per runtime and backbone when a run has
     several ('mnist · jax', 'mnist · mobilenet_v2'), runtime by runtime."""
-    runtimes = aggregate.runtime_labels(df)
-    split = (["runtime"] if runtimes.nunique() > 1 else []) + (
-        ["backbone"] if "backbone" in df and df["backbone"].nunique() > 1 else [])
-    if not split:
-        return df
-    shown = df.assign(runtime=runtimes)
-    for column in split:
-        shown["dataset"] = shown["dataset"] + vocab.SECTION_SEPARATOR + shown[column]
-    if "runtime" in split:
-        order = {name: i for i, name in enumerate(dict.fromkeys(runtimes))}
-        shown = shown.assign(_order=runtimes.map(order)).sort_values(
-            "_order", kind="stable").drop(columns="_order")
-    return shown.drop(columns="runtime")
+    shown = df.assign(runtime=aggregate.runtime_labels(df))
+    for column in ("runtime", "backbone"):
+        if column in shown and shown[column].nunique() > 1:
+            shown["dataset"] = shown["dataset"] + vocab.SECTION_SEPARATOR + shown[column]
+    order = list(dict.fromkeys(shown["runtime"]))
+    return shown.sort_values("runtime", key=lambda r: r.map(order.index), kind="stable").drop(
+        columns="runtime")
