@@ -58,21 +58,18 @@ def _e(value: Any) -> str:
     return escape(str(value))
 
 
-def markdown_html(text: str) -> str:
-    """Embedded Markdown (paragraphs, lists, pipe tables) as HTML; a claims-table cell
-    that starts with a claim's verdict (`holds (same model, g1)`) gets its colour."""
+def markdown_html(text: str | list[str]) -> str:
+    """Embedded Markdown (a text or its lines) as HTML; a claims-table cell that starts with
+    a claim's verdict (`holds (same model, g1)`) gets its colour."""
+    text = text if isinstance(text, str) else "\n".join(text)
     page = _MARKDOWN.render(text).replace("&lt;br&gt;", "<br>")
     return re.sub(r"<td>(" + "|".join(_CLAIM_MARKS) + r")(?=<| \()",
                   lambda m: f'<td class="claim {_CLAIM_MARKS[m[1]]}">{m[1]}', page)
 
 
-def _markdown(lines: list[str]) -> str:
-    return markdown_html("\n".join(lines))
-
-
 def findings_html(found: list[tuple[str, list[str]]]) -> str:
     """The findings section (`highlights.findings`'s lines, by kind)."""
-    return f"<section id='findings'>{_markdown(highlights.findings_markdown(found))}</section>"
+    return f"<section id='findings'>{markdown_html(highlights.findings_markdown(found))}</section>"
 
 
 def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
@@ -136,7 +133,7 @@ def render_html(report: RunReport, *, claims: str | None = None,
              "curves": "learning curves"}
     legend = "".join(f'<li><span class="sw {v}"></span><strong>{v}</strong>: {_e(meaning)}</li>'
                      for v, meaning in _VERDICT_MEANINGS.items())
-    body = (_markdown(markdown.header_lines(report.shown, f"cheatgrid: run {run}")) +
+    body = (markdown_html(markdown.header_lines(report.shown, f"cheatgrid: run {run}")) +
             "<nav>" + "".join(f'<a href="#{_e(n)}">{_e(text)}</a>' for n, text in links.items())
             + "</nav>" + findings_html(report.findings) +
             f"<h2>Legend</h2><ul class='legend'>{legend}<li><span class='sw' "
@@ -147,13 +144,13 @@ def render_html(report: RunReport, *, claims: str | None = None,
             f"<p>{_MARKDOWN.renderInline(markdown.LEGEND)}</p>")
     for dataset in report.datasets:
         head, tail = markdown.section_lines(report, dataset)
-        body += f'<section id="{_e(dataset)}">{_markdown(head)}' + "".join(
-            _markdown([f"### metric: {m}{markdown.reference_note(m)}"]) +
+        body += f'<section id="{_e(dataset)}">{markdown_html(head)}' + "".join(
+            markdown_html(f"### metric: {m}{markdown.reference_note(m)}") +
             _cheat_table(report, m, dataset) for m in report.metrics(dataset)
-        ) + _markdown(tail) + "</section>"
-    body += (_markdown(markdown.disagreements_lines(report.shown)) + "".join(embedded.values())
-             + f"<section id='errors'>{_markdown(markdown.errors_lines(report.shown))}</section>"
-             + _curves(report))
+        ) + markdown_html(tail) + "</section>"
+    errors = markdown_html(markdown.errors_lines(report.shown))
+    body += (markdown_html(markdown.disagreements_lines(report.shown)) + "".join(embedded.values())
+             + f"<section id='errors'>{errors}</section>" + _curves(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
@@ -168,7 +165,7 @@ def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, st
              for name in ("claims", "snippets", "changes")}
     outputs = {"results.csv": tables.results_table(report.rows).to_csv(index=False),
                "cheat_table.csv": report.table.to_csv(),
-               "cheat_table.md": markdown.cheat_markdown(report),
+               "cheat_table.md": markdown.cheatmarkdown_html(report),
                **{heatmaps.heatmap_name(d): heatmaps.heatmap_svg(report, d)
                   for d in report.datasets},
                "report.html": render_html(report, **texts)}

@@ -99,7 +99,7 @@ def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]
     groups = [f"- **[{group}]** identical test logits: " + ", ".join(
         f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
         for group, members in tables.shared_heads(part).groupby("equivalence_group", sort=False)
-        if len(members) > 1] if "equivalence_group" in part else []
+        if len(members) > 1]
     return head, (tail + [""] if tail else []) + (
         ["Identical heads (the same experiment in disguise):", "", *groups, ""] if groups else [])
 

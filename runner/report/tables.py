@@ -158,8 +158,6 @@ def shared_heads(df: pd.DataFrame) -> pd.DataFrame:
 
 def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     """(dataset, equivalence group) -> number of distinct heads in it."""
-    if "equivalence_group" not in df:
-        return {}
     return shared_heads(df).groupby(["dataset", "equivalence_group"], sort=False).size().to_dict()
 
 
@@ -194,18 +192,15 @@ def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
     metrics = list(dict.fromkeys(cells["metric"]))
     rows = sorted(dict.fromkeys(map(tuple, cells[index].values)),
                   key=lambda k: metrics.index(k[0]))
-    table = table.reindex(index=rows, columns=columns, fill_value="")
-    table.columns.name = None
-    return table
+    return table.reindex(index=rows, columns=columns, fill_value="").rename_axis(columns=None)
 
 
 def provenance(df: pd.DataFrame) -> dict[str, str]:
     """What a run is, for headers: field -> the distinct values of its column (`?` where the
     rows lack it); `backbone` its bases' classes, `data` each dataset's `data_detail`."""
-    columns = {"run": "run_name", "framework": "framework", "environment": "environment",
-               "keras": "keras_version", "tf": "tf_version", "weights": "weights",
-               "device": "device", "seeds": "seed", "epochs": "epochs", "n_train": "n_train",
-               "n_test": "n_test"}
+    columns = {"run": "run_name", "keras": "keras_version", "tf": "tf_version", "seeds": "seed",
+               **{k: k for k in ("framework", "environment", "weights", "device", "epochs",
+                                 "n_train", "n_test")}}
     bases = list(dict.fromkeys(df["backbone"].dropna())) if "backbone" in df else []
     detail = "data_detail" if "data_detail" in df else "data_source"
     return {**{key: values_text(df, column) for key, column in columns.items()},
