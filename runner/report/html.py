@@ -165,7 +165,7 @@ def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, st
              for name in ("claims", "snippets", "changes")}
     outputs = {"results.csv": tables.results_table(report.rows).to_csv(index=False),
                "cheat_table.csv": report.table.to_csv(),
-               "cheat_table.md": markdown.cheatmarkdown_html(report),
+               "cheat_table.md": markdown.cheat_markdown(report),
                **{heatmaps.heatmap_name(d): heatmaps.heatmap_svg(report, d)
                   for d in report.datasets},
                "report.html": render_html(report, **texts)}
