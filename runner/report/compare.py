@@ -60,10 +60,8 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 
 @dataclasses.dataclass
 class Differences:
-    """What changed from run A to run B: (name, A, B[, delta, threshold]) per changed cell;
-    the cells in both, and of them those whose outcome (status, error or every seed's metric)
-    is the same; whether both hold the same cells; the provenance fields that differ (name,
-    A's, B's); and the comparison's Markdown (`compare_runs`)."""
+    """Run A to B: (name, A, B[, delta, threshold]) per changed cell; cells in both, and those
+    of them with the same status, error or every seed's metric; the provenance that differs."""
 
     status: list[tuple]
     verdicts: list[tuple]
@@ -137,15 +135,13 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
 
 def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                  label_a: str, label_b: str) -> str:
-    """A cell-by-cell diff of two runs' rows as Markdown (`differences`); a ValueError when
-    a run has none."""
+    """`differences`' Markdown; a ValueError when a run has no rows."""
     return differences(rows_a, rows_b, label_a, label_b).markdown
 
 
 def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
-    """The committed sample run named `name` (relative to the working directory when below
-    it): under results/samples/ of the working directory, or of the checkout the config file
-    is in (configs/ beside results/; the path as given: a checkout's configs/ is a link)."""
+    """results/samples/<name> of the working directory (relative) or of the config's checkout
+    (its path not resolved: a checkout's configs/ is a link), if it holds a run."""
     cwd = pathlib.Path.cwd()
     for root in [cwd] + ([pathlib.Path(config_path).absolute().parent.parent]
                          if config_path else []):

@@ -45,9 +45,8 @@ def metric_styles() -> dict[str, tuple[str, float]]:
 
 
 def mean_series(histories: Sequence[Any]) -> np.ndarray:
-    """The per-epoch mean over seeds of some histories (one list per seed; None and JSON's
-    'inf' strings read as NaN / inf; missing ones skipped), as long as the longest; NaN
-    where no seed has a finite value."""
+    """The per-epoch mean over seeds of histories (lists; None read as NaN, JSON's 'inf' as
+    inf; missing ones skipped), as long as the longest; NaN where no seed is finite."""
     arrays = [[np.nan if v is None else float(v) for v in h] for h in histories
               if isinstance(h, (list, tuple, np.ndarray)) and len(h)]
     if not arrays:
@@ -70,8 +69,7 @@ def svg_text(x: float, y: float, text: str, attributes: str = "") -> str:
 
 def _chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
            y_range: tuple[float, float] | None = None) -> str:
-    """A small line chart of (values per epoch, colour, width, dashed), non-finite values
-    leaving gaps; over `y_range`, else the values' range; a note when nothing is finite."""
+    """A line chart of (values per epoch, colour, width, dashed), gaps where not finite."""
     finite = [v for values, *_ in lines for v in values if math.isfinite(v)]
     if not finite:
         return f'<p class="nocurve">{html.escape(title)}: no values</p>'
@@ -104,8 +102,7 @@ def _chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
 
 
 def head_charts(head: pd.DataFrame) -> str:
-    """The two `<svg>` charts of one trained head (its result rows, every cell and seed):
-    training loss, and test metrics with the reference accuracy."""
+    """One head's charts (its rows): training loss; test metrics and the reference accuracy."""
     first, styles = head.drop_duplicates("seed"), metric_styles()  # each seed's first row
     lines = [(mean_series(histories), *styles.get(metric, _OTHER_METRIC), False) for metric,
              histories in head.groupby("metric", sort=False)["history_test_metric"]]
@@ -143,8 +140,7 @@ def _lines(x: float, y: float, lines: list[str], attributes: str = _MIDDLE) -> s
 
 def _panel(report: RunReport, metric: str, dataset: str, x: int, y: int, label_w: int,
            cell_w: int) -> str:
-    """One metric's panel, its top left corner at (x, y): title, column and row labels, and
-    its part of the cheat table, each entry coloured by its cell."""
+    """One metric's panel at (x, y): title, labels, entries coloured by their cells."""
     table = report.table.loc[(metric, dataset)]
     rows, columns = list(table.index), list(table.columns)
     left, top, cell_h = x + label_w, y + 3 * _LINE + 14, _CELL[1]

@@ -73,8 +73,7 @@ def _identical(df: pd.DataFrame) -> list[str]:
 
 
 def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]]]:
-    """The run's findings: (kind, lines) for each of `TITLES`, at most `EXAMPLES` lines and
-    one counting the others, from annotated rows and their cheat cells."""
+    """(kind, lines) for each of `TITLES`: at most `EXAMPLES` lines and one counting the rest."""
     kinds = [("verdicts", [tally(cells)]), ("misleading", _misleading(cells)),
              ("degenerate", _degenerate(cells)), ("identical", _identical(df))]
     return [(kind, lines[:EXAMPLES] + [f"... and {len(lines) - EXAMPLES} more"] * (

@@ -120,8 +120,7 @@ def _curves(report: RunReport) -> str:
 
 def render_html(report: RunReport, *, claims: str | None = None,
                 snippets: str | None = None, changes: str | None = None) -> str:
-    """The report page, a complete HTML document, embedding the run's claims.md, snippets.md
-    and changes.md where given."""
+    """The report page, embedding the run's claims.md, snippets.md and changes.md if given."""
     embedded = {name: f"<section id='{name}'><h2>{title}</h2>{markdown_html(text)}</section>"
                 for name, title, text in (
                     ("changes", "What changed when, release by release", changes),
@@ -157,8 +156,7 @@ def render_html(report: RunReport, *, claims: str | None = None,
 
 
 def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, str]:
-    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and
-    report.html (with the run's changes.md, claims.md and snippets.md): name -> path."""
+    """Write every table, heatmap and report.html: file name -> path."""
     run_dir = pathlib.Path(run_dir)
     texts = {name: (run_dir / f"{name}.md").read_text(encoding="utf-8")
              if (run_dir / f"{name}.md").is_file() else None

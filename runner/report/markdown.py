@@ -76,8 +76,7 @@ def header_lines(df: pd.DataFrame, title: str) -> list[str]:
 
 
 def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
-    """A dataset's section around its tables: its title and data; after the tables, the
-    notes on recommended entries that misreport and its groups of identical heads."""
+    """A dataset's section before its tables (title, data) and after (notes, identical heads)."""
     part, section = report.section(dataset)
     spec = vocab.spec_of(dataset)
     tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
@@ -129,8 +128,7 @@ def errors_lines(df: pd.DataFrame) -> list[str]:
 
 
 def cheat_markdown(report: RunReport) -> str:
-    """cheat_table.md: a provenance header, the run's findings, one section per dataset
-    with a table per metric, where the frameworks disagree, then the distinct errors."""
+    """cheat_table.md: provenance, findings, a section per dataset, disagreements, errors."""
     df = report.shown
     names = df["run_name"].dropna() if "run_name" in df else []
     lines = [*header_lines(df, f"Cheat table: {names.iloc[0] if len(names) else '?'}"),

@@ -108,8 +108,7 @@ def cell_tip(cell: dict[str, Any]) -> str:
 
 
 def misreport_lines(cells: pd.DataFrame) -> list[str]:
-    """The notes under a section's tables on its entries marked `MISREPORT_MARK` (recommended,
-    and their metric misreports): which cell, and its `misreport`."""
+    """The notes under a section's tables on its `MISREPORT_MARK` entries: cell, `misreport`."""
     return [f"{MISREPORT_MARK} recommended by the tutorial, but its metric misreports: "
             f"{c['encoding']}, {c['activation']} + {vocab.short_loss(c['loss'])}"
             f"{'(from_logits=True)' if c['from_logits'] else ''}: {c['misreport']}"
@@ -140,8 +139,7 @@ def _entry(cell: dict[str, Any], sizes: dict[tuple[str, str], int], markup: bool
 
 
 def head_text(cell: dict[str, Any], loss: bool = True) -> str:
-    """A head's short name, e.g. 'onehot / softmax (10 units) / CCE logits=false'; without
-    the loss, the cheat table's row."""
+    """'onehot / softmax (10 units) / CCE logits=false'; without the loss, a table's row."""
     text = f"{cell['encoding']} / {cell['activation']} ({counted(int(cell['units']), 'unit')})"
     return f"{text} / {_column_label(cell['loss'], cell['from_logits'])}" if loss else text
 
@@ -196,8 +194,7 @@ def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
 
 
 def provenance(df: pd.DataFrame) -> dict[str, str]:
-    """What a run is, for headers: field -> the distinct values of its column (`?` where the
-    rows lack it); `backbone` its bases' classes, `data` each dataset's `data_detail`."""
+    """For headers: field -> its column's distinct values ('?' for none); `data` per dataset."""
     columns = {"run": "run_name", "keras": "keras_version", "tf": "tf_version", "seeds": "seed",
                **{k: k for k in ("framework", "environment", "weights", "device", "epochs",
                                  "n_train", "n_test")}}
