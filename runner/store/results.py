@@ -36,27 +36,20 @@ def append_rows(path: str | pathlib.Path, rows: Iterable[dict[str, Any]]) -> Non
 
 
 def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
-    """All rows of a results file; a torn or corrupt line is skipped with a warning.
-
-    Raises:
-        FileNotFoundError: there is no results file at `path`.
-    """
+    """All rows of a results file (a FileNotFoundError without one); a torn or corrupt line
+    is skipped with a warning."""
     rows = []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
             try:
-                row = json.loads(line)
-                problem = "" if isinstance(row, dict) and "cell_id" in row \
-                    else "a line that is not a result row"
+                row, problem = json.loads(line), "a line that is not a result row"
             except json.JSONDecodeError as e:
-                problem = f"a corrupt line ({e.msg})"
-            if problem:
+                row, problem = None, f"a corrupt line ({e.msg})"
+            if isinstance(row, dict) and "cell_id" in row:
+                rows.append(row)
+            elif line.strip():
                 warnings.warn(f"{path}:{number}: skipping {problem}", CheatgridWarning,
                               stacklevel=2)
-            else:
-                rows.append(row)
     return rows
 
 
