@@ -133,12 +133,6 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                        len(shared) == len(a) == len(b), differ, "\n".join(lines))
 
 
-def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
-                 label_a: str, label_b: str) -> str:
-    """`differences`' Markdown; a ValueError when a run has no rows."""
-    return differences(rows_a, rows_b, label_a, label_b).markdown
-
-
 def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
     """results/samples/<name> of the working directory (relative) or of the config's checkout
     (its path not resolved: a checkout's configs/ is a link), if it holds a run."""
