@@ -1,6 +1,5 @@
-"""Two runs side by side: each cell (seeds aggregated, matched by cell id, or across
-runtimes by its id on the default framework) whose status, error, verdict or accuracy
-changed beyond noise (`NOISE_TEXT`); what `grid` says when it ends, against its sample."""
+"""Two runs side by side: each cell whose status, error, verdict or accuracy changed beyond
+noise (`NOISE_TEXT`); what `grid` says when it ends, against its committed sample."""
 
 from __future__ import annotations
 

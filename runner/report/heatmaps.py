@@ -1,6 +1,5 @@
-"""SVG pictures, hand-written (text stays text, no plotting library): a heatmap per dataset
-(a panel per metric, cells coloured by verdict and saying it in words, a hover tip per entry;
-text widths estimated generously), and the learning curves of each trained head."""
+"""SVG pictures, hand-written (text stays text, no plotting library; its widths estimated
+generously): a heatmap per dataset (a panel per metric), and each head's learning curves."""
 
 from __future__ import annotations
 
@@ -174,14 +173,13 @@ def _panel(report: RunReport, metric: str, dataset: str, x: int, y: int, label_w
 
 def _legend(x: int, y: int, marked: bool) -> str:
     """A row of swatches with the verdicts' names, and the recommendations' outline."""
-    out = []
-    for verdict, color in VERDICT_COLORS.items():
-        out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" fill="{color}"/>'
-                   + svg_text(x + 26, y, verdict))
-        x += 40 + round(_CHAR * len(verdict))
     mark = f" ({tables.MISREPORT_MARK}: its metric misreports)" if marked else ""
-    out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" fill="none" stroke="#000" '
-               'stroke-width="2"/>' + svg_text(x + 26, y, f"★ recommended by the tutorial{mark}"))
+    out = []
+    for text, fill in [*((v, f'fill="{c}"') for v, c in VERDICT_COLORS.items()), (
+            f"★ recommended by the tutorial{mark}", 'fill="none" stroke="#000" stroke-width="2"')]:
+        out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" {fill}/>'
+                   + svg_text(x + 26, y, text))
+        x += 40 + round(_CHAR * len(text))
     return "".join(out)
 
 

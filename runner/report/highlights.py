@@ -82,11 +82,8 @@ def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]
 
 def findings_markdown(found: list[tuple[str, list[str]]]) -> list[str]:
     """The findings (`findings`) as Markdown lines: a `## Findings` section."""
-    lines = ["## Findings", ""]
-    for kind, items in found:
-        if items:
-            lines += [f"**{TITLES[kind]}**", ""] + [f"- {item}" for item in items] + [""]
-    return lines
+    return ["## Findings", ""] + [line for kind, items in found if items for line in (
+        f"**{TITLES[kind]}**", "", *(f"- {item}" for item in items), "")]
 
 
 def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:

@@ -1,6 +1,5 @@
-"""Why a `misleading` cell's metric misreports its head's accuracy (what the metric computes
-on these outputs and labels), and the metric that computes the reference accuracy instead
-(for multi-label data, the nearest Keras has)."""
+"""Why a `misleading` cell's metric misreports its head's accuracy (what it computes on these
+outputs and labels), and the metric of the reference accuracy (or the nearest Keras has)."""
 
 from __future__ import annotations
 

@@ -118,10 +118,8 @@ def misreport_lines(cells: pd.DataFrame) -> list[str]:
 
 def mean_text(cell: dict[str, Any]) -> str:
     """A cell's test metric over seeds: '0.8760', or '0.8760 ± 0.0100 (n=3)'."""
-    text = f"{cell['test_metric_mean']:.4f}"
-    if cell["n_seeds"] > 1:
-        text += f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})"
-    return text
+    spread = f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})" if cell["n_seeds"] > 1 else ""
+    return f"{cell['test_metric_mean']:.4f}{spread}"
 
 
 def _entry(cell: dict[str, Any], sizes: dict[tuple[str, str], int], markup: bool) -> str:
@@ -172,8 +170,7 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
         misreport=[r["misreport"] for r in records],
         value=[_entry(r, sizes, markup=False) for r in records],
         value_markdown=[_entry(r, sizes, markup=True) for r in records],
-        column=[_column_label(*key) for key in zip(
-            cells["loss"], cells["from_logits"], cells["label_smoothing"], strict=True)],
+        column=[_column_label(r["loss"], r["from_logits"], r["label_smoothing"]) for r in records],
         loss_rank=cells["loss"].map(lambda loss: (vocab.LOSSES.names + (loss,)).index(loss)))
 
 
