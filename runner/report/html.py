@@ -91,17 +91,16 @@ def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
 
 
 def _curves(report: RunReport) -> str:
-    df = report.shown
     swatches = "".join(f'<span class="sw" style="background:{color}"></span>{_e(m)} '
                        for m, (color, _) in heatmaps.metric_styles().items())
     out = ["<h2 id='curves'>Learning curves</h2><p>Per trained head (mean over seeds): the "
            "training loss per epoch, and each metric on the test split per epoch with the "
            f"reference accuracy (dashed). {swatches}</p>"]
-    if "history_loss" not in df:
+    if "history_loss" not in report.shown:
         return out[0] + "<p class='note'>These rows hold no training histories.</p>"
     by_head = {head_id: cells.to_dict("records")
                for head_id, cells in report.cells.groupby("head_id", sort=False)}
-    for dataset, rows in df.groupby("dataset", sort=False):
+    for dataset, rows in report.shown.groupby("dataset", sort=False):
         cards, untrained = [], 0
         for head_id, head in rows.groupby("head_id", sort=False):
             if heatmaps.mean_series(head["history_loss"]).size == 0:

@@ -73,10 +73,8 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
                   for head_id in dict.fromkeys(part["head_id"])}
         leaders = aggregate.equivalence_groups((head_id, np.concatenate(x)) for head_id, x in
                                                logits.items() if all(a is not None for a in x))
-        numbers = {leader: f"g{i + 1}" for i, leader in enumerate(dict.fromkeys(
-            leaders.values()))}
-        names = dict(zip(part["head_id"], part["name"].str.rsplit("/", n=1).str[0],
-                         strict=True))
+        numbers = {h: f"g{i + 1}" for i, h in enumerate(dict.fromkeys(leaders.values()))}
+        names = dict(zip(part["head_id"], part["name"].str.rsplit("/", n=1).str[0], strict=True))
         for head_id, leader in leaders.items():
             mask = df["head_id"] == head_id
             df.loc[mask, "equivalence_group"] = numbers[leader]
