@@ -1,10 +1,8 @@
-"""results.jsonl (one JSON object per finished cell, each line flushed to disk before the next
-cell starts, so a killed run keeps what it finished) and the stored test logits."""
+"""results.jsonl (a line per finished cell, on disk before the next starts) and stored logits."""
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import pathlib
 import warnings
@@ -15,22 +13,15 @@ from runner.errors import CheatgridWarning
 
 RESULTS_FILE = "results.jsonl"
 PREDICTIONS_DIR = "predictions"  # <head_id>-s<seed>.npy: each head's test logits
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
+_NON_FINITE = {"NaN": None, "Infinity": "inf", "-Infinity": "-inf"}
 
 
 def append_rows(path: str | pathlib.Path, rows: Iterable[dict[str, Any]]) -> None:
-    """Append result rows as JSON lines; flush and fsync before returning."""
+    """Append result rows as JSON lines (NaN as null, inf as "inf"); flush and fsync first."""
+    text = "".join(json.dumps(json.loads(json.dumps(row), parse_constant=_NON_FINITE.get)) + "\n"
+                   for row in rows)  # JSON has no NaN or inf: the tokens json writes replaced
     with open(path, "a", encoding="utf-8") as f:
-        f.write("".join(json.dumps(_json_safe(row)) + "\n" for row in rows))
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
 

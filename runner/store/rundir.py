@@ -32,8 +32,7 @@ class RunDir:
         self._lock_fd: int | None = None
 
     def lock(self, command: str) -> None:
-        """Create the directory if needed and hold it (a RunDirError if it cannot be created or
-        written, or another live process holds it)."""
+        """Create the directory if needed and hold it; a RunDirError if unwritable or held."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
