@@ -20,7 +20,7 @@ from runner.config import Config, apply_settings, load_config, parse_config
 from runner.config import quick as quick_config
 from runner.errors import UsageError, did_you_mean
 from runner.grid import expand
-from runner.report.compare import compare_runs
+from runner.report.compare import differences
 from runner.report.heatmaps import heatmap_name, heatmap_svg
 from runner.report.highlights import TITLES, tally
 from runner.report.html import findings_html
@@ -102,8 +102,8 @@ class Run:
             UsageError: `other` is not a run directory.
         """
         other = other if isinstance(other, Run) else open_run(other)
-        return Comparison(compare_runs(self._rows, other._rows, label_a=str(self.path),
-                                       label_b=str(other.path)))
+        return Comparison(differences(self._rows, other._rows, str(self.path),
+                                      str(other.path)).markdown)
 
     def _repr_html_(self) -> str:
         """A notebook's view: what the run is, its findings, its heatmaps (inline SVG)."""

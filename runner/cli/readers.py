@@ -85,7 +85,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from runner.report.compare import compare_runs
+    from runner.report.compare import differences
     from runner.store.atomic import atomic_write
 
     if args.environments is not None:
@@ -99,7 +99,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         label_a, label_b = args.run_a, args.run_b
         default = pathlib.Path(args.run_b) / f"compare_{pathlib.Path(args.run_a).resolve().name}.md"
     out = out_file(args.out or default)
-    text = compare_runs(rows_a, rows_b, label_a=label_a, label_b=label_b)
+    text = differences(rows_a, rows_b, label_a, label_b).markdown
     sys.stdout.write(text)
     atomic_write(out, text)
     print(f"cheatgrid: wrote {out}", file=sys.stderr)  # stdout stays pure Markdown

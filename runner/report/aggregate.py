@@ -16,8 +16,7 @@ from runner.train.judge import EQUIVALENCE_TOLERANCE, MISLEADING_TOLERANCE, VERD
 
 def equivalence_groups(heads: Iterable[tuple[str, np.ndarray]],
                        tolerance: float = EQUIVALENCE_TOLERANCE) -> dict[str, str]:
-    """Group heads, given as (head id, logits of one dataset, every seed stacked) in display
-    order, whose outputs agree everywhere to `tolerance`: head id -> its group's first id."""
+    """Head id -> its group's first id: heads (id, stacked logits) agreeing to `tolerance`."""
     leaders: list[tuple[str, np.ndarray]] = []
     group: dict[str, str] = {}
     for head_id, logits in heads:
@@ -54,8 +53,7 @@ def aggregate_seeds(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def runtime_labels(df: pd.DataFrame) -> pd.Series:
-    """Each row's runtime as tables name it: its pinned environment (`keras3.4.1-jax`), or in
-    the Python cheatgrid runs in, its framework (`tensorflow`, `jax`, ...)."""
+    """Each row's runtime as tables name it: its pinned environment, else its framework."""
     none = pd.Series(None, index=df.index, dtype=object)
     frameworks = df.get("framework", none).astype(object).fillna(vocab.DEFAULT_FRAMEWORK)
     return pd.Series([label_of(e if isinstance(e, str) else None, f) for e, f in zip(

@@ -1,6 +1,5 @@
-"""Two runs side by side: each cell (seeds aggregated, matched by cell id, or across
-runtimes by its id on the default framework) whose status, error, verdict or accuracy
-changed beyond noise (`NOISE_TEXT`); what `grid` says when it ends, against its sample."""
+"""Two runs side by side: each cell whose status, error, verdict or accuracy changed beyond
+noise (`NOISE_TEXT`); what `grid` says when it ends, against its committed sample."""
 
 from __future__ import annotations
 
@@ -10,14 +9,12 @@ import math
 import pathlib
 from typing import Any
 
-from runner.config.environments import label_of
 from runner.report import aggregate, tables
 from runner.report.highlights import describe_cells, tally
 from runner.report.markdown import pipe_table
 from runner.report.run_report import RunReport
 from runner.store import results
 from runner.store.atomic import atomic_write
-from runner.vocab import DEFAULT_FRAMEWORK
 
 SAMPLES = pathlib.Path("results") / "samples"  # where the committed sample runs live
 COMPARISON_FILE = "compare_samples.md"
@@ -62,10 +59,8 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 
 @dataclasses.dataclass
 class Differences:
-    """What changed from run A to run B: (name, A, B[, delta, threshold]) per changed cell;
-    the cells in both, and of them those whose outcome (status, error or every seed's metric)
-    is the same; whether both hold the same cells; the provenance fields that differ (name,
-    A's, B's); and the comparison's Markdown (`compare_runs`)."""
+    """Run A to B: (name, A, B[, delta, threshold]) per changed cell; cells in both, and those
+    of them with the same status, error or every seed's metric; the provenance that differs."""
 
     status: list[tuple]
     verdicts: list[tuple]
@@ -84,36 +79,29 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
     for label, rows in ((label_a, rows_a), (label_b, rows_b)):
         if not rows:
             raise ValueError(f"Expected result rows for run {label!r}. Received: none")
-    runtimes_a, runtimes_b = ({label_of(r.get("environment"), r.get("framework") or
-                                        DEFAULT_FRAMEWORK) for r in rows}
-                              for rows in (rows_a, rows_b))
-    key = "base_id" if runtimes_a.isdisjoint(runtimes_b) and all(
-        "base_id" in r for r in rows_a + rows_b) else "cell_id"
     df_a, df_b = (tables.annotate(tables.results_frame(rows)) for rows in (rows_a, rows_b))
+    key = "base_id" if set(aggregate.runtime_labels(df_a)).isdisjoint(aggregate.runtime_labels(
+        df_b)) and all("base_id" in r for r in rows_a + rows_b) else "cell_id"
     a, b = (aggregate.aggregate_seeds(df).set_index(key, drop=False) for df in (df_a, df_b))
     metrics_a, metrics_b = (df.groupby(key, sort=False)["test_metric"].apply(tuple).to_dict()
                             if "test_metric" in df else {} for df in (df_a, df_b))
     shared = [i for i in a.index if i in b.index]
     status, verdicts, deltas, within, identical = [], [], [], 0, 0
-    for cell_id in shared:
-        x, y = a.loc[cell_id].to_dict(), b.loc[cell_id].to_dict()
-        if "error" in (x["verdict"], y["verdict"]):
-            if _outcome(x) != _outcome(y):  # ok <-> error, or another error type or phase
-                status.append((x["name"], _outcome(x), _outcome(y)))
-            else:
-                identical += 1
+    for i in shared:
+        x, y = a.loc[i].to_dict(), b.loc[i].to_dict()
+        change = (x["name"], _outcome(x), _outcome(y))
+        if "error" in (x["verdict"], y["verdict"]):  # ok <-> error, another error type or phase
+            status += [change] if change[1] != change[2] else []
+            identical += change[1] == change[2]
             continue
         if x["verdict"] != y["verdict"]:
-            verdicts.append((x["name"], _outcome(x), _outcome(y)))
-        delta = y["test_metric_mean"] - x["test_metric_mean"]
-        threshold = noise_threshold(x, y)
+            verdicts.append(change)
+        delta, threshold = y["test_metric_mean"] - x["test_metric_mean"], noise_threshold(x, y)
         if abs(delta) > threshold + _ROUNDING:
-            deltas.append((x["name"], _outcome(x), _outcome(y), f"{delta:+.4f}",
-                           f"{threshold:.4f}"))
+            deltas.append((*change, f"{delta:+.4f}", f"{threshold:.4f}"))
         elif math.isfinite(delta):
             within += 1
-        if x["verdict"] == y["verdict"] and metrics_a.get(cell_id) == metrics_b.get(cell_id):
-            identical += 1
+        identical += x["verdict"] == y["verdict"] and metrics_a.get(i) == metrics_b.get(i)
     facts_a, facts_b = tables.provenance(df_a), tables.provenance(df_b)
     facts = [(name, facts_a[k], facts_b[k]) for k, name in _FIELDS]
     differ = [fact for fact in facts[1:] if fact[1] != fact[2]]  # the first: the runs' names
@@ -144,17 +132,9 @@ def differences(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
                        len(shared) == len(a) == len(b), differ, "\n".join(lines))
 
 
-def compare_runs(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]],
-                 label_a: str, label_b: str) -> str:
-    """A cell-by-cell diff of two runs' rows as Markdown (`differences`); a ValueError when
-    a run has none."""
-    return differences(rows_a, rows_b, label_a, label_b).markdown
-
-
 def find_sample(name: str, config_path: str | None) -> pathlib.Path | None:
-    """The committed sample run named `name` (relative to the working directory when below
-    it): under results/samples/ of the working directory, or of the checkout the config file
-    is in (configs/ beside results/; the path as given: a checkout's configs/ is a link)."""
+    """results/samples/<name> of the working directory (relative) or of the config's checkout
+    (its path not resolved: a checkout's configs/ is a link), if it holds a run."""
     cwd = pathlib.Path.cwd()
     for root in [cwd] + ([pathlib.Path(config_path).absolute().parent.parent]
                          if config_path else []):

@@ -1,6 +1,5 @@
-"""SVG pictures, hand-written (text stays text, no plotting library): a heatmap per dataset
-(a panel per metric, cells coloured by verdict and saying it in words, a hover tip per entry;
-text widths estimated generously), and the learning curves of each trained head."""
+"""SVG pictures, hand-written (text stays text, no plotting library; its widths estimated
+generously): a heatmap per dataset (a panel per metric), and each head's learning curves."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import html
 import math
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,9 +44,8 @@ def metric_styles() -> dict[str, tuple[str, float]]:
 
 
 def mean_series(histories: Sequence[Any]) -> np.ndarray:
-    """The per-epoch mean over seeds of some histories (one list per seed; None and JSON's
-    'inf' strings read as NaN / inf; missing ones skipped), as long as the longest; NaN
-    where no seed has a finite value."""
+    """The per-epoch mean over seeds of histories (lists; None read as NaN, JSON's 'inf' as
+    inf; missing ones skipped), as long as the longest; NaN where no seed is finite."""
     arrays = [[np.nan if v is None else float(v) for v in h] for h in histories
               if isinstance(h, (list, tuple, np.ndarray)) and len(h)]
     if not arrays:
@@ -70,8 +68,7 @@ def svg_text(x: float, y: float, text: str, attributes: str = "") -> str:
 
 def _chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
            y_range: tuple[float, float] | None = None) -> str:
-    """A small line chart of (values per epoch, colour, width, dashed), non-finite values
-    leaving gaps; over `y_range`, else the values' range; a note when nothing is finite."""
+    """A line chart of (values per epoch, colour, width, dashed), gaps where not finite."""
     finite = [v for values, *_ in lines for v in values if math.isfinite(v)]
     if not finite:
         return f'<p class="nocurve">{html.escape(title)}: no values</p>'
@@ -80,47 +77,36 @@ def _chart(title: str, lines: list[tuple[np.ndarray, str, float, bool]],
         low, high = low - 0.5, high + 0.5
     epochs = max(len(values) for values, *_ in lines)
     width, height = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-
-    def x(i: int) -> float:
-        return _LEFT + (width * i / (epochs - 1) if epochs > 1 else width / 2)
-
-    def y(v: float) -> float:
-        return _TOP + height * (high - min(max(v, low), high)) / (high - low)
-
+    x = _LEFT + (width * np.arange(epochs) / (epochs - 1) if epochs > 1 else np.full(1, width / 2))
     parts = [svg_open(_W, _H, title), svg_text(_LEFT, 12, title, 'class="t"'),
              f'<rect x="{_LEFT}" y="{_TOP}" width="{width}" height="{height}" class="f"/>',
-             *(svg_text(_LEFT - 3, round(y(v) + 3, 1), f"{v:.3g}" if abs(v) < 1000 else f"{v:.2e}",
-                        'class="a" text-anchor="end"') for v in (low, (low + high) / 2, high)),
+             *(svg_text(_LEFT - 3, _TOP + at + 3, f"{v:.3g}" if abs(v) < 1000 else f"{v:.2e}",
+                        'class="a" text-anchor="end"')
+               for v, at in ((low, height), ((low + high) / 2, height / 2), (high, 0))),
              svg_text(_LEFT, _H - 6, "1", 'class="a"'),
              svg_text(_LEFT + width, _H - 6, f"epoch {epochs}", 'class="a" text-anchor="end"')]
     for values, color, line_width, dashed in lines:
+        y = _TOP + height * (high - np.clip(values, low, high)) / (high - low)
         dash = ' stroke-dasharray="4 3"' if dashed else ""
         finite_at = np.flatnonzero(np.isfinite(values))  # stretches of consecutive epochs
         for run in np.split(finite_at, np.flatnonzero(np.diff(finite_at) != 1) + 1):
             if len(run) == 1:
-                parts.append(f'<circle cx="{x(run[0]):.1f}" cy="{y(values[run[0]]):.1f}" '
+                parts.append(f'<circle cx="{x[run[0]]:.1f}" cy="{y[run[0]]:.1f}" '
                              f'r="{max(line_width, 2)}" fill="{color}"/>')
             elif len(run):
-                points = " ".join(f"{x(i):.1f},{y(values[i]):.1f}" for i in run)
+                points = " ".join(f"{x[i]:.1f},{y[i]:.1f}" for i in run)
                 parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" '
                              f'stroke-width="{line_width}"{dash}/>')
     return "".join(parts) + "</svg>"
 
 
-def head_charts(head: Sequence[Mapping[str, Any]]) -> str:
-    """The two `<svg>` charts of one trained head (its result rows, every cell and seed):
-    training loss, and test metrics with the reference accuracy."""
-    first: dict[Any, Mapping[str, Any]] = {}  # each seed's first row
-    by_metric: dict[str, list] = {}
-    for row in head:
-        first.setdefault(row["seed"], row)
-        by_metric.setdefault(row["metric"], []).append(row.get("history_test_metric"))
-    styles = metric_styles()
-    lines = [(mean_series(histories), *styles.get(metric, _OTHER_METRIC), False)
-             for metric, histories in by_metric.items()]
-    reference = mean_series([row.get("history_reference_accuracy") for row in first.values()])
-    return (_chart("training loss", [(mean_series([r.get("history_loss") for r in first.values()]),
-                                      *_LOSS, False)]) +
+def head_charts(head: pd.DataFrame) -> str:
+    """One head's charts (its rows): training loss; test metrics and the reference accuracy."""
+    first, styles = head.drop_duplicates("seed"), metric_styles()  # each seed's first row
+    lines = [(mean_series(histories), *styles.get(metric, _OTHER_METRIC), False) for metric,
+             histories in head.groupby("metric", sort=False)["history_test_metric"]]
+    reference = mean_series(first.get("history_reference_accuracy", ()))
+    return (_chart("training loss", [(mean_series(first["history_loss"]), *_LOSS, False)]) +
             _chart("test metrics, ref. dashed", lines + [(reference, *_REFERENCE, True)],
                    y_range=(0.0, 1.0)))
 
@@ -153,8 +139,7 @@ def _lines(x: float, y: float, lines: list[str], attributes: str = _MIDDLE) -> s
 
 def _panel(report: RunReport, metric: str, dataset: str, x: int, y: int, label_w: int,
            cell_w: int) -> str:
-    """One metric's panel, its top left corner at (x, y): title, column and row labels, and
-    its part of the cheat table, each entry coloured by its cell."""
+    """One metric's panel at (x, y): title, labels, entries coloured by their cells."""
     table = report.table.loc[(metric, dataset)]
     rows, columns = list(table.index), list(table.columns)
     left, top, cell_h = x + label_w, y + 3 * _LINE + 14, _CELL[1]
@@ -188,14 +173,13 @@ def _panel(report: RunReport, metric: str, dataset: str, x: int, y: int, label_w
 
 def _legend(x: int, y: int, marked: bool) -> str:
     """A row of swatches with the verdicts' names, and the recommendations' outline."""
-    out = []
-    for verdict, color in VERDICT_COLORS.items():
-        out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" fill="{color}"/>'
-                   + svg_text(x + 26, y, verdict))
-        x += 40 + round(_CHAR * len(verdict))
     mark = f" ({tables.MISREPORT_MARK}: its metric misreports)" if marked else ""
-    out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" fill="none" stroke="#000" '
-               'stroke-width="2"/>' + svg_text(x + 26, y, f"★ recommended by the tutorial{mark}"))
+    out = []
+    for text, fill in [*((v, f'fill="{c}"') for v, c in VERDICT_COLORS.items()), (
+            f"★ recommended by the tutorial{mark}", 'fill="none" stroke="#000" stroke-width="2"')]:
+        out.append(f'<rect x="{x}" y="{y - 10}" width="20" height="12" {fill}/>'
+                   + svg_text(x + 26, y, text))
+        x += 40 + round(_CHAR * len(text))
     return "".join(out)
 
 

@@ -73,8 +73,7 @@ def _identical(df: pd.DataFrame) -> list[str]:
 
 
 def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]]]:
-    """The run's findings: (kind, lines) for each of `TITLES`, at most `EXAMPLES` lines and
-    one counting the others, from annotated rows and their cheat cells."""
+    """(kind, lines) for each of `TITLES`: at most `EXAMPLES` lines and one counting the rest."""
     kinds = [("verdicts", [tally(cells)]), ("misleading", _misleading(cells)),
              ("degenerate", _degenerate(cells)), ("identical", _identical(df))]
     return [(kind, lines[:EXAMPLES] + [f"... and {len(lines) - EXAMPLES} more"] * (
@@ -83,11 +82,8 @@ def findings(df: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, list[str]
 
 def findings_markdown(found: list[tuple[str, list[str]]]) -> list[str]:
     """The findings (`findings`) as Markdown lines: a `## Findings` section."""
-    lines = ["## Findings", ""]
-    for kind, items in found:
-        if items:
-            lines += [f"**{TITLES[kind]}**", ""] + [f"- {item}" for item in items] + [""]
-    return lines
+    return ["## Findings", ""] + [line for kind, items in found if items for line in (
+        f"**{TITLES[kind]}**", "", *(f"- {item}" for item in items), "")]
 
 
 def describe_cells(part: pd.DataFrame, universe: pd.DataFrame) -> str:

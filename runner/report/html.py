@@ -10,9 +10,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from runner.report import heatmaps, markdown, tables
-from runner.report.heatmaps import VERDICT_COLORS
-from runner.report.highlights import findings_markdown
+from runner.report import heatmaps, highlights, markdown, tables
 from runner.report.run_report import RunReport
 from runner.store.atomic import atomic_write
 from runner.train.judge import DEGENERATE_MARGIN, MISLEADING_TOLERANCE
@@ -53,28 +51,25 @@ span.sw{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0
 svg{font:10px sans-serif}svg .t{font-weight:600}svg .a{fill:#555}
 svg .f{fill:#fff;stroke:#bbb}p.note{color:#555}
 """ + "".join(f".{verdict}{{background:{color}}}"  # the heatmaps' colours
-              for verdict, color in VERDICT_COLORS.items())
+              for verdict, color in heatmaps.VERDICT_COLORS.items())
 
 
 def _e(value: Any) -> str:
     return escape(str(value))
 
 
-def markdown_html(text: str) -> str:
-    """Embedded Markdown (paragraphs, lists, pipe tables) as HTML; a claims-table cell
-    that starts with a claim's verdict (`holds (same model, g1)`) gets its colour."""
+def markdown_html(text: str | list[str]) -> str:
+    """Embedded Markdown (a text or its lines) as HTML; a claims-table cell that starts with
+    a claim's verdict (`holds (same model, g1)`) gets its colour."""
+    text = text if isinstance(text, str) else "\n".join(text)
     page = _MARKDOWN.render(text).replace("&lt;br&gt;", "<br>")
     return re.sub(r"<td>(" + "|".join(_CLAIM_MARKS) + r")(?=<| \()",
                   lambda m: f'<td class="claim {_CLAIM_MARKS[m[1]]}">{m[1]}', page)
 
 
-def _markdown(lines: list[str]) -> str:
-    return markdown_html("\n".join(lines))
-
-
 def findings_html(found: list[tuple[str, list[str]]]) -> str:
     """The findings section (`highlights.findings`'s lines, by kind)."""
-    return f"<section id='findings'>{_markdown(findings_markdown(found))}</section>"
+    return f"<section id='findings'>{markdown_html(highlights.findings_markdown(found))}</section>"
 
 
 def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
@@ -96,28 +91,24 @@ def _cheat_table(report: RunReport, metric: str, dataset: str) -> str:
 
 
 def _curves(report: RunReport) -> str:
-    df = report.shown
     swatches = "".join(f'<span class="sw" style="background:{color}"></span>{_e(m)} '
                        for m, (color, _) in heatmaps.metric_styles().items())
     out = ["<h2 id='curves'>Learning curves</h2><p>Per trained head (mean over seeds): the "
            "training loss per epoch, and each metric on the test split per epoch with the "
            f"reference accuracy (dashed). {swatches}</p>"]
-    if "history_loss" not in df:
+    if "history_loss" not in report.shown:
         return out[0] + "<p class='note'>These rows hold no training histories.</p>"
     by_head = {head_id: cells.to_dict("records")
                for head_id, cells in report.cells.groupby("head_id", sort=False)}
-    columns = [c for c in ("dataset", "head_id", "seed", "metric", "encoding", "activation",
-                           "loss", "from_logits", "units", *tables.HISTORY_COLUMNS) if c in df]
-    for dataset, rows in df[columns].groupby("dataset", sort=False):
+    for dataset, rows in report.shown.groupby("dataset", sort=False):
         cards, untrained = [], 0
         for head_id, head in rows.groupby("head_id", sort=False):
-            head = head.to_dict("records")
-            if heatmaps.mean_series([r["history_loss"] for r in head]).size == 0:
+            if heatmaps.mean_series(head["history_loss"]).size == 0:
                 untrained += 1
                 continue
             values = "".join(f'<li>{_e(c["metric"])}: <span class="{c["verdict"]}">'
                              f'{_e(c["value"])}</span></li>' for c in by_head[head_id])
-            cards.append(f'<div class="card"><h4>{_e(tables.head_text(head[0]))}</h4>'
+            cards.append(f'<div class="card"><h4>{_e(tables.head_text(head.iloc[0]))}</h4>'
                          f"<ul>{values}</ul>{heatmaps.head_charts(head)}</div>")
         note = (f"<p class='note'>{untrained} head{' has' if untrained == 1 else 's have'} "
                 "no training history: failed before or during fit (see Errors).</p>"
@@ -128,8 +119,7 @@ def _curves(report: RunReport) -> str:
 
 def render_html(report: RunReport, *, claims: str | None = None,
                 snippets: str | None = None, changes: str | None = None) -> str:
-    """The report page, a complete HTML document, embedding the run's claims.md, snippets.md
-    and changes.md where given."""
+    """The report page, embedding the run's claims.md, snippets.md and changes.md if given."""
     embedded = {name: f"<section id='{name}'><h2>{title}</h2>{markdown_html(text)}</section>"
                 for name, title, text in (
                     ("changes", "What changed when, release by release", changes),
@@ -141,7 +131,7 @@ def render_html(report: RunReport, *, claims: str | None = None,
              "curves": "learning curves"}
     legend = "".join(f'<li><span class="sw {v}"></span><strong>{v}</strong>: {_e(meaning)}</li>'
                      for v, meaning in _VERDICT_MEANINGS.items())
-    body = (_markdown(markdown.header_lines(report.shown, f"cheatgrid: run {run}")) +
+    body = (markdown_html(markdown.header_lines(report.shown, f"cheatgrid: run {run}")) +
             "<nav>" + "".join(f'<a href="#{_e(n)}">{_e(text)}</a>' for n, text in links.items())
             + "</nav>" + findings_html(report.findings) +
             f"<h2>Legend</h2><ul class='legend'>{legend}<li><span class='sw' "
@@ -152,21 +142,20 @@ def render_html(report: RunReport, *, claims: str | None = None,
             f"<p>{_MARKDOWN.renderInline(markdown.LEGEND)}</p>")
     for dataset in report.datasets:
         head, tail = markdown.section_lines(report, dataset)
-        body += f'<section id="{_e(dataset)}">{_markdown(head)}' + "".join(
-            _markdown([f"### metric: {m}{markdown.reference_note(m)}"]) +
+        body += f'<section id="{_e(dataset)}">{markdown_html(head)}' + "".join(
+            markdown_html(f"### metric: {m}{markdown.reference_note(m)}") +
             _cheat_table(report, m, dataset) for m in report.metrics(dataset)
-        ) + _markdown(tail) + "</section>"
-    body += (_markdown(markdown.disagreements_lines(report.shown)) + "".join(embedded.values())
-             + f"<section id='errors'>{_markdown(markdown.errors_lines(report.shown))}</section>"
-             + _curves(report))
+        ) + markdown_html(tail) + "</section>"
+    errors = markdown_html(markdown.errors_lines(report.shown))
+    body += (markdown_html(markdown.disagreements_lines(report.shown)) + "".join(embedded.values())
+             + f"<section id='errors'>{errors}</section>" + _curves(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>cheatgrid: {_e(run)}</title><style>{_CSS}</style></head>"
             f"<body><main>{body}</main></body></html>\n")
 
 
 def write_report(report: RunReport, run_dir: str | pathlib.Path) -> dict[str, str]:
-    """Write results.csv, cheat_table.csv, cheat_table.md, heatmap_<dataset>.svg and
-    report.html (with the run's changes.md, claims.md and snippets.md): name -> path."""
+    """Write every table, heatmap and report.html: file name -> path."""
     run_dir = pathlib.Path(run_dir)
     texts = {name: (run_dir / f"{name}.md").read_text(encoding="utf-8")
              if (run_dir / f"{name}.md").is_file() else None

@@ -8,18 +8,10 @@ from typing import Any
 import pandas as pd
 
 from runner import vocab
-from runner.report import aggregate
+from runner.report import aggregate, tables
 from runner.report.highlights import describe_cells, findings_markdown
 from runner.report.run_report import RunReport
-from runner.report.tables import (
-    MISREPORT_MARK,
-    cheat_table,
-    counted,
-    misreport_lines,
-    provenance,
-    shared_heads,
-    values_text,
-)
+from runner.report.tables import counted, values_text
 from runner.train.judge import MISLEADING_TOLERANCE
 
 
@@ -55,7 +47,7 @@ LEGEND = (
     "there are several), or `error: <type>` when preparing labels, building, compiling, "
     "fitting or evaluating it raised (the errors are listed at the end). "
     "**Bold**: a combination the tutorial recommends for this encoding; "
-    f"{MISREPORT_MARK}: one whose metric misreports (the note under the tables says what it "
+    f"{tables.MISREPORT_MARK}: one whose metric misreports (the note under the tables says what it "
     "showed and what to use instead). "
     "`degenerate`: constant predictions, or a reference accuracy (argmax / threshold of "
     "the raw outputs, computed without Keras metrics) not above the majority-class rate "
@@ -75,7 +67,7 @@ LEGEND = (
 
 def header_lines(df: pd.DataFrame, title: str) -> list[str]:
     """A run's title and provenance: software, device, base and weights, seeds."""
-    facts = provenance(df)
+    facts = tables.provenance(df)
     used, requested = values_text(df, "weights"), values_text(df, "weights_requested")
     weights = f"`{used}`" + ("" if requested in ("?", used) else f" (configured `{requested}`)")
     return [f"# {title}", "", f"Keras {facts['keras']}, TensorFlow {facts['tf']}, device "
@@ -84,8 +76,7 @@ def header_lines(df: pd.DataFrame, title: str) -> list[str]:
 
 
 def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]]:
-    """A dataset's section around its tables: its title and data; after the tables, the
-    notes on recommended entries that misreport and its groups of identical heads."""
+    """A dataset's section before its tables (title, data) and after (notes, identical heads)."""
     part, section = report.section(dataset)
     spec = vocab.spec_of(dataset)
     tally = ", ".join(f"{n} {v}" for v, n in section["verdict"].value_counts().items())
@@ -103,11 +94,11 @@ def section_lines(report: RunReport, dataset: str) -> tuple[list[str], list[str]
             f"{values_text(part, 'n_test')} test images, {values_text(part, 'num_classes')} "
             f"{'labels' if multi_label else 'classes'}. Training: {'; '.join(training)}. "
             f"{counted(len(section), 'cell')}: {tally}.", ""]
-    tail = [f"- {line}" for line in misreport_lines(section)]
+    tail = [f"- {line}" for line in tables.misreport_lines(section)]
     groups = [f"- **[{group}]** identical test logits: " + ", ".join(
         f"`{n.rsplit('/', 1)[0].split('/', 2)[-1]}`" for n in members["name"])
-        for group, members in shared_heads(part).groupby("equivalence_group", sort=False)
-        if len(members) > 1] if "equivalence_group" in part else []
+        for group, members in tables.shared_heads(part).groupby("equivalence_group", sort=False)
+        if len(members) > 1]
     return head, (tail + [""] if tail else []) + (
         ["Identical heads (the same experiment in disguise):", "", *groups, ""] if groups else [])
 
@@ -137,13 +128,12 @@ def errors_lines(df: pd.DataFrame) -> list[str]:
 
 
 def cheat_markdown(report: RunReport) -> str:
-    """cheat_table.md: a provenance header, the run's findings, one section per dataset
-    with a table per metric, where the frameworks disagree, then the distinct errors."""
+    """cheat_table.md: provenance, findings, a section per dataset, disagreements, errors."""
     df = report.shown
     names = df["run_name"].dropna() if "run_name" in df else []
     lines = [*header_lines(df, f"Cheat table: {names.iloc[0] if len(names) else '?'}"),
              *findings_markdown(report.findings), "## How to read the tables", "", LEGEND, ""]
-    table = cheat_table(report.cells, markup=True)  # the recommended entries in bold
+    table = tables.cheat_table(report.cells, markup=True)  # the recommended entries in bold
     for dataset in report.datasets:
         head, tail = section_lines(report, dataset)
         lines += head

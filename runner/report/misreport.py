@@ -1,6 +1,5 @@
-"""Why a `misleading` cell's metric misreports its head's accuracy (what the metric computes
-on these outputs and labels), and the metric that computes the reference accuracy instead
-(for multi-label data, the nearest Keras has)."""
+"""Why a `misleading` cell's metric misreports its head's accuracy (what it computes on these
+outputs and labels), and the metric of the reference accuracy (or the nearest Keras has)."""
 
 from __future__ import annotations
 
@@ -41,15 +40,15 @@ def _reason(built: str, cell: Mapping[str, Any]) -> tuple[str, str]:
     version = cell.get("keras_version")
     fix = "use " + right_metric(encoding, units, cell["activation"],
                                 version if isinstance(version, str) else "")
+    per_label = f"{fix} for the per-label rate (Keras has no exact-match metric)"
     if built == "binary_accuracy":
         if encoding == "multihot":
             hamming = _number(cell, "hamming_accuracy")
-            per_label = f" ({hamming:.4f})" if hamming is not None else ""
-            reason = (f"it counts single labels right{per_label}, not images with every "
-                      "label right")
+            shown = "" if hamming is None else f" ({hamming:.4f})"
+            reason = f"it counts single labels right{shown}, not images with every label right"
             if logits:
-                reason = "it thresholds logits at 0.5 (a logit's threshold is 0), and " + reason
-                return reason, f"{fix} for the per-label rate (Keras has no exact-match metric)"
+                return ("it thresholds logits at 0.5 (a logit's threshold is 0), and " + reason,
+                        per_label)
             return reason, ("read it as the per-label rate, and the reference accuracy as the "
                             "exact match (Keras has no exact-match metric)")
         if units == 1 and logits:
@@ -65,33 +64,24 @@ def _reason(built: str, cell: Mapping[str, Any]) -> tuple[str, str]:
             return "it expects one-hot labels, and these are class indices", fix
         if encoding == "multihot":
             return ("it checks only whether the top output is one of the image's labels, "
-                    "not every label", f"{fix} for the per-label rate (Keras has no "
-                    "exact-match metric)")
+                    "not every label", per_label)
     if built == "accuracy":
         return "it counts outputs exactly equal to their labels", fix
     return "it does not compute the share of images predicted right", fix
 
 
-def misreport(cell: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(why a cell's metric misreports, what to do instead) for a `misleading` result row or
-    cell record (`test_metric` or `test_metric_mean`, ...); else None."""
-    if cell.get("verdict") != "misleading" or _number(cell, "test_metric") is None or \
-            _number(cell, "reference_accuracy") is None:
+def note(cell: Mapping[str, Any]) -> str | None:
+    """One line on a `misleading` result row or cell record (`test_metric` or
+    `test_metric_mean`, ...): what its metric showed against the reference accuracy (exact
+    match for multi-label data), why it misreports, and what to do instead; else None."""
+    shows, reference = _number(cell, "test_metric"), _number(cell, "reference_accuracy")
+    if cell.get("verdict") != "misleading" or shows is None or reference is None:
         return None
     resolved = cell.get("metric_resolved")
     built = resolved if isinstance(resolved, str) and resolved else cell["metric"]
     reason, fix = _reason(built, cell)
     if built != cell["metric"]:
         reason = f"`{cell['metric']}` was built as `{built}`, and {reason}"
-    return reason, fix
-
-
-def note(cell: Mapping[str, Any]) -> str | None:
-    """One line on a misleading cell: what its metric showed against the reference
-    accuracy (exact match for multi-label data), why, and the fix; else None."""
-    if (found := misreport(cell)) is None:
-        return None
     kind = " (exact match)" if cell["encoding"] == "multihot" else ""
-    return (f"`{cell['metric']}` shows {_number(cell, 'test_metric'):.4f} where the reference "
-            f"accuracy{kind} is {_number(cell, 'reference_accuracy'):.4f}: {found[0]}; "
-            f"{found[1]}")
+    return (f"`{cell['metric']}` shows {shows:.4f} where the reference accuracy{kind} is "
+            f"{reference:.4f}: {reason}; {fix}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import pathlib
 from typing import Any
@@ -11,15 +12,12 @@ import pandas as pd
 from runner.report import highlights, tables
 
 
+@dataclasses.dataclass(eq=False)
 class RunReport:
-    """A run's result rows, and the views of them the outputs share.
+    """A run's annotated result rows (`tables.annotate`, one per cell and seed), and the views
+    of them the outputs share."""
 
-    Args:
-        rows: annotated result rows (`tables.annotate`), one per cell and seed.
-    """
-
-    def __init__(self, rows: pd.DataFrame):
-        self.rows = rows
+    rows: pd.DataFrame
 
     @classmethod
     def read(cls, run_dir: str | pathlib.Path, rows: list[dict[str, Any]]) -> RunReport:

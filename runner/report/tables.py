@@ -48,7 +48,7 @@ def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def results_table(df: pd.DataFrame) -> pd.DataFrame:
     """results.csv as a DataFrame: the histories left out, each row's warnings in one cell."""
-    flat = df.drop(columns=[c for c in HISTORY_COLUMNS if c in df])
+    flat = df.drop(columns=list(HISTORY_COLUMNS), errors="ignore")
     if "warnings" in flat:  # a list per row in results.jsonl, one text cell here
         flat["warnings"] = [" | ".join(w) if isinstance(w, list) else w
                             for w in flat["warnings"]]
@@ -59,26 +59,22 @@ def annotate(df: pd.DataFrame, run_dir: str | pathlib.Path | None = None) -> pd.
     """Recompute verdicts and, from the run's stored test logits, `equivalence_group` (g1, g2,
     ...: heads of one dataset and backbone whose logits agree to `EQUIVALENCE_TOLERANCE` on
     every test image and seed) and `same_as` (the group's first head, for the others)."""
-    df = df.copy()
-    df["verdict"] = [judge.verdict(row) for row in df.to_dict("records")]
-    df["equivalence_group"], df["same_as"] = None, None
-    if run_dir is None or "head_id" not in df:
+    df = df.assign(verdict=[judge.verdict(row) for row in df.to_dict("records")],
+                   equivalence_group=None, same_as=None)
+    if run_dir is None:
         return df
     judged = df[df["status"] == "ok"].dropna(subset=["head_id", "seed"])
     # heads of one dataset and one backbone (another base's features are another input);
     # rows written before the axis are VGG16's
-    backbones = judged.get("backbone", pd.Series(None, index=judged.index, dtype=object))
-    for _, part in judged.groupby([judged["dataset"], backbones.astype(object).fillna(
+    for _, part in judged.groupby([judged["dataset"], judged["backbone"].astype(object).fillna(
             vocab.DEFAULT_BACKBONE)], sort=False):
         seeds = sorted(part["seed"].unique())
         logits = {head_id: [results.load_logits(run_dir, head_id, int(seed)) for seed in seeds]
                   for head_id in dict.fromkeys(part["head_id"])}
         leaders = aggregate.equivalence_groups((head_id, np.concatenate(x)) for head_id, x in
                                                logits.items() if all(a is not None for a in x))
-        numbers = {leader: f"g{i + 1}" for i, leader in enumerate(dict.fromkeys(
-            leaders.values()))}
-        names = dict(zip(part["head_id"], part["name"].str.rsplit("/", n=1).str[0],
-                         strict=True))
+        numbers = {h: f"g{i + 1}" for i, h in enumerate(dict.fromkeys(leaders.values()))}
+        names = dict(zip(part["head_id"], part["name"].str.rsplit("/", n=1).str[0], strict=True))
         for head_id, leader in leaders.items():
             mask = df["head_id"] == head_id
             df.loc[mask, "equivalence_group"] = numbers[leader]
@@ -110,8 +106,7 @@ def cell_tip(cell: dict[str, Any]) -> str:
 
 
 def misreport_lines(cells: pd.DataFrame) -> list[str]:
-    """The notes under a section's tables on its entries marked `MISREPORT_MARK` (recommended,
-    and their metric misreports): which cell, and its `misreport`."""
+    """The notes under a section's tables on its `MISREPORT_MARK` entries: cell, `misreport`."""
     return [f"{MISREPORT_MARK} recommended by the tutorial, but its metric misreports: "
             f"{c['encoding']}, {c['activation']} + {vocab.short_loss(c['loss'])}"
             f"{'(from_logits=True)' if c['from_logits'] else ''}: {c['misreport']}"
@@ -121,10 +116,8 @@ def misreport_lines(cells: pd.DataFrame) -> list[str]:
 
 def mean_text(cell: dict[str, Any]) -> str:
     """A cell's test metric over seeds: '0.8760', or '0.8760 ± 0.0100 (n=3)'."""
-    text = f"{cell['test_metric_mean']:.4f}"
-    if cell["n_seeds"] > 1:
-        text += f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})"
-    return text
+    spread = f" ± {cell['test_metric_std']:.4f} (n={cell['n_ok']})" if cell["n_seeds"] > 1 else ""
+    return f"{cell['test_metric_mean']:.4f}{spread}"
 
 
 def _entry(cell: dict[str, Any], sizes: dict[tuple[str, str], int], markup: bool) -> str:
@@ -142,8 +135,7 @@ def _entry(cell: dict[str, Any], sizes: dict[tuple[str, str], int], markup: bool
 
 
 def head_text(cell: dict[str, Any], loss: bool = True) -> str:
-    """A head's short name, e.g. 'onehot / softmax (10 units) / CCE logits=false'; without
-    the loss, the cheat table's row."""
+    """'onehot / softmax (10 units) / CCE logits=false'; without the loss, a table's row."""
     text = f"{cell['encoding']} / {cell['activation']} ({counted(int(cell['units']), 'unit')})"
     return f"{text} / {_column_label(cell['loss'], cell['from_logits'])}" if loss else text
 
@@ -160,8 +152,6 @@ def shared_heads(df: pd.DataFrame) -> pd.DataFrame:
 
 def group_sizes(df: pd.DataFrame) -> dict[tuple[str, str], int]:
     """(dataset, equivalence group) -> number of distinct heads in it."""
-    if "equivalence_group" not in df:
-        return {}
     return shared_heads(df).groupby(["dataset", "equivalence_group"], sort=False).size().to_dict()
 
 
@@ -178,8 +168,7 @@ def cheat_cells(df: pd.DataFrame) -> pd.DataFrame:
         misreport=[r["misreport"] for r in records],
         value=[_entry(r, sizes, markup=False) for r in records],
         value_markdown=[_entry(r, sizes, markup=True) for r in records],
-        column=[_column_label(*key) for key in zip(
-            cells["loss"], cells["from_logits"], cells["label_smoothing"], strict=True)],
+        column=[_column_label(r["loss"], r["from_logits"], r["label_smoothing"]) for r in records],
         loss_rank=cells["loss"].map(lambda loss: (vocab.LOSSES.names + (loss,)).index(loss)))
 
 
@@ -196,18 +185,14 @@ def cheat_table(cells: pd.DataFrame, markup: bool = False) -> pd.DataFrame:
     metrics = list(dict.fromkeys(cells["metric"]))
     rows = sorted(dict.fromkeys(map(tuple, cells[index].values)),
                   key=lambda k: metrics.index(k[0]))
-    table = table.reindex(index=rows, columns=columns, fill_value="")
-    table.columns.name = None
-    return table
+    return table.reindex(index=rows, columns=columns, fill_value="").rename_axis(columns=None)
 
 
 def provenance(df: pd.DataFrame) -> dict[str, str]:
-    """What a run is, for headers: field -> the distinct values of its column (`?` where the
-    rows lack it); `backbone` its bases' classes, `data` each dataset's `data_detail`."""
-    columns = {"run": "run_name", "framework": "framework", "environment": "environment",
-               "keras": "keras_version", "tf": "tf_version", "weights": "weights",
-               "device": "device", "seeds": "seed", "epochs": "epochs", "n_train": "n_train",
-               "n_test": "n_test"}
+    """For headers: field -> its column's distinct values ('?' for none); `data` per dataset."""
+    columns = {"run": "run_name", "keras": "keras_version", "tf": "tf_version", "seeds": "seed",
+               **{k: k for k in ("framework", "environment", "weights", "device", "epochs",
+                                 "n_train", "n_test")}}
     bases = list(dict.fromkeys(df["backbone"].dropna())) if "backbone" in df else []
     detail = "data_detail" if "data_detail" in df else "data_source"
     return {**{key: values_text(df, column) for key, column in columns.items()},
@@ -230,16 +215,10 @@ def values_text(df: pd.DataFrame, column: str) -> str:
 def by_runtime(df: pd.DataFrame) -> pd.DataFrame:
     """The rows with each dataset's section split per runtime and backbone when a run has
     several ('mnist · jax', 'mnist · mobilenet_v2'), runtime by runtime."""
-    runtimes = aggregate.runtime_labels(df)
-    split = (["runtime"] if runtimes.nunique() > 1 else []) + (
-        ["backbone"] if "backbone" in df and df["backbone"].nunique() > 1 else [])
-    if not split:
-        return df
-    shown = df.assign(runtime=runtimes)
-    for column in split:
-        shown["dataset"] = shown["dataset"] + vocab.SECTION_SEPARATOR + shown[column]
-    if "runtime" in split:
-        order = {name: i for i, name in enumerate(dict.fromkeys(runtimes))}
-        shown = shown.assign(_order=runtimes.map(order)).sort_values(
-            "_order", kind="stable").drop(columns="_order")
-    return shown.drop(columns="runtime")
+    shown = df.assign(runtime=aggregate.runtime_labels(df))
+    for column in ("runtime", "backbone"):
+        if column in shown and shown[column].nunique() > 1:
+            shown["dataset"] = shown["dataset"] + vocab.SECTION_SEPARATOR + shown[column]
+    order = list(dict.fromkeys(shown["runtime"]))
+    return shown.sort_values("runtime", key=lambda r: r.map(order.index), kind="stable").drop(
+        columns="runtime")

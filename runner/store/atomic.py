@@ -7,14 +7,10 @@ import pathlib
 import secrets
 
 
-def atomic_write(path: str | pathlib.Path, content: str | bytes, *, durable: bool = False,
-                 ) -> None:
-    """Write a file (text as UTF-8) through a temporary sibling and a rename.
-
-    `durable` fsyncs the file and then its directory, for what a crash must not lose
-    (predictions, feature-cache entries); tables and reports are rewritten anyway. The mode
-    is open()'s (0o666 less the umask), not mkstemp's 0o600: others read the reports too.
-    """
+def atomic_write(path: str | pathlib.Path, content: str | bytes, *, durable: bool = False) -> None:
+    """Write a file (text as UTF-8) through a temporary sibling and a rename; `durable` fsyncs
+    it and its directory, for what a crash must not lose (tables are rewritten anyway). The
+    mode is open()'s (0o666 less the umask), not mkstemp's 0o600: others read the reports."""
     path = pathlib.Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:

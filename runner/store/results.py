@@ -1,10 +1,8 @@
-"""results.jsonl (one JSON object per finished cell, each line flushed to disk before the next
-cell starts, so a killed run keeps what it finished) and the stored test logits."""
+"""results.jsonl (a line per finished cell, on disk before the next starts) and stored logits."""
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import pathlib
 import warnings
@@ -15,48 +13,34 @@ from runner.errors import CheatgridWarning
 
 RESULTS_FILE = "results.jsonl"
 PREDICTIONS_DIR = "predictions"  # <head_id>-s<seed>.npy: each head's test logits
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
+_NON_FINITE = {"NaN": None, "Infinity": "inf", "-Infinity": "-inf"}
 
 
 def append_rows(path: str | pathlib.Path, rows: Iterable[dict[str, Any]]) -> None:
-    """Append result rows as JSON lines; flush and fsync before returning."""
+    """Append result rows as JSON lines (NaN as null, inf as "inf"); flush and fsync first."""
+    text = "".join(json.dumps(json.loads(json.dumps(row), parse_constant=_NON_FINITE.get)) + "\n"
+                   for row in rows)  # JSON has no NaN or inf: the tokens json writes replaced
     with open(path, "a", encoding="utf-8") as f:
-        f.write("".join(json.dumps(_json_safe(row)) + "\n" for row in rows))
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
 
 
 def read_rows(path: str | pathlib.Path) -> list[dict[str, Any]]:
-    """All rows of a results file; a torn or corrupt line is skipped with a warning.
-
-    Raises:
-        FileNotFoundError: there is no results file at `path`.
-    """
+    """All rows of a results file (a FileNotFoundError without one); a torn or corrupt line
+    is skipped with a warning."""
     rows = []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
             try:
-                row = json.loads(line)
-                problem = "" if isinstance(row, dict) and "cell_id" in row \
-                    else "a line that is not a result row"
+                row, problem = json.loads(line), "a line that is not a result row"
             except json.JSONDecodeError as e:
-                problem = f"a corrupt line ({e.msg})"
-            if problem:
+                row, problem = None, f"a corrupt line ({e.msg})"
+            if isinstance(row, dict) and "cell_id" in row:
+                rows.append(row)
+            elif line.strip():
                 warnings.warn(f"{path}:{number}: skipping {problem}", CheatgridWarning,
                               stacklevel=2)
-            else:
-                rows.append(row)
     return rows
 
 

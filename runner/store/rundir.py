@@ -32,11 +32,7 @@ class RunDir:
         self._lock_fd: int | None = None
 
     def lock(self, command: str) -> None:
-        """Create the directory if needed and hold it.
-
-        Raises:
-            RunDirError: it cannot be created or written, or another live process holds it.
-        """
+        """Create the directory if needed and hold it; a RunDirError if unwritable or held."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
@@ -114,8 +110,7 @@ class RunDir:
 
 
 def _read_holder(fd: int) -> dict[str, Any]:
-    try:
-        text = os.pread(fd, 4096, 0).decode()
-        return json.loads(text) if text.strip() else {}
+    try:  # empty (released) or torn: nobody
+        return json.loads(os.pread(fd, 4096, 0))
     except (OSError, ValueError):
         return {}

@@ -22,12 +22,16 @@ def _section(text: str, title: str) -> str:
     return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
+def _compare(*args) -> str:
+    return compare.differences(*args).markdown
+
+
 def _run(*cells) -> list[dict]:
     return [row(**cell) for cell in cells]
 
 
 def test_status_change():
-    text = compare.compare_runs(_run({"value": 0.8}), _run({"error": "ValueError"}), "a", "b")
+    text = _compare(_run({"value": 0.8}), _run({"error": "ValueError"}), "a", "b")
     section = _section(text, "Status and error changes")
     assert "onehot/softmax/categorical_crossentropy/logits=false/categorical_accuracy" in section
     assert "0.8000 ok | error: ValueError in `fit`" in section
@@ -35,18 +39,16 @@ def test_status_change():
 
 
 def test_same_error_is_no_change_but_another_error_type_is():
-    same = compare.compare_runs(_run({"error": "ValueError"}), _run({"error": "ValueError"}),
-                                "a", "b")
+    same = _compare(_run({"error": "ValueError"}), _run({"error": "ValueError"}), "a", "b")
     assert _section(same, "Status and error changes").strip() == "None."
-    other = compare.compare_runs(_run({"error": "ValueError"}),
-                                 _run({"error": "InvalidArgumentError"}), "a", "b")
+    other = _compare(_run({"error": "ValueError"}), _run({"error": "InvalidArgumentError"}),
+                     "a", "b")
     assert "InvalidArgumentError" in _section(other, "Status and error changes")
 
 
 def test_verdict_change():
     # 0.80 with reference 0.80 is ok; 0.80 with reference 0.90 is misleading
-    text = compare.compare_runs(_run({"value": 0.8}), _run({"value": 0.8, "reference": 0.9}),
-                                "a", "b")
+    text = _compare(_run({"value": 0.8}), _run({"value": 0.8, "reference": 0.9}), "a", "b")
     assert "0.8000 ok | 0.8000 misleading" in _section(text, "Verdict changes")
     assert _section(text, "Accuracy changes beyond noise").strip() == "None."
 
@@ -64,7 +66,7 @@ def test_verdict_change():
 def test_accuracy_delta_beyond_or_within_noise(a, b, beyond):
     run_a = [row(value=v, seed=s) for s, v in enumerate(a)]
     run_b = [row(value=v, seed=s) for s, v in enumerate(b)]
-    text = compare.compare_runs(run_a, run_b, "a", "b")
+    text = _compare(run_a, run_b, "a", "b")
     section = _section(text, "Accuracy changes beyond noise")
     assert ("categorical_accuracy |" in section) is beyond
     assert (f"{int(beyond)} accuracy changes beyond noise, {int(not beyond)} within noise"
@@ -86,7 +88,7 @@ def test_noise_threshold(std_a, n_a, std_b, n_b, expected):
 def test_cells_only_in_one_run():
     a = _run({"value": 0.8}, {"activation": "none", "loss": BCE, "from_logits": True})
     b = _run({"value": 0.8}, {"dataset": "mnist_binary", "encoding": "integer"})
-    text = compare.compare_runs(a, b, "a", "b")
+    text = _compare(a, b, "a", "b")
     section = _section(text, "Cells in one run only")
     assert "- only in A: 1 cell of mnist" in section
     assert "- only in B: 1 cell of mnist_binary" in section
@@ -97,19 +99,19 @@ def test_header_names_the_runs_and_how_they_differ():
     a = _run({"value": 0.8})
     b = [{**r, "keras_version": "3.16.0", "weights": "imagenet", "run_name": "other"}
          for r in _run({"value": 0.8})]
-    text = compare.compare_runs(a, b, "results/a", "results/b")
+    text = _compare(a, b, "results/a", "results/b")
     assert text.startswith("# Comparison: A `results/a` vs. B `results/b`")
     assert "| Keras | 3.15.1 | 3.16.0 |" in text
     assert "| run name | hand | other |" in text
     assert "The runs differ in: Keras, backbone weights." in text
-    same = compare.compare_runs(a, a, "a", "a")
+    same = _compare(a, a, "a", "a")
     assert "The runs agree in software" in same
     assert "2 × sqrt(s_a²/n_a + s_b²/n_b)" in same  # the noise rule is stated
 
 
 def test_empty_run_is_an_error():
     with pytest.raises(ValueError, match="Expected result rows for run 'b'"):
-        compare.compare_runs(_run({"value": 0.8}), [], "a", "b")
+        _compare(_run({"value": 0.8}), [], "a", "b")
 
 
 def _write_run(folder, rows):
