@@ -1,6 +1,5 @@
-"""Which Keras trains the heads (Keras 3 on TensorFlow, JAX or PyTorch, or Keras 2: fixed
-when Keras is first imported, so a framework's cells run in a worker of their own that calls
-`activate` first), and importing TensorFlow quietly."""
+"""Which Keras trains the heads (fixed when Keras is first imported, so each framework's cells
+run in a worker of their own that calls `activate` first), and importing TensorFlow quietly."""
 
 from __future__ import annotations
 
@@ -94,9 +93,8 @@ def execution_steps(steps: int) -> int:
 
 
 def import_tensorflow(verbose: bool) -> None:
-    """Import TensorFlow once, silencing its start-up chatter unless `verbose`: a few lines
-    (oneDNN, CUDA probing) are printed before absl logging exists, whatever the level, so
-    file descriptor 2 points at /dev/null during the import."""
+    """Import TensorFlow, quiet unless `verbose`: its first lines (oneDNN, CUDA probing) come
+    before absl logging exists, so file descriptor 2 points at /dev/null during the import."""
     if verbose:
         import tensorflow  # noqa: F401
         return

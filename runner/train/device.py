@@ -1,6 +1,5 @@
-"""Where the grid runs: `--device auto|cpu|gpu|tpu` -> a tf.distribute strategy: a TPU's
-(TPUClusterResolver), MirroredStrategy over several GPUs, else the default one (GPUs hidden
-for `cpu`). `auto` takes a TPU where a resolver finds one, else the GPUs, else the CPU."""
+"""Where the grid runs: `--device auto|cpu|gpu|tpu` -> a tf.distribute strategy (TPU, mirrored
+over several GPUs, or the default); `auto` takes a TPU if found, else the GPUs, else the CPU."""
 
 from __future__ import annotations
 
@@ -28,9 +27,8 @@ class Placement:
 
 
 def plan(requested: str, gpus: int, tpu_found: bool) -> tuple[str, str]:
-    """(kind, strategy name) for a request and what is present: 'cpu', 'gpu' or 'tpu', and
-    'default', 'mirrored' or 'tpu'; raises DeviceUnavailable for `gpu` without GPUs or `tpu`
-    without a TPU."""
+    """(kind, strategy name) for a request and what is present, e.g. ('gpu', 'mirrored'); raises
+    DeviceUnavailable for `gpu` without GPUs or `tpu` without a TPU."""
     if requested not in DEVICES:
         raise DeviceUnavailable(f"Invalid value for '--device': Expected one of "
                                 f"{list(DEVICES)}. Received: device={requested!r}")
@@ -72,9 +70,8 @@ def tpu_hinted(environ: dict[str, str] | None = None, dev: str = "/dev") -> bool
 
 def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu,
           strategies: bool = True) -> Placement:
-    """Choose the device and build its strategy (call before building any model); without
-    `strategies` (Keras on JAX or PyTorch place arrays themselves) only choose and record it.
-    Raises DeviceUnavailable where the requested device is not present."""
+    """Choose the device and build its strategy (before any model); without `strategies` (JAX
+    and PyTorch place arrays themselves) only choose it. Raises DeviceUnavailable."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")

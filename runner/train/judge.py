@@ -1,6 +1,5 @@
-"""What a trained head's outputs mean, in pure NumPy, apart from any Keras metric: reference
-accuracy, majority rate, verdicts. Labels are class indices (N,), or 0/1 rows (N, L) for
-multi-label data."""
+"""What a trained head's outputs mean, in NumPy, apart from any Keras metric: reference accuracy,
+majority rate, verdicts. Labels: class indices (N,), or 0/1 rows (N, L) for multi-label data."""
 
 from __future__ import annotations
 
@@ -90,9 +89,8 @@ def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str,
 
 
 def top_k_accuracy(outputs: np.ndarray, labels: np.ndarray, k: int = TOP_K) -> float | None:
-    """Share of images whose true class is among the k highest outputs (ties at the k-th
-    place count as in, as `tf.math.in_top_k` counts them); None for multi-label data. A
-    1-unit head ranks its 2 classes by its threshold: all of them for k >= 2."""
+    """Share of images whose true class is among the k highest outputs (ties count as in, as
+    `tf.math.in_top_k`); None for multi-label data; a 1-unit head's 2 classes: all for k >= 2."""
     labels, outputs = np.asarray(labels), np.asarray(outputs)
     if labels.ndim == 2:
         return None

@@ -1,6 +1,5 @@
-"""Keras 3 on PyTorch: a head kind's step (Keras's loss, autograd's gradients) captured once
-per batch size as its ATen graph (`make_fx`; also its fingerprint), or eager where its Python
-reads a value; a unit's heads trained in one loop, each with its own weights, one Keras Adam."""
+"""Keras 3 on PyTorch: a head kind's step captured per batch size as an ATen graph (`make_fx`;
+its fingerprint), eager where Python reads a value; heads in one loop under one Keras Adam."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from torch.fx.experimental.proxy_tensor import make_fx
 
 from runner.train import backends, programs
 from runner.train.programs import Kind, Shape, Traced, forward, head_model
-from runner.train.programs import metric_loop as metric_loop  # eager, as Keras's trainer
 
 torch.set_num_threads(1)  # a Dense head's ops are too small to share between threads
 
