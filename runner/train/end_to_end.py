@@ -43,10 +43,10 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
     """Train a group's composed model on the image pipeline: `reference.train_group`'s rows
     (`callbacks`: more for `fit`; the benchmark times epochs with one)."""
     cell, training, size = cells[0], cells[0].training, backbone.input_size
-    shared: dict[str, Any] = {"head_id": cell.head_id, "heads_trained_together": 1,
-                              "mode": "fine-tune" if trainable else "end-to-end"}
     return fit_head(
-        cells, (arrays.train_labels, arrays.test_labels), seed, shared,
+        cells, (arrays.train_labels, arrays.test_labels), seed,
+        {"head_id": cell.head_id, "heads_trained_together": 1,
+         "mode": "fine-tune" if trainable else "end-to-end"},
         lambda: compose(backbone, cell, seed, trainable)[0],
         lambda y, drop: image_pipeline(arrays.train_images, size, training.batch_size, y,
                                        seed if training.shuffle else None, drop,

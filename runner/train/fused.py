@@ -36,17 +36,24 @@ class Failure:
         self.warnings = caught
 
 
+def _recorded(call) -> tuple[Any, list[str]]:
+    """`call()`'s result (or what it raised) and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+        except Exception as e:
+            result = e
+    return result, warning_texts(caught)
+
+
 def _traced(kind: Kind, shape: Shape):
     """A head kind traced for a shape (cached per process), or its `Failure`."""
     key = (backends.current(), kind, shape)
     if key not in _TRACED:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                _TRACED[key] = for_framework().trace(kind, shape)
-                _TRACED[key].warnings = warning_texts(caught)
-            except Exception as e:
-                _TRACED[key] = Failure(e, warning_texts(caught))
+        traced, caught = _recorded(lambda: for_framework().trace(kind, shape))
+        _TRACED[key] = Failure(traced, caught) if isinstance(traced, Exception) else \
+            dataclasses.replace(traced, warnings=caught)
     return _TRACED[key]
 
 
@@ -154,12 +161,8 @@ def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
     """What Keras warns when the head runs on a batch of `size` (its warnings can name the
     batch's shape), where the array library runs or traces each size anew."""
     key = (backends.current(), Kind.of(cell), shape, size)
-    if key not in _WARNED:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with contextlib.suppress(Exception):  # the batch's own errors surface elsewhere
-                for_framework().run_at(traced, shape, size)
-        _WARNED[key] = warning_texts(caught)
+    if key not in _WARNED:  # the batch's own errors surface elsewhere
+        _WARNED[key] = _recorded(lambda: for_framework().run_at(traced, shape, size))[1]
     return _WARNED[key]
 
 
@@ -197,8 +200,7 @@ def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
 class Metrics:
     """Heads' metrics: the working ones compiled together, and the errors of the others."""
 
-    names: list[str]  # the working metrics, in the order they are compiled
-    resolved: dict[str, str]  # metric -> the name of the metric Keras built for it
+    resolved: dict[str, str]  # working metric -> Keras's metric's name, in compile order
     errors: dict[str, dict[str, Any]]  # metric -> its error columns
     loop: Any = None  # (labels, outputs) -> the working metrics' values, batch by batch
     model: Any = None
@@ -214,7 +216,7 @@ def _metrics_for(cells: list[Cell], x_test: np.ndarray, y_test: np.ndarray,
            batch)
     if key in _METRICS:
         return _METRICS[key]
-    metrics = Metrics([], {}, {})
+    metrics = Metrics({}, {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a head's warnings come from its training
         first = [backends.to_tensor(a[:batch]) for a in (x_test, y_test, outputs)]
@@ -234,11 +236,10 @@ def _metrics_for(cells: list[Cell], x_test: np.ndarray, y_test: np.ndarray,
                     metrics.errors[name] = result
                     continue
                 metrics.resolved[name] = result["metric_resolved"]  # works as `evaluate` runs
-            metrics.names.append(name)
-        if metrics.names:
+        if metrics.resolved:
             metrics.model = reference.build_head(cell, x_test.shape[1], seed=0)
             metrics.model.compile(loss=reference.keras_loss(cell), metrics=[
-                vocab.metric(n).build(backends.keras()) for n in metrics.names])
+                vocab.metric(n).build(backends.keras()) for n in metrics.resolved])
             metrics.model.compute_metrics(*first, sample_weight=None)  # builds them
             metrics.loop = getattr(for_framework(), "metric_loop", metric_loop)(metrics.model,
                                                                                 batch)
@@ -252,13 +253,13 @@ def _evaluate(metrics: Metrics, cells: list[Cell], y_test: np.ndarray,
     from the head's test outputs after each epoch and its test loss."""
     start = time.perf_counter()
     values: dict[str, float] = {}
-    if metrics.names:
+    if metrics.resolved:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             metrics.model.reset_metrics()
             results = metrics.loop(y_test, per_epoch[-1])
         values = {n: float(backends.to_numpy(v))
-                  for n, v in zip(metrics.names, results, strict=True)}
+                  for n, v in zip(metrics.resolved, results, strict=True)}
     seconds = round((time.perf_counter() - start) / max(len(values), 1), 3)
     columns = {}
     for name in (cell.metric for cell in cells):
