@@ -72,9 +72,7 @@ def compiled_metrics(model) -> list:
 
 def to_numpy(value) -> np.ndarray:
     """A backend tensor as a NumPy array (detached from autograd under PyTorch)."""
-    if current() == "tf_keras":
-        return np.asarray(value)
-    return keras().ops.convert_to_numpy(value)
+    return np.asarray(value) if current() == "tf_keras" else keras().ops.convert_to_numpy(value)
 
 
 def to_tensor(value):

@@ -30,9 +30,7 @@ def threshold(activation: str, loss: str | None = None, from_logits: bool = Fals
     a logit or margin (from_logits, a hinge), or a probability or 0/1 target (otherwise)."""
     if activation != "none":
         return 0.5
-    if loss is None:
-        return 0.0
-    entry = LOSSES.get(loss)
+    entry = LOSSES.get(loss)  # None for no loss: a logit
     reads_logits = entry is None or entry.compares == "margin" or bool(from_logits)
     return 0.0 if reads_logits else 0.5
 

@@ -122,15 +122,13 @@ def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult
 
 
 def metric_history(resolved: str, y_test: np.ndarray, per_epoch: list[np.ndarray],
-                   metric: str | None = None) -> list[float] | None:
+                   metric: str) -> list[float] | None:
     """The resolved Keras metric (with its arguments) on the test split after each epoch, from
     one call's per-image values over all epochs stacked; None if it cannot be done that way."""
     function = getattr(backends.keras().metrics, resolved, None)
-    arguments = dict(vocab.metric(metric).arguments) if metric else {}
-    if arguments and callable(function):
-        function = functools.partial(function, **arguments)
     if not callable(function) or not per_epoch:
         return None
+    function = functools.partial(function, **vocab.metric(metric).arguments)
     stacked = np.concatenate(per_epoch)
     tiled = np.concatenate([y_test] * len(per_epoch))
     # Keras 2's compiled metrics give rank-1 labels a trailing axis; Keras 3's do not

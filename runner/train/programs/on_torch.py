@@ -43,8 +43,9 @@ class _Head:
         """The graph of one step at this batch size (None: this kind runs eagerly)."""
         key = (batch_size, features_dtype)  # a graph holds the casts its inputs needed
         if key not in self.graphs:
-            graph = make_fx(lambda x, kernel, bias, y: self.eager(x, kernel, bias, y))(
-                *_zeros(self.shape, batch_size, features_dtype))
+            zeros = [torch.zeros(dims, dtype=getattr(torch, dtype.name if k else features_dtype))
+                     for k, (dims, dtype) in enumerate(self.shape.arrays(batch_size))]
+            graph = make_fx(lambda x, kernel, bias, y: self.eager(x, kernel, bias, y))(*zeros)
             graph.graph.eliminate_dead_code()
             graph.recompile()  # the code without the dead operations
             reads = any(str(getattr(n.target, "__name__", n.target)).split(".")[0]
@@ -76,11 +77,6 @@ class _Head:
             arguments = torch.fx.node.map_arg((node.args, node.kwargs), lambda a: index[a])
             lines.append(f"{node.op} {target} {arguments}")
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-def _zeros(shape: Shape, batch_size: int, features_dtype: str = "float32"):
-    return [torch.zeros(dims, dtype=getattr(torch, features_dtype if k == 0 else dtype.name))
-            for k, (dims, dtype) in enumerate(shape.arrays(batch_size))]
 
 
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
