@@ -1,6 +1,5 @@
-"""Which Keras trains the heads (Keras 3 on TensorFlow, JAX or PyTorch, or Keras 2: fixed
-when Keras is first imported, so a framework's cells run in a worker of their own that calls
-`activate` first), and importing TensorFlow quietly."""
+"""Which Keras trains the heads (fixed when Keras is first imported, so each framework's cells
+run in a worker of their own that calls `activate` first), and importing TensorFlow quietly."""
 
 from __future__ import annotations
 
@@ -73,9 +72,7 @@ def compiled_metrics(model) -> list:
 
 def to_numpy(value) -> np.ndarray:
     """A backend tensor as a NumPy array (detached from autograd under PyTorch)."""
-    if current() == "tf_keras":
-        return np.asarray(value)
-    return keras().ops.convert_to_numpy(value)
+    return np.asarray(value) if current() == "tf_keras" else keras().ops.convert_to_numpy(value)
 
 
 def to_tensor(value):
@@ -94,9 +91,8 @@ def execution_steps(steps: int) -> int:
 
 
 def import_tensorflow(verbose: bool) -> None:
-    """Import TensorFlow once, silencing its start-up chatter unless `verbose`: a few lines
-    (oneDNN, CUDA probing) are printed before absl logging exists, whatever the level, so
-    file descriptor 2 points at /dev/null during the import."""
+    """Import TensorFlow, quiet unless `verbose`: its first lines (oneDNN, CUDA probing) come
+    before absl logging exists, so file descriptor 2 points at /dev/null during the import."""
     if verbose:
         import tensorflow  # noqa: F401
         return

@@ -1,6 +1,5 @@
-"""Where the grid runs: `--device auto|cpu|gpu|tpu` -> a tf.distribute strategy: a TPU's
-(TPUClusterResolver), MirroredStrategy over several GPUs, else the default one (GPUs hidden
-for `cpu`). `auto` takes a TPU where a resolver finds one, else the GPUs, else the CPU."""
+"""Where the grid runs: `--device auto|cpu|gpu|tpu` -> a tf.distribute strategy (TPU, mirrored
+over several GPUs, or the default); `auto` takes a TPU if found, else the GPUs, else the CPU."""
 
 from __future__ import annotations
 
@@ -23,14 +22,13 @@ class Placement:
 
     kind: str  # 'cpu', 'gpu' or 'tpu'
     label: str  # what result rows record in `device`, e.g. 'gpu:2 mirrored'
-    feature_batch_size: int  # images per batch for the frozen backbone
     strategy: Any = None  # the tf.distribute strategy (None: TensorFlow's default)
+    feature_batch_size: int = ACCELERATOR_FEATURE_BATCH  # images per batch for the backbone
 
 
 def plan(requested: str, gpus: int, tpu_found: bool) -> tuple[str, str]:
-    """(kind, strategy name) for a request and what is present: 'cpu', 'gpu' or 'tpu', and
-    'default', 'mirrored' or 'tpu'; raises DeviceUnavailable for `gpu` without GPUs or `tpu`
-    without a TPU."""
+    """(kind, strategy name) for a request and what is present, e.g. ('gpu', 'mirrored'); raises
+    DeviceUnavailable for `gpu` without GPUs or `tpu` without a TPU."""
     if requested not in DEVICES:
         raise DeviceUnavailable(f"Invalid value for '--device': Expected one of "
                                 f"{list(DEVICES)}. Received: device={requested!r}")
@@ -72,32 +70,28 @@ def tpu_hinted(environ: dict[str, str] | None = None, dev: str = "/dev") -> bool
 
 def place(requested: str = "auto", find_tpu: Callable[[], Any] = _find_tpu,
           strategies: bool = True) -> Placement:
-    """Choose the device and build its strategy (call before building any model); without
-    `strategies` (Keras on JAX or PyTorch place arrays themselves) only choose and record it.
-    Raises DeviceUnavailable where the requested device is not present."""
+    """Choose the device and build its strategy (before any model); without `strategies` (JAX
+    and PyTorch place arrays themselves) only choose it. Raises DeviceUnavailable."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
-    if not strategies:
-        kind, _ = plan(requested, len(gpus), False)
-        return Placement(kind, f"{kind}:{len(gpus)}" if kind == "gpu" else kind,
-                         ACCELERATOR_FEATURE_BATCH if kind == "gpu" else CPU_FEATURE_BATCH)
-    ask = requested == "tpu" or (requested == "auto" and tpu_hinted())
+    ask = strategies and (requested == "tpu" or (requested == "auto" and tpu_hinted()))
     resolver = find_tpu() if ask else None
     kind, strategy_name = plan(requested, len(gpus), resolver is not None)
     if kind == "tpu":
         strategy = tf.distribute.TPUStrategy(resolver)
-        return Placement("tpu", f"tpu:{strategy.num_replicas_in_sync}",
-                         ACCELERATOR_FEATURE_BATCH, strategy)
+        return Placement("tpu", f"tpu:{strategy.num_replicas_in_sync}", strategy)
+    if kind == "gpu" and not strategies:
+        return Placement("gpu", f"gpu:{len(gpus)}")
     if kind == "gpu":
         strategy = tf.distribute.MirroredStrategy() if strategy_name == "mirrored" else None
         name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "")
         label = f"gpu:{len(gpus)}" + (" mirrored" if strategy else "") + \
             (f" ({name})" if name else "")
-        return Placement("gpu", label, ACCELERATOR_FEATURE_BATCH, strategy)
-    if gpus and requested == "cpu":
+        return Placement("gpu", label, strategy)
+    if gpus and requested == "cpu" and strategies:
         tf.config.set_visible_devices([], "GPU")  # must happen before TF initialises them
-    return Placement("cpu", "cpu", CPU_FEATURE_BATCH)
+    return Placement("cpu", "cpu", feature_batch_size=CPU_FEATURE_BATCH)
 
 
 def nvidia_gpus(timeout_seconds: float = 5.0) -> list[str]:

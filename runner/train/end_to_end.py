@@ -12,7 +12,7 @@ from runner.data.arrays import DatasetArrays
 from runner.data.pipeline import encode_labels, image_pipeline
 from runner.features.backbone import Backbone
 from runner.grid import Cell
-from runner.train.outcomes import GroupResult, finish_head
+from runner.train.outcomes import GroupResult
 from runner.train.reference import evaluate_metric, fit_head, head_layer
 
 VERIFY_TOLERANCE = 1e-4  # composed vs cached evaluation: float32 through 13 convolutions
@@ -43,10 +43,10 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
     """Train a group's composed model on the image pipeline: `reference.train_group`'s rows
     (`callbacks`: more for `fit`; the benchmark times epochs with one)."""
     cell, training, size = cells[0], cells[0].training, backbone.input_size
-    shared: dict[str, Any] = {"head_id": cell.head_id, "heads_trained_together": 1,
-                              "mode": "fine-tune" if trainable else "end-to-end"}
-    trained, failure, caught = fit_head(
-        cells, (arrays.train_labels, arrays.test_labels), seed, shared,
+    return fit_head(
+        cells, (arrays.train_labels, arrays.test_labels), seed,
+        {"head_id": cell.head_id, "heads_trained_together": 1,
+         "mode": "fine-tune" if trainable else "end-to-end"},
         lambda: compose(backbone, cell, seed, trainable)[0],
         lambda y, drop: image_pipeline(arrays.train_images, size, training.batch_size, y,
                                        seed if training.shuffle else None, drop,
@@ -54,18 +54,11 @@ def train_end_to_end(cells: list[Cell], arrays: DatasetArrays, backbone: Backbon
         lambda: np.concatenate(list(image_pipeline(arrays.test_images, size,
                                                    backbone.batch_size,
                                                    preprocess=backbone.preprocess))),
+        lambda y: image_pipeline(arrays.test_images, size, training.batch_size, y,
+                                 preprocess=backbone.preprocess),
+        lambda model, images: np.asarray(model.layers[-2].predict(  # the base: VGG16 + GAP
+            images, batch_size=backbone.batch_size, verbose=0)),
         callbacks)
-    if failure is not None:
-        return failure
-    model, y_test, losses, per_epoch, test_images = trained
-    test_ds = image_pipeline(arrays.test_images, size, training.batch_size, y_test,
-                             preprocess=backbone.preprocess)
-    test_features = np.asarray(model.layers[-2].predict(  # the base: VGG16 + GAP
-        test_images, batch_size=backbone.batch_size, verbose=0))
-    return finish_head(
-        cells, {**shared, "warnings": caught}, losses, per_epoch,
-        model.layers[-1].get_weights(), test_features, arrays.test_labels,
-        lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
 
 
 def verify(cell: Cell, row: dict[str, Any], head_weights: list[np.ndarray],

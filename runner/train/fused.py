@@ -1,6 +1,5 @@
-"""The fast path: a unit's heads trained by one compiled program with the reference path's
-numbers (`programs`), identical heads (by fingerprint) once, each head's metrics in one
-pass; what fails to trace or run falls back to the reference path."""
+"""The fast path: a unit's heads trained by one compiled program (`programs`) to the reference
+path's numbers, each head's metrics in one pass; what fails falls back to the reference path."""
 
 from __future__ import annotations
 
@@ -12,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from runner import vocab
 from runner.data.pipeline import feature_pipeline
 from runner.errors import CheatgridWarning
 from runner.features.cache import Features
 from runner.grid import Cell
 from runner.train import backends, judge, reference
 from runner.train.outcomes import GroupResult, error_summary, finish_head, warning_texts
-from runner.train.programs import Kind, Shape, activate, for_framework, test_logits
+from runner.train.programs import Kind, Shape, activate, for_framework, metric_loop, test_logits
 from runner.train.reference import encode_splits, steps_per_epoch, train_group
 
 _TRACED: dict[tuple, Any] = {}  # (framework, kind, shape, static) -> Traced or Failure
@@ -36,25 +36,31 @@ class Failure:
         self.warnings = caught
 
 
+def _recorded(call) -> tuple[Any, list[str]]:
+    """`call()`'s result (or what it raised) and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+        except Exception as e:
+            result = e
+    return result, warning_texts(caught)
+
+
 def _traced(kind: Kind, shape: Shape):
     """A head kind traced for a shape (cached per process), or its `Failure`."""
     key = (backends.current(), kind, shape)
     if key not in _TRACED:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                _TRACED[key] = for_framework().trace(kind, shape)
-                _TRACED[key].warnings = warning_texts(caught)
-            except Exception as e:
-                _TRACED[key] = Failure(e, warning_texts(caught))
+        traced, caught = _recorded(lambda: for_framework().trace(kind, shape))
+        _TRACED[key] = Failure(traced, caught) if isinstance(traced, Exception) else \
+            dataclasses.replace(traced, warnings=caught)
     return _TRACED[key]
 
 
 def train_together(groups: list[list[Cell]], features: Features, seed: int,
                    ) -> list[GroupResult]:
-    """Train a unit's heads (groups sharing `together_key`): `reference.train_group`'s result
-    for each. A head that fails to trace, or to run on a batch, is trained by the reference
-    path for Keras's own error (once per distinct failure per process)."""
+    """`reference.train_group`'s result for each of a unit's heads; one that fails to trace or
+    run is trained by the reference path for Keras's error (once per distinct failure)."""
     cell = groups[0][0]
     try:
         y_train, y_test = encode_splits(cell, features.train_labels, features.test_labels)
@@ -64,32 +70,28 @@ def train_together(groups: list[list[Cell]], features: Features, seed: int,
     initializer = backends.keras().initializers.GlorotUniform(seed=seed)  # as `Dense` draws it
     kernel = np.asarray(backends.to_numpy(initializer((shape.feature_dim, cell.units))),
                         np.float32)  # every head of the unit starts from it
-    heads, results = [], {}
-    for group in groups:
-        traced = _traced(Kind.of(group[0]), shape)
-        if isinstance(traced, Failure):
-            results[id(group)] = _failed(group, traced, shape, features, seed)
-        else:
-            heads.append((group, traced))
-    if heads:
+    traced = {id(g): _traced(Kind.of(g[0]), shape) for g in groups}
+    results = {id(g): _failed(g, traced[id(g)], shape, features, seed) for g in groups
+               if isinstance(traced[id(g)], Failure)}
+    heads = [(g, traced[id(g)]) for g in groups if id(g) not in results]
+    try:
+        results.update(_train(heads, shape, kernel, features, y_train, y_test, seed)
+                       if heads else {})
+    except Exception as e:  # an error Keras raises only when it runs: find its heads
+        probed = {id(g): _probe(t, shape, features.train_x, y_train, kernel) for g, t in heads}
+        results.update({id(g): _failed(g, probed[id(g)], shape, features, seed)
+                        for g, _ in heads if probed[id(g)] is not None})
+        running = [(g, t) for g, t in heads if id(g) not in results]
         try:
-            results.update(_train(heads, shape, kernel, features, y_train, y_test, seed))
-        except Exception as e:  # an error Keras raises only when it runs: find its heads
-            probed = [(g, t, _probe(t, shape, features.train_x, y_train, kernel))
-                      for g, t in heads]
-            results.update({id(g): _failed(g, f, shape, features, seed)
-                            for g, _, f in probed if f is not None})
-            running = [(g, t) for g, t, f in probed if f is None]
-            try:
-                if len(running) == len(heads):
-                    raise e
-                results.update(_train(running, shape, kernel, features, y_train, y_test, seed)
-                               if running else {})
-            except Exception as again:  # not foreseen: train them one by one
-                warnings.warn(f"{cell.dataset}: the fast path failed ({error_summary(again)}); "
-                              "training these heads on the reference path instead, one model "
-                              "each", CheatgridWarning, stacklevel=2)
-                results.update({id(g): train_group(g, features, seed) for g, _ in running})
+            if len(running) == len(heads):
+                raise e
+            results.update(_train(running, shape, kernel, features, y_train, y_test, seed)
+                           if running else {})
+        except Exception as again:  # not foreseen: train them one by one
+            warnings.warn(f"{cell.dataset}: the fast path failed ({error_summary(again)}); "
+                          "training these heads on the reference path instead, one model "
+                          "each", CheatgridWarning, stacklevel=2)
+            results.update({id(g): train_group(g, features, seed) for g, _ in running})
     return [results[id(g)] for g in groups]
 
 
@@ -121,9 +123,7 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
            features: Features, y_train: np.ndarray, y_test: np.ndarray,
            seed: int) -> dict[int, GroupResult]:
     """Train the distinct heads in one program; every head's rows."""
-    distinct: dict[str, Any] = {}  # fingerprint -> the traced head trained for it
-    for _, traced in heads:
-        distinct.setdefault(traced.fingerprint, traced)
+    distinct = {traced.fingerprint: traced for _, traced in heads}  # identical heads once
     key = (backends.current(), shape, tuple(distinct))
     if key not in _PROGRAMS:
         _PROGRAMS[key] = for_framework().Program(shape, list(distinct.values()))
@@ -144,8 +144,8 @@ def _train(heads: list[tuple[list[Cell], Any]], shape: Shape, kernel: np.ndarray
         k = index[traced.fingerprint]
         per_epoch = [activate(Kind.of(group[0]), z) for z in logits[:, k]]
         weights = [result["kernels"][-1][k], result["biases"][-1][k]]
-        metrics = metrics or _metrics_for([c for g, _ in heads for c in g],
-                                                    features.test_x, y_test, per_epoch[-1])
+        metrics = metrics or _metrics_for([c for g, _ in heads for c in g], features.test_x,
+                                          y_test, per_epoch[-1])
         columns = _evaluate(metrics, group, y_test, per_epoch, float(test_loss[k]))
         warned = [w for size in sizes for w in _warnings_at(traced, group[0], shape, size)]
         shared = {"head_id": group[0].head_id, "heads_trained_together": len(heads),
@@ -161,19 +161,14 @@ def _warnings_at(traced, cell: Cell, shape: Shape, size: int) -> list[str]:
     """What Keras warns when the head runs on a batch of `size` (its warnings can name the
     batch's shape), where the array library runs or traces each size anew."""
     key = (backends.current(), Kind.of(cell), shape, size)
-    if key not in _WARNED:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with contextlib.suppress(Exception):  # the batch's own errors surface elsewhere
-                for_framework().run_at(traced, shape, size)
-        _WARNED[key] = warning_texts(caught)
+    if key not in _WARNED:  # the batch's own errors surface elsewhere
+        _WARNED[key] = _recorded(lambda: for_framework().run_at(traced, shape, size))[1]
     return _WARNED[key]
 
 
 def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
-    """Each epoch's order of the training images (empty unless the cell shuffles), recorded
-    from a `fit` of the reference path's pipeline after `set_random_seed(seed)`: how often
-    Keras iterates the dataset between epochs is Keras's own business."""
+    """Each epoch's order of the training images (empty unless shuffled), recorded from a `fit`
+    on the reference path's pipeline: how often Keras iterates it is Keras's own business."""
     training = cell.training
     if not training.shuffle:
         return np.zeros((0, 0), np.int32)
@@ -203,11 +198,9 @@ def _order(cell: Cell, n: int, seed: int) -> np.ndarray:
 
 @dataclasses.dataclass
 class Metrics:
-    """The metrics of heads of one shape: the working ones compiled together, and the
-    errors of those that fail."""
+    """Heads' metrics: the working ones compiled together, and the errors of the others."""
 
-    names: list[str]  # the working metrics, in the order they are compiled
-    resolved: dict[str, str]  # metric -> the name of the metric Keras built for it
+    resolved: dict[str, str]  # working metric -> Keras's metric's name, in compile order
     errors: dict[str, dict[str, Any]]  # metric -> its error columns
     loop: Any = None  # (labels, outputs) -> the working metrics' values, batch by batch
     model: Any = None
@@ -218,20 +211,20 @@ def _metrics_for(cells: list[Cell], x_test: np.ndarray, y_test: np.ndarray,
     """The metrics of `cells`, heads of one shape (cached per process by shape), each tried
     on a batch of one head's test `outputs`."""
     cell, batch = cells[0], cells[0].training.batch_size
-    names = tuple(dict.fromkeys(c.metric for c in cells))
-    key = (backends.current(), names, cell.units, y_test.dtype.name, y_test.shape[1:], batch)
+    by_name = {c.metric: c for c in cells}
+    key = (backends.current(), tuple(by_name), cell.units, y_test.dtype.name, y_test.shape[1:],
+           batch)
     if key in _METRICS:
         return _METRICS[key]
-    by_name = {c.metric: c for c in cells}
-    metrics = Metrics([], {}, {})
+    metrics = Metrics({}, {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a head's warnings come from its training
         first = [backends.to_tensor(a[:batch]) for a in (x_test, y_test, outputs)]
-        for name in names:
+        for name in by_name:
             model = reference.build_head(by_name[name], x_test.shape[1], seed=0)
             try:
                 model.compile(loss=reference.keras_loss(cell),
-                              metrics=[reference.keras_metric(by_name[name])])
+                              metrics=[vocab.metric(name).build(backends.keras())])
                 model.compute_metrics(*first, sample_weight=None)
                 built = backends.compiled_metrics(model)[0]
                 metrics.resolved[name] = judge.resolved_metric_name(built)
@@ -243,13 +236,13 @@ def _metrics_for(cells: list[Cell], x_test: np.ndarray, y_test: np.ndarray,
                     metrics.errors[name] = result
                     continue
                 metrics.resolved[name] = result["metric_resolved"]  # works as `evaluate` runs
-            metrics.names.append(name)
-        if metrics.names:
+        if metrics.resolved:
             metrics.model = reference.build_head(cell, x_test.shape[1], seed=0)
             metrics.model.compile(loss=reference.keras_loss(cell), metrics=[
-                reference.keras_metric(by_name[n]) for n in metrics.names])
+                vocab.metric(n).build(backends.keras()) for n in metrics.resolved])
             metrics.model.compute_metrics(*first, sample_weight=None)  # builds them
-            metrics.loop = for_framework().metric_loop(metrics.model, batch)
+            metrics.loop = getattr(for_framework(), "metric_loop", metric_loop)(metrics.model,
+                                                                                batch)
     _METRICS[key] = metrics
     return metrics
 
@@ -260,13 +253,13 @@ def _evaluate(metrics: Metrics, cells: list[Cell], y_test: np.ndarray,
     from the head's test outputs after each epoch and its test loss."""
     start = time.perf_counter()
     values: dict[str, float] = {}
-    if metrics.names:
+    if metrics.resolved:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             metrics.model.reset_metrics()
             results = metrics.loop(y_test, per_epoch[-1])
         values = {n: float(backends.to_numpy(v))
-                  for n, v in zip(metrics.names, results, strict=True)}
+                  for n, v in zip(metrics.resolved, results, strict=True)}
     seconds = round((time.perf_counter() - start) / max(len(values), 1), 3)
     columns = {}
     for name in (cell.metric for cell in cells):

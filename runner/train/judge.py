@@ -1,6 +1,5 @@
-"""What a trained head's outputs mean, in pure NumPy, apart from any Keras metric: reference
-accuracy, majority rate, verdicts. Labels are class indices (N,), or 0/1 rows (N, L) for
-multi-label data."""
+"""What a trained head's outputs mean, in NumPy, apart from any Keras metric: reference accuracy,
+majority rate, verdicts. Labels: class indices (N,), or 0/1 rows (N, L) for multi-label data."""
 
 from __future__ import annotations
 
@@ -31,9 +30,7 @@ def threshold(activation: str, loss: str | None = None, from_logits: bool = Fals
     a logit or margin (from_logits, a hinge), or a probability or 0/1 target (otherwise)."""
     if activation != "none":
         return 0.5
-    if loss is None:
-        return 0.0
-    entry = LOSSES.get(loss)
+    entry = LOSSES.get(loss)  # None for no loss: a logit
     reads_logits = entry is None or entry.compares == "margin" or bool(from_logits)
     return 0.0 if reads_logits else 0.5
 
@@ -90,9 +87,8 @@ def is_constant(outputs: np.ndarray, labels: np.ndarray, activation: str,
 
 
 def top_k_accuracy(outputs: np.ndarray, labels: np.ndarray, k: int = TOP_K) -> float | None:
-    """Share of images whose true class is among the k highest outputs (ties at the k-th
-    place count as in, as `tf.math.in_top_k` counts them); None for multi-label data. A
-    1-unit head ranks its 2 classes by its threshold: all of them for k >= 2."""
+    """Share of images whose true class is among the k highest outputs (ties count as in, as
+    `tf.math.in_top_k`); None for multi-label data; a 1-unit head's 2 classes: all for k >= 2."""
     labels, outputs = np.asarray(labels), np.asarray(outputs)
     if labels.ndim == 2:
         return None

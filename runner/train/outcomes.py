@@ -68,9 +68,8 @@ def warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
 def finish_head(cells: list[Cell], shared: dict[str, Any], losses: list[float],
                 per_epoch: list[np.ndarray], weights: list[np.ndarray], test_x: np.ndarray,
                 labels: np.ndarray, evaluate: Any) -> GroupResult:
-    """Rows of a trained head (training loss per epoch, test outputs after each epoch,
-    [kernel, bias], the test features and their labels): the judgement of its outputs and
-    each cell's evaluation (`evaluate`: cell -> `evaluate_metric`'s columns)."""
+    """Rows of a trained head: the judgement of its test outputs after each epoch and each
+    cell's evaluation (`evaluate`: cell -> `evaluate_metric`'s columns)."""
     losses = [float(v) for v in losses]
     final = per_epoch[-1]
     activation = cells[0].activation

@@ -1,6 +1,5 @@
-"""The reference path: one Keras model per head, exactly as the tutorial writes it (the fast
-path, `fused`, is held to its numbers); each metric compiled and evaluated on its own, so
-that a failing metric fails only its cell."""
+"""The reference path: one Keras model per head, exactly as the tutorial writes it (`fused` is
+held to its numbers); each metric compiled and evaluated alone: a failing one fails its cell."""
 
 from __future__ import annotations
 
@@ -27,11 +26,6 @@ def keras_loss(cell: Cell):
                                          cell.label_smoothing)
 
 
-def keras_metric(cell: Cell):
-    """What `compile(metrics=[...])` gets: the metric's name, or its object with arguments."""
-    return vocab.metric(cell.metric).build(backends.keras())
-
-
 def head_layer(cell: Cell, seed: int):
     """The tutorial's last layer: Dense(units, activation, GlorotUniform(seed))."""
     keras = backends.keras()
@@ -47,9 +41,8 @@ def build_head(cell: Cell, feature_dim: int, seed: int):
 
 
 def steps_per_epoch(n_train: int, batch_size: int, drop_remainder: bool) -> int:
-    """Batches per epoch; also `steps_per_execution`, so that one call of the compiled train
-    function runs a whole epoch (same math, far less dispatch). Raises ValueError for none
-    (Keras would silently train nothing)."""
+    """Batches per epoch; also `steps_per_execution` (one call per epoch: far less dispatch).
+    Raises ValueError for none (Keras would silently train nothing)."""
     steps = n_train // batch_size if drop_remainder else math.ceil(n_train / batch_size)
     if steps < 1:
         raise ValueError(f"Expected at least one training batch. Received: {n_train} "
@@ -66,11 +59,13 @@ def encode_splits(cell: Cell, train_labels: np.ndarray,
 
 
 def fit_head(cells: list[Cell], labels: tuple[np.ndarray, np.ndarray], seed: int,
-             shared: dict[str, Any], build: Callable, pipeline: Callable,
-             test_inputs: Callable, callbacks: tuple = ()):
+             shared: dict[str, Any], build: Callable, pipeline: Callable, test_inputs: Callable,
+             test_pipeline: Callable, test_features: Callable | None = None,
+             callbacks: tuple = ()) -> GroupResult:
     """Encode, `build()`, compile and fit (on `pipeline(y_train, drop_remainder)`) a head's
-    model the tutorial's way, its outputs on `test_inputs()` recorded after each epoch:
-    ((model, y_test, losses, outputs, inputs), None, warnings), or (None, error rows, [])."""
+    model the tutorial's way, its outputs on `test_inputs()` recorded after each epoch, then
+    evaluate each metric on `test_pipeline(y_test)`: the cells' rows (the head's inputs:
+    `test_features(model, test inputs)`, or the test inputs)."""
     keras = backends.keras()
     cell, training = cells[0], cells[0].training
     per_epoch: list[np.ndarray] = []
@@ -101,45 +96,39 @@ def fit_head(cells: list[Cell], labels: tuple[np.ndarray, np.ndarray], seed: int
                                 callbacks=[Recorder(), *callbacks])
             shared["train_seconds"] = round(time.perf_counter() - start, 3)
         except Exception as e:
-            return None, GroupResult.failed(cells, {**shared, **error_fields(phase, e),
-                                                    "warnings": warning_texts(caught)}), []
-    trained = (model, y_test, history.history["loss"], per_epoch, x_test)
-    return trained, None, warning_texts(caught)
+            return GroupResult.failed(cells, {**shared, **error_fields(phase, e),
+                                              "warnings": warning_texts(caught)})
+    test_ds = test_pipeline(y_test)
+    return finish_head(
+        cells, {**shared, "warnings": warning_texts(caught)}, history.history["loss"],
+        per_epoch, model.layers[-1].get_weights(),
+        test_features(model, x_test) if test_features else x_test, labels[1],
+        lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
 
 
 def train_group(cells: list[Cell], features: Features, seed: int) -> GroupResult:
     """Train one head for cells sharing `head_id` (they differ only in metric) on cached
     features, then evaluate each metric: their rows, never raising for a failing cell."""
     cell, training = cells[0], cells[0].training
-    shared = {"head_id": cell.head_id, "heads_trained_together": 1}
-    trained, failure, caught = fit_head(
-        cells, (features.train_labels, features.test_labels), seed, shared,
+    return fit_head(
+        cells, (features.train_labels, features.test_labels), seed,
+        {"head_id": cell.head_id, "heads_trained_together": 1},
         lambda: build_head(cell, features.train_x.shape[1], seed),
         lambda y, drop: feature_pipeline(features.train_x, y, training.batch_size,
                                          shuffle_seed=seed if training.shuffle else None,
                                          drop_remainder=drop),
-        lambda: features.test_x)
-    if failure is not None:
-        return failure
-    model, y_test, losses, per_epoch, _ = trained
-    test_ds = feature_pipeline(features.test_x, y_test, training.batch_size)
-    return finish_head(
-        cells, {**shared, "warnings": caught}, losses, per_epoch,
-        model.layers[-1].get_weights(), features.test_x, features.test_labels,
-        lambda c: evaluate_metric(model, c, test_ds, y_test, per_epoch))
+        lambda: features.test_x,
+        lambda y: feature_pipeline(features.test_x, y, training.batch_size))
 
 
 def metric_history(resolved: str, y_test: np.ndarray, per_epoch: list[np.ndarray],
-                   metric: str | None = None) -> list[float] | None:
-    """The resolved Keras metric (with the cell's metric's arguments, a threshold) on the
-    test split after each epoch, in one call over all epochs stacked (its per-image values,
-    averaged per epoch); None if it cannot be computed that way."""
+                   metric: str) -> list[float] | None:
+    """The resolved Keras metric (with its arguments) on the test split after each epoch, from
+    one call's per-image values over all epochs stacked; None if it cannot be done that way."""
     function = getattr(backends.keras().metrics, resolved, None)
-    arguments = dict(vocab.metric(metric).arguments) if metric else {}
-    if arguments and callable(function):
-        function = functools.partial(function, **arguments)
     if not callable(function) or not per_epoch:
         return None
+    function = functools.partial(function, **vocab.metric(metric).arguments)
     stacked = np.concatenate(per_epoch)
     tiled = np.concatenate([y_test] * len(per_epoch))
     # Keras 2's compiled metrics give rank-1 labels a trailing axis; Keras 3's do not
@@ -163,7 +152,8 @@ def evaluate_metric(model, cell: Cell, test_ds, y_test: np.ndarray,
         try:
             # Recompiling keeps the trained weights; the metric is passed as the
             # string users write, so Keras resolves it ('accuracy') its own way.
-            model.compile(loss=keras_loss(cell), metrics=[keras_metric(cell)])
+            model.compile(loss=keras_loss(cell),
+                          metrics=[vocab.metric(cell.metric).build(backends.keras())])
             phase = "evaluate"
             start = time.perf_counter()
             scores = model.evaluate(test_ds, verbose=0, return_dict=True)

@@ -1,6 +1,5 @@
-"""Head-training programs compiled once per worker process, one module per array library:
-a head's kind and a unit's shape, what they share (a traced head, the epoch loop), and
-a trained head's outputs, computed eagerly as the reference path's `model(x)`."""
+"""Head-training programs compiled once per process, one module per array library; what they
+share (kind, shape, traced head, epoch loop) and a trained head's outputs, as `model(x)`."""
 
 from __future__ import annotations
 
@@ -127,9 +126,8 @@ def head_model(kind: Kind, shape: Shape) -> Any:
 
 
 def forward(model: Any, kernel: Any, bias: Any, x: Any, y: Any) -> Any:
-    """`head_model`'s loss with these weights through its own call and `compute_loss`, as
-    `fit` computes it (Keras 2 gives rank-1 labels a trailing axis there, and hands the loss
-    a new tensor, so that it cannot read the logits behind a sigmoid)."""
+    """`head_model`'s loss with these weights through its call and `compute_loss`, as `fit`
+    computes it (Keras 2's adds rank-1 labels an axis; its loss cannot see behind a sigmoid)."""
     if backends.current() == "tf_keras":  # no stateless call: the weights go in its variables
         layer = model.layers[-1]
         layer.kernel.assign(kernel)
@@ -166,9 +164,8 @@ _WIDE_EXACT: dict[tuple, bool] = {}  # (rows, features, units, columns) -> check
 
 
 def test_logits(x: np.ndarray, kernels: np.ndarray, biases: np.ndarray) -> np.ndarray:
-    """Each head's logits (E, heads, N, units) after each epoch, as `model(x)` computes them:
-    one product for all where each head's columns come out exactly (checked once per shape:
-    a one-unit product is a matrix-vector product, computed otherwise)."""
+    """Each head's logits (E, heads, N, units) after each epoch, as `model(x)`: one product for
+    all where that is exact (checked per shape: a one-unit product is computed otherwise)."""
     epochs, heads, features, units = kernels.shape
     wide = np.ascontiguousarray(kernels.transpose(2, 0, 1, 3).reshape(features, -1))
     key = (len(x), features, units, wide.shape[1])

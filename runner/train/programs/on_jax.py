@@ -1,6 +1,5 @@
-"""Keras 3 on JAX: a head kind is Keras's own loss under `jax.value_and_grad`, fingerprinted
-by its live jaxpr; a unit's heads train in one jitted epoch (`lax.scan`, the weights stacked,
-Keras's Adam through `stateless_apply`), compiled once per heads and shape."""
+"""Keras 3 on JAX: a head kind is Keras's loss under `jax.value_and_grad` (fingerprint: its live
+jaxpr); heads train in one jitted `lax.scan` epoch, stacked, Keras's Adam `stateless_apply`."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ import numpy as np
 
 from runner.train import backends, programs
 from runner.train.programs import Kind, Shape, Traced, forward, head_model
-from runner.train.programs import metric_loop as metric_loop  # eager, as Keras's JAX trainer
 
 
 def _specs(shape: Shape):
@@ -95,9 +93,8 @@ class Program(programs.Program):
 
     def reset(self, kernel: np.ndarray, learning_rate: float) -> None:
         self.optimizer.learning_rate = learning_rate
-        rate = next(v.path for v in self.optimizer.variables if "learning_rate" in v.path)
-        slots = [np.zeros(v.shape, v.dtype) if v.path != rate else
-                 np.asarray(learning_rate, v.dtype) for v in self.optimizer.variables]
+        slots = [np.asarray(learning_rate, v.dtype) if "learning_rate" in v.path else
+                 np.zeros(v.shape, v.dtype) for v in self.optimizer.variables]
         self.state = (np.broadcast_to(kernel, (self.count, *kernel.shape)).copy(),
                       np.zeros((self.count, kernel.shape[1]), np.float32), slots)
 

@@ -1,6 +1,5 @@
-"""Keras 3 on TensorFlow, and Keras 2: a head kind traced once into a `tf.function` with the
-reference path's ops; a unit's heads trained by one traced epoch, their weights stacked so
-that one Adam update serves them all (Adam is elementwise: stacking changes no result)."""
+"""Keras 3 on TensorFlow, and Keras 2: a head kind traced into a `tf.function`; heads trained by
+one traced epoch, stacked under one Adam (elementwise: stacking changes no result)."""
 
 from __future__ import annotations
 
@@ -92,17 +91,12 @@ class Program(programs.Program):
                                               tf.unstack(self.bias), strict=True)]),
             autograph=False, input_signature=[data[0], data[3]])
 
-    def _update(self, gradient, variable) -> None:
-        if backends.current() == "tf_keras":
-            self.optimizer.update_step(gradient, variable)
-        else:
-            self.optimizer.update_step(gradient, variable, self.optimizer.learning_rate)
-
     def _step(self, functions, x, y):
         kernels, biases = tf.unstack(self.kernel), tf.unstack(self.bias)
         results = [f(x, k, b, y) for f, k, b in zip(functions, kernels, biases, strict=True)]
-        self._update(tf.stack([r[1] for r in results]), self.kernel)
-        self._update(tf.stack([r[2] for r in results]), self.bias)
+        rate = () if backends.current() == "tf_keras" else (self.optimizer.learning_rate,)
+        self.optimizer.update_step(tf.stack([r[1] for r in results]), self.kernel, *rate)
+        self.optimizer.update_step(tf.stack([r[2] for r in results]), self.bias, *rate)
         step = self.optimizer.iterations.assign_add(1)
         if step is None:  # Keras 3.0's variables return nothing: a read after the increment
             step = tf.convert_to_tensor(self.optimizer.iterations)
@@ -131,8 +125,7 @@ class Program(programs.Program):
         self.kernel.assign(np.broadcast_to(kernel, self.kernel.shape))
         self.bias.assign(np.zeros(self.bias.shape, np.float32))
         for variable in self.optimizer.variables:
-            variable.assign(np.zeros(variable.shape, variable.dtype.name
-                                     if hasattr(variable.dtype, "name") else variable.dtype))
+            variable.assign(tf.zeros(variable.shape, variable.dtype))
         self.optimizer.learning_rate = learning_rate
 
     def weights(self) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,5 @@
-"""Keras 3 on PyTorch: a head kind's step (Keras's loss, autograd's gradients) captured once
-per batch size as its ATen graph (`make_fx`; also its fingerprint), or eager where its Python
-reads a value; a unit's heads trained in one loop, each with its own weights, one Keras Adam."""
+"""Keras 3 on PyTorch: a head kind's step captured per batch size as an ATen graph (`make_fx`;
+its fingerprint), eager where Python reads a value; heads in one loop under one Keras Adam."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from torch.fx.experimental.proxy_tensor import make_fx
 
 from runner.train import backends, programs
 from runner.train.programs import Kind, Shape, Traced, forward, head_model
-from runner.train.programs import metric_loop as metric_loop  # eager, as Keras's trainer
 
 torch.set_num_threads(1)  # a Dense head's ops are too small to share between threads
 
@@ -45,8 +43,9 @@ class _Head:
         """The graph of one step at this batch size (None: this kind runs eagerly)."""
         key = (batch_size, features_dtype)  # a graph holds the casts its inputs needed
         if key not in self.graphs:
-            graph = make_fx(lambda x, kernel, bias, y: self.eager(x, kernel, bias, y))(
-                *_zeros(self.shape, batch_size, features_dtype))
+            zeros = [torch.zeros(dims, dtype=getattr(torch, dtype.name if k else features_dtype))
+                     for k, (dims, dtype) in enumerate(self.shape.arrays(batch_size))]
+            graph = make_fx(lambda x, kernel, bias, y: self.eager(x, kernel, bias, y))(*zeros)
             graph.graph.eliminate_dead_code()
             graph.recompile()  # the code without the dead operations
             reads = any(str(getattr(n.target, "__name__", n.target)).split(".")[0]
@@ -78,11 +77,6 @@ class _Head:
             arguments = torch.fx.node.map_arg((node.args, node.kwargs), lambda a: index[a])
             lines.append(f"{node.op} {target} {arguments}")
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-def _zeros(shape: Shape, batch_size: int, features_dtype: str = "float32"):
-    return [torch.zeros(dims, dtype=getattr(torch, features_dtype if k == 0 else dtype.name))
-            for k, (dims, dtype) in enumerate(shape.arrays(batch_size))]
 
 
 def probe(traced: Traced, x: np.ndarray, y: np.ndarray, kernel: np.ndarray,
