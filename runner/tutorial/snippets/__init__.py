@@ -31,7 +31,6 @@ class Snippet:
     printed_tail: bool = False  # the seed shows only the end of the output (compare the tail)
 
 
-
 def _fill(value: Any, fragments: dict[str, str]) -> Any:
     """A catalogue value with `{NAME}` in its strings the fragment NAME (lists as tuples)."""
     if isinstance(value, dict):
